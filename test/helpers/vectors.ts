@@ -1,0 +1,17 @@
+// Locates ../shared/vectors (external test vectors, never edited) from the repository root.
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root: dist/test/helpers/vectors.js sits three levels below it. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const vectorsDir = process.env.VECTORS_DIR ?? resolve(repoRoot, '..', 'shared', 'vectors');
+
+export function vectorPath(...parts: string[]): string {
+  return join(vectorsDir, ...parts);
+}
+
+export function readVectorJson<T = unknown>(...parts: string[]): T {
+  return JSON.parse(readFileSync(vectorPath(...parts), 'utf8')) as T;
+}
