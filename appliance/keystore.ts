@@ -1,0 +1,244 @@
+// The key store: every use of a device key goes through here. Keys live in a PKCS#11 token
+// (SoftHSM2 or any PKCS#11 HSM), are generated inside it, and are sensitive and non-extractable
+// (DESIGN.md invariant 7). Signing runs on a pool of sessions with the async C_Sign of pkcs11js, so
+// the event loop is never blocked by the token.
+import { randomBytes } from 'node:crypto';
+import { ApplianceError } from '../protocol/errors.js';
+import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri, type Handle, type Pkcs11 } from './pkcs11/module.js';
+
+/** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
+const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
+
+export interface TokenKey {
+  /** CKA_ID of the pair, 16 random bytes chosen at generation. */
+  ckaId: Uint8Array;
+  label: string;
+  /** Uncompressed SEC1 point, 65 bytes. */
+  publicKey: Uint8Array;
+}
+
+/** The PKCS#11 attributes that prove a private key cannot leave the token in the clear. */
+export interface PrivateKeyProtection {
+  token: boolean;
+  private: boolean;
+  sensitive: boolean;
+  extractable: boolean;
+  alwaysSensitive: boolean;
+  neverExtractable: boolean;
+}
+
+export interface KeyStoreOptions {
+  modulePath: string;
+  tokenUri: string;
+  pin: string;
+  poolSize?: number;
+}
+
+export class KeyStore {
+  private readonly idle: Handle[] = [];
+  private readonly waiters: ((s: Handle) => void)[] = [];
+  private readonly privateHandles = new Map<string, Handle>();
+  private closed = false;
+
+  private constructor(
+    private readonly mod: Pkcs11,
+    private readonly sessions: Handle[],
+  ) {
+    this.idle.push(...sessions);
+  }
+
+  static open(opts: KeyStoreOptions): KeyStore {
+    const mod = openModule(opts.modulePath);
+    try {
+      const slot = findTokenSlot(mod, tokenLabelFromUri(opts.tokenUri));
+      const flags = P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION;
+      const sessions: Handle[] = [];
+      for (let i = 0; i < (opts.poolSize ?? 4); i++) sessions.push(mod.C_OpenSession(slot, flags));
+      const first = sessions[0];
+      if (first === undefined) throw new ApplianceError('bad_request', 'poolSize must be at least 1');
+      try {
+        // Login is per application: one login authenticates every session of this process.
+        mod.C_Login(first, P11.CKU_USER, opts.pin);
+      } catch (err) {
+        throw new ApplianceError('unavailable', 'token login failed', undefined, { cause: pkcs11Code(err) });
+      }
+      return new KeyStore(mod, sessions);
+    } catch (err) {
+      closeModule(mod);
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.sessions) {
+      try {
+        this.mod.C_CloseSession(s);
+      } catch {
+        /* closing anyway */
+      }
+    }
+    closeModule(this.mod);
+  }
+
+  /** Generates a secp256k1 pair inside the token: token objects, private key sensitive and non-extractable. */
+  async generateSecp256k1(label: string): Promise<TokenKey> {
+    const ckaId = randomBytes(16);
+    return this.withSession(async (session) => {
+      const pair = await this.mod.C_GenerateKeyPairAsync(
+        session,
+        { mechanism: P11.CKM_EC_KEY_PAIR_GEN },
+        [
+          { type: P11.CKA_TOKEN, value: true },
+          { type: P11.CKA_PRIVATE, value: false },
+          { type: P11.CKA_VERIFY, value: true },
+          { type: P11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
+          { type: P11.CKA_LABEL, value: label },
+          { type: P11.CKA_ID, value: ckaId },
+        ],
+        [
+          { type: P11.CKA_TOKEN, value: true },
+          { type: P11.CKA_PRIVATE, value: true },
+          { type: P11.CKA_SENSITIVE, value: true },
+          { type: P11.CKA_EXTRACTABLE, value: false },
+          { type: P11.CKA_SIGN, value: true },
+          { type: P11.CKA_DERIVE, value: false },
+          { type: P11.CKA_LABEL, value: label },
+          { type: P11.CKA_ID, value: ckaId },
+        ],
+      );
+      this.privateHandles.set(hex(ckaId), pair.privateKey);
+      return { ckaId: new Uint8Array(ckaId), label, publicKey: this.readPublicPoint(session, pair.publicKey) };
+    });
+  }
+
+  /** Every secp256k1 public key on the token, with its CKA_ID and label. */
+  async listKeys(): Promise<TokenKey[]> {
+    return this.withSession(async (session) => {
+      const keys: TokenKey[] = [];
+      for (const h of this.find(session, [
+        { type: P11.CKA_CLASS, value: P11.CKO_PUBLIC_KEY },
+        { type: P11.CKA_KEY_TYPE, value: P11.CKK_EC },
+      ])) {
+        const [id, lbl, params] = this.mod.C_GetAttributeValue(session, h, [
+          { type: P11.CKA_ID },
+          { type: P11.CKA_LABEL },
+          { type: P11.CKA_EC_PARAMS },
+        ]);
+        if (!(params?.value instanceof Buffer) || !params.value.equals(SECP256K1_PARAMS)) continue;
+        keys.push({
+          ckaId: new Uint8Array(id?.value as Buffer),
+          label: (lbl?.value as Buffer).toString('utf8'),
+          publicKey: this.readPublicPoint(session, h),
+        });
+      }
+      return keys;
+    });
+  }
+
+  /** Reads the protection attributes of a private key (for attestation and for tests of invariant 7). */
+  async privateKeyProtection(ckaId: Uint8Array): Promise<PrivateKeyProtection> {
+    return this.withSession(async (session) => {
+      const h = this.privateHandle(session, ckaId);
+      const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE];
+      const attrs = this.mod.C_GetAttributeValue(session, h, types.map((type) => ({ type })));
+      const flag = (i: number) => {
+        const v = attrs[i]?.value;
+        return v instanceof Buffer ? v[0] === 1 : Boolean(v);
+      };
+      return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5) };
+    });
+  }
+
+  /**
+   * Attempts to read the private value (CKA_VALUE). A correct token refuses; this exists so that a
+   * test can prove the refusal through the real module. Returns the PKCS#11 error name.
+   */
+  async tryReadPrivateValue(ckaId: Uint8Array): Promise<string> {
+    return this.withSession(async (session) => {
+      const h = this.privateHandle(session, ckaId);
+      try {
+        this.mod.C_GetAttributeValue(session, h, [{ type: P11.CKA_VALUE }]);
+        return 'CKR_OK';
+      } catch (err) {
+        return pkcs11Code(err);
+      }
+    });
+  }
+
+  /** Raw ECDSA over a 32-byte digest; returns r||s (64 bytes) exactly as the token produced it. */
+  async signDigest(ckaId: Uint8Array, digest: Uint8Array): Promise<Uint8Array> {
+    if (digest.length !== 32) throw new ApplianceError('bad_request', `"digest" expected 32 bytes, got ${digest.length}`);
+    return this.withSession(async (session) => {
+      const key = this.privateHandle(session, ckaId);
+      this.mod.C_SignInit(session, { mechanism: P11.CKM_ECDSA }, key);
+      const sig = await this.mod.C_SignAsync(session, Buffer.from(digest), Buffer.alloc(64));
+      if (sig.length !== 64) throw new ApplianceError('internal', 'token returned a signature of unexpected length');
+      return new Uint8Array(sig);
+    });
+  }
+
+  private privateHandle(session: Handle, ckaId: Uint8Array): Handle {
+    const k = hex(ckaId);
+    const cached = this.privateHandles.get(k);
+    if (cached) return cached;
+    const [h] = this.find(session, [
+      { type: P11.CKA_CLASS, value: P11.CKO_PRIVATE_KEY },
+      { type: P11.CKA_ID, value: Buffer.from(ckaId) },
+    ]);
+    if (!h) throw new ApplianceError('not_found', 'no such key on the token');
+    this.privateHandles.set(k, h);
+    return h;
+  }
+
+  private find(session: Handle, template: { type: number; value: number | boolean | Buffer }[]): Handle[] {
+    this.mod.C_FindObjectsInit(session, template);
+    try {
+      const out: Handle[] = [];
+      for (;;) {
+        const batch = this.mod.C_FindObjects(session, 64);
+        if (batch.length === 0) return out;
+        out.push(...batch);
+      }
+    } finally {
+      this.mod.C_FindObjectsFinal(session);
+    }
+  }
+
+  /** CKA_EC_POINT is a DER OCTET STRING wrapping the uncompressed point 04||x||y. */
+  private readPublicPoint(session: Handle, h: Handle): Uint8Array {
+    const [attr] = this.mod.C_GetAttributeValue(session, h, [{ type: P11.CKA_EC_POINT }]);
+    const der = attr?.value;
+    if (!(der instanceof Buffer)) throw new ApplianceError('internal', 'token returned no EC point');
+    const point = der.length === 67 && der[0] === 0x04 && der[1] === 65 ? der.subarray(2) : der;
+    if (point.length !== 65 || point[0] !== 0x04) throw new ApplianceError('internal', 'token returned an EC point of unexpected form');
+    return new Uint8Array(point);
+  }
+
+  private async withSession<T>(fn: (s: Handle) => Promise<T>): Promise<T> {
+    if (this.closed) throw new ApplianceError('unavailable', 'key store is closed');
+    const s = this.idle.pop() ?? (await new Promise<Handle>((resolve) => this.waiters.push(resolve)));
+    try {
+      return await fn(s);
+    } catch (err) {
+      if (err instanceof ApplianceError) throw err;
+      throw new ApplianceError('internal', 'token operation failed', undefined, { cause: pkcs11Code(err) });
+    } finally {
+      const next = this.waiters.shift();
+      if (next) next(s);
+      else this.idle.push(s);
+    }
+  }
+}
+
+/** The PKCS#11 return-value name of an error (e.g. CKR_ATTRIBUTE_SENSITIVE), never a secret. */
+export function pkcs11Code(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const m = /CKR_[A-Z_]+/.exec(msg);
+  return m ? m[0] : 'CKR_UNKNOWN';
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
