@@ -1,0 +1,52 @@
+// What the evaluator returns. A denial is a value naming the rule and why, never an exception.
+import type { CborMap } from '../protocol/cbor.js';
+
+export type Outcome = 'allow' | 'deny' | 'needs_approval';
+
+export type RuleName =
+  | 'key-group'
+  | 'chain-allowlist'
+  | 'asset'
+  | 'calldata'
+  | 'whitelist'
+  | 'per-tx-limit'
+  | 'velocity-window'
+  | 'approval-tier';
+
+export interface Reason {
+  rule: RuleName;
+  /** Stable machine code, e.g. "not_whitelisted", "whitelist_hold". */
+  code: string;
+  message: string;
+  detail?: CborMap;
+}
+
+export interface RejectedApproval {
+  approverId: string;
+  why: 'unknown_approver' | 'requester_cannot_approve' | 'expired' | 'bad_signature' | 'duplicate';
+}
+
+export interface ApprovalTally {
+  required: number;
+  /** Distinct approver ids whose approvals count. */
+  counted: string[];
+  rejected: RejectedApproval[];
+}
+
+export interface Reservation {
+  keyId: string;
+  asset: string;
+  amount: bigint;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  reasons: Reason[];
+  approvals: ApprovalTally;
+  /** Spend to reserve durably before the key is used; present only when allowed. */
+  reserve?: Reservation;
+}
+
+export function reasonsToCbor(reasons: Reason[]): CborMap[] {
+  return reasons.map((r) => (r.detail ? { rule: r.rule, code: r.code, message: r.message, detail: r.detail } : { rule: r.rule, code: r.code, message: r.message }));
+}

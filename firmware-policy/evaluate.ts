@@ -1,0 +1,59 @@
+// The firmware policy: a pure, deterministic function from (policy, state view, decoded intent,
+// approvals, now) to a decision (DESIGN.md "Processes"). No I/O, no clock, no randomness: `now` is
+// an argument and the state is a read-only view.
+import type { Decision, Reason } from './decision.js';
+import type { PolicyDocument } from './policy-document.js';
+import type { StateView } from './state-view.js';
+import { intentDigest, type TransferIntent } from './intent.js';
+import type { Approval } from './approvals/statement.js';
+import { checkChainAllowlist } from './rules/chain-allowlist.js';
+import { checkWhitelist } from './rules/whitelist-hold.js';
+import { checkPerTxLimit } from './rules/per-tx-limit.js';
+import { checkVelocityWindows } from './rules/velocity-window.js';
+import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
+
+export interface EvaluationRequest {
+  intent: TransferIntent;
+  /** Key group of the signing key, from the device's key registry. */
+  keyGroup: string;
+  /** Authenticated principal that asked for the signature; it may not approve its own request. */
+  requester: string;
+}
+
+const noTally = { required: 0, counted: [], rejected: [] };
+
+export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: number): Decision {
+  const { intent } = req;
+  const group = policy.groups[req.keyGroup];
+  if (!group) {
+    return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
+  }
+  const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId)];
+  if (intent.data.length > 0) {
+    reasons.push({ rule: 'calldata', code: 'calldata_not_allowed', message: 'contract calls are not allowed for this key group' });
+  }
+  const rules = group.assets[intent.asset];
+  if (!rules) {
+    reasons.push({ rule: 'asset', code: 'asset_not_allowed', message: `asset ${intent.asset} is not allowed for this key group`, detail: { asset: intent.asset } });
+    return deny(reasons);
+  }
+  reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  reasons.push(...checkPerTxLimit(rules, intent.amount));
+  reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, intent.amount, now));
+
+  const required = requiredApprovals(rules, intent.amount);
+  const tally = required === 0 ? noTally : tallyApprovals(policy, required, intentDigest(intent), req.requester, approvals, now);
+  if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally };
+  if (tally.counted.length < required) {
+    return {
+      outcome: 'needs_approval',
+      reasons: [{ rule: 'approval-tier', code: 'needs_approval', message: `${required} distinct approvals needed, ${tally.counted.length} valid`, detail: { required, valid: tally.counted.length } }],
+      approvals: tally,
+    };
+  }
+  return { outcome: 'allow', reasons: [], approvals: tally, reserve: { keyId: intent.keyId, asset: intent.asset, amount: intent.amount } };
+}
+
+function deny(reasons: Reason[]): Decision {
+  return { outcome: 'deny', reasons, approvals: noTally };
+}

@@ -1,0 +1,209 @@
+// The policy document: versioned, canonical CBOR, named by its SHA-256. Deny by default: anything
+// the document does not allow (a group, a chain, an asset) is refused.
+import type { CborMap, CborValue } from '../protocol/cbor.js';
+import { encodeCanonical, sha256Canonical } from '../protocol/cbor.js';
+import { ApplianceError } from '../protocol/errors.js';
+import { parseApproverPublicKey } from './approvals/keys.js';
+import type { ApprovalAlg } from './approvals/verify-signature.js';
+
+/** Coinbase-style default: a new whitelist entry waits 48 h. */
+export const DEFAULT_HOLD_SECONDS = 172_800;
+
+export interface Principal {
+  id: string;
+  alg: ApprovalAlg;
+  publicKey: Uint8Array;
+}
+
+export interface VelocityWindow {
+  seconds: number;
+  maxAmount: bigint;
+  maxCount: number;
+}
+
+export interface ApprovalTier {
+  /** Applies when the amount is strictly above this. */
+  above: bigint;
+  /** Distinct approvers needed (m of the policy's n approvers). */
+  required: number;
+}
+
+export interface AssetRules {
+  perTxMax: bigint;
+  windows: VelocityWindow[];
+  approvalTiers: ApprovalTier[];
+}
+
+export interface GroupPolicy {
+  /** Chain ids this group's keys may sign for. */
+  chains: bigint[];
+  whitelistRequired: boolean;
+  /** Hold for new whitelist entries of this group; falls back to the policy's default. */
+  holdSeconds: number | null;
+  /** Keyed by asset id, e.g. "31337:native". An asset that is absent is denied. */
+  assets: Record<string, AssetRules>;
+}
+
+export interface PolicyDocument {
+  version: number;
+  parentHash: Uint8Array | null;
+  deviceId: string;
+  defaultHoldSeconds: number;
+  admins: Principal[];
+  adminQuorum: number;
+  approvers: Principal[];
+  groups: Record<string, GroupPolicy>;
+}
+
+export function nativeAssetId(chainId: bigint): string {
+  return `${chainId}:native`;
+}
+
+export function groupHoldSeconds(policy: PolicyDocument, group: string): number {
+  return policy.groups[group]?.holdSeconds ?? policy.defaultHoldSeconds;
+}
+
+// ---------- canonical form ----------
+
+export function policyToCbor(p: PolicyDocument): CborMap {
+  const principal = (x: Principal): CborMap => ({ id: x.id, alg: x.alg, publicKey: x.publicKey });
+  const groups: CborMap = {};
+  for (const [name, g] of Object.entries(p.groups)) {
+    const assets: CborMap = {};
+    for (const [asset, a] of Object.entries(g.assets)) {
+      assets[asset] = {
+        perTxMax: a.perTxMax,
+        windows: a.windows.map((w) => ({ seconds: w.seconds, maxAmount: w.maxAmount, maxCount: w.maxCount })),
+        approvalTiers: a.approvalTiers.map((t) => ({ above: t.above, required: t.required })),
+      };
+    }
+    groups[name] = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
+  }
+  return {
+    version: p.version,
+    parentHash: p.parentHash,
+    deviceId: p.deviceId,
+    defaultHoldSeconds: p.defaultHoldSeconds,
+    admins: p.admins.map(principal),
+    adminQuorum: p.adminQuorum,
+    approvers: p.approvers.map(principal),
+    groups,
+  };
+}
+
+export function encodePolicy(p: PolicyDocument): Uint8Array {
+  return encodeCanonical(policyToCbor(p));
+}
+
+export function policyHash(p: PolicyDocument): Uint8Array {
+  return sha256Canonical(policyToCbor(p));
+}
+
+// ---------- validation (from decoded CBOR) ----------
+
+const bad = (path: string, what: string) => new ApplianceError('bad_request', `policy "${path}" ${what}`);
+
+function obj(v: CborValue | undefined, path: string): CborMap {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map) throw bad(path, 'must be a map');
+  return v as CborMap;
+}
+function arr(v: CborValue | undefined, path: string): CborValue[] {
+  if (!Array.isArray(v)) throw bad(path, 'must be an array');
+  return v;
+}
+function str(v: CborValue | undefined, path: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw bad(path, 'must be a non-empty string of at most 128 characters');
+  return v;
+}
+function uint(v: CborValue | undefined, path: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw bad(path, `must be an integer in [0, ${max}]`);
+  return v;
+}
+function amount(v: CborValue | undefined, path: string): bigint {
+  const b = typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v;
+  if (typeof b !== 'bigint' || b < 0n || b >= 1n << 256n) throw bad(path, 'must be an unsigned 256-bit integer');
+  return b;
+}
+function bool(v: CborValue | undefined, path: string): boolean {
+  if (typeof v !== 'boolean') throw bad(path, 'must be a boolean');
+  return v;
+}
+function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
+  for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
+}
+
+function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
+  const seen = new Set<string>();
+  return arr(v, path).map((x, i) => {
+    const m = obj(x, `${path}[${i}]`);
+    keysExactly(m, `${path}[${i}]`, ['id', 'alg', 'publicKey']);
+    const id = str(m.id, `${path}[${i}].id`);
+    if (seen.has(id)) throw bad(`${path}[${i}].id`, 'is a duplicate');
+    seen.add(id);
+    const alg = m.alg;
+    if (alg !== 'ES256' && alg !== 'EdDSA') throw bad(`${path}[${i}].alg`, 'must be "ES256" or "EdDSA"');
+    const pk = m.publicKey;
+    if (!(pk instanceof Uint8Array)) throw bad(`${path}[${i}].publicKey`, 'must be a byte string');
+    return { id, alg, publicKey: parseApproverPublicKey(alg, pk) };
+  });
+}
+
+export function parsePolicy(v: CborValue): PolicyDocument {
+  const m = obj(v, '$');
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  const parentHash = m.parentHash;
+  if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
+  const admins = parsePrincipals(m.admins, 'admins');
+  const approvers = parsePrincipals(m.approvers, 'approvers');
+  const adminQuorum = uint(m.adminQuorum, 'adminQuorum', admins.length);
+  if (adminQuorum < 1) throw bad('adminQuorum', 'must be at least 1');
+  const groups: Record<string, GroupPolicy> = {};
+  for (const [name, gv] of Object.entries(obj(m.groups, 'groups'))) {
+    const gp = `groups.${name}`;
+    const g = obj(gv, gp);
+    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets']);
+    const assets: Record<string, AssetRules> = {};
+    for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
+      const ap = `${gp}.assets.${asset}`;
+      const a = obj(av, ap);
+      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers']);
+      assets[asset] = {
+        perTxMax: amount(a.perTxMax, `${ap}.perTxMax`),
+        windows: arr(a.windows, `${ap}.windows`).map((wv, i) => {
+          const w = obj(wv, `${ap}.windows[${i}]`);
+          keysExactly(w, `${ap}.windows[${i}]`, ['seconds', 'maxAmount', 'maxCount']);
+          const seconds = uint(w.seconds, `${ap}.windows[${i}].seconds`, 366 * 86_400);
+          if (seconds < 1) throw bad(`${ap}.windows[${i}].seconds`, 'must be at least 1');
+          return { seconds, maxAmount: amount(w.maxAmount, `${ap}.windows[${i}].maxAmount`), maxCount: uint(w.maxCount, `${ap}.windows[${i}].maxCount`) };
+        }),
+        approvalTiers: arr(a.approvalTiers, `${ap}.approvalTiers`).map((tv, i) => {
+          const t = obj(tv, `${ap}.approvalTiers[${i}]`);
+          keysExactly(t, `${ap}.approvalTiers[${i}]`, ['above', 'required']);
+          const required = uint(t.required, `${ap}.approvalTiers[${i}].required`, approvers.length);
+          return { above: amount(t.above, `${ap}.approvalTiers[${i}].above`), required };
+        }),
+      };
+    }
+    const hold = g.holdSeconds;
+    groups[name] = {
+      chains: arr(g.chains, `${gp}.chains`).map((c, i) => {
+        const id = amount(c, `${gp}.chains[${i}]`);
+        if (id < 1n || id >= 1n << 64n) throw bad(`${gp}.chains[${i}]`, 'must be a chain id in [1, 2^64)');
+        return id;
+      }),
+      whitelistRequired: bool(g.whitelistRequired, `${gp}.whitelistRequired`),
+      holdSeconds: hold === null || hold === undefined ? null : uint(hold, `${gp}.holdSeconds`),
+      assets,
+    };
+  }
+  return {
+    version: uint(m.version, 'version'),
+    parentHash: parentHash as Uint8Array | null,
+    deviceId: str(m.deviceId, 'deviceId'),
+    defaultHoldSeconds: uint(m.defaultHoldSeconds, 'defaultHoldSeconds'),
+    admins,
+    adminQuorum,
+    approvers,
+    groups,
+  };
+}
