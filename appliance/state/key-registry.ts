@@ -1,0 +1,69 @@
+// The device's registry of its keys: which token object (CKA_ID) a key id names, its group, its
+// address, and the policy that was active when it was generated.
+import type { Db } from './db.js';
+
+export interface KeyRecord {
+  keyId: string;
+  ckaId: Uint8Array;
+  label: string;
+  group: string;
+  address: string;
+  publicKey: Uint8Array;
+  createdAt: number;
+  policyHash: Uint8Array;
+}
+
+interface Row {
+  key_id: string;
+  cka_id: Buffer;
+  label: string;
+  grp: string;
+  address: string;
+  public_key: Buffer;
+  created_at: number;
+  policy_hash: Buffer;
+}
+
+const fromRow = (r: Row): KeyRecord => ({
+  keyId: r.key_id,
+  ckaId: new Uint8Array(r.cka_id),
+  label: r.label,
+  group: r.grp,
+  address: r.address,
+  publicKey: new Uint8Array(r.public_key),
+  createdAt: r.created_at,
+  policyHash: new Uint8Array(r.policy_hash),
+});
+
+export class KeyRegistry {
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly insertStmt;
+  private readonly cache = new Map<string, KeyRecord>();
+
+  constructor(db: Db) {
+    this.getStmt = db.prepare('SELECT * FROM keys WHERE key_id = ?');
+    this.listStmt = db.prepare('SELECT * FROM keys ORDER BY created_at, key_id');
+    this.insertStmt = db.prepare(
+      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  get(keyId: string): KeyRecord | undefined {
+    const hit = this.cache.get(keyId);
+    if (hit) return hit;
+    const row = this.getStmt.get(keyId) as Row | undefined;
+    if (!row) return undefined;
+    const rec = fromRow(row);
+    this.cache.set(keyId, rec);
+    return rec;
+  }
+
+  list(): KeyRecord[] {
+    return (this.listStmt.all() as Row[]).map(fromRow);
+  }
+
+  insert(k: KeyRecord): void {
+    this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash);
+  }
+}
