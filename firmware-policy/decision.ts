@@ -48,5 +48,9 @@ export interface Decision {
 }
 
 export function reasonsToCbor(reasons: Reason[]): CborMap[] {
-  return reasons.map((r) => (r.detail ? { rule: r.rule, code: r.code, message: r.message, detail: r.detail } : { rule: r.rule, code: r.code, message: r.message }));
+  return reasons.map((r) => {
+    const m: CborMap = { rule: r.rule, code: r.code, message: r.message };
+    if (r.detail) m.detail = r.detail;
+    return m;
+  });
 }

@@ -29,7 +29,9 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
   }
   const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId)];
-  if (intent.data.length > 0) {
+  if (intent.to === null) {
+    reasons.push({ rule: 'calldata', code: 'contract_creation_not_allowed', message: 'contract creation is not allowed for this key group' });
+  } else if (intent.data.length > 0) {
     reasons.push({ rule: 'calldata', code: 'calldata_not_allowed', message: 'contract calls are not allowed for this key group' });
   }
   const rules = group.assets[intent.asset];
@@ -37,7 +39,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     reasons.push({ rule: 'asset', code: 'asset_not_allowed', message: `asset ${intent.asset} is not allowed for this key group`, detail: { asset: intent.asset } });
     return deny(reasons);
   }
-  reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  if (intent.to !== null) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
   reasons.push(...checkPerTxLimit(rules, intent.amount));
   reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, intent.amount, now));
 

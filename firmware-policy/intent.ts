@@ -15,8 +15,8 @@ export interface TransferIntent {
   nonce: bigint;
   /** Asset id as the policy names it, e.g. "31337:native". */
   asset: string;
-  /** Recipient of the value (20 bytes). */
-  to: Uint8Array;
+  /** Recipient of the value (20 bytes); null for a contract creation. */
+  to: Uint8Array | null;
   amount: bigint;
   /** Calldata; non-empty calldata is not a plain transfer and is judged by its own rules. */
   data: Uint8Array;
@@ -26,7 +26,6 @@ export interface TransferIntent {
 
 export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
   if (tx.chainId === null) throw new ApplianceError('bad_request', 'pre-EIP-155 transactions (no chain id) are not signed');
-  if (tx.to === null) throw new ApplianceError('denied', 'contract creation is not allowed', { rule: 'calldata' });
   const feePerGas = tx.type === 'eip1559' ? tx.maxFeePerGas : tx.gasPrice;
   return {
     kind: 'evm-transfer',

@@ -3,7 +3,7 @@
 import type { Db } from './db.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 
-export type RequestStatus = 'denied' | 'pending' | 'reserved' | 'signed';
+export type RequestStatus = 'denied' | 'pending' | 'reserved' | 'signed' | 'aborted';
 
 export interface RequestRecord {
   requestId: string;

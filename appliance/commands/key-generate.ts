@@ -1,0 +1,42 @@
+// key.generate: a secp256k1 key pair generated inside the token (sensitive, non-extractable),
+// registered with its group and the policy active at generation, and audited.
+import type { CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { onlyKeys, str } from '../../protocol/args.js';
+import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
+import type { Device } from '../device.js';
+import type { KeyRecord } from '../state/key-registry.js';
+
+const LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function keyToCbor(k: KeyRecord): CborMap {
+  return { keyId: k.keyId, label: k.label, group: k.group, curve: 'secp256k1', address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash };
+}
+
+export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> {
+  onlyKeys(args, 'args', ['label', 'group']);
+  const label = str(args, 'label', 64);
+  const group = str(args, 'group', 64);
+  if (!LABEL_RE.test(label)) throw new ApplianceError('bad_request', `"label" must match ${LABEL_RE}`, { field: 'label' });
+  const policy = dev.policies.current();
+  if (!policy.doc.groups[group]) throw new ApplianceError('bad_request', `key group "${group}" is not in the active policy`, { field: 'group' });
+
+  const generated = await dev.keystore.generateSecp256k1(label);
+  const now = dev.clock();
+  const address = toChecksumAddress(addressFromPublicKey(generated.publicKey));
+  const record: KeyRecord = {
+    keyId: `k-${Buffer.from(generated.ckaId).toString('hex')}`,
+    ckaId: generated.ckaId,
+    label,
+    group,
+    address,
+    publicKey: generated.publicKey,
+    createdAt: now,
+    policyHash: policy.hash,
+  };
+  const entry = dev.db.transaction(() => {
+    dev.keys.insert(record);
+    return dev.audit.append(now, { kind: 'key.generate', keyId: record.keyId, group, address, publicKey: record.publicKey, policyVersion: policy.doc.version, policyHash: policy.hash });
+  })();
+  return { ...keyToCbor(record), auditSeq: entry.seq };
+}

@@ -1,0 +1,54 @@
+// request.approve: add one approver's signed statement to a pending request. The approval is checked
+// by the firmware policy before it is stored (one from the requester, an unknown approver, an expired
+// one or one over another intent is refused and audited); once the tier's quorum is met, the request
+// is signed in the same command.
+import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
+import { tallyApprovals } from '../../firmware-policy/rules/approval-tier.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import type { Device } from '../device.js';
+import { contextFromRecord, decideAndAct } from '../signing-flow.js';
+
+export async function requestApprove(dev: Device, args: CborMap): Promise<CborMap> {
+  onlyKeys(args, 'args', ['requestId', 'approverId', 'expiresAt', 'signature']);
+  const requestId = str(args, 'requestId', 128);
+  const approval: Approval = { approverId: str(args, 'approverId', 128), expiresAt: uint(args, 'expiresAt'), signature: bytes(args, 'signature', undefined, 512) };
+
+  return dev.requestLocks.run(requestId, async () => {
+    const rec = dev.requests.get(requestId);
+    if (!rec) throw new ApplianceError('not_found', 'no such request');
+    if (rec.status !== 'pending') {
+      if (!rec.response) throw new ApplianceError('conflict', 'request is being signed');
+      const current = asMap(decodeCanonical(rec.response), 'response');
+      if (rec.status === 'signed') return current; // approving a signed request changes nothing
+      throw new ApplianceError('conflict', `request is ${rec.status}, not pending approval`, { status: rec.status });
+    }
+    const ctx = contextFromRecord(dev, rec);
+    const already = dev.requests.approvals(requestId);
+    if (already.some((a) => a.approverId === approval.approverId)) {
+      // The same approver twice counts once: nothing changes, the current state is returned.
+      return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
+    }
+    const now = dev.clock();
+    const policy = dev.policies.current();
+    const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], now);
+    const rejected = single.rejected[0];
+    if (rejected) {
+      dev.db.transaction(() => {
+        dev.audit.append(now, {
+          kind: 'request.approve',
+          requestId,
+          intentDigest: ctx.digest,
+          outcome: 'rejected',
+          rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
+        });
+      })();
+      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+    }
+    return decideAndAct(dev, ctx, [...already, approval], 'request.approve', {
+      isNew: false,
+      inFirstCommit: () => dev.requests.addApproval(requestId, approval),
+    });
+  });
+}

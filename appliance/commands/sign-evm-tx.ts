@@ -1,0 +1,55 @@
+// sign.evm-tx: decode an EVM transaction from its fields, judge it with the active policy and, if
+// allowed, sign it with a token key. Idempotent by request id (DESIGN.md invariant 4).
+import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { asMap, onlyKeys, str } from '../../protocol/args.js';
+import { txFromFields, txToFields } from '../../firmware-policy/evm/tx-from-fields.js';
+import { intentDigest, intentFromEvmTx } from '../../firmware-policy/intent.js';
+import type { Device } from '../device.js';
+import { requireKey } from '../device.js';
+import { decideAndAct } from '../signing-flow.js';
+
+export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
+  onlyKeys(args, 'args', ['requestId', 'requester', 'keyId', 'tx']);
+  const requestId = str(args, 'requestId', 128);
+  const requester = str(args, 'requester', 128);
+  const keyId = str(args, 'keyId', 128);
+  const tx = txFromFields(asMap(args.tx, 'tx'));
+  const canonicalArgs: CborMap = { requester, keyId, tx: txToFields(tx) };
+  const requestHash = sha256Canonical({ cmd: 'sign.evm-tx', ...canonicalArgs });
+
+  return dev.requestLocks.run(requestId, async () => {
+    const existing = dev.requests.get(requestId);
+    if (existing) {
+      if (existing.kind !== 'sign.evm-tx' || !equalBytes(existing.requestHash, requestHash)) {
+        throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
+      }
+      if (!existing.response) throw new ApplianceError('internal', 'stored request has no response');
+      return asMap(decodeCanonical(existing.response), 'response');
+    }
+    const key = requireKey(dev, keyId);
+    const intent = intentFromEvmTx(key.keyId, tx);
+    const digest = intentDigest(intent);
+    const now = dev.clock();
+    const record = {
+      requestId,
+      requestHash,
+      kind: 'sign.evm-tx',
+      status: 'pending' as const,
+      requester,
+      keyId,
+      intentDigest: digest,
+      args: encodeCanonical(canonicalArgs),
+      createdAt: now,
+      updatedAt: now,
+      response: null,
+    };
+    return decideAndAct(dev, { record, tx, key, intent, digest }, [], 'sign.evm-tx', { isNew: true });
+  });
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,36 @@
+// Routes a decoded request envelope to its command handler. One handler per wire command.
+import type { CborMap } from '../protocol/cbor.js';
+import type { Command } from '../protocol/messages.js';
+import type { Device } from './device.js';
+import { health } from './commands/health.js';
+import { keyGenerate } from './commands/key-generate.js';
+import { keyGet, keyList } from './commands/key-list.js';
+import { signEvmTx } from './commands/sign-evm-tx.js';
+import { requestGet } from './commands/request-get.js';
+import { requestApprove } from './commands/request-approve.js';
+import { whitelistApprove, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
+import { policyGet, policyInit } from './commands/policy.js';
+import { auditList } from './commands/audit-list.js';
+
+type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
+
+const HANDLERS: Record<Command, Handler> = {
+  health: (dev) => health(dev),
+  'key.generate': keyGenerate,
+  'key.list': keyList,
+  'key.get': keyGet,
+  'sign.evm-tx': signEvmTx,
+  'request.get': requestGet,
+  'request.approve': requestApprove,
+  'whitelist.propose': whitelistPropose,
+  'whitelist.approve': whitelistApprove,
+  'whitelist.list': whitelistList,
+  'whitelist.remove': whitelistRemove,
+  'policy.get': policyGet,
+  'policy.init': policyInit,
+  'audit.list': auditList,
+};
+
+export function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {
+  return HANDLERS[cmd](dev, args);
+}

@@ -1,0 +1,57 @@
+// Boots one appliance: reads its device config, logs into its token (PIN from the 0600 file), opens
+// its state, listens on its Unix socket, and prints one JSON "ready" line on stdout.
+// Usage: node dist/appliance/main.js --var DIR --device NAME
+import { parseArgs } from 'node:util';
+import { devicePaths, readDeviceConfig, readSecretFile } from '../softhsm-config/device-layout.js';
+import { KeyStore } from './keystore.js';
+import { closeDevice, openDevice } from './device.js';
+import { listen } from './server.js';
+import { log } from './log.js';
+
+const HELP = `appliance: the emulated HSM device process
+
+Usage: node dist/appliance/main.js --var DIR --device NAME [--pool N]
+
+  --var DIR      directory holding devices (default: ./var)
+  --device NAME  device name under DIR (default: demo)
+  --pool N       PKCS#11 sessions in the signing pool (default: 4)
+  --help         this text
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { var: { type: 'string', default: 'var' }, device: { type: 'string', default: 'demo' }, pool: { type: 'string', default: '4' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const paths = devicePaths(values.var ?? 'var', values.device ?? 'demo');
+  const config = readDeviceConfig(paths);
+  process.env.SOFTHSM2_CONF = paths.softhsmConf;
+  const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: Number(values.pool) });
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore });
+  const srv = await listen(dev, paths.socket);
+  log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
+  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket }) + '\n');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await srv.close();
+    closeDevice(dev);
+    log('info', 'appliance stopped', {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'internal';
+  const message = err instanceof Error ? err.message : 'failed to start';
+  process.stderr.write(JSON.stringify({ level: 'error', msg: 'appliance failed to start', code, message }) + '\n');
+  process.exit(1);
+});

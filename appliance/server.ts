@@ -1,0 +1,85 @@
+// The appliance's only door: a Unix socket (mode 0600) carrying length-prefixed canonical CBOR
+// frames. Anything that is not one canonical request gets a typed error; a frame over the limit
+// closes the connection without being read. Several requests may be in flight per connection.
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { DEFAULT_MAX_FRAME, FrameReader, encodeFrame } from '../protocol/frame.js';
+import { ApplianceError } from '../protocol/errors.js';
+import { errorEnvelope, okEnvelope, parseRequestEnvelope } from '../protocol/messages.js';
+import type { Device } from './device.js';
+import { dispatch } from './dispatch.js';
+import { log } from './log.js';
+
+export interface ApplianceServer {
+  server: Server;
+  close(): Promise<void>;
+}
+
+function toWireError(err: unknown): { code: ApplianceError['code']; message: string; details?: CborMap } {
+  if (err instanceof ApplianceError) {
+    const details = err.details ? (JSON.parse(JSON.stringify(err.details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) as CborMap) : undefined;
+    return details ? { code: err.code, message: err.message, details } : { code: err.code, message: err.message };
+  }
+  // A fault: the message stays inside; only a stable code travels.
+  log('error', 'internal error', { error: err instanceof Error ? err.name : typeof err });
+  return { code: 'internal', message: 'internal error' };
+}
+
+async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
+  let id: number | null = null;
+  const started = performance.now();
+  try {
+    const env = parseRequestEnvelope(decodeCanonical(payload));
+    id = env.id;
+    const result = await dispatch(dev, env.cmd, env.args);
+    log('debug', 'command', { cmd: env.cmd, ms: +(performance.now() - started).toFixed(2) });
+    return okEnvelope(env.id, result);
+  } catch (err) {
+    const wire = toWireError(err);
+    log('info', 'command failed', { code: wire.code });
+    return errorEnvelope(id, wire);
+  }
+}
+
+function serveConnection(dev: Device, sock: Socket, maxFrame: number): void {
+  const reader = new FrameReader(maxFrame);
+  const send = (m: CborMap) => {
+    if (!sock.destroyed) sock.write(encodeFrame(encodeCanonical(m), maxFrame * 4));
+  };
+  sock.on('data', (chunk) => {
+    let frames: Uint8Array[];
+    try {
+      frames = reader.push(chunk);
+    } catch (err) {
+      send(errorEnvelope(null, toWireError(err)));
+      sock.end();
+      sock.removeAllListeners('data');
+      return;
+    }
+    for (const f of frames) void handleFrame(dev, f).then(send);
+  });
+  sock.on('error', () => sock.destroy());
+}
+
+export async function listen(dev: Device, socketPath: string, maxFrame = DEFAULT_MAX_FRAME): Promise<ApplianceServer> {
+  if (existsSync(socketPath)) unlinkSync(socketPath);
+  const server = createServer((sock) => serveConnection(dev, sock, maxFrame));
+  const oldUmask = process.umask(0o177); // the socket is created 0600, no window before chmod
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => resolve());
+    });
+  } finally {
+    process.umask(oldUmask);
+  }
+  chmodSync(socketPath, 0o600);
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,150 @@
+// The one path from a decoded request to a released signature (DESIGN.md invariants 1, 2, 4):
+//   evaluate with the active policy → deny/pending: store the response and its audit entry in one
+//   commit → allow: commit the spend reservation first, then use the key, then commit the signed
+//   response together with its audit entry, and only then return it.
+import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { ApplianceError } from '../protocol/errors.js';
+import { evaluate } from '../firmware-policy/evaluate.js';
+import { reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
+import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
+import type { Approval } from '../firmware-policy/approvals/statement.js';
+import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
+import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
+import { normalizeSignature } from '../firmware-policy/evm/secp256k1-signature.js';
+import { asMap } from '../protocol/args.js';
+import type { Device } from './device.js';
+import { requireKey } from './device.js';
+import type { KeyRecord } from './state/key-registry.js';
+import type { RequestRecord } from './state/request-store.js';
+
+export interface SignContext {
+  record: RequestRecord;
+  tx: EvmTx;
+  key: KeyRecord;
+  intent: TransferIntent;
+  digest: Uint8Array;
+}
+
+/** Rebuilds the signing context of a stored request from its canonical arguments. */
+export function contextFromRecord(dev: Device, record: RequestRecord): SignContext {
+  const args = asMap(decodeCanonical(record.args), 'args');
+  const tx = txFromFields(args.tx);
+  const key = requireKey(dev, record.keyId ?? '');
+  const intent = intentFromEvmTx(key.keyId, tx);
+  return { record, tx, key, intent, digest: intentDigest(intent) };
+}
+
+function auditFields(dev: Device, kind: string, ctx: SignContext, decision: Decision, approvals: readonly Approval[]): CborMap {
+  const policy = dev.policies.current();
+  const counted = new Set(decision.approvals.counted);
+  return {
+    kind,
+    requestId: ctx.record.requestId,
+    requester: ctx.record.requester,
+    keyId: ctx.key.keyId,
+    intentDigest: ctx.digest,
+    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee },
+    policyVersion: policy.doc.version,
+    policyHash: policy.hash,
+    outcome: decision.outcome,
+    reasons: reasonsToCbor(decision.reasons),
+    approvals: approvals.filter((a) => counted.has(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
+    rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
+  };
+}
+
+function pendingResponse(dev: Device, ctx: SignContext, decision: Decision, auditSeq: number): CborMap {
+  return {
+    status: 'pending_approval',
+    requestId: ctx.record.requestId,
+    keyId: ctx.key.keyId,
+    intentDigest: ctx.digest,
+    required: decision.approvals.required,
+    approvedBy: decision.approvals.counted,
+    reasons: reasonsToCbor(decision.reasons),
+    // What each approver signs: this map with approverId and expiresAt filled in, canonically encoded.
+    statement: { type: 'approval', deviceId: dev.config.deviceId, intentDigest: ctx.digest, approverId: null, expiresAt: null },
+    auditSeq,
+  };
+}
+
+/**
+ * Evaluates the request with the given approvals and acts on the decision. The caller holds the
+ * request's lock. `kind` names the command for the audit entry; exactly one entry is appended.
+ */
+export interface ActOptions {
+  /** The request is new: insert its record rather than update it. */
+  isNew: boolean;
+  /** State change of the command itself (e.g. storing an approval), made in the decision's first commit. */
+  inFirstCommit?: () => void;
+}
+
+export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: string, opts: ActOptions): Promise<CborMap> {
+  const { isNew } = opts;
+  const now = dev.clock();
+  const policy = dev.policies.current();
+  const decision = evaluate(policy.doc, dev.view, { intent: ctx.intent, keyGroup: ctx.key.group, requester: ctx.record.requester }, approvals, now);
+  const rec = ctx.record;
+
+  if (decision.outcome !== 'allow') {
+    return dev.db.transaction(() => {
+      opts.inFirstCommit?.();
+      const entry = dev.audit.append(now, auditFields(dev, kind, ctx, decision, approvals));
+      const response: CborMap =
+        decision.outcome === 'deny'
+          ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
+          : pendingResponse(dev, ctx, decision, entry.seq);
+      const status = decision.outcome === 'deny' ? 'denied' : 'pending';
+      if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
+      else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
+      return response;
+    })();
+  }
+
+  // 1. Durable reservation before the key is used.
+  const reserve = decision.reserve;
+  if (!reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
+  dev.db.transaction(() => {
+    opts.inFirstCommit?.();
+    dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
+    if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
+    else dev.requests.update(rec.requestId, 'reserved', null, now);
+  })();
+
+  // 2. The key signs the digest the appliance computed itself from the decoded fields.
+  let raw: Uint8Array;
+  const sighash = signingDigest(ctx.tx);
+  try {
+    raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
+  } catch (err) {
+    dev.db.transaction(() => {
+      const t = dev.clock();
+      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, decision, approvals), outcome: 'failed', reasons: [{ rule: 'keystore', code: 'sign_failed', message: 'the token did not sign' }] });
+      const response = { status: 'failed', requestId: rec.requestId, message: 'the token did not sign; nothing was released', auditSeq: entry.seq };
+      dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
+    })();
+    throw err;
+  }
+  const sig = normalizeSignature(raw, sighash, ctx.key.publicKey);
+  const signed = serializeSigned(ctx.tx, sig);
+  const txHash = transactionHash(signed);
+
+  // 3. The audit entry and the response commit together; only then does the signature leave.
+  return dev.db.transaction(() => {
+    const t = dev.clock();
+    const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, decision, approvals), txHash });
+    const response: CborMap = {
+      status: 'signed',
+      requestId: rec.requestId,
+      keyId: ctx.key.keyId,
+      from: ctx.key.address,
+      intentDigest: ctx.digest,
+      rawTransaction: signed,
+      txHash,
+      approvedBy: decision.approvals.counted,
+      auditSeq: entry.seq,
+    };
+    dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
+    return response;
+  })();
+}

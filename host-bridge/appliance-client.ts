@@ -1,0 +1,108 @@
+// The bridge's connection to the appliance: one Unix socket kept open, requests pipelined with ids,
+// responses matched by id. The bridge forwards canonical CBOR; it holds no key and decides nothing.
+import { connect, type Socket } from 'node:net';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { DEFAULT_MAX_FRAME, FrameReader, encodeFrame } from '../protocol/frame.js';
+import { ApplianceError } from '../protocol/errors.js';
+import { parseResponseEnvelope, type Command } from '../protocol/messages.js';
+
+interface Pending {
+  resolve: (v: CborMap) => void;
+  reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
+export interface ApplianceClientOptions {
+  timeoutMs?: number;
+  maxFrame?: number;
+}
+
+export class ApplianceClient {
+  private sock: Socket | undefined;
+  private connecting: Promise<Socket> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly timeoutMs: number;
+  private readonly maxFrame: number;
+
+  constructor(
+    private readonly socketPath: string,
+    opts: ApplianceClientOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+  }
+
+  async call(cmd: Command, args: CborMap = {}): Promise<CborMap> {
+    const sock = await this.connection();
+    const id = this.nextId;
+    this.nextId = this.nextId >= 2 ** 32 - 1 ? 1 : this.nextId + 1;
+    const frame = encodeFrame(encodeCanonical({ id, cmd, args }), this.maxFrame);
+    return new Promise<CborMap>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ApplianceError('unavailable', `appliance did not answer "${cmd}" in time`));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      sock.write(frame);
+    });
+  }
+
+  close(): void {
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+
+  private connection(): Promise<Socket> {
+    if (this.sock && !this.sock.destroyed) return Promise.resolve(this.sock);
+    this.connecting ??= new Promise<Socket>((resolve, reject) => {
+      const sock = connect(this.socketPath);
+      const reader = new FrameReader(this.maxFrame * 4);
+      sock.once('connect', () => {
+        this.sock = sock;
+        this.connecting = undefined;
+        resolve(sock);
+      });
+      sock.on('data', (chunk) => {
+        try {
+          for (const f of reader.push(chunk)) this.onFrame(f);
+        } catch (err) {
+          this.failAll(err);
+          sock.destroy();
+        }
+      });
+      sock.on('error', (err) => {
+        this.connecting = undefined;
+        reject(new ApplianceError('unavailable', 'appliance is not reachable', undefined, { cause: err }));
+      });
+      sock.on('close', () => {
+        if (this.sock === sock) this.sock = undefined;
+        this.failAll(new ApplianceError('unavailable', 'connection to the appliance closed'));
+      });
+    });
+    return this.connecting;
+  }
+
+  private onFrame(payload: Uint8Array): void {
+    const env = parseResponseEnvelope(decodeCanonical(payload));
+    if (env.id === null) {
+      // A response the appliance could not tie to a request (malformed frame): fail everything.
+      if (!env.ok) this.failAll(new ApplianceError(env.error.code, env.error.message));
+      return;
+    }
+    const p = this.pending.get(env.id);
+    if (!p) return;
+    this.pending.delete(env.id);
+    clearTimeout(p.timer);
+    if (env.ok) p.resolve(env.result);
+    else p.reject(new ApplianceError(env.error.code, env.error.message, env.error.details));
+  }
+
+  private failAll(err: unknown): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+}

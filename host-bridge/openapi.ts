@@ -1,0 +1,142 @@
+// The bridge's API description (OpenAPI 3.1), served at GET /openapi.json. Keep it true: a test
+// checks that every route the app serves is described here and the other way round.
+
+const err = { $ref: '#/components/responses/Error' };
+const bearer = [{ bearer: [] }];
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: json(schema) });
+const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
+
+const uint = { type: 'string', pattern: '^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$', description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers' };
+const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$' };
+const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' };
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'HSM signer appliance: host bridge',
+    version: '0.1.0',
+    description:
+      'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token with scopes orchestrator, approver, admin and/or auditor' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object' } } },
+        },
+      },
+      Transaction: {
+        type: 'object',
+        required: ['type', 'chainId', 'nonce', 'gasLimit', 'to', 'value'],
+        properties: {
+          type: { type: 'string', enum: ['legacy', 'eip2930', 'eip1559'] },
+          chainId: uint,
+          nonce: uint,
+          gasLimit: uint,
+          to: { oneOf: [address, { type: 'null' }] },
+          value: uint,
+          data: hex,
+          gasPrice: { ...uint, description: 'legacy and eip2930' },
+          maxFeePerGas: { ...uint, description: 'eip1559' },
+          maxPriorityFeePerGas: { ...uint, description: 'eip1559' },
+          accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
+        },
+      },
+      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' }, detail: { type: 'object' } } },
+      SignResult: {
+        type: 'object',
+        required: ['status', 'requestId'],
+        properties: {
+          status: { type: 'string', enum: ['signed', 'pending_approval', 'denied', 'aborted', 'failed'] },
+          requestId: { type: 'string' },
+          keyId: { type: 'string' },
+          from: address,
+          intentDigest: hex,
+          rawTransaction: { ...hex, description: 'signed transaction, ready for eth_sendRawTransaction (status signed)' },
+          txHash: hex,
+          required: { type: 'integer', description: 'approvals needed (status pending_approval)' },
+          approvedBy: { type: 'array', items: { type: 'string' } },
+          statement: { type: 'object', description: 'the approval statement to sign, with approverId and expiresAt filled in (status pending_approval)' },
+          reasons: { type: 'array', items: { $ref: '#/components/schemas/Reason' } },
+          auditSeq: { type: 'integer' },
+        },
+      },
+      Approval: {
+        type: 'object',
+        required: ['approverId', 'expiresAt', 'signature'],
+        properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix seconds' }, signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' } },
+      },
+    },
+    responses: { Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) } },
+  },
+  paths: {
+    '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
+    '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/v1/keys': {
+      get: { summary: 'List keys (orchestrator)', security: bearer, responses: { 200: ok('keys'), 401: err, 403: err } },
+      post: {
+        summary: 'Generate a secp256k1 key inside the token (admin)',
+        security: bearer,
+        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' } } }) },
+        responses: { 201: ok('the key'), 400: err, 401: err, 403: err },
+      },
+    },
+    '/v1/keys/{keyId}': { get: { summary: 'One key with its PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
+    '/v1/sign/evm-transaction': {
+      post: {
+        summary: 'Sign an EVM transaction if the active policy allows it (orchestrator)',
+        security: bearer,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'a retry with the same key returns the same result and never signs twice' }],
+        requestBody: { required: true, content: json({ type: 'object', required: ['keyId', 'transaction'], properties: { keyId: { type: 'string' }, transaction: { $ref: '#/components/schemas/Transaction' } } }) },
+        responses: {
+          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
+          202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', { $ref: '#/components/schemas/SignResult' }),
+          403: ok('denied by policy, with reasons', { $ref: '#/components/schemas/SignResult' }),
+          400: err,
+          401: err,
+          404: err,
+          409: ok('idempotency key reused for another request, or a request that was aborted'),
+        },
+      },
+    },
+    '/v1/requests/{id}': { get: { summary: 'State of a sign request (orchestrator)', security: bearer, parameters: [pathParam('id', 'the Idempotency-Key')], responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied'), 404: err } } },
+    '/v1/requests/{id}/approvals': {
+      post: {
+        summary: 'Add an approval (approver); signs the request once the quorum is met',
+        security: bearer,
+        parameters: [pathParam('id', 'the Idempotency-Key')],
+        requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
+        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok('approval rejected (requester, unknown, expired, bad signature) or request denied'), 404: err, 409: err },
+      },
+    },
+    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
+    '/v1/whitelist/proposals': {
+      post: {
+        summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
+        security: bearer,
+        requestBody: { required: true, content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }) },
+        responses: { 201: ok('the proposal, with the statement admins sign'), 400: err },
+      },
+    },
+    '/v1/whitelist/proposals/{id}/approvals': {
+      post: {
+        summary: 'Add an admin approval to a whitelist proposal (admin)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        responses: { 200: ok('the proposal'), 403: err, 404: err },
+      },
+    },
+    '/v1/whitelist/{chainId}/{address}': {
+      delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err } },
+    },
+    '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
+    '/v1/audit': { get: { summary: 'Audit entries from a seq (auditor)', security: bearer, parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')], responses: { 200: ok('entries: stored CBOR bytes, their hash and a decoded view') } } },
+  },
+} as const;
