@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    install what is missing, create the demo device, run appliance + bridge
+#   make test   install what is missing, build, run every test
+SHELL := /bin/bash
+NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
+SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
+HSM_VAR ?= var
+
+.PHONY: all setup system-deps build typecheck test run clean bench
+
+all: build
+
+setup: system-deps $(NODE_MODULES_STAMP)
+
+# SoftHSM2 from Debian's packages when it is absent (root, as in CI).
+system-deps:
+	@if [ ! -e "$(SOFTHSM_MODULE)" ] && ! ls /usr/lib/*/softhsm/libsofthsm2.so >/dev/null 2>&1; then \
+	  echo "setup: installing softhsm2 with apt-get"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 >/dev/null; \
+	fi
+
+# npm ci first. This workplace's registry serves only this platform's optional packages (e.g.
+# anvil-darwin-*), so the lock cannot list the others and npm ci refuses it; then npm install
+# installs the same pinned versions from the lock.
+$(NODE_MODULES_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund || { echo "setup: npm ci refused the lock file; installing with npm install"; npm install --no-audit --no-fund; }
+	@touch $@
+
+build: setup
+	npx tsc -p tsconfig.json
+
+typecheck: setup
+	npx tsc -p tsconfig.json --noEmit
+
+test: build
+	node --test --test-concurrency=1 "dist/test/**/*.test.js"
+
+run: build
+	node dist/cli/hsmctl.js run --var $(HSM_VAR)
+
+clean:
+	rm -rf dist

@@ -1,0 +1,94 @@
+// The demo device of `make run`: demo admins and approvers (key files named DEMO-… under
+// var/demo/demo-keys/), a demo policy for the local anvil chain (31337), bridge tokens, one key.
+// Everything here is for demonstration only and says so in its names.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApprovalAlg } from '../firmware-policy/approvals/verify-signature.js';
+import { addToken, type Scope } from '../host-bridge/auth.js';
+import { devicePaths } from '../softhsm-config/device-layout.js';
+import { generateApproverKey, publicPart, writeApproverKey, type ApproverPublic } from './approver-key.js';
+import { createDevice } from './device-create.js';
+import { policyFromJson, type PolicyJson } from './policy-json.js';
+
+export const DEMO_DEVICE = 'demo';
+const ETH = 10n ** 18n;
+
+export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number): PolicyJson {
+  return {
+    defaultHoldSeconds: 172_800,
+    adminQuorum: 2,
+    admins,
+    approvers,
+    groups: {
+      hot: {
+        chains: [31337],
+        whitelistRequired: true,
+        holdSeconds,
+        assets: {
+          '31337:native': {
+            perTxMax: (10n * ETH).toString(),
+            windows: [{ seconds: 86_400, maxAmount: (20n * ETH).toString(), maxCount: 1000 }],
+            approvalTiers: [{ above: ETH.toString(), required: 2 }],
+          },
+        },
+      },
+    },
+  };
+}
+
+export interface DemoInfo {
+  url?: string;
+  tokens: Record<string, string>;
+  keyId: string;
+  address: string;
+  keysDir: string;
+}
+
+const PEOPLE: { id: string; alg: ApprovalAlg; role: 'admin' | 'approver' }[] = [
+  { id: 'admin-1', alg: 'ES256', role: 'admin' },
+  { id: 'admin-2', alg: 'EdDSA', role: 'admin' },
+  { id: 'admin-3', alg: 'ES256', role: 'admin' },
+  { id: 'alice', alg: 'ES256', role: 'approver' },
+  { id: 'bob', alg: 'EdDSA', role: 'approver' },
+  { id: 'carol', alg: 'ES256', role: 'approver' },
+];
+
+/** Creates the demo device unless it exists; returns what an operator needs to try it. */
+export async function ensureDemoDevice(varRoot: string, say: (m: string) => void): Promise<DemoInfo> {
+  const paths = devicePaths(varRoot, DEMO_DEVICE);
+  const keysDir = join(paths.dir, 'demo-keys');
+  const infoFile = join(keysDir, 'DEMO-info.json');
+  if (existsSync(infoFile)) return JSON.parse(readFileSync(infoFile, 'utf8')) as DemoInfo;
+
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const admins: ApproverPublic[] = [];
+  const approvers: ApproverPublic[] = [];
+  for (const p of PEOPLE) {
+    const file = join(keysDir, `DEMO-${p.id}.key.json`);
+    const key = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof generateApproverKey>) : generateApproverKey(p.id, p.alg);
+    if (!existsSync(file)) writeApproverKey(file, key);
+    (p.role === 'admin' ? admins : approvers).push(publicPart(key));
+  }
+  const policyJson = demoPolicyJson(admins, approvers, 300);
+  writeFileSync(join(keysDir, 'DEMO-policy.json'), JSON.stringify(policyJson, null, 2) + '\n');
+  const created = await createDevice({
+    varRoot,
+    name: DEMO_DEVICE,
+    policy: (deviceId) => policyFromJson(policyJson, deviceId),
+    keys: [{ label: 'demo-hot-1', group: 'hot' }],
+    progress: say,
+  });
+  const tokens: Record<string, string> = {};
+  const roles: [string, Scope[]][] = [
+    ['orchestrator', ['orchestrator']],
+    ['approver', ['approver']],
+    ['admin', ['admin', 'orchestrator']],
+    ['auditor', ['auditor']],
+  ];
+  for (const [name, scopes] of roles) tokens[name] = addToken(paths.bridgeTokens, `demo-${name}`, scopes);
+  const key = created.keys[0];
+  const info: DemoInfo = { tokens, keyId: String(key?.keyId), address: String(key?.address), keysDir };
+  // Demo only: the plaintext tokens are kept so `make run` can show them again.
+  writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+  return info;
+}

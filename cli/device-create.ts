@@ -1,0 +1,46 @@
+// Creates a device: its token (softhsm-config), its first policy and its first keys. Runs the
+// appliance's own command handlers in this process, before the appliance is started as a service.
+import type { CborMap } from '../protocol/cbor.js';
+import { encodePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
+import { createDeviceToken } from '../softhsm-config/create-token.js';
+import { devicePaths, readSecretFile, type DeviceConfig } from '../softhsm-config/device-layout.js';
+import { KeyStore } from '../appliance/keystore.js';
+import { closeDevice, openDevice } from '../appliance/device.js';
+import { dispatch } from '../appliance/dispatch.js';
+
+export interface CreateDeviceOptions {
+  varRoot: string;
+  name: string;
+  /** Builds the policy once the device id is known. */
+  policy: (deviceId: string) => PolicyDocument;
+  keys: { label: string; group: string }[];
+  modulePath?: string;
+  progress?: (msg: string) => void;
+}
+
+export interface CreatedDevice {
+  config: DeviceConfig;
+  keys: CborMap[];
+}
+
+export async function createDevice(opts: CreateDeviceOptions): Promise<CreatedDevice> {
+  const say = opts.progress ?? (() => undefined);
+  say(`creating token for device "${opts.name}"`);
+  const config = createDeviceToken({ varRoot: opts.varRoot, name: opts.name, ...(opts.modulePath ? { modulePath: opts.modulePath } : {}) });
+  const paths = devicePaths(opts.varRoot, opts.name);
+  process.env.SOFTHSM2_CONF = paths.softhsmConf;
+  const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore });
+  try {
+    say('installing the initial policy');
+    await dispatch(dev, 'policy.init', { document: encodePolicy(opts.policy(config.deviceId)) });
+    const keys: CborMap[] = [];
+    for (const [i, k] of opts.keys.entries()) {
+      say(`generating key ${i + 1}/${opts.keys.length} (${k.label})`);
+      keys.push(await dispatch(dev, 'key.generate', k));
+    }
+    return { config, keys };
+  } finally {
+    closeDevice(dev);
+  }
+}

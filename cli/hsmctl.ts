@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+// hsmctl: the operator's command line. Subcommands for devices, the appliance and bridge services,
+// keys, bridge tokens and approvers. Secrets (PINs, tokens' plaintext, private keys) never come from
+// or go to argv; key files are written 0600.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { ApplianceError } from '../protocol/errors.js';
+import type { Command } from '../protocol/messages.js';
+import { devicePaths } from '../softhsm-config/device-layout.js';
+import { ApplianceClient } from '../host-bridge/appliance-client.js';
+import { addToken, SCOPES, type Scope } from '../host-bridge/auth.js';
+import { cborToJson, jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
+import { startBridge } from '../host-bridge/main.js';
+import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
+import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
+import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
+import { createDevice } from './device-create.js';
+import { policyFromJson, readPolicyJson } from './policy-json.js';
+import { ensureDemoDevice, DEMO_DEVICE } from './demo.js';
+import { startAppliance } from './appliance-process.js';
+
+const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
+
+interface Sub {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
+  run(v: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>;
+}
+
+const out = (x: unknown) => process.stdout.write(JSON.stringify(x, null, 2) + '\n');
+const say = (m: string) => process.stderr.write(`hsmctl: ${m}\n`);
+
+function socketCall(v: Record<string, unknown>, cmd: Command, args: CborMap = {}): Promise<CborMap> {
+  const client = new ApplianceClient(devicePaths(String(v.var), String(v.device)).socket);
+  return client.call(cmd, args).finally(() => client.close());
+}
+
+function readInput(file: string | undefined): string {
+  return readFileSync(file && file !== '-' ? file : 0, 'utf8');
+}
+
+const SUBS: Record<string, Sub> = {
+  'device create': {
+    summary: 'create a device: token, initial policy, first keys',
+    usage: 'hsmctl device create --device NAME --policy FILE.json [--key LABEL:GROUP ...] [--var DIR]',
+    options: { policy: { type: 'string' }, key: { type: 'string' } },
+    async run(v) {
+      if (!v.policy) throw new ApplianceError('bad_request', '--policy FILE.json is required');
+      const pj = readPolicyJson(String(v.policy));
+      const keys = v.key ? String(v.key).split(',').map((s) => {
+        const [label, group] = s.split(':');
+        if (!label || !group) throw new ApplianceError('bad_request', '--key expects LABEL:GROUP');
+        return { label, group };
+      }) : [];
+      const created = await createDevice({ varRoot: String(v.var), name: String(v.device), policy: (id) => policyFromJson(pj, id), keys, progress: say });
+      out({ deviceId: created.config.deviceId, keys: created.keys.map((k) => cborToJson(k)) });
+    },
+  },
+  'appliance start': {
+    summary: 'run the appliance (the device) in the foreground',
+    usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
+    options: {},
+    async run(v) {
+      const app = await startAppliance(String(v.var), String(v.device));
+      say(`appliance ${app.deviceId} listening on ${app.socket}; Ctrl-C stops it`);
+      await new Promise<void>((res) => process.once('SIGINT', () => void app.stop().then(res)));
+    },
+  },
+  'bridge start': {
+    summary: 'run the HTTP bridge in front of a running appliance',
+    usage: 'hsmctl bridge start [--device NAME] [--host 127.0.0.1] [--port 8080] [--var DIR]',
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' } },
+    async run(v) {
+      const paths = devicePaths(String(v.var), String(v.device));
+      const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
+      say(`bridge on ${bridge.url}; Ctrl-C stops it`);
+      await new Promise<void>((res) => process.once('SIGINT', () => void bridge.close().then(res)));
+    },
+  },
+  run: {
+    summary: 'create the demo device if missing, then run appliance and bridge (what `make run` does)',
+    usage: 'hsmctl run [--host 127.0.0.1] [--port 8080] [--var DIR]',
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' } },
+    async run(v) {
+      const varRoot = String(v.var);
+      const demo = await ensureDemoDevice(varRoot, say);
+      const app = await startAppliance(varRoot, DEMO_DEVICE);
+      const paths = devicePaths(varRoot, DEMO_DEVICE);
+      const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
+      process.stdout.write(
+        [
+          '',
+          `  HSM signer appliance (DEMO device ${app.deviceId})`,
+          `  bridge URL:          ${bridge.url}`,
+          `  orchestrator token:  ${demo.tokens.orchestrator}`,
+          `  admin token:         ${demo.tokens.admin}`,
+          `  approver token:      ${demo.tokens.approver}`,
+          `  auditor token:       ${demo.tokens.auditor}`,
+          `  key:                 ${demo.keyId}  address ${demo.address}`,
+          `  demo key files:      ${demo.keysDir} (DEMO only)`,
+          '',
+          '  Try:  curl -s ' + bridge.url + '/healthz',
+          '  Ctrl-C stops the bridge and the appliance.',
+          '',
+        ].join('\n') + '\n',
+      );
+      await new Promise<void>((res) => {
+        const stop = () => void bridge.close().then(() => app.stop()).then(res);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      say('stopped');
+    },
+  },
+  'key generate': {
+    summary: 'generate a secp256k1 key inside the token of a running appliance',
+    usage: 'hsmctl key generate --label LABEL --group GROUP [--device NAME]',
+    options: { label: { type: 'string' }, group: { type: 'string' } },
+    async run(v) {
+      out(cborToJson(await socketCall(v, 'key.generate', { label: String(v.label ?? ''), group: String(v.group ?? '') })));
+    },
+  },
+  'key list': {
+    summary: 'list the keys of a running appliance',
+    usage: 'hsmctl key list [--device NAME]',
+    options: {},
+    async run(v) {
+      out(cborToJson(await socketCall(v, 'key.list')));
+    },
+  },
+  'policy show': {
+    summary: 'show the active policy of a running appliance',
+    usage: 'hsmctl policy show [--device NAME]',
+    options: {},
+    async run(v) {
+      out(cborToJson(await socketCall(v, 'policy.get')));
+    },
+  },
+  'audit list': {
+    summary: 'list audit entries of a running appliance',
+    usage: 'hsmctl audit list [--from-seq N] [--limit N] [--device NAME]',
+    options: { 'from-seq': { type: 'string', default: '1' }, limit: { type: 'string', default: '100' } },
+    async run(v) {
+      const page = await socketCall(v, 'audit.list', { fromSeq: Number(v['from-seq']), limit: Number(v.limit) });
+      const entries = (page.entries as CborMap[]).map((e): CborMap => ({ ...e, entry: decodeCanonical(e.entry as Uint8Array) }));
+      out(cborToJson({ ...page, entries }));
+    },
+  },
+  'token add': {
+    summary: 'make a bridge bearer token; prints it once, stores only its hash',
+    usage: `hsmctl token add --name NAME --scopes ${SCOPES.join(',')} [--device NAME]`,
+    options: { name: { type: 'string' }, scopes: { type: 'string' } },
+    async run(v) {
+      const scopes = String(v.scopes ?? '').split(',').filter(Boolean) as Scope[];
+      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes);
+      process.stdout.write(token + '\n');
+      say('the token is shown once; store it in your orchestrator secret store');
+    },
+  },
+  'approver keygen': {
+    summary: 'make an approver or admin key file (0600) and print its public part for the policy',
+    usage: 'hsmctl approver keygen --id ID [--alg ES256|EdDSA] --out FILE',
+    options: { id: { type: 'string' }, alg: { type: 'string', default: 'ES256' }, out: { type: 'string' } },
+    async run(v) {
+      if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
+      const key = generateApproverKey(String(v.id ?? ''), v.alg === 'EdDSA' ? 'EdDSA' : v.alg === 'ES256' ? 'ES256' : (() => { throw new ApplianceError('bad_request', '--alg must be ES256 or EdDSA'); })());
+      writeApproverKey(resolve(String(v.out)), key);
+      out(publicPart(key));
+    },
+  },
+  'approver sign': {
+    summary: 'sign the statement of a pending request or whitelist proposal (JSON from the bridge)',
+    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]',
+    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' } },
+    async run(v) {
+      if (!v.key) throw new ApplianceError('bad_request', '--key FILE is required');
+      const key = readApproverKey(String(v.key));
+      const doc = jsonObject(JSON.parse(readInput(v.in as string | undefined)), 'input');
+      const st = jsonObject(doc.statement, 'statement');
+      const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);
+      if (st.type === 'approval') {
+        const statement = encodeApprovalStatement({ deviceId: String(st.deviceId), intentDigest: jsonHex(st.intentDigest, 'statement.intentDigest', 32), approverId: key.id, expiresAt });
+        out({ approverId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+      } else if (st.type === 'whitelist-add') {
+        const proposal = { id: String(st.proposalId), group: String(st.group), chainId: jsonUint(st.chainId, 'statement.chainId'), address: jsonHex(st.address, 'statement.address', 20), label: String(st.label ?? ''), proposedBy: '' };
+        const statement = encodeWhitelistStatement(String(st.deviceId), proposal, key.id, expiresAt);
+        out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+      } else {
+        throw new ApplianceError('bad_request', 'input has no approval or whitelist-add statement');
+      }
+    },
+  },
+};
+
+function help(): string {
+  const rows = Object.entries(SUBS).map(([name, s]) => `  ${name.padEnd(18)} ${s.summary}`);
+  return ['hsmctl: operate the HSM signer appliance', '', 'Usage: hsmctl <command> [options]   (hsmctl <command> --help for its options)', '', 'Commands:', ...rows, '', 'Common options: --var DIR (default ./var or $HSM_VAR), --device NAME (default demo)', ''].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(help());
+    return 0;
+  }
+  const two = `${argv[0]} ${argv[1] ?? ''}`;
+  const name = SUBS[two] ? two : SUBS[argv[0] ?? ''] ? argv[0]! : undefined;
+  if (!name) {
+    process.stderr.write(`hsmctl: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${help()}`);
+    return 2;
+  }
+  const sub = SUBS[name]!;
+  const rest = argv.slice(name.split(' ').length);
+  const { values, positionals } = parseArgs({ args: rest, options: { ...COMMON, ...sub.options }, allowPositionals: true });
+  if (values.help) {
+    const opts = Object.keys(sub.options).map((o) => `--${o}`).join(' ');
+    process.stdout.write(`${sub.summary}\n\nUsage: ${sub.usage}\n${opts ? `Options: ${opts} --var --device --help\n` : ''}`);
+    return 0;
+  }
+  await sub.run(values as Record<string, string | boolean | undefined>, positionals);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ApplianceError) process.stderr.write(`hsmctl: ${err.code}: ${err.message}\n`);
+    else process.stderr.write(`hsmctl: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,77 @@
+// The operator's policy file (JSON) to the canonical policy document. Amounts are decimal strings;
+// public keys 0x hex. Anything unknown or out of range is refused by the firmware's own parser.
+import { readFileSync } from 'node:fs';
+import type { CborMap, CborValue } from '../protocol/cbor.js';
+import { ApplianceError } from '../protocol/errors.js';
+import { DEFAULT_HOLD_SECONDS, parsePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
+import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
+
+export interface PolicyJson {
+  defaultHoldSeconds?: number;
+  adminQuorum: number;
+  admins: { id: string; alg: string; publicKey: string }[];
+  approvers: { id: string; alg: string; publicKey: string }[];
+  groups: Record<string, {
+    chains: (number | string)[];
+    whitelistRequired: boolean;
+    holdSeconds?: number | null;
+    assets: Record<string, { perTxMax: string; windows: { seconds: number; maxAmount: string; maxCount: number }[]; approvalTiers: { above: string; required: number }[] }>;
+  }>;
+}
+
+export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, parentHash: Uint8Array | null = null): PolicyDocument {
+  const o = jsonObject(j, 'policy');
+  const principals = (list: unknown, field: string): CborValue[] => {
+    if (!Array.isArray(list)) throw new ApplianceError('bad_request', `policy "${field}" must be an array`);
+    return list.map((p, i) => {
+      const m = jsonObject(p, `${field}[${i}]`);
+      return { id: m.id as string, alg: m.alg as string, publicKey: jsonHex(m.publicKey, `${field}[${i}].publicKey`) };
+    });
+  };
+  const groups: CborMap = {};
+  for (const [name, gv] of Object.entries(jsonObject(o.groups, 'groups'))) {
+    const g = jsonObject(gv, `groups.${name}`);
+    const assets: CborMap = {};
+    for (const [asset, av] of Object.entries(jsonObject(g.assets, `groups.${name}.assets`))) {
+      const a = jsonObject(av, `groups.${name}.assets.${asset}`);
+      const windows = Array.isArray(a.windows) ? a.windows : [];
+      const tiers = Array.isArray(a.approvalTiers) ? a.approvalTiers : [];
+      assets[asset] = {
+        perTxMax: jsonUint(a.perTxMax, `${asset}.perTxMax`),
+        windows: windows.map((w, i) => {
+          const wm = jsonObject(w, `${asset}.windows[${i}]`);
+          return { seconds: wm.seconds as number, maxAmount: jsonUint(wm.maxAmount, `${asset}.windows[${i}].maxAmount`), maxCount: wm.maxCount as number };
+        }),
+        approvalTiers: tiers.map((t, i) => {
+          const tm = jsonObject(t, `${asset}.approvalTiers[${i}]`);
+          return { above: jsonUint(tm.above, `${asset}.approvalTiers[${i}].above`), required: tm.required as number };
+        }),
+      };
+    }
+    const chains = Array.isArray(g.chains) ? g.chains : [];
+    groups[name] = {
+      chains: chains.map((c, i) => jsonUint(c, `groups.${name}.chains[${i}]`)),
+      whitelistRequired: g.whitelistRequired as boolean,
+      holdSeconds: (g.holdSeconds ?? null) as number | null,
+      assets,
+    };
+  }
+  return parsePolicy({
+    version,
+    parentHash,
+    deviceId,
+    defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
+    admins: principals(o.admins, 'admins'),
+    adminQuorum: o.adminQuorum as number,
+    approvers: principals(o.approvers, 'approvers'),
+    groups,
+  } as CborMap);
+}
+
+export function readPolicyJson(file: string): PolicyJson {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PolicyJson;
+  } catch {
+    throw new ApplianceError('bad_request', `cannot read policy file ${file} as JSON`);
+  }
+}
