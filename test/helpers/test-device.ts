@@ -1,0 +1,162 @@
+// A complete test device through the real parts: a SoftHSM2 token in a temporary var/, the appliance
+// as its own process on its Unix socket, and the real bridge app driven with app.request().
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CborMap } from '../../protocol/cbor.js';
+import { createDevice } from '../../cli/device-create.js';
+import { startAppliance, type ApplianceProcess } from '../../cli/appliance-process.js';
+import { policyFromJson, type PolicyJson } from '../../cli/policy-json.js';
+import { generateApproverKey, publicPart, signStatement, type ApproverKeyFile } from '../../cli/approver-key.js';
+import { devicePaths, type DevicePaths } from '../../softhsm-config/device-layout.js';
+import { ApplianceClient } from '../../host-bridge/appliance-client.js';
+import { createApp } from '../../host-bridge/app.js';
+import { addToken, readTokens, TokenVerifier } from '../../host-bridge/auth.js';
+import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
+import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-governance.js';
+
+export const ETH = 10n ** 18n;
+export const CHAIN_ID = 31337;
+
+export interface TestPeople {
+  admins: ApproverKeyFile[];
+  approvers: ApproverKeyFile[];
+}
+
+export function makePeople(): TestPeople {
+  return {
+    admins: [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA'), generateApproverKey('admin-3', 'ES256')],
+    approvers: [generateApproverKey('alice', 'ES256'), generateApproverKey('bob', 'EdDSA'), generateApproverKey('carol', 'ES256')],
+  };
+}
+
+/** The test policy: group "hot" on anvil, 2 s whitelist hold, 10 ETH per tx, 2-of-3 above 1 ETH. */
+export function testPolicyJson(people: TestPeople, overrides: { windowMax?: bigint; holdSeconds?: number } = {}): PolicyJson {
+  return {
+    defaultHoldSeconds: 172_800,
+    adminQuorum: 2,
+    admins: people.admins.map(publicPart),
+    approvers: people.approvers.map(publicPart),
+    groups: {
+      hot: {
+        chains: [CHAIN_ID],
+        whitelistRequired: true,
+        holdSeconds: overrides.holdSeconds ?? 2,
+        assets: {
+          [`${CHAIN_ID}:native`]: {
+            perTxMax: (10n * ETH).toString(),
+            windows: [{ seconds: 3600, maxAmount: (overrides.windowMax ?? 50n * ETH).toString(), maxCount: 1000 }],
+            approvalTiers: [{ above: ETH.toString(), required: 2 }],
+          },
+        },
+      },
+    },
+  };
+}
+
+export interface TestDevice {
+  varRoot: string;
+  paths: DevicePaths;
+  deviceId: string;
+  people: TestPeople;
+  keys: CborMap[];
+  tokens: { orchestrator: string; approver: string; admin: string; auditor: string; alice: string };
+  appliance: ApplianceProcess;
+  client: ApplianceClient;
+  app: ReturnType<typeof createApp>;
+  /** JSON request to the bridge. */
+  request(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
+  restartAppliance(signal?: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestDevice(opts: { keys?: { label: string; group: string }[]; policy?: (p: TestPeople) => PolicyJson; startAppliance?: boolean } = {}): Promise<TestDevice> {
+  const varRoot = mkdtempSync(join(tmpdir(), 'hsm-'));
+  const people = makePeople();
+  const policyJson = (opts.policy ?? testPolicyJson)(people);
+  const created = await createDevice({
+    varRoot,
+    name: 'dev',
+    policy: (deviceId) => policyFromJson(policyJson, deviceId),
+    keys: opts.keys ?? [{ label: 'hot-1', group: 'hot' }],
+  });
+  const paths = devicePaths(varRoot, 'dev');
+  const tokens = {
+    orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator']),
+    approver: addToken(paths.bridgeTokens, 'approvers', ['approver']),
+    admin: addToken(paths.bridgeTokens, 'ops-admin', ['admin', 'orchestrator']),
+    auditor: addToken(paths.bridgeTokens, 'auditor', ['auditor']),
+    // A token whose name equals an approver id: that person may request but not approve their own request.
+    alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver']),
+  };
+  const env = { ...process.env, HSM_LOG_LEVEL: 'warn' };
+  let appliance = await startAppliance(varRoot, 'dev', { env });
+  const client = new ApplianceClient(paths.socket);
+  const app = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(paths.bridgeTokens)) });
+  const dev: TestDevice = {
+    varRoot,
+    paths,
+    deviceId: created.config.deviceId,
+    people,
+    keys: created.keys,
+    tokens,
+    get appliance() {
+      return appliance;
+    },
+    client,
+    app,
+    async request(method, path, token, body, headers = {}) {
+      const res = await app.request(path, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    async restartAppliance(signal: NodeJS.Signals = 'SIGTERM') {
+      if (signal === 'SIGTERM') await appliance.stop();
+      else {
+        const exited = new Promise((r) => appliance.child.once('exit', r));
+        appliance.child.kill(signal);
+        await exited;
+      }
+      client.close();
+      appliance = await startAppliance(varRoot, 'dev', { env });
+    },
+    async stop() {
+      client.close();
+      await appliance.stop();
+      rmSync(varRoot, { recursive: true, force: true });
+    },
+  };
+  return dev;
+}
+
+/** An approver's body for POST /v1/requests/{id}/approvals over the given pending response. */
+export function approvalBody(key: ApproverKeyFile, deviceId: string, intentDigestHex: string, expiresAt = Math.floor(Date.now() / 1000) + 600) {
+  const statement = encodeApprovalStatement({ deviceId, intentDigest: Buffer.from(intentDigestHex.slice(2), 'hex'), approverId: key.id, expiresAt });
+  return { approverId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') };
+}
+
+/** Proposes an address for the whitelist and approves it with two admins; returns the proposal. */
+export async function whitelist(dev: TestDevice, address: string, group = 'hot'): Promise<Record<string, unknown>> {
+  const proposed = await dev.request('POST', '/v1/whitelist/proposals', dev.tokens.admin, { group, chainId: CHAIN_ID, address, label: 'test recipient' });
+  if (proposed.status !== 201) throw new Error(`proposal failed: ${JSON.stringify(proposed.json)}`);
+  const id = String(proposed.json.proposalId);
+  let last = proposed.json;
+  for (const admin of dev.people.admins.slice(0, 2)) {
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const statement = encodeWhitelistStatement(dev.deviceId, { id, group, chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'test recipient', proposedBy: '' }, admin.id, expiresAt);
+    const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, {
+      adminId: admin.id,
+      expiresAt,
+      signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex'),
+    });
+    if (r.status !== 200) throw new Error(`whitelist approval failed: ${JSON.stringify(r.json)}`);
+    last = r.json;
+  }
+  return last;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
