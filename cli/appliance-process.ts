@@ -15,7 +15,7 @@ export interface ApplianceProcess {
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'appliance', 'main.js');
 
-export function startAppliance(varRoot: string, device: string, opts: { stderr?: 'inherit' | 'ignore'; env?: NodeJS.ProcessEnv } = {}): Promise<ApplianceProcess> {
+export function startAppliance(varRoot: string, device: string, opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv } = {}): Promise<ApplianceProcess> {
   const child = spawn(process.execPath, [MAIN, '--var', varRoot, '--device', device], {
     stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit'],
     env: opts.env ?? process.env,

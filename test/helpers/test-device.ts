@@ -67,6 +67,8 @@ export interface TestDevice {
   /** JSON request to the bridge. */
   request(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
   restartAppliance(signal?: NodeJS.Signals): Promise<void>;
+  /** Everything the appliance processes wrote to stderr (their logs). */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -89,8 +91,14 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
     // A token whose name equals an approver id: that person may request but not approve their own request.
     alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver']),
   };
-  const env = { ...process.env, HSM_LOG_LEVEL: 'warn' };
-  let appliance = await startAppliance(varRoot, 'dev', { env });
+  const env = { ...process.env, HSM_LOG_LEVEL: 'debug' };
+  let logText = '';
+  const launch = async () => {
+    const a = await startAppliance(varRoot, 'dev', { env, stderr: 'pipe' });
+    a.child.stderr?.on('data', (d: Buffer) => (logText += d.toString('utf8')));
+    return a;
+  };
+  let appliance = await launch();
   const client = new ApplianceClient(paths.socket);
   const app = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(paths.bridgeTokens)) });
   const dev: TestDevice = {
@@ -122,8 +130,9 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
         await exited;
       }
       client.close();
-      appliance = await startAppliance(varRoot, 'dev', { env });
+      appliance = await launch();
     },
+    logs: () => logText,
     async stop() {
       client.close();
       await appliance.stop();
