@@ -1,0 +1,76 @@
+// secp256k1 helpers for the EVM signer: addresses from public keys (Yellow Paper §4.2 / appendix F),
+// EIP-55 checksums, and turning the raw r‖s an HSM returns for CKM_ECDSA into an Ethereum
+// signature: low-s (EIP-2) and the recovery parity, found by recovering the public key from the
+// digest and comparing it with the key that signed. Pure: no I/O.
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToNumberBE, equalBytes } from '@noble/curves/utils.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { SECP256K1_ORDER, type Address, type TxSignature } from './transaction.js';
+
+const HALF_ORDER = SECP256K1_ORDER >> 1n;
+
+function assertUncompressedKey(publicKey: Uint8Array, kind: 'bad_request' | 'internal'): void {
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 65 || publicKey[0] !== 0x04) {
+    throw new ApplianceError(kind, '"publicKey" expected 65 bytes starting with 04 (SEC 1 uncompressed)');
+  }
+}
+
+/** keccak256(x ‖ y)[12:]: the 20-byte address of an uncompressed secp256k1 public key. */
+export function addressFromPublicKey(uncompressed65: Uint8Array): Address {
+  assertUncompressedKey(uncompressed65, 'bad_request');
+  try {
+    secp256k1.Point.fromBytes(uncompressed65).assertValidity();
+  } catch (e) {
+    throw new ApplianceError('bad_request', '"publicKey" is not a point on secp256k1', undefined, { cause: e });
+  }
+  return keccak_256(uncompressed65.subarray(1)).slice(12);
+}
+
+/** EIP-55 mixed-case checksum form, "0x" + 40 hex digits. */
+export function toChecksumAddress(addr: Address): string {
+  if (!(addr instanceof Uint8Array) || addr.length !== 20) {
+    throw new ApplianceError('bad_request', `"address" expected 20 bytes, got ${addr instanceof Uint8Array ? addr.length : typeof addr}`);
+  }
+  const lower = bytesToHex(addr);
+  const ascii = new Uint8Array(lower.length);
+  for (let i = 0; i < lower.length; i++) ascii[i] = lower.charCodeAt(i);
+  const hash = keccak_256(ascii);
+  let out = '0x';
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower[i] as string;
+    const nibble = ((hash[i >> 1] as number) >> (i % 2 === 0 ? 4 : 0)) & 0x0f;
+    out += nibble >= 8 ? c.toUpperCase() : c;
+  }
+  return out;
+}
+
+/**
+ * Turns an HSM's raw ECDSA output into an Ethereum signature over `digest` by `publicKey`:
+ * s is replaced by n - s when above n/2 (EIP-2), and yParity is the parity whose recovered public
+ * key equals `publicKey`. Because recovery must reproduce the known key, a wrong or corrupted
+ * signature never gets through. Malformed arguments and an unrecoverable signature are faults:
+ * ApplianceError('internal').
+ */
+export function normalizeSignature(rs: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): TxSignature {
+  if (!(rs instanceof Uint8Array) || rs.length !== 64) throw new ApplianceError('internal', '"rs" expected 64 bytes (raw r||s)');
+  if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new ApplianceError('internal', '"digest" expected 32 bytes');
+  assertUncompressedKey(publicKey, 'internal');
+  const r = bytesToNumberBE(rs.subarray(0, 32));
+  let s = bytesToNumberBE(rs.subarray(32, 64));
+  if (r === 0n || r >= SECP256K1_ORDER || s === 0n || s >= SECP256K1_ORDER) {
+    throw new ApplianceError('internal', 'signature values out of range 1..n-1');
+  }
+  if (s > HALF_ORDER) s = SECP256K1_ORDER - s;
+  for (const yParity of [0, 1] as const) {
+    let recovered: Uint8Array;
+    try {
+      recovered = new secp256k1.Signature(r, s, yParity).recoverPublicKey(digest).toBytes(false);
+    } catch {
+      continue; // no point with x = r for this parity, or recovery hit infinity
+    }
+    if (equalBytes(recovered, publicKey)) return { r, s, yParity };
+  }
+  throw new ApplianceError('internal', 'signature does not recover to the signing key with either parity');
+}
