@@ -34,7 +34,7 @@ typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
 test: build
-	node --test --test-concurrency=1 "dist/test/**/*.test.js"
+	node --test $$(find dist/test -name '*.test.js' | sort)
 
 run: build
 	node dist/cli/hsmctl.js run --var $(HSM_VAR)

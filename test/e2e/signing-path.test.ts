@@ -193,7 +193,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     assert.equal((await broadcast(raw)).status, 'success');
   });
 
-  test('g) the same Idempotency-Key twice gives an identical response, one signature and one reservation', async () => {
+  test('g) / invariant 4: the same Idempotency-Key twice gives an identical response, one signature and one reservation', async () => {
     const key = newKey('idem');
     const tx = await eip1559(recipient, 777n);
     const [r1, r2] = await Promise.all([sign(tx, key), sign(tx, key)]);
