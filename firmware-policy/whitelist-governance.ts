@@ -4,9 +4,9 @@
 import { encodeCanonical } from '../protocol/cbor.js';
 import type { PolicyDocument } from './policy-document.js';
 import { groupHoldSeconds } from './policy-document.js';
-import type { ApprovalTally, RejectedApproval } from './decision.js';
+import type { ApprovalTally } from './decision.js';
 import type { Approval } from './approvals/statement.js';
-import { verifyApprovalSignature } from './approvals/verify-signature.js';
+import { tallySignedApprovals } from './approvals/tally.js';
 
 export interface WhitelistProposal {
   id: string;
@@ -33,22 +33,16 @@ export function encodeWhitelistStatement(deviceId: string, p: WhitelistProposal,
 
 /** Counts distinct, unexpired, validly signed admin approvals; the proposer's own does not count. */
 export function tallyAdminApprovals(policy: PolicyDocument, p: WhitelistProposal, approvals: readonly Approval[], now: number): ApprovalTally {
-  const counted: string[] = [];
-  const rejected: RejectedApproval[] = [];
-  for (const a of approvals) {
-    const admin = policy.admins.find((x) => x.id === a.approverId);
-    let why: RejectedApproval['why'] | undefined;
-    if (!admin) why = 'unknown_approver';
-    else if (a.approverId === p.proposedBy) why = 'requester_cannot_approve';
-    else if (a.expiresAt <= now) why = 'expired';
-    else if (counted.includes(a.approverId)) why = 'duplicate';
-    else if (!verifyApprovalSignature(admin.alg, admin.publicKey, encodeWhitelistStatement(policy.deviceId, p, a.approverId, a.expiresAt), a.signature)) {
-      why = 'bad_signature';
-    }
-    if (why) rejected.push({ approverId: a.approverId, why });
-    else counted.push(a.approverId);
-  }
-  return { required: policy.adminQuorum, counted, rejected };
+  return tallySignedApprovals(
+    {
+      principals: policy.admins,
+      required: policy.adminQuorum,
+      requester: p.proposedBy,
+      now,
+      statementFor: (adminId, expiresAt) => encodeWhitelistStatement(policy.deviceId, p, adminId, expiresAt),
+    },
+    approvals,
+  );
 }
 
 /** When an entry whose quorum was reached at `quorumAt` becomes usable. */

@@ -1,0 +1,33 @@
+// Counts signed approvals against a set of principals (transaction approvers or admins): distinct,
+// known, not the requester, unexpired, and validly signed over the statement built for each one.
+import type { Principal } from '../policy-document.js';
+import type { ApprovalTally, RejectedApproval } from '../decision.js';
+import type { Approval } from './statement.js';
+import { verifyApprovalSignature } from './verify-signature.js';
+
+export interface TallyRules {
+  principals: readonly Principal[];
+  required: number;
+  /** Whoever asked; their own approval does not count. */
+  requester: string;
+  now: number;
+  /** The canonical statement this approver must have signed. */
+  statementFor(approverId: string, expiresAt: number): Uint8Array;
+}
+
+export function tallySignedApprovals(rules: TallyRules, approvals: readonly Approval[]): ApprovalTally {
+  const counted: string[] = [];
+  const rejected: RejectedApproval[] = [];
+  for (const a of approvals) {
+    const who = rules.principals.find((p) => p.id === a.approverId);
+    let why: RejectedApproval['why'] | undefined;
+    if (!who) why = 'unknown_approver';
+    else if (a.approverId === rules.requester) why = 'requester_cannot_approve';
+    else if (a.expiresAt <= rules.now) why = 'expired';
+    else if (counted.includes(a.approverId)) why = 'duplicate';
+    else if (!verifyApprovalSignature(who.alg, who.publicKey, rules.statementFor(a.approverId, a.expiresAt), a.signature)) why = 'bad_signature';
+    if (why) rejected.push({ approverId: a.approverId, why });
+    else counted.push(a.approverId);
+  }
+  return { required: rules.required, counted, rejected };
+}
