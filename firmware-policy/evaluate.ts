@@ -2,7 +2,7 @@
 // approvals, now) to a decision (DESIGN.md "Processes"). No I/O, no clock, no randomness: `now` is
 // an argument and the state is a read-only view.
 import type { Decision, Reason } from './decision.js';
-import type { PolicyDocument } from './policy-document.js';
+import { groupOf, ownEntry, type PolicyDocument } from './policy-document.js';
 import type { StateView } from './state-view.js';
 import { intentDigest, type TransferIntent } from './intent.js';
 import type { Approval } from './approvals/statement.js';
@@ -20,11 +20,11 @@ export interface EvaluationRequest {
   requester: string;
 }
 
-const noTally = { required: 0, counted: [], rejected: [] };
+const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
 export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: number): Decision {
   const { intent } = req;
-  const group = policy.groups[req.keyGroup];
+  const group = groupOf(policy, req.keyGroup);
   if (!group) {
     return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
   }
@@ -34,7 +34,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   } else if (intent.data.length > 0) {
     reasons.push({ rule: 'calldata', code: 'calldata_not_allowed', message: 'contract calls are not allowed for this key group' });
   }
-  const rules = group.assets[intent.asset];
+  const rules = ownEntry(group.assets, intent.asset);
   if (!rules) {
     reasons.push({ rule: 'asset', code: 'asset_not_allowed', message: `asset ${intent.asset} is not allowed for this key group`, detail: { asset: intent.asset } });
     return deny(reasons);
@@ -44,7 +44,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, intent.amount, now));
 
   const required = requiredApprovals(rules, intent.amount);
-  const tally = required === 0 ? noTally : tallyApprovals(policy, required, intentDigest(intent), req.requester, approvals, now);
+  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, intentDigest(intent), req.requester, approvals, now);
   if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally };
   if (tally.counted.length < required) {
     return {
@@ -57,5 +57,5 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
 }
 
 function deny(reasons: Reason[]): Decision {
-  return { outcome: 'deny', reasons, approvals: noTally };
+  return { outcome: 'deny', reasons, approvals: noTally() };
 }

@@ -59,9 +59,21 @@ export function nativeAssetId(chainId: bigint): string {
   return `${chainId}:native`;
 }
 
-export function groupHoldSeconds(policy: PolicyDocument, group: string): number {
-  return policy.groups[group]?.holdSeconds ?? policy.defaultHoldSeconds;
+/** An own entry of a name-keyed policy map; names such as "toString" or "__proto__" never hit Object.prototype. */
+export function ownEntry<T>(map: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(map, name) ? map[name] : undefined;
 }
+
+export function groupOf(policy: PolicyDocument, group: string): GroupPolicy | undefined {
+  return ownEntry(policy.groups, group);
+}
+
+export function groupHoldSeconds(policy: PolicyDocument, group: string): number {
+  return groupOf(policy, group)?.holdSeconds ?? policy.defaultHoldSeconds;
+}
+
+/** Group names and asset ids: short, printable, and never an Object.prototype member like "__proto__". */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/;
 
 // ---------- canonical form ----------
 
@@ -160,11 +172,13 @@ export function parsePolicy(v: CborValue): PolicyDocument {
   const groups: Record<string, GroupPolicy> = {};
   for (const [name, gv] of Object.entries(obj(m.groups, 'groups'))) {
     const gp = `groups.${name}`;
+    if (!NAME_RE.test(name)) throw bad(gp, `name must match ${NAME_RE}`);
     const g = obj(gv, gp);
     keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets']);
     const assets: Record<string, AssetRules> = {};
     for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
       const ap = `${gp}.assets.${asset}`;
+      if (!NAME_RE.test(asset)) throw bad(ap, `name must match ${NAME_RE}`);
       const a = obj(av, ap);
       keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers']);
       assets[asset] = {

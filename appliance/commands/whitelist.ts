@@ -7,6 +7,7 @@ import { bytes, onlyKeys, optStr, optUint, str, ubig, uint } from '../../protoco
 import { tallyAdminApprovals, whitelistActiveAt, type WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
 import { toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
 import type { StoredProposal } from '../state/whitelist-store.js';
 
@@ -42,7 +43,7 @@ export async function whitelistPropose(dev: Device, args: CborMap): Promise<Cbor
     label: optStr(args, 'label', 128) ?? '',
   };
   const policy = dev.policies.current();
-  const group = policy.doc.groups[proposal.group];
+  const group = groupOf(policy.doc, proposal.group);
   if (!group) throw new ApplianceError('bad_request', `key group "${proposal.group}" is not in the active policy`, { field: 'group' });
   if (!group.chains.includes(proposal.chainId)) throw new ApplianceError('bad_request', `chain ${proposal.chainId} is not allowed for group "${proposal.group}"`, { field: 'chainId' });
   const now = dev.clock();
