@@ -29,6 +29,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 build: setup
 	npx tsc -p tsconfig.json
+	node dist/attestation/write-measurement.js
 
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit

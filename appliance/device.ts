@@ -13,6 +13,7 @@ import { PolicyStore } from './state/policy-store.js';
 import { WhitelistStore } from './state/whitelist-store.js';
 import { RequestStore } from './state/request-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { DeviceMeta } from './state/device-meta.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -24,6 +25,9 @@ export interface Device {
   policies: PolicyStore;
   whitelist: WhitelistStore;
   requests: RequestStore;
+  meta: DeviceMeta;
+  /** Measurement of the code this process runs (computed at boot). */
+  measurement: Uint8Array;
   /** Serialises work on one request id (a retry waits for the first attempt instead of racing it). */
   requestLocks: KeyedMutex;
   view: StateView;
@@ -35,6 +39,7 @@ export interface OpenDeviceOptions {
   config: DeviceConfig;
   stateDb: string;
   keystore: KeyStore;
+  measurement: Uint8Array;
   clock?: () => number;
 }
 
@@ -52,6 +57,8 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     policies: new PolicyStore(db),
     whitelist,
     requests: new RequestStore(db),
+    meta: new DeviceMeta(db),
+    measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
@@ -59,8 +66,40 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     },
     clock: opts.clock ?? (() => Math.floor(Date.now() / 1000)),
   };
-  recoverInterruptedSigning(dev);
+  attachAuditSigner(dev);
+  if (dev.meta.identity()) recoverInterruptedSigning(dev);
   return dev;
+}
+
+/** Once the device has its attestation key, audit entries are signed with it. */
+export function attachAuditSigner(dev: Device): void {
+  const id = dev.meta.identity();
+  if (!id) return;
+  dev.audit.attachSigner({ measurement: dev.measurement, sign: (tbs) => dev.keystore.signP256Sync(id.attestationKeyId, tbs) });
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** Whether the running code is the enrolled firmware or a measurement the admin quorum approved. */
+export function firmwareStatus(dev: Device): { approved: boolean; running: string; enrolled: string | null } {
+  const id = dev.meta.identity();
+  const running = hex(dev.measurement);
+  if (!id) return { approved: false, running, enrolled: null };
+  const enrolled = hex(id.enrolledMeasurement);
+  return { approved: running === enrolled || dev.meta.approvedMeasurements().includes(running), running, enrolled };
+}
+
+/** Refuses key use while the firmware measurement is not approved (DESIGN.md: a firmware update is a policy change). */
+export function assertFirmwareApproved(dev: Device): void {
+  const fw = firmwareStatus(dev);
+  if (fw.approved) return;
+  throw new ApplianceError(
+    'denied',
+    fw.enrolled === null
+      ? 'device is not provisioned: it has no attestation identity'
+      : `firmware measurement ${fw.running} is not the enrolled ${fw.enrolled}; an admin quorum must approve it (firmware.approve) before the device signs`,
+    { rule: 'firmware-measurement', code: 'measurement_not_approved', running: fw.running, enrolled: fw.enrolled },
+  );
 }
 
 /**
@@ -72,11 +111,18 @@ function recoverInterruptedSigning(dev: Device): void {
   const rows = dev.db.prepare("SELECT request_id FROM requests WHERE status = 'reserved'").all() as { request_id: string }[];
   if (rows.length === 0) return;
   const now = dev.clock();
+  const reservations = dev.db.prepare('SELECT key_id, asset, amount, at FROM spend WHERE request_id = ?');
   dev.db.transaction(() => {
     for (const { request_id } of rows) {
       const response = { status: 'aborted', requestId: request_id, message: 'the appliance stopped before the signature was released; nothing was signed for this request' };
       dev.requests.update(request_id, 'aborted', encodeCanonical(response), now);
-      dev.audit.append(now, { kind: 'recovery.abort', requestId: request_id, outcome: 'aborted' });
+      const kept = (reservations.all(request_id) as { key_id: string; asset: string; amount: string; at: number }[]).map((r) => ({
+        keyId: r.key_id,
+        asset: r.asset,
+        amount: BigInt(r.amount),
+        at: r.at,
+      }));
+      dev.audit.append(now, { kind: 'recovery.abort', requestId: request_id, outcome: 'aborted', reservations: kept });
     }
   })();
 }

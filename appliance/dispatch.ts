@@ -11,6 +11,7 @@ import { requestApprove } from './commands/request-approve.js';
 import { whitelistApprove, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
 import { policyGet, policyInit } from './commands/policy.js';
 import { auditList } from './commands/audit-list.js';
+import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
 
 type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
 
@@ -29,6 +30,9 @@ const HANDLERS: Record<Command, Handler> = {
   'policy.get': policyGet,
   'policy.init': policyInit,
   'audit.list': auditList,
+  'device.info': deviceInfo,
+  'device.attest': deviceAttest,
+  'firmware.approve': firmwareApprove,
 };
 
 export function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {

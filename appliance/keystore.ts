@@ -2,12 +2,14 @@
 // (SoftHSM2 or any PKCS#11 HSM), are generated inside it, and are sensitive and non-extractable
 // (DESIGN.md invariant 7). Signing runs on a pool of sessions with the async C_Sign of pkcs11js, so
 // the event loop is never blocked by the token.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ApplianceError } from '../protocol/errors.js';
 import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri, type Handle, type Pkcs11 } from './pkcs11/module.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
 const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
+/** P-256 (prime256v1) OID 1.2.840.10045.3.1.7, for the device attestation key. */
+const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
 export interface TokenKey {
   /** CKA_ID of the pair, 16 random bytes chosen at generation. */
@@ -43,6 +45,8 @@ export class KeyStore {
   private constructor(
     private readonly mod: Pkcs11,
     private readonly sessions: Handle[],
+    /** A session kept out of the pool for short synchronous signatures (audit entries inside a DB transaction). */
+    private readonly syncSession: Handle,
   ) {
     this.idle.push(...sessions);
   }
@@ -53,7 +57,8 @@ export class KeyStore {
       const slot = findTokenSlot(mod, tokenLabelFromUri(opts.tokenUri));
       const flags = P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION;
       const sessions: Handle[] = [];
-      for (let i = 0; i < (opts.poolSize ?? 4); i++) sessions.push(mod.C_OpenSession(slot, flags));
+      for (let i = 0; i < (opts.poolSize ?? 4) + 1; i++) sessions.push(mod.C_OpenSession(slot, flags));
+      const syncSession = sessions.pop();
       const first = sessions[0];
       if (first === undefined) throw new ApplianceError('bad_request', 'poolSize must be at least 1');
       try {
@@ -62,7 +67,8 @@ export class KeyStore {
       } catch (err) {
         throw new ApplianceError('unavailable', 'token login failed', undefined, { cause: pkcs11Code(err) });
       }
-      return new KeyStore(mod, sessions);
+      if (syncSession === undefined) throw new ApplianceError('internal', 'no session');
+      return new KeyStore(mod, sessions, syncSession);
     } catch (err) {
       closeModule(mod);
       throw err;
@@ -72,7 +78,7 @@ export class KeyStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of this.sessions) {
+    for (const s of [...this.sessions, this.syncSession]) {
       try {
         this.mod.C_CloseSession(s);
       } catch {
@@ -111,6 +117,64 @@ export class KeyStore {
       this.privateHandles.set(hex(ckaId), pair.privateKey);
       return { ckaId: new Uint8Array(ckaId), label, publicKey: this.readPublicPoint(session, pair.publicKey) };
     });
+  }
+
+  /**
+   * Generates the device attestation key: P-256, inside the token, sensitive, non-extractable, able
+   * only to sign. It signs audit entries, quotes and key attestation certificates.
+   */
+  async generateP256Attestation(label: string): Promise<TokenKey> {
+    const ckaId = randomBytes(16);
+    return this.withSession(async (session) => {
+      const pair = await this.mod.C_GenerateKeyPairAsync(
+        session,
+        { mechanism: P11.CKM_EC_KEY_PAIR_GEN },
+        [
+          { type: P11.CKA_TOKEN, value: true },
+          { type: P11.CKA_PRIVATE, value: false },
+          { type: P11.CKA_VERIFY, value: true },
+          { type: P11.CKA_EC_PARAMS, value: P256_PARAMS },
+          { type: P11.CKA_LABEL, value: label },
+          { type: P11.CKA_ID, value: ckaId },
+        ],
+        [
+          { type: P11.CKA_TOKEN, value: true },
+          { type: P11.CKA_PRIVATE, value: true },
+          { type: P11.CKA_SENSITIVE, value: true },
+          { type: P11.CKA_EXTRACTABLE, value: false },
+          { type: P11.CKA_SIGN, value: true },
+          { type: P11.CKA_DERIVE, value: false },
+          { type: P11.CKA_LABEL, value: label },
+          { type: P11.CKA_ID, value: ckaId },
+        ],
+      );
+      this.privateHandles.set(hex(ckaId), pair.privateKey);
+      return { ckaId: new Uint8Array(ckaId), label, publicKey: this.readPublicPoint(session, pair.publicKey) };
+    });
+  }
+
+  /**
+   * ECDSA P-256 over SHA-256 of `data`, synchronously on the reserved session; returns raw r||s.
+   * For audit entries, which are signed inside the database transaction that stores them.
+   */
+  signP256Sync(ckaId: Uint8Array, data: Uint8Array): Uint8Array {
+    if (this.closed) throw new ApplianceError('unavailable', 'key store is closed');
+    const digest = createHash('sha256').update(data).digest();
+    try {
+      const key = this.privateHandle(this.syncSession, ckaId);
+      this.mod.C_SignInit(this.syncSession, { mechanism: P11.CKM_ECDSA }, key);
+      const sig = this.mod.C_Sign(this.syncSession, digest, Buffer.alloc(64));
+      return new Uint8Array(sig);
+    } catch (err) {
+      if (err instanceof ApplianceError) throw err;
+      throw new ApplianceError('internal', 'token operation failed', undefined, { cause: pkcs11Code(err) });
+    }
+  }
+
+  /** Asynchronous form of signP256Sync on the session pool (certificates, quotes). */
+  async signP256(ckaId: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+    const digest = createHash('sha256').update(data).digest();
+    return this.signDigest(ckaId, digest);
   }
 
   /** Every secp256k1 public key on the token, with its CKA_ID and label. */

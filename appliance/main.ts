@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../softhsm-config/device-layout.js';
 import { KeyStore } from './keystore.js';
-import { closeDevice, openDevice } from './device.js';
+import { closeDevice, firmwareStatus, openDevice } from './device.js';
+import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
 import { listen } from './server.js';
 import { log } from './log.js';
 
@@ -31,10 +32,13 @@ export async function main(argv: string[]): Promise<void> {
   const config = readDeviceConfig(paths);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: Number(values.pool) });
-  const dev = openDevice({ config, stateDb: paths.stateDb, keystore });
+  const measured = measureCode(runningCodeRoot());
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measured.measurement });
+  const fw = firmwareStatus(dev);
+  if (!fw.approved) log('warn', 'firmware measurement not approved: the device will not sign', { running: fw.running, enrolled: fw.enrolled });
   const srv = await listen(dev, paths.socket);
   log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
-  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved }) + '\n');
 
   let stopping = false;
   const stop = async () => {

@@ -10,6 +10,7 @@ import { errorEnvelope, okEnvelope, parseRequestEnvelope } from '../protocol/mes
 import type { Device } from './device.js';
 import { dispatch } from './dispatch.js';
 import { log } from './log.js';
+import { withTrace } from './trace.js';
 
 export interface ApplianceServer {
   server: Server;
@@ -32,7 +33,7 @@ async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
   try {
     const env = parseRequestEnvelope(decodeCanonical(payload));
     id = env.id;
-    const result = await dispatch(dev, env.cmd, env.args);
+    const result = await withTrace(env.traceId, () => dispatch(dev, env.cmd, env.args));
     log('debug', 'command', { cmd: env.cmd, ms: +(performance.now() - started).toFixed(2) });
     return okEnvelope(env.id, result);
   } catch (err) {

@@ -8,6 +8,7 @@ import { evaluate } from '../firmware-policy/evaluate.js';
 import { reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
 import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
 import type { Approval } from '../firmware-policy/approvals/statement.js';
+import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-policy/recorded-view.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
 import { normalizeSignature } from '../firmware-policy/evm/secp256k1-signature.js';
@@ -34,22 +35,35 @@ export function contextFromRecord(dev: Device, record: RequestRecord): SignConte
   return { record, tx, key, intent, digest: intentDigest(intent) };
 }
 
-function auditFields(dev: Device, kind: string, ctx: SignContext, decision: Decision, approvals: readonly Approval[]): CborMap {
+/** What one evaluation saw and decided: enough for an offline replay to re-run it exactly. */
+interface Evaluated {
+  decision: Decision;
+  decidedAt: number;
+  inputs: RecordedInputs;
+}
+
+function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
   const policy = dev.policies.current();
-  const counted = new Set(decision.approvals.counted);
+  const { decision } = ev;
   return {
     kind,
     requestId: ctx.record.requestId,
     requester: ctx.record.requester,
     keyId: ctx.key.keyId,
+    keyGroup: ctx.key.group,
+    decidedAt: ev.decidedAt,
+    inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
     intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee },
     policyVersion: policy.doc.version,
     policyHash: policy.hash,
     outcome: decision.outcome,
     reasons: reasonsToCbor(decision.reasons),
-    approvals: approvals.filter((a) => counted.has(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
+    // Every approval the evaluation was given (with signatures), and which of them counted.
+    approvals: approvals.map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
+    approvedBy: decision.approvals.counted,
     rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
+    reserve: decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null,
   };
 }
 
@@ -83,13 +97,15 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   const { isNew } = opts;
   const now = dev.clock();
   const policy = dev.policies.current();
-  const decision = evaluate(policy.doc, dev.view, { intent: ctx.intent, keyGroup: ctx.key.group, requester: ctx.record.requester }, approvals, now);
+  const inputs: RecordedInputs = { whitelist: [], windows: [] };
+  const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: ctx.record.requester }, approvals, now);
+  const ev: Evaluated = { decision, decidedAt: now, inputs };
   const rec = ctx.record;
 
   if (decision.outcome !== 'allow') {
     return dev.db.transaction(() => {
       opts.inFirstCommit?.();
-      const entry = dev.audit.append(now, auditFields(dev, kind, ctx, decision, approvals));
+      const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
       const response: CborMap =
         decision.outcome === 'deny'
           ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
@@ -119,7 +135,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   } catch (err) {
     dev.db.transaction(() => {
       const t = dev.clock();
-      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, decision, approvals), outcome: 'failed', reasons: [{ rule: 'keystore', code: 'sign_failed', message: 'the token did not sign' }] });
+      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed' });
       const response = { status: 'failed', requestId: rec.requestId, message: 'the token did not sign; nothing was released', auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     })();
@@ -132,7 +148,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   // 3. The audit entry and the response commit together; only then does the signature leave.
   return dev.db.transaction(() => {
     const t = dev.clock();
-    const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, decision, approvals), txHash });
+    const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'signed', txHash });
     const response: CborMap = {
       status: 'signed',
       requestId: rec.requestId,
@@ -143,6 +159,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       txHash,
       approvedBy: decision.approvals.counted,
       auditSeq: entry.seq,
+      auditEntry: entry.entry,
     };
     dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
     return response;

@@ -7,6 +7,11 @@ import { devicePaths, readSecretFile, type DeviceConfig } from '../softhsm-confi
 import { KeyStore } from '../appliance/keystore.js';
 import { closeDevice, openDevice } from '../appliance/device.js';
 import { dispatch } from '../appliance/dispatch.js';
+import { provisionIdentity } from '../appliance/identity.js';
+import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
+import { initManufacturer, loadManufacturer } from './manufacturer.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface CreateDeviceOptions {
   varRoot: string;
@@ -25,13 +30,18 @@ export interface CreatedDevice {
 
 export async function createDevice(opts: CreateDeviceOptions): Promise<CreatedDevice> {
   const say = opts.progress ?? (() => undefined);
+  if ((await initManufacturer(opts.varRoot)).created) say('created the emulated manufacturer CA under var/manufacturer/');
+  const ca = loadManufacturer(opts.varRoot);
   say(`creating token for device "${opts.name}"`);
   const config = createDeviceToken({ varRoot: opts.varRoot, name: opts.name, ...(opts.modulePath ? { modulePath: opts.modulePath } : {}) });
   const paths = devicePaths(opts.varRoot, opts.name);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
-  const dev = openDevice({ config, stateDb: paths.stateDb, keystore });
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement });
   try {
+    say('generating the device attestation key and certificate');
+    const { deviceCertPem } = await provisionIdentity(dev, ca);
+    writeFileSync(join(paths.dir, 'device-cert.pem'), deviceCertPem);
     say('installing the initial policy');
     await dispatch(dev, 'policy.init', { document: encodePolicy(opts.policy(config.deviceId)) });
     const keys: CborMap[] = [];

@@ -20,6 +20,11 @@ import { createDevice } from './device-create.js';
 import { policyFromJson, readPolicyJson } from './policy-json.js';
 import { ensureDemoDevice, DEMO_DEVICE } from './demo.js';
 import { startAppliance } from './appliance-process.js';
+import { initManufacturer } from './manufacturer.js';
+import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { encodeFirmwareStatement } from '../appliance/commands/device.js';
 
 const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
 
@@ -149,6 +154,74 @@ const SUBS: Record<string, Sub> = {
       out(cborToJson({ ...page, entries }));
     },
   },
+  'manufacturer init': {
+    summary: 'make the emulated manufacturer CA (once; kept outside every device)',
+    usage: 'hsmctl manufacturer init [--var DIR]',
+    options: {},
+    async run(v) {
+      const r = await initManufacturer(String(v.var));
+      say(r.created ? `manufacturer CA created: ${r.certFile} (key file 0600 beside it)` : `manufacturer CA already exists: ${r.certFile}`);
+    },
+  },
+  'audit export': {
+    summary: 'stream the audit log (COSE_Sign1 entries, RFC 8742 CBOR sequence) into FILE; resumes after its last entry',
+    usage: 'HSM_TOKEN=… hsmctl audit export --out FILE [--url http://127.0.0.1:8080] [--from-seq N] [--token-file FILE]',
+    options: { out: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
+    async run(v) {
+      if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
+      await exportAudit({ url: String(v.url), token: readToken(v['token-file'] as string | undefined), file: String(v.out), ...(v['from-seq'] ? { fromSeq: Number(v['from-seq']) } : {}), progress: say });
+    },
+  },
+  'audit verify': {
+    summary: 'verify an export offline: certificate chain, every signature, hash chain, seq, measurements, quoted head',
+    usage: 'hsmctl audit verify FILE --device-cert PEM [--ca PEM] [--quote QUOTE.json] [--allow-measurement HEX,HEX]',
+    options: { 'device-cert': { type: 'string' }, ca: { type: 'string' }, quote: { type: 'string' }, 'allow-measurement': { type: 'string' } },
+    async run(v, positionals) {
+      const file = positionals[0];
+      if (!file || !v['device-cert']) throw new ApplianceError('bad_request', 'usage: hsmctl audit verify FILE --device-cert PEM [--ca PEM]');
+      const quote = v.quote ? jsonHex(jsonObject(JSON.parse(readFileSync(String(v.quote), 'utf8')), 'quote').quote, 'quote') : undefined;
+      const report = await verifyExportFile(file, {
+        deviceCertPem: readFileSync(String(v['device-cert']), 'utf8'),
+        ...(v.ca ? { caCertPem: readFileSync(String(v.ca), 'utf8') } : {}),
+        ...(quote ? { quote } : {}),
+        ...(v['allow-measurement'] ? { allowedMeasurements: String(v['allow-measurement']).split(',') } : {}),
+      });
+      out(report);
+      if (!report.ok) {
+        say(`FAILED at entry ${report.fault?.index} (seq ${report.fault?.seq ?? '?'}): ${report.fault?.reason}`);
+        process.exitCode = 1;
+      } else say(`OK: ${report.entries} entries, seq ${report.firstSeq}..${report.lastSeq}, device ${report.deviceId}`);
+    },
+  },
+  'audit replay': {
+    summary: 're-run every signing decision in an export with the pure evaluator and confirm each one',
+    usage: 'hsmctl audit replay FILE',
+    options: {},
+    async run(_v, positionals) {
+      const file = positionals[0];
+      if (!file) throw new ApplianceError('bad_request', 'usage: hsmctl audit replay FILE');
+      const report = replayExportFile(file);
+      out(report);
+      if (report.mismatches.length > 0) {
+        say(`FAILED: ${report.mismatches.length} of ${report.decisions} decisions do not replay; first at seq ${report.mismatches[0]?.seq}: ${report.mismatches[0]?.why}`);
+        process.exitCode = 1;
+      } else say(`OK: all ${report.decisions} decisions replay to the recorded result`);
+    },
+  },
+  'device attest': {
+    summary: 'fetch an attestation quote (signed log head) with a fresh challenge; save it for audit verify --quote',
+    usage: 'HSM_TOKEN=… hsmctl device attest --out QUOTE.json [--url http://127.0.0.1:8080] [--token-file FILE]',
+    options: { out: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'token-file': { type: 'string' } },
+    async run(v) {
+      const challenge = '0x' + randomBytes(32).toString('hex');
+      const res = await fetch(`${String(v.url)}/v1/device/attestation?challenge=${challenge}`, { headers: { Authorization: `Bearer ${readToken(v['token-file'] as string | undefined)}` } });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new ApplianceError('unavailable', `attestation failed with HTTP ${res.status}`);
+      const text = JSON.stringify({ challenge, ...body }, null, 2) + '\n';
+      if (v.out) writeFileSync(String(v.out), text);
+      else process.stdout.write(text);
+    },
+  },
   'token add': {
     summary: 'make a bridge bearer token; prints it once, stores only its hash',
     usage: `hsmctl token add --name NAME --scopes ${SCOPES.join(',')} [--device NAME]`,
@@ -173,11 +246,18 @@ const SUBS: Record<string, Sub> = {
   },
   'approver sign': {
     summary: 'sign the statement of a pending request or whitelist proposal (JSON from the bridge)',
-    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]',
-    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' } },
+    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]   |   --key FILE --firmware HEX --device-id ID',
+    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, firmware: { type: 'string' }, 'device-id': { type: 'string' } },
     async run(v) {
       if (!v.key) throw new ApplianceError('bad_request', '--key FILE is required');
       const key = readApproverKey(String(v.key));
+      if (v.firmware) {
+        const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);
+        const measurement = jsonHex(String(v.firmware).startsWith('0x') ? v.firmware : `0x${String(v.firmware)}`, 'firmware', 32);
+        const statement = encodeFirmwareStatement(String(v['device-id'] ?? ''), measurement, key.id, expiresAt);
+        out({ measurement: '0x' + Buffer.from(measurement).toString('hex'), adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+        return;
+      }
       const doc = jsonObject(JSON.parse(readInput(v.in as string | undefined)), 'input');
       const st = jsonObject(doc.statement, 'statement');
       const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);

@@ -1,6 +1,8 @@
 // The host bridge: an HTTP API for the orchestrator, approvers, admins and auditors. It checks
 // bearer tokens and scopes, converts JSON to the appliance's canonical CBOR commands and back, and
 // maps results to HTTP statuses. It holds no key, no PIN, and makes no policy decision.
+import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Hono, type Context } from 'hono';
 import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
@@ -10,9 +12,10 @@ import { ERROR_STATUS, resultStatus } from './http-status.js';
 import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint, txFieldsFromJson } from './json-cbor.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 
 export interface ApplianceCaller {
-  call(cmd: Command, args?: CborMap): Promise<CborMap>;
+  call(cmd: Command, args?: CborMap, traceId?: string): Promise<CborMap>;
 }
 
 export interface BridgeOptions {
@@ -20,18 +23,38 @@ export interface BridgeOptions {
   tokens: TokenVerifier;
 }
 
-type Env = { Variables: { principal: Principal } };
+type Env = { Variables: { principal: Principal; traceId: string } };
+
+const TRACE_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Adds the decoded payload of an audit entry's COSE_Sign1, for reading (not for verifying). */
+function withPayload(e: CborMap): CborMap {
+  if (!(e.entry instanceof Uint8Array)) return e;
+  try {
+    const payload = decodeCoseSign1(e.entry).payload;
+    return payload ? { ...e, payload: decodeCanonical(payload) } : e;
+  } catch {
+    return e;
+  }
+}
 
 export function createApp(opts: BridgeOptions): Hono<Env> {
   const app = new Hono<Env>();
   const metrics = new Metrics();
-  const call = (cmd: Command, args: CborMap = {}) => opts.appliance.call(cmd, args);
+  // Each HTTP request gets a trace id (the caller's X-Request-Id when well-formed), carried into the
+  // appliance's audit entries and echoed back.
+  const traces = new AsyncLocalStorage<string>();
+  const call = (cmd: Command, args: CborMap = {}) => opts.appliance.call(cmd, args, traces.getStore());
 
   app.use('*', async (c, next) => {
     const started = performance.now();
-    await next();
+    const given = c.req.header('X-Request-Id');
+    const traceId = given && TRACE_RE.test(given) ? given : randomUUID();
+    c.set('traceId', traceId);
+    c.header('X-Request-Id', traceId);
+    await traces.run(traceId, () => next());
     metrics.observe(c.req.routePath, c.res.status, performance.now() - started);
   });
 
@@ -153,13 +176,48 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     if (fromSeq !== undefined) args.fromSeq = fromSeq;
     if (limit !== undefined) args.limit = limit;
     const page = await call('audit.list', args);
-    // Alongside the exact stored bytes (what an auditor verifies), a decoded view for reading.
-    const entries = Array.isArray(page.entries) ? page.entries : [];
-    const withDecoded = entries.map((e) => {
-      const m = e as CborMap;
-      return m.entry instanceof Uint8Array ? { ...m, decoded: decodeCanonical(m.entry) } : m;
+    // Alongside the exact stored COSE bytes (what an auditor verifies), the decoded payload for reading.
+    const entries = (Array.isArray(page.entries) ? page.entries : []).map((e) => withPayload(e as CborMap));
+    return c.json(cborToJson({ ...page, entries }) as object);
+  });
+  app.get('/v1/audit/export', requireScope('auditor'), (c) => {
+    const format = c.req.query('format') ?? 'cbor-seq';
+    if (format !== 'cbor-seq' && format !== 'jsonl') throw new ApplianceError('bad_request', '"format" expected cbor-seq or jsonl', { field: 'format' });
+    let next = jsonOptUint(c.req.query('fromSeq'), 'fromSeq') ?? 1;
+    const traceId = c.get('traceId');
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const page = await opts.appliance.call('audit.list', { fromSeq: next, limit: 500 }, traceId);
+          const entries = (Array.isArray(page.entries) ? page.entries : []) as CborMap[];
+          if (entries.length === 0) return controller.close();
+          for (const e of entries) {
+            controller.enqueue(format === 'cbor-seq' ? (e.entry as Uint8Array) : new TextEncoder().encode(JSON.stringify(cborToJson(withPayload(e))) + '\n'));
+          }
+          next = Number(entries[entries.length - 1]?.seq) + 1;
+        } catch (err) {
+          controller.error(err);
+        }
+      },
     });
-    return c.json(cborToJson({ ...page, entries: withDecoded }) as object);
+    return new Response(body, { status: 200, headers: { 'Content-Type': format === 'cbor-seq' ? 'application/cbor-seq' : 'application/jsonl', 'X-Request-Id': traceId } });
+  });
+
+  // ---- device identity, quotes, firmware updates
+  app.get('/v1/device', requireScope('auditor'), async (c) => c.json(cborToJson(await call('device.info')) as object));
+  app.get('/v1/device/attestation', requireScope('auditor'), async (c) => {
+    const challenge = jsonHex(c.req.query('challenge'), 'challenge');
+    return c.json(cborToJson(await call('device.attest', { challenge })) as object);
+  });
+  app.post('/v1/firmware/approvals', requireScope('admin'), async (c) => {
+    const b = await body(c);
+    const result = await call('firmware.approve', {
+      measurement: jsonHex(b.measurement, 'measurement', 32),
+      adminId: jsonString(b.adminId, 'adminId', 128),
+      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
+      signature: jsonHex(b.signature, 'signature'),
+    });
+    return c.json(cborToJson(result) as object);
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));

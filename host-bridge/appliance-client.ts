@@ -33,11 +33,12 @@ export class ApplianceClient {
     this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
   }
 
-  async call(cmd: Command, args: CborMap = {}): Promise<CborMap> {
+  async call(cmd: Command, args: CborMap = {}, traceId?: string): Promise<CborMap> {
     const sock = await this.connection();
     const id = this.nextId;
     this.nextId = this.nextId >= 2 ** 32 - 1 ? 1 : this.nextId + 1;
-    const frame = encodeFrame(encodeCanonical({ id, cmd, args }), this.maxFrame);
+    const envelope: CborMap = traceId ? { id, cmd, args, traceId } : { id, cmd, args };
+    const frame = encodeFrame(encodeCanonical(envelope), this.maxFrame);
     return new Promise<CborMap>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

@@ -87,7 +87,7 @@ export const openApiDocument = {
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err },
       },
     },
-    '/v1/keys/{keyId}': { get: { summary: 'One key with its PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
+    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
     '/v1/sign/evm-transaction': {
       post: {
         summary: 'Sign an EVM transaction if the active policy allows it (orchestrator)',
@@ -137,6 +137,31 @@ export const openApiDocument = {
       delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err } },
     },
     '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
-    '/v1/audit': { get: { summary: 'Audit entries from a seq (auditor)', security: bearer, parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')], responses: { 200: ok('entries: stored CBOR bytes, their hash and a decoded view') } } },
+    '/v1/audit/export': {
+      get: {
+        summary: 'Stream audit entries from a seq (auditor): application/cbor-seq of COSE_Sign1 entries (RFC 8742), or JSON Lines for SIEMs',
+        security: bearer,
+        parameters: [queryInt('fromSeq', 'first seq (default 1)'), { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['cbor-seq', 'jsonl'] } }],
+        responses: { 200: { description: 'the stream', content: { 'application/cbor-seq': { schema: { type: 'string', format: 'binary' } }, 'application/jsonl': { schema: { type: 'string' } } } }, 400: err },
+      },
+    },
+    '/v1/device': { get: { summary: 'Device identity: certificates, attestation key, measurements (auditor)', security: bearer, responses: { 200: ok('device') } } },
+    '/v1/device/attestation': {
+      get: {
+        summary: 'Attestation quote (auditor): a COSE_Sign1 by the device key over device id, measurement, policy hash, log head, time and the challenge',
+        security: bearer,
+        parameters: [{ name: 'challenge', in: 'query', required: true, schema: hex, description: '8 to 64 random bytes, 0x hex' }],
+        responses: { 200: ok('{ quote, deviceCertificate }'), 400: err },
+      },
+    },
+    '/v1/firmware/approvals': {
+      post: {
+        summary: 'Admin approval of a new firmware measurement (admin); at quorum the device signs again',
+        security: bearer,
+        requestBody: { required: true, content: json({ type: 'object', required: ['measurement', 'adminId', 'expiresAt', 'signature'], properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        responses: { 200: ok('approval state'), 403: err },
+      },
+    },
+    '/v1/audit': { get: { summary: 'Audit entries from a seq (auditor)', security: bearer, parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')], responses: { 200: ok('entries: stored COSE_Sign1 bytes, their hash and the decoded payload') } } },
   },
 } as const;

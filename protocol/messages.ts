@@ -20,6 +20,9 @@ export const COMMANDS = [
   'policy.get',
   'policy.init',
   'audit.list',
+  'device.info',
+  'device.attest',
+  'firmware.approve',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];
@@ -28,6 +31,8 @@ export interface RequestEnvelope {
   id: number;
   cmd: Command;
   args: CborMap;
+  /** The caller's trace id (e.g. the bridge's request id), recorded in audit entries. */
+  traceId: string | null;
 }
 
 export interface WireError {
@@ -40,11 +45,12 @@ export type ResponseEnvelope = { id: number | null; ok: true; result: CborMap } 
 
 export function parseRequestEnvelope(v: CborValue): RequestEnvelope {
   const m = asMap(v, 'request');
-  for (const k of Object.keys(m)) if (k !== 'id' && k !== 'cmd' && k !== 'args') throw new ApplianceError('bad_request', `request has an unknown field "${k}"`);
+  for (const k of Object.keys(m)) if (k !== 'id' && k !== 'cmd' && k !== 'args' && k !== 'traceId') throw new ApplianceError('bad_request', `request has an unknown field "${k}"`);
   const id = uint(m, 'id', 2 ** 32 - 1);
   const cmd = str(m, 'cmd', 64);
   if (!(COMMANDS as readonly string[]).includes(cmd)) throw new ApplianceError('unknown_command', `unknown command "${cmd}"`);
-  return { id, cmd: cmd as Command, args: asMap(m.args, 'args') };
+  const traceId = m.traceId === undefined ? null : str(m, 'traceId', 128);
+  return { id, cmd: cmd as Command, args: asMap(m.args, 'args'), traceId };
 }
 
 export function okEnvelope(id: number, result: CborMap): CborMap {

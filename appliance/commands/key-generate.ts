@@ -4,13 +4,16 @@ import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { onlyKeys, str } from '../../protocol/args.js';
 import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
+import { issueKeyAttestationCertificate } from '../../attestation/certificates.js';
+import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
+import { assertFirmwareApproved } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
 
 const LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function keyToCbor(k: KeyRecord): CborMap {
-  return { keyId: k.keyId, label: k.label, group: k.group, curve: 'secp256k1', address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash };
+  return { keyId: k.keyId, label: k.label, group: k.group, curve: 'secp256k1', address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash, certificate: k.certificate };
 }
 
 export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> {
@@ -18,14 +21,24 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
   const label = str(args, 'label', 64);
   const group = str(args, 'group', 64);
   if (!LABEL_RE.test(label)) throw new ApplianceError('bad_request', `"label" must match ${LABEL_RE}`, { field: 'label' });
+  assertFirmwareApproved(dev);
+  const identity = dev.meta.identity();
+  if (!identity) throw new ApplianceError('unavailable', 'device has no attestation identity');
   const policy = dev.policies.current();
-  if (!policy.doc.groups[group]) throw new ApplianceError('bad_request', `key group "${group}" is not in the active policy`, { field: 'group' });
+  if (!groupOf(policy.doc, group)) throw new ApplianceError('bad_request', `key group "${group}" is not in the active policy`, { field: 'group' });
 
   const generated = await dev.keystore.generateSecp256k1(label);
   const now = dev.clock();
   const address = toChecksumAddress(addressFromPublicKey(generated.publicKey));
+  const keyId = `k-${Buffer.from(generated.ckaId).toString('hex')}`;
+  const certificate = await issueKeyAttestationCertificate({
+    deviceCertPem: identity.deviceCertPem,
+    sign: (data) => dev.keystore.signP256(identity.attestationKeyId, data),
+    keyPublicKey: generated.publicKey,
+    attestation: { keyId, group, policyHash: policy.hash, measurement: dev.measurement, generatedOnDevice: true, nonExtractable: true, deviceId: dev.config.deviceId },
+  });
   const record: KeyRecord = {
-    keyId: `k-${Buffer.from(generated.ckaId).toString('hex')}`,
+    keyId,
     ckaId: generated.ckaId,
     label,
     group,
@@ -33,10 +46,11 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
     publicKey: generated.publicKey,
     createdAt: now,
     policyHash: policy.hash,
+    certificate,
   };
   const entry = dev.db.transaction(() => {
     dev.keys.insert(record);
-    return dev.audit.append(now, { kind: 'key.generate', keyId: record.keyId, group, address, publicKey: record.publicKey, policyVersion: policy.doc.version, policyHash: policy.hash });
+    return dev.audit.append(now, { kind: 'key.generate', keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
   })();
   return { ...keyToCbor(record), auditSeq: entry.seq };
 }

@@ -8,6 +8,7 @@ import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
 import { tallyApprovals } from '../../firmware-policy/rules/approval-tier.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
+import { assertFirmwareApproved } from '../device.js';
 import { contextFromRecord, decideAndAct } from '../signing-flow.js';
 
 export async function requestApprove(dev: Device, args: CborMap): Promise<CborMap> {
@@ -24,6 +25,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
       if (rec.status === 'signed') return current; // approving a signed request changes nothing
       throw new ApplianceError('conflict', `request is ${rec.status}, not pending approval`, { status: rec.status });
     }
+    assertFirmwareApproved(dev);
     const ctx = contextFromRecord(dev, rec);
     const already = dev.requests.approvals(requestId);
     if (already.some((a) => a.approverId === approval.approverId)) {

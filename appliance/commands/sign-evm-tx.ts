@@ -6,7 +6,7 @@ import { asMap, onlyKeys, str } from '../../protocol/args.js';
 import { txFromFields, txToFields } from '../../firmware-policy/evm/tx-from-fields.js';
 import { intentDigest, intentFromEvmTx } from '../../firmware-policy/intent.js';
 import type { Device } from '../device.js';
-import { requireKey } from '../device.js';
+import { assertFirmwareApproved, requireKey } from '../device.js';
 import { decideAndAct } from '../signing-flow.js';
 
 export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
@@ -27,6 +27,7 @@ export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
       if (!existing.response) throw new ApplianceError('internal', 'stored request has no response');
       return asMap(decodeCanonical(existing.response), 'response');
     }
+    assertFirmwareApproved(dev);
     const key = requireKey(dev, keyId);
     const intent = intentFromEvmTx(key.keyId, tx);
     const digest = intentDigest(intent);

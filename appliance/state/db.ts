@@ -8,7 +8,8 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
   key_id TEXT PRIMARY KEY, cka_id BLOB NOT NULL, label TEXT NOT NULL, grp TEXT NOT NULL,
-  address TEXT NOT NULL, public_key BLOB NOT NULL, created_at INTEGER NOT NULL, policy_hash BLOB NOT NULL);
+  address TEXT NOT NULL, public_key BLOB NOT NULL, created_at INTEGER NOT NULL, policy_hash BLOB NOT NULL,
+  certificate TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS policies (
   version INTEGER PRIMARY KEY, hash BLOB NOT NULL, doc BLOB NOT NULL, activated_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS whitelist (
@@ -33,6 +34,9 @@ CREATE TABLE IF NOT EXISTS spend (
   amount TEXT NOT NULL, cum_amount TEXT NOT NULL, cum_count INTEGER NOT NULL, request_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_window ON spend (key_id, asset, at, id);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, entry BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS firmware_approvals (
+  measurement BLOB NOT NULL, admin_id TEXT NOT NULL, expires_at INTEGER NOT NULL, signature BLOB NOT NULL,
+  PRIMARY KEY (measurement, admin_id));
 `;
 
 export function openDb(path: string): Db {

@@ -11,6 +11,8 @@ export interface KeyRecord {
   publicKey: Uint8Array;
   createdAt: number;
   policyHash: Uint8Array;
+  /** PEM key attestation certificate, signed by the device attestation key. */
+  certificate: string;
 }
 
 interface Row {
@@ -22,6 +24,7 @@ interface Row {
   public_key: Buffer;
   created_at: number;
   policy_hash: Buffer;
+  certificate: string;
 }
 
 const fromRow = (r: Row): KeyRecord => ({
@@ -33,6 +36,7 @@ const fromRow = (r: Row): KeyRecord => ({
   publicKey: new Uint8Array(r.public_key),
   createdAt: r.created_at,
   policyHash: new Uint8Array(r.policy_hash),
+  certificate: r.certificate,
 });
 
 export class KeyRegistry {
@@ -45,7 +49,7 @@ export class KeyRegistry {
     this.getStmt = db.prepare('SELECT * FROM keys WHERE key_id = ?');
     this.listStmt = db.prepare('SELECT * FROM keys ORDER BY created_at, key_id');
     this.insertStmt = db.prepare(
-      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash, certificate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -64,6 +68,6 @@ export class KeyRegistry {
   }
 
   insert(k: KeyRecord): void {
-    this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash);
+    this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash, k.certificate);
   }
 }

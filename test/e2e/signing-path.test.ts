@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { parseTransaction, recoverTransactionAddress, parseEther, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import type { CborMap } from '../../protocol/cbor.js';
+import { entryPayload } from '../../cli/audit-tools.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { approvalBody, CHAIN_ID, ETH, sleep, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
@@ -39,7 +40,7 @@ async function broadcast(raw: string) {
 function auditEntries(): CborMap[] {
   const db = new Database(dev.paths.stateDb, { readonly: true });
   try {
-    return (db.prepare('SELECT entry FROM audit ORDER BY seq').all() as { entry: Buffer }[]).map((r) => decodeCanonical(new Uint8Array(r.entry)) as CborMap);
+    return (db.prepare('SELECT entry FROM audit ORDER BY seq').all() as { entry: Buffer }[]).map((r) => entryPayload(new Uint8Array(r.entry)));
   } finally {
     db.close();
   }

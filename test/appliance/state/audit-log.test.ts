@@ -1,18 +1,26 @@
-// The audit log: one hash chain, appended only inside transactions.
+// The audit log: one hash chain of COSE_Sign1 entries signed by the device key, appended only inside
+// transactions; it refuses to append before the device has a signing key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { p256 } from '@noble/curves/nist.js';
 import { openDb } from '../../../appliance/state/db.js';
 import { AuditLog, GENESIS_PREV_HASH } from '../../../appliance/state/audit-log.js';
 import { decodeCanonical, type CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
+import { decodeCoseSign1, isCanonicalCoseSign1, verifyCoseSign1 } from '../../../attestation/cose-sign1.js';
 
-test('entries chain by hash with contiguous seq, and append needs a transaction', () => {
+test('entries are signed COSE_Sign1, chain by hash with contiguous seq, and append needs a transaction and a key', () => {
   const db = openDb(':memory:');
   const log = new AuditLog(db, 'hsm-test');
+  assert.throws(() => db.transaction(() => log.append(1, { kind: 'x' }))(), (e: unknown) => e instanceof ApplianceError && e.code === 'unavailable');
+  // Stand-in for the token's attestation key (the real one is exercised end to end).
+  const { secretKey } = p256.keygen();
+  const publicKey = p256.getPublicKey(secretKey, false);
+  const measurement = new Uint8Array(32).fill(7);
+  log.attachSigner({ measurement, sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
   assert.throws(() => log.append(1, { kind: 'x' }), (e: unknown) => e instanceof ApplianceError && e.code === 'internal');
   for (let i = 0; i < 5; i++) db.transaction(() => log.append(100 + i, { kind: 'test', n: i }))();
-  // A rolled-back append leaves no trace.
   assert.throws(() =>
     db.transaction(() => {
       log.append(200, { kind: 'rolled-back' });
@@ -20,14 +28,19 @@ test('entries chain by hash with contiguous seq, and append needs a transaction'
     })(),
   );
   const entries = log.list(1, 100);
-  assert.equal(entries.length, 5);
+  assert.equal(entries.length, 5, 'the rolled-back append left no trace');
   let prev = GENESIS_PREV_HASH;
   entries.forEach((e, i) => {
-    const payload = decodeCanonical(e.entry) as CborMap;
+    assert.ok(isCanonicalCoseSign1(e.entry));
+    assert.ok(verifyCoseSign1(e.entry, publicKey));
+    const cose = decodeCoseSign1(e.entry);
+    assert.deepEqual(cose.protectedHeader.get(4), new TextEncoder().encode('hsm-test'));
+    const payload = decodeCanonical(cose.payload!) as CborMap;
     assert.equal(payload.seq, i + 1);
     assert.equal(e.seq, i + 1);
     assert.deepEqual(payload.prevHash, prev);
     assert.equal(payload.deviceId, 'hsm-test');
+    assert.deepEqual(payload.measurement, measurement);
     assert.deepEqual(e.hash, sha256(e.entry));
     prev = e.hash;
   });

@@ -1,0 +1,91 @@
+// Offline replay: re-runs every signing decision in an audit log with the pure evaluator, the inputs
+// the appliance recorded, and the policy version the entry names (whose document is itself in the
+// log), and confirms each recorded decision. An edited decision, intent, policy or input shows up as
+// a mismatch.
+import { decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
+import { evaluate } from '../firmware-policy/evaluate.js';
+import { reasonsToCbor } from '../firmware-policy/decision.js';
+import { intentDigest, type TransferIntent } from '../firmware-policy/intent.js';
+import { parsePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
+import { inputsFromCbor, replayView, MissingInputError } from '../firmware-policy/recorded-view.js';
+import type { Approval } from '../firmware-policy/approvals/statement.js';
+import { encodeCanonical } from '../protocol/cbor.js';
+
+export interface ReplayMismatch {
+  seq: number;
+  why: string;
+}
+
+export interface ReplayReport {
+  decisions: number;
+  confirmed: number;
+  mismatches: ReplayMismatch[];
+}
+
+const DECISION_OUTCOMES = new Set(['allow', 'deny', 'needs_approval']);
+const eqBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+const big = (v: CborValue | undefined): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
+
+function intentFrom(m: CborMap): TransferIntent {
+  return {
+    kind: 'evm-transfer',
+    keyId: String(m.keyId),
+    chainId: big(m.chainId),
+    nonce: big(m.nonce),
+    asset: String(m.asset),
+    to: m.to === null ? null : (m.to as Uint8Array),
+    amount: big(m.amount),
+    data: m.data as Uint8Array,
+    maxFee: big(m.maxFee),
+  };
+}
+
+function approvalsFrom(v: CborValue | undefined): Approval[] {
+  return ((Array.isArray(v) ? v : []) as CborMap[]).map((a) => ({ approverId: String(a.approverId), expiresAt: Number(a.expiresAt), signature: a.signature as Uint8Array }));
+}
+
+/** Replays the decisions among `payloads` (decoded audit payloads, in log order). */
+export function replayDecisions(payloads: CborMap[]): ReplayReport {
+  const policies = new Map<number, { doc: PolicyDocument; hash: Uint8Array }>();
+  const report: ReplayReport = { decisions: 0, confirmed: 0, mismatches: [] };
+  for (const p of payloads) {
+    const seq = Number(p.seq);
+    if (p.document instanceof Uint8Array && typeof p.policyVersion === 'number') {
+      try {
+        const doc = parsePolicy(decodeCanonical(p.document));
+        const hash = policyHash(doc);
+        if (!(p.policyHash instanceof Uint8Array) || !eqBytes(hash, p.policyHash)) report.mismatches.push({ seq, why: 'policy document does not match its recorded hash' });
+        policies.set(doc.version, { doc, hash });
+      } catch {
+        report.mismatches.push({ seq, why: 'policy document does not parse' });
+      }
+      continue;
+    }
+    if (typeof p.decidedAt !== 'number' || !DECISION_OUTCOMES.has(String(p.outcome))) continue;
+    report.decisions++;
+    const why = replayOne(p, policies);
+    if (why) report.mismatches.push({ seq, why });
+    else report.confirmed++;
+  }
+  return report;
+}
+
+function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash: Uint8Array }>): string | undefined {
+  const policy = policies.get(Number(p.policyVersion));
+  if (!policy) return `policy version ${String(p.policyVersion)} is not in the log`;
+  if (!(p.policyHash instanceof Uint8Array) || !eqBytes(policy.hash, p.policyHash)) return 'recorded policy hash differs from the logged policy version';
+  const intent = intentFrom(p.intent as CborMap);
+  if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
+  let decision;
+  try {
+    decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+  } catch (err) {
+    return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
+  }
+  if (decision.outcome !== p.outcome) return `recorded outcome ${String(p.outcome)}, replay gives ${decision.outcome}`;
+  if (!eqBytes(encodeCanonical(reasonsToCbor(decision.reasons)), encodeCanonical((p.reasons ?? []) as CborValue))) return 'recorded reasons differ from the replay';
+  if (!eqBytes(encodeCanonical(decision.approvals.counted), encodeCanonical((p.approvedBy ?? []) as CborValue))) return 'recorded approvers differ from the replay';
+  const reserve = decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null;
+  if (!eqBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
+  return undefined;
+}
