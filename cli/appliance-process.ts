@@ -15,8 +15,12 @@ export interface ApplianceProcess {
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'appliance', 'main.js');
 
-export function startAppliance(varRoot: string, device: string, opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv } = {}): Promise<ApplianceProcess> {
-  const child = spawn(process.execPath, [MAIN, '--var', varRoot, '--device', device], {
+export function startAppliance(
+  varRoot: string,
+  device: string,
+  opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv; /** another build's appliance/main.js */ main?: string } = {},
+): Promise<ApplianceProcess> {
+  const child = spawn(process.execPath, [opts.main ?? MAIN, '--var', varRoot, '--device', device], {
     stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit'],
     env: opts.env ?? process.env,
   });
