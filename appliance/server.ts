@@ -43,7 +43,14 @@ async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
   }
 }
 
-function serveConnection(dev: Device, sock: Socket, maxFrame: number): void {
+interface ServerState {
+  inflight: number;
+  sockets: Set<Socket>;
+}
+
+function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: ServerState): void {
+  state.sockets.add(sock);
+  sock.on('close', () => state.sockets.delete(sock));
   const reader = new FrameReader(maxFrame);
   const send = (m: CborMap) => {
     if (!sock.destroyed) sock.write(encodeFrame(encodeCanonical(m), maxFrame * 4));
@@ -58,14 +65,20 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number): void {
       sock.removeAllListeners('data');
       return;
     }
-    for (const f of frames) void handleFrame(dev, f).then(send);
+    for (const f of frames) {
+      state.inflight++;
+      void handleFrame(dev, f)
+        .then(send)
+        .finally(() => state.inflight--);
+    }
   });
   sock.on('error', () => sock.destroy());
 }
 
 export async function listen(dev: Device, socketPath: string, maxFrame = DEFAULT_MAX_FRAME): Promise<ApplianceServer> {
   if (existsSync(socketPath)) unlinkSync(socketPath);
-  const server = createServer((sock) => serveConnection(dev, sock, maxFrame));
+  const state: ServerState = { inflight: 0, sockets: new Set() };
+  const server = createServer((sock) => serveConnection(dev, sock, maxFrame, state));
   const oldUmask = process.umask(0o177); // the socket is created 0600, no window before chmod
   try {
     await new Promise<void>((resolve, reject) => {
@@ -78,9 +91,14 @@ export async function listen(dev: Device, socketPath: string, maxFrame = DEFAULT
   chmodSync(socketPath, 0o600);
   return {
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
+    // Stop accepting, let in-flight commands finish and answer (at most 10 s), then drop the
+    // connections clients keep open.
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = Date.now() + 10_000;
+      while (state.inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const sock of state.sockets) sock.destroy();
+      await closed;
+    },
   };
 }
