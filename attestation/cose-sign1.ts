@@ -14,11 +14,13 @@
 //
 // Decisions other modules rely on:
 // - alg must be in the protected bucket (RFC 9052 §3.1: alg "MUST be authenticated where the ability to do
-//   so exists"); an alg only in the unprotected bucket is refused ('alg_not_protected'). The key must fit
+//   so exists"); an alg only in the unprotected bucket is refused ('alg_not_protected') unless the caller
+//   opts in with allowUnprotectedAlg (standards interop, never for our own entries). The key must fit
 //   the alg (ES256: SEC1 33/65 bytes; EdDSA: 32 bytes), so one key cannot be used under two algorithms.
 // - a header label twice in one map, or in both buckets, is malformed (RFC 9052 §3); any `crit` (label 2)
 //   is refused, as we implement no extension header parameters.
-// - the Sig_structure uses the protected bytes exactly as carried (no re-encoding, no h'a0' -> h'' rewrite).
+// - the Sig_structure uses the protected bytes exactly as carried, except that an empty protected map
+//   counts as the zero-length string (RFC 9052 §4.4).
 // - a message with an embedded payload AND a detachedPayload argument is refused (ambiguous).
 // - verifyCoseSign1 never throws; decodeCoseSign1 throws only ApplianceError('bad_request').
 import { encodeCanonical, MAX_NESTING_DEPTH, type CborValue } from '../protocol/cbor.js';
@@ -458,10 +460,21 @@ export function signCoseSign1Sync(opts: SignInput & { sign: (toBeSigned: Uint8Ar
 // Verification.
 
 /** verifyCoseSign1 with the reason for a refusal. Never throws. */
+export interface CoseVerifyOptions {
+  externalAad?: Uint8Array;
+  detachedPayload?: Uint8Array;
+  /**
+   * Accept an alg carried only in the unprotected bucket (RFC 9052 allows it where it cannot be
+   * authenticated; the cose-wg "sign-pass-01" example does this). Off by default: our own entries
+   * always protect alg, and the audit verifier also requires the canonical form.
+   */
+  allowUnprotectedAlg?: boolean;
+}
+
 export function checkCoseSign1(
   bytes: Uint8Array,
   publicKey: Uint8Array,
-  opts?: { externalAad?: Uint8Array; detachedPayload?: Uint8Array },
+  opts?: CoseVerifyOptions,
 ): CoseCheckResult {
   const no = (reason: CoseRejectReason): CoseCheckResult => ({ ok: false, reason });
   try {
@@ -477,10 +490,11 @@ export function checkCoseSign1(
       return no(e instanceof ApplianceError && e.details?.['reason'] === 'wrong_tag' ? 'wrong_tag' : 'malformed');
     }
     if (msg.protectedHeader.has(LABEL_CRIT) || msg.unprotectedHeader.has(LABEL_CRIT)) return no('unsupported_crit');
-    if (!msg.protectedHeader.has(LABEL_ALG)) {
-      return no(msg.unprotectedHeader.has(LABEL_ALG) ? 'alg_not_protected' : 'missing_alg');
-    }
-    const alg = msg.protectedHeader.get(LABEL_ALG);
+    let alg: unknown;
+    if (msg.protectedHeader.has(LABEL_ALG)) alg = msg.protectedHeader.get(LABEL_ALG);
+    else if (!msg.unprotectedHeader.has(LABEL_ALG)) return no('missing_alg');
+    else if (opts?.allowUnprotectedAlg === true) alg = msg.unprotectedHeader.get(LABEL_ALG);
+    else return no('alg_not_protected');
     if (alg !== COSE_ALG_ES256 && alg !== COSE_ALG_EDDSA) return no('unsupported_alg');
     let payload: Uint8Array;
     if (msg.payload !== null) {
@@ -494,7 +508,10 @@ export function checkCoseSign1(
       return no('bad_key');
     }
     if (msg.signature.length !== SIGNATURE_LEN) return no('bad_signature');
-    const toBeSigned = sigStructure1(msg.protectedBytes, externalAad, payload);
+    // RFC 9052 §4.4: with no protected attributes, body_protected is the zero-length string, even
+    // when the message carries an encoded empty map (h'a0').
+    const bodyProtected = msg.protectedHeader.size === 0 ? EMPTY : msg.protectedBytes;
+    const toBeSigned = sigStructure1(bodyProtected, externalAad, payload);
     const valid =
       alg === COSE_ALG_ES256
         ? verifyP256(publicKey, toBeSigned, msg.signature, 'p1363') // p256.verify: prehash, compact, lowS false
@@ -509,7 +526,7 @@ export function checkCoseSign1(
 export function verifyCoseSign1(
   bytes: Uint8Array,
   publicKey: Uint8Array,
-  opts?: { externalAad?: Uint8Array; detachedPayload?: Uint8Array },
+  opts?: CoseVerifyOptions,
 ): boolean {
   return checkCoseSign1(bytes, publicKey, opts).ok;
 }
