@@ -1,9 +1,9 @@
 // secp256k1 helpers for the EVM signer: addresses from public keys (Yellow Paper §4.2 / appendix F),
 // EIP-55 checksums, and turning the raw r‖s an HSM returns for CKM_ECDSA into an Ethereum
-// signature: low-s (EIP-2) and the recovery parity, found by recovering the public key from the
-// digest and comparing it with the key that signed. Pure: no I/O.
+// signature: low-s (EIP-2) and the recovery parity, read from the point R of the verification
+// equation computed with the key that signed (which also proves the signature valid). Pure: no I/O.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToNumberBE, equalBytes } from '@noble/curves/utils.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ApplianceError } from '../../protocol/errors.js';
@@ -62,15 +62,40 @@ export function normalizeSignature(rs: Uint8Array, digest: Uint8Array, publicKey
   if (r === 0n || r >= SECP256K1_ORDER || s === 0n || s >= SECP256K1_ORDER) {
     throw new ApplianceError('internal', 'signature values out of range 1..n-1');
   }
-  if (s > HALF_ORDER) s = SECP256K1_ORDER - s;
-  for (const yParity of [0, 1] as const) {
-    let recovered: Uint8Array;
-    try {
-      recovered = new secp256k1.Signature(r, s, yParity).recoverPublicKey(digest).toBytes(false);
-    } catch {
-      continue; // no point with x = r for this parity, or recovery hit infinity
-    }
-    if (equalBytes(recovered, publicKey)) return { r, s, yParity };
+  // R = u1·G + u2·Q with u1 = z/s, u2 = r/s (the ECDSA verification equation). R.x ≡ r proves the
+  // signature is valid for this key; R.y's parity is the recovery bit. One double multiplication on
+  // a per-key precomputed table instead of up to two full recoveries: the signing path's hot spot.
+  const Fn = secp256k1.Point.Fn;
+  const sInv = Fn.inv(s);
+  const z = Fn.create(bytesToNumberBE(digest));
+  const R = secp256k1.Point.BASE.multiplyUnsafe(Fn.mul(z, sInv)).add(keyPoint(publicKey).multiplyUnsafe(Fn.mul(r, sInv)));
+  if (R.is0()) throw new ApplianceError('internal', 'signature does not verify with the signing key');
+  const { x, y } = R.toAffine();
+  if (Fn.create(x) !== r) throw new ApplianceError('internal', 'signature does not verify with the signing key');
+  let yParity: 0 | 1 = (y & 1n) === 1n ? 1 : 0;
+  if (s > HALF_ORDER) {
+    // EIP-2 low-s: (r, n - s) is the signature of -R, whose y has the other parity.
+    s = SECP256K1_ORDER - s;
+    yParity = yParity === 1 ? 0 : 1;
   }
-  throw new ApplianceError('internal', 'signature does not recover to the signing key with either parity');
+  return { r, s, yParity };
+}
+
+/** Public keys with their multiplication tables, built once per key (a few keys per device). */
+const keyPoints = new Map<string, ReturnType<typeof secp256k1.Point.fromBytes>>();
+
+function keyPoint(publicKey: Uint8Array): ReturnType<typeof secp256k1.Point.fromBytes> {
+  const id = bytesToHex(publicKey);
+  let p = keyPoints.get(id);
+  if (!p) {
+    try {
+      p = secp256k1.Point.fromBytes(publicKey);
+    } catch (e) {
+      throw new ApplianceError('internal', '"publicKey" is not a point on secp256k1', undefined, { cause: e });
+    }
+    p.precompute(8, false);
+    if (keyPoints.size >= 256) keyPoints.clear();
+    keyPoints.set(id, p);
+  }
+  return p;
 }
