@@ -7,6 +7,7 @@ SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
 .PHONY: all setup system-deps build typecheck test run clean bench
+BENCH_SMOKE ?=
 
 all: build
 
@@ -34,8 +35,14 @@ build: setup
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
+# The benchmark's smoke run goes first so that the test runner's summary closes the output.
 test: build
+	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
 	node --test $$(find dist/test -name '*.test.js' | sort)
+
+# The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
+bench: build
+	BENCH_SMOKE=$(BENCH_SMOKE) node dist/bench/run.js
 
 run: build
 	node dist/cli/hsmctl.js run --var $(HSM_VAR)

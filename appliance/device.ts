@@ -14,6 +14,7 @@ import { WhitelistStore } from './state/whitelist-store.js';
 import { RequestStore } from './state/request-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { DeviceMeta } from './state/device-meta.js';
+import { GroupCommitter } from './state/group-commit.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -28,6 +29,8 @@ export interface Device {
   meta: DeviceMeta;
   /** Measurement of the code this process runs (computed at boot). */
   measurement: Uint8Array;
+  /** Group commit of the signing path's state changes (one fsync for many requests). */
+  commits: GroupCommitter;
   /** Serialises work on one request id (a retry waits for the first attempt instead of racing it). */
   requestLocks: KeyedMutex;
   view: StateView;
@@ -60,6 +63,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     meta: new DeviceMeta(db),
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
+    commits: new GroupCommitter(db),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),

@@ -95,16 +95,19 @@ export interface ActOptions {
 
 export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: string, opts: ActOptions): Promise<CborMap> {
   const { isNew } = opts;
-  const now = dev.clock();
-  const policy = dev.policies.current();
-  const inputs: RecordedInputs = { whitelist: [], windows: [] };
-  const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: ctx.record.requester }, approvals, now);
-  const ev: Evaluated = { decision, decidedAt: now, inputs };
   const rec = ctx.record;
 
-  if (decision.outcome !== 'allow') {
-    return dev.db.transaction(() => {
-      opts.inFirstCommit?.();
+  // 1. Evaluate and record the decision in one group-committed step: the evaluation sees every
+  //    reservation committed or queued before it, and an allow reserves its spend durably before the
+  //    key is used. Deny and pending answers are final here, with their audit entry.
+  const first = await dev.commits.run((): { done: CborMap } | { ev: Evaluated } => {
+    const now = dev.clock();
+    const policy = dev.policies.current();
+    const inputs: RecordedInputs = { whitelist: [], windows: [] };
+    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: rec.requester }, approvals, now);
+    const ev: Evaluated = { decision, decidedAt: now, inputs };
+    opts.inFirstCommit?.();
+    if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
       const response: CborMap =
         decision.outcome === 'deny'
@@ -113,40 +116,38 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       const status = decision.outcome === 'deny' ? 'denied' : 'pending';
       if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
       else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
-      return response;
-    })();
-  }
-
-  // 1. Durable reservation before the key is used.
-  const reserve = decision.reserve;
-  if (!reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
-  dev.db.transaction(() => {
-    opts.inFirstCommit?.();
+      return { done: response };
+    }
+    const reserve = decision.reserve;
+    if (!reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
     dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
     else dev.requests.update(rec.requestId, 'reserved', null, now);
-  })();
+    return { ev };
+  });
+  if ('done' in first) return first.done;
+  const { ev } = first;
 
-  // 2. The key signs the digest the appliance computed itself from the decoded fields.
-  let raw: Uint8Array;
+  // 2. The key signs the digest the appliance computed itself from the decoded fields; the result
+  //    must verify with the key (normalizeSignature) before anything is recorded or released.
   const sighash = signingDigest(ctx.tx);
+  let signed: Uint8Array;
   try {
-    raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
+    const raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
+    signed = serializeSigned(ctx.tx, normalizeSignature(raw, sighash, ctx.key.publicKey));
   } catch (err) {
-    dev.db.transaction(() => {
+    await dev.commits.run(() => {
       const t = dev.clock();
       const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed' });
       const response = { status: 'failed', requestId: rec.requestId, message: 'the token did not sign; nothing was released', auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
-    })();
+    });
     throw err;
   }
-  const sig = normalizeSignature(raw, sighash, ctx.key.publicKey);
-  const signed = serializeSigned(ctx.tx, sig);
   const txHash = transactionHash(signed);
 
   // 3. The audit entry and the response commit together; only then does the signature leave.
-  return dev.db.transaction(() => {
+  return dev.commits.run(() => {
     const t = dev.clock();
     const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'signed', txHash });
     const response: CborMap = {
@@ -157,11 +158,11 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       intentDigest: ctx.digest,
       rawTransaction: signed,
       txHash,
-      approvedBy: decision.approvals.counted,
+      approvedBy: ev.decision.approvals.counted,
       auditSeq: entry.seq,
       auditEntry: entry.entry,
     };
     dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
     return response;
-  })();
+  });
 }

@@ -1,0 +1,109 @@
+// The load generator: a separate process that drives the appliance socket or the HTTP bridge at a
+// fixed concurrency with a fixed number of signing requests, and prints one JSON result line.
+// Usage: node dist/bench/load.js '<json config>'
+import http from 'node:http';
+import { ApplianceClient } from '../host-bridge/appliance-client.js';
+import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
+import { readApproverKey, signStatement } from '../cli/approver-key.js';
+import { summarize } from './stats.js';
+
+export interface LoadConfig {
+  mode: 'socket' | 'http' | 'http-approvals';
+  concurrency: number;
+  requests: number;
+  /** First nonce; each request uses the next one, so every intent is distinct. */
+  nonceBase: number;
+  keyId: string;
+  to: string;
+  value: string;
+  socket?: string;
+  url?: string;
+  token?: string;
+  approverToken?: string;
+  approverKeys?: string[];
+  deviceId?: string;
+  tag: string;
+}
+
+const hexToBytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
+
+function txJson(cfg: LoadConfig, nonce: number) {
+  return { type: 'eip1559', chainId: 31337, nonce, to: cfg.to, value: cfg.value, gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1000000000' };
+}
+
+function post(agent: http.Agent, url: string, path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${path}`, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export async function runLoad(cfg: LoadConfig) {
+  const latencies: number[] = [];
+  let failed = 0;
+  let next = 0;
+  const client = cfg.socket ? new ApplianceClient(cfg.socket) : undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.concurrency });
+  const keys = (cfg.approverKeys ?? []).map(readApproverKey);
+
+  async function one(i: number): Promise<boolean> {
+    const nonce = cfg.nonceBase + i;
+    const requestId = `${cfg.tag}-${i}`;
+    if (cfg.mode === 'socket') {
+      const tx = { type: 'eip1559', chainId: 31337n, nonce: BigInt(nonce), to: hexToBytes(cfg.to), value: BigInt(cfg.value), gasLimit: 21000n, maxFeePerGas: 2000000000n, maxPriorityFeePerGas: 1000000000n };
+      const r = await client!.call('sign.evm-tx', { requestId, requester: 'bench', keyId: cfg.keyId, tx });
+      return r.status === 'signed';
+    }
+    const r = await post(agent, cfg.url!, '/v1/sign/evm-transaction', cfg.token!, { keyId: cfg.keyId, transaction: txJson(cfg, nonce) }, { 'Idempotency-Key': requestId });
+    if (cfg.mode === 'http') return r.status === 200;
+    if (r.status !== 202) return false;
+    const digest = hexToBytes(String(r.json.intentDigest));
+    let last = r;
+    for (const k of keys) {
+      const expiresAt = Math.floor(Date.now() / 1000) + 600;
+      const sig = signStatement(k, encodeApprovalStatement({ deviceId: cfg.deviceId!, intentDigest: digest, approverId: k.id, expiresAt }));
+      last = await post(agent, cfg.url!, `/v1/requests/${requestId}/approvals`, cfg.approverToken!, { approverId: k.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
+    }
+    return last.status === 200;
+  }
+
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: cfg.concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= cfg.requests) return;
+        const t0 = performance.now();
+        let ok = false;
+        try {
+          ok = await one(i);
+        } catch {
+          ok = false;
+        }
+        if (ok) latencies.push(performance.now() - t0);
+        else failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  client?.close();
+  agent.destroy();
+  return summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'))) {
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
+  runLoad(cfg).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (err: unknown) => {
+      process.stderr.write(`load failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

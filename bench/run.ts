@@ -1,0 +1,196 @@
+// `make bench`: one run, one machine. Measures the HSM's own limit (raw), a hot wallet (viem), the
+// appliance over its socket, the whole path through the HTTP bridge (with and without approvals) at
+// concurrency 1, 8, 32 and 128 from a separate load process, and the policy evaluator's scale sweep.
+// Writes bench/results/latest.{json,md} and chart.svg, and the README's table. BENCH_SMOKE=1 runs a
+// tiny version (for CI) that writes to a temporary directory instead.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDevice } from '../cli/device-create.js';
+import { startAppliance } from '../cli/appliance-process.js';
+import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { generateApproverKey, publicPart, signStatement, writeApproverKey } from '../cli/approver-key.js';
+import { devicePaths } from '../softhsm-config/device-layout.js';
+import { addToken } from '../host-bridge/auth.js';
+import { ApplianceClient } from '../host-bridge/appliance-client.js';
+import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
+import { runPolicyScale } from './policy-scale.js';
+import { markdownTable, svgChart, type BenchResults } from './report.js';
+import type { LoadConfig } from './load.js';
+import type { LoadResult } from './stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const smoke = process.env.BENCH_SMOKE === '1';
+const say = (m: string) => process.stderr.write(`bench: ${m}\n`);
+
+const N = smoke
+  ? { raw: 300, viem: 100, perLevel: 40, approvals: 10, levels: [1, 8] }
+  : { raw: 20_000, viem: 2_000, perLevel: 2_000, approvals: 300, levels: [1, 8, 32, 128] };
+
+function runChild(script: string, arg: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, script), JSON.stringify(arg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
+    });
+  });
+}
+
+async function waitHttp(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('bridge did not come up');
+}
+
+async function main(): Promise<void> {
+  const varRoot = mkdtempSync(join(tmpdir(), 'bench-'));
+  const keysDir = join(varRoot, 'keys');
+  mkdirSync(keysDir);
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const approvers = [generateApproverKey('alice', 'ES256'), generateApproverKey('bob', 'EdDSA')];
+  const approverFiles = approvers.map((k) => {
+    const f = join(keysDir, `${k.id}.key.json`);
+    writeApproverKey(f, k);
+    return f;
+  });
+  const big = (10n ** 30n).toString();
+  const policy: PolicyJson = {
+    adminQuorum: 2,
+    admins: admins.map(publicPart),
+    approvers: approvers.map(publicPart),
+    groups: {
+      hot: {
+        chains: [31337],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [{ above: (10n ** 18n).toString(), required: 2 }] } },
+      },
+    },
+  };
+  say(`device in ${varRoot}${smoke ? ' (smoke)' : ''}`);
+  const created = await createDevice({ varRoot, name: 'bench', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'bench-1', group: 'hot' }], progress: say });
+  const keyId = String(created.keys[0]?.keyId);
+  const deviceId = created.config.deviceId;
+  const paths = devicePaths(varRoot, 'bench');
+
+  say('raw: pkcs11js session pool, no policy');
+  const raw = await runChild('raw-sign.js', { var: varRoot, device: 'bench', count: N.raw, concurrency: 32, pool: 4 });
+  say(`raw ${String(raw.per_s)}/s`);
+  say('viem: local account signTransaction');
+  const viem = await runChild('viem-sign.js', { count: N.viem });
+  say(`viem ${String(viem.per_s)}/s`);
+
+  const appliance = await startAppliance(varRoot, 'bench', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
+  const client = new ApplianceClient(paths.socket);
+  const to = '0x' + '7'.repeat(40);
+  const proposal = await client.call('whitelist.propose', { requester: 'bench', group: 'hot', chainId: 31337n, address: Buffer.from(to.slice(2), 'hex'), label: 'bench' });
+  for (const a of admins) {
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address: new Uint8Array(Buffer.from(to.slice(2), 'hex')), label: 'bench', proposedBy: 'bench' };
+    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
+  }
+  client.close();
+
+  let nonce = 0;
+  const level = async (cfg: Omit<LoadConfig, 'nonceBase' | 'tag'>): Promise<LoadResult> => {
+    const full: LoadConfig = { ...cfg, nonceBase: nonce, tag: `${cfg.mode}-${cfg.concurrency}-${nonce}` };
+    nonce += cfg.requests;
+    const r = (await runChild('load.js', full)) as unknown as LoadResult;
+    say(`${r.mode} c=${r.concurrency}: ${r.per_s}/s p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms${r.failed ? ` (${r.failed} failed)` : ''}`);
+    return r;
+  };
+  const sweep: BenchResults['sweep'] = { appliance: [], e2e: [], e2e_approvals: [] };
+  for (const c of N.levels) sweep.appliance.push(await level({ mode: 'socket', concurrency: c, requests: N.perLevel, keyId, to, value: '1000', socket: paths.socket }));
+
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const tokens = { orchestrator: addToken(paths.bridgeTokens, 'bench-orchestrator', ['orchestrator']), approver: addToken(paths.bridgeTokens, 'bench-approver', ['approver']) };
+  const bridge = spawn(process.execPath, [join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHttp(url);
+    for (const c of N.levels) sweep.e2e.push(await level({ mode: 'http', concurrency: c, requests: N.perLevel, keyId, to, value: '1000', url, token: tokens.orchestrator }));
+    for (const c of smoke ? [8] : [8, 32]) {
+      sweep.e2e_approvals.push(
+        await level({ mode: 'http-approvals', concurrency: c, requests: N.approvals, keyId, to, value: (2n * 10n ** 18n).toString(), url, token: tokens.orchestrator, approverToken: tokens.approver, approverKeys: approverFiles, deviceId }),
+      );
+    }
+  } finally {
+    bridge.kill('SIGINT');
+    await appliance.stop();
+  }
+
+  say('policy evaluation scale sweep');
+  const scale = await runPolicyScale({ smoke, progress: say });
+  rmSync(varRoot, { recursive: true, force: true });
+
+  const best = (xs: LoadResult[]) => Math.max(0, ...xs.map((x) => x.per_s));
+  const c32 = sweep.e2e.find((x) => x.concurrency === 32) ?? sweep.e2e[sweep.e2e.length - 1];
+  const rawPerS = Number(raw.per_s);
+  const viemPerS = Number(viem.per_s);
+  const e2e = best(sweep.e2e);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    smoke,
+    machine: { cpus: cpus().length, node: process.version },
+    raw_sign_per_s: rawPerS,
+    viem_sign_per_s: viemPerS,
+    appliance_sign_per_s: best(sweep.appliance),
+    e2e_sign_per_s: e2e,
+    e2e_approvals_sign_per_s: best(sweep.e2e_approvals),
+    e2e_p50_ms_c32: c32?.p50_ms ?? 0,
+    e2e_p99_ms_c32: c32?.p99_ms ?? 0,
+    policy_eval_p99_us: scale.policy_eval_p99_us,
+    ratios: { e2e_over_raw: r2(e2e / rawPerS), e2e_over_viem: r2(e2e / viemPerS), appliance_over_raw: r2(best(sweep.appliance) / rawPerS), policy_p99_1m_over_10: r2(scale.p99_ratio_1m_vs_10) },
+    targets: {},
+    sweep,
+    scale,
+  };
+  results.targets = {
+    'e2e / raw': { value: results.ratios.e2e_over_raw, target: '≥ 0.7', met: results.ratios.e2e_over_raw >= 0.7 },
+    'e2e / viem': { value: results.ratios.e2e_over_viem, target: '≥ 1.2', met: results.ratios.e2e_over_viem >= 1.2 },
+    'e2e p99 at c32 (ms)': { value: results.e2e_p99_ms_c32, target: '≤ 10', met: results.e2e_p99_ms_c32 <= 10 },
+    'policy eval p99 (µs) at 100k whitelist, 1M window': { value: results.policy_eval_p99_us, target: '≤ 100', met: results.policy_eval_p99_us <= 100 },
+    'policy p99 at 1M / at 10 whitelist entries': { value: results.ratios.policy_p99_1m_over_10, target: '≤ 1.5', met: results.ratios.policy_p99_1m_over_10 <= 1.5 },
+  };
+
+  const outDir = smoke ? mkdtempSync(join(tmpdir(), 'bench-results-')) : join(repo, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const md = markdownTable(results);
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(outDir, 'latest.md'), md);
+  writeFileSync(join(outDir, 'chart.svg'), svgChart(results));
+  if (!smoke) {
+    const readme = join(repo, 'README.md');
+    const text = readFileSync(readme, 'utf8');
+    const start = '<!-- bench:start -->';
+    const end = '<!-- bench:end -->';
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i >= 0 && j > i) writeFileSync(readme, text.slice(0, i + start.length) + `\n\nLatest run (${results.date}, ${results.machine.cpus} cores, Node ${results.machine.node}):\n\n` + md + '\n' + text.slice(j));
+  }
+  process.stdout.write(md);
+  say(`results in ${outDir}`);
+  const incomplete = [...sweep.appliance, ...sweep.e2e, ...sweep.e2e_approvals].some((l) => l.failed > 0 || l.ok === 0);
+  if (incomplete) {
+    say('some requests failed: see the sweep');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

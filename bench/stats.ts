@@ -1,0 +1,35 @@
+// Small statistics helpers for the benchmarks: percentiles over recorded latencies.
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface LoadResult {
+  mode: string;
+  concurrency: number;
+  requests: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+export function summarize(mode: string, concurrency: number, latenciesMs: number[], failed: number, seconds: number): LoadResult {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+  return {
+    mode,
+    concurrency,
+    requests: latenciesMs.length + failed,
+    ok: latenciesMs.length,
+    failed,
+    seconds: round(seconds, 3),
+    per_s: round(latenciesMs.length / seconds, 1),
+    p50_ms: round(percentile(sorted, 50), 3),
+    p99_ms: round(percentile(sorted, 99), 3),
+  };
+}
