@@ -9,6 +9,9 @@ export interface ApplianceProcess {
   child: ChildProcess;
   socket: string;
   deviceId: string;
+  /** The running firmware measurement (hex) and whether the device accepts it. */
+  measurement: string;
+  firmwareApproved: boolean;
   /** SIGTERM and wait for a clean exit. */
   stop(): Promise<void>;
 }
@@ -38,11 +41,13 @@ export function startAppliance(
     lines.once('line', (line) => {
       clearTimeout(timer);
       try {
-        const ready = JSON.parse(line) as { ready: boolean; socket: string; deviceId: string };
+        const ready = JSON.parse(line) as { ready: boolean; socket: string; deviceId: string; measurement: string; firmwareApproved: boolean };
         resolve({
           child,
           socket: ready.socket,
           deviceId: ready.deviceId,
+          measurement: ready.measurement,
+          firmwareApproved: ready.firmwareApproved,
           stop: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
             await exited;

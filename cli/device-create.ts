@@ -30,7 +30,8 @@ export interface CreatedDevice {
 
 export async function createDevice(opts: CreateDeviceOptions): Promise<CreatedDevice> {
   const say = opts.progress ?? (() => undefined);
-  if ((await initManufacturer(opts.varRoot)).created) say('created the emulated manufacturer CA under var/manufacturer/');
+  const made = await initManufacturer(opts.varRoot);
+  if (made.created) say(`created the emulated manufacturer CA: ${made.certFile} (its key stays beside it, 0600, outside every device)`);
   const ca = loadManufacturer(opts.varRoot);
   say(`creating token for device "${opts.name}"`);
   const config = createDeviceToken({ varRoot: opts.varRoot, name: opts.name, ...(opts.modulePath ? { modulePath: opts.modulePath } : {}) });
