@@ -14,7 +14,8 @@
 // function returns false instead of throwing.
 import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 export type ApprovalAlg = 'ES256' | 'EdDSA';
 export type EcdsaEncoding = 'der' | 'p1363';
@@ -99,6 +100,23 @@ export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signat
   }
 }
 
+/**
+ * Results of verifyApprovalSignature, by SHA-256 of (alg, key, message, signature). A pending
+ * request's approvals are re-checked at every evaluation; verifying each one once is enough, since
+ * the function is deterministic. Bounded: cleared when full.
+ */
+const verified = new Map<string, boolean>();
+const VERIFIED_MAX = 8192;
+
+function memoKey(alg: string, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string {
+  const h = sha256.create();
+  for (const part of [new TextEncoder().encode(alg), publicKey, message, signature]) {
+    h.update(new Uint8Array([part.length >>> 24, (part.length >>> 16) & 0xff, (part.length >>> 8) & 0xff, part.length & 0xff]));
+    h.update(part);
+  }
+  return bytesToHex(h.digest());
+}
+
 /** Dispatch used by the policy: ES256 signatures travel DER-encoded. */
 export function verifyApprovalSignature(
   alg: ApprovalAlg,
@@ -106,12 +124,22 @@ export function verifyApprovalSignature(
   message: Uint8Array,
   signature: Uint8Array,
 ): boolean {
+  if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return false;
+  const key = memoKey(String(alg), publicKey, message, signature);
+  const hit = verified.get(key);
+  if (hit !== undefined) return hit;
+  let ok: boolean;
   switch (alg) {
     case 'ES256':
-      return verifyP256(publicKey, message, signature, 'der');
+      ok = verifyP256(publicKey, message, signature, 'der');
+      break;
     case 'EdDSA':
-      return verifyEd25519(publicKey, message, signature);
+      ok = verifyEd25519(publicKey, message, signature);
+      break;
     default:
-      return false;
+      ok = false;
   }
+  if (verified.size >= VERIFIED_MAX) verified.clear();
+  verified.set(key, ok);
+  return ok;
 }

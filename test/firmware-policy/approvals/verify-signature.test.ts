@@ -246,3 +246,19 @@ test('property: non-Uint8Array inputs return false, never throw', () => {
     assert.equal(verifyP256(pk, message, sig, 'bogus' as never), false);
   }
 });
+
+test('remembered results never carry over to other inputs (verification memo)', () => {
+  const { secretKey } = p256.keygen();
+  const pk = p256.getPublicKey(secretKey, false);
+  const message = new TextEncoder().encode('memo check');
+  const sig = p256.sign(message, secretKey, { prehash: true, format: 'der' });
+  for (let i = 0; i < 3; i++) assert.equal(verifyApprovalSignature('ES256', pk, message, sig), true);
+  const other = Uint8Array.from(message);
+  other[0] = other[0]! ^ 1;
+  assert.equal(verifyApprovalSignature('ES256', pk, other, sig), false);
+  assert.equal(verifyApprovalSignature('EdDSA', pk, message, sig), false, 'same bytes under another alg');
+  // Length-prefixed parts: moving a byte between message and signature is another input.
+  const shifted = Uint8Array.from([...message, sig[0]!]);
+  assert.equal(verifyApprovalSignature('ES256', pk, shifted, sig.subarray(1)), false);
+  assert.equal(verifyApprovalSignature('ES256', pk, message, sig), true);
+});
