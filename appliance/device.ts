@@ -15,6 +15,7 @@ import { RequestStore } from './state/request-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { DeviceMeta } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
+import { NonceGuardStore } from './state/nonce-guard-store.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -27,6 +28,7 @@ export interface Device {
   whitelist: WhitelistStore;
   requests: RequestStore;
   meta: DeviceMeta;
+  nonces: NonceGuardStore;
   /** Measurement of the code this process runs (computed at boot). */
   measurement: Uint8Array;
   /** Group commit of the signing path's state changes (one fsync for many requests). */
@@ -50,6 +52,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   const db = openDb(opts.stateDb);
   const whitelist = new WhitelistStore(db);
   const spend = new SpendLedger(db);
+  const nonces = new NonceGuardStore(db);
   const dev: Device = {
     config: opts.config,
     db,
@@ -61,12 +64,14 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     whitelist,
     requests: new RequestStore(db),
     meta: new DeviceMeta(db),
+    nonces,
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
     commits: new GroupCommitter(db),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
+      nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
     },
     clock: opts.clock ?? (() => Math.floor(Date.now() / 1000)),
   };

@@ -26,6 +26,8 @@ export interface SignContext {
   digest: Uint8Array;
 }
 
+const keyAddressBytes = (checksummed: string) => new Uint8Array(Buffer.from(checksummed.slice(2), 'hex'));
+
 /** Rebuilds the signing context of a stored request from its canonical arguments. */
 export function contextFromRecord(dev: Device, record: RequestRecord): SignContext {
   const args = asMap(decodeCanonical(record.args), 'args');
@@ -51,10 +53,12 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     requester: ctx.record.requester,
     keyId: ctx.key.keyId,
     keyGroup: ctx.key.group,
+    keyAddress: keyAddressBytes(ctx.key.address),
+    nonceMode: decision.nonceMode ?? 'first',
     decidedAt: ev.decidedAt,
     inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
-    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee },
+    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null },
     policyVersion: policy.doc.version,
     policyHash: policy.hash,
     outcome: decision.outcome,
@@ -104,7 +108,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const now = dev.clock();
     const policy = dev.policies.current();
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
-    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: rec.requester }, approvals, now);
+    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
     const ev: Evaluated = { decision, decidedAt: now, inputs };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
@@ -118,9 +122,23 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
       return { done: response };
     }
+    // A first signature reserves its spend; a fee bump or a cancel reserves nothing (counted once).
     const reserve = decision.reserve;
-    if (!reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
-    dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
+    if (decision.nonceMode === 'first' && !reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
+    if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
+    // The nonce guard records the signature in the same transaction as the decision that read it.
+    const prior = dev.nonces.get(ctx.intent.keyId, ctx.intent.chainId, ctx.intent.nonce);
+    dev.nonces.record({
+      keyId: ctx.intent.keyId,
+      chainId: ctx.intent.chainId,
+      nonce: ctx.intent.nonce,
+      intentDigest: prior ? prior.intentDigest : ctx.digest,
+      maxFeePerGas: ctx.intent.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? 0n,
+      cancelled: decision.nonceMode === 'cancel',
+      requestId: rec.requestId,
+      now,
+    });
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
     else dev.requests.update(rec.requestId, 'reserved', null, now);
     return { ev };

@@ -37,6 +37,8 @@ function intentFrom(m: CborMap): TransferIntent {
     amount: big(m.amount),
     data: m.data as Uint8Array,
     maxFee: big(m.maxFee),
+    ...(m.maxFeePerGas !== undefined && m.maxFeePerGas !== null ? { maxFeePerGas: big(m.maxFeePerGas) } : {}),
+    ...(m.maxPriorityFeePerGas !== undefined && m.maxPriorityFeePerGas !== null ? { maxPriorityFeePerGas: big(m.maxPriorityFeePerGas) } : {}),
   };
 }
 
@@ -78,7 +80,7 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
   if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
   let decision;
   try {
-    decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+    decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), Number(p.decidedAt));
   } catch (err) {
     return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
   }

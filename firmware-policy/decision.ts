@@ -11,7 +11,8 @@ export type RuleName =
   | 'whitelist'
   | 'per-tx-limit'
   | 'velocity-window'
-  | 'approval-tier';
+  | 'approval-tier'
+  | 'nonce-guard';
 
 export interface Reason {
   rule: RuleName;
@@ -43,8 +44,10 @@ export interface Decision {
   outcome: Outcome;
   reasons: Reason[];
   approvals: ApprovalTally;
-  /** Spend to reserve durably before the key is used; present only when allowed. */
+  /** Spend to reserve durably before the key is used; present when an allowed first signature moves value. */
   reserve?: Reservation;
+  /** What the nonce guard saw: a first signature at this nonce, a fee bump, or a cancel. */
+  nonceMode?: 'first' | 'bump' | 'cancel';
 }
 
 export function reasonsToCbor(reasons: Reason[]): CborMap[] {

@@ -11,6 +11,7 @@ import { checkWhitelist } from './rules/whitelist-hold.js';
 import { checkPerTxLimit } from './rules/per-tx-limit.js';
 import { checkVelocityWindows } from './rules/velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
+import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
 
 export interface EvaluationRequest {
   intent: TransferIntent;
@@ -18,6 +19,8 @@ export interface EvaluationRequest {
   keyGroup: string;
   /** Authenticated principal that asked for the signature; it may not approve its own request. */
   requester: string;
+  /** The signing key's own address (a cancel sends 0 to it at a used nonce). */
+  keyAddress?: Uint8Array;
 }
 
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
@@ -28,7 +31,14 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   if (!group) {
     return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
   }
+  const digest = intentDigest(intent);
+  const nonce = checkNonce(view, intent, digest, req.keyAddress);
   const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId)];
+  if (nonce.mode === 'cancel') {
+    // A cancel moves no value: only the chain and the nonce guard's fee rule apply.
+    reasons.push(...nonce.reasons);
+    return reasons.length > 0 ? deny(reasons, 'cancel') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'cancel' };
+  }
   if (intent.to === null) {
     reasons.push({ rule: 'calldata', code: 'contract_creation_not_allowed', message: 'contract creation is not allowed for this key group' });
   } else if (intent.data.length > 0) {
@@ -41,21 +51,28 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   }
   if (intent.to !== null) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
   reasons.push(...checkPerTxLimit(rules, intent.amount));
+  reasons.push(...nonce.reasons);
+  if (nonce.mode === 'bump') {
+    // The same intent again with higher fees: its spend and approvals were counted when it was
+    // first signed; the recipient and limits are checked again, since stricter rules apply at once.
+    return reasons.length > 0 ? deny(reasons, 'bump') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'bump' };
+  }
   reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, intent.amount, now));
 
   const required = requiredApprovals(rules, intent.amount);
-  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, intentDigest(intent), req.requester, approvals, now);
-  if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally };
+  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digest, req.requester, approvals, now);
+  if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally, nonceMode: 'first' };
   if (tally.counted.length < required) {
     return {
       outcome: 'needs_approval',
       reasons: [{ rule: 'approval-tier', code: 'needs_approval', message: `${required} distinct approvals needed, ${tally.counted.length} valid`, detail: { required, valid: tally.counted.length } }],
       approvals: tally,
+      nonceMode: 'first',
     };
   }
-  return { outcome: 'allow', reasons: [], approvals: tally, reserve: { keyId: intent.keyId, asset: intent.asset, amount: intent.amount } };
+  return { outcome: 'allow', reasons: [], approvals: tally, reserve: { keyId: intent.keyId, asset: intent.asset, amount: intent.amount }, nonceMode: 'first' };
 }
 
-function deny(reasons: Reason[]): Decision {
-  return { outcome: 'deny', reasons, approvals: noTally() };
+function deny(reasons: Reason[], nonceMode: NonceMode = 'first'): Decision {
+  return { outcome: 'deny', reasons, approvals: noTally(), nonceMode };
 }

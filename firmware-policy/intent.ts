@@ -22,6 +22,12 @@ export interface TransferIntent {
   data: Uint8Array;
   /** Worst-case fee: gasLimit × (maxFeePerGas | gasPrice). Outside the digest. */
   maxFee: bigint;
+  /**
+   * Fee per gas fields (legacy and EIP-2930: gasPrice for both). Outside the digest. Always set by
+   * intentFromEvmTx; when absent, the nonce guard never treats the intent as a fee bump.
+   */
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
 }
 
 export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
@@ -37,6 +43,8 @@ export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
     amount: tx.value,
     data: tx.data,
     maxFee: tx.gasLimit * feePerGas,
+    maxFeePerGas: feePerGas,
+    maxPriorityFeePerGas: tx.type === 'eip1559' ? tx.maxPriorityFeePerGas : tx.gasPrice,
   };
 }
 

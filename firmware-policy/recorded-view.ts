@@ -1,11 +1,12 @@
 // State-view answers as recorded in an audit entry. The appliance records every answer the evaluator
 // asked for; an offline replay answers from the record alone, so a decision can be re-run exactly.
 import type { CborMap, CborValue } from '../protocol/cbor.js';
-import type { StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
+import type { NonceRecordView, StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
 
 export interface RecordedInputs {
   whitelist: { group: string; chainId: bigint; address: Uint8Array; activeAt: number | null }[];
   windows: { keyId: string; asset: string; since: number; amount: bigint; count: number }[];
+  nonces?: { keyId: string; chainId: bigint; nonce: bigint; record: NonceRecordView | null }[];
 }
 
 /** Wraps a view so that every answer is also written to `rec`. */
@@ -20,6 +21,11 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
       const u = view.windowUsage(keyId, asset, since);
       rec.windows.push({ keyId, asset, since, amount: u.amount, count: u.count });
       return u;
+    },
+    nonceRecord(keyId, chainId, nonce) {
+      const r = view.nonceRecord?.(keyId, chainId, nonce);
+      (rec.nonces ??= []).push({ keyId, chainId, nonce, record: r ?? null });
+      return r;
     },
   };
 }
@@ -41,6 +47,13 @@ export function replayView(rec: RecordedInputs): StateView {
       if (!hit) throw new MissingInputError('window usage not recorded');
       return { amount: hit.amount, count: hit.count };
     },
+    nonceRecord(keyId, chainId, nonce): NonceRecordView | undefined {
+      // Entries made before the nonce guard recorded nothing: nothing was signed at that nonce then.
+      if (rec.nonces === undefined) return undefined;
+      const hit = rec.nonces.find((n) => n.keyId === keyId && n.chainId === chainId && n.nonce === nonce);
+      if (!hit) throw new MissingInputError('nonce record not recorded');
+      return hit.record ?? undefined;
+    },
   };
 }
 
@@ -48,6 +61,12 @@ export function inputsToCbor(rec: RecordedInputs): CborMap {
   return {
     whitelist: rec.whitelist.map((w) => ({ group: w.group, chainId: w.chainId, address: w.address, activeAt: w.activeAt })),
     windows: rec.windows.map((w) => ({ keyId: w.keyId, asset: w.asset, since: w.since, amount: w.amount, count: w.count })),
+    nonces: (rec.nonces ?? []).map((n) => ({
+      keyId: n.keyId,
+      chainId: n.chainId,
+      nonce: n.nonce,
+      record: n.record ? { intentDigest: n.record.intentDigest, maxFeePerGas: n.record.maxFeePerGas, maxPriorityFeePerGas: n.record.maxPriorityFeePerGas, cancelled: n.record.cancelled } : null,
+    })),
   };
 }
 
@@ -57,7 +76,21 @@ export function inputsFromCbor(v: CborValue | undefined): RecordedInputs {
   const m = (v ?? {}) as CborMap;
   const wl = (Array.isArray(m.whitelist) ? m.whitelist : []) as CborMap[];
   const ws = (Array.isArray(m.windows) ? m.windows : []) as CborMap[];
+  const ns = Array.isArray(m.nonces) ? (m.nonces as CborMap[]) : undefined;
   return {
+    ...(ns
+      ? {
+          nonces: ns.map((n) => {
+            const r = n.record as CborMap | null;
+            return {
+              keyId: String(n.keyId),
+              chainId: big(n.chainId),
+              nonce: big(n.nonce),
+              record: r ? { intentDigest: r.intentDigest as Uint8Array, maxFeePerGas: big(r.maxFeePerGas), maxPriorityFeePerGas: big(r.maxPriorityFeePerGas), cancelled: r.cancelled === true } : null,
+            };
+          }),
+        }
+      : {}),
     whitelist: wl.map((w) => ({ group: String(w.group), chainId: big(w.chainId), address: w.address as Uint8Array, activeAt: w.activeAt === null ? null : Number(w.activeAt) })),
     windows: ws.map((w) => ({ keyId: String(w.keyId), asset: String(w.asset), since: Number(w.since), amount: big(w.amount), count: Number(w.count) })),
   };

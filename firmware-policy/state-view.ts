@@ -11,8 +11,21 @@ export interface WindowUsage {
   count: number;
 }
 
+/** What the device last signed for one (key, chain, nonce): the nonce-conflict guard's memory. */
+export interface NonceRecordView {
+  /** Intent digest of the first transfer signed at this nonce. */
+  intentDigest: Uint8Array;
+  /** Fees of the last signature at this nonce (original, bump or cancel). */
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  /** The last signature at this nonce was a cancel. */
+  cancelled: boolean;
+}
+
 export interface StateView {
   whitelistEntry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined;
   /** Signed (reserved) spend of this key and asset at or after `since` (unix seconds). */
   windowUsage(keyId: string, asset: string, since: number): WindowUsage;
+  /** The nonce guard's record; a view without it (a unit-test fake) means nothing signed yet. */
+  nonceRecord?(keyId: string, chainId: bigint, nonce: bigint): NonceRecordView | undefined;
 }

@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS spend (
   amount TEXT NOT NULL, cum_amount TEXT NOT NULL, cum_count INTEGER NOT NULL, request_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_window ON spend (key_id, asset, at, id);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, entry BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nonce_guard (
+  key_id TEXT NOT NULL, chain_id TEXT NOT NULL, nonce TEXT NOT NULL, intent_digest BLOB NOT NULL,
+  max_fee_per_gas TEXT NOT NULL, max_priority_fee_per_gas TEXT NOT NULL, cancelled INTEGER NOT NULL,
+  request_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (key_id, chain_id, nonce));
 CREATE TABLE IF NOT EXISTS firmware_approvals (
   measurement BLOB NOT NULL, admin_id TEXT NOT NULL, expires_at INTEGER NOT NULL, signature BLOB NOT NULL,
   PRIMARY KEY (measurement, admin_id));

@@ -210,6 +210,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     assert.equal(n, 1, 'one spend reservation');
     const reuse = await sign(await eip1559(recipient, 778n), key);
     assert.equal(reuse.status, 409, 'the same key for a different request is a conflict');
+    assert.equal((await broadcast(String(r1.json.rawTransaction))).status, 'success');
   });
 
   test('invariant 1: every signed transaction has an allow decision of the active policy over its intent', async () => {

@@ -59,6 +59,8 @@ describe('intent from an EVM transaction', () => {
       amount: 10n ** 18n,
       data: Uint8Array.of(1, 2),
       maxFee: 21_000n * 20_000_000_000n,
+      maxFeePerGas: 20_000_000_000n,
+      maxPriorityFeePerGas: 20_000_000_000n,
     } satisfies TransferIntent);
     assert.equal(intentFromEvmTx('k', legacy({ to: null })).to, null);
   });
