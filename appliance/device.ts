@@ -16,6 +16,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { DeviceMeta } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
 import { NonceGuardStore } from './state/nonce-guard-store.js';
+import { PolicyProposals } from './state/policy-proposals.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -29,6 +30,7 @@ export interface Device {
   requests: RequestStore;
   meta: DeviceMeta;
   nonces: NonceGuardStore;
+  proposals: PolicyProposals;
   /** Measurement of the code this process runs (computed at boot). */
   measurement: Uint8Array;
   /** Group commit of the signing path's state changes (one fsync for many requests). */
@@ -65,6 +67,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     requests: new RequestStore(db),
     meta: new DeviceMeta(db),
     nonces,
+    proposals: new PolicyProposals(db),
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
     commits: new GroupCommitter(db),

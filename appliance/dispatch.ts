@@ -12,6 +12,7 @@ import { whitelistApprove, whitelistList, whitelistPropose, whitelistRemove } fr
 import { policyGet, policyInit } from './commands/policy.js';
 import { auditList } from './commands/audit-list.js';
 import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
+import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './commands/policy-change.js';
 
 type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
 
@@ -33,6 +34,12 @@ const HANDLERS: Record<Command, Handler> = {
   'device.info': deviceInfo,
   'device.attest': deviceAttest,
   'firmware.approve': firmwareApprove,
+  'policy.propose': policyPropose,
+  'policy.approve': policyApprove,
+  'policy.cancel': policyCancel,
+  'policy.activate': policyActivate,
+  'policy.proposal': policyProposal,
+  'policy.diff': policyDiff,
 };
 
 export function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {

@@ -7,6 +7,7 @@ import { KeyStore } from './keystore.js';
 import { closeDevice, firmwareStatus, openDevice } from './device.js';
 import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
 import { listen } from './server.js';
+import { activateDue } from './commands/policy-change.js';
 import { log } from './log.js';
 
 const HELP = `appliance: the emulated HSM device process
@@ -40,10 +41,21 @@ export async function main(argv: string[]): Promise<void> {
   log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
   process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved }) + '\n');
 
+  // Scheduled policy changes activate when their time lock passes (each activation is audited).
+  const timer = setInterval(() => {
+    try {
+      activateDue(dev);
+    } catch (err) {
+      log('error', 'policy activation failed', { error: err instanceof Error ? err.name : 'unknown' });
+    }
+  }, 1000);
+  timer.unref();
+
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    clearInterval(timer);
     await srv.close();
     closeDevice(dev);
     log('info', 'appliance stopped', {});

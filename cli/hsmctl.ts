@@ -25,6 +25,7 @@ import { exportAudit, readToken, replayExportFile, verifyExportFile } from './au
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { encodeFirmwareStatement } from '../appliance/commands/device.js';
+import { encodePolicyCancelStatement, encodePolicyChangeStatement } from '../firmware-policy/policy-governance.js';
 
 const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
 
@@ -250,11 +251,17 @@ const SUBS: Record<string, Sub> = {
   },
   'approver sign': {
     summary: 'sign the statement of a pending request or whitelist proposal (JSON from the bridge)',
-    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]   |   --key FILE --firmware HEX --device-id ID',
-    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, firmware: { type: 'string' }, 'device-id': { type: 'string' } },
+    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]   |   --key FILE --firmware HEX --device-id ID   |   --key FILE --cancel-policy PROPOSAL_ID --device-id ID',
+    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, firmware: { type: 'string' }, 'cancel-policy': { type: 'string' }, 'device-id': { type: 'string' } },
     async run(v) {
       if (!v.key) throw new ApplianceError('bad_request', '--key FILE is required');
       const key = readApproverKey(String(v.key));
+      if (v['cancel-policy']) {
+        const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);
+        const statement = encodePolicyCancelStatement(String(v['device-id'] ?? ''), String(v['cancel-policy']), key.id, expiresAt);
+        out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+        return;
+      }
       if (v.firmware) {
         const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);
         const measurement = jsonHex(String(v.firmware).startsWith('0x') ? v.firmware : `0x${String(v.firmware)}`, 'firmware', 32);
@@ -272,8 +279,12 @@ const SUBS: Record<string, Sub> = {
         const proposal = { id: String(st.proposalId), group: String(st.group), chainId: jsonUint(st.chainId, 'statement.chainId'), address: jsonHex(st.address, 'statement.address', 20), label: String(st.label ?? ''), proposedBy: '' };
         const statement = encodeWhitelistStatement(String(st.deviceId), proposal, key.id, expiresAt);
         out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+      } else if (st.type === 'policy-change') {
+        const ref = { id: String(st.proposalId), version: Number(st.version), hash: jsonHex(st.hash, 'statement.hash', 32), proposedBy: '' };
+        const statement = encodePolicyChangeStatement(String(st.deviceId), ref, key.id, expiresAt);
+        out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
       } else {
-        throw new ApplianceError('bad_request', 'input has no approval or whitelist-add statement');
+        throw new ApplianceError('bad_request', 'input has no approval, whitelist-add or policy-change statement');
       }
     },
   },

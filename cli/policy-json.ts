@@ -8,6 +8,7 @@ import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 
 export interface PolicyJson {
   defaultHoldSeconds?: number;
+  changeDelaySeconds?: number;
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
   approvers: { id: string; alg: string; publicKey: string }[];
@@ -61,6 +62,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     parentHash,
     deviceId,
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
+    ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
     admins: principals(o.admins, 'admins'),
     adminQuorum: o.adminQuorum as number,
     approvers: principals(o.approvers, 'approvers'),

@@ -49,10 +49,18 @@ export interface PolicyDocument {
   parentHash: Uint8Array | null;
   deviceId: string;
   defaultHoldSeconds: number;
+  /** Time lock between a change's admin quorum and its activation; absent means the 48 h default. */
+  changeDelaySeconds?: number;
   admins: Principal[];
   adminQuorum: number;
   approvers: Principal[];
   groups: Record<string, GroupPolicy>;
+}
+
+export const DEFAULT_CHANGE_DELAY_SECONDS = 172_800;
+
+export function changeDelaySeconds(p: PolicyDocument): number {
+  return p.changeDelaySeconds ?? DEFAULT_CHANGE_DELAY_SECONDS;
 }
 
 export function nativeAssetId(chainId: bigint): string {
@@ -91,7 +99,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     }
     groups[name] = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
   }
-  return {
+  const out: CborMap = {
     version: p.version,
     parentHash: p.parentHash,
     deviceId: p.deviceId,
@@ -101,6 +109,8 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     approvers: p.approvers.map(principal),
     groups,
   };
+  if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
+  return out;
 }
 
 export function encodePolicy(p: PolicyDocument): Uint8Array {
@@ -162,7 +172,7 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
 
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'admins', 'adminQuorum', 'approvers', 'groups']);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
@@ -215,6 +225,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     parentHash: parentHash as Uint8Array | null,
     deviceId: str(m.deviceId, 'deviceId'),
     defaultHoldSeconds: uint(m.defaultHoldSeconds, 'defaultHoldSeconds'),
+    ...(m.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: uint(m.changeDelaySeconds, 'changeDelaySeconds') }),
     admins,
     adminQuorum,
     approvers,

@@ -13,6 +13,9 @@ import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint, txF
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
+import { encodePolicy } from '../firmware-policy/policy-document.js';
+import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { asMap } from '../protocol/args.js';
 
 export interface ApplianceCaller {
   call(cmd: Command, args?: CborMap, traceId?: string): Promise<CborMap>;
@@ -201,6 +204,42 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
       },
     });
     return new Response(body, { status: 200, headers: { 'Content-Type': format === 'cbor-seq' ? 'application/cbor-seq' : 'application/jsonl', 'X-Request-Id': traceId } });
+  });
+
+  // ---- policy changes
+  app.post('/v1/policy/proposals', requireScope('admin'), async (c) => {
+    const b = await body(c);
+    let document: Uint8Array;
+    if (b.document !== undefined) document = jsonHex(b.document, 'document');
+    else {
+      // A JSON policy: version, parent hash and device id are those that follow the active policy.
+      const active = await call('policy.get');
+      const doc = policyFromJson(jsonObject(b.policy, 'policy') as unknown as PolicyJson, String(asMap(active.document, 'document').deviceId), Number(active.version) + 1, active.hash as Uint8Array);
+      document = encodePolicy(doc);
+    }
+    return c.json(cborToJson(await call('policy.propose', { requester: c.get('principal').name, document })) as object, 201);
+  });
+  const adminSigned = async (c: Context<Env>, cmd: 'policy.approve' | 'policy.cancel') => {
+    const b = await body(c);
+    const result = await call(cmd, {
+      proposalId: param(c, 'id'),
+      adminId: jsonString(b.adminId, 'adminId', 128),
+      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
+      signature: jsonHex(b.signature, 'signature'),
+    });
+    return c.json(cborToJson(result) as object);
+  };
+  app.post('/v1/policy/proposals/:id/approvals', requireScope('admin'), (c) => adminSigned(c, 'policy.approve'));
+  app.post('/v1/policy/proposals/:id/cancel', requireScope('admin'), (c) => adminSigned(c, 'policy.cancel'));
+  app.post('/v1/policy/proposals/:id/activate', requireScope('admin'), async (c) => c.json(cborToJson(await call('policy.activate', { proposalId: param(c, 'id') })) as object));
+  app.get('/v1/policy/proposals/:id', requireScope('auditor'), async (c) => c.json(cborToJson(await call('policy.proposal', { proposalId: param(c, 'id') })) as object));
+  app.get('/v1/policy/versions/:v/diff', requireScope('auditor'), async (c) => {
+    const args: CborMap = { version: jsonOptUint(param(c, 'v'), 'version') ?? 0 };
+    const against = jsonOptUint(c.req.query('against'), 'against');
+    if (against !== undefined) args.against = against;
+    const diff = await call('policy.diff', args);
+    if ((c.req.header('Accept') ?? '').includes('text/markdown')) return c.text(String(diff.markdown), 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
+    return c.json(cborToJson(diff) as object);
   });
 
   // ---- device identity, quotes, firmware updates

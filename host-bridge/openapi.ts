@@ -136,6 +136,42 @@ export const openApiDocument = {
     '/v1/whitelist/{chainId}/{address}': {
       delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err } },
     },
+    '/v1/policy/proposals': {
+      post: {
+        summary: 'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
+        security: bearer,
+        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, description: 'canonical CBOR policy document' } } }) },
+        responses: { 201: ok('the proposal, its changes, and the statement admins sign'), 400: err, 409: err },
+      },
+    },
+    '/v1/policy/proposals/{id}': { get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } } },
+    '/v1/policy/proposals/{id}/approvals': {
+      post: {
+        summary: 'Admin approval of a policy proposal (admin); the proposer\'s own does not count',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        responses: { 200: ok('proposal'), 403: err, 404: err },
+      },
+    },
+    '/v1/policy/proposals/{id}/cancel': {
+      post: {
+        summary: 'Cancel a pending or scheduled change (admin, one signature over the cancel statement)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        responses: { 200: ok('proposal'), 403: err, 409: err },
+      },
+    },
+    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 409: err } } },
+    '/v1/policy/versions/{v}/diff': {
+      get: {
+        summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
+        security: bearer,
+        parameters: [pathParam('v', 'version'), queryInt('against', 'base version (default v-1)')],
+        responses: { 200: ok('changes, stricter flag, markdown'), 404: err },
+      },
+    },
     '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
     '/v1/audit/export': {
       get: {

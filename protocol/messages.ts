@@ -23,6 +23,12 @@ export const COMMANDS = [
   'device.info',
   'device.attest',
   'firmware.approve',
+  'policy.propose',
+  'policy.approve',
+  'policy.cancel',
+  'policy.activate',
+  'policy.proposal',
+  'policy.diff',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

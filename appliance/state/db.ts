@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS spend (
   amount TEXT NOT NULL, cum_amount TEXT NOT NULL, cum_count INTEGER NOT NULL, request_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_window ON spend (key_id, asset, at, id);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, entry BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS policy_proposals (
+  id TEXT PRIMARY KEY, version INTEGER NOT NULL, hash BLOB NOT NULL, doc BLOB NOT NULL, proposed_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL, status TEXT NOT NULL, stricter INTEGER NOT NULL, quorum_at INTEGER, activate_after INTEGER);
+CREATE TABLE IF NOT EXISTS policy_proposal_approvals (
+  proposal_id TEXT NOT NULL, admin_id TEXT NOT NULL, expires_at INTEGER NOT NULL, signature BLOB NOT NULL,
+  PRIMARY KEY (proposal_id, admin_id));
 CREATE TABLE IF NOT EXISTS nonce_guard (
   key_id TEXT NOT NULL, chain_id TEXT NOT NULL, nonce TEXT NOT NULL, intent_digest BLOB NOT NULL,
   max_fee_per_gas TEXT NOT NULL, max_priority_fee_per_gas TEXT NOT NULL, cancelled INTEGER NOT NULL,

@@ -14,11 +14,21 @@ export interface ActivePolicy {
 export class PolicyStore {
   private readonly activeStmt;
   private readonly insertStmt;
+  private readonly versionStmt;
   private active: ActivePolicy | undefined;
 
   constructor(db: Db) {
     this.activeStmt = db.prepare('SELECT version, hash, doc, activated_at FROM policies ORDER BY version DESC LIMIT 1');
     this.insertStmt = db.prepare('INSERT INTO policies (version, hash, doc, activated_at) VALUES (?, ?, ?, ?)');
+    this.versionStmt = db.prepare('SELECT version, hash, doc, activated_at FROM policies WHERE version = ?');
+  }
+
+  /** An activated version (the active one or an earlier one). */
+  version(v: number): ActivePolicy | undefined {
+    const row = this.versionStmt.get(v) as { hash: Buffer; doc: Buffer; activated_at: number } | undefined;
+    if (!row) return undefined;
+    const encoded = new Uint8Array(row.doc);
+    return { doc: parsePolicy(decodeCanonical(encoded)), hash: new Uint8Array(row.hash), encoded, activatedAt: row.activated_at };
   }
 
   /** The active policy, parsed once and cached until the next activation. */

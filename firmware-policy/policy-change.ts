@@ -1,0 +1,357 @@
+// Policy changes: the field-by-field differences between two policy documents, whether they only
+// tighten the rules, and a Markdown rendering for GET /v1/policy/versions/{v}/diff.
+//
+// DESIGN.md invariant 5: a policy change takes effect only after the admin quorum and the time lock,
+// except a change that only makes the rules stricter, which may take effect at once. So
+// `isStrictlyTighter(from, to)` must be sound: when it is true, `evaluate(to, …)` allows nothing that
+// `evaluate(from, …)` did not allow, for every state view, intent, approval set and time, and the
+// governance rules (admins, admin quorum, whitelist holds) are no weaker. Each change carries its own
+// `stricter` flag, decided against the whole new document where that matters (a window or an
+// approval tier is covered by the others), and the policy is stricter iff every change is. When in
+// doubt a change is NOT stricter.
+//
+// Pure: no I/O, no clock, no randomness.
+import { bytesToHex } from '@noble/hashes/utils.js';
+import {
+  groupHoldSeconds,
+  ownEntry,
+  policyHash,
+  type ApprovalTier,
+  type AssetRules,
+  type GroupPolicy,
+  type PolicyDocument,
+  type Principal,
+  type VelocityWindow,
+} from './policy-document.js';
+import { requiredApprovals } from './rules/approval-tier.js';
+
+export interface PolicyChange {
+  /** Where, in the style of policy validation errors: `groups.hot.assets.31337:native.perTxMax`. */
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  /** Human-readable old value (amounts as decimal strings, keys as short hex); absent when added. */
+  before?: string;
+  /** Human-readable new value; absent when removed. */
+  after?: string;
+  /** True iff this change, within the new document, can only deny more. */
+  stricter: boolean;
+  note?: string;
+}
+
+// ---------- public API ----------
+
+/**
+ * Field-by-field differences between two documents, in a stable order (document field order; map
+ * keys, principal ids, chain ids, window lengths and tier thresholds sorted), with human-readable
+ * before/after values. `version` and `parentHash` are not changes.
+ */
+export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyChange[] {
+  const out: PolicyChange[] = [];
+  if (from.deviceId !== to.deviceId) {
+    out.push(changed('deviceId', from.deviceId, to.deviceId, false, 'approval statements name the device id'));
+  }
+  if (from.defaultHoldSeconds !== to.defaultHoldSeconds) {
+    const longer = to.defaultHoldSeconds >= from.defaultHoldSeconds;
+    out.push(changed('defaultHoldSeconds', String(from.defaultHoldSeconds), String(to.defaultHoldSeconds), longer, longer ? 'longer default whitelist hold' : 'shorter default whitelist hold'));
+  }
+  diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
+  if (from.adminQuorum !== to.adminQuorum) {
+    const higher = to.adminQuorum >= from.adminQuorum;
+    out.push(changed('adminQuorum', String(from.adminQuorum), String(to.adminQuorum), higher, higher ? 'more admins must agree' : 'fewer admins must agree'));
+  }
+  diffPrincipals(out, 'approvers', from.approvers, to.approvers, 'approver');
+  for (const name of unionKeys(from.groups, to.groups)) {
+    const path = `groups.${name}`;
+    const a = ownEntry(from.groups, name);
+    const b = ownEntry(to.groups, name);
+    if (a && !b) out.push(removed(path, groupSummary(a), true, 'the key group may no longer sign'));
+    else if (!a && b) out.push(added(path, groupSummary(b), false, 'a new key group may sign'));
+    else if (a && b) diffGroup(out, path, name, from, to, a, b);
+  }
+  return out;
+}
+
+/**
+ * True iff every change only tightens (see the module comment); two documents that differ only in
+ * version and parentHash are trivially "stricter".
+ */
+export function isStrictlyTighter(from: PolicyDocument, to: PolicyDocument): boolean {
+  return diffPolicies(from, to).every((c) => c.stricter);
+}
+
+/** Markdown rendering of the diff for GET /v1/policy/versions/{v}/diff. */
+export function renderDiff(from: PolicyDocument, to: PolicyDocument): string {
+  const changes = diffPolicies(from, to);
+  const stricter = changes.every((c) => c.stricter);
+  const lines = [
+    `## Policy change: version ${from.version} → version ${to.version}`,
+    '',
+    `- From: version ${from.version}, hash ${code(bytesToHex(policyHash(from)))}`,
+    `- To: version ${to.version}, hash ${code(bytesToHex(policyHash(to)))}`,
+    stricter
+      ? '- Classification: **stricter only**; it may take effect at once'
+      : '- Classification: **not stricter**; it takes effect only after the admin quorum and the time lock',
+    `- Changes: ${changes.length} (${changes.filter((c) => !c.stricter).length} not stricter)`,
+    '',
+  ];
+  if (changes.length === 0) {
+    lines.push('No changes.', '');
+    return lines.join('\n');
+  }
+  lines.push('| Path | Change | Before | After | Stricter | Note |', '| --- | --- | --- | --- | --- | --- |');
+  for (const c of changes) {
+    const cells = [code(c.path), c.kind, c.before === undefined ? '' : code(c.before), c.after === undefined ? '' : code(c.after), c.stricter ? 'yes' : '**no**', text(c.note ?? '')];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+// ---------- groups and assets ----------
+
+function diffGroup(out: PolicyChange[], path: string, name: string, from: PolicyDocument, to: PolicyDocument, a: GroupPolicy, b: GroupPolicy): void {
+  const chainsA = chainSet(a.chains);
+  const chainsB = chainSet(b.chains);
+  const allChains = [...new Set([...chainsA.keys(), ...chainsB.keys()])].map((k) => BigInt(k)).sort(cmpBigint);
+  for (const c of allChains) {
+    const p = `${path}.chains[${c}]`;
+    const inA = chainsA.has(c.toString());
+    const inB = chainsB.has(c.toString());
+    if (inA && !inB) out.push(removed(p, c.toString(), true, 'chain no longer allowed'));
+    else if (!inA && inB) out.push(added(p, c.toString(), false, 'chain newly allowed'));
+  }
+  if (a.whitelistRequired !== b.whitelistRequired) {
+    out.push(changed(`${path}.whitelistRequired`, String(a.whitelistRequired), String(b.whitelistRequired), b.whitelistRequired, b.whitelistRequired ? 'recipients must now be whitelisted' : 'recipients need no longer be whitelisted'));
+  }
+  if (a.holdSeconds !== b.holdSeconds) {
+    const before = groupHoldSeconds(from, name);
+    const after = groupHoldSeconds(to, name);
+    const longer = after >= before;
+    out.push(changed(`${path}.holdSeconds`, holdText(a.holdSeconds, before), holdText(b.holdSeconds, after), longer, longer ? 'new whitelist entries wait at least as long' : 'new whitelist entries wait less'));
+  }
+  for (const asset of unionKeys(a.assets, b.assets)) {
+    const p = `${path}.assets.${asset}`;
+    const ra = ownEntry(a.assets, asset);
+    const rb = ownEntry(b.assets, asset);
+    if (ra && !rb) out.push(removed(p, assetSummary(ra), true, 'asset no longer allowed'));
+    else if (!ra && rb) out.push(added(p, assetSummary(rb), false, 'asset newly allowed'));
+    else if (ra && rb) diffAsset(out, p, ra, rb);
+  }
+}
+
+function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRules): void {
+  if (a.perTxMax !== b.perTxMax) {
+    const lower = b.perTxMax <= a.perTxMax;
+    out.push(changed(`${path}.perTxMax`, a.perTxMax.toString(), b.perTxMax.toString(), lower, lower ? 'lower per-transaction limit' : 'higher per-transaction limit'));
+  }
+  diffWindows(out, `${path}.windows`, a.windows, b.windows);
+  diffTiers(out, `${path}.approvalTiers`, a, b);
+}
+
+// ---------- rolling windows ----------
+//
+// A window denies when usage(now - seconds) + amount > maxAmount, or usage count + 1 > maxCount.
+// Usage only grows as the window lengthens, so an old window's amount limit still holds under the
+// new document iff some new window is at least as long with a maxAmount no higher (likewise for
+// the count). Removing or changing an old window is stricter iff that still holds; adding a window
+// is always stricter. Windows are matched by their length, so a new length shows as a removal and
+// an addition.
+
+function amountCovered(w: VelocityWindow, windows: readonly VelocityWindow[]): boolean {
+  return windows.some((x) => x.seconds >= w.seconds && x.maxAmount <= w.maxAmount);
+}
+
+function countCovered(w: VelocityWindow, windows: readonly VelocityWindow[]): boolean {
+  return windows.some((x) => x.seconds >= w.seconds && x.maxCount <= w.maxCount);
+}
+
+function diffWindows(out: PolicyChange[], path: string, a: readonly VelocityWindow[], b: readonly VelocityWindow[]): void {
+  const byAmountThenCount = (x: VelocityWindow, y: VelocityWindow) => cmpBigint(x.maxAmount, y.maxAmount) || x.maxCount - y.maxCount;
+  for (const { label, before, after } of matchBy(a, b, (w) => w.seconds, (x, y) => x - y, byAmountThenCount, (s) => `seconds=${s}`)) {
+    const p = `${path}[${label}]`;
+    if (before && !after) {
+      const covered = amountCovered(before, b) && countCovered(before, b);
+      out.push(removed(p, windowSummary(before), covered, covered ? 'window removed, but a window at least as long and as tight remains' : 'rolling limit removed'));
+    } else if (!before && after) {
+      out.push(added(p, windowSummary(after), true, 'new rolling limit'));
+    } else if (before && after) {
+      if (before.maxAmount !== after.maxAmount) {
+        const ok = amountCovered(before, b);
+        out.push(changed(`${p}.maxAmount`, before.maxAmount.toString(), after.maxAmount.toString(), ok, after.maxAmount <= before.maxAmount ? 'lower rolling amount limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling amount limit'));
+      }
+      if (before.maxCount !== after.maxCount) {
+        const ok = countCovered(before, b);
+        out.push(changed(`${p}.maxCount`, String(before.maxCount), String(after.maxCount), ok, after.maxCount <= before.maxCount ? 'lower rolling count limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling count limit'));
+      }
+    }
+  }
+}
+
+// ---------- approval tiers ----------
+//
+// Above a tier's `above`, `required` approvals are needed; the strictest matching tier wins, and the
+// number needed only grows with the amount. So the new tiers require at least as much for every
+// amount iff, for each old tier, the new tiers require at least its `required` at `above + 1`.
+// (Counting approvals is no looser only if no approver is added or re-keyed: see the principals.)
+
+function tierCovered(t: ApprovalTier, rules: AssetRules): boolean {
+  return requiredApprovals(rules, t.above + 1n) >= t.required;
+}
+
+function diffTiers(out: PolicyChange[], path: string, a: AssetRules, b: AssetRules): void {
+  const byRequired = (x: ApprovalTier, y: ApprovalTier) => x.required - y.required;
+  for (const { label, before, after } of matchBy(a.approvalTiers, b.approvalTiers, (t) => t.above, cmpBigint, byRequired, (v) => `above=${v}`)) {
+    const p = `${path}[${label}]`;
+    if (before && !after) {
+      const ok = tierCovered(before, b);
+      out.push(removed(p, tierSummary(before), ok, ok ? 'tier removed, but the remaining tiers require as many approvals' : 'fewer approvals needed'));
+    } else if (!before && after) {
+      out.push(added(p, tierSummary(after), true, 'new approval tier'));
+    } else if (before && after && before.required !== after.required) {
+      const ok = tierCovered(before, b);
+      out.push(changed(`${p}.required`, String(before.required), String(after.required), ok, after.required >= before.required ? 'more approvals needed' : ok ? 'lower, but another tier requires as many approvals' : 'fewer approvals needed'));
+    }
+  }
+}
+
+// ---------- principals (admins, approvers) ----------
+//
+// Approvals and admin signatures are counted by id against the id's key, so removing a principal
+// only shrinks who can sign; adding one, or changing an id's algorithm or key, is not stricter.
+
+function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal[], b: readonly Principal[], role: string): void {
+  for (const { label, before, after } of matchBy(a, b, (p) => p.id, cmpString, () => 0, (id) => `id=${id}`)) {
+    const p = `${path}[${label}]`;
+    if (before && !after) out.push(removed(p, principalSummary(before), true, `${role} removed`));
+    else if (!before && after) out.push(added(p, principalSummary(after), false, `new ${role}`));
+    else if (before && after) {
+      if (before.alg !== after.alg) out.push(changed(`${p}.alg`, before.alg, after.alg, false, `${role} algorithm changed`));
+      if (!bytesEqual(before.publicKey, after.publicKey)) out.push(changed(`${p}.publicKey`, shortHex(before.publicKey), shortHex(after.publicKey), false, `${role} key changed`));
+    }
+  }
+}
+
+// ---------- matching ----------
+
+interface Match<T> {
+  label: string;
+  before?: T;
+  after?: T;
+}
+
+/**
+ * Pairs the items of two unordered lists by a key, sorted by key; items sharing a key (which a valid
+ * document does not have for principals) are ordered by `tie` and paired in that order, the second
+ * and later ones labelled "#2", "#3"….
+ */
+function matchBy<T, K extends string | number | bigint>(
+  a: readonly T[],
+  b: readonly T[],
+  keyOf: (x: T) => K,
+  cmpKey: (x: K, y: K) => number,
+  tie: (x: T, y: T) => number,
+  labelOf: (k: K) => string,
+): Match<T>[] {
+  const group = (xs: readonly T[]) => {
+    const m = new Map<K, T[]>();
+    for (const x of xs) {
+      const k = keyOf(x);
+      const list = m.get(k);
+      if (list) list.push(x);
+      else m.set(k, [x]);
+    }
+    for (const list of m.values()) list.sort(tie);
+    return m;
+  };
+  const ga = group(a);
+  const gb = group(b);
+  const keys = [...new Set([...ga.keys(), ...gb.keys()])].sort(cmpKey);
+  const out: Match<T>[] = [];
+  for (const k of keys) {
+    const la = ga.get(k) ?? [];
+    const lb = gb.get(k) ?? [];
+    for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+      const m: Match<T> = { label: i === 0 ? labelOf(k) : `${labelOf(k)} #${i + 1}` };
+      const x = la[i];
+      const y = lb[i];
+      if (x !== undefined) m.before = x;
+      if (y !== undefined) m.after = y;
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+// ---------- small helpers ----------
+
+function added(path: string, after: string, stricter: boolean, note: string): PolicyChange {
+  return { path, kind: 'added', after, stricter, note };
+}
+function removed(path: string, before: string, stricter: boolean, note: string): PolicyChange {
+  return { path, kind: 'removed', before, stricter, note };
+}
+function changed(path: string, before: string, after: string, stricter: boolean, note: string): PolicyChange {
+  return { path, kind: 'changed', before, after, stricter, note };
+}
+
+/** Code-unit order: the same on every machine, unlike localeCompare. */
+function cmpString(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+function cmpBigint(x: bigint, y: bigint): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(cmpString);
+}
+function chainSet(chains: readonly bigint[]): Set<string> {
+  return new Set(chains.map((c) => c.toString()));
+}
+function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+function shortHex(bytes: Uint8Array): string {
+  const hex = bytesToHex(bytes);
+  return hex.length <= 24 ? hex : `${hex.slice(0, 12)}…${hex.slice(-8)} (${bytes.length} bytes)`;
+}
+function holdText(raw: number | null, effective: number): string {
+  return raw === null ? `default (${effective} s)` : `${raw} s`;
+}
+function principalSummary(p: Principal): string {
+  return `${p.alg} ${shortHex(p.publicKey)}`;
+}
+function windowSummary(w: VelocityWindow): string {
+  return `at most ${w.maxAmount} in ${w.maxCount} transfers per ${w.seconds} s`;
+}
+function tierSummary(t: ApprovalTier): string {
+  return `${t.required} approvals above ${t.above}`;
+}
+function assetSummary(r: AssetRules): string {
+  return `perTxMax ${r.perTxMax}, ${r.windows.length} windows, ${r.approvalTiers.length} approval tiers`;
+}
+function groupSummary(g: GroupPolicy): string {
+  const chains = [...chainSet(g.chains)].map((c) => BigInt(c)).sort(cmpBigint).join(', ');
+  const assets = Object.keys(g.assets).sort(cmpString).join(', ');
+  const hold = g.holdSeconds === null ? 'default hold' : `hold ${g.holdSeconds} s`;
+  return `chains [${chains}], whitelist ${g.whitelistRequired ? 'required' : 'not required'}, ${hold}, assets [${assets}]`;
+}
+
+/** Control characters (line breaks included) shown as \u escapes, so one value stays one table cell. */
+function visible(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A Markdown code span that holds any text: a fence longer than any backtick run inside, pipes escaped for GFM tables. */
+function code(s: string): string {
+  const v = visible(s).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = v.startsWith('`') || v.endsWith('`') || v.startsWith(' ') || v.endsWith(' ') ? ' ' : '';
+  return `${fence}${pad}${v}${pad}${fence}`;
+}
+
+/** Plain table-cell text with Markdown punctuation escaped. */
+function text(s: string): string {
+  return visible(s).replace(/[\\`*_[\]<>|#~]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,63 @@
+// Policy governance (DESIGN.md invariant 5): a new version is proposed (naming its parent's hash),
+// approved by the admin quorum of the ACTIVE policy (the proposer's own signature does not count),
+// waits out the time lock, then activates. A change that only tightens activates as soon as its
+// quorum is met. Turning a group's whitelist requirement off also waits that group's hold (as the
+// Coinbase address book does). Admins sign canonical statements naming the device, the proposal, the
+// new document's hash and an expiry.
+import { encodeCanonical } from '../protocol/cbor.js';
+import type { ApprovalTally } from './decision.js';
+import type { Approval } from './approvals/statement.js';
+import { tallySignedApprovals } from './approvals/tally.js';
+import { changeDelaySeconds, groupHoldSeconds, ownEntry, type PolicyDocument } from './policy-document.js';
+import { isStrictlyTighter } from './policy-change.js';
+
+export interface PolicyProposalRef {
+  id: string;
+  version: number;
+  hash: Uint8Array;
+  proposedBy: string;
+}
+
+export function encodePolicyChangeStatement(deviceId: string, p: PolicyProposalRef, adminId: string, expiresAt: number): Uint8Array {
+  return encodeCanonical({ type: 'policy-change', deviceId, proposalId: p.id, version: p.version, hash: p.hash, adminId, expiresAt });
+}
+
+export function encodePolicyCancelStatement(deviceId: string, proposalId: string, adminId: string, expiresAt: number): Uint8Array {
+  return encodeCanonical({ type: 'policy-cancel', deviceId, proposalId, adminId, expiresAt });
+}
+
+/** Admin approvals of a proposal, counted against the active policy's admins and quorum. */
+export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRef, approvals: readonly Approval[], now: number): ApprovalTally {
+  return tallySignedApprovals(
+    {
+      principals: active.admins,
+      required: active.adminQuorum,
+      requester: p.proposedBy,
+      now,
+      statementFor: (adminId, expiresAt) => encodePolicyChangeStatement(active.deviceId, p, adminId, expiresAt),
+    },
+    approvals,
+  );
+}
+
+/** One admin of the active policy may cancel a pending change (cancelling never loosens anything). */
+export function verifyCancel(active: PolicyDocument, proposalId: string, approval: Approval, now: number): ApprovalTally {
+  return tallySignedApprovals(
+    { principals: active.admins, required: 1, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt) },
+    [approval],
+  );
+}
+
+/**
+ * Seconds between quorum and activation: 0 for a change that only tightens; otherwise the active
+ * policy's time lock, and at least the hold of any group whose whitelist requirement is turned off.
+ */
+export function activationDelay(active: PolicyDocument, proposed: PolicyDocument): number {
+  if (isStrictlyTighter(active, proposed)) return 0;
+  let delay = changeDelaySeconds(active);
+  for (const [name, g] of Object.entries(active.groups)) {
+    const next = ownEntry(proposed.groups, name);
+    if (g.whitelistRequired && next && !next.whitelistRequired) delay = Math.max(delay, groupHoldSeconds(active, name));
+  }
+  return delay;
+}
