@@ -58,7 +58,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     decidedAt: ev.decidedAt,
     inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
-    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null },
+    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null, gasLimit: ctx.intent.gasLimit ?? null },
     policyVersion: policy.doc.version,
     policyHash: policy.hash,
     outcome: decision.outcome,
@@ -122,9 +122,8 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
       return { done: response };
     }
-    // A first signature reserves its spend; a fee bump or a cancel reserves nothing (counted once).
+    // A first transfer reserves its spend; a fee bump, a cancel or an allowance reserves nothing.
     const reserve = decision.reserve;
-    if (decision.nonceMode === 'first' && !reserve) throw new ApplianceError('internal', 'allow decision without a reservation');
     if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
     // The nonce guard records the signature in the same transaction as the decision that read it.
     const prior = dev.nonces.get(ctx.intent.keyId, ctx.intent.chainId, ctx.intent.nonce);

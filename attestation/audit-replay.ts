@@ -27,8 +27,14 @@ const eqBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.eve
 const big = (v: CborValue | undefined): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
 
 function intentFrom(m: CborMap): TransferIntent {
+  const opt = (k: string) => (m[k] instanceof Uint8Array ? { [k]: m[k] as Uint8Array } : {});
   return {
-    kind: 'evm-transfer',
+    ...opt('contract'),
+    ...opt('tokenFrom'),
+    ...opt('selector'),
+    ...(m.nativeValue !== undefined ? { nativeValue: big(m.nativeValue) } : {}),
+    ...(m.gasLimit !== undefined && m.gasLimit !== null ? { gasLimit: big(m.gasLimit) } : {}),
+    kind: String(m.kind) as TransferIntent['kind'],
     keyId: String(m.keyId),
     chainId: big(m.chainId),
     nonce: big(m.nonce),

@@ -9,6 +9,7 @@ import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 export interface PolicyJson {
   defaultHoldSeconds?: number;
   changeDelaySeconds?: number;
+  feeCaps?: Record<string, { maxGasLimit: number | string; maxFeeWei: string }>;
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
   approvers: { id: string; alg: string; publicKey: string }[];
@@ -16,7 +17,16 @@ export interface PolicyJson {
     chains: (number | string)[];
     whitelistRequired: boolean;
     holdSeconds?: number | null;
-    assets: Record<string, { perTxMax: string; windows: { seconds: number; maxAmount: string; maxCount: number }[]; approvalTiers: { above: string; required: number }[] }>;
+    assets: Record<string, {
+      perTxMax: string;
+      windows: { seconds: number; maxAmount: string; maxCount: number }[];
+      approvalTiers: { above: string; required: number }[];
+      decimals?: number;
+      approvalCap?: string;
+      allowUnlimitedApproval?: boolean;
+    }>;
+    contracts?: { chainId: number | string; address: string; selectors: string[] }[];
+    typedData?: { chainId: number | string; verifyingContract: string }[];
   }>;
 }
 
@@ -38,6 +48,9 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
       const windows = Array.isArray(a.windows) ? a.windows : [];
       const tiers = Array.isArray(a.approvalTiers) ? a.approvalTiers : [];
       assets[asset] = {
+        ...(a.decimals === undefined ? {} : { decimals: a.decimals as number }),
+        ...(a.approvalCap === undefined ? {} : { approvalCap: jsonUint(a.approvalCap, `${asset}.approvalCap`) }),
+        ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: a.allowUnlimitedApproval as boolean }),
         perTxMax: jsonUint(a.perTxMax, `${asset}.perTxMax`),
         windows: windows.map((w, i) => {
           const wm = jsonObject(w, `${asset}.windows[${i}]`);
@@ -55,6 +68,23 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
       whitelistRequired: g.whitelistRequired as boolean,
       holdSeconds: (g.holdSeconds ?? null) as number | null,
       assets,
+      ...(Array.isArray(g.contracts)
+        ? {
+            contracts: g.contracts.map((cv, i) => {
+              const c = jsonObject(cv, `groups.${name}.contracts[${i}]`);
+              const sels = Array.isArray(c.selectors) ? c.selectors : [];
+              return { chainId: jsonUint(c.chainId, 'chainId'), address: jsonHex(c.address, `groups.${name}.contracts[${i}].address`, 20), selectors: sels.map((x, j) => jsonHex(x, `groups.${name}.contracts[${i}].selectors[${j}]`, 4)) };
+            }),
+          }
+        : {}),
+      ...(Array.isArray(g.typedData)
+        ? {
+            typedData: g.typedData.map((dv, i) => {
+              const d = jsonObject(dv, `groups.${name}.typedData[${i}]`);
+              return { chainId: jsonUint(d.chainId, 'chainId'), verifyingContract: jsonHex(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`, 20) };
+            }),
+          }
+        : {}),
     };
   }
   return parsePolicy({
@@ -63,6 +93,16 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     deviceId,
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
     ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
+    ...(o.feeCaps === undefined
+      ? {}
+      : {
+          feeCaps: Object.fromEntries(
+            Object.entries(jsonObject(o.feeCaps, 'feeCaps')).map(([chain, cv]) => {
+              const c = jsonObject(cv, `feeCaps.${chain}`);
+              return [chain, { maxGasLimit: jsonUint(c.maxGasLimit, `feeCaps.${chain}.maxGasLimit`), maxFeeWei: jsonUint(c.maxFeeWei, `feeCaps.${chain}.maxFeeWei`) }];
+            }),
+          ),
+        }),
     admins: principals(o.admins, 'admins'),
     adminQuorum: o.adminQuorum as number,
     approvers: principals(o.approvers, 'approvers'),

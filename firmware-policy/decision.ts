@@ -12,7 +12,9 @@ export type RuleName =
   | 'per-tx-limit'
   | 'velocity-window'
   | 'approval-tier'
-  | 'nonce-guard';
+  | 'nonce-guard'
+  | 'fee-cap'
+  | 'allowance';
 
 export interface Reason {
   rule: RuleName;

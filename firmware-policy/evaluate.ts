@@ -12,6 +12,9 @@ import { checkPerTxLimit } from './rules/per-tx-limit.js';
 import { checkVelocityWindows } from './rules/velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
 import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
+import { checkFeeCap } from './rules/fee-cap.js';
+import { checkAllowance } from './rules/token-allowance.js';
+import { checkContractCall } from './rules/contract-call.js';
 
 export interface EvaluationRequest {
   intent: TransferIntent;
@@ -33,23 +36,36 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   }
   const digest = intentDigest(intent);
   const nonce = checkNonce(view, intent, digest, req.keyAddress);
-  const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId)];
+  const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId), ...checkFeeCap(policy, intent)];
   if (nonce.mode === 'cancel') {
-    // A cancel moves no value: only the chain and the nonce guard's fee rule apply.
+    // A cancel moves no value: only the chain, the fee cap and the nonce guard's fee rule apply.
     reasons.push(...nonce.reasons);
     return reasons.length > 0 ? deny(reasons, 'cancel') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'cancel' };
   }
   if (intent.to === null) {
     reasons.push({ rule: 'calldata', code: 'contract_creation_not_allowed', message: 'contract creation is not allowed for this key group' });
-  } else if (intent.data.length > 0) {
+  } else if (intent.kind === 'contract-call') {
+    reasons.push(...checkContractCall(group, intent.chainId, intent.contract ?? intent.to, intent.selector ?? new Uint8Array()));
+  } else if (intent.kind === 'evm-transfer' && intent.data.length > 0) {
     reasons.push({ rule: 'calldata', code: 'calldata_not_allowed', message: 'contract calls are not allowed for this key group' });
+  }
+  if ((intent.kind === 'erc20-transfer' || intent.kind === 'erc20-approve') && (intent.nativeValue ?? 0n) > 0n) {
+    reasons.push({ rule: 'calldata', code: 'value_with_token_call', message: 'a token call may not also send native value' });
   }
   const rules = ownEntry(group.assets, intent.asset);
   if (!rules) {
     reasons.push({ rule: 'asset', code: 'asset_not_allowed', message: `asset ${intent.asset} is not allowed for this key group`, detail: { asset: intent.asset } });
     return deny(reasons);
   }
-  if (intent.to !== null) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  // The whitelist applies to whoever receives value or control: the recipient of a native or token
+  // transfer, or the spender of an allowance (for other calls the contract allowlist stands in).
+  if (intent.to !== null && intent.kind !== 'contract-call') reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  if (intent.kind === 'erc20-approve') {
+    // An allowance moves no funds now: capped, no window or approval tier, nothing reserved.
+    reasons.push(...checkAllowance(rules, intent.amount), ...nonce.reasons);
+    if (reasons.length > 0) return deny(reasons, nonce.mode);
+    return { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: nonce.mode };
+  }
   reasons.push(...checkPerTxLimit(rules, intent.amount));
   reasons.push(...nonce.reasons);
   if (nonce.mode === 'bump') {

@@ -6,18 +6,40 @@ import type { CborMap } from '../protocol/cbor.js';
 import { sha256Canonical } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { EvmTx } from './evm/transaction.js';
-import { nativeAssetId } from './policy-document.js';
+import { decodeTokenCall } from './evm/erc20-calldata.js';
+import { erc20AssetId, nativeAssetId } from './policy-document.js';
+
+/**
+ * What a transaction does: a native transfer; an ERC-20 transfer (or transferFrom) whose recipient
+ * and amount come from the calldata; an ERC-20 allowance (approve, increaseAllowance) to a spender;
+ * or any other contract call, judged only by an exact contract + selector allowlist.
+ */
+export type IntentKind = 'evm-transfer' | 'erc20-transfer' | 'erc20-approve' | 'contract-call';
 
 export interface TransferIntent {
-  kind: 'evm-transfer';
+  kind: IntentKind;
   keyId: string;
   chainId: bigint;
   nonce: bigint;
   /** Asset id as the policy names it, e.g. "31337:native". */
   asset: string;
-  /** Recipient of the value (20 bytes); null for a contract creation. */
+  /**
+   * Who receives the value: the recipient of a native or token transfer, the spender of an
+   * allowance, the contract of other calls; null for a contract creation.
+   */
   to: Uint8Array | null;
+  /** In the asset's base units (wei, or the token's smallest unit). */
   amount: bigint;
+  /** Token and contract calls: the contract the transaction is sent to. */
+  contract?: Uint8Array;
+  /** Token calls: native value sent along (policy requires 0). */
+  nativeValue?: bigint;
+  /** transferFrom: whose tokens move. */
+  tokenFrom?: Uint8Array;
+  /** Contract calls: the 4-byte selector. */
+  selector?: Uint8Array;
+  /** Gas limit, for the fee cap. Outside the digest. */
+  gasLimit?: bigint;
   /** Calldata; non-empty calldata is not a plain transfer and is judged by its own rules. */
   data: Uint8Array;
   /** Worst-case fee: gasLimit × (maxFeePerGas | gasPrice). Outside the digest. */
@@ -33,7 +55,7 @@ export interface TransferIntent {
 export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
   if (tx.chainId === null) throw new ApplianceError('bad_request', 'pre-EIP-155 transactions (no chain id) are not signed');
   const feePerGas = tx.type === 'eip1559' ? tx.maxFeePerGas : tx.gasPrice;
-  return {
+  const base: TransferIntent = {
     kind: 'evm-transfer',
     keyId,
     chainId: tx.chainId,
@@ -45,12 +67,33 @@ export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
     maxFee: tx.gasLimit * feePerGas,
     maxFeePerGas: feePerGas,
     maxPriorityFeePerGas: tx.type === 'eip1559' ? tx.maxPriorityFeePerGas : tx.gasPrice,
+    gasLimit: tx.gasLimit,
   };
+  if (tx.to === null || tx.data.length === 0) return base;
+  const call = decodeTokenCall(tx.data);
+  if (call === null) return base;
+  const token = { contract: tx.to, nativeValue: tx.value, asset: erc20AssetId(tx.chainId, tx.to) };
+  switch (call.kind) {
+    case 'transfer':
+      return { ...base, ...token, kind: 'erc20-transfer', to: call.recipient, amount: call.amount };
+    case 'transferFrom':
+      return { ...base, ...token, kind: 'erc20-transfer', to: call.recipient, amount: call.amount, tokenFrom: call.from };
+    case 'approve':
+    case 'increaseAllowance':
+      return { ...base, ...token, kind: 'erc20-approve', to: call.spender, amount: call.amount };
+    default:
+      return { ...base, kind: 'contract-call', contract: tx.to, selector: call.selector };
+  }
 }
 
 /** The part of the intent that the digest names (no fee fields). */
 export function intentToCbor(i: TransferIntent): CborMap {
-  return { kind: i.kind, keyId: i.keyId, chainId: i.chainId, nonce: i.nonce, asset: i.asset, to: i.to, amount: i.amount, data: i.data };
+  const m: CborMap = { kind: i.kind, keyId: i.keyId, chainId: i.chainId, nonce: i.nonce, asset: i.asset, to: i.to, amount: i.amount, data: i.data };
+  if (i.contract !== undefined) m.contract = i.contract;
+  if (i.nativeValue !== undefined) m.nativeValue = i.nativeValue;
+  if (i.tokenFrom !== undefined) m.tokenFrom = i.tokenFrom;
+  if (i.selector !== undefined) m.selector = i.selector;
+  return m;
 }
 
 export function intentDigest(i: TransferIntent): Uint8Array {

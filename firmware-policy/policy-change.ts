@@ -12,10 +12,14 @@
 //
 // Pure: no I/O, no clock, no randomness.
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { encodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import {
+  changeDelaySeconds,
   groupHoldSeconds,
   ownEntry,
   policyHash,
+  policyToCbor,
+  type FeeCap,
   type ApprovalTier,
   type AssetRules,
   type GroupPolicy,
@@ -54,6 +58,13 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     const longer = to.defaultHoldSeconds >= from.defaultHoldSeconds;
     out.push(changed('defaultHoldSeconds', String(from.defaultHoldSeconds), String(to.defaultHoldSeconds), longer, longer ? 'longer default whitelist hold' : 'shorter default whitelist hold'));
   }
+  if (from.changeDelaySeconds !== to.changeDelaySeconds) {
+    const before = changeDelaySeconds(from);
+    const after = changeDelaySeconds(to);
+    const longer = after >= before;
+    out.push(changed('changeDelaySeconds', holdText(from.changeDelaySeconds ?? null, before), holdText(to.changeDelaySeconds ?? null, after), longer, longer ? 'longer time lock for later changes' : 'shorter time lock for later changes'));
+  }
+  diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
   if (from.adminQuorum !== to.adminQuorum) {
     const higher = to.adminQuorum >= from.adminQuorum;
@@ -68,6 +79,7 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     else if (!a && b) out.push(added(path, groupSummary(b), false, 'a new key group may sign'));
     else if (a && b) diffGroup(out, path, name, from, to, a, b);
   }
+  diffUnclassified(out, from, to);
   return out;
 }
 
@@ -137,6 +149,143 @@ function diffGroup(out: PolicyChange[], path: string, name: string, from: Policy
     else if (!ra && rb) out.push(added(p, assetSummary(rb), false, 'asset newly allowed'));
     else if (ra && rb) diffAsset(out, p, ra, rb);
   }
+  diffSet(out, `${path}.contracts`, contractCalls(a), contractCalls(b), 'contract call');
+  diffSet(out, `${path}.typedData`, typedDomains(a), typedDomains(b), 'EIP-712 domain');
+}
+
+// ---------- allowlists of contract calls and typed-data domains ----------
+//
+// A contract call is allowed iff some entry names its chain, contract and selector, so the list is
+// a set of (chain, contract, selector); likewise typed data is a set of (chain, verifying contract).
+// Removing a member is stricter; adding one is not.
+
+/** Set members by label, sorted by chain id, then label. */
+type Members = Map<string, bigint>;
+
+function contractCalls(g: GroupPolicy): Members {
+  const m: Members = new Map();
+  for (const c of g.contracts ?? []) for (const sel of c.selectors) m.set(`${c.chainId}:0x${bytesToHex(c.address)}:0x${bytesToHex(sel)}`, c.chainId);
+  return m;
+}
+
+function typedDomains(g: GroupPolicy): Members {
+  const m: Members = new Map();
+  for (const d of g.typedData ?? []) m.set(`${d.chainId}:0x${bytesToHex(d.verifyingContract)}`, d.chainId);
+  return m;
+}
+
+function diffSet(out: PolicyChange[], path: string, a: Members, b: Members, what: string): void {
+  const labels = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => cmpBigint((a.get(x) ?? b.get(x))!, (a.get(y) ?? b.get(y))!) || cmpString(x, y));
+  for (const label of labels) {
+    if (a.has(label) && !b.has(label)) out.push(removed(`${path}[${label}]`, label, true, `${what} no longer allowed`));
+    else if (!a.has(label) && b.has(label)) out.push(added(`${path}[${label}]`, label, false, `${what} newly allowed`));
+  }
+}
+
+// ---------- fee caps ----------
+//
+// A chain with a cap bounds the gas limit and the worst-case fee; a chain without one is unbounded.
+// So adding a cap or lowering one is stricter; removing one or raising one is not.
+
+function diffFeeCaps(out: PolicyChange[], a: Record<string, FeeCap>, b: Record<string, FeeCap>): void {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(cmpChainKey);
+  for (const chain of keys) {
+    const p = `feeCaps.${chain}`;
+    const x = ownEntry(a, chain);
+    const y = ownEntry(b, chain);
+    const text = (c: FeeCap) => `gas limit ${c.maxGasLimit}, fee ${c.maxFeeWei} wei`;
+    if (x && !y) out.push(removed(p, text(x), false, 'fee cap removed: the chain has no cap'));
+    else if (!x && y) out.push(added(p, text(y), true, 'new fee cap'));
+    else if (x && y) {
+      if (x.maxGasLimit !== y.maxGasLimit) {
+        const lower = y.maxGasLimit <= x.maxGasLimit;
+        out.push(changed(`${p}.maxGasLimit`, x.maxGasLimit.toString(), y.maxGasLimit.toString(), lower, lower ? 'lower gas limit cap' : 'higher gas limit cap'));
+      }
+      if (x.maxFeeWei !== y.maxFeeWei) {
+        const lower = y.maxFeeWei <= x.maxFeeWei;
+        out.push(changed(`${p}.maxFeeWei`, x.maxFeeWei.toString(), y.maxFeeWei.toString(), lower, lower ? 'lower fee cap' : 'higher fee cap'));
+      }
+    }
+  }
+}
+
+/** Chain-id keys in numeric order (others after, in code-unit order). */
+function cmpChainKey(x: string, y: string): number {
+  const dx = /^[0-9]+$/.test(x);
+  const dy = /^[0-9]+$/.test(y);
+  if (dx && dy) return cmpBigint(BigInt(x), BigInt(y));
+  return dx !== dy ? (dx ? -1 : 1) : cmpString(x, y);
+}
+
+// ---------- fields this module does not know ----------
+//
+// Anything in the canonical form (what the policy hash covers) that the diff above does not read is
+// reported as a change that is NOT stricter, so a field added to the document later can never be
+// loosened at once before this module learns what it means.
+
+const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups'];
+const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData'];
+const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
+const KNOWN_ITEMS: Record<string, readonly string[]> = {
+  admins: ['id', 'alg', 'publicKey'],
+  approvers: ['id', 'alg', 'publicKey'],
+  windows: ['seconds', 'maxAmount', 'maxCount'],
+  approvalTiers: ['above', 'required'],
+  contracts: ['chainId', 'address', 'selectors'],
+  typedData: ['chainId', 'verifyingContract'],
+};
+const KNOWN_FEE_CAP = ['maxGasLimit', 'maxFeeWei'];
+
+function diffUnclassified(out: PolicyChange[], from: PolicyDocument, to: PolicyDocument): void {
+  const a = policyToCbor(from);
+  const b = policyToCbor(to);
+  unknownKeys(out, '', a, b, KNOWN_TOP);
+  const feeA = asMap(a.feeCaps);
+  const feeB = asMap(b.feeCaps);
+  for (const chain of commonKeys(feeA, feeB)) unknownKeys(out, `feeCaps.${chain}.`, asMap(feeA[chain]), asMap(feeB[chain]), KNOWN_FEE_CAP);
+  const groupsA = asMap(a.groups);
+  const groupsB = asMap(b.groups);
+  for (const name of commonKeys(groupsA, groupsB)) {
+    const ga = asMap(groupsA[name]);
+    const gb = asMap(groupsB[name]);
+    unknownKeys(out, `groups.${name}.`, ga, gb, KNOWN_GROUP);
+    const assetsA = asMap(ga.assets);
+    const assetsB = asMap(gb.assets);
+    for (const asset of commonKeys(assetsA, assetsB)) unknownKeys(out, `groups.${name}.assets.${asset}.`, asMap(assetsA[asset]), asMap(assetsB[asset]), KNOWN_ASSET);
+  }
+}
+
+/** Unknown keys of one level, plus list items carrying unknown keys, that differ between the two sides. */
+function unknownKeys(out: PolicyChange[], prefix: string, a: CborMap, b: CborMap, known: readonly string[]): void {
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(cmpString)) {
+    const itemKeys = KNOWN_ITEMS[key];
+    const unknown = !known.includes(key) || (itemKeys !== undefined && [a[key], b[key]].some((v) => hasUnknownItemKeys(v, itemKeys)));
+    if (!unknown || sameCbor(a[key], b[key])) continue;
+    const path = `${prefix}${key}`;
+    const note = 'not classified by this version of the diff: treated as not stricter';
+    if (!Object.hasOwn(b, key)) out.push(removed(path, 'set', false, note));
+    else if (!Object.hasOwn(a, key)) out.push(added(path, 'set', false, note));
+    else out.push(changed(path, 'old value', 'new value', false, note));
+  }
+}
+
+function hasUnknownItemKeys(v: CborValue | undefined, itemKeys: readonly string[]): boolean {
+  return Array.isArray(v) && v.some((item) => Object.keys(asMap(item)).some((k) => !itemKeys.includes(k)));
+}
+
+function asMap(v: CborValue | undefined): CborMap {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map) ? (v as CborMap) : {};
+}
+
+function commonKeys(a: CborMap, b: CborMap): string[] {
+  return Object.keys(a).filter((k) => Object.hasOwn(b, k)).sort(cmpString);
+}
+
+function sameCbor(x: CborValue | undefined, y: CborValue | undefined): boolean {
+  if (x === undefined || y === undefined) return x === y;
+  const ex = encodeCanonical(x);
+  const ey = encodeCanonical(y);
+  return ex.length === ey.length && ex.every((v, i) => v === ey[i]);
 }
 
 function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRules): void {
@@ -146,6 +295,24 @@ function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
   }
   diffWindows(out, `${path}.windows`, a.windows, b.windows);
   diffTiers(out, `${path}.approvalTiers`, a, b);
+  // An allowance may reach the approval cap, which defaults to perTxMax; an unlimited one needs the flag.
+  if (a.approvalCap !== b.approvalCap) {
+    const before = a.approvalCap ?? a.perTxMax;
+    const after = b.approvalCap ?? b.perTxMax;
+    const lower = after <= before;
+    const show = (raw: bigint | undefined, eff: bigint) => (raw === undefined ? `default (perTxMax ${eff})` : raw.toString());
+    out.push(changed(`${path}.approvalCap`, show(a.approvalCap, before), show(b.approvalCap, after), lower, lower ? 'lower allowance cap' : 'higher allowance cap'));
+  }
+  if (a.allowUnlimitedApproval !== b.allowUnlimitedApproval) {
+    const before = a.allowUnlimitedApproval === true;
+    const after = b.allowUnlimitedApproval === true;
+    const show = (raw: boolean | undefined) => (raw === undefined ? 'not set (false)' : String(raw));
+    out.push(changed(`${path}.allowUnlimitedApproval`, show(a.allowUnlimitedApproval), show(b.allowUnlimitedApproval), !after || before, after && !before ? 'unlimited allowances now allowed' : 'unlimited allowances not allowed'));
+  }
+  if (a.decimals !== b.decimals) {
+    const show = (d: number | undefined) => (d === undefined ? 'not set' : String(d));
+    out.push(changed(`${path}.decimals`, show(a.decimals), show(b.decimals), false, 'limits are in base units, but people read them with these decimals'));
+  }
 }
 
 // ---------- rolling windows ----------
@@ -344,6 +511,7 @@ function visible(s: string): string {
 
 /** A Markdown code span that holds any text: a fence longer than any backtick run inside, pipes escaped for GFM tables. */
 function code(s: string): string {
+  if (s === '') return '';
   const v = visible(s).replace(/\|/g, '\\|');
   const longest = Math.max(0, ...(v.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);

@@ -32,6 +32,31 @@ export interface AssetRules {
   perTxMax: bigint;
   windows: VelocityWindow[];
   approvalTiers: ApprovalTier[];
+  /** Token decimals, for display and for operators writing limits (limits are in base units). */
+  decimals?: number;
+  /** Largest allowance an approve/permit may grant (default: perTxMax). */
+  approvalCap?: bigint;
+  /** An unlimited allowance (2^256-1) is denied unless this is true. */
+  allowUnlimitedApproval?: boolean;
+}
+
+/** A contract call the group may make beyond transfers: this contract, these 4-byte selectors. */
+export interface AllowedContract {
+  chainId: bigint;
+  address: Uint8Array;
+  selectors: Uint8Array[];
+}
+
+/** An EIP-712 domain the group may sign typed data for. */
+export interface AllowedTypedDomain {
+  chainId: bigint;
+  verifyingContract: Uint8Array;
+}
+
+/** Fee cap of one chain: gas limit, and worst-case fee (gasLimit × maxFeePerGas or gasPrice) in wei. */
+export interface FeeCap {
+  maxGasLimit: bigint;
+  maxFeeWei: bigint;
 }
 
 export interface GroupPolicy {
@@ -40,8 +65,12 @@ export interface GroupPolicy {
   whitelistRequired: boolean;
   /** Hold for new whitelist entries of this group; falls back to the policy's default. */
   holdSeconds: number | null;
-  /** Keyed by asset id, e.g. "31337:native". An asset that is absent is denied. */
+  /** Keyed by asset id, e.g. "31337:native" or "31337:erc20:0x<token, lower case>". An asset that is absent is denied. */
   assets: Record<string, AssetRules>;
+  /** Contract calls allowed beyond plain and ERC-20 transfers (deny by default). */
+  contracts?: AllowedContract[];
+  /** EIP-712 domains allowed for typed-data signing (deny by default). */
+  typedData?: AllowedTypedDomain[];
 }
 
 export interface PolicyDocument {
@@ -51,6 +80,8 @@ export interface PolicyDocument {
   defaultHoldSeconds: number;
   /** Time lock between a change's admin quorum and its activation; absent means the 48 h default. */
   changeDelaySeconds?: number;
+  /** Fee caps per chain id (decimal string key); a chain without one has no fee cap. */
+  feeCaps?: Record<string, FeeCap>;
   admins: Principal[];
   adminQuorum: number;
   approvers: Principal[];
@@ -65,6 +96,12 @@ export function changeDelaySeconds(p: PolicyDocument): number {
 
 export function nativeAssetId(chainId: bigint): string {
   return `${chainId}:native`;
+}
+
+export function erc20AssetId(chainId: bigint, token: Uint8Array): string {
+  let hex = '';
+  for (const b of token) hex += b.toString(16).padStart(2, '0');
+  return `${chainId}:erc20:0x${hex}`;
 }
 
 /** An own entry of a name-keyed policy map; names such as "toString" or "__proto__" never hit Object.prototype. */
@@ -91,13 +128,20 @@ export function policyToCbor(p: PolicyDocument): CborMap {
   for (const [name, g] of Object.entries(p.groups)) {
     const assets: CborMap = {};
     for (const [asset, a] of Object.entries(g.assets)) {
-      assets[asset] = {
+      const am: CborMap = {
         perTxMax: a.perTxMax,
         windows: a.windows.map((w) => ({ seconds: w.seconds, maxAmount: w.maxAmount, maxCount: w.maxCount })),
         approvalTiers: a.approvalTiers.map((t) => ({ above: t.above, required: t.required })),
       };
+      if (a.decimals !== undefined) am.decimals = a.decimals;
+      if (a.approvalCap !== undefined) am.approvalCap = a.approvalCap;
+      if (a.allowUnlimitedApproval !== undefined) am.allowUnlimitedApproval = a.allowUnlimitedApproval;
+      assets[asset] = am;
     }
-    groups[name] = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
+    const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
+    if (g.contracts !== undefined) gm.contracts = g.contracts.map((c) => ({ chainId: c.chainId, address: c.address, selectors: c.selectors }));
+    if (g.typedData !== undefined) gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract }));
+    groups[name] = gm;
   }
   const out: CborMap = {
     version: p.version,
@@ -110,6 +154,11 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     groups,
   };
   if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
+  if (p.feeCaps !== undefined) {
+    const caps: CborMap = {};
+    for (const [chain, c] of Object.entries(p.feeCaps)) caps[chain] = { maxGasLimit: c.maxGasLimit, maxFeeWei: c.maxFeeWei };
+    out.feeCaps = caps;
+  }
   return out;
 }
 
@@ -150,6 +199,20 @@ function bool(v: CborValue | undefined, path: string): boolean {
   if (typeof v !== 'boolean') throw bad(path, 'must be a boolean');
   return v;
 }
+function bytesOf(v: CborValue | undefined, path: string, len: number): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== len) throw bad(path, `must be ${len} bytes`);
+  return v;
+}
+function parseFeeCaps(v: CborValue): Record<string, FeeCap> {
+  const out: Record<string, FeeCap> = {};
+  for (const [chain, cv] of Object.entries(obj(v, 'feeCaps'))) {
+    if (!/^[1-9][0-9]{0,19}$/.test(chain)) throw bad(`feeCaps.${chain}`, 'must be keyed by a chain id');
+    const c = obj(cv, `feeCaps.${chain}`);
+    keysExactly(c, `feeCaps.${chain}`, ['maxGasLimit', 'maxFeeWei']);
+    out[chain] = { maxGasLimit: amount(c.maxGasLimit, `feeCaps.${chain}.maxGasLimit`), maxFeeWei: amount(c.maxFeeWei, `feeCaps.${chain}.maxFeeWei`) };
+  }
+  return out;
+}
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
 }
@@ -172,7 +235,7 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
 
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups']);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
@@ -184,14 +247,17 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     const gp = `groups.${name}`;
     if (!NAME_RE.test(name)) throw bad(gp, `name must match ${NAME_RE}`);
     const g = obj(gv, gp);
-    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets']);
+    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData']);
     const assets: Record<string, AssetRules> = {};
     for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
       const ap = `${gp}.assets.${asset}`;
       if (!NAME_RE.test(asset)) throw bad(ap, `name must match ${NAME_RE}`);
       const a = obj(av, ap);
-      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers']);
+      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers', 'decimals', 'approvalCap', 'allowUnlimitedApproval']);
       assets[asset] = {
+        ...(a.decimals === undefined ? {} : { decimals: uint(a.decimals, `${ap}.decimals`, 77) }),
+        ...(a.approvalCap === undefined ? {} : { approvalCap: amount(a.approvalCap, `${ap}.approvalCap`) }),
+        ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: bool(a.allowUnlimitedApproval, `${ap}.allowUnlimitedApproval`) }),
         perTxMax: amount(a.perTxMax, `${ap}.perTxMax`),
         windows: arr(a.windows, `${ap}.windows`).map((wv, i) => {
           const w = obj(wv, `${ap}.windows[${i}]`);
@@ -218,6 +284,28 @@ export function parsePolicy(v: CborValue): PolicyDocument {
       whitelistRequired: bool(g.whitelistRequired, `${gp}.whitelistRequired`),
       holdSeconds: hold === null || hold === undefined ? null : uint(hold, `${gp}.holdSeconds`),
       assets,
+      ...(g.contracts === undefined
+        ? {}
+        : {
+            contracts: arr(g.contracts, `${gp}.contracts`).map((cv, i) => {
+              const c = obj(cv, `${gp}.contracts[${i}]`);
+              keysExactly(c, `${gp}.contracts[${i}]`, ['chainId', 'address', 'selectors']);
+              return {
+                chainId: amount(c.chainId, `${gp}.contracts[${i}].chainId`),
+                address: bytesOf(c.address, `${gp}.contracts[${i}].address`, 20),
+                selectors: arr(c.selectors, `${gp}.contracts[${i}].selectors`).map((sv, j) => bytesOf(sv, `${gp}.contracts[${i}].selectors[${j}]`, 4)),
+              };
+            }),
+          }),
+      ...(g.typedData === undefined
+        ? {}
+        : {
+            typedData: arr(g.typedData, `${gp}.typedData`).map((dv, i) => {
+              const d = obj(dv, `${gp}.typedData[${i}]`);
+              keysExactly(d, `${gp}.typedData[${i}]`, ['chainId', 'verifyingContract']);
+              return { chainId: amount(d.chainId, `${gp}.typedData[${i}].chainId`), verifyingContract: bytesOf(d.verifyingContract, `${gp}.typedData[${i}].verifyingContract`, 20) };
+            }),
+          }),
     };
   }
   return {
@@ -226,6 +314,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     deviceId: str(m.deviceId, 'deviceId'),
     defaultHoldSeconds: uint(m.defaultHoldSeconds, 'defaultHoldSeconds'),
     ...(m.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: uint(m.changeDelaySeconds, 'changeDelaySeconds') }),
+    ...(m.feeCaps === undefined ? {} : { feeCaps: parseFeeCaps(m.feeCaps) }),
     admins,
     adminQuorum,
     approvers,

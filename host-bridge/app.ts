@@ -12,6 +12,7 @@ import { ERROR_STATUS, resultStatus } from './http-status.js';
 import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint, txFieldsFromJson } from './json-cbor.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { AuditEventFeed, sseResponse } from './events.js';
 import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { encodePolicy } from '../firmware-policy/policy-document.js';
 import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
@@ -24,6 +25,8 @@ export interface ApplianceCaller {
 export interface BridgeOptions {
   appliance: ApplianceCaller;
   tokens: TokenVerifier;
+  /** The event feed behind GET /v1/events; made on first use when not given. */
+  events?: AuditEventFeed;
 }
 
 type Env = { Variables: { principal: Principal; traceId: string } };
@@ -257,6 +260,15 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
       signature: jsonHex(b.signature, 'signature'),
     });
     return c.json(cborToJson(result) as object);
+  });
+
+  // ---- server-sent events (holds, approvals needed, policy changes, denials), derived from the log
+  let events = opts.events;
+  app.get('/v1/events', async (c) => {
+    opts.tokens.verify(c.req.header('Authorization')); // any scope: requesters, approvers, admins, auditors
+    events ??= new AuditEventFeed({ appliance: opts.appliance });
+    await events.start();
+    return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null });
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));

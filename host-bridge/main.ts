@@ -3,6 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { ApplianceClient } from './appliance-client.js';
 import { createApp } from './app.js';
 import { TokenVerifier, readTokens } from './auth.js';
+import { AuditEventFeed } from './events.js';
 
 export interface RunningBridge {
   url: string;
@@ -11,7 +12,9 @@ export interface RunningBridge {
 
 export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number }): Promise<RunningBridge> {
   const client = new ApplianceClient(opts.socketPath);
-  const app = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(opts.tokensFile)) });
+  const events = new AuditEventFeed({ appliance: client });
+  void events.start();
+  const app = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(opts.tokensFile)), events });
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, (info) => resolve(info.port));
@@ -20,6 +23,7 @@ export async function startBridge(opts: { socketPath: string; tokensFile: string
     url: `http://${opts.host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        events.stop(); // ends open event streams, so the server can close
         client.close();
         if (!server) return resolve();
         server.close(() => resolve());

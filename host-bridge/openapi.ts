@@ -181,6 +181,14 @@ export const openApiDocument = {
         responses: { 200: { description: 'the stream', content: { 'application/cbor-seq': { schema: { type: 'string', format: 'binary' } }, 'application/jsonl': { schema: { type: 'string' } } } }, 400: err },
       },
     },
+    '/v1/events': {
+      get: {
+        summary: 'Server-sent events (any token): whitelist hold started/ended, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        security: bearer,
+        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event id' }],
+        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err },
+      },
+    },
     '/v1/device': { get: { summary: 'Device identity: certificates, attestation key, measurements (auditor)', security: bearer, responses: { 200: ok('device') } } },
     '/v1/device/attestation': {
       get: {

@@ -99,7 +99,7 @@ describe('auditor toolkit: export, verify, replay', () => {
     const env = { HSM_TOKEN: dev.tokens.auditor };
     const first = await hsmctl(['audit', 'export', '--out', exportFile, '--url', bridge.url], env);
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stderr, /exported 1000 entries/, 'progress is shown on long exports');
+    assert.match(first.stderr, /exported 1[0-9]{3} entries \(up to seq/, 'progress is shown on long exports');
     const n1 = splitCborSeq(new Uint8Array(readFileSync(exportFile))).length;
     assert.ok(n1 >= 1000, `${n1} entries`);
     // More activity, then resume: only the new entries are appended.

@@ -47,22 +47,37 @@ const digestOf = (tx: EvmTx, keyId = 'key-1'): string => hex(intentDigest(intent
 
 describe('intent from an EVM transaction', () => {
   test('carries key, chain, nonce, native asset id, recipient, amount and data', () => {
-    const tx = legacy({ data: Uint8Array.of(1, 2) });
+    const tx = legacy({ data: Uint8Array.of(1, 2, 3, 4) });
     const i = intentFromEvmTx('key-1', tx);
     assert.deepEqual(i, {
-      kind: 'evm-transfer',
+      kind: 'contract-call',
+      contract: TO,
+      selector: Uint8Array.of(1, 2, 3, 4),
+      gasLimit: 21_000n,
       keyId: 'key-1',
       chainId: 31337n,
       nonce: 5n,
       asset: '31337:native',
       to: TO,
       amount: 10n ** 18n,
-      data: Uint8Array.of(1, 2),
+      data: Uint8Array.of(1, 2, 3, 4),
       maxFee: 21_000n * 20_000_000_000n,
       maxFeePerGas: 20_000_000_000n,
       maxPriorityFeePerGas: 20_000_000_000n,
     } satisfies TransferIntent);
     assert.equal(intentFromEvmTx('k', legacy({ to: null })).to, null);
+    assert.throws(() => intentFromEvmTx('k', legacy({ data: Uint8Array.of(1, 2) })), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request', '1-3 bytes of calldata are malformed');
+  });
+
+  test('an ERC-20 transfer names the token asset, the calldata recipient and amount', () => {
+    const recipient = new Uint8Array(20).fill(0x42);
+    const data = Uint8Array.from([0xa9, 0x05, 0x9c, 0xbb, ...new Uint8Array(12), ...recipient, ...new Uint8Array(31), 7]);
+    const i = intentFromEvmTx('k', legacy({ data, value: 0n }));
+    assert.equal(i.kind, 'erc20-transfer');
+    assert.deepEqual(i.to, recipient);
+    assert.equal(i.amount, 7n);
+    assert.deepEqual(i.contract, TO);
+    assert.equal(i.asset, `31337:erc20:0x${Buffer.from(TO).toString('hex')}`);
   });
 
   test('maxFee is the worst case: gasLimit × gasPrice (legacy, EIP-2930) or gasLimit × maxFeePerGas (EIP-1559)', () => {
@@ -131,8 +146,8 @@ describe('intent digest', () => {
       'to null': digestOf(eip1559({ to: null })),
       'value + 1': digestOf(eip1559({ value: 10n ** 18n + 1n })),
       'value 0': digestOf(eip1559({ value: 0n })),
-      'data 0x00': digestOf(eip1559({ data: Uint8Array.of(0) })),
-      'data 0x0000': digestOf(eip1559({ data: Uint8Array.of(0, 0) })),
+      'data 0x00000001': digestOf(eip1559({ data: Uint8Array.of(0, 0, 0, 1) })),
+      'data 0x0000000100': digestOf(eip1559({ data: Uint8Array.of(0, 0, 0, 1, 0) })),
       'chainId 1': digestOf(eip1559({ chainId: 1n })),
       'chainId 31338': digestOf(eip1559({ chainId: 31338n })),
       'keyId key-2': digestOf(eip1559(), 'key-2'),

@@ -1,0 +1,370 @@
+// GET /v1/events: audit entries (real COSE_Sign1 over canonical CBOR, from a fake appliance) become
+// bridge events; holds end at activeAt on an injected clock; SSE framing and stream lifecycle.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { p256 } from '@noble/curves/nist.js';
+import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { COSE_ALG_ES256, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
+import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
+import type { ApplianceClient } from '../../host-bridge/appliance-client.js';
+
+// The real client fits the feed's narrow appliance type (checked at compile time only).
+export const clientFits = (c: ApplianceClient): EventSourceAppliance => c;
+
+const { secretKey } = p256.keygen();
+const ADDR = new Uint8Array(20).fill(0xab);
+const DIGEST = new Uint8Array(32).fill(7);
+const T0 = 1_700_000_000; // appliance time, Unix seconds
+const HOLD = 48 * 3600;
+
+/** Serves audit.list from entries signed like the appliance's (tag 18, ES256, kid = device id). */
+class FakeAppliance implements EventSourceAppliance {
+  readonly entries: { seq: number; hash: Uint8Array; entry: Uint8Array }[] = [];
+  down = false;
+  maxLimit = 1000;
+  listCalls = 0;
+
+  append(fields: CborMap, time = T0): number {
+    const seq = this.entries.length + 1;
+    const payload = encodeCanonical({ ...fields, seq, time, deviceId: 'dev-test', prevHash: new Uint8Array(32) });
+    const entry = signCoseSign1Sync({ alg: COSE_ALG_ES256, kid: 'dev-test', payload, sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
+    this.entries.push({ seq, hash: sha256(entry), entry });
+    return seq;
+  }
+
+  async call(cmd: 'audit.list' | 'health', args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    if (this.down) throw new ApplianceError('unavailable', 'appliance is not reachable');
+    if (cmd === 'health') return { ready: true };
+    this.listCalls++;
+    const from = Number(args.fromSeq ?? 1);
+    const limit = Math.min(Number(args.limit ?? 100), this.maxLimit);
+    const head = this.entries[this.entries.length - 1];
+    return { headSeq: head?.seq ?? 0, headHash: head?.hash ?? new Uint8Array(32), entries: this.entries.filter((e) => e.seq >= from).slice(0, limit) };
+  }
+}
+
+/** A manual clock (ms) and timers that fire only when advanced. */
+class FakeTimers {
+  ms = T0 * 1000;
+  private readonly pending = new Map<number, { at: number; fn: () => void }>();
+  private next = 1;
+  readonly now = (): number => this.ms;
+  readonly set = (fn: () => void, ms: number): unknown => {
+    const id = this.next++;
+    this.pending.set(id, { at: this.ms + ms, fn });
+    return id;
+  };
+  readonly clear = (t: unknown): void => {
+    this.pending.delete(t as number);
+  };
+  get count(): number {
+    return this.pending.size;
+  }
+  advance(ms: number): void {
+    const target = this.ms + ms;
+    for (;;) {
+      let first: [number, { at: number; fn: () => void }] | undefined;
+      for (const p of this.pending) if (p[1].at <= target && (!first || p[1].at < first[1].at)) first = p;
+      if (!first) break;
+      this.pending.delete(first[0]);
+      this.ms = first[1].at;
+      first[1].fn();
+    }
+    this.ms = target;
+  }
+}
+
+const whitelistPropose = (proposalId: string): CborMap => ({ kind: 'whitelist.propose', proposalId, requester: 'ops', group: 'hot', chainId: 1, address: ADDR, label: 'exchange' });
+const whitelistAccept = (proposalId: string, activeAt: number): CborMap => ({ kind: 'whitelist.approve', proposalId, outcome: 'accepted', approvedBy: ['a1', 'a2'], activeAt });
+
+function setup(opts: { fromSeq?: number } = {}) {
+  const appliance = new FakeAppliance();
+  const timers = new FakeTimers();
+  const feed = new AuditEventFeed({ appliance, pollMs: 60_000, now: timers.now, setTimer: timers.set, clearTimer: timers.clear, ...opts });
+  const got: BridgeEvent[] = [];
+  feed.subscribe((e) => got.push(e));
+  return { appliance, timers, feed, got };
+}
+
+test('each audit kind maps to its event; data is JSON-safe; other kinds and outcomes map to nothing', () => {
+  const sign = { kind: 'sign.evm-tx', requestId: 'r1', keyId: 'k1', intentDigest: DIGEST, approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] };
+  const [needed] = eventsFromEntry({ ...sign, outcome: 'needs_approval', time: T0 }, 5);
+  assert.deepEqual(needed, {
+    id: 0,
+    type: 'approval.needed',
+    seq: 5,
+    time: T0,
+    data: { requestId: 'r1', keyId: 'k1', intentDigest: '0x' + '07'.repeat(32), approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] },
+  });
+  assert.equal(eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'needs_approval' }, 6)[0]?.type, 'approval.needed');
+  const denied = eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'deny' }, 7);
+  assert.equal(denied[0]?.type, 'sign.denied');
+  assert.deepEqual(denied[0]?.data.reasons, sign.reasons);
+  const signed = eventsFromEntry({ ...sign, outcome: 'allow', result: 'signed', txHash: new Uint8Array([0xde, 0xad]) }, 8);
+  assert.equal(signed[0]?.type, 'sign.signed');
+  assert.equal(signed[0]?.data.txHash, '0xdead');
+  assert.equal(signed[0]?.data.requestId, 'r1');
+  assert.deepEqual(eventsFromEntry({ ...sign, outcome: 'allow', result: 'sign_failed' }, 9), []);
+
+  const hold = eventsFromEntry(whitelistAccept('wp-1', T0 + HOLD), 10);
+  assert.equal(hold[0]?.type, 'whitelist.hold_started');
+  assert.deepEqual(hold[0]?.data, { proposalId: 'wp-1', activeAt: T0 + HOLD, approvedBy: ['a1', 'a2'] });
+  assert.deepEqual(eventsFromEntry({ kind: 'whitelist.approve', proposalId: 'wp-1', outcome: 'pending', activeAt: null }, 11), []);
+
+  const proposed = eventsFromEntry({ kind: 'policy.propose', proposalId: 'pp-1', requester: 'admin', policyVersion: 1, proposedVersion: 2, proposedHash: DIGEST, proposedDocument: { big: 'doc' }, stricter: false }, 12);
+  assert.deepEqual(proposed[0]?.data, { proposalId: 'pp-1', requester: 'admin', policyVersion: 1, proposedVersion: 2, proposedHash: '0x' + '07'.repeat(32), stricter: false });
+  assert.equal(proposed[0]?.type, 'policy.proposed');
+  const scheduled = eventsFromEntry({ kind: 'policy.approve', proposalId: 'pp-1', outcome: 'quorum', activateAfter: T0 + 100, approvedBy: ['a1'] }, 13);
+  assert.equal(scheduled[0]?.type, 'policy.scheduled');
+  assert.equal(scheduled[0]?.data.activateAfter, T0 + 100);
+  assert.deepEqual(eventsFromEntry({ kind: 'policy.approve', proposalId: 'pp-1', outcome: 'pending' }, 14), []);
+  const activated = eventsFromEntry({ kind: 'policy.activate', proposalId: 'pp-1', policyVersion: 2, previousVersion: 1, policyHash: DIGEST, document: new Uint8Array(3) }, 15);
+  assert.equal(activated[0]?.type, 'policy.activated');
+  assert.equal(activated[0]?.data.policyVersion, 2);
+  assert.equal(activated[0]?.data.document, undefined);
+  assert.equal(eventsFromEntry({ kind: 'policy.cancel', proposalId: 'pp-1' }, 16)[0]?.type, 'policy.cancelled');
+
+  // Big integers become decimal strings.
+  assert.equal(eventsFromEntry({ kind: 'policy.approve', outcome: 'quorum', activateAfter: 2n ** 70n }, 17)[0]?.data.activateAfter, (2n ** 70n).toString());
+  for (const kind of ['whitelist.propose', 'whitelist.remove', 'firmware.approve', 'key.generate', 'policy.supersede', 'no.such']) {
+    assert.deepEqual(eventsFromEntry({ kind, outcome: 'accepted' }, 1), [], kind);
+  }
+});
+
+test('a subscriber gets only entries appended after start, in order, with increasing ids', async () => {
+  const { appliance, feed, got } = setup();
+  appliance.append({ kind: 'policy.cancel', proposalId: 'old' });
+  await feed.start();
+  await feed.start(); // idempotent
+  assert.equal(got.length, 0);
+  appliance.append({ kind: 'policy.propose', proposalId: 'pp-2', proposedVersion: 2 });
+  appliance.append({ kind: 'key.generate', keyId: 'k' });
+  appliance.append({ kind: 'sign.evm-tx', outcome: 'deny', requestId: 'r9', reasons: [] });
+  await feed.pollNow();
+  appliance.append({ kind: 'policy.approve', proposalId: 'pp-2', outcome: 'quorum', activateAfter: T0 + 60 });
+  await feed.pollNow();
+  await feed.pollNow(); // nothing new: nothing repeated
+  assert.deepEqual(
+    got.map((e) => [e.type, e.seq]),
+    [
+      ['policy.proposed', 2],
+      ['sign.denied', 4],
+      ['policy.scheduled', 5],
+    ],
+  );
+  assert.deepEqual(
+    got.map((e) => e.id),
+    [1, 2, 3],
+  );
+  feed.stop();
+});
+
+test('pages through a backlog from fromSeq, even when the appliance caps the page size', async () => {
+  const { appliance, feed, got } = setup({ fromSeq: 1 });
+  appliance.maxLimit = 100;
+  for (let i = 0; i < 250; i++) appliance.append({ kind: 'policy.cancel', proposalId: `p${i}` });
+  await feed.start();
+  assert.equal(got.length, 250);
+  assert.deepEqual(
+    got.map((e) => e.seq),
+    Array.from({ length: 250 }, (_, i) => i + 1),
+  );
+  assert.ok(got.every((e, i) => e.id === i + 1));
+  assert.equal(appliance.listCalls, 3);
+  feed.stop();
+});
+
+test('a hold starts with the proposed address and ends at activeAt on the injected clock', async () => {
+  const { appliance, timers, feed, got } = setup({ fromSeq: 1 });
+  appliance.append(whitelistPropose('wp-1'));
+  appliance.append({ kind: 'whitelist.approve', proposalId: 'wp-1', outcome: 'pending', activeAt: null });
+  appliance.append(whitelistAccept('wp-1', T0 + HOLD));
+  await feed.start();
+  assert.equal(got.length, 1);
+  assert.deepEqual(got[0], {
+    id: 1,
+    type: 'whitelist.hold_started',
+    seq: 3,
+    time: T0,
+    data: { proposalId: 'wp-1', activeAt: T0 + HOLD, approvedBy: ['a1', 'a2'], group: 'hot', chainId: 1, address: '0x' + 'ab'.repeat(20), label: 'exchange' },
+  });
+  appliance.append({ kind: 'policy.cancel', proposalId: 'pp' }, T0 + 10);
+  await feed.pollNow();
+  timers.advance(HOLD * 1000 - 1);
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started', 'policy.cancelled'],
+  );
+  timers.advance(1);
+  assert.equal(got.length, 3);
+  assert.deepEqual(got[2], {
+    id: 3,
+    type: 'whitelist.hold_ended',
+    seq: 3,
+    time: T0 + HOLD,
+    data: { proposalId: 'wp-1', activeAt: T0 + HOLD, group: 'hot', chainId: 1, address: '0x' + 'ab'.repeat(20), label: 'exchange', reason: 'elapsed' },
+  });
+  assert.equal(timers.count, 0);
+  feed.stop();
+});
+
+test('a hold already past ends at once; one longer than a timer can wait re-arms; the proposal may be unknown', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistAccept('wp-past', T0 - 1));
+  const days40 = 40 * 24 * 3600;
+  appliance.append(whitelistAccept('wp-long', T0 + days40));
+  await feed.pollNow();
+  assert.deepEqual(
+    got.map((e) => [e.type, e.data.proposalId]),
+    [
+      ['whitelist.hold_started', 'wp-past'],
+      ['whitelist.hold_ended', 'wp-past'],
+      ['whitelist.hold_started', 'wp-long'],
+    ],
+  );
+  assert.equal(got[0]?.data.address, undefined);
+  timers.advance(30 * 24 * 3600 * 1000);
+  assert.equal(got.length, 3);
+  timers.advance(10 * 24 * 3600 * 1000);
+  assert.equal(got[3]?.type, 'whitelist.hold_ended');
+  assert.equal(got[3]?.data.proposalId, 'wp-long');
+  feed.stop();
+});
+
+test('removing an address during its hold ends the hold at once and cancels its timer', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistPropose('wp-r'));
+  appliance.append(whitelistAccept('wp-r', T0 + HOLD));
+  appliance.append({ kind: 'whitelist.remove', requester: 'ops', chainId: 2, address: ADDR, group: null, removed: 1 }, T0 + 5); // other chain
+  appliance.append({ kind: 'whitelist.remove', requester: 'ops', chainId: 1, address: ADDR, group: null, removed: 1 }, T0 + 9);
+  await feed.pollNow();
+  assert.deepEqual(
+    got.map((e) => [e.type, e.seq, e.time, e.data.reason]),
+    [
+      ['whitelist.hold_started', 2, T0, undefined],
+      ['whitelist.hold_ended', 4, T0 + 9, 'removed'],
+    ],
+  );
+  assert.equal(timers.count, 0);
+  timers.advance(HOLD * 1000);
+  assert.equal(got.length, 2);
+  feed.stop();
+});
+
+test('an unreachable appliance does not reject start(); polling backs off and resumes', async () => {
+  const appliance = new FakeAppliance();
+  appliance.append({ kind: 'policy.cancel', proposalId: 'before' });
+  appliance.down = true;
+  const feed = new AuditEventFeed({ appliance, pollMs: 2 });
+  const got: BridgeEvent[] = [];
+  const first = new Promise<BridgeEvent>((resolve) => feed.subscribe(resolve));
+  feed.subscribe((e) => got.push(e));
+  // A throwing subscriber harms nobody.
+  feed.subscribe(() => {
+    throw new Error('subscriber bug');
+  });
+  await feed.start();
+  await assert.rejects(feed.pollNow(), (e: unknown) => e instanceof ApplianceError && e.code === 'unavailable');
+  await new Promise((r) => setTimeout(r, 10));
+  appliance.down = false;
+  // Wait (bounded) for the retry that reads the head, so the next entry is new to the feed.
+  for (let i = 0; i < 400 && appliance.listCalls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(appliance.listCalls > 0, 'the feed retried');
+  appliance.append({ kind: 'policy.cancel', proposalId: 'after' });
+  const e = await within(first);
+  assert.equal(e.data.proposalId, 'after');
+  assert.equal(got.length, 1);
+  feed.stop();
+});
+
+test('sseFrame: id, event and one JSON data line, blank-line terminated', () => {
+  const e: BridgeEvent = { id: 42, type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
+  const frame = sseFrame(e);
+  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":42,"type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
+  assert.equal(frame.split('\n').length, 5);
+  assert.deepEqual(JSON.parse(frame.split('\n')[2]!.slice('data: '.length)), e);
+});
+
+/** `p`, or a rejection after `ms`; the deadline timer also keeps the event loop alive while the stream's unref'd keep-alive timer is all that is left. */
+async function within<T>(p: Promise<T>, ms = 2000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads SSE text until `done(buffer)` holds or the stream ends. */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, state: { text: string }, done: (text: string) => boolean): Promise<boolean> {
+  const dec = new TextDecoder();
+  while (!done(state.text)) {
+    const r = await reader.read();
+    if (r.done) return false;
+    state.text += dec.decode(r.value, { stream: true });
+  }
+  return true;
+}
+
+test('sseResponse streams frames and keep-alives, replays after Last-Event-ID, and closes on abort', async () => {
+  const { appliance, feed } = setup();
+  await feed.start();
+  const ac = new AbortController();
+  const res = sseResponse(feed, ac.signal, { keepAliveMs: 5 });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform');
+  const reader = res.body!.getReader();
+  const state = { text: '' };
+  assert.ok(await readUntil(reader, state, (t) => t.includes('\n\n')));
+  assert.equal(state.text, 'retry: 5000\n\n');
+
+  appliance.append({ kind: 'policy.propose', proposalId: 'pp-s', proposedVersion: 3 });
+  appliance.append({ kind: 'policy.cancel', proposalId: 'pp-s' });
+  await feed.pollNow();
+  assert.ok(await readUntil(reader, state, (t) => t.includes('event: policy.cancelled')));
+  const frames = state.text.split('\n\n').filter((f) => f.startsWith('id: '));
+  assert.deepEqual(
+    frames.map((f) => f.split('\n').slice(0, 2)),
+    [
+      ['id: 1', 'event: policy.proposed'],
+      ['id: 2', 'event: policy.cancelled'],
+    ],
+  );
+  assert.ok(await within(readUntil(reader, state, (t) => t.includes(': keep-alive\n\n'))));
+
+  // A reconnecting client (Last-Event-ID: 1) first gets what it missed.
+  const ac2 = new AbortController();
+  const replay = sseResponse(feed, ac2.signal, { lastEventId: '1' }).body!.getReader();
+  const state2 = { text: '' };
+  assert.ok(await readUntil(replay, state2, (t) => t.includes('event: policy.cancelled')));
+  assert.ok(!state2.text.includes('event: policy.proposed'));
+
+  ac.abort();
+  assert.equal(await readUntil(reader, state, () => false), false); // the stream ends
+  // The stopped feed ends the remaining stream too.
+  feed.stop();
+  assert.equal(await readUntil(replay, state2, () => false), false);
+  ac2.abort();
+});
+
+test('sseResponse with an already-aborted signal ends at once; cancelling the body unsubscribes', async () => {
+  const { appliance, feed } = setup();
+  await feed.start();
+  const ac = new AbortController();
+  ac.abort();
+  const reader = sseResponse(feed, ac.signal).body!.getReader();
+  const state = { text: '' };
+  assert.equal(await readUntil(reader, state, () => false), false);
+  assert.equal(state.text, 'retry: 5000\n\n');
+
+  const live = sseResponse(feed, new AbortController().signal).body!;
+  await live.cancel();
+  appliance.append({ kind: 'policy.cancel', proposalId: 'x' });
+  await feed.pollNow(); // delivering to a cancelled stream must not throw
+  feed.stop();
+});
