@@ -6,6 +6,7 @@ import { health } from './commands/health.js';
 import { keyGenerate } from './commands/key-generate.js';
 import { keyGet, keyList } from './commands/key-list.js';
 import { signEvmTx } from './commands/sign-evm-tx.js';
+import { signTypedData } from './commands/sign-typed-data.js';
 import { requestGet } from './commands/request-get.js';
 import { requestApprove } from './commands/request-approve.js';
 import { whitelistApprove, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
@@ -22,6 +23,7 @@ const HANDLERS: Record<Command, Handler> = {
   'key.list': keyList,
   'key.get': keyGet,
   'sign.evm-tx': signEvmTx,
+  'sign.typed-data': signTypedData,
   'request.get': requestGet,
   'request.approve': requestApprove,
   'whitelist.propose': whitelistPropose,

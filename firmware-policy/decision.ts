@@ -14,7 +14,8 @@ export type RuleName =
   | 'approval-tier'
   | 'nonce-guard'
   | 'fee-cap'
-  | 'allowance';
+  | 'allowance'
+  | 'typed-data';
 
 export interface Reason {
   rule: RuleName;

@@ -9,7 +9,7 @@ import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import type { Principal, Scope, TokenVerifier } from './auth.js';
 import { ERROR_STATUS, resultStatus } from './http-status.js';
-import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint, txFieldsFromJson } from './json-cbor.js';
+import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonToCbor, jsonUint, txFieldsFromJson } from './json-cbor.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AuditEventFeed, sseResponse } from './events.js';
@@ -117,6 +117,18 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
       requester: c.get('principal').name,
       keyId: jsonString(b.keyId, 'keyId', 128),
       tx: txFieldsFromJson(b.transaction),
+    });
+    return reply(c, result);
+  });
+  app.post('/v1/sign/typed-data', requireScope('orchestrator'), async (c) => {
+    const key = c.req.header('Idempotency-Key');
+    if (!key || !IDEMPOTENCY_KEY_RE.test(key)) throw new ApplianceError('bad_request', 'an Idempotency-Key header of 1-128 characters [A-Za-z0-9._:-] is required');
+    const b = await body(c);
+    const result = await call('sign.typed-data', {
+      requestId: key,
+      requester: c.get('principal').name,
+      keyId: jsonString(b.keyId, 'keyId', 128),
+      typedData: jsonToCbor(jsonObject(b.typedData, 'typedData'), 'typedData'),
     });
     return reply(c, result);
   });

@@ -100,3 +100,20 @@ export function cborToJson(v: CborValue): Json {
   }
   return v;
 }
+
+/** Any JSON value to CBOR, refusing non-integer numbers (typed data carries big values as strings). */
+export function jsonToCbor(v: unknown, field: string, depth = 0): CborValue {
+  if (depth > 32) throw bad(field, 'at most 32 levels of nesting');
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw bad(field, 'integers only (use a decimal string for large or fractional values)');
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => jsonToCbor(x, `${field}[${i}]`, depth + 1));
+  if (typeof v === 'object') {
+    const out: CborMap = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = jsonToCbor(x, `${field}.${k}`, depth + 1);
+    return out;
+  }
+  throw bad(field, 'a JSON value');
+}

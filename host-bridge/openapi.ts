@@ -105,6 +105,15 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/sign/typed-data': {
+      post: {
+        summary: 'Sign EIP-712 typed data (orchestrator): the domain must be allowlisted for the key group; Permit and Permit2 are judged like allowances',
+        security: bearer,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+        requestBody: { required: true, content: json({ type: 'object', required: ['keyId', 'typedData'], properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' } } }) },
+        responses: { 200: ok('signed: digest, 65-byte signature (r||s||v), yParity'), 403: ok('denied, with reasons'), 400: err, 409: err },
+      },
+    },
     '/v1/requests/{id}': { get: { summary: 'State of a sign request (orchestrator)', security: bearer, parameters: [pathParam('id', 'the Idempotency-Key')], responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied'), 404: err } } },
     '/v1/requests/{id}/approvals': {
       post: {

@@ -11,6 +11,7 @@ export const COMMANDS = [
   'key.list',
   'key.get',
   'sign.evm-tx',
+  'sign.typed-data',
   'request.get',
   'request.approve',
   'whitelist.propose',

@@ -4,7 +4,7 @@
 // calldata is denied.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFunctionData, getContractAddress, maxUint256, parseEther, type Hex } from 'viem';
+import { encodeFunctionData, getContractAddress, maxUint256, parseEther, recoverTypedDataAddress, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
@@ -33,6 +33,7 @@ function policyWithToken(p: TestPeople): PolicyJson {
     decimals: 18,
     approvalCap: (500n * ETH).toString(),
   };
+  j.groups.hot!.typedData = [{ chainId: CHAIN_ID, verifyingContract: tokenAddress }];
   return j;
 }
 
@@ -46,6 +47,12 @@ async function signCall(to: string, data: Hex, opts: { value?: bigint; gasLimit?
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
 const transferData = (to: string, amount: bigint) => encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [to, amount] });
 const approveData = (who: string, amount: bigint) => encodeFunctionData({ abi: token.abi, functionName: 'approve', args: [who, amount] });
+
+// Both suites share one device and chain; stop them when the file is done.
+after(async () => {
+  await dev?.stop();
+  await anvil?.stop();
+});
 
 describe('transaction understanding on anvil', () => {
   before(async () => {
@@ -66,10 +73,6 @@ describe('transaction understanding on anvil', () => {
     await whitelist(dev, recipient);
     await whitelist(dev, spender);
     await sleep(2100);
-  });
-  after(async () => {
-    await dev?.stop();
-    await anvil?.stop();
   });
 
   test('an ERC-20 transfer to a recipient not on the whitelist is denied, though `to` is the whitelisted token', async () => {
@@ -119,5 +122,50 @@ describe('transaction understanding on anvil', () => {
     assert.deepEqual(codes(await signCall(tokenAddress, other)), ['not_whitelisted'], 'transferFrom is understood: its recipient is judged');
     const r = await signCall(tokenAddress, '0xdeadbeef');
     assert.deepEqual(codes(r), ['calldata_not_allowed']);
+  });
+});
+
+describe('EIP-712 signing', () => {
+  const permit = (spenderAddress: string, value: bigint, verifyingContract: string = tokenAddress) => ({
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'version', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      Permit: [
+        { name: 'owner', type: 'address' },
+        { name: 'spender', type: 'address' },
+        { name: 'value', type: 'uint256' },
+        { name: 'nonce', type: 'uint256' },
+        { name: 'deadline', type: 'uint256' },
+      ],
+    },
+    primaryType: 'Permit',
+    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract },
+    message: { owner: from, spender: spenderAddress, value: value.toString(), nonce: '0', deadline: '4102444800' },
+  });
+  const signTyped = (typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': `td-${n++}` });
+
+  test('a Permit within the cap to a whitelisted spender is signed, and viem recovers the key from it', async () => {
+    const td = permit(spender, 100n * ETH);
+    const r = await signTyped(td);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const { EIP712Domain: _domain, ...types } = td.types;
+    const recovered = await recoverTypedDataAddress({
+      domain: { ...td.domain, verifyingContract: tokenAddress },
+      types,
+      primaryType: 'Permit',
+      message: { owner: from, spender, value: 100n * ETH, nonce: 0n, deadline: 4102444800n },
+      signature: String(r.json.signature) as Hex,
+    });
+    assert.equal(recovered.toLowerCase(), from.toLowerCase());
+  });
+
+  test('an unlimited Permit, a Permit to an unknown spender, and a domain not on the allowlist are denied', async () => {
+    assert.deepEqual(codes(await signTyped(permit(spender, maxUint256))), ['unlimited_approval']);
+    assert.deepEqual(codes(await signTyped(permit(stranger, 1n))), ['not_whitelisted']);
+    assert.deepEqual(codes(await signTyped(permit(spender, 1n, stranger))), ['typed_domain_not_allowed']);
   });
 });
