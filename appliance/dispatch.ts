@@ -9,7 +9,7 @@ import { signEvmTx } from './commands/sign-evm-tx.js';
 import { signTypedData } from './commands/sign-typed-data.js';
 import { requestGet } from './commands/request-get.js';
 import { requestApprove } from './commands/request-approve.js';
-import { whitelistApprove, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
+import { whitelistApprove, whitelistCancel, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
 import { policyGet, policyInit } from './commands/policy.js';
 import { auditList } from './commands/audit-list.js';
 import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
@@ -30,6 +30,7 @@ const HANDLERS: Record<Command, Handler> = {
   'whitelist.approve': whitelistApprove,
   'whitelist.list': whitelistList,
   'whitelist.remove': whitelistRemove,
+  'whitelist.cancel': whitelistCancel,
   'policy.get': policyGet,
   'policy.init': policyInit,
   'audit.list': auditList,

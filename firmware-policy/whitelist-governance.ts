@@ -49,3 +49,22 @@ export function tallyAdminApprovals(policy: PolicyDocument, p: WhitelistProposal
 export function whitelistActiveAt(policy: PolicyDocument, group: string, quorumAt: number): number {
   return quorumAt + groupHoldSeconds(policy, group);
 }
+
+/** The statement an admin signs to cancel a whitelist entry still in its hold. */
+export function encodeWhitelistCancelStatement(deviceId: string, proposalId: string, adminId: string, expiresAt: number): Uint8Array {
+  return encodeCanonical({ type: 'whitelist-cancel', deviceId, proposalId, adminId, expiresAt });
+}
+
+/** Admin approvals of cancelling an entry in hold: the same quorum as adding it. */
+export function tallyWhitelistCancel(policy: PolicyDocument, proposalId: string, approvals: readonly Approval[], now: number): ApprovalTally {
+  return tallySignedApprovals(
+    {
+      principals: policy.admins,
+      required: policy.adminQuorum,
+      requester: '',
+      now,
+      statementFor: (adminId, expiresAt) => encodeWhitelistCancelStatement(policy.deviceId, proposalId, adminId, expiresAt),
+    },
+    approvals,
+  );
+}

@@ -166,6 +166,16 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     });
     return c.json(cborToJson(result) as object);
   });
+  app.post('/v1/whitelist/proposals/:id/cancel', requireScope('admin'), async (c) => {
+    const b = await body(c);
+    const result = await call('whitelist.cancel', {
+      proposalId: param(c, 'id'),
+      adminId: jsonString(b.adminId, 'adminId', 128),
+      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
+      signature: jsonHex(b.signature, 'signature'),
+    });
+    return c.json(cborToJson(result) as object);
+  });
   app.get('/v1/whitelist', requireScope('orchestrator'), async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');

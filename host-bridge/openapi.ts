@@ -142,6 +142,15 @@ export const openApiDocument = {
         responses: { 200: ok('the proposal'), 403: err, 404: err },
       },
     },
+    '/v1/whitelist/proposals/{id}/cancel': {
+      post: {
+        summary: 'Admin approval to cancel an accepted entry still in its hold (admin); at the admin quorum the entry is removed',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        responses: { 200: ok('cancel state'), 403: err, 409: err },
+      },
+    },
     '/v1/whitelist/{chainId}/{address}': {
       delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err } },
     },

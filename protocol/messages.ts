@@ -18,6 +18,7 @@ export const COMMANDS = [
   'whitelist.approve',
   'whitelist.list',
   'whitelist.remove',
+  'whitelist.cancel',
   'policy.get',
   'policy.init',
   'audit.list',

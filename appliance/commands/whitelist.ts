@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { bytes, onlyKeys, optStr, optUint, str, ubig, uint } from '../../protocol/args.js';
-import { tallyAdminApprovals, whitelistActiveAt, type WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
+import { tallyAdminApprovals, tallyWhitelistCancel, whitelistActiveAt, type WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
 import { toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
@@ -145,4 +145,49 @@ export async function whitelistRemove(dev: Device, args: CborMap): Promise<CborM
   })();
   if (removed === 0) throw new ApplianceError('not_found', 'address is not on the whitelist');
   return { removed, chainId, address: toChecksumAddress(address) };
+}
+
+/**
+ * whitelist.cancel: the admin quorum cancels an accepted entry that is still in its hold (removing
+ * an address needs no quorum, but cancelling is how admins answer a suspicious addition during the
+ * hold: it is recorded as a cancellation of that proposal). Approvals are collected one per call and
+ * kept with the proposal's (under "cancel:<id>").
+ */
+export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborMap> {
+  onlyKeys(args, 'args', ['proposalId', 'adminId', 'expiresAt', 'signature']);
+  const proposalId = str(args, 'proposalId', 64);
+  const approval: Approval = { approverId: str(args, 'adminId', 128), expiresAt: uint(args, 'expiresAt'), signature: bytes(args, 'signature', undefined, 512) };
+  return dev.requestLocks.run(`cancel:${proposalId}`, async () => {
+    const p = dev.whitelist.proposal(proposalId);
+    if (!p) throw new ApplianceError('not_found', 'no such whitelist proposal');
+    const now = dev.clock();
+    const policy = dev.policies.current();
+    const activeAt = p.quorumAt === null ? null : whitelistActiveAt(policy.doc, p.group, p.quorumAt);
+    if (p.status !== 'accepted' || activeAt === null || activeAt <= now) {
+      throw new ApplianceError('conflict', 'only an accepted entry still in its hold can be cancelled (remove it instead)', { status: p.status });
+    }
+    const rejected = tallyWhitelistCancel(policy.doc, proposalId, [approval], now).rejected[0];
+    if (rejected) throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+    const cancelKey = `cancel:${proposalId}`;
+    const pendingCancels = dev.whitelist.approvals(cancelKey).filter((a) => a.approverId !== approval.approverId);
+    const tally = tallyWhitelistCancel(policy.doc, proposalId, [...pendingCancels, approval], now);
+    const done = tally.counted.length >= tally.required;
+    dev.db.transaction(() => {
+      dev.whitelist.addApproval(cancelKey, approval);
+      if (done) {
+        dev.whitelist.remove(p.chainId, p.address, p.group);
+        dev.whitelist.setProposalStatus(proposalId, 'cancelled', p.quorumAt);
+      }
+      dev.audit.append(now, {
+        kind: 'whitelist.cancel',
+        proposalId,
+        outcome: done ? 'cancelled' : 'pending',
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        approvedBy: tally.counted,
+        policyVersion: policy.doc.version,
+        policyHash: policy.hash,
+      });
+    })();
+    return { proposalId, status: done ? 'cancelled' : 'pending', required: tally.required, approvedBy: tally.counted };
+  });
 }

@@ -7,6 +7,7 @@ import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
+import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
 import { approvalBody, CHAIN_ID, ETH, sleep, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 
 let dev: TestDevice;
@@ -121,6 +122,23 @@ describe('policy governance', () => {
     const viaAlice = await dev.request('POST', `/v1/requests/${key}/approvals`, dev.tokens.approver, approvalBody(alice!, dev.deviceId, digest));
     assert.equal(viaAlice.status, 200, JSON.stringify(viaAlice.json));
     assert.deepEqual([...(viaAlice.json.approvedBy as string[])].sort(), ['alice', 'bob']);
+  });
+
+  test('an admin quorum cancels a whitelist entry during its hold', async () => {
+    const suspicious = privateKeyToAccount(generatePrivateKey()).address;
+    const proposal = await whitelist(dev, suspicious);
+    assert.equal(proposal.status, 'accepted');
+    const id = String(proposal.proposalId);
+    const cancel = async (i: number) => {
+      const admin = dev.people.admins[i]!;
+      const expiresAt = Math.floor(Date.now() / 1000) + 600;
+      const sig = signStatement(admin, encodeWhitelistCancelStatement(dev.deviceId, id, admin.id, expiresAt));
+      return dev.request('POST', `/v1/whitelist/proposals/${id}/cancel`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
+    };
+    assert.equal((await cancel(0)).json.status, 'pending', 'one admin is not the quorum');
+    assert.equal((await cancel(1)).json.status, 'cancelled');
+    await sleep(HOLD * 1000 + 200);
+    assert.deepEqual(codes(await sign(1000n, suspicious)), ['not_whitelisted'], 'the cancelled entry never becomes usable');
   });
 
   test('turning off the whitelist requirement waits the group\'s hold, not just the time lock', async () => {
