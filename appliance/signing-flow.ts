@@ -9,6 +9,7 @@ import { reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
 import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
 import type { Approval } from '../firmware-policy/approvals/statement.js';
 import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-policy/recorded-view.js';
+import { keyGroupOf } from '../firmware-policy/policy-document.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
 import { normalizeSignature } from '../firmware-policy/evm/secp256k1-signature.js';
@@ -40,6 +41,8 @@ export function contextFromRecord(dev: Device, record: RequestRecord): SignConte
 /** What one evaluation saw and decided: enough for an offline replay to re-run it exactly. */
 interface Evaluated {
   decision: Decision;
+  /** The key's group under the policy that decided (a policy change may move a key). */
+  keyGroup: string;
   decidedAt: number;
   inputs: RecordedInputs;
 }
@@ -52,7 +55,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     requestId: ctx.record.requestId,
     requester: ctx.record.requester,
     keyId: ctx.key.keyId,
-    keyGroup: ctx.key.group,
+    keyGroup: ev.keyGroup,
     keyAddress: keyAddressBytes(ctx.key.address),
     nonceMode: decision.nonceMode ?? 'first',
     decidedAt: ev.decidedAt,
@@ -108,8 +111,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const now = dev.clock();
     const policy = dev.policies.current();
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
-    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup: ctx.key.group, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
-    const ev: Evaluated = { decision, decidedAt: now, inputs };
+    const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
+    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));

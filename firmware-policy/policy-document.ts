@@ -82,6 +82,8 @@ export interface PolicyDocument {
   changeDelaySeconds?: number;
   /** Fee caps per chain id (decimal string key); a chain without one has no fee cap. */
   feeCaps?: Record<string, FeeCap>;
+  /** Keys moved to another group by a policy change (key id → group); others keep the group they were generated in. */
+  keyGroups?: Record<string, string>;
   admins: Principal[];
   adminQuorum: number;
   approvers: Principal[];
@@ -111,6 +113,11 @@ export function ownEntry<T>(map: Record<string, T>, name: string): T | undefined
 
 export function groupOf(policy: PolicyDocument, group: string): GroupPolicy | undefined {
   return ownEntry(policy.groups, group);
+}
+
+/** A key's group: the policy's assignment if it moved the key, else the group it was generated in. */
+export function keyGroupOf(policy: PolicyDocument, keyId: string, generatedIn: string): string {
+  return (policy.keyGroups && ownEntry(policy.keyGroups, keyId)) ?? generatedIn;
 }
 
 export function groupHoldSeconds(policy: PolicyDocument, group: string): number {
@@ -154,6 +161,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     groups,
   };
   if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
+  if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
     const caps: CborMap = {};
     for (const [chain, c] of Object.entries(p.feeCaps)) caps[chain] = { maxGasLimit: c.maxGasLimit, maxFeeWei: c.maxFeeWei };
@@ -213,6 +221,16 @@ function parseFeeCaps(v: CborValue): Record<string, FeeCap> {
   }
   return out;
 }
+function parseKeyGroups(v: CborValue, groups: Record<string, GroupPolicy>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [keyId, g] of Object.entries(obj(v, 'keyGroups'))) {
+    if (!NAME_RE.test(keyId)) throw bad(`keyGroups.${keyId}`, `key id must match ${NAME_RE}`);
+    const group = str(g, `keyGroups.${keyId}`);
+    if (!Object.hasOwn(groups, group)) throw bad(`keyGroups.${keyId}`, `names group "${group}", which the policy does not define`);
+    out[keyId] = group;
+  }
+  return out;
+}
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
 }
@@ -235,7 +253,7 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
 
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'groups']);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
@@ -315,6 +333,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     defaultHoldSeconds: uint(m.defaultHoldSeconds, 'defaultHoldSeconds'),
     ...(m.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: uint(m.changeDelaySeconds, 'changeDelaySeconds') }),
     ...(m.feeCaps === undefined ? {} : { feeCaps: parseFeeCaps(m.feeCaps) }),
+    ...(m.keyGroups === undefined ? {} : { keyGroups: parseKeyGroups(m.keyGroups, groups) }),
     admins,
     adminQuorum,
     approvers,

@@ -7,6 +7,7 @@ import { asMap, onlyKeys, str } from '../../protocol/args.js';
 import { classifyTypedData, domainFacts, typedDataDigest, type TypedData } from '../../firmware-policy/evm/eip712.js';
 import { evaluateTypedData } from '../../firmware-policy/rules/typed-data.js';
 import { reasonsToCbor } from '../../firmware-policy/decision.js';
+import { keyGroupOf } from '../../firmware-policy/policy-document.js';
 import { normalizeSignature } from '../../firmware-policy/evm/secp256k1-signature.js';
 import type { Device } from '../device.js';
 import { assertFirmwareApproved, requireKey } from '../device.js';
@@ -47,14 +48,15 @@ export async function signTypedData(dev: Device, args: CborMap): Promise<CborMap
     const key = requireKey(dev, keyId);
     const now = dev.clock();
     const policy = dev.policies.current();
-    const decision = evaluateTypedData(policy.doc, dev.view, { keyGroup: key.group, facts, intent }, now);
+    const keyGroup = keyGroupOf(policy.doc, key.keyId, key.group);
+    const decision = evaluateTypedData(policy.doc, dev.view, { keyGroup, facts, intent }, now);
     const record = { requestId, requestHash, kind: 'sign.typed-data', requester, keyId, intentDigest: digest, args: encodeCanonical({ requester, keyId, digest }), createdAt: now, updatedAt: now };
     const audit = (extra: CborMap): CborMap => ({
       kind: 'sign.typed-data',
       requestId,
       requester,
       keyId,
-      keyGroup: key.group,
+      keyGroup,
       typedDataDigest: digest,
       primaryType: td.primaryType,
       domain: typedFacts(facts),

@@ -43,3 +43,24 @@ test('a clock that steps back never makes totals go backwards', () => {
   assert.equal(ledger.reservationsFor('r2'), 1);
   db.close();
 });
+
+test('property: spend counters never decrease inside a window as reservations are added', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ dt: fc.integer({ min: 0, max: 30 }), amount: fc.bigInt({ min: 0n, max: 10n ** 24n }) }), { minLength: 1, maxLength: 50 }), (ops) => {
+      const db = openDb(':memory:');
+      const ledger = new SpendLedger(db);
+      const since = 1000;
+      let t = since;
+      let before = ledger.usage('k', 'a', since);
+      ops.forEach((op, i) => {
+        t += op.dt;
+        ledger.reserve('k', 'a', op.amount, t, `r${i}`);
+        const after = ledger.usage('k', 'a', since);
+        assert.ok(after.amount >= before.amount && after.count === before.count + 1);
+        before = after;
+      });
+      db.close();
+    }),
+    { numRuns: 100, seed: 7 },
+  );
+});
