@@ -1,0 +1,16 @@
+// The operator's policy format: the README's hot/warm/cold example parses into a valid document.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { policyFromJson, readPolicyJson } from '../../cli/policy-json.js';
+import { policyHash } from '../../firmware-policy/policy-document.js';
+import { repoRoot } from '../helpers/vectors.js';
+
+test('examples/policy-tiers.json (hot, warm, cold) is a valid policy', () => {
+  const doc = policyFromJson(readPolicyJson(join(repoRoot, 'examples', 'policy-tiers.json')), 'hsm-example');
+  assert.deepEqual(Object.keys(doc.groups).sort(), ['cold', 'hot', 'warm']);
+  assert.equal(doc.groups.cold?.assets['1:native']?.approvalTiers[0]?.required, 3, 'cold: quorum always');
+  assert.equal(doc.groups.cold?.holdSeconds, 604_800, 'cold: long holds');
+  assert.equal(doc.groups.hot?.assets['1:native']?.approvalTiers[0]?.above, 10n ** 18n, 'hot: no approvals under 1 ETH');
+  assert.equal(policyHash(doc).length, 32);
+});
