@@ -89,41 +89,19 @@ export class KeyStore {
   }
 
   /** Generates a secp256k1 pair inside the token: token objects, private key sensitive and non-extractable. */
-  async generateSecp256k1(label: string): Promise<TokenKey> {
-    const ckaId = randomBytes(16);
-    return this.withSession(async (session) => {
-      const pair = await this.mod.C_GenerateKeyPairAsync(
-        session,
-        { mechanism: P11.CKM_EC_KEY_PAIR_GEN },
-        [
-          { type: P11.CKA_TOKEN, value: true },
-          { type: P11.CKA_PRIVATE, value: false },
-          { type: P11.CKA_VERIFY, value: true },
-          { type: P11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
-          { type: P11.CKA_LABEL, value: label },
-          { type: P11.CKA_ID, value: ckaId },
-        ],
-        [
-          { type: P11.CKA_TOKEN, value: true },
-          { type: P11.CKA_PRIVATE, value: true },
-          { type: P11.CKA_SENSITIVE, value: true },
-          { type: P11.CKA_EXTRACTABLE, value: false },
-          { type: P11.CKA_SIGN, value: true },
-          { type: P11.CKA_DERIVE, value: false },
-          { type: P11.CKA_LABEL, value: label },
-          { type: P11.CKA_ID, value: ckaId },
-        ],
-      );
-      this.privateHandles.set(hex(ckaId), pair.privateKey);
-      return { ckaId: new Uint8Array(ckaId), label, publicKey: this.readPublicPoint(session, pair.publicKey) };
-    });
+  generateSecp256k1(label: string): Promise<TokenKey> {
+    return this.generateEcPair(SECP256K1_PARAMS, label);
   }
 
   /**
    * Generates the device attestation key: P-256, inside the token, sensitive, non-extractable, able
    * only to sign. It signs audit entries, quotes and key attestation certificates.
    */
-  async generateP256Attestation(label: string): Promise<TokenKey> {
+  generateP256Attestation(label: string): Promise<TokenKey> {
+    return this.generateEcPair(P256_PARAMS, label);
+  }
+
+  private async generateEcPair(curve: Buffer, label: string): Promise<TokenKey> {
     const ckaId = randomBytes(16);
     return this.withSession(async (session) => {
       const pair = await this.mod.C_GenerateKeyPairAsync(
@@ -133,7 +111,7 @@ export class KeyStore {
           { type: P11.CKA_TOKEN, value: true },
           { type: P11.CKA_PRIVATE, value: false },
           { type: P11.CKA_VERIFY, value: true },
-          { type: P11.CKA_EC_PARAMS, value: P256_PARAMS },
+          { type: P11.CKA_EC_PARAMS, value: curve },
           { type: P11.CKA_LABEL, value: label },
           { type: P11.CKA_ID, value: ckaId },
         ],

@@ -86,6 +86,11 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     return v;
   };
   const body = async (c: Context<Env>) => jsonObject(await c.req.json(), 'body');
+  /** The body of a signed approval: signer id (under `idField`), expiry and signature. */
+  const signedBody = async (c: Context<Env>, idField: 'adminId' | 'approverId'): Promise<CborMap> => {
+    const b = await body(c);
+    return { [idField]: jsonString(b[idField], idField, 128), expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')), signature: jsonHex(b.signature, 'signature') };
+  };
   const reply = (c: Context<Env>, result: CborMap) => c.json(cborToJson(result) as object, resultStatus(result.status));
 
   app.get('/healthz', async (c) => {
@@ -133,16 +138,9 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     return reply(c, result);
   });
   app.get('/v1/requests/:id', requireScope('orchestrator'), async (c) => reply(c, await call('request.get', { requestId: param(c, 'id') })));
-  app.post('/v1/requests/:id/approvals', requireScope('approver'), async (c) => {
-    const b = await body(c);
-    const result = await call('request.approve', {
-      requestId: param(c, 'id'),
-      approverId: jsonString(b.approverId, 'approverId', 128),
-      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
-      signature: jsonHex(b.signature, 'signature'),
-    });
-    return reply(c, result);
-  });
+  app.post('/v1/requests/:id/approvals', requireScope('approver'), async (c) =>
+    reply(c, await call('request.approve', { requestId: param(c, 'id'), ...(await signedBody(c, 'approverId')) })),
+  );
 
   // ---- whitelist
   app.post('/v1/whitelist/proposals', requireScope('admin'), async (c) => {
@@ -156,26 +154,12 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     if (b.label !== undefined) args.label = jsonString(b.label, 'label', 128);
     return c.json(cborToJson(await call('whitelist.propose', args)) as object, 201);
   });
-  app.post('/v1/whitelist/proposals/:id/approvals', requireScope('admin'), async (c) => {
-    const b = await body(c);
-    const result = await call('whitelist.approve', {
-      proposalId: param(c, 'id'),
-      adminId: jsonString(b.adminId, 'adminId', 128),
-      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
-      signature: jsonHex(b.signature, 'signature'),
-    });
-    return c.json(cborToJson(result) as object);
-  });
-  app.post('/v1/whitelist/proposals/:id/cancel', requireScope('admin'), async (c) => {
-    const b = await body(c);
-    const result = await call('whitelist.cancel', {
-      proposalId: param(c, 'id'),
-      adminId: jsonString(b.adminId, 'adminId', 128),
-      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
-      signature: jsonHex(b.signature, 'signature'),
-    });
-    return c.json(cborToJson(result) as object);
-  });
+  app.post('/v1/whitelist/proposals/:id/approvals', requireScope('admin'), async (c) =>
+    c.json(cborToJson(await call('whitelist.approve', { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object),
+  );
+  app.post('/v1/whitelist/proposals/:id/cancel', requireScope('admin'), async (c) =>
+    c.json(cborToJson(await call('whitelist.cancel', { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object),
+  );
   app.get('/v1/whitelist', requireScope('orchestrator'), async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');
@@ -244,16 +228,8 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     }
     return c.json(cborToJson(await call('policy.propose', { requester: c.get('principal').name, document })) as object, 201);
   });
-  const adminSigned = async (c: Context<Env>, cmd: 'policy.approve' | 'policy.cancel') => {
-    const b = await body(c);
-    const result = await call(cmd, {
-      proposalId: param(c, 'id'),
-      adminId: jsonString(b.adminId, 'adminId', 128),
-      expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')),
-      signature: jsonHex(b.signature, 'signature'),
-    });
-    return c.json(cborToJson(result) as object);
-  };
+  const adminSigned = async (c: Context<Env>, cmd: 'policy.approve' | 'policy.cancel') =>
+    c.json(cborToJson(await call(cmd, { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object);
   app.post('/v1/policy/proposals/:id/approvals', requireScope('admin'), (c) => adminSigned(c, 'policy.approve'));
   app.post('/v1/policy/proposals/:id/cancel', requireScope('admin'), (c) => adminSigned(c, 'policy.cancel'));
   app.post('/v1/policy/proposals/:id/activate', requireScope('admin'), async (c) => c.json(cborToJson(await call('policy.activate', { proposalId: param(c, 'id') })) as object));
