@@ -6,7 +6,7 @@ NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck test run clean bench
+.PHONY: all setup system-deps build typecheck test run clean bench crash-test
 BENCH_SMOKE ?=
 
 all: build
@@ -35,10 +35,17 @@ build: setup
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
-# The benchmark's smoke run goes first so that the test runner's summary closes the output.
+# The benchmark's smoke run and a short crash test go first, so the test runner's summary closes the output.
 test: build
 	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
+	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
+	tail -n 1 dist/crash-test.log
 	node --test $$(find dist/test -name '*.test.js' | sort)
+
+# SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
+CRASH_CYCLES ?= 50
+crash-test: build
+	CRASH_CYCLES=$(CRASH_CYCLES) node dist/reliability/crash-test.js
 
 # The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
 bench: build
