@@ -6,7 +6,7 @@ NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck test run clean bench crash-test
+.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz
 BENCH_SMOKE ?=
 
 all: build
@@ -40,12 +40,20 @@ test: build
 	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
 	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
 	tail -n 1 dist/crash-test.log
+	FUZZ_FRAMES=10000 FUZZ_BODIES=2000 node dist/reliability/fuzz.js > dist/fuzz.log 2>&1 || { cat dist/fuzz.log; exit 1; }
+	tail -n 1 dist/fuzz.log
 	node --test $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
 CRASH_CYCLES ?= 50
 crash-test: build
 	CRASH_CYCLES=$(CRASH_CYCLES) node dist/reliability/crash-test.js
+
+# Hostile frames at the socket and malformed requests at every bridge route.
+FUZZ_FRAMES ?= 200000
+FUZZ_BODIES ?= 50000
+fuzz: build
+	FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_BODIES=$(FUZZ_BODIES) node dist/reliability/fuzz.js
 
 # The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
 bench: build

@@ -1,0 +1,276 @@
+// `make fuzz`: hostile input at both doors of the real appliance (DESIGN.md invariant 8).
+// - the socket: random and mutated frames, non-canonical CBOR, wrong types, huge integers, deep
+//   nesting, truncated and oversized frames, approvals with invalid signatures;
+// - the bridge: malformed bodies and queries on every route, with tokens of every scope.
+// It checks 0 crashes, 0 hangs (every answer within a bound), every answer typed, and state unchanged:
+// the audit head moves only by the logged approval rejections, and the state tables hash the same.
+// FUZZ_FRAMES / FUZZ_BODIES set the counts (defaults 200k / 50k).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { encodeCanonical, decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
+import { encodeFrame, FrameReader } from '../protocol/frame.js';
+import { isErrorCode } from '../protocol/errors.js';
+import { createDevice } from '../cli/device-create.js';
+import { startAppliance } from '../cli/appliance-process.js';
+import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { generateApproverKey, publicPart } from '../cli/approver-key.js';
+import { entryPayload } from '../cli/audit-tools.js';
+import { devicePaths } from '../softhsm-config/device-layout.js';
+import { ApplianceClient } from '../host-bridge/appliance-client.js';
+import { createApp } from '../host-bridge/app.js';
+import { addToken, readTokens, TokenVerifier } from '../host-bridge/auth.js';
+
+const FRAMES = Number(process.env.FUZZ_FRAMES ?? 200_000);
+const BODIES = Number(process.env.FUZZ_BODIES ?? 50_000);
+const ANSWER_BOUND_MS = 5_000;
+const say = (m: string) => process.stderr.write(`fuzz: ${m}\n`);
+
+// A small deterministic PRNG, so a failing run can be repeated (FUZZ_SEED).
+let seed = Number(process.env.FUZZ_SEED ?? 1);
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+
+function hostileValue(depth = 0): CborValue {
+  switch (Math.floor(rnd() * 10)) {
+    case 0:
+      return BigInt(2) ** BigInt(64 + Math.floor(rnd() * 400));
+    case 1:
+      return -Math.floor(rnd() * 1e9);
+    case 2:
+      return bytes(Math.floor(rnd() * 40));
+    case 3:
+      return 'x'.repeat(Math.floor(rnd() * 300));
+    case 4:
+      return depth < 6 ? [hostileValue(depth + 1), hostileValue(depth + 1)] : null;
+    case 5:
+      return depth < 6 ? { a: hostileValue(depth + 1), nonce: hostileValue(depth + 1) } : true;
+    case 6:
+      return null;
+    case 7:
+      return Math.floor(rnd() * 2 ** 53);
+    default:
+      return pick(['', 'eip1559', 'legacy', 'sign.evm-tx', '0x', 'k-00']);
+  }
+}
+
+function deepNest(depth: number): Uint8Array {
+  return Uint8Array.from([...new Array(depth).fill(0x81), 0x00]); // [[[…0…]]]
+}
+
+async function main(): Promise<void> {
+  const varRoot = mkdtempSync(join(tmpdir(), 'fuzz-'));
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const approvers = [generateApproverKey('alice', 'ES256'), generateApproverKey('bob', 'EdDSA')];
+  const policy: PolicyJson = {
+    adminQuorum: 2,
+    admins: admins.map(publicPart),
+    approvers: approvers.map(publicPart),
+    groups: { hot: { chains: [31337], whitelistRequired: false, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [{ above: '10', required: 2 }] } } } },
+  };
+  const created = await createDevice({ varRoot, name: 'fuzz', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'fuzz-1', group: 'hot' }] });
+  const keyId = String(created.keys[0]?.keyId);
+  const paths = devicePaths(varRoot, 'fuzz');
+  const app = await startAppliance(varRoot, 'fuzz', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
+  const client = new ApplianceClient(paths.socket);
+  // One pending request, so that approvals with invalid signatures reach the policy (and are logged).
+  const pending = await client.call('sign.evm-tx', { requestId: 'fuzz-pending', requester: 'fuzz', keyId, tx: { type: 'eip1559', chainId: 31337n, nonce: 0n, to: new Uint8Array(20).fill(1), value: 100n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n } });
+  if (pending.status !== 'pending_approval') throw new Error('setup: expected a pending request');
+
+  const stateHash = () => {
+    const db = new Database(paths.stateDb, { readonly: true });
+    const h = createHash('sha256');
+    for (const t of ['keys', 'policies', 'whitelist', 'whitelist_proposals', 'requests', 'spend', 'nonce_guard', 'policy_proposals', 'meta']) {
+      for (const row of db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()) h.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
+    }
+    db.close();
+    return h.digest('hex');
+  };
+  const headBefore = Number((await client.call('health')).auditHeadSeq);
+  const hashBefore = stateHash();
+
+  // ---- the socket
+  const bases: CborMap[] = [
+    { cmd: 'sign.evm-tx', args: { requestId: 'fz', requester: 'fuzz', keyId: 'k-unknown', tx: { type: 'eip1559', chainId: 31337n, nonce: 1n, to: new Uint8Array(20), value: 1n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n } } },
+    { cmd: 'request.approve', args: { requestId: 'fuzz-pending', approverId: 'alice', expiresAt: 4_000_000_000, signature: new Uint8Array(70) } },
+    { cmd: 'key.get', args: { keyId: 'k-unknown' } },
+    { cmd: 'request.get', args: { requestId: 'nope' } },
+    { cmd: 'audit.list', args: { fromSeq: 1, limit: 2 } },
+    { cmd: 'health', args: {} },
+  ];
+  const stats = { frames: 0, typedErrors: 0, ok: 0, untyped: 0, hangs: 0, closedConnections: 0 };
+  const makeFrame = (id: number): Uint8Array => {
+    const base: CborMap = { id, ...pick(bases) };
+    switch (Math.floor(rnd() * 9)) {
+      case 0:
+        return bytes(Math.floor(rnd() * 200));
+      case 1: {
+        const b = encodeCanonical(base);
+        const m = Uint8Array.from(b);
+        for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) m[Math.floor(rnd() * m.length)] = Math.floor(rnd() * 256);
+        return m;
+      }
+      case 2:
+        return encodeCanonical(base).subarray(0, Math.floor(rnd() * 40));
+      case 3: // non-canonical: a non-shortest head for the id
+        return Uint8Array.from([0xa3, 0x62, 0x69, 0x64, 0x19, 0x00, 0x05, ...encodeCanonical({ cmd: 'health', args: {} }).subarray(1)]);
+      case 4:
+        return encodeCanonical({ ...base, args: { ...(base.args as CborMap), [pick(['tx', 'keyId', 'requestId', 'signature', 'expiresAt', 'limit'])]: hostileValue() } });
+      case 5:
+        return deepNest(50 + Math.floor(rnd() * 2000));
+      case 6:
+        return encodeCanonical({ id, cmd: pick(['sign.evm-tx', 'key.export', 'x'.repeat(70), 'policy.init']), args: { a: hostileValue() } });
+      case 7:
+        return encodeCanonical({ id, cmd: 'request.approve', args: { requestId: 'fuzz-pending', approverId: pick(['alice', 'bob', 'mallory']), expiresAt: 4_000_000_000, signature: bytes(8 + Math.floor(rnd() * 80)) } });
+      default:
+        return encodeCanonical({ ...base, extra: hostileValue() });
+    }
+  };
+  say(`socket: ${FRAMES} frames`);
+  const BATCH = 200;
+  for (let sent = 0; sent < FRAMES; sent += BATCH) {
+    const n = Math.min(BATCH, FRAMES - sent);
+    await new Promise<void>((resolve) => {
+      const sock = connect(paths.socket);
+      const reader = new FrameReader(1 << 22);
+      let answers = 0;
+      const timer = setTimeout(() => {
+        stats.hangs += n - answers;
+        sock.destroy();
+        resolve();
+      }, ANSWER_BOUND_MS);
+      sock.on('data', (d) => {
+        for (const f of reader.push(d)) {
+          answers++;
+          const m = decodeCanonical(f) as CborMap;
+          if (m.ok === true) stats.ok++;
+          else if (isErrorCode((m.error as CborMap | undefined)?.code)) stats.typedErrors++;
+          else stats.untyped++;
+        }
+        if (answers >= n) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve();
+        }
+      });
+      sock.on('close', () => {
+        // A malformed frame stream (e.g. a header announcing more than the limit) closes the
+        // connection after its answer; the rest of this batch is counted as refused.
+        clearTimeout(timer);
+        if (answers < n) stats.closedConnections++;
+        resolve();
+      });
+      sock.on('error', () => undefined);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < n; i++) {
+        const payload = makeFrame(sent + i + 1);
+        if (rnd() < 0.002) {
+          const h = Buffer.alloc(4);
+          h.writeUInt32BE(0x7fffffff);
+          parts.push(h); // oversized: refused without reading, connection closed
+        } else parts.push(encodeFrame(payload, 1 << 22));
+      }
+      sock.write(Buffer.concat(parts));
+    });
+    stats.frames += n;
+    if (stats.frames % 20_000 === 0) say(`${stats.frames} frames`);
+  }
+  const alive = app.child.exitCode === null && app.child.signalCode === null;
+
+  // ---- the bridge
+  const tokensFile = paths.bridgeTokens;
+  const tokens = [addToken(tokensFile, 'f-orch', ['orchestrator']), addToken(tokensFile, 'f-admin', ['admin']), addToken(tokensFile, 'f-appr', ['approver']), addToken(tokensFile, 'f-aud', ['auditor'])];
+  const bridge = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(tokensFile)) });
+  const routes = bridge.routes.filter((r) => r.method !== 'ALL' && r.path !== '/v1/events');
+  const http = { requests: 0, server5xx: 0, untyped: 0 };
+  say(`bridge: ${BODIES} requests over ${routes.length} routes`);
+  for (let i = 0; i < BODIES; i++) {
+    if (i > 0 && i % 10_000 === 0) say(`${i} requests`);
+    const r = pick(routes);
+    const path = r.path.replace(/:(\w+)/g, () => pick(['x', '1', '0x' + '00'.repeat(20), '%00', 'fuzz-pending', '..', '9'.repeat(40)]));
+    const body = pick([
+      () => JSON.stringify(hostileJson()),
+      () => Buffer.from(bytes(Math.floor(rnd() * 100))).toString('latin1'),
+      () => '{"keyId":' + JSON.stringify(hostileJson()) + ',"transaction":' + JSON.stringify(hostileJson()) + '}',
+      () => '['.repeat(5000),
+      () => JSON.stringify({ approverId: 'alice', expiresAt: hostileJson(), signature: '0x' + 'zz' }),
+    ])();
+    const res = await bridge.request(path + (rnd() < 0.3 ? `?fromSeq=${encodeURIComponent(String(hostileJson()))}&limit=-1` : ''), {
+      method: r.method,
+      headers: { Authorization: `Bearer ${pick(tokens)}`, 'Content-Type': 'application/json', 'Idempotency-Key': pick(['fz-1', '', 'x'.repeat(200)]) },
+      ...(r.method === 'GET' ? {} : { body }),
+    });
+    http.requests++;
+    if (res.status >= 500) http.server5xx++;
+    if (res.status < 400 && r.path === '/v1/audit/export') {
+      await res.body?.cancel(); // a valid export streams the whole log; the first bytes are enough
+      continue;
+    }
+    const text = await res.text();
+    if (res.status >= 400) {
+      try {
+        const j = JSON.parse(text) as { error?: { code?: unknown } };
+        if (!isErrorCode(j.error?.code)) http.untyped++;
+      } catch {
+        http.untyped++;
+      }
+    }
+  }
+
+  const headAfter = Number((await client.call('health')).auditHeadSeq);
+  const page = await client.call('audit.list', { fromSeq: headBefore + 1, limit: 1000 });
+  let logged = 0;
+  let otherEntries = 0;
+  for (let from = headBefore + 1; from <= headAfter; from += 1000) {
+    const p = from === headBefore + 1 ? page : await client.call('audit.list', { fromSeq: from, limit: 1000 });
+    for (const e of p.entries as CborMap[]) {
+      const payload = entryPayload(e.entry as Uint8Array);
+      if (payload.kind === 'request.approve' && payload.outcome === 'rejected') logged++;
+      else otherEntries++;
+    }
+  }
+  const stateSame = stateHash() === hashBefore;
+  client.close();
+  await app.stop();
+  rmSync(varRoot, { recursive: true, force: true });
+
+  process.stdout.write(
+    [
+      `socket: frames ${stats.frames}, typed errors ${stats.typedErrors}, ok ${stats.ok}, untyped ${stats.untyped}, hangs ${stats.hangs}, connections closed on malformed streams ${stats.closedConnections}`,
+      `bridge: requests ${http.requests}, 5xx ${http.server5xx}, untyped errors ${http.untyped}`,
+      `state: audit entries added ${headAfter - headBefore} (logged approval rejections ${logged}, other ${otherEntries}), state tables unchanged: ${stateSame ? 'yes' : 'NO'}`,
+      `crashes: ${alive ? 0 : 1}, hangs: ${stats.hangs}, untyped answers: ${stats.untyped + http.untyped}, state changes: ${otherEntries + (stateSame ? 0 : 1)}`,
+    ].join('\n') + '\n',
+  );
+  if (!alive || stats.hangs > 0 || stats.untyped + http.untyped > 0 || http.server5xx > 0 || otherEntries > 0 || !stateSame) process.exitCode = 1;
+}
+
+function hostileJson(depth = 0): unknown {
+  switch (Math.floor(rnd() * 8)) {
+    case 0:
+      return 1.5e308;
+    case 1:
+      return '9'.repeat(Math.floor(rnd() * 120));
+    case 2:
+      return depth < 5 ? { a: hostileJson(depth + 1), value: hostileJson(depth + 1) } : null;
+    case 3:
+      return depth < 5 ? [hostileJson(depth + 1)] : -1;
+    case 4:
+      return '0x' + Buffer.from(bytes(Math.floor(rnd() * 40))).toString('hex');
+    case 5:
+      return null;
+    case 6:
+      return rnd() < 0.5;
+    default:
+      return -Math.floor(rnd() * 1e12);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fuzz failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
