@@ -6,7 +6,7 @@ NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz
+.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz soak
 BENCH_SMOKE ?=
 
 all: build
@@ -54,6 +54,11 @@ FUZZ_FRAMES ?= 200000
 FUZZ_BODIES ?= 50000
 fuzz: build
 	FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_BODIES=$(FUZZ_BODIES) node dist/reliability/fuzz.js
+
+# A steady load at half capacity: error rate, p99 drift, RSS growth (SOAK_SECONDS, default 600).
+SOAK_SECONDS ?= 600
+soak: build
+	SOAK_SECONDS=$(SOAK_SECONDS) node dist/reliability/soak.js
 
 # The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
 bench: build
