@@ -49,17 +49,30 @@ async function main(): Promise<void> {
   const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: '127.0.0.1', port: 0 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let nonce = 0;
-  const one = () =>
-    new Promise<number>((resolve) => {
-      const body = JSON.stringify({ keyId, transaction: { type: 'eip1559', chainId: 31337, nonce: nonce++, to: '0x' + '55'.repeat(20), value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } });
-      const t0 = performance.now();
-      const req = http.request(`${bridge.url}/v1/sign/evm-transaction`, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': `soak-${nonce}`, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+  let transportRetries = 0;
+  const post = (body: string, key: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(`${bridge.url}/v1/sign/evm-transaction`, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? performance.now() - t0 : -1));
+        res.on('end', () => resolve(res.statusCode ?? 0));
       });
-      req.on('error', () => resolve(-1));
+      req.on('error', reject);
       req.end(body);
     });
+  /** One signed transfer; a transport error (a kept-alive socket closed by the server) is retried once with the same idempotency key, which the appliance makes safe. */
+  const one = async (): Promise<number> => {
+    const n = nonce++;
+    const body = JSON.stringify({ keyId, transaction: { type: 'eip1559', chainId: 31337, nonce: n, to: '0x' + '55'.repeat(20), value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } });
+    const t0 = performance.now();
+    let status: number;
+    try {
+      status = await post(body, `soak-${n}`);
+    } catch {
+      transportRetries++;
+      status = await post(body, `soak-${n}`).catch(() => -1);
+    }
+    return status === 200 ? performance.now() - t0 : -1;
+  };
 
   // Capacity: closed loop at concurrency 16 for a few seconds.
   let done = 0;
@@ -108,7 +121,7 @@ async function main(): Promise<void> {
   const last = full[full.length - 1]!;
   const drift = (p99(last) - p99(base)) / p99(base);
   const growth = (finalRss - base.rssKb) / base.rssKb;
-  const line = `duration: ${SECONDS} s, rate: ${rate.toFixed(0)}/s, requests: ${sent}, errors: ${errors}, p99 drift: ${(drift * 100).toFixed(1)}%, RSS growth: ${(growth * 100).toFixed(1)}%`;
+  const line = `duration: ${SECONDS} s, rate: ${rate.toFixed(0)}/s, requests: ${sent}, errors: ${errors} (transport retries ${transportRetries}), p99 drift: ${(drift * 100).toFixed(1)}%, RSS growth: ${(growth * 100).toFixed(1)}%`;
   process.stdout.write(line + '\n');
   if (errors > 0 || drift > 0.2 || growth > 0.1) process.exitCode = 1;
 }
