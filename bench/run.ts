@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { createDevice } from '../cli/device-create.js';
 import { startAppliance } from '../cli/appliance-process.js';
 import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
-import { generateApproverKey, publicPart, signStatement, writeApproverKey } from '../cli/approver-key.js';
+import { generateApproverKey, publicPart, writeApproverKey } from '../cli/approver-key.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { addToken } from '../host-bridge/auth.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
-import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
+import { whitelistWithAdmins } from '../reliability/load-device.js';
 import { runPolicyScale } from './policy-scale.js';
 import { markdownTable, svgChart, type BenchResults } from './report.js';
 import type { LoadConfig } from './load.js';
@@ -95,12 +95,7 @@ async function main(): Promise<void> {
   const appliance = await startAppliance(varRoot, 'bench', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
   const client = new ApplianceClient(paths.socket);
   const to = '0x' + '7'.repeat(40);
-  const proposal = await client.call('whitelist.propose', { requester: 'bench', group: 'hot', chainId: 31337n, address: Buffer.from(to.slice(2), 'hex'), label: 'bench' });
-  for (const a of admins) {
-    const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address: new Uint8Array(Buffer.from(to.slice(2), 'hex')), label: 'bench', proposedBy: 'bench' };
-    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
-  }
+  await whitelistWithAdmins(client, deviceId, admins, new Uint8Array(Buffer.from(to.slice(2), 'hex')), 'bench');
   client.close();
 
   let nonce = 0;

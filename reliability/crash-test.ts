@@ -6,21 +6,15 @@
 // - a retry of every request with its idempotency key returns the same signed bytes, or a clear
 //   "not signed" answer, and never a second, different signature.
 // Prints one row per cycle and a last line with the totals. CRASH_CYCLES sets the cycle count.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CborMap } from '../protocol/cbor.js';
-import { createDevice } from '../cli/device-create.js';
 import { startAppliance, type ApplianceProcess } from '../cli/appliance-process.js';
-import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
-import { generateApproverKey, publicPart, signStatement } from '../cli/approver-key.js';
 import { entryPayload } from '../cli/audit-tools.js';
-import { devicePaths } from '../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
-import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { verifyAuditLog } from '../attestation/audit-verify.js';
+import { startLoadDevice } from './load-device.js';
 
 const cycles = Number(process.env.CRASH_CYCLES ?? 50);
 const concurrency = 16;
@@ -34,29 +28,12 @@ interface Sent {
 }
 
 async function main(): Promise<void> {
-  const varRoot = mkdtempSync(join(tmpdir(), 'crash-'));
-  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
-  const big = (10n ** 30n).toString();
-  const policy: PolicyJson = {
-    adminQuorum: 2,
-    admins: admins.map(publicPart),
-    approvers: [],
-    groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
-  };
-  const created = await createDevice({ varRoot, name: 'crash', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'crash-1', group: 'hot' }] });
-  const keyId = String(created.keys[0]?.keyId);
-  const paths = devicePaths(varRoot, 'crash');
-  const env = { ...process.env, HSM_LOG_LEVEL: 'error' };
-  let app: ApplianceProcess = await startAppliance(varRoot, 'crash', { stderr: 'ignore', env });
-  let client = new ApplianceClient(paths.socket, { timeoutMs: 10_000 });
-
   const to = new Uint8Array(20).fill(0x77);
-  const proposal = await client.call('whitelist.propose', { requester: 'crash', group: 'hot', chainId: 31337n, address: to, label: 'crash' });
-  for (const a of admins) {
-    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-    const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address: to, label: 'crash', proposedBy: 'crash' };
-    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(created.config.deviceId, p, a.id, expiresAt)) });
-  }
+  const dev = await startLoadDevice('crash', to);
+  const { varRoot, paths, keyId } = dev;
+  const env = { ...process.env, HSM_LOG_LEVEL: 'error' };
+  let app: ApplianceProcess = dev.app;
+  let client = new ApplianceClient(paths.socket, { timeoutMs: 10_000 });
   const info = await client.call('device.info');
   const deviceCertPem = String(info.deviceCertificate);
 

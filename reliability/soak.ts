@@ -2,20 +2,12 @@
 // HTTP bridge in front of the real appliance, from this separate process. Reports the error rate, the
 // drift of p99 latency (last minute against the first) and the appliance's RSS growth (after warm-up).
 // The bar: 0 errors, p99 drift ≤ 20%, RSS growth ≤ 10%.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createDevice } from '../cli/device-create.js';
-import { startAppliance } from '../cli/appliance-process.js';
-import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
-import { generateApproverKey, publicPart, signStatement } from '../cli/approver-key.js';
-import { devicePaths } from '../softhsm-config/device-layout.js';
-import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { startBridge } from '../host-bridge/main.js';
 import { addToken } from '../host-bridge/auth.js';
-import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { percentile } from '../bench/stats.js';
+import { startLoadDevice } from './load-device.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const WINDOW = Math.max(5, Math.min(60, Math.floor(SECONDS / 5)));
@@ -23,28 +15,9 @@ const say = (m: string) => process.stderr.write(`soak: ${m}\n`);
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
 async function main(): Promise<void> {
-  const varRoot = mkdtempSync(join(tmpdir(), 'soak-'));
-  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
-  const big = (10n ** 30n).toString();
-  const policy: PolicyJson = {
-    adminQuorum: 2,
-    admins: admins.map(publicPart),
-    approvers: [],
-    groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
-  };
-  const created = await createDevice({ varRoot, name: 'soak', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'soak-1', group: 'hot' }] });
-  const keyId = String(created.keys[0]?.keyId);
-  const paths = devicePaths(varRoot, 'soak');
-  const app = await startAppliance(varRoot, 'soak', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
-  const client = new ApplianceClient(paths.socket);
   const to = new Uint8Array(20).fill(0x55);
-  const proposal = await client.call('whitelist.propose', { requester: 'soak', group: 'hot', chainId: 31337n, address: to, label: 'soak' });
-  for (const a of admins) {
-    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-    const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address: to, label: 'soak', proposedBy: 'soak' };
-    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(created.config.deviceId, p, a.id, expiresAt)) });
-  }
-  client.close();
+  const dev = await startLoadDevice('soak', to);
+  const { varRoot, paths, keyId, app } = dev;
   const token = addToken(paths.bridgeTokens, 'soak', ['orchestrator']);
   const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: '127.0.0.1', port: 0 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

@@ -1,0 +1,55 @@
+// A device for load and fault tools (crash-test, soak, bench): one key in group "hot" on chain 31337
+// with limits too large to bind, two admins, and one recipient whitelisted with no hold, so every
+// request is a signature; the appliance runs as its own process.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDevice } from '../cli/device-create.js';
+import { startAppliance, type ApplianceProcess } from '../cli/appliance-process.js';
+import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { generateApproverKey, publicPart, signStatement, type ApproverKeyFile } from '../cli/approver-key.js';
+import { devicePaths, type DevicePaths } from '../softhsm-config/device-layout.js';
+import { ApplianceClient } from '../host-bridge/appliance-client.js';
+import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
+
+export interface LoadDevice {
+  varRoot: string;
+  name: string;
+  paths: DevicePaths;
+  deviceId: string;
+  keyId: string;
+  admins: ApproverKeyFile[];
+  app: ApplianceProcess;
+}
+
+/** Whitelists `address` in group "hot" with the two admins' signatures (the group's hold applies). */
+export async function whitelistWithAdmins(client: ApplianceClient, deviceId: string, admins: ApproverKeyFile[], address: Uint8Array, label: string): Promise<void> {
+  const proposal = await client.call('whitelist.propose', { requester: label, group: 'hot', chainId: 31337n, address, label });
+  const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address, label, proposedBy: label };
+  for (const a of admins) {
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
+  }
+}
+
+export async function startLoadDevice(name: string, recipient: Uint8Array): Promise<LoadDevice> {
+  const varRoot = mkdtempSync(join(tmpdir(), `${name}-`));
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const big = (10n ** 30n).toString();
+  const policy: PolicyJson = {
+    adminQuorum: 2,
+    admins: admins.map(publicPart),
+    approvers: [],
+    groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
+  };
+  const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }] });
+  const paths = devicePaths(varRoot, name);
+  const app = await startAppliance(varRoot, name, { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
+  const client = new ApplianceClient(paths.socket);
+  try {
+    await whitelistWithAdmins(client, created.config.deviceId, admins, recipient, name);
+  } finally {
+    client.close();
+  }
+  return { varRoot, name, paths, deviceId: created.config.deviceId, keyId: String(created.keys[0]?.keyId), admins, app };
+}
