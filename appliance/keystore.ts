@@ -1,6 +1,7 @@
 // The key store: every use of a device key goes through here. Keys live in a PKCS#11 token
-// (SoftHSM2 or any PKCS#11 HSM), are generated inside it, and are sensitive and non-extractable
-// (DESIGN.md invariant 7). Signing runs on a pool of sessions with the async C_Sign of pkcs11js, so
+// (SoftHSM2 or any PKCS#11 HSM), are generated inside it and are sensitive (DESIGN.md invariant 7).
+// Signing keys may leave the token only wrapped under a trusted key (CKA_WRAP_WITH_TRUSTED), which
+// only the token's security officer can create, at a backup ceremony; the attestation key never. Signing runs on a pool of sessions with the async C_Sign of pkcs11js, so
 // the event loop is never blocked by the token.
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplianceError } from '../protocol/errors.js';
@@ -27,6 +28,8 @@ export interface PrivateKeyProtection {
   extractable: boolean;
   alwaysSensitive: boolean;
   neverExtractable: boolean;
+  /** Wrappable only by a key the SO marked CKA_TRUSTED (the backup ceremony's wrap key). */
+  wrapWithTrusted: boolean;
 }
 
 export interface KeyStoreOptions {
@@ -88,9 +91,13 @@ export class KeyStore {
     closeModule(this.mod);
   }
 
-  /** Generates a secp256k1 pair inside the token: token objects, private key sensitive and non-extractable. */
+  /**
+   * Generates a secp256k1 pair inside the token: token objects, the private key sensitive (its value
+   * is never readable) and extractable only wrapped under a trusted key (CKA_WRAP_WITH_TRUSTED), so
+   * that a backup ceremony can carry it to a new token and nothing else can take it out.
+   */
   generateSecp256k1(label: string): Promise<TokenKey> {
-    return this.generateEcPair(SECP256K1_PARAMS, label);
+    return this.generateEcPair(SECP256K1_PARAMS, label, 'trusted-wrap');
   }
 
   /**
@@ -98,10 +105,10 @@ export class KeyStore {
    * only to sign. It signs audit entries, quotes and key attestation certificates.
    */
   generateP256Attestation(label: string): Promise<TokenKey> {
-    return this.generateEcPair(P256_PARAMS, label);
+    return this.generateEcPair(P256_PARAMS, label, 'never');
   }
 
-  private async generateEcPair(curve: Buffer, label: string): Promise<TokenKey> {
+  private async generateEcPair(curve: Buffer, label: string, exportable: 'never' | 'trusted-wrap'): Promise<TokenKey> {
     const ckaId = randomBytes(16);
     return this.withSession(async (session) => {
       const pair = await this.mod.C_GenerateKeyPairAsync(
@@ -119,7 +126,8 @@ export class KeyStore {
           { type: P11.CKA_TOKEN, value: true },
           { type: P11.CKA_PRIVATE, value: true },
           { type: P11.CKA_SENSITIVE, value: true },
-          { type: P11.CKA_EXTRACTABLE, value: false },
+          { type: P11.CKA_EXTRACTABLE, value: exportable === 'trusted-wrap' },
+          { type: P11.CKA_WRAP_WITH_TRUSTED, value: exportable === 'trusted-wrap' },
           { type: P11.CKA_SIGN, value: true },
           { type: P11.CKA_DERIVE, value: false },
           { type: P11.CKA_LABEL, value: label },
@@ -183,13 +191,13 @@ export class KeyStore {
   async privateKeyProtection(ckaId: Uint8Array): Promise<PrivateKeyProtection> {
     return this.withSession(async (session) => {
       const h = this.privateHandle(session, ckaId);
-      const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE];
+      const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE, P11.CKA_WRAP_WITH_TRUSTED];
       const attrs = this.mod.C_GetAttributeValue(session, h, types.map((type) => ({ type })));
       const flag = (i: number) => {
         const v = attrs[i]?.value;
         return v instanceof Buffer ? v[0] === 1 : Boolean(v);
       };
-      return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5) };
+      return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5), wrapWithTrusted: flag(6) };
     });
   }
 

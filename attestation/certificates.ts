@@ -78,6 +78,8 @@ export interface KeyAttestation {
   measurement: Uint8Array;
   generatedOnDevice: boolean;
   nonExtractable: boolean;
+  /** The key may leave the token only wrapped under a key the token's SO marked trusted (backup ceremony). */
+  wrapWithTrustedOnly?: boolean;
   deviceId: string;
 }
 
@@ -92,6 +94,7 @@ export const ATTESTATION_OIDS: {
   readonly keyGroup: string;
   readonly policyHash: string;
   readonly keyId: string;
+  readonly wrapWithTrustedOnly: string;
 } = Object.freeze({
   deviceId: `${ATTESTATION_ARC}.1`, // UTF8String
   measurement: `${ATTESTATION_ARC}.2`, // OCTET STRING (32)
@@ -100,6 +103,7 @@ export const ATTESTATION_OIDS: {
   keyGroup: `${ATTESTATION_ARC}.5`, // UTF8String
   policyHash: `${ATTESTATION_ARC}.6`, // OCTET STRING (32)
   keyId: `${ATTESTATION_ARC}.7`, // UTF8String
+  wrapWithTrustedOnly: `${ATTESTATION_ARC}.8`, // BOOLEAN
 });
 
 const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
@@ -199,6 +203,7 @@ export async function issueKeyAttestationCertificate(opts: {
   const measurement = assertBytes('attestation.measurement', a.measurement, 32);
   const generatedOnDevice = assertBoolean('attestation.generatedOnDevice', a.generatedOnDevice);
   const nonExtractable = assertBoolean('attestation.nonExtractable', a.nonExtractable);
+  const wrapWithTrustedOnly = a.wrapWithTrustedOnly === undefined ? undefined : assertBoolean('attestation.wrapWithTrustedOnly', a.wrapWithTrustedOnly);
   const point = assertPoint('keyPublicKey', opts.keyPublicKey, 'secp256k1');
   if (typeof opts.sign !== 'function') throw badRequest('"sign" expected a function');
 
@@ -226,6 +231,7 @@ export async function issueKeyAttestationCertificate(opts: {
       rawExt(ATTESTATION_OIDS.keyGroup, derUtf8(group)),
       rawExt(ATTESTATION_OIDS.policyHash, derOctets(policyHash)),
       rawExt(ATTESTATION_OIDS.keyId, derUtf8(keyId)),
+      ...(wrapWithTrustedOnly === undefined ? [] : [rawExt(ATTESTATION_OIDS.wrapWithTrustedOnly, derBoolean(wrapWithTrustedOnly))]),
     ],
   });
   const signature = rawToDerSignature(await opts.sign(tbs));
@@ -254,6 +260,7 @@ export function readKeyAttestation(certPem: string): KeyAttestation & { publicKe
     generatedOnDevice: derReadBoolean(required(ext, ATTESTATION_OIDS.generatedOnDevice, 'generatedOnDevice')),
     nonExtractable: derReadBoolean(required(ext, ATTESTATION_OIDS.nonExtractable, 'nonExtractable')),
     deviceId: derReadUtf8(required(ext, ATTESTATION_OIDS.deviceId, 'deviceId')),
+    ...(ext.has(ATTESTATION_OIDS.wrapWithTrustedOnly) ? { wrapWithTrustedOnly: derReadBoolean(required(ext, ATTESTATION_OIDS.wrapWithTrustedOnly, 'wrapWithTrustedOnly')) } : {}),
     publicKey,
   };
 }

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     },
   };
   say(`device in ${varRoot}${smoke ? ' (smoke)' : ''}`);
-  const created = await createDevice({ varRoot, name: 'bench', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'bench-1', group: 'hot' }], progress: say });
+  const created = await createDevice({ varRoot, name: 'bench', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'bench-1', group: 'hot' }], adminSigners: admins, progress: say });
   const keyId = String(created.keys[0]?.keyId);
   const deviceId = created.config.deviceId;
   const paths = devicePaths(varRoot, 'bench');

@@ -62,12 +62,14 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
 
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const admins: ApproverPublic[] = [];
+  const adminSigners: ReturnType<typeof generateApproverKey>[] = [];
   const approvers: ApproverPublic[] = [];
   for (const p of PEOPLE) {
     const file = join(keysDir, `DEMO-${p.id}.key.json`);
     const key = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof generateApproverKey>) : generateApproverKey(p.id, p.alg);
     if (!existsSync(file)) writeApproverKey(file, key);
     (p.role === 'admin' ? admins : approvers).push(publicPart(key));
+    if (p.role === 'admin') adminSigners.push(key);
   }
   const policyJson = demoPolicyJson(admins, approvers, 300);
   writeFileSync(join(keysDir, 'DEMO-policy.json'), JSON.stringify(policyJson, null, 2) + '\n');
@@ -76,6 +78,7 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
     name: DEMO_DEVICE,
     policy: (deviceId) => policyFromJson(policyJson, deviceId),
     keys: [{ label: 'demo-hot-1', group: 'hot' }],
+    adminSigners,
     progress: say,
   });
   const tokens: Record<string, string> = {};

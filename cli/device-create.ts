@@ -1,7 +1,9 @@
 // Creates a device: its token (softhsm-config), its first policy and its first keys. Runs the
 // appliance's own command handlers in this process, before the appliance is started as a service.
 import type { CborMap } from '../protocol/cbor.js';
-import { encodePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
+import { encodePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
+import { encodePolicyInitStatement } from '../firmware-policy/policy-governance.js';
+import { signStatement, type ApproverKeyFile } from './approver-key.js';
 import { createDeviceToken } from '../softhsm-config/create-token.js';
 import { devicePaths, readSecretFile, type DeviceConfig } from '../softhsm-config/device-layout.js';
 import { KeyStore } from '../appliance/keystore.js';
@@ -19,6 +21,8 @@ export interface CreateDeviceOptions {
   /** Builds the policy once the device id is known. */
   policy: (deviceId: string) => PolicyDocument;
   keys: { label: string; group: string }[];
+  /** Admin keys that sign the first policy (its own admin quorum must be among them). */
+  adminSigners: ApproverKeyFile[];
   modulePath?: string;
   progress?: (msg: string) => void;
 }
@@ -44,7 +48,11 @@ export async function createDevice(opts: CreateDeviceOptions): Promise<CreatedDe
     const { deviceCertPem } = await provisionIdentity(dev, ca);
     writeFileSync(join(paths.dir, 'device-cert.pem'), deviceCertPem);
     say('installing the initial policy');
-    await dispatch(dev, 'policy.init', { document: encodePolicy(opts.policy(config.deviceId)) });
+    const policy = opts.policy(config.deviceId);
+    const hash = policyHash(policy);
+    const expiresAt = dev.clock() + 3600;
+    const approvals = opts.adminSigners.map((a) => ({ adminId: a.id, expiresAt, signature: signStatement(a, encodePolicyInitStatement(config.deviceId, hash, a.id, expiresAt)) }));
+    await dispatch(dev, 'policy.init', { document: encodePolicy(policy), approvals });
     const keys: CborMap[] = [];
     for (const [i, k] of opts.keys.entries()) {
       say(`generating key ${i + 1}/${opts.keys.length} (${k.label})`);

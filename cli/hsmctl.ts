@@ -16,7 +16,7 @@ import { startBridge } from '../host-bridge/main.js';
 import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
 import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
-import { createDevice } from './device-create.js';
+import { ceremonySubs } from './ceremony/commands.js';
 import { policyFromJson, readPolicyJson } from './policy-json.js';
 import { ensureDemoDevice, DEMO_DEVICE } from './demo.js';
 import { startAppliance } from './appliance-process.js';
@@ -29,11 +29,11 @@ import { encodePolicyCancelStatement, encodePolicyChangeStatement } from '../fir
 
 const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
 
-interface Sub {
+export interface Sub {
   summary: string;
   usage: string;
-  options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>;
-  run(v: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>;
+  options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string; multiple?: boolean }>;
+  run(v: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<void>;
 }
 
 const out = (x: unknown) => process.stdout.write(JSON.stringify(x, null, 2) + '\n');
@@ -48,23 +48,10 @@ function readInput(file: string | undefined): string {
   return readFileSync(file && file !== '-' ? file : 0, 'utf8');
 }
 
+const CEREMONY_SUBS = ceremonySubs({ out, say });
+
 const SUBS: Record<string, Sub> = {
-  'device create': {
-    summary: 'create a device: token, initial policy, first keys',
-    usage: 'hsmctl device create --device NAME --policy FILE.json [--key LABEL:GROUP ...] [--var DIR]',
-    options: { policy: { type: 'string' }, key: { type: 'string' } },
-    async run(v) {
-      if (!v.policy) throw new ApplianceError('bad_request', '--policy FILE.json is required');
-      const pj = readPolicyJson(String(v.policy));
-      const keys = v.key ? String(v.key).split(',').map((s) => {
-        const [label, group] = s.split(':');
-        if (!label || !group) throw new ApplianceError('bad_request', '--key expects LABEL:GROUP');
-        return { label, group };
-      }) : [];
-      const created = await createDevice({ varRoot: String(v.var), name: String(v.device), policy: (id) => policyFromJson(pj, id), keys, progress: say });
-      out({ deviceId: created.config.deviceId, keys: created.keys.map((k) => cborToJson(k)) });
-    },
-  },
+...CEREMONY_SUBS,
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
@@ -314,7 +301,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${sub.summary}\n\nUsage: ${sub.usage}\n${opts ? `Options: ${opts} --var --device --help\n` : ''}`);
     return 0;
   }
-  await sub.run(values as Record<string, string | boolean | undefined>, positionals);
+  await sub.run(values as Record<string, string | boolean | string[] | undefined>, positionals);
   return 0;
 }
 

@@ -26,6 +26,22 @@ export function encodePolicyCancelStatement(deviceId: string, proposalId: string
   return encodeCanonical({ type: 'policy-cancel', deviceId, proposalId, adminId, expiresAt });
 }
 
+/** What each admin signs to install a device's first policy (at the key ceremony). */
+export function encodePolicyInitStatement(deviceId: string, hash: Uint8Array, adminId: string, expiresAt: number): Uint8Array {
+  return encodeCanonical({ type: 'policy-init', deviceId, version: 1, hash, adminId, expiresAt });
+}
+
+/**
+ * The first policy has no active policy above it: it must carry the signatures of its OWN admin
+ * quorum (the admins it enrols), each over the device id and the document's hash.
+ */
+export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals: readonly Approval[], now: number): ApprovalTally {
+  return tallySignedApprovals(
+    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt) },
+    approvals,
+  );
+}
+
 /** Admin approvals of a proposal, counted against the active policy's admins and quorum. */
 export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRef, approvals: readonly Approval[], now: number): ApprovalTally {
   return tallySignedApprovals(

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     approvers: approvers.map(publicPart),
     groups: { hot: { chains: [31337], whitelistRequired: false, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [{ above: '10', required: 2 }] } } } },
   };
-  const created = await createDevice({ varRoot, name: 'fuzz', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'fuzz-1', group: 'hot' }] });
+  const created = await createDevice({ varRoot, name: 'fuzz', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'fuzz-1', group: 'hot' }], adminSigners: admins });
   const keyId = String(created.keys[0]?.keyId);
   const paths = devicePaths(varRoot, 'fuzz');
   const app = await startAppliance(varRoot, 'fuzz', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });

@@ -42,7 +42,7 @@ export async function startLoadDevice(name: string, recipient: Uint8Array): Prom
     approvers: [],
     groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
   };
-  const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }] });
+  const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }], adminSigners: admins });
   const paths = devicePaths(varRoot, name);
   const app = await startAppliance(varRoot, name, { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
   const client = new ApplianceClient(paths.socket);

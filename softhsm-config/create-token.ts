@@ -10,6 +10,14 @@ export interface CreateTokenOptions {
   varRoot: string;
   name: string;
   modulePath?: string;
+  /** The device id, when a ceremony plan fixed it in advance (admins signed a policy naming it). */
+  deviceId?: string;
+}
+
+const DEVICE_ID_RE = /^hsm-[0-9a-f]{16}$/;
+
+export function newDeviceId(): string {
+  return `hsm-${randomBytes(8).toString('hex')}`;
 }
 
 function pin(): string {
@@ -27,7 +35,8 @@ export function createDeviceToken(opts: CreateTokenOptions): DeviceConfig {
   writeSecretFile(paths, paths.userPinFile, userPin);
   writeSecretFile(paths, paths.soPinFile, soPin);
 
-  const deviceId = `hsm-${randomBytes(8).toString('hex')}`;
+  const deviceId = opts.deviceId ?? newDeviceId();
+  if (!DEVICE_ID_RE.test(deviceId)) throw new ApplianceError('bad_request', `device id must match ${DEVICE_ID_RE}`);
   const label = deviceId;
   // SoftHSM2 reads its configuration from the environment at C_Initialize.
   process.env.SOFTHSM2_CONF = paths.softhsmConf;

@@ -1,4 +1,5 @@
-// key.generate: a secp256k1 key pair generated inside the token (sensitive, non-extractable),
+// key.generate: a secp256k1 key pair generated inside the token (sensitive; it leaves the token only
+// wrapped under the SO's trusted key at a backup ceremony),
 // registered with its group and the policy active at generation, and audited.
 import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
@@ -35,7 +36,7 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
     deviceCertPem: identity.deviceCertPem,
     sign: (data) => dev.keystore.signP256(identity.attestationKeyId, data),
     keyPublicKey: generated.publicKey,
-    attestation: { keyId, group, policyHash: policy.hash, measurement: dev.measurement, generatedOnDevice: true, nonExtractable: true, deviceId: dev.config.deviceId },
+    attestation: { keyId, group, policyHash: policy.hash, measurement: dev.measurement, generatedOnDevice: true, nonExtractable: false, wrapWithTrustedOnly: true, deviceId: dev.config.deviceId },
   });
   const record: KeyRecord = {
     keyId,

@@ -1,10 +1,42 @@
-// policy.get returns the active policy; policy.init installs the first policy of a new device
-// (later versions go through governance).
-import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
+// policy.get returns the active policy; policy.init installs the first policy of a new device, which
+// must carry its own admin quorum's signatures (later versions go through governance).
+import { decodeCanonical, type CborMap, type CborValue } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
-import { bytes, onlyKeys } from '../../protocol/args.js';
-import { parsePolicy, policyToCbor } from '../../firmware-policy/policy-document.js';
+import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
+import { parsePolicy, policyHash, policyToCbor, type PolicyDocument } from '../../firmware-policy/policy-document.js';
+import { tallyPolicyInit } from '../../firmware-policy/policy-governance.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
+
+/** Parses `approvals`: an array of { adminId, expiresAt, signature }. */
+export function parseAdminApprovals(v: CborValue | undefined, field = 'approvals'): Approval[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw new ApplianceError('bad_request', `"${field}" expected an array of 1 to 64 signed admin approvals`, { field });
+  return v.map((item, i) => {
+    const m = asMap(item, `${field}[${i}]`);
+    onlyKeys(m, `${field}[${i}]`, ['adminId', 'expiresAt', 'signature']);
+    return { approverId: str(m, 'adminId', 128), expiresAt: uint(m, 'expiresAt'), signature: bytes(m, 'signature', undefined, 512) };
+  });
+}
+
+/**
+ * Checks a first policy for this device: names it, has no parent, and carries the signatures of its
+ * own admin quorum. Returns the canonical hash and the counted admins. Throws 'denied' otherwise.
+ */
+export function checkFirstPolicy(dev: Device, doc: PolicyDocument, approvals: Approval[], now: number): { hash: Uint8Array; counted: string[] } {
+  if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'policy names another device', { field: 'deviceId' });
+  if (doc.parentHash !== null) throw new ApplianceError('bad_request', 'the first policy has no parent', { field: 'parentHash' });
+  const hash = policyHash(doc);
+  const tally = tallyPolicyInit(doc, hash, approvals, now);
+  if (tally.counted.length < tally.required) {
+    throw new ApplianceError('denied', `the first policy needs ${tally.required} admin signatures; ${tally.counted.length} counted`, {
+      rule: 'admin-quorum',
+      code: 'quorum_not_met',
+      counted: tally.counted,
+      rejected: tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
+    });
+  }
+  return { hash, counted: tally.counted };
+}
 
 export async function policyGet(dev: Device, args: CborMap): Promise<CborMap> {
   onlyKeys(args, 'args', []);
@@ -13,15 +45,16 @@ export async function policyGet(dev: Device, args: CborMap): Promise<CborMap> {
 }
 
 export async function policyInit(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['document']);
+  onlyKeys(args, 'args', ['document', 'approvals']);
   const doc = parsePolicy(decodeCanonical(bytes(args, 'document', undefined, 1 << 20)));
-  if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'policy names another device', { field: 'deviceId' });
-  if (doc.parentHash !== null) throw new ApplianceError('bad_request', 'the first policy has no parent', { field: 'parentHash' });
+  const approvals = parseAdminApprovals(args.approvals);
   const now = dev.clock();
+  const { counted } = checkFirstPolicy(dev, doc, approvals, now);
   return dev.db.transaction(() => {
     if (dev.policies.hasPolicy()) throw new ApplianceError('conflict', 'device already has a policy');
     const active = dev.policies.activate(doc, now);
-    const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded });
+    const signed = approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature }));
+    const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded, approvals: signed });
     return { version: doc.version, hash: active.hash, auditSeq: entry.seq };
   })();
 }

@@ -31,4 +31,34 @@ export class NonceGuardStore {
   record(r: { keyId: string; chainId: bigint; nonce: bigint; intentDigest: Uint8Array; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; cancelled: boolean; requestId: string; now: number }): void {
     this.upsertStmt.run(r.keyId, r.chainId.toString(), r.nonce.toString(), r.intentDigest, r.maxFeePerGas.toString(), r.maxPriorityFeePerGas.toString(), r.cancelled ? 1 : 0, r.requestId, r.now);
   }
+
+  /** Every record (for a backup; restore writes them back through record()). */
+  all(db: Db): NonceRecordRow[] {
+    const rows = db.prepare('SELECT * FROM nonce_guard ORDER BY key_id, chain_id, nonce').all() as {
+      key_id: string; chain_id: string; nonce: string; intent_digest: Buffer; max_fee_per_gas: string; max_priority_fee_per_gas: string; cancelled: number; request_id: string; updated_at: number;
+    }[];
+    return rows.map((r) => ({
+      keyId: r.key_id,
+      chainId: BigInt(r.chain_id),
+      nonce: BigInt(r.nonce),
+      intentDigest: new Uint8Array(r.intent_digest),
+      maxFeePerGas: BigInt(r.max_fee_per_gas),
+      maxPriorityFeePerGas: BigInt(r.max_priority_fee_per_gas),
+      cancelled: r.cancelled === 1,
+      requestId: r.request_id,
+      now: r.updated_at,
+    }));
+  }
+}
+
+export interface NonceRecordRow {
+  keyId: string;
+  chainId: bigint;
+  nonce: bigint;
+  intentDigest: Uint8Array;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+  cancelled: boolean;
+  requestId: string;
+  now: number;
 }

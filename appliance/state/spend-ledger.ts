@@ -48,4 +48,23 @@ export class SpendLedger {
   reservationsFor(requestId: string): number {
     return (this.byRequestStmt.get(requestId) as { n: number }).n;
   }
+
+  /** Every reservation in order (for a backup; restore replays them through reserve()). */
+  all(db: Db): SpendRow[] {
+    return (db.prepare('SELECT key_id, asset, at, amount, request_id FROM spend ORDER BY id').all() as { key_id: string; asset: string; at: number; amount: string; request_id: string }[]).map((r) => ({
+      keyId: r.key_id,
+      asset: r.asset,
+      at: r.at,
+      amount: BigInt(r.amount),
+      requestId: r.request_id,
+    }));
+  }
+}
+
+export interface SpendRow {
+  keyId: string;
+  asset: string;
+  at: number;
+  amount: bigint;
+  requestId: string;
 }

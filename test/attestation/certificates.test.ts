@@ -43,7 +43,8 @@ const attestation = (over: Partial<KeyAttestation> = {}): KeyAttestation => ({
   policyHash: fill(0x5c),
   measurement,
   generatedOnDevice: true,
-  nonExtractable: true,
+  nonExtractable: false,
+  wrapWithTrustedOnly: true,
   deviceId,
   ...over,
 });
@@ -82,11 +83,11 @@ function tamper(pem: string, at: string | number): string {
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-test('ATTESTATION_OIDS: seven distinct arcs under one UUID-derived 2.25 arc', () => {
+test('ATTESTATION_OIDS: eight distinct arcs under one UUID-derived 2.25 arc', () => {
   const oids = Object.values(ATTESTATION_OIDS);
-  assert.equal(new Set(oids).size, 7);
+  assert.equal(new Set(oids).size, 8);
   for (const [i, oid] of [...oids].sort().entries()) {
-    assert.match(oid, /^2\.25\.[1-9][0-9]{0,38}\.[1-7]$/);
+    assert.match(oid, /^2\.25\.[1-9][0-9]{0,38}\.[1-8]$/);
     assert.equal(oid, `${oids[0]!.replace(/\.\d$/, '')}.${i + 1}`);
   }
   const arc = BigInt(oids[0]!.split('.')[2]!);
@@ -149,7 +150,7 @@ test('readDeviceIdentity and readKeyAttestation return what was put in', () => {
 });
 
 test('readKeyAttestation keeps false flags and the exact bytes', async () => {
-  const a = attestation({ generatedOnDevice: false, nonExtractable: false, keyId: 'k-ü-💡', group: 'cold', policyHash: fill(0), measurement: fill(0xff) });
+  const a = attestation({ generatedOnDevice: false, nonExtractable: true, wrapWithTrustedOnly: false, keyId: 'k-ü-💡', group: 'cold', policyHash: fill(0), measurement: fill(0xff) });
   const pem = await issueKeyAttestationCertificate({ deviceCertPem: deviceCert, sign: token.sign, keyPublicKey, attestation: a });
   const { publicKey, ...rest } = readKeyAttestation(pem);
   assert.deepEqual(rest, a);

@@ -82,6 +82,7 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
     name: 'dev',
     policy: (deviceId) => policyFromJson(policyJson, deviceId),
     keys: opts.keys ?? [{ label: 'hot-1', group: 'hot' }],
+    adminSigners: people.admins,
   });
   const paths = devicePaths(varRoot, 'dev');
   const tokens = {

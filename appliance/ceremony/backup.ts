@@ -1,0 +1,88 @@
+// The device side of `hsmctl ceremony backup`, in two steps around the token's trusted wrapping
+// (appliance/pkcs11/trusted-wrap.ts), which needs the module to itself:
+//   1. planBackup: the snapshot of the state and the keys to wrap;
+//   2. sealBackup: the signed backup file and the `backup.created` audit entry, in one transaction.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { COSE_ALG_ES256, signCoseSign1 } from '../../attestation/cose-sign1.js';
+import type { Device } from '../device.js';
+import type { StoredEntry } from '../state/audit-log.js';
+import { BACKUP_TYPE, BACKUP_VERSION } from './backup-file.js';
+import { snapshotHash, snapshotState } from './state-snapshot.js';
+
+export interface BackupPlan {
+  snapshot: CborMap;
+  stateHash: Uint8Array;
+  keys: { keyId: string; ckaId: Uint8Array }[];
+  auditHead: { seq: number; hash: Uint8Array };
+}
+
+export function planBackup(dev: Device): BackupPlan {
+  if (!dev.meta.identity()) throw new ApplianceError('unavailable', 'device has no attestation identity');
+  const keys = dev.keys.list();
+  if (keys.length === 0) throw new ApplianceError('bad_request', 'the device has no keys to back up');
+  const snapshot = snapshotState(dev);
+  return { snapshot, stateHash: snapshotHash(snapshot), keys: keys.map((k) => ({ keyId: k.keyId, ckaId: k.ckaId })), auditHead: dev.audit.head() };
+}
+
+export interface SealInput {
+  plan: BackupPlan;
+  backupId: string;
+  threshold: number;
+  shares: number;
+  custodians: string[];
+  witness: string;
+  kcv: Uint8Array;
+  /** Wrapped blobs in the order of plan.keys. */
+  wrapped: Uint8Array[];
+}
+
+export async function sealBackup(dev: Device, input: SealInput): Promise<{ file: Uint8Array; entry: StoredEntry; fileHash: Uint8Array }> {
+  const id = dev.meta.identity();
+  if (!id) throw new ApplianceError('unavailable', 'device has no attestation identity');
+  if (input.wrapped.length !== input.plan.keys.length) throw new ApplianceError('internal', 'one wrapped blob per key expected');
+  const head = dev.audit.head();
+  if (head.seq !== input.plan.auditHead.seq) throw new ApplianceError('conflict', 'the device changed during the backup; run it again with the appliance stopped');
+  const now = dev.clock();
+  const payload = encodeCanonical({
+    type: BACKUP_TYPE,
+    version: BACKUP_VERSION,
+    backupId: input.backupId,
+    createdAt: now,
+    witness: input.witness,
+    source: {
+      deviceId: dev.config.deviceId,
+      deviceCertificate: id.deviceCertPem,
+      caCertificate: id.caCertPem,
+      attestationPublicKey: id.attestationPublicKey,
+      measurement: dev.measurement,
+      auditHead: head,
+    },
+    threshold: input.threshold,
+    shares: input.shares,
+    custodians: input.custodians,
+    kcv: input.kcv,
+    mechanism: 'CKM_AES_KEY_WRAP_PAD',
+    keys: input.plan.keys.map((k, i) => ({ keyId: k.keyId, ckaId: k.ckaId, wrapped: input.wrapped[i]! })),
+    state: input.plan.snapshot,
+    stateHash: input.plan.stateHash,
+  });
+  const file = await signCoseSign1({ alg: COSE_ALG_ES256, kid: dev.config.deviceId, payload, sign: (tbs) => dev.keystore.signP256(id.attestationKeyId, tbs) });
+  const fileHash = sha256(file);
+  const entry = dev.db.transaction(() =>
+    dev.audit.append(now, {
+      kind: 'backup.created',
+      backupId: input.backupId,
+      backupHash: fileHash,
+      threshold: input.threshold,
+      shares: input.shares,
+      custodians: input.custodians,
+      witness: input.witness,
+      keyIds: input.plan.keys.map((k) => k.keyId),
+      stateHash: input.plan.stateHash,
+      policyHash: (input.plan.snapshot.policy as CborMap).hash ?? null,
+    }),
+  )();
+  return { file, entry, fileHash };
+}

@@ -1,0 +1,84 @@
+// The device side of `hsmctl ceremony restore`: the keys are already unwrapped into this new token
+// (appliance/pkcs11/trusted-wrap.ts) and checked against their recorded public keys. This creates the
+// new device's attestation identity, issues fresh key attestation certificates (generated on another
+// device, wrappable only under a trusted key), and writes the device's FIRST audit entry,
+// `device.restore`, naming the source device, its log head, the backup and the custodians whose
+// shares were used, together with the policy and the carried state, in one transaction.
+import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { ApplianceError } from '../../protocol/errors.js';
+import { parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
+import { issueKeyAttestationCertificate, type ManufacturerCa } from '../../attestation/certificates.js';
+import type { Device } from '../device.js';
+import { commitIdentity, prepareIdentity } from '../identity.js';
+import type { KeyRecord } from '../state/key-registry.js';
+import type { StoredEntry } from '../state/audit-log.js';
+import type { VerifiedBackup } from './backup-file.js';
+import { importSnapshotRows } from './state-snapshot.js';
+
+export interface RestoreInput {
+  backup: VerifiedBackup;
+  /** The shares that rebuilt the wrap key: index and custodian (never the share itself). */
+  sharesUsed: { index: number; custodian: string }[];
+  witness: string;
+}
+
+export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: RestoreInput): Promise<{ entry: StoredEntry; deviceCertPem: string; keys: KeyRecord[] }> {
+  const { payload } = input.backup;
+  const state = payload.state as CborMap;
+  const policyRow = state.policy as CborMap;
+  const doc = parsePolicy(decodeCanonical(policyRow.document as Uint8Array));
+  if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the backup policy names another device');
+  const hash = policyHash(doc);
+  const prepared = await prepareIdentity(dev, ca);
+  const keys: KeyRecord[] = [];
+  for (const k of state.keys as CborMap[]) {
+    const keyId = String(k.keyId);
+    const certificate = await issueKeyAttestationCertificate({
+      deviceCertPem: prepared.deviceCertPem,
+      sign: (data) => dev.keystore.signP256(prepared.attestationKey.ckaId, data),
+      keyPublicKey: k.publicKey as Uint8Array,
+      attestation: { keyId, group: String(k.group), policyHash: hash, measurement: dev.measurement, generatedOnDevice: false, nonExtractable: false, wrapWithTrustedOnly: true, deviceId: dev.config.deviceId },
+    });
+    keys.push({
+      keyId,
+      ckaId: k.ckaId as Uint8Array,
+      label: String(k.label),
+      group: String(k.group),
+      address: String(k.address),
+      publicKey: k.publicKey as Uint8Array,
+      createdAt: Number(k.createdAt),
+      policyHash: k.policyHash as Uint8Array,
+      certificate,
+    });
+  }
+  const source = payload.source as CborMap;
+  const entry = commitIdentity(
+    dev,
+    prepared,
+    'device.restore',
+    {
+      source: {
+        deviceId: source.deviceId ?? null,
+        attestationPublicKey: source.attestationPublicKey ?? null,
+        deviceCertificate: source.deviceCertificate ?? null,
+        auditHead: source.auditHead ?? null,
+      },
+      backupId: input.backup.backupId,
+      backupHash: input.backup.fileHash,
+      stateHash: payload.stateHash as Uint8Array,
+      sharesUsed: input.sharesUsed.map((s) => ({ index: s.index, custodian: s.custodian })),
+      threshold: input.backup.threshold,
+      witness: input.witness,
+      keys: keys.map((k) => ({ keyId: k.keyId, address: k.address, publicKey: k.publicKey, certificate: k.certificate, sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? '') })),
+      policyVersion: doc.version,
+      policyHash: hash,
+      document: policyRow.document as Uint8Array,
+    },
+    (now) => {
+      dev.policies.activate(doc, now);
+      for (const k of keys) dev.keys.insert(k);
+      importSnapshotRows(dev, state);
+    },
+  );
+  return { entry, deviceCertPem: prepared.deviceCertPem, keys };
+}

@@ -1,0 +1,64 @@
+// The ceremony as an operator types it: every step through the real `hsmctl` process (keys made by
+// `approver keygen`, plan, offline admin signatures, init, keygen, backup, restore) on a real SoftHSM2
+// token, and nothing secret on the command line or in the output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/vectors.js';
+
+const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
+
+function hsmctl(cwd: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [HSMCTL, ...args], { cwd, encoding: 'utf8', env: { ...process.env, HSM_VAR: join(cwd, 'var') } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ceremony-cli-'));
+  try {
+    for (const [id, alg] of [['admin-1', 'ES256'], ['admin-2', 'EdDSA'], ['admin-3', 'ES256']] as const) {
+      const k = hsmctl(dir, 'approver', 'keygen', '--id', id, '--alg', alg, '--out', `${id}.key.json`);
+      assert.equal(k.status, 0, k.stderr);
+      writeFileSync(join(dir, `${id}.pub.json`), k.stdout);
+    }
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ adminQuorum: 2, admins: [], approvers: [], groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } } }));
+    const plan = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--admin', 'admin-3.pub.json', '--out', 'plan.json');
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.equal(hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status, 1, 'a private key file is refused as a public one');
+    for (const id of ['admin-1', 'admin-2']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--plan', 'plan.json', '--key', `${id}.key.json`, '--out', `${id}.sig.json`).status, 0);
+
+    const lone = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--operator', 'olga', '--witness', 'wanda');
+    assert.equal(lone.status, 1);
+    assert.match(lone.stderr, /denied: the first policy needs 2 admin signatures; 1 counted/);
+    assert.deepEqual(readdirSync(join(dir, 'var')).sort(), ['manufacturer'], 'a refused init leaves no device');
+
+    const init = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda', '--out', 'transcript');
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stderr, /1\/4 initialising the token/);
+    const pins = ['user.pin', 'so.pin'].map((f) => readFileSync(join(dir, 'var', 'prod', 'secrets', f), 'utf8').trim());
+    const verify = hsmctl(dir, 'audit', 'verify', 'transcript/transcript.cbor', '--device-cert', 'transcript/device-cert.pem', '--ca', 'var/manufacturer/ca-cert.pem');
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.equal((JSON.parse(verify.stdout) as { entries: number }).entries, 1);
+
+    const keygen = hsmctl(dir, 'ceremony', 'keygen', '--device', 'prod', '--group', 'hot', '--label', 'hot', '--count', '3');
+    assert.equal(keygen.status, 0, keygen.stderr);
+    assert.match(keygen.stderr, /key 3\/3 generated/);
+    const keys = JSON.parse(keygen.stdout) as { address: string }[];
+    assert.equal(keys.length, 3);
+
+    const backup = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk');
+    assert.equal(backup.status, 0, backup.stderr);
+    const { backupFile, shareFiles } = JSON.parse(backup.stdout) as { backupFile: string; shareFiles: string[] };
+    rmSync(join(dir, 'var', 'prod'), { recursive: true });
+    const restore = hsmctl(dir, 'ceremony', 'restore', '--device', 'prod', '--backup', backupFile, '--share', shareFiles[2]!, '--share', shareFiles[0]!, '--witness', 'wanda');
+    assert.equal(restore.status, 0, restore.stderr);
+    assert.deepEqual((JSON.parse(restore.stdout) as { keys: { address: string }[] }).keys.map((k) => k.address).sort(), keys.map((k) => k.address).sort(), 'every key keeps its address');
+
+    for (const out of [plan, init, keygen, backup, restore]) for (const pin of pins) assert.ok(!(out.stdout + out.stderr).includes(pin), 'no PIN in any output');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
