@@ -146,7 +146,7 @@ export class RedteamDevice {
     return new RedteamDevice(opts.name, opts.varRoot, paths, created.config.deviceId, keys, tokens, opts.people, appliance, sink, client, app);
   }
 
-  get process(): ApplianceProcess {
+  get applianceProcess(): ApplianceProcess {
     return this.appliance;
   }
 

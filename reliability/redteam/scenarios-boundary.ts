@@ -119,7 +119,7 @@ export const boundaryScenarios: Scenario[] = [
         results.push(`${code ?? 'no answer'}${ex.closed ? ', closed' : ''}`);
       }
       const health = await m.client.call('health');
-      v.expect(health.ready === true && m.process.child.exitCode === null, 'the appliance is not healthy after the frames');
+      v.expect(health.ready === true && m.applianceProcess.child.exitCode === null, 'the appliance is not healthy after the frames');
       v.expect((await m.auditHead()) === head, 'the audit head moved');
       const lines = await oplogGrowth(m, frameRefused, before, 2);
       const logged = v.recorded(lines >= 2, `${lines} "frame refused" log lines, expected 2`);
@@ -130,7 +130,7 @@ export const boundaryScenarios: Scenario[] = [
     id: '19',
     attacker: 'bridge',
     attack: 'read the PIN or key material (every route, export cmds, errors)',
-    expected: 'no secret anywhere; CKR_ATTRIBUTE_SENSITIVE; EACCES',
+    expected: 'no PIN or key anywhere; CKR_ATTRIBUTE_SENSITIVE; EACCES',
     async run(w, v) {
       const m = w.main;
       const pin = readSecretFile(m.paths.userPinFile);
