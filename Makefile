@@ -6,7 +6,7 @@ NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz soak
+.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz soak redteam
 BENCH_SMOKE ?=
 
 all: build
@@ -35,13 +35,15 @@ build: setup
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
-# The benchmark's smoke run and a short crash test go first, so the test runner's summary closes the output.
+# The benchmark's smoke run, a short crash test, a small fuzz and the red team go first, so the test runner's summary closes the output.
 test: build
 	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
 	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
 	tail -n 1 dist/crash-test.log
 	FUZZ_FRAMES=10000 FUZZ_BODIES=2000 node dist/reliability/fuzz.js > dist/fuzz.log 2>&1 || { cat dist/fuzz.log; exit 1; }
 	tail -n 1 dist/fuzz.log
+	node dist/reliability/redteam.js > dist/redteam.log 2>&1 || { cat dist/redteam.log; exit 1; }
+	tail -n 1 dist/redteam.log
 	node --test $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
@@ -54,6 +56,10 @@ FUZZ_FRAMES ?= 200000
 FUZZ_BODIES ?= 50000
 fuzz: build
 	FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_BODIES=$(FUZZ_BODIES) node dist/reliability/fuzz.js
+
+# Compromised bridge, orchestrator, host user, admin or approver against the real parts (about 10 s).
+redteam: build
+	node dist/reliability/redteam.js
 
 # A steady load at half capacity: error rate, p99 drift, RSS growth (SOAK_SECONDS, default 600).
 SOAK_SECONDS ?= 600

@@ -60,7 +60,10 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: Ser
     try {
       frames = reader.push(chunk);
     } catch (err) {
-      send(errorEnvelope(null, toWireError(err)));
+      // Refused before any command is decoded (e.g. a frame over the limit): logged, then closed.
+      const wire = toWireError(err);
+      log('warn', 'frame refused', { code: wire.code });
+      send(errorEnvelope(null, wire));
       sock.end();
       sock.removeAllListeners('data');
       return;

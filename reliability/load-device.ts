@@ -2,6 +2,7 @@
 // with limits too large to bind, two admins, and one recipient whitelisted with no hold, so every
 // request is a signature; the appliance runs as its own process.
 import { mkdtempSync } from 'node:fs';
+import type { CborMap } from '../protocol/cbor.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevice } from '../cli/device-create.js';
@@ -22,14 +23,16 @@ export interface LoadDevice {
   app: ApplianceProcess;
 }
 
-/** Whitelists `address` in group "hot" with the two admins' signatures (the group's hold applies). */
-export async function whitelistWithAdmins(client: ApplianceClient, deviceId: string, admins: ApproverKeyFile[], address: Uint8Array, label: string): Promise<void> {
-  const proposal = await client.call('whitelist.propose', { requester: label, group: 'hot', chainId: 31337n, address, label });
-  const p = { id: String(proposal.proposalId), group: 'hot', chainId: 31337n, address, label, proposedBy: label };
+/** Whitelists `address` in `group` (default "hot") with the admins' signatures (the group's hold applies). */
+export async function whitelistWithAdmins(client: ApplianceClient, deviceId: string, admins: ApproverKeyFile[], address: Uint8Array, label: string, group = 'hot'): Promise<CborMap> {
+  const proposal = await client.call('whitelist.propose', { requester: label, group, chainId: 31337n, address, label });
+  const p = { id: String(proposal.proposalId), group, chainId: 31337n, address, label, proposedBy: label };
+  let last = proposal;
   for (const a of admins) {
     const expiresAt = Math.floor(Date.now() / 1000) + 3600;
-    await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
+    last = await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
   }
+  return last;
 }
 
 export async function startLoadDevice(name: string, recipient: Uint8Array): Promise<LoadDevice> {

@@ -1,0 +1,54 @@
+// `make redteam`: a compromised bridge, orchestrator, host user, admin or single approver attacks the
+// real parts (a SoftHSM2 token, the appliance as its own process on its Unix socket, the real bridge,
+// anvil where a chain must judge a signature). Each scenario asserts the specific typed refusal, that
+// nothing was signed or changed, and where the refusal was recorded (an audit entry, the appliance's
+// structured log, or the OS). Prints one row per scenario, the reasons of any scenario not blocked,
+// and last: `scenarios: N, blocked: B, logged: L`. Exits 1 when a scenario that ran was not blocked.
+import type { ScenarioResult } from './redteam/report.js';
+import { formatFailures, formatTable, notBlocked, summaryLine } from './redteam/report.js';
+import { runScenario, type Scenario } from './redteam/scenario.js';
+import { buildWorld } from './redteam/world.js';
+import { transactionScenarios } from './redteam/scenarios-transactions.js';
+import { approvalScenarios } from './redteam/scenarios-approvals.js';
+import { governanceScenarios } from './redteam/scenarios-governance.js';
+import { boundaryScenarios } from './redteam/scenarios-boundary.js';
+import { tamperScenarios } from './redteam/scenarios-tamper.js';
+
+const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
+
+/** In the issue's order: 7 removes carol, whom 4a–4b need; 19 scans every response made before it. */
+const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '20'];
+
+function allScenarios(): Scenario[] {
+  const all = [...transactionScenarios, ...approvalScenarios, ...governanceScenarios, ...boundaryScenarios, ...tamperScenarios];
+  const byId = new Map(all.map((s) => [s.id, s]));
+  if (byId.size !== ORDER.length || ORDER.some((id) => !byId.has(id))) throw new Error('the scenario list and ORDER differ');
+  return ORDER.map((id) => byId.get(id)!);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const scenarios = allScenarios();
+  const world = await buildWorld(say);
+  const rows: ScenarioResult[] = [];
+  try {
+    for (const s of scenarios) {
+      const t = performance.now();
+      const row = await runScenario(s, world);
+      rows.push(row);
+      say(`#${s.id} ${row.skipped !== undefined ? 'skipped' : row.blocked ? 'blocked' : 'NOT BLOCKED'} (${Math.round(performance.now() - t)} ms)`);
+    }
+  } finally {
+    await world.close();
+  }
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  process.stdout.write(formatTable(rows));
+  process.stdout.write(formatFailures(rows));
+  process.stdout.write(summaryLine(rows) + '\n');
+  if (notBlocked(rows).length > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`redteam failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
