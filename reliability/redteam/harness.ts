@@ -129,7 +129,7 @@ export class RedteamDevice {
   ) {}
 
   static async start(opts: { varRoot: string; name: string; people: People; policy: PolicyJson; keys: { label: string; group: string }[] }): Promise<RedteamDevice> {
-    const created = await createDevice({ varRoot: opts.varRoot, name: opts.name, policy: (id) => policyFromJson(opts.policy, id), keys: opts.keys });
+    const created = await createDevice({ varRoot: opts.varRoot, name: opts.name, policy: (id) => policyFromJson(opts.policy, id), keys: opts.keys, adminSigners: opts.people.admins });
     const paths = devicePaths(opts.varRoot, opts.name);
     const tokens: DeviceTokens = {
       orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator']),

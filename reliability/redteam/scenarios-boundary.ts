@@ -155,7 +155,7 @@ export const boundaryScenarios: Scenario[] = [
       await m.request('POST', '/v1/sign/evm-transaction', m.tokens.orchestrator, { keyId: 'k-00', transaction: {} }, { 'Idempotency-Key': m.newRequestId('bad') });
       await m.request('POST', '/v1/requests/none/approvals', m.tokens.approver, { approverId: 'bob', expiresAt: 1, signature: '0x00' });
       const protection = (await m.request('GET', `/v1/keys/${keyId}`, m.tokens.orchestrator)).json.protection as Json | undefined;
-      v.expect(protection?.sensitive === true && protection?.extractable === false && protection?.neverExtractable === true, `key protection: ${JSON.stringify(protection)}`);
+      v.expect(protection?.sensitive === true && protection?.alwaysSensitive === true && protection?.wrapWithTrusted === true, `key protection (sensitive, wrappable only under the SO-trusted backup key): ${JSON.stringify(protection)}`);
       // 3. The scan: every bridge response of the whole run so far, these socket answers, the appliance log.
       const socketText = JSON.stringify(ex.responses.map((r) => cborToJson(r as CborMap)));
       const everything = [...m.transcript, socketText, m.rawLog()];
