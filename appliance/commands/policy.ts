@@ -18,10 +18,10 @@ export async function policyInit(dev: Device, args: CborMap): Promise<CborMap> {
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'policy names another device', { field: 'deviceId' });
   if (doc.parentHash !== null) throw new ApplianceError('bad_request', 'the first policy has no parent', { field: 'parentHash' });
   const now = dev.clock();
-  return dev.db.transaction(() => {
+  return dev.seal.transaction(() => {
     if (dev.policies.hasPolicy()) throw new ApplianceError('conflict', 'device already has a policy');
     const active = dev.policies.activate(doc, now);
     const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded });
     return { version: doc.version, hash: active.hash, auditSeq: entry.seq };
-  })();
+  });
 }
