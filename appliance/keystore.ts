@@ -324,19 +324,21 @@ export class KeyStore {
   /** Creates the two anchor slots of this device, both holding `initial` (provisioning). */
   createStateAnchors(deviceId: string, initial: Uint8Array): void {
     this.syncCall(() => {
-      for (const slot of [0, 1]) {
-        const h = this.mod.C_CreateObject(this.syncSession, [
-          { type: P11.CKA_CLASS, value: P11.CKO_DATA },
-          { type: P11.CKA_TOKEN, value: true },
-          { type: P11.CKA_PRIVATE, value: true },
-          { type: P11.CKA_MODIFIABLE, value: true },
-          { type: P11.CKA_APPLICATION, value: Buffer.from(ANCHOR_APPLICATION) },
-          { type: P11.CKA_VALUE, value: anchorSlotId(deviceId, slot) },
-          { type: P11.CKA_LABEL, value: Buffer.from(initial).toString('base64url') },
-        ]);
-        this.anchorHandles.set(slot, h);
-      }
+      for (const slot of [0, 1]) this.createAnchorSlot(deviceId, slot, initial);
     });
+  }
+
+  private createAnchorSlot(deviceId: string, slot: number, content: Uint8Array): void {
+    const h = this.mod.C_CreateObject(this.syncSession, [
+      { type: P11.CKA_CLASS, value: P11.CKO_DATA },
+      { type: P11.CKA_TOKEN, value: true },
+      { type: P11.CKA_PRIVATE, value: true },
+      { type: P11.CKA_MODIFIABLE, value: true },
+      { type: P11.CKA_APPLICATION, value: Buffer.from(ANCHOR_APPLICATION) },
+      { type: P11.CKA_VALUE, value: anchorSlotId(deviceId, slot) },
+      { type: P11.CKA_LABEL, value: Buffer.from(content).toString('base64url') },
+    ]);
+    this.anchorHandles.set(slot, h);
   }
 
   /** The content of each anchor slot of this device (undefined: the slot is missing or unreadable). */
@@ -363,8 +365,10 @@ export class KeyStore {
   writeStateAnchorSync(deviceId: string, slot: number, content: Uint8Array): void {
     this.syncCall(() => {
       const h = this.anchorHandle(deviceId, slot);
-      if (h === undefined) throw new ApplianceError('unavailable', 'the token holds no state anchor for this device');
-      this.mod.C_SetAttributeValue(this.syncSession, h, [{ type: P11.CKA_LABEL, value: Buffer.from(content).toString('base64url') }]);
+      // A slot lost to a write torn by a crash (SoftHSM2 then drops the object) is made again; the
+      // other slot held the previous anchor meanwhile.
+      if (h === undefined) this.createAnchorSlot(deviceId, slot, content);
+      else this.mod.C_SetAttributeValue(this.syncSession, h, [{ type: P11.CKA_LABEL, value: Buffer.from(content).toString('base64url') }]);
     });
   }
 
