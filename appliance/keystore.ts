@@ -280,6 +280,8 @@ export class KeyStore {
   // on the synchronous session: they happen inside, or right after, a database transaction.
 
   private sealKeyHandle: Handle | undefined;
+  /** A session copy of the seal key (still sensitive, non-extractable): SoftHSM2 MACs with it in ~8 µs instead of ~14. */
+  private sealKeyCopy: Handle | undefined;
   private readonly anchorHandles = new Map<number, Handle>();
 
   /** Generates this device's state-seal key in the token (provisioning). */
@@ -314,9 +316,12 @@ export class KeyStore {
   /** HMAC-SHA256 under the state-seal key (32 bytes). */
   stateSealHmacSync(deviceId: string, data: Uint8Array): Uint8Array {
     return this.syncCall(() => {
-      const key = this.stateSealKey(deviceId);
-      if (key === undefined) throw new ApplianceError('unavailable', 'the token holds no state-seal key for this device');
-      this.mod.C_SignInit(this.syncSession, { mechanism: P11.CKM_SHA256_HMAC }, key);
+      if (this.sealKeyCopy === undefined) {
+        const key = this.stateSealKey(deviceId);
+        if (key === undefined) throw new ApplianceError('unavailable', 'the token holds no state-seal key for this device');
+        this.sealKeyCopy = this.mod.C_CopyObject(this.syncSession, key, [{ type: P11.CKA_TOKEN, value: false }]);
+      }
+      this.mod.C_SignInit(this.syncSession, { mechanism: P11.CKM_SHA256_HMAC }, this.sealKeyCopy);
       return new Uint8Array(this.mod.C_Sign(this.syncSession, Buffer.from(data), Buffer.alloc(32)));
     });
   }

@@ -39,8 +39,9 @@ export class SealedState {
     private readonly toleranceSeconds: number,
   ) {
     dev.seal.onFinding = (f) => this.found('state_tampered', [f]);
+    // Foreign writes are looked for once per command (guard), not per transaction: PRAGMA data_version
+    // costs a WAL-index read, and every command that writes passes the guard first.
     dev.seal.beforeTransaction = () => {
-      this.lookForForeignWrites();
       if (!this.internal && this.tampered.length > 0) throw tamperedError(this.tampered);
     };
   }
@@ -155,7 +156,9 @@ export class SealedState {
   /** Pins the latest committed checkpoint in the token; runs before any response leaves the device. */
   ensureAnchored(): void {
     const cp = this.dev.seal.committed;
-    if (!cp || cp.gen === this.anchoredGen || this.dev.db.inTransaction) return;
+    if (!cp || cp.gen === this.anchoredGen || this.dev.db.inTransaction || !this.dev.seal.hasKey()) return;
+    // Once the state is found broken, the anchor only follows the detection entries (written by append()).
+    if (this.tampered.length > 0 && !this.internal) return;
     const anchor: Anchor = { deviceId: this.dev.config.deviceId, ...cp };
     const slot = 1 - this.anchorSlot;
     this.dev.keystore.writeStateAnchorSync(this.dev.config.deviceId, slot, encodeAnchor(anchor));

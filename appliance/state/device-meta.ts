@@ -20,6 +20,9 @@ interface ApprovalRow {
 }
 
 export class DeviceMeta {
+  /** Read (and checked) once: the identity changes only at provisioning, approvals only here. */
+  private identityCache: DeviceIdentityRecord | undefined;
+  private approvedCache: string[] | undefined;
   private readonly getStmt;
   private readonly insertStmt;
   private readonly updateStmt;
@@ -56,18 +59,21 @@ export class DeviceMeta {
   }
 
   identity(): DeviceIdentityRecord | undefined {
+    if (this.identityCache) return this.identityCache;
     const keyId = this.get('attestationKeyId');
     if (!keyId) return undefined;
-    return {
+    this.identityCache = {
       attestationKeyId: new Uint8Array(keyId),
       attestationPublicKey: new Uint8Array(this.get('attestationPublicKey') ?? []),
       deviceCertPem: (this.get('deviceCertPem') ?? Buffer.alloc(0)).toString('utf8'),
       caCertPem: (this.get('caCertPem') ?? Buffer.alloc(0)).toString('utf8'),
       enrolledMeasurement: new Uint8Array(this.get('enrolledMeasurement') ?? []),
     };
+    return this.identityCache;
   }
 
   setIdentity(r: DeviceIdentityRecord): void {
+    this.identityCache = undefined;
     this.put('attestationKeyId', r.attestationKeyId);
     this.put('attestationPublicKey', r.attestationPublicKey);
     this.put('deviceCertPem', r.deviceCertPem);
@@ -77,13 +83,17 @@ export class DeviceMeta {
 
   /** Measurements an admin quorum approved after enrolment (firmware updates), hex. */
   approvedMeasurements(): string[] {
-    const v = this.get('approvedMeasurements');
-    return v ? (JSON.parse(v.toString('utf8')) as string[]) : [];
+    if (!this.approvedCache) {
+      const v = this.get('approvedMeasurements');
+      this.approvedCache = v ? (JSON.parse(v.toString('utf8')) as string[]) : [];
+    }
+    return [...this.approvedCache];
   }
 
   approveMeasurement(measurementHex: string): void {
     const list = this.approvedMeasurements();
     if (!list.includes(measurementHex)) list.push(measurementHex);
+    this.approvedCache = undefined;
     this.put('approvedMeasurements', JSON.stringify(list));
   }
 

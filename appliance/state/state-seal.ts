@@ -57,6 +57,18 @@ export function describeRow(table: SealedTable, row: Row): string {
   return `${table} row (${cols.map((c) => `${c}=${describeValue(col(row, c))}`).join(', ')})`;
 }
 
+function sameValues(a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x instanceof Uint8Array) {
+      if (!(y instanceof Uint8Array) || Buffer.compare(x, y) !== 0) return false;
+    } else if (x !== y) return false;
+  }
+  return true;
+}
+
 interface SealRow {
   gen: number;
   digest: Buffer;
@@ -68,8 +80,8 @@ interface SealRow {
 
 export class StateSeal {
   private key: SealKey | undefined;
-  /** MAC (latin1 string) → the message the token MACed: a verified row read again costs no token call. */
-  private readonly memo = new Map<string, Uint8Array>();
+  /** MAC (latin1 string) → the column values the token MACed: a verified row read again costs no token call (nor an encoding). */
+  private readonly memo = new Map<string, readonly SqlValue[]>();
   private active = false;
   private dirty = false;
   private lastDataVersion: number;
@@ -123,8 +135,8 @@ export class StateSeal {
 
   // ---- rows ----------------------------------------------------------------------------------
 
-  private message(table: SealedTable, row: Row): Uint8Array {
-    return rowMacInput(table, SEALED_TABLES[table].map((c) => col(row, c) as SqlValue));
+  private values(table: SealedTable, row: Row): SqlValue[] {
+    return SEALED_TABLES[table].map((c) => col(row, c) as SqlValue);
   }
 
   private hmac(message: Uint8Array): Uint8Array {
@@ -132,9 +144,17 @@ export class StateSeal {
     return this.key.hmac(message);
   }
 
-  private remember(mac: Uint8Array, message: Uint8Array): void {
+  private remember(mac: Uint8Array, values: readonly SqlValue[]): void {
     if (this.memo.size >= MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value as string);
-    this.memo.set(Buffer.from(mac).toString('latin1'), message);
+    // Byte values are copied: the caller's buffers may be reused.
+    this.memo.set(Buffer.from(mac).toString('latin1'), values.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)));
+  }
+
+  /** The MAC of a row's values, made in the token; remembered. */
+  private sealValues(table: SealedTable, values: readonly SqlValue[]): Uint8Array {
+    const mac = this.hmac(rowMacInput(table, values));
+    this.remember(mac, values);
+    return mac;
   }
 
   private assertWritable(): void {
@@ -144,9 +164,7 @@ export class StateSeal {
   /** The MAC of a new row (given by column name); adds it to the state digest. Use it as the row's `mac`. */
   inserted(table: SealedTable, row: Row): Uint8Array {
     this.assertWritable();
-    const message = this.message(table, row);
-    const mac = this.hmac(message);
-    this.remember(mac, message);
+    const mac = this.sealValues(table, this.values(table, row));
     this.addStmt.run(mac);
     this.dirty = true;
     return mac;
@@ -155,9 +173,7 @@ export class StateSeal {
   /** The MAC of a row's new version; the old version's MAC leaves the digest. */
   replaced(oldMac: Uint8Array, table: SealedTable, row: Row): Uint8Array {
     this.assertWritable();
-    const message = this.message(table, row);
-    const mac = this.hmac(message);
-    this.remember(mac, message);
+    const mac = this.sealValues(table, this.values(table, row));
     this.replaceStmt.run(oldMac, mac);
     this.dirty = true;
     return mac;
@@ -174,13 +190,13 @@ export class StateSeal {
   private genuine(table: SealedTable, row: Row, memoize: boolean): boolean {
     const stored = col(row, 'mac');
     if (!(stored instanceof Uint8Array) || stored.length !== DIGEST_BYTES) return false;
-    const message = this.message(table, row);
+    const values = this.values(table, row);
     const known = this.memo.get(Buffer.from(stored).toString('latin1'));
-    if (known && Buffer.compare(known, message) === 0) return true;
+    if (known && sameValues(known, values)) return true;
     if (!this.key) return false;
-    const mac = this.key.hmac(message);
+    const mac = this.key.hmac(rowMacInput(table, values));
     if (Buffer.compare(Buffer.from(mac), Buffer.from(stored)) !== 0) return false;
-    if (memoize) this.remember(mac, message);
+    if (memoize) this.remember(mac, values);
     return true;
   }
 
