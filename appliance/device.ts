@@ -17,6 +17,8 @@ import { DeviceMeta } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
 import { NonceGuardStore } from './state/nonce-guard-store.js';
 import { PolicyProposals } from './state/policy-proposals.js';
+import { StateSeal } from './state/state-seal.js';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -31,6 +33,10 @@ export interface Device {
   meta: DeviceMeta;
   nonces: NonceGuardStore;
   proposals: PolicyProposals;
+  /** Row MACs, the state digest and the checkpoint; every state write runs in `seal.transaction`. */
+  seal: StateSeal;
+  /** Tamper detection: the boot check, the refusal guard, the token anchor. */
+  sealed: SealedState;
   /** Measurement of the code this process runs (computed at boot). */
   measurement: Uint8Array;
   /** Group commit of the signing path's state changes (one fsync for many requests). */
@@ -48,38 +54,48 @@ export interface OpenDeviceOptions {
   keystore: KeyStore;
   measurement: Uint8Array;
   clock?: () => number;
+  /** How far the clock may be behind the last committed time before the device refuses (default 300 s). */
+  clockToleranceSeconds?: number;
 }
 
 export function openDevice(opts: OpenDeviceOptions): Device {
   const db = openDb(opts.stateDb);
-  const whitelist = new WhitelistStore(db);
-  const spend = new SpendLedger(db);
-  const nonces = new NonceGuardStore(db);
-  const dev: Device = {
+  const clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
+  const seal = new StateSeal(db, opts.config.deviceId, clock);
+  const whitelist = new WhitelistStore(db, seal);
+  const spend = new SpendLedger(db, seal);
+  const nonces = new NonceGuardStore(db, seal);
+  const audit = new AuditLog(db, opts.config.deviceId);
+  audit.onAppend = () => seal.touch();
+  const dev = {
     config: opts.config,
     db,
     keystore: opts.keystore,
-    audit: new AuditLog(db, opts.config.deviceId),
+    audit,
     spend,
-    keys: new KeyRegistry(db),
-    policies: new PolicyStore(db),
+    keys: new KeyRegistry(db, seal),
+    policies: new PolicyStore(db, seal),
     whitelist,
-    requests: new RequestStore(db),
-    meta: new DeviceMeta(db),
+    requests: new RequestStore(db, seal),
+    meta: new DeviceMeta(db, seal),
     nonces,
-    proposals: new PolicyProposals(db),
+    proposals: new PolicyProposals(db, seal),
+    seal,
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
-    commits: new GroupCommitter(db),
+    commits: new GroupCommitter(db, (fn) => seal.transaction(fn)),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
       nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
     },
-    clock: opts.clock ?? (() => Math.floor(Date.now() / 1000)),
-  };
+    clock,
+  } as Omit<Device, 'sealed'> as Device;
+  dev.sealed = new SealedState(dev, opts.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS);
+  dev.sealed.attachKey();
   attachAuditSigner(dev);
-  if (dev.meta.identity()) recoverInterruptedSigning(dev);
+  dev.sealed.boot();
+  if (dev.meta.identity() && dev.sealed.status().ok) recoverInterruptedSigning(dev);
   return dev;
 }
 
@@ -120,26 +136,26 @@ export function assertFirmwareApproved(dev: Device): void {
  * (limits are never under-counted), and audit that.
  */
 function recoverInterruptedSigning(dev: Device): void {
-  const rows = dev.db.prepare("SELECT request_id FROM requests WHERE status = 'reserved'").all() as { request_id: string }[];
-  if (rows.length === 0) return;
+  const ids = dev.requests.reservedIds();
+  if (ids.length === 0) return;
   const now = dev.clock();
-  const reservations = dev.db.prepare('SELECT key_id, asset, amount, at FROM spend WHERE request_id = ?');
-  dev.db.transaction(() => {
-    for (const { request_id } of rows) {
-      const response = { status: 'aborted', requestId: request_id, message: 'the appliance stopped before the signature was released; nothing was signed for this request' };
-      dev.requests.update(request_id, 'aborted', encodeCanonical(response), now);
-      const kept = (reservations.all(request_id) as { key_id: string; asset: string; amount: string; at: number }[]).map((r) => ({
-        keyId: r.key_id,
-        asset: r.asset,
-        amount: BigInt(r.amount),
-        at: r.at,
-      }));
-      dev.audit.append(now, { kind: 'recovery.abort', requestId: request_id, outcome: 'aborted', reservations: kept });
+  dev.seal.transaction(() => {
+    for (const requestId of ids) {
+      const response = { status: 'aborted', requestId, message: 'the appliance stopped before the signature was released; nothing was signed for this request' };
+      dev.requests.update(requestId, 'aborted', encodeCanonical(response), now);
+      const kept = dev.spend.reservationsOf(requestId);
+      dev.audit.append(now, { kind: 'recovery.abort', requestId, outcome: 'aborted', reservations: kept });
     }
-  })();
+  });
+  dev.sealed.ensureAnchored();
 }
 
 export function closeDevice(dev: Device): void {
+  try {
+    dev.sealed.ensureAnchored();
+  } catch {
+    /* closing anyway: an unanchored last commit reads as a crash at the next boot */
+  }
   dev.db.close();
   dev.keystore.close();
 }

@@ -45,6 +45,30 @@ const HANDLERS: Record<Command, Handler> = {
   'policy.diff': policyDiff,
 };
 
-export function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {
+/**
+ * Commands that use a key or change state: refused while the sealed state is broken or the clock is
+ * set back (README "Sealed state"). Reads (health, device.info, audit.list, key.list, policy.get…)
+ * keep working so that an auditor can investigate.
+ */
+const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([
+  'key.generate',
+  'sign.evm-tx',
+  'sign.typed-data',
+  'request.approve',
+  'whitelist.propose',
+  'whitelist.approve',
+  'whitelist.remove',
+  'whitelist.cancel',
+  'policy.init',
+  'policy.propose',
+  'policy.approve',
+  'policy.cancel',
+  'policy.activate',
+  'device.attest',
+  'firmware.approve',
+]);
+
+export async function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {
+  if (SEALED_COMMANDS.has(cmd)) dev.sealed.guard();
   return HANDLERS[cmd](dev, args);
 }

@@ -1,6 +1,7 @@
 // Device identity: the token generates the P-256 attestation key; the manufacturer CA (outside the
 // device) certifies it with the device id and the firmware measurement. The first audit entry records
-// the certificate, so everything after it is signed by a key an auditor can trace to the CA.
+// the certificate, so everything after it is signed by a key an auditor can trace to the CA. The token
+// also generates the state-seal key and holds the anchor of the sealed state (sealed-state.ts).
 //
 // The first entry is `device.provision` for a plain device, `ceremony.init` (the signed ceremony
 // transcript) for a device made at a key ceremony, or `device.restore` (naming the source device) for
@@ -44,8 +45,10 @@ export function identityFields(p: PreparedIdentity, measurement: Uint8Array): Cb
  */
 export function commitIdentity(dev: Device, p: PreparedIdentity, kind: FirstEntryKind, fields: CborMap = {}, apply?: (now: number) => void): StoredEntry {
   const now = dev.clock();
-  return dev.db.transaction(() => {
-    if (dev.meta.identity() || dev.audit.head().seq !== 0) throw new ApplianceError('conflict', 'device already has an attestation identity');
+  if (dev.meta.identity() || dev.audit.head().seq !== 0) throw new ApplianceError('conflict', 'device already has an attestation identity');
+  dev.sealed.provision();
+  const entry = dev.seal.transaction(() => {
+    dev.seal.initialize();
     dev.meta.setIdentity({
       attestationKeyId: p.attestationKey.ckaId,
       attestationPublicKey: p.attestationKey.publicKey,
@@ -56,7 +59,9 @@ export function commitIdentity(dev: Device, p: PreparedIdentity, kind: FirstEntr
     attachAuditSigner(dev);
     apply?.(now);
     return dev.audit.append(now, { ...fields, ...identityFields(p, dev.measurement), kind });
-  })();
+  });
+  dev.sealed.ensureAnchored();
+  return entry;
 }
 
 export async function provisionIdentity(dev: Device, ca: ManufacturerCa): Promise<{ deviceCertPem: string }> {

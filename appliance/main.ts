@@ -9,6 +9,7 @@ import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
 import { listen } from './server.js';
 import { activateDue } from './commands/policy-change.js';
 import { log } from './log.js';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './sealed-state.js';
 
 const HELP = `appliance: the emulated HSM device process
 
@@ -18,7 +19,20 @@ Usage: node dist/appliance/main.js --var DIR --device NAME [--pool N]
   --device NAME  device name under DIR (default: demo)
   --pool N       PKCS#11 sessions in the signing pool (default: 4)
   --help         this text
+
+Environment:
+  HSM_CLOCK_TOLERANCE_SECONDS  how far the clock may be behind the last committed time before the
+                               device refuses to act (default 300)
+  HSM_CLOCK_OFFSET_SECONDS     test only: shifts the device clock by this many seconds (negative:
+                               back), to exercise the clock-rollback refusal
 `;
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?[0-9]+$/.test(v)) throw new Error(`${name} must be an integer number of seconds`);
+  return Number(v);
+}
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -34,17 +48,27 @@ export async function main(argv: string[]): Promise<void> {
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: Number(values.pool) });
   const measured = measureCode(runningCodeRoot());
-  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measured.measurement });
+  const offset = envInt('HSM_CLOCK_OFFSET_SECONDS') ?? 0;
+  const dev = openDevice({
+    config,
+    stateDb: paths.stateDb,
+    keystore,
+    measurement: measured.measurement,
+    clock: () => Math.floor(Date.now() / 1000) + offset,
+    clockToleranceSeconds: envInt('HSM_CLOCK_TOLERANCE_SECONDS') ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  });
   const fw = firmwareStatus(dev);
   if (!fw.approved) log('warn', 'firmware measurement not approved: the device will not sign', { running: fw.running, enrolled: fw.enrolled });
+  const sealed = dev.sealed.status();
   const srv = await listen(dev, paths.socket);
   log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
-  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved, sealed: sealed.ok }) + '\n');
 
   // Scheduled policy changes activate when their time lock passes (each activation is audited).
   const timer = setInterval(() => {
     try {
-      activateDue(dev);
+      if (dev.sealed.status().ok) activateDue(dev);
+      dev.sealed.ensureAnchored();
     } catch (err) {
       log('error', 'policy activation failed', { error: err instanceof Error ? err.name : 'unknown' });
     }

@@ -33,7 +33,13 @@ async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
   try {
     const env = parseRequestEnvelope(decodeCanonical(payload));
     id = env.id;
-    const result = await withTrace(env.traceId, () => dispatch(dev, env.cmd, env.args));
+    let result: CborMap;
+    try {
+      result = await withTrace(env.traceId, () => dispatch(dev, env.cmd, env.args));
+    } finally {
+      // Nothing leaves the device before the token's anchor covers the state it depends on.
+      dev.sealed.ensureAnchored();
+    }
     log('debug', 'command', { cmd: env.cmd, ms: +(performance.now() - started).toFixed(2) });
     return okEnvelope(env.id, result);
   } catch (err) {

@@ -154,6 +154,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   const sighash = signingDigest(ctx.tx);
   let signed: Uint8Array;
   try {
+    dev.sealed.guard(); // a finding since the decision (e.g. a row read failing its MAC) stops the key here
     const raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
     signed = serializeSigned(ctx.tx, normalizeSignature(raw, sighash, ctx.key.publicKey));
   } catch (err) {

@@ -11,6 +11,9 @@
 // Each point has its own database file: the whitelist grows progressively (10 → 10k → 100k → 1M)
 // in one database per window size, and a file copy is taken at each size after a WAL checkpoint,
 // so rows are loaded once. Smoke mode (BENCH_SMOKE=1): whitelist 10 and 1k, window 1k, few samples.
+// Rows are loaded through the stores and sealed as on the device (README "Sealed state"), with a
+// software HMAC key standing in for the token's; the measured reads check each row's MAC (a row
+// read before is recognised from memory, as on the device).
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +27,8 @@ import type { TransferIntent } from '../firmware-policy/intent.js';
 import { openDb, type Db } from '../appliance/state/db.js';
 import { SpendLedger } from '../appliance/state/spend-ledger.js';
 import { WhitelistStore } from '../appliance/state/whitelist-store.js';
+import { StateSeal } from '../appliance/state/state-seal.js';
+import { softwareSealKey } from '../appliance/state/software-seal-key.js';
 
 export interface ScalePoint {
   whitelistEntries: number;
@@ -127,51 +132,58 @@ function benchPolicy(): PolicyDocument {
   return parsePolicy(decodeCanonical(encodePolicy(doc)));
 }
 
+/** One seal key for every database of the run (the device has one in its token). */
+const SEAL_KEY = softwareSealKey();
+
+function sealOf(db: Db): StateSeal {
+  const seal = new StateSeal(db, 'dev-bench-1', () => NOW);
+  seal.attachKey(SEAL_KEY);
+  return seal;
+}
+
 /** The same view that appliance/device.ts builds as `dev.view`. */
 function viewOf(db: Db): StateView {
-  const whitelist = new WhitelistStore(db);
-  const spend = new SpendLedger(db);
+  const seal = sealOf(db);
+  const whitelist = new WhitelistStore(db, seal);
+  const spend = new SpendLedger(db, seal);
   return {
     whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
     windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
   };
 }
 
-/** `records` spend rows of KEY_ID over the past 48 h with the running totals SpendLedger.reserve writes; the last one through reserve itself. */
+/** `records` spend rows of KEY_ID over the past 48 h, through SpendLedger.reserve (running totals and MACs as on the device). */
 function loadWindow(db: Db, records: number): void {
-  const insert = db.prepare('INSERT INTO spend (key_id, asset, at, amount, cum_amount, cum_count, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const seal = sealOf(db);
+  const ledger = new SpendLedger(db, seal);
   const next = prng(0x5eed);
   let cum = 0n;
-  db.transaction(() => {
+  seal.transaction(() => {
+    seal.initialize();
     for (let i = 0; i < records - 1; i++) {
       const at = NOW - SPREAD_SECONDS + Math.floor((i * SPREAD_SECONDS) / records);
       const amount = BigInt(next()) * 100_000n + 1_000_000_000n; // ~1e9 … 4.3e14 wei
       cum += amount;
-      insert.run(KEY_ID, ASSET, at, amount.toString(), cum.toString(), i + 1, `bench-${i}`);
+      ledger.reserve(KEY_ID, ASSET, amount, at, `bench-${i}`);
     }
-  })();
+    ledger.reserve(KEY_ID, ASSET, 1_000_000_000n, NOW - 1, 'bench-last');
+  });
   const expected = cum + 1_000_000_000n;
-  const ledger = new SpendLedger(db);
-  ledger.reserve(KEY_ID, ASSET, 1_000_000_000n, NOW - 1, 'bench-last');
   const all = ledger.usage(KEY_ID, ASSET, 0);
   if (all.amount !== expected || all.count !== records) throw new Error(`bench: spend running totals are off (${all.amount}/${all.count})`);
 }
 
-/** Grows the whitelist of `db` from `from` to `to` rows (addresses `from`…`to - 1` of `all`). Row 0 goes through WhitelistStore.put. */
+/** Grows the whitelist of `db` from `from` to `to` rows (addresses `from`…`to - 1` of `all`), through WhitelistStore.put. */
 function growWhitelist(db: Db, all: Buffer, from: number, to: number): void {
   const activeAt = NOW - 3 * 86_400;
-  const insert = db.prepare(
-    'INSERT OR REPLACE INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  const chain = CHAIN.toString();
-  db.transaction(() => {
-    let i = from;
-    if (i === 0) {
-      new WhitelistStore(db).put({ group: GROUP, chainId: CHAIN, address: new Uint8Array(addressAt(all, 0)), label: 'known recipient', activeAt, proposalId: 'bench-0', addedAt: activeAt - 172_800 });
-      i = 1;
+  const seal = sealOf(db);
+  const store = new WhitelistStore(db, seal);
+  seal.transaction(() => {
+    for (let i = from; i < to; i++) {
+      const label = i === 0 ? 'known recipient' : `bench ${i}`;
+      store.put({ group: GROUP, chainId: CHAIN, address: new Uint8Array(addressAt(all, i)), label, activeAt, proposalId: `bench-${i}`, addedAt: activeAt - 172_800 });
     }
-    for (; i < to; i++) insert.run(GROUP, chain, addressAt(all, i), `bench ${i}`, activeAt, `bench-${i}`, activeAt - 172_800);
-  })();
+  });
 }
 
 interface PointState {

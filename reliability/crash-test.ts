@@ -4,7 +4,8 @@
 // - every signature a client received has its audit entry;
 // - spend counters are at least the sum of signed amounts (never under-counted);
 // - a retry of every request with its idempotency key returns the same signed bytes, or a clear
-//   "not signed" answer, and never a second, different signature.
+//   "not signed" answer, and never a second, different signature;
+// - the sealed state (README "Sealed state") is intact: a SIGKILL must never read as tampering.
 // Prints one row per cycle and a last line with the totals. CRASH_CYCLES sets the cycle count.
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   let nonce = 0;
   let verifiedSeq = 0;
   let verifiedHash: Uint8Array | null = null;
-  const totals = { unlogged: 0, chainBreaks: 0, underCounted: 0, doubleSigns: 0 };
+  const totals = { unlogged: 0, chainBreaks: 0, underCounted: 0, doubleSigns: 0, falseTampers: 0 };
   process.stdout.write('cycle | sent | signed before kill | retried | aborted | log head | checks\n');
 
   for (let cycle = 1; cycle <= cycles; cycle++) {
@@ -68,6 +69,13 @@ async function main(): Promise<void> {
     client.close();
     app = await startAppliance(varRoot, 'crash', { stderr: 'ignore', env });
     client = new ApplianceClient(paths.socket, { timeoutMs: 10_000 });
+    const sealed = (await client.call('device.info')).sealed as CborMap;
+    const sealedOk = sealed.ok === true;
+    if (!sealedOk) {
+      totals.falseTampers++;
+      process.stdout.write(`cycle ${cycle}: the restarted device reports tampering: ${JSON.stringify(sealed.findings)}\n`);
+      break;
+    }
 
     // 1. The chain verifies, continuing from what was verified before the kill.
     const fresh: Uint8Array[] = [];
@@ -124,8 +132,9 @@ async function main(): Promise<void> {
   client.close();
   await app.stop();
   rmSync(varRoot, { recursive: true, force: true });
+  process.stdout.write(`false tamper reports after a kill: ${totals.falseTampers}\n`);
   process.stdout.write(`cycles: ${cycles}, unlogged signatures: ${totals.unlogged}, chain breaks: ${totals.chainBreaks}, under-counted: ${totals.underCounted}, double signs: ${totals.doubleSigns}\n`);
-  if (totals.unlogged + totals.chainBreaks + totals.underCounted + totals.doubleSigns > 0) process.exitCode = 1;
+  if (totals.unlogged + totals.chainBreaks + totals.underCounted + totals.doubleSigns + totals.falseTampers > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

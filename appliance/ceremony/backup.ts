@@ -70,7 +70,7 @@ export async function sealBackup(dev: Device, input: SealInput): Promise<{ file:
   });
   const file = await signCoseSign1({ alg: COSE_ALG_ES256, kid: dev.config.deviceId, payload, sign: (tbs) => dev.keystore.signP256(id.attestationKeyId, tbs) });
   const fileHash = sha256(file);
-  const entry = dev.db.transaction(() =>
+  const entry = dev.seal.transaction(() =>
     dev.audit.append(now, {
       kind: 'backup.created',
       backupId: input.backupId,
@@ -83,6 +83,7 @@ export async function sealBackup(dev: Device, input: SealInput): Promise<{ file:
       stateHash: input.plan.stateHash,
       policyHash: (input.plan.snapshot.policy as CborMap).hash ?? null,
     }),
-  )();
+  );
+  dev.sealed.ensureAnchored();
   return { file, entry, fileHash };
 }

@@ -30,6 +30,7 @@ export async function deviceInfo(dev: Device, args: CborMap): Promise<CborMap> {
     enrolledMeasurement: id.enrolledMeasurement,
     approvedMeasurements: dev.meta.approvedMeasurements(),
     firmwareApproved: fw.approved,
+    sealed: dev.sealed.status(),
   };
 }
 
@@ -76,14 +77,14 @@ export async function firmwareApprove(dev: Device, args: CborMap): Promise<CborM
   };
   const rejected = tallySignedApprovals(rules, [approval]).rejected[0];
   if (rejected) {
-    dev.db.transaction(() => dev.audit.append(now, { kind: 'firmware.approve', approvedMeasurement: measurement, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }))();
+    dev.seal.transaction(() => dev.audit.append(now, { kind: 'firmware.approve', approvedMeasurement: measurement, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }));
     throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
   }
   const others = dev.meta.firmwareApprovals(measurement).filter((a) => a.approverId !== approval.approverId);
   const tally = tallySignedApprovals(rules, [...others, approval]);
   const accepted = tally.counted.length >= tally.required;
   const hex = Buffer.from(measurement).toString('hex');
-  dev.db.transaction(() => {
+  dev.seal.transaction(() => {
     dev.meta.addFirmwareApproval(measurement, approval);
     if (accepted) dev.meta.approveMeasurement(hex);
     dev.audit.append(now, {
@@ -95,6 +96,6 @@ export async function firmwareApprove(dev: Device, args: CborMap): Promise<CborM
       policyVersion: policy.doc.version,
       policyHash: policy.hash,
     });
-  })();
+  });
   return { measurement, status: accepted ? 'accepted' : 'pending', required: tally.required, approvedBy: tally.counted, firmwareApproved: firmwareStatus(dev).approved };
 }

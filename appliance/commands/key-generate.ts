@@ -28,6 +28,7 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
   const policy = dev.policies.current();
   if (!groupOf(policy.doc, group)) throw new ApplianceError('bad_request', `key group "${group}" is not in the active policy`, { field: 'group' });
 
+  dev.sealed.guard();
   const generated = await dev.keystore.generateSecp256k1(label);
   const now = dev.clock();
   const address = toChecksumAddress(addressFromPublicKey(generated.publicKey));
@@ -49,9 +50,9 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
     policyHash: policy.hash,
     certificate,
   };
-  const entry = dev.db.transaction(() => {
+  const entry = dev.seal.transaction(() => {
     dev.keys.insert(record);
     return dev.audit.append(now, { kind: 'key.generate', keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
-  })();
+  });
   return { ...keyToCbor(record), auditSeq: entry.seq };
 }

@@ -73,10 +73,10 @@ export async function policyPropose(dev: Device, args: CborMap): Promise<CborMap
     status: 'pending' as const,
     stricter: isStrictlyTighter(active.doc, doc),
   };
-  dev.db.transaction(() => {
+  dev.seal.transaction(() => {
     dev.proposals.insert(p);
     dev.audit.append(now, { kind: 'policy.propose', proposalId: p.id, requester, policyVersion: active.doc.version, policyHash: active.hash, proposedVersion: p.version, proposedHash: p.hash, proposedDocument: p.doc, stricter: p.stricter });
-  })();
+  });
   return proposalView(dev, requireProposal(dev, p.id));
 }
 
@@ -91,14 +91,14 @@ export async function policyApprove(dev: Device, args: CborMap): Promise<CborMap
     const now = dev.clock();
     const rejected = tallyPolicyApprovals(active.doc, p, [approval], now).rejected[0];
     if (rejected) {
-      dev.db.transaction(() => dev.audit.append(now, { kind: 'policy.approve', proposalId: id, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }))();
+      dev.seal.transaction(() => dev.audit.append(now, { kind: 'policy.approve', proposalId: id, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }));
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     }
     const others = dev.proposals.approvals(id).filter((a) => a.approverId !== approval.approverId);
     const tally = tallyPolicyApprovals(active.doc, p, [...others, approval], now);
     const quorum = tally.counted.length >= tally.required;
     const delay = quorum ? activationDelay(active.doc, parseDoc(p)) : null;
-    dev.db.transaction(() => {
+    dev.seal.transaction(() => {
       dev.proposals.addApproval(id, approval);
       if (quorum && delay !== null) dev.proposals.setStatus(id, 'scheduled', now, now + delay);
       dev.audit.append(now, {
@@ -111,7 +111,7 @@ export async function policyApprove(dev: Device, args: CborMap): Promise<CborMap
         policyVersion: active.doc.version,
         policyHash: active.hash,
       });
-    })();
+    });
     // A tightening, or a change whose time lock is zero, activates in the same command.
     if (quorum && delay === 0) activateDue(dev, now);
     return proposalView(dev, requireProposal(dev, id));
@@ -129,10 +129,10 @@ export async function policyCancel(dev: Device, args: CborMap): Promise<CborMap>
     const now = dev.clock();
     const rejected = verifyCancel(active.doc, id, approval, now).rejected[0];
     if (rejected) throw new ApplianceError('denied', `cancel rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
-    dev.db.transaction(() => {
+    dev.seal.transaction(() => {
       dev.proposals.setStatus(id, 'cancelled', p.quorumAt, null);
       dev.audit.append(now, { kind: 'policy.cancel', proposalId: id, approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], policyVersion: active.doc.version, policyHash: active.hash });
-    })();
+    });
     return proposalView(dev, requireProposal(dev, id));
   });
 }
@@ -142,7 +142,7 @@ export function activateDue(dev: Device, now = dev.clock()): number {
   let n = 0;
   for (const p of dev.proposals.due(now)) {
     const active = dev.policies.current();
-    dev.db.transaction(() => {
+    dev.seal.transaction(() => {
       if (p.version !== active.doc.version + 1) {
         // Another change went first: this one no longer names the active parent.
         dev.proposals.setStatus(p.id, 'superseded', p.quorumAt, p.activateAfter);
@@ -154,7 +154,7 @@ export function activateDue(dev: Device, now = dev.clock()): number {
       dev.proposals.setStatus(p.id, 'active', p.quorumAt, p.activateAfter);
       dev.audit.append(now, { kind: 'policy.activate', proposalId: p.id, previousVersion: active.doc.version, previousHash: active.hash, policyVersion: doc.version, policyHash: next.hash, document: next.encoded });
       n++;
-    })();
+    });
   }
   return n;
 }

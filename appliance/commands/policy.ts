@@ -50,11 +50,11 @@ export async function policyInit(dev: Device, args: CborMap): Promise<CborMap> {
   const approvals = parseAdminApprovals(args.approvals);
   const now = dev.clock();
   const { counted } = checkFirstPolicy(dev, doc, approvals, now);
-  return dev.db.transaction(() => {
+  return dev.seal.transaction(() => {
     if (dev.policies.hasPolicy()) throw new ApplianceError('conflict', 'device already has a policy');
     const active = dev.policies.activate(doc, now);
     const signed = approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature }));
     const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded, approvals: signed });
     return { version: doc.version, hash: active.hash, auditSeq: entry.seq };
-  })();
+  });
 }

@@ -37,7 +37,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], now);
     const rejected = single.rejected[0];
     if (rejected) {
-      dev.db.transaction(() => {
+      dev.seal.transaction(() => {
         dev.audit.append(now, {
           kind: 'request.approve',
           requestId,
@@ -45,7 +45,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
           outcome: 'rejected',
           rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
         });
-      })();
+      });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     }
     return decideAndAct(dev, ctx, [...already, approval], 'request.approve', {

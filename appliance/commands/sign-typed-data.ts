@@ -75,6 +75,7 @@ export async function signTypedData(dev: Device, args: CborMap): Promise<CborMap
         return response;
       });
     }
+    dev.sealed.guard();
     const raw = await dev.keystore.signDigest(key.ckaId, digest);
     const sig = normalizeSignature(raw, digest, key.publicKey);
     const r = sig.r.toString(16).padStart(64, '0');

@@ -47,7 +47,7 @@ export async function whitelistPropose(dev: Device, args: CborMap): Promise<Cbor
   if (!group) throw new ApplianceError('bad_request', `key group "${proposal.group}" is not in the active policy`, { field: 'group' });
   if (!group.chains.includes(proposal.chainId)) throw new ApplianceError('bad_request', `chain ${proposal.chainId} is not allowed for group "${proposal.group}"`, { field: 'chainId' });
   const now = dev.clock();
-  dev.db.transaction(() => {
+  dev.seal.transaction(() => {
     dev.whitelist.insertProposal(proposal, now);
     dev.audit.append(now, {
       kind: 'whitelist.propose',
@@ -60,7 +60,7 @@ export async function whitelistPropose(dev: Device, args: CborMap): Promise<Cbor
       policyVersion: policy.doc.version,
       policyHash: policy.hash,
     });
-  })();
+  });
   const stored = dev.whitelist.proposal(proposal.id);
   if (!stored) throw new ApplianceError('internal', 'proposal not stored');
   return proposalToCbor(dev, stored);
@@ -80,14 +80,14 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
     const single = tallyAdminApprovals(policy.doc, p, [approval], now);
     const rejected = single.rejected[0];
     if (rejected) {
-      dev.db.transaction(() => {
+      dev.seal.transaction(() => {
         dev.audit.append(now, { kind: 'whitelist.approve', proposalId, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
-      })();
+      });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     }
     const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], now);
     const accepted = tally.counted.length >= tally.required;
-    dev.db.transaction(() => {
+    dev.seal.transaction(() => {
       dev.whitelist.addApproval(proposalId, approval);
       let activeAt: number | null = null;
       if (accepted) {
@@ -105,7 +105,7 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
         policyVersion: policy.doc.version,
         policyHash: policy.hash,
       });
-    })();
+    });
     const after = dev.whitelist.proposal(proposalId);
     if (!after) throw new ApplianceError('internal', 'proposal vanished');
     return proposalToCbor(dev, after);
@@ -138,11 +138,11 @@ export async function whitelistRemove(dev: Device, args: CborMap): Promise<CborM
   const address = bytes(args, 'address', 20);
   const group = optStr(args, 'group', 64);
   const now = dev.clock();
-  const removed = dev.db.transaction(() => {
+  const removed = dev.seal.transaction(() => {
     const n = dev.whitelist.remove(chainId, address, group);
     if (n > 0) dev.audit.append(now, { kind: 'whitelist.remove', requester, chainId, address, group, removed: n });
     return n;
-  })();
+  });
   if (removed === 0) throw new ApplianceError('not_found', 'address is not on the whitelist');
   return { removed, chainId, address: toChecksumAddress(address) };
 }
@@ -172,7 +172,7 @@ export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborM
     const pendingCancels = dev.whitelist.approvals(cancelKey).filter((a) => a.approverId !== approval.approverId);
     const tally = tallyWhitelistCancel(policy.doc, proposalId, [...pendingCancels, approval], now);
     const done = tally.counted.length >= tally.required;
-    dev.db.transaction(() => {
+    dev.seal.transaction(() => {
       dev.whitelist.addApproval(cancelKey, approval);
       if (done) {
         dev.whitelist.remove(p.chainId, p.address, p.group);
@@ -187,7 +187,7 @@ export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborM
         policyVersion: policy.doc.version,
         policyHash: policy.hash,
       });
-    })();
+    });
     return { proposalId, status: done ? 'cancelled' : 'pending', required: tally.required, approvedBy: tally.counted };
   });
 }

@@ -4,9 +4,9 @@
 // measurement. Entry hash = SHA-256 of the COSE bytes. Appends happen inside the same SQLite
 // transaction as the state change they record, so an entry is durable exactly when its effect is.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
-import { COSE_ALG_ES256, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
+import { COSE_ALG_ES256, decodeCoseSign1, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
 import { currentTraceId } from '../trace.js';
 import type { Db } from './db.js';
 
@@ -26,11 +26,27 @@ export interface AuditSigner {
   measurement: Uint8Array;
 }
 
+/** What a walk over the whole stored log found (the boot check of the sealed state). */
+export interface ChainCheck {
+  findings: string[];
+  head: { seq: number; hash: Uint8Array };
+  entries: number;
+  /** The last entry about the sealed state: a detection (with its code and findings) or a restore. */
+  lastSealEvent: { seq: number; kind: string; code: string | null; findings: string[] } | undefined;
+}
+
+const MAX_CHAIN_FINDINGS = 10;
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 export class AuditLog {
   private readonly headStmt;
   private readonly insertStmt;
   private readonly rangeStmt;
+  private readonly allStmt;
+  private readonly hashAtStmt;
   private signer: AuditSigner | undefined;
+  /** Called after each append (the state seal records the new head in its checkpoint). */
+  onAppend: () => void = () => undefined;
 
   constructor(
     private readonly db: Db,
@@ -39,6 +55,8 @@ export class AuditLog {
     this.headStmt = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
     this.insertStmt = db.prepare('INSERT INTO audit (seq, hash, entry) VALUES (?, ?, ?)');
     this.rangeStmt = db.prepare('SELECT seq, hash, entry FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?');
+    this.allStmt = db.prepare('SELECT seq, hash, entry FROM audit ORDER BY seq');
+    this.hashAtStmt = db.prepare('SELECT hash FROM audit WHERE seq = ?').pluck();
   }
 
   /** Attaches the device key that signs entries; until then the log refuses appends. */
@@ -70,7 +88,56 @@ export class AuditLog {
     const entry = signCoseSign1Sync({ alg: COSE_ALG_ES256, kid: this.deviceId, payload, sign: (tbs) => signer.sign(tbs) });
     const hash = sha256(entry);
     this.insertStmt.run(seq, hash, entry);
+    this.onAppend();
     return { seq, hash, entry };
+  }
+
+  /** The stored hash of entry `seq`, if there is one. */
+  hashAt(seq: number): Uint8Array | undefined {
+    const h = this.hashAtStmt.get(seq) as Buffer | undefined;
+    return h ? new Uint8Array(h) : undefined;
+  }
+
+  /**
+   * Walks the whole log: contiguous seq from 1, each stored hash the SHA-256 of its entry, each entry
+   * naming the hash of the one before and this device. Signatures are not re-verified here: the
+   * head is pinned by the sealed checkpoint and the token's anchor, so any edit breaks a hash link.
+   */
+  checkChain(): ChainCheck {
+    const findings: string[] = [];
+    const note = (f: string) => {
+      if (findings.length < MAX_CHAIN_FINDINGS) findings.push(f);
+    };
+    let expected = 1;
+    let prev: Uint8Array = GENESIS_PREV_HASH;
+    let head = { seq: 0, hash: GENESIS_PREV_HASH };
+    let entries = 0;
+    let lastSealEvent: ChainCheck['lastSealEvent'];
+    for (const row of this.allStmt.iterate() as IterableIterator<{ seq: number; hash: Buffer; entry: Buffer }>) {
+      entries++;
+      const bytes = new Uint8Array(row.entry);
+      if (row.seq !== expected) note(`audit log: entries ${expected}…${row.seq - 1} are missing`);
+      const actual = sha256(bytes);
+      if (!equal(actual, row.hash)) note(`audit entry ${row.seq}: its stored hash does not match its bytes (edited)`);
+      let payload: CborMap | undefined;
+      try {
+        payload = decodeCanonical(decodeCoseSign1(bytes).payload ?? new Uint8Array()) as CborMap;
+      } catch {
+        note(`audit entry ${row.seq}: not a well-formed signed entry (edited)`);
+      }
+      if (payload) {
+        if (!(payload.prevHash instanceof Uint8Array) || !equal(payload.prevHash, prev)) note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
+        if (payload.seq !== row.seq || payload.deviceId !== this.deviceId) note(`audit entry ${row.seq}: names seq ${String(payload.seq)} of device ${String(payload.deviceId)}`);
+        if (payload.kind === 'tamper.detected' || payload.kind === 'state.restore') {
+          const f = Array.isArray(payload.findings) ? payload.findings.filter((x): x is string => typeof x === 'string') : [];
+          lastSealEvent = { seq: row.seq, kind: payload.kind, code: typeof payload.code === 'string' ? payload.code : null, findings: f };
+        }
+      }
+      prev = actual;
+      expected = row.seq + 1;
+      head = { seq: row.seq, hash: new Uint8Array(row.hash) };
+    }
+    return { findings, head, entries, lastSealEvent };
   }
 
   list(fromSeq: number, limit: number): StoredEntry[] {

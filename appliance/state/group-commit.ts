@@ -15,7 +15,11 @@ export class GroupCommitter {
   private queue: Queued[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Runs the outer transaction (the state seal's, which ends with a checkpoint). */
+    private readonly outer: (fn: () => void) => void = (fn) => db.transaction(fn)(),
+  ) {}
 
   /** Runs `fn` inside the next group transaction; resolves with its result once committed. */
   run<T>(fn: () => T): Promise<T> {
@@ -35,7 +39,7 @@ export class GroupCommitter {
     this.queue = [];
     const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      this.db.transaction(() => {
+      this.outer(() => {
         for (const item of batch) {
           try {
             results.push({ ok: true, value: this.db.transaction(item.fn)() });
@@ -43,7 +47,7 @@ export class GroupCommitter {
             results.push({ ok: false, error });
           }
         }
-      })();
+      });
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;

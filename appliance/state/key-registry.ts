@@ -1,6 +1,7 @@
 // The device's registry of its keys: which token object (CKA_ID) a key id names, its group, its
-// address, and the policy that was active when it was generated.
+// address, and the policy that was active when it was generated. Rows are sealed (state-seal.ts).
 import type { Db } from './db.js';
+import type { StateSeal } from './state-seal.js';
 
 export interface KeyRecord {
   keyId: string;
@@ -25,6 +26,7 @@ interface Row {
   created_at: number;
   policy_hash: Buffer;
   certificate: string;
+  mac: Buffer;
 }
 
 const fromRow = (r: Row): KeyRecord => ({
@@ -45,11 +47,14 @@ export class KeyRegistry {
   private readonly insertStmt;
   private readonly cache = new Map<string, KeyRecord>();
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly seal: StateSeal,
+  ) {
     this.getStmt = db.prepare('SELECT * FROM keys WHERE key_id = ?');
     this.listStmt = db.prepare('SELECT * FROM keys ORDER BY created_at, key_id');
     this.insertStmt = db.prepare(
-      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash, certificate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash, certificate, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
@@ -58,16 +63,22 @@ export class KeyRegistry {
     if (hit) return hit;
     const row = this.getStmt.get(keyId) as Row | undefined;
     if (!row) return undefined;
+    this.seal.require('keys', row);
     const rec = fromRow(row);
     this.cache.set(keyId, rec);
     return rec;
   }
 
   list(): KeyRecord[] {
-    return (this.listStmt.all() as Row[]).map(fromRow);
+    // A listing for auditors: a row that fails its MAC is reported (the device then refuses to act) but still shown.
+    return (this.listStmt.all() as Row[]).map((r) => {
+      this.seal.inspect('keys', r);
+      return fromRow(r);
+    });
   }
 
   insert(k: KeyRecord): void {
-    this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash, k.certificate);
+    const row = { key_id: k.keyId, cka_id: k.ckaId, label: k.label, grp: k.group, address: k.address, public_key: k.publicKey, created_at: k.createdAt, policy_hash: k.policyHash, certificate: k.certificate };
+    this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash, k.certificate, this.seal.inserted('keys', row));
   }
 }

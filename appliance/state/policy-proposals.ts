@@ -1,5 +1,6 @@
-// Proposed policy versions and their admin approvals.
+// Proposed policy versions and their admin approvals. Rows are sealed (state-seal.ts).
 import type { Db } from './db.js';
+import type { StateSeal } from './state-seal.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 
 export type ProposalStatus = 'pending' | 'scheduled' | 'active' | 'cancelled' | 'superseded';
@@ -28,6 +29,15 @@ interface Row {
   stricter: number;
   quorum_at: number | null;
   activate_after: number | null;
+  mac: Buffer;
+}
+
+interface ApprovalRow {
+  proposal_id: string;
+  admin_id: string;
+  expires_at: number;
+  signature: Buffer;
+  mac: Buffer;
 }
 
 const fromRow = (r: Row): StoredPolicyProposal => ({
@@ -50,48 +60,67 @@ export class PolicyProposals {
   private readonly dueStmt;
   private readonly openStmt;
   private readonly approvalsStmt;
-  private readonly addApprovalStmt;
+  private readonly approvalStmt;
+  private readonly insertApprovalStmt;
+  private readonly updateApprovalStmt;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly seal: StateSeal,
+  ) {
     this.getStmt = db.prepare('SELECT * FROM policy_proposals WHERE id = ?');
-    this.insertStmt = db.prepare('INSERT INTO policy_proposals (id, version, hash, doc, proposed_by, created_at, status, stricter) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.statusStmt = db.prepare('UPDATE policy_proposals SET status = ?, quorum_at = ?, activate_after = ? WHERE id = ?');
+    this.insertStmt = db.prepare('INSERT INTO policy_proposals (id, version, hash, doc, proposed_by, created_at, status, stricter, quorum_at, activate_after, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)');
+    this.statusStmt = db.prepare('UPDATE policy_proposals SET status = ?, quorum_at = ?, activate_after = ?, mac = ? WHERE id = ?');
     this.dueStmt = db.prepare("SELECT * FROM policy_proposals WHERE status = 'scheduled' AND activate_after <= ? ORDER BY activate_after, id");
     this.openStmt = db.prepare("SELECT * FROM policy_proposals WHERE status IN ('pending', 'scheduled') ORDER BY created_at, id");
-    this.approvalsStmt = db.prepare('SELECT admin_id, expires_at, signature FROM policy_proposal_approvals WHERE proposal_id = ? ORDER BY admin_id');
-    this.addApprovalStmt = db.prepare('INSERT OR REPLACE INTO policy_proposal_approvals (proposal_id, admin_id, expires_at, signature) VALUES (?, ?, ?, ?)');
+    this.approvalsStmt = db.prepare('SELECT * FROM policy_proposal_approvals WHERE proposal_id = ? ORDER BY admin_id');
+    this.approvalStmt = db.prepare('SELECT * FROM policy_proposal_approvals WHERE proposal_id = ? AND admin_id = ?');
+    this.insertApprovalStmt = db.prepare('INSERT INTO policy_proposal_approvals (proposal_id, admin_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
+    this.updateApprovalStmt = db.prepare('UPDATE policy_proposal_approvals SET expires_at = ?, signature = ?, mac = ? WHERE proposal_id = ? AND admin_id = ?');
+  }
+
+  private checked(r: Row): StoredPolicyProposal {
+    this.seal.require('policy_proposals', r);
+    return fromRow(r);
   }
 
   get(id: string): StoredPolicyProposal | undefined {
     const r = this.getStmt.get(id) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    return r ? this.checked(r) : undefined;
   }
 
   insert(p: Omit<StoredPolicyProposal, 'quorumAt' | 'activateAfter'>): void {
-    this.insertStmt.run(p.id, p.version, p.hash, p.doc, p.proposedBy, p.createdAt, p.status, p.stricter ? 1 : 0);
+    const row = { id: p.id, version: p.version, hash: p.hash, doc: p.doc, proposed_by: p.proposedBy, created_at: p.createdAt, status: p.status, stricter: p.stricter ? 1 : 0, quorum_at: null, activate_after: null };
+    this.insertStmt.run(p.id, p.version, p.hash, p.doc, p.proposedBy, p.createdAt, p.status, row.stricter, this.seal.inserted('policy_proposals', row));
   }
 
   setStatus(id: string, status: ProposalStatus, quorumAt: number | null, activateAfter: number | null): void {
-    this.statusStmt.run(status, quorumAt, activateAfter, id);
+    const old = this.getStmt.get(id) as Row | undefined;
+    if (!old) return;
+    this.seal.require('policy_proposals', old);
+    const mac = this.seal.replaced(old.mac, 'policy_proposals', { ...old, status, quorum_at: quorumAt, activate_after: activateAfter });
+    this.statusStmt.run(status, quorumAt, activateAfter, mac, id);
   }
 
   due(now: number): StoredPolicyProposal[] {
-    return (this.dueStmt.all(now) as Row[]).map(fromRow);
+    return (this.dueStmt.all(now) as Row[]).map((r) => this.checked(r));
   }
 
   open(): StoredPolicyProposal[] {
-    return (this.openStmt.all() as Row[]).map(fromRow);
+    return (this.openStmt.all() as Row[]).map((r) => this.checked(r));
   }
 
   approvals(id: string): Approval[] {
-    return (this.approvalsStmt.all(id) as { admin_id: string; expires_at: number; signature: Buffer }[]).map((r) => ({
-      approverId: r.admin_id,
-      expiresAt: r.expires_at,
-      signature: new Uint8Array(r.signature),
-    }));
+    return (this.approvalsStmt.all(id) as ApprovalRow[]).map((r) => {
+      this.seal.require('policy_proposal_approvals', r);
+      return { approverId: r.admin_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
+    });
   }
 
   addApproval(id: string, a: Approval): void {
-    this.addApprovalStmt.run(id, a.approverId, a.expiresAt, a.signature);
+    const row = { proposal_id: id, admin_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
+    const old = this.approvalStmt.get(id, a.approverId) as ApprovalRow | undefined;
+    if (old) this.updateApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'policy_proposal_approvals', row), id, a.approverId);
+    else this.insertApprovalStmt.run(id, a.approverId, a.expiresAt, a.signature, this.seal.inserted('policy_proposal_approvals', row));
   }
 }

@@ -1,6 +1,8 @@
 // Requests by idempotency key: the request's hash, its status and the stored response. A retry
-// with the same key and the same request gets the stored response; never a second signature.
+// with the same key and the same request gets the stored response; never a second signature. Rows
+// are sealed: a stored response is checked against its MAC before it is returned again.
 import type { Db } from './db.js';
+import type { StateSeal } from './state-seal.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 
 export type RequestStatus = 'denied' | 'pending' | 'reserved' | 'signed' | 'aborted';
@@ -33,6 +35,15 @@ interface Row {
   created_at: number;
   updated_at: number;
   response: Buffer | null;
+  mac: Buffer;
+}
+
+interface ApprovalRow {
+  request_id: string;
+  approver_id: string;
+  expires_at: number;
+  signature: Buffer;
+  mac: Buffer;
 }
 
 const u8 = (b: Buffer | null) => (b ? new Uint8Array(b) : null);
@@ -41,24 +52,35 @@ export class RequestStore {
   private readonly getStmt;
   private readonly insertStmt;
   private readonly updateStmt;
+  private readonly reservedStmt;
   private readonly approvalsStmt;
+  private readonly approvalStmt;
   private readonly addApprovalStmt;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly seal: StateSeal,
+  ) {
     this.getStmt = db.prepare('SELECT * FROM requests WHERE request_id = ?');
     this.insertStmt = db.prepare(
-      `INSERT INTO requests (request_id, request_hash, kind, status, requester, key_id, intent_digest, args, created_at, updated_at, response)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO requests (request_id, request_hash, kind, status, requester, key_id, intent_digest, args, created_at, updated_at, response, mac)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.updateStmt = db.prepare('UPDATE requests SET status = ?, response = ?, updated_at = ? WHERE request_id = ?');
-    this.approvalsStmt = db.prepare('SELECT approver_id, expires_at, signature FROM request_approvals WHERE request_id = ? ORDER BY rowid');
-    this.addApprovalStmt = db.prepare(
-      'INSERT OR IGNORE INTO request_approvals (request_id, approver_id, expires_at, signature) VALUES (?, ?, ?, ?)',
-    );
+    this.updateStmt = db.prepare('UPDATE requests SET status = ?, response = ?, updated_at = ?, mac = ? WHERE request_id = ?');
+    this.reservedStmt = db.prepare("SELECT request_id FROM requests WHERE status = 'reserved'").pluck();
+    this.approvalsStmt = db.prepare('SELECT * FROM request_approvals WHERE request_id = ? ORDER BY rowid');
+    this.approvalStmt = db.prepare('SELECT mac FROM request_approvals WHERE request_id = ? AND approver_id = ?');
+    this.addApprovalStmt = db.prepare('INSERT INTO request_approvals (request_id, approver_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  private row(requestId: string): Row | undefined {
+    const r = this.getStmt.get(requestId) as Row | undefined;
+    if (r) this.seal.require('requests', r);
+    return r;
   }
 
   get(requestId: string): RequestRecord | undefined {
-    const r = this.getStmt.get(requestId) as Row | undefined;
+    const r = this.row(requestId);
     if (!r) return undefined;
     return {
       requestId: r.request_id,
@@ -76,23 +98,47 @@ export class RequestStore {
   }
 
   insert(r: RequestRecord): void {
-    this.insertStmt.run(r.requestId, r.requestHash, r.kind, r.status, r.requester, r.keyId, r.intentDigest, r.args, r.createdAt, r.updatedAt, r.response);
+    const row = {
+      request_id: r.requestId,
+      request_hash: r.requestHash,
+      kind: r.kind,
+      status: r.status,
+      requester: r.requester,
+      key_id: r.keyId,
+      intent_digest: r.intentDigest,
+      args: r.args,
+      created_at: r.createdAt,
+      updated_at: r.updatedAt,
+      response: r.response,
+    };
+    const mac = this.seal.inserted('requests', row);
+    this.insertStmt.run(r.requestId, r.requestHash, r.kind, r.status, r.requester, r.keyId, r.intentDigest, r.args, r.createdAt, r.updatedAt, r.response, mac);
   }
 
   update(requestId: string, status: RequestStatus, response: Uint8Array | null, now: number): void {
-    this.updateStmt.run(status, response, now, requestId);
+    const old = this.row(requestId);
+    if (!old) return;
+    const mac = this.seal.replaced(old.mac, 'requests', { ...old, status, response, updated_at: now });
+    this.updateStmt.run(status, response, now, mac, requestId);
+  }
+
+  /** Requests stopped between their reservation and their signature's commit (boot recovery). */
+  reservedIds(): string[] {
+    return this.reservedStmt.all() as string[];
   }
 
   approvals(requestId: string): Approval[] {
-    return (this.approvalsStmt.all(requestId) as { approver_id: string; expires_at: number; signature: Buffer }[]).map((r) => ({
-      approverId: r.approver_id,
-      expiresAt: r.expires_at,
-      signature: new Uint8Array(r.signature),
-    }));
+    return (this.approvalsStmt.all(requestId) as ApprovalRow[]).map((r) => {
+      this.seal.require('request_approvals', r);
+      return { approverId: r.approver_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
+    });
   }
 
   /** Stores an approval; a second approval from the same approver is ignored (counts once). */
   addApproval(requestId: string, a: Approval): boolean {
-    return this.addApprovalStmt.run(requestId, a.approverId, a.expiresAt, a.signature).changes === 1;
+    if (this.approvalStmt.get(requestId, a.approverId)) return false;
+    const mac = this.seal.inserted('request_approvals', { request_id: requestId, approver_id: a.approverId, expires_at: a.expiresAt, signature: a.signature });
+    this.addApprovalStmt.run(requestId, a.approverId, a.expiresAt, a.signature, mac);
+    return true;
   }
 }

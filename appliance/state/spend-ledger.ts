@@ -1,36 +1,50 @@
 // Spend reservations for rolling-window limits. Each row carries running totals per (key, asset),
 // so the usage of any window is two indexed look-ups (latest row, last row before the window):
-// no scan over the window, whatever its size.
+// no scan over the window, whatever its size. Rows are sealed (state-seal.ts): the two rows a usage
+// reads are checked against their MACs, and a deleted or replayed row changes the state digest.
 import type { Db } from './db.js';
+import type { StateSeal } from './state-seal.js';
 import type { WindowUsage } from '../../firmware-policy/state-view.js';
 
 interface CumRow {
+  id: number;
+  key_id: string;
+  asset: string;
   at: number;
+  amount: string;
   cum_amount: string;
   cum_count: number;
+  request_id: string;
+  mac: Buffer;
 }
 
 export class SpendLedger {
   private readonly lastStmt;
   private readonly beforeStmt;
+  private readonly nextIdStmt;
   private readonly insertStmt;
   private readonly byRequestStmt;
 
-  constructor(db: Db) {
-    this.lastStmt = db.prepare('SELECT at, cum_amount, cum_count FROM spend WHERE key_id = ? AND asset = ? ORDER BY at DESC, id DESC LIMIT 1');
-    this.beforeStmt = db.prepare(
-      'SELECT at, cum_amount, cum_count FROM spend WHERE key_id = ? AND asset = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1',
-    );
-    this.insertStmt = db.prepare(
-      'INSERT INTO spend (key_id, asset, at, amount, cum_amount, cum_count, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.byRequestStmt = db.prepare('SELECT COUNT(*) AS n FROM spend WHERE request_id = ?');
+  constructor(
+    db: Db,
+    private readonly seal: StateSeal,
+  ) {
+    this.lastStmt = db.prepare('SELECT * FROM spend WHERE key_id = ? AND asset = ? ORDER BY at DESC, id DESC LIMIT 1');
+    this.beforeStmt = db.prepare('SELECT * FROM spend WHERE key_id = ? AND asset = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1');
+    this.nextIdStmt = db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM spend').pluck();
+    this.insertStmt = db.prepare('INSERT INTO spend (id, key_id, asset, at, amount, cum_amount, cum_count, request_id, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.byRequestStmt = db.prepare('SELECT * FROM spend WHERE request_id = ? ORDER BY id');
+  }
+
+  private checked(row: CumRow | undefined): CumRow | undefined {
+    if (row) this.seal.require('spend', row);
+    return row;
   }
 
   usage(keyId: string, asset: string, since: number): WindowUsage {
-    const last = this.lastStmt.get(keyId, asset) as CumRow | undefined;
+    const last = this.checked(this.lastStmt.get(keyId, asset) as CumRow | undefined);
     if (!last) return { amount: 0n, count: 0 };
-    const before = this.beforeStmt.get(keyId, asset, since) as CumRow | undefined;
+    const before = this.checked(this.beforeStmt.get(keyId, asset, since) as CumRow | undefined);
     return {
       amount: BigInt(last.cum_amount) - BigInt(before?.cum_amount ?? '0'),
       count: last.cum_count - (before?.cum_count ?? 0),
@@ -39,14 +53,31 @@ export class SpendLedger {
 
   /** Records a reservation; times never go backwards per (key, asset), so the running totals stay ordered. */
   reserve(keyId: string, asset: string, amount: bigint, now: number, requestId: string): void {
-    const last = this.lastStmt.get(keyId, asset) as CumRow | undefined;
-    const at = Math.max(now, last?.at ?? 0);
-    const cum = BigInt(last?.cum_amount ?? '0') + amount;
-    this.insertStmt.run(keyId, asset, at, amount.toString(), cum.toString(), (last?.cum_count ?? 0) + 1, requestId);
+    const last = this.checked(this.lastStmt.get(keyId, asset) as CumRow | undefined);
+    const row = {
+      id: this.nextIdStmt.get() as number,
+      key_id: keyId,
+      asset,
+      at: Math.max(now, last?.at ?? 0),
+      amount: amount.toString(),
+      cum_amount: (BigInt(last?.cum_amount ?? '0') + amount).toString(),
+      cum_count: (last?.cum_count ?? 0) + 1,
+      request_id: requestId,
+    };
+    const mac = this.seal.inserted('spend', row);
+    this.insertStmt.run(row.id, row.key_id, row.asset, row.at, row.amount, row.cum_amount, row.cum_count, row.request_id, mac);
+  }
+
+  /** The reservations made for one request (boot recovery audits those it keeps). */
+  reservationsOf(requestId: string): { keyId: string; asset: string; amount: bigint; at: number }[] {
+    return (this.byRequestStmt.all(requestId) as CumRow[]).map((r) => {
+      this.seal.require('spend', r);
+      return { keyId: r.key_id, asset: r.asset, amount: BigInt(r.amount), at: r.at };
+    });
   }
 
   reservationsFor(requestId: string): number {
-    return (this.byRequestStmt.get(requestId) as { n: number }).n;
+    return this.reservationsOf(requestId).length;
   }
 
   /** Every reservation in order (for a backup; restore replays them through reserve()). */

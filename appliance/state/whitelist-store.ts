@@ -1,6 +1,8 @@
 // Whitelist entries and their proposals. Entries are looked up by primary key (group, chain,
-// address): one indexed read per request, whatever the whitelist's size.
+// address): one indexed read per request, whatever the whitelist's size. Rows are sealed: the entry
+// a decision reads is checked against its MAC (state-seal.ts).
 import type { Db } from './db.js';
+import type { StateSeal } from './state-seal.js';
 import type { WhitelistEntryView } from '../../firmware-policy/state-view.js';
 import type { WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
@@ -31,6 +33,7 @@ interface EntryRow {
   active_at: number;
   proposal_id: string;
   added_at: number;
+  mac: Buffer;
 }
 interface ProposalRow {
   id: string;
@@ -42,65 +45,99 @@ interface ProposalRow {
   created_at: number;
   status: ProposalStatus;
   quorum_at: number | null;
+  mac: Buffer;
+}
+interface ApprovalRow {
+  proposal_id: string;
+  admin_id: string;
+  expires_at: number;
+  signature: Buffer;
+  mac: Buffer;
 }
 
 export class WhitelistStore {
   private readonly entryStmt;
   private readonly listStmt;
-  private readonly upsertStmt;
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly toRemoveStmt;
   private readonly deleteStmt;
   private readonly proposalStmt;
   private readonly insertProposalStmt;
   private readonly updateProposalStmt;
   private readonly approvalsStmt;
+  private readonly approvalStmt;
   private readonly insertApprovalStmt;
+  private readonly updateApprovalStmt;
 
-  constructor(db: Db) {
-    this.entryStmt = db.prepare('SELECT active_at FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
+  constructor(
+    db: Db,
+    private readonly seal: StateSeal,
+  ) {
+    this.entryStmt = db.prepare('SELECT * FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
     this.listStmt = db.prepare('SELECT * FROM whitelist ORDER BY grp, chain_id, address LIMIT ? OFFSET ?');
-    this.upsertStmt = db.prepare(
-      'INSERT OR REPLACE INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.deleteStmt = db.prepare('DELETE FROM whitelist WHERE chain_id = ? AND address = ? AND (grp = ? OR ? IS NULL)');
+    this.insertStmt = db.prepare('INSERT INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.updateStmt = db.prepare('UPDATE whitelist SET label = ?, active_at = ?, proposal_id = ?, added_at = ?, mac = ? WHERE grp = ? AND chain_id = ? AND address = ?');
+    this.toRemoveStmt = db.prepare('SELECT * FROM whitelist WHERE chain_id = ? AND address = ? AND (grp = ? OR ? IS NULL)');
+    this.deleteStmt = db.prepare('DELETE FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
     this.proposalStmt = db.prepare('SELECT * FROM whitelist_proposals WHERE id = ?');
     this.insertProposalStmt = db.prepare(
-      'INSERT INTO whitelist_proposals (id, grp, chain_id, address, label, proposed_by, created_at, status, quorum_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+      'INSERT INTO whitelist_proposals (id, grp, chain_id, address, label, proposed_by, created_at, status, quorum_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
     );
-    this.updateProposalStmt = db.prepare('UPDATE whitelist_proposals SET status = ?, quorum_at = ? WHERE id = ?');
-    this.approvalsStmt = db.prepare('SELECT admin_id, expires_at, signature FROM whitelist_approvals WHERE proposal_id = ? ORDER BY admin_id');
-    this.insertApprovalStmt = db.prepare(
-      'INSERT OR REPLACE INTO whitelist_approvals (proposal_id, admin_id, expires_at, signature) VALUES (?, ?, ?, ?)',
-    );
+    this.updateProposalStmt = db.prepare('UPDATE whitelist_proposals SET status = ?, quorum_at = ?, mac = ? WHERE id = ?');
+    this.approvalsStmt = db.prepare('SELECT * FROM whitelist_approvals WHERE proposal_id = ? ORDER BY admin_id');
+    this.approvalStmt = db.prepare('SELECT * FROM whitelist_approvals WHERE proposal_id = ? AND admin_id = ?');
+    this.insertApprovalStmt = db.prepare('INSERT INTO whitelist_approvals (proposal_id, admin_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
+    this.updateApprovalStmt = db.prepare('UPDATE whitelist_approvals SET expires_at = ?, signature = ?, mac = ? WHERE proposal_id = ? AND admin_id = ?');
   }
 
   entry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined {
-    const row = this.entryStmt.get(group, chainId.toString(), address) as { active_at: number } | undefined;
-    return row ? { activeAt: row.active_at } : undefined;
+    const row = this.entryStmt.get(group, chainId.toString(), address) as EntryRow | undefined;
+    if (!row) return undefined;
+    this.seal.require('whitelist', row);
+    return { activeAt: row.active_at };
   }
 
   list(limit: number, offset: number): WhitelistEntry[] {
-    return (this.listStmt.all(limit, offset) as EntryRow[]).map((r) => ({
-      group: r.grp,
-      chainId: BigInt(r.chain_id),
-      address: new Uint8Array(r.address),
-      label: r.label,
-      activeAt: r.active_at,
-      proposalId: r.proposal_id,
-      addedAt: r.added_at,
-    }));
+    return (this.listStmt.all(limit, offset) as EntryRow[]).map((r) => {
+      this.seal.inspect('whitelist', r);
+      return {
+        group: r.grp,
+        chainId: BigInt(r.chain_id),
+        address: new Uint8Array(r.address),
+        label: r.label,
+        activeAt: r.active_at,
+        proposalId: r.proposal_id,
+        addedAt: r.added_at,
+      };
+    });
   }
 
   put(e: WhitelistEntry): void {
-    this.upsertStmt.run(e.group, e.chainId.toString(), e.address, e.label, e.activeAt, e.proposalId, e.addedAt);
+    const row = { grp: e.group, chain_id: e.chainId.toString(), address: e.address, label: e.label, active_at: e.activeAt, proposal_id: e.proposalId, added_at: e.addedAt };
+    const old = this.entryStmt.get(row.grp, row.chain_id, row.address) as EntryRow | undefined;
+    if (old) this.updateStmt.run(row.label, row.active_at, row.proposal_id, row.added_at, this.seal.replaced(old.mac, 'whitelist', row), row.grp, row.chain_id, row.address);
+    else this.insertStmt.run(row.grp, row.chain_id, row.address, row.label, row.active_at, row.proposal_id, row.added_at, this.seal.inserted('whitelist', row));
   }
 
   /** Removes the address from one group (or from all groups when group is null); returns the count. */
   remove(chainId: bigint, address: Uint8Array, group: string | null): number {
-    return this.deleteStmt.run(chainId.toString(), address, group, group).changes;
+    const rows = this.toRemoveStmt.all(chainId.toString(), address, group, group) as EntryRow[];
+    for (const r of rows) {
+      this.seal.deleted(r.mac);
+      this.deleteStmt.run(r.grp, r.chain_id, r.address);
+    }
+    return rows.length;
+  }
+
+  private proposalRow(id: string): ProposalRow | undefined {
+    const r = this.proposalStmt.get(id) as ProposalRow | undefined;
+    if (r) this.seal.require('whitelist_proposals', r);
+    return r;
   }
 
   proposal(id: string): StoredProposal | undefined {
-    const r = this.proposalStmt.get(id) as ProposalRow | undefined;
+    const r = this.proposalRow(id);
     if (!r) return undefined;
     return {
       id: r.id,
@@ -116,22 +153,27 @@ export class WhitelistStore {
   }
 
   insertProposal(p: WhitelistProposal, now: number): void {
-    this.insertProposalStmt.run(p.id, p.group, p.chainId.toString(), p.address, p.label, p.proposedBy, now, 'pending');
+    const row = { id: p.id, grp: p.group, chain_id: p.chainId.toString(), address: p.address, label: p.label, proposed_by: p.proposedBy, created_at: now, status: 'pending', quorum_at: null };
+    this.insertProposalStmt.run(row.id, row.grp, row.chain_id, row.address, row.label, row.proposed_by, now, row.status, this.seal.inserted('whitelist_proposals', row));
   }
 
   setProposalStatus(id: string, status: ProposalStatus, quorumAt: number | null): void {
-    this.updateProposalStmt.run(status, quorumAt, id);
+    const old = this.proposalRow(id);
+    if (!old) return;
+    this.updateProposalStmt.run(status, quorumAt, this.seal.replaced(old.mac, 'whitelist_proposals', { ...old, status, quorum_at: quorumAt }), id);
   }
 
   approvals(proposalId: string): Approval[] {
-    return (this.approvalsStmt.all(proposalId) as { admin_id: string; expires_at: number; signature: Buffer }[]).map((r) => ({
-      approverId: r.admin_id,
-      expiresAt: r.expires_at,
-      signature: new Uint8Array(r.signature),
-    }));
+    return (this.approvalsStmt.all(proposalId) as ApprovalRow[]).map((r) => {
+      this.seal.require('whitelist_approvals', r);
+      return { approverId: r.admin_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
+    });
   }
 
   addApproval(proposalId: string, a: Approval): void {
-    this.insertApprovalStmt.run(proposalId, a.approverId, a.expiresAt, a.signature);
+    const row = { proposal_id: proposalId, admin_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
+    const old = this.approvalStmt.get(proposalId, a.approverId) as ApprovalRow | undefined;
+    if (old) this.updateApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'whitelist_approvals', row), proposalId, a.approverId);
+    else this.insertApprovalStmt.run(proposalId, a.approverId, a.expiresAt, a.signature, this.seal.inserted('whitelist_approvals', row));
   }
 }

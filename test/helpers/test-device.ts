@@ -66,8 +66,8 @@ export interface TestDevice {
   app: ReturnType<typeof createApp>;
   /** JSON request to the bridge. */
   request(method: string, path: string, token: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
-  /** Stops the appliance (SIGTERM, or the given signal) and starts it again, optionally from another build. */
-  restartAppliance(signal?: NodeJS.Signals, main?: string): Promise<void>;
+  /** Stops the appliance (SIGTERM, or the given signal) and starts it again, optionally from another build or with extra environment variables. */
+  restartAppliance(signal?: NodeJS.Signals, main?: string, extraEnv?: Record<string, string>): Promise<void>;
   /** Everything the appliance processes wrote to stderr (their logs). */
   logs(): string;
   stop(): Promise<void>;
@@ -95,8 +95,8 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
   };
   const env = { ...process.env, HSM_LOG_LEVEL: 'debug' };
   let logText = '';
-  const launch = async (main?: string) => {
-    const a = await startAppliance(varRoot, 'dev', { env, stderr: 'pipe', ...(main ? { main } : {}) });
+  const launch = async (main?: string, extraEnv: Record<string, string> = {}) => {
+    const a = await startAppliance(varRoot, 'dev', { env: { ...env, ...extraEnv }, stderr: 'pipe', ...(main ? { main } : {}) });
     a.child.stderr?.on('data', (d: Buffer) => (logText += d.toString('utf8')));
     return a;
   };
@@ -124,7 +124,7 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
       const text = await res.text();
       return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
-    async restartAppliance(signal: NodeJS.Signals = 'SIGTERM', main?: string) {
+    async restartAppliance(signal: NodeJS.Signals = 'SIGTERM', main?: string, extraEnv?: Record<string, string>) {
       if (signal === 'SIGTERM') await appliance.stop();
       else {
         const exited = new Promise((r) => appliance.child.once('exit', r));
@@ -132,7 +132,7 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
         await exited;
       }
       client.close();
-      appliance = await launch(main);
+      appliance = await launch(main, extraEnv);
     },
     logs: () => logText,
     async stop() {

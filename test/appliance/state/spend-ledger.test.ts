@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { openDb } from '../../../appliance/state/db.js';
 import { SpendLedger } from '../../../appliance/state/spend-ledger.js';
+import { sealedDb } from '../../helpers/sealed-db.js';
 
 test('window usage equals the sum of reservations at or after `since`', () => {
   fc.assert(
@@ -11,13 +11,13 @@ test('window usage equals the sum of reservations at or after `since`', () => {
       fc.array(fc.record({ dt: fc.integer({ min: 0, max: 50 }), amount: fc.bigInt({ min: 0n, max: 10n ** 30n }), key: fc.constantFrom('k1', 'k2') }), { maxLength: 60 }),
       fc.integer({ min: 0, max: 3000 }),
       (ops, since) => {
-        const db = openDb(':memory:');
-        const ledger = new SpendLedger(db);
+        const { db, seal } = sealedDb();
+        const ledger = new SpendLedger(db, seal);
         let t = 1000;
         const rows: { key: string; at: number; amount: bigint }[] = [];
         ops.forEach((op, i) => {
           t += op.dt;
-          ledger.reserve(op.key, 'a', op.amount, t, `r${i}`);
+          seal.transaction(() => ledger.reserve(op.key, 'a', op.amount, t, `r${i}`));
           rows.push({ key: op.key, at: t, amount: op.amount });
         });
         for (const key of ['k1', 'k2']) {
@@ -34,10 +34,10 @@ test('window usage equals the sum of reservations at or after `since`', () => {
 });
 
 test('a clock that steps back never makes totals go backwards', () => {
-  const db = openDb(':memory:');
-  const ledger = new SpendLedger(db);
-  ledger.reserve('k', 'a', 5n, 2000, 'r1');
-  ledger.reserve('k', 'a', 7n, 1500, 'r2'); // recorded at 2000, not 1500
+  const { db, seal } = sealedDb();
+  const ledger = new SpendLedger(db, seal);
+  seal.transaction(() => ledger.reserve('k', 'a', 5n, 2000, 'r1'));
+  seal.transaction(() => ledger.reserve('k', 'a', 7n, 1500, 'r2')); // recorded at 2000, not 1500
   assert.deepEqual(ledger.usage('k', 'a', 1999), { amount: 12n, count: 2 });
   assert.deepEqual(ledger.usage('k', 'a', 2001), { amount: 0n, count: 0 });
   assert.equal(ledger.reservationsFor('r2'), 1);
@@ -47,14 +47,14 @@ test('a clock that steps back never makes totals go backwards', () => {
 test('property: spend counters never decrease inside a window as reservations are added', () => {
   fc.assert(
     fc.property(fc.array(fc.record({ dt: fc.integer({ min: 0, max: 30 }), amount: fc.bigInt({ min: 0n, max: 10n ** 24n }) }), { minLength: 1, maxLength: 50 }), (ops) => {
-      const db = openDb(':memory:');
-      const ledger = new SpendLedger(db);
+      const { db, seal } = sealedDb();
+      const ledger = new SpendLedger(db, seal);
       const since = 1000;
       let t = since;
       let before = ledger.usage('k', 'a', since);
       ops.forEach((op, i) => {
         t += op.dt;
-        ledger.reserve('k', 'a', op.amount, t, `r${i}`);
+        seal.transaction(() => ledger.reserve('k', 'a', op.amount, t, `r${i}`));
         const after = ledger.usage('k', 'a', since);
         assert.ok(after.amount >= before.amount && after.count === before.count + 1);
         before = after;
