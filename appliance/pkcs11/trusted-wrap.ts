@@ -11,6 +11,7 @@
 // These run in a ceremony process while no key store of this process has the module open.
 import { ApplianceError } from '../../protocol/errors.js';
 import { closeModule, findTokenSlot, openModule, P11, type Handle, type Pkcs11 } from './module.js';
+import { pkcs11Code as code } from '../keystore.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
 const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
@@ -27,11 +28,6 @@ export interface KeyToRestore {
   publicKey: Uint8Array;
   /** CKM_AES_KEY_WRAP_PAD output. */
   wrapped: Uint8Array;
-}
-
-function code(err: unknown): string {
-  const m = /CKR_[A-Z_]+/.exec(err instanceof Error ? err.message : String(err));
-  return m ? m[0] : 'CKR_UNKNOWN';
 }
 
 function withModule<T>(access: TokenAccess, fn: (mod: Pkcs11, slot: Handle) => T): T {
