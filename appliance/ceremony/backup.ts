@@ -20,6 +20,8 @@ export interface BackupPlan {
 
 export function planBackup(dev: Device): BackupPlan {
   if (!dev.meta.identity()) throw new ApplianceError('unavailable', 'device has no attestation identity');
+  // A tampered state (or a clock set back) is never carried into a backup.
+  dev.sealed.guard();
   const keys = dev.keys.list();
   if (keys.length === 0) throw new ApplianceError('bad_request', 'the device has no keys to back up');
   const snapshot = snapshotState(dev);

@@ -229,6 +229,26 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     await mine(await signTransfer(NAME, 1, false));
     assert.equal(await anvil.publicClient.getTransactionCount({ address: address as Hex }), 2);
   });
+
+  test('a backup refuses a device whose sealed state was edited, and writes no share', async () => {
+    const paths = devicePaths(varRoot, NAME);
+    const db = new Database(paths.stateDb);
+    try {
+      assert.equal(db.prepare("UPDATE spend SET amount = '1' WHERE rowid = (SELECT MAX(rowid) FROM spend)").run().changes, 1);
+    } finally {
+      db.close();
+    }
+    const out = mkdtempSync(join(tmpdir(), 'ceremony-refused-'));
+    try {
+      await assert.rejects(
+        runCeremonyBackup({ varRoot, name: NAME, threshold: 2, custodians: ['carol', 'dave'], outDir: out, witness: 'wanda', soPin: readSecretFile(paths.soPinFile) }),
+        (err: Error & { details?: Record<string, unknown> }) => err.details?.code === 'state_tampered',
+      );
+      assert.deepEqual(readdirSync(out), []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
 
 function policyJson() {
