@@ -30,6 +30,8 @@ export interface PrivateKeyProtection {
   neverExtractable: boolean;
   /** Wrappable only by a key the SO marked CKA_TRUSTED (the backup ceremony's wrap key). */
   wrapWithTrusted: boolean;
+  /** Whether any attribute can still be changed (false: fixed at generation or restore). */
+  modifiable: boolean;
 }
 
 export interface KeyStoreOptions {
@@ -130,6 +132,9 @@ export class KeyStore {
           { type: P11.CKA_WRAP_WITH_TRUSTED, value: exportable === 'trusted-wrap' },
           { type: P11.CKA_SIGN, value: true },
           { type: P11.CKA_DERIVE, value: false },
+          // Fixed for life: no one (not even the user) may turn on derive or copy the key with other attributes.
+          { type: P11.CKA_MODIFIABLE, value: false },
+          { type: P11.CKA_COPYABLE, value: false },
           { type: P11.CKA_LABEL, value: label },
           { type: P11.CKA_ID, value: ckaId },
         ],
@@ -191,13 +196,13 @@ export class KeyStore {
   async privateKeyProtection(ckaId: Uint8Array): Promise<PrivateKeyProtection> {
     return this.withSession(async (session) => {
       const h = this.privateHandle(session, ckaId);
-      const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE, P11.CKA_WRAP_WITH_TRUSTED];
+      const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE, P11.CKA_WRAP_WITH_TRUSTED, P11.CKA_MODIFIABLE];
       const attrs = this.mod.C_GetAttributeValue(session, h, types.map((type) => ({ type })));
       const flag = (i: number) => {
         const v = attrs[i]?.value;
         return v instanceof Buffer ? v[0] === 1 : Boolean(v);
       };
-      return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5), wrapWithTrusted: flag(6) };
+      return { token: flag(0), private: flag(1), sensitive: flag(2), extractable: flag(3), alwaysSensitive: flag(4), neverExtractable: flag(5), wrapWithTrusted: flag(6), modifiable: flag(7) };
     });
   }
 

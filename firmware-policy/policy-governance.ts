@@ -42,6 +42,22 @@ export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals
   );
 }
 
+/**
+ * What each admin signs to let a device be rebuilt from one named backup: restoring brings back the
+ * backup's policy and state, so it is an admin-quorum decision like a policy change.
+ */
+export function encodeRestoreStatement(deviceId: string, backupHash: Uint8Array, adminId: string, expiresAt: number): Uint8Array {
+  return encodeCanonical({ type: 'device-restore', deviceId, backupHash, adminId, expiresAt });
+}
+
+/** Restore approvals, counted against the admins and quorum of the policy inside the backup. */
+export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Array, approvals: readonly Approval[], now: number): ApprovalTally {
+  return tallySignedApprovals(
+    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt) },
+    approvals,
+  );
+}
+
 /** Admin approvals of a proposal, counted against the active policy's admins and quorum. */
 export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRef, approvals: readonly Approval[], now: number): ApprovalTally {
   return tallySignedApprovals(

@@ -1,7 +1,7 @@
 // Creates the SoftHSM2 token of a new device: config, token directory, generated PINs in 0600 files.
 // PINs are made here from the OS RNG and handed to PKCS#11 in memory; they are never printed.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import { closeModule, initToken, openModule, tokenUri } from '../appliance/pkcs11/module.js';
 import { devicePaths, discoverModulePath, writeSecretFile, writeSofthsmConf, type DeviceConfig } from './device-layout.js';
@@ -12,6 +12,12 @@ export interface CreateTokenOptions {
   modulePath?: string;
   /** The device id, when a ceremony plan fixed it in advance (admins signed a policy naming it). */
   deviceId?: string;
+  /**
+   * Where the SO PIN goes. Default: secrets/so.pin beside the user PIN (demo and test devices). A key
+   * ceremony writes it elsewhere (the security officer's medium), so the host holding the user PIN
+   * cannot also make a trusted wrap key.
+   */
+  soPinFile?: string;
 }
 
 const DEVICE_ID_RE = /^hsm-[0-9a-f]{16}$/;
@@ -33,7 +39,12 @@ export function createDeviceToken(opts: CreateTokenOptions): DeviceConfig {
   const userPin = pin();
   const soPin = pin();
   writeSecretFile(paths, paths.userPinFile, userPin);
-  writeSecretFile(paths, paths.soPinFile, soPin);
+  if (opts.soPinFile) {
+    writeFileSync(opts.soPinFile, soPin, { mode: 0o600, flag: 'wx' });
+    chmodSync(opts.soPinFile, 0o600);
+  } else {
+    writeSecretFile(paths, paths.soPinFile, soPin);
+  }
 
   const deviceId = opts.deviceId ?? newDeviceId();
   if (!DEVICE_ID_RE.test(deviceId)) throw new ApplianceError('bad_request', `device id must match ${DEVICE_ID_RE}`);

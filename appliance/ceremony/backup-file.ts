@@ -27,6 +27,8 @@ export interface VerifiedBackup {
   shares: number;
   custodians: string[];
   kcv: Uint8Array;
+  /** Per position (1-based index - 1): the digest of the share handed to that custodian. */
+  shareDigests: Uint8Array[];
   /** SHA-256 of the file's bytes, named in the source's and the restored device's logs. */
   fileHash: Uint8Array;
 }
@@ -42,20 +44,23 @@ export async function verifyBackupFile(bytes: Uint8Array, caCertPem: string): Pr
   if (!isCanonicalCoseSign1(bytes)) throw bad('not a canonical COSE_Sign1');
   let payload: CborMap;
   try {
-    payload = decodeCanonical(decodeCoseSign1(bytes).payload ?? new Uint8Array()) as CborMap;
+    const decoded = decodeCanonical(decodeCoseSign1(bytes).payload ?? new Uint8Array());
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded) || decoded instanceof Uint8Array) throw new Error('not a map');
+    payload = decoded as CborMap;
   } catch {
-    throw bad('payload is not canonical CBOR');
+    throw bad('payload is not a canonical CBOR map');
   }
   if (payload.type !== BACKUP_TYPE || payload.version !== BACKUP_VERSION) throw bad(`not a ${BACKUP_TYPE} v${BACKUP_VERSION}`);
   const source = payload.source as CborMap | undefined;
-  if (!source || typeof source.deviceCertificate !== 'string') throw bad('no source device certificate');
+  if (typeof source !== 'object' || source === null || typeof source.deviceCertificate !== 'string') throw bad('no source device certificate');
   if (!(await verifyChain(source.deviceCertificate, [], caCertPem))) throw bad('the source device certificate does not chain to the manufacturer CA');
   const identity = readDeviceIdentity(source.deviceCertificate);
   if (identity.deviceId !== source.deviceId) throw bad('the certificate names another device');
   if (!verifyCoseSign1(bytes, identity.publicKey)) throw bad('the signature does not verify with the source device key');
   const state = payload.state as CborMap | undefined;
   if (!state || !(payload.stateHash instanceof Uint8Array) || Buffer.compare(Buffer.from(snapshotHash(state)), Buffer.from(payload.stateHash)) !== 0) throw bad('the state snapshot does not match its hash');
-  const { backupId, threshold, shares, custodians, kcv } = payload;
+  const { backupId, threshold, shares, custodians, kcv, shareDigests } = payload;
   if (typeof backupId !== 'string' || typeof threshold !== 'number' || typeof shares !== 'number' || !Array.isArray(custodians) || !(kcv instanceof Uint8Array)) throw bad('share layout missing');
-  return { payload, backupId, sourceDeviceId: identity.deviceId, threshold, shares, custodians: custodians.map(String), kcv, fileHash: sha256(bytes) };
+  if (!Array.isArray(shareDigests) || shareDigests.length !== shares || custodians.length !== shares || !shareDigests.every((d) => d instanceof Uint8Array)) throw bad('share digests missing');
+  return { payload, backupId, sourceDeviceId: identity.deviceId, threshold, shares, custodians: custodians.map(String), kcv, shareDigests: shareDigests as Uint8Array[], fileHash: sha256(bytes) };
 }

@@ -36,6 +36,8 @@ export interface SealInput {
   custodians: string[];
   witness: string;
   kcv: Uint8Array;
+  /** Digest of each custodian's share, in custodian order (see cli/ceremony/shares.ts shareDigest). */
+  shareDigests: Uint8Array[];
   /** Wrapped blobs in the order of plan.keys. */
   wrapped: Uint8Array[];
 }
@@ -65,6 +67,7 @@ export async function sealBackup(dev: Device, input: SealInput): Promise<{ file:
     shares: input.shares,
     custodians: input.custodians,
     kcv: input.kcv,
+    shareDigests: input.shareDigests,
     mechanism: 'CKM_AES_KEY_WRAP_PAD',
     keys: input.plan.keys.map((k, i) => ({ keyId: k.keyId, ckaId: k.ckaId, wrapped: input.wrapped[i]! })),
     state: input.plan.snapshot,

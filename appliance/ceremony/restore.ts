@@ -6,7 +6,9 @@
 // shares were used, together with the policy and the carried state, in one transaction.
 import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
-import { parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
+import { parsePolicy, policyHash, type PolicyDocument } from '../../firmware-policy/policy-document.js';
+import { tallyRestoreApprovals } from '../../firmware-policy/policy-governance.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { issueKeyAttestationCertificate, type ManufacturerCa } from '../../attestation/certificates.js';
 import type { Device } from '../device.js';
 import { commitIdentity, prepareIdentity } from '../identity.js';
@@ -19,14 +21,32 @@ export interface RestoreInput {
   backup: VerifiedBackup;
   /** The shares that rebuilt the wrap key: index and custodian (never the share itself). */
   sharesUsed: { index: number; custodian: string }[];
+  /** The admin quorum's approvals of restoring this backup (device-restore statements). */
+  approvals: Approval[];
   witness: string;
+}
+
+/** The backup's policy, and the admins of that policy who approved restoring this backup; throws without the quorum. */
+export function checkRestoreApprovals(backup: VerifiedBackup, approvals: Approval[], now: number): { doc: PolicyDocument; counted: string[] } {
+  const policyRow = (backup.payload.state as CborMap).policy as CborMap;
+  const doc = parsePolicy(decodeCanonical(policyRow.document as Uint8Array));
+  const tally = tallyRestoreApprovals(doc, backup.fileHash, approvals, now);
+  if (tally.counted.length < tally.required) {
+    throw new ApplianceError('denied', `restoring this backup needs ${tally.required} admin approvals; ${tally.counted.length} counted`, {
+      rule: 'admin-quorum',
+      code: 'quorum_not_met',
+      counted: tally.counted,
+      rejected: tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
+    });
+  }
+  return { doc, counted: tally.counted };
 }
 
 export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: RestoreInput): Promise<{ entry: StoredEntry; deviceCertPem: string; keys: KeyRecord[] }> {
   const { payload } = input.backup;
   const state = payload.state as CborMap;
   const policyRow = state.policy as CborMap;
-  const doc = parsePolicy(decodeCanonical(policyRow.document as Uint8Array));
+  const { doc, counted } = checkRestoreApprovals(input.backup, input.approvals, dev.clock());
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the backup policy names another device');
   const hash = policyHash(doc);
   const prepared = await prepareIdentity(dev, ca);
@@ -67,6 +87,7 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
       backupHash: input.backup.fileHash,
       stateHash: payload.stateHash as Uint8Array,
       sharesUsed: input.sharesUsed.map((s) => ({ index: s.index, custodian: s.custodian })),
+      approvals: input.approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
       threshold: input.backup.threshold,
       witness: input.witness,
       keys: keys.map((k) => ({ keyId: k.keyId, address: k.address, publicKey: k.publicKey, certificate: k.certificate, sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? '') })),

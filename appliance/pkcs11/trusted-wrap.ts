@@ -163,6 +163,10 @@ export function unwrapIntoToken(access: TokenAccess, userPin: string, wrapKey: U
             { type: P11.CKA_WRAP_WITH_TRUSTED, value: true },
             { type: P11.CKA_SIGN, value: true },
             { type: P11.CKA_DERIVE, value: false },
+            // SoftHSM2 refuses CKA_MODIFIABLE false on an unwrapped (or copied) key with
+            // CKR_ATTRIBUTE_READ_ONLY; the attributes that guard the key (SENSITIVE, WRAP_WITH_TRUSTED)
+            // can only be tightened by PKCS#11 rules anyway.
+            { type: P11.CKA_COPYABLE, value: false },
             { type: P11.CKA_LABEL, value: k.label },
             { type: P11.CKA_ID, value: Buffer.from(k.ckaId) },
           ]);

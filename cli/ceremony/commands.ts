@@ -10,6 +10,8 @@ import { readPolicyJson } from '../policy-json.js';
 import { makePlan, readPlan, readPlanSignature, readPublicKeyFile, signPlan } from './plan.js';
 import { runCeremonyBackup, runCeremonyInit, runCeremonyKeygen, runCeremonyRestore } from './operations.js';
 import { promptSecret, readSecretFromFile } from './secret-input.js';
+import { readRestoreApproval, signRestore, writeRestoreApproval } from './restore-approval.js';
+import { existsSync } from 'node:fs';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -59,10 +61,16 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
       },
     },
     'ceremony sign': {
-      summary: 'an admin signs the first policy of a ceremony plan (offline, with their own key file)',
-      usage: 'hsmctl ceremony sign --plan PLAN.json --key ADMIN.key.json --out ADMIN.sig.json',
-      options: { plan: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' } },
+      summary: 'an admin signs the first policy of a ceremony plan, or approves restoring a backup (offline, own key file)',
+      usage: 'hsmctl ceremony sign --plan PLAN.json --key ADMIN.key.json --out ADMIN.sig.json   |   --backup BK.cbor --key ADMIN.key.json [--ttl SECONDS] --out ADMIN.restore.json',
+      options: { plan: { type: 'string' }, backup: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, ttl: { type: 'string', default: '86400' } },
       async run(v) {
+        if (typeof v.backup === 'string') {
+          const approval = signRestore(new Uint8Array(readFileSync(v.backup)), readApproverKey(need(v, 'key', 'ADMIN.key.json')), Math.floor(Date.now() / 1000) + int(v, 'ttl'));
+          writeRestoreApproval(resolve(need(v, 'out', 'ADMIN.restore.json')), approval);
+          say(`approved restoring backup ${approval.backupHash} of device ${approval.deviceId} as ${approval.adminId}`);
+          return;
+        }
         const plan = readPlan(need(v, 'plan', 'PLAN.json'));
         const sig = signPlan(plan, readApproverKey(need(v, 'key', 'ADMIN.key.json')));
         writeFileSync(resolve(need(v, 'out', 'ADMIN.sig.json')), JSON.stringify(sig, null, 2) + '\n', { flag: 'wx' });
@@ -71,8 +79,8 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     },
     'ceremony init': {
       summary: 'create the device of a plan: token with generated PINs, attestation identity, signed first policy; writes the transcript',
-      usage: 'hsmctl ceremony init --plan PLAN.json --signature A.sig.json --signature B.sig.json … --operator NAME --witness NAME [--out DIR] [--var DIR]',
-      options: { plan: { type: 'string' }, signature: { type: 'string', multiple: true }, operator: { type: 'string' }, witness: { type: 'string' }, out: { type: 'string' } },
+      usage: 'hsmctl ceremony init --plan PLAN.json --signature A.sig.json --signature B.sig.json … --operator NAME --witness NAME --so-pin-out FILE [--out DIR] [--var DIR]',
+      options: { plan: { type: 'string' }, signature: { type: 'string', multiple: true }, operator: { type: 'string' }, witness: { type: 'string' }, 'so-pin-out': { type: 'string' }, out: { type: 'string' } },
       async run(v) {
         const planFile = need(v, 'plan', 'PLAN.json');
         const planBytes = new Uint8Array(readFileSync(planFile));
@@ -83,6 +91,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
           signatures: list(v, 'signature').map(readPlanSignature),
           operator: need(v, 'operator', 'NAME'),
           witness: need(v, 'witness', 'NAME'),
+          soPinOut: need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"),
           ...(typeof v.out === 'string' ? { outDir: v.out } : {}),
           progress: say,
         });
@@ -109,7 +118,11 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
         const names = custodians.length > 0 ? custodians : Array.from({ length: shares }, (_, i) => `custodian-${i + 1}`);
         if (names.length !== shares) throw new ApplianceError('bad_request', `--shares ${shares} but ${names.length} custodians named`);
         const paths = devicePaths(String(v.var), String(v.device));
-        const soPin = v['so-pin-prompt'] ? await promptSecret('token SO PIN') : readSecretFromFile(typeof v['so-pin-file'] === 'string' ? v['so-pin-file'] : paths.soPinFile, 'SO PIN');
+        let soPin: string;
+        if (v['so-pin-prompt']) soPin = await promptSecret('token SO PIN');
+        else if (typeof v['so-pin-file'] === 'string') soPin = readSecretFromFile(v['so-pin-file'], 'SO PIN');
+        else if (existsSync(paths.soPinFile)) soPin = readSecretFromFile(paths.soPinFile, 'SO PIN'); // demo and test devices only
+        else throw new ApplianceError('bad_request', 'the SO PIN is needed: --so-pin-file FILE or --so-pin-prompt');
         const res = await runCeremonyBackup({ varRoot: String(v.var), name: String(v.device), threshold: int(v, 'threshold'), custodians: names, outDir: need(v, 'out', 'DIR'), witness: need(v, 'witness', 'NAME'), soPin, progress: say });
         say(`hand each share file to its custodian on separate media, then delete it here: ${res.shareFiles.join(', ')}`);
         out(res);
@@ -117,15 +130,17 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     },
     'ceremony restore': {
       summary: 'rebuild a device in a new token from a backup and any M custodian shares (same key addresses)',
-      usage: 'hsmctl ceremony restore --device NEWNAME --backup FILE.cbor --share S1.json --share S2.json … --witness NAME [--ca CA.pem] [--var DIR]',
-      options: { backup: { type: 'string' }, share: { type: 'string', multiple: true }, witness: { type: 'string' }, ca: { type: 'string' } },
+      usage: 'hsmctl ceremony restore --device NEWNAME --backup FILE.cbor --share S1.json … --approval A.restore.json … --witness NAME --so-pin-out FILE [--ca CA.pem] [--var DIR]',
+      options: { backup: { type: 'string' }, share: { type: 'string', multiple: true }, approval: { type: 'string', multiple: true }, witness: { type: 'string' }, 'so-pin-out': { type: 'string' }, ca: { type: 'string' } },
       async run(v) {
         const res = await runCeremonyRestore({
           varRoot: String(v.var),
           name: String(v.device),
           backupFile: need(v, 'backup', 'FILE.cbor'),
           shareFiles: list(v, 'share'),
+          approvals: list(v, 'approval').map(readRestoreApproval),
           witness: need(v, 'witness', 'NAME'),
+          soPinOut: need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"),
           ...(typeof v.ca === 'string' ? { caCertFile: v.ca } : {}),
           progress: say,
         });

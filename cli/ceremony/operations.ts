@@ -18,11 +18,12 @@ import { dispatch } from '../../appliance/dispatch.js';
 import { ceremonyInit as deviceCeremonyInit } from '../../appliance/ceremony/init.js';
 import { planBackup, sealBackup } from '../../appliance/ceremony/backup.js';
 import { keyCheckValue, verifyBackupFile } from '../../appliance/ceremony/backup-file.js';
-import { restoreDevice } from '../../appliance/ceremony/restore.js';
+import { checkRestoreApprovals, restoreDevice } from '../../appliance/ceremony/restore.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { initManufacturer, loadManufacturer, manufacturerFiles } from '../manufacturer.js';
 import { checkPlan, type CeremonyPlan, type PlanSignature } from './plan.js';
 import { assertApplianceStopped, openLocalDevice } from './local-device.js';
-import { checkLayout, combineShares, readShareFile, splitWrapKey, writeShareFiles } from './shares.js';
+import { assertOutputsFree, checkLayout, combineShares, readShareFile, shareDigest, splitWrapKey, writeShareFiles } from './shares.js';
 import { writeTranscript } from './transcript.js';
 
 type Progress = (msg: string) => void;
@@ -41,7 +42,7 @@ export interface InitResult {
   policyHash: string;
 }
 
-export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPlan; planBytes: Uint8Array; signatures: PlanSignature[]; operator: string; witness: string; outDir?: string; progress?: Progress }): Promise<InitResult> {
+export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPlan; planBytes: Uint8Array; signatures: PlanSignature[]; operator: string; witness: string; soPinOut: string; outDir?: string; progress?: Progress }): Promise<InitResult> {
   const say = opts.progress ?? quiet;
   const { plan } = opts;
   const { document, hash } = checkPlan(plan);
@@ -50,13 +51,15 @@ export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPla
   }
   const approvals = opts.signatures.map((s) => ({ approverId: s.adminId, expiresAt: s.expiresAt, signature: Uint8Array.from(Buffer.from(s.signature.replace(/^0x/, ''), 'hex')) }));
   failIfExists(opts.varRoot, plan.deviceName);
+  assertSoPinOut(opts.soPinOut, devicePaths(opts.varRoot, plan.deviceName).dir);
+  if (opts.outDir && existsSync(join(opts.outDir, 'transcript.cbor'))) throw new ApplianceError('conflict', `${opts.outDir} already holds a transcript; choose a new directory`);
   const made = await initManufacturer(opts.varRoot);
   if (made.created) say(`created the emulated manufacturer CA ${made.certFile}`);
   const ca = loadManufacturer(opts.varRoot);
   const paths = devicePaths(opts.varRoot, plan.deviceName);
   try {
-    say('1/4 initialising the token with generated SO and user PINs (written 0600 under secrets/, never shown)');
-    const config = createDeviceToken({ varRoot: opts.varRoot, name: plan.deviceName, deviceId: plan.deviceId });
+    say(`1/4 initialising the token with generated PINs (user PIN 0600 under secrets/, SO PIN 0600 to ${opts.soPinOut}; never shown)`);
+    const config = createDeviceToken({ varRoot: opts.varRoot, name: plan.deviceName, deviceId: plan.deviceId, soPinFile: opts.soPinOut });
     const { dev } = openLocalDevice(opts.varRoot, plan.deviceName);
     try {
       say('2/4 checking the admin quorum\'s signatures over the first policy');
@@ -68,7 +71,7 @@ export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPla
         planHash: sha256(opts.planBytes),
         tokenLabel: tokenLabelFromUri(config.tokenUri),
         tokenModule: config.modulePath,
-        pinHandling: 'SO and user PINs generated from the OS RNG, written 0600 to secrets/so.pin and secrets/user.pin, never in argv, never displayed',
+        pinHandling: 'SO and user PINs generated from the OS RNG, never in argv, never displayed; user PIN 0600 in secrets/user.pin for the appliance; SO PIN 0600 to the security officer\'s file, not kept on the device host',
       };
       const res = await deviceCeremonyInit(dev, ca, { document, approvals, record });
       say(`4/4 first audit entry #${res.entry.seq} (ceremony.init) signed by the device; writing the transcript`);
@@ -82,8 +85,16 @@ export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPla
     }
   } catch (err) {
     rmSync(paths.dir, { recursive: true, force: true });
+    rmSync(opts.soPinOut, { force: true });
     throw err;
   }
+}
+
+/** The SO PIN must leave the device directory: a fresh file outside it. */
+function assertSoPinOut(file: string, deviceDir: string): void {
+  const abs = resolve(file);
+  if (abs.startsWith(resolve(deviceDir) + '/')) throw new ApplianceError('bad_request', '--so-pin-out must be outside the device directory: the SO PIN is not kept on the device host');
+  if (existsSync(abs)) throw new ApplianceError('conflict', `${abs} exists; the SO PIN file is never overwritten`);
 }
 
 export async function runCeremonyKeygen(opts: { varRoot: string; name: string; group: string; label: string; count: number; progress?: Progress }): Promise<CborMap[]> {
@@ -124,6 +135,7 @@ export async function runCeremonyBackup(opts: { varRoot: string; name: string; t
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const backupId = `bk-${randomBytes(8).toString('hex')}`;
   const backupFile = join(outDir, `${backupId}.cbor`);
+  assertOutputsFree(outDir, backupId, opts.custodians, [backupFile]);
 
   say('1/4 reading the keys and the state to carry');
   let opened = openLocalDevice(opts.varRoot, opts.name);
@@ -152,7 +164,8 @@ export async function runCeremonyBackup(opts: { varRoot: string; name: string; t
   say('4/4 signing the backup with the device key and logging it');
   opened = openLocalDevice(opts.varRoot, opts.name);
   try {
-    const sealed = await sealBackup(opened.dev, { plan, backupId, threshold: opts.threshold, shares: opts.custodians.length, custodians: opts.custodians, witness: opts.witness, kcv, wrapped });
+    const shareDigests = shares.map((s) => shareDigest(backupId, s.index, s.custodian, Uint8Array.from(Buffer.from(s.share, 'hex'))));
+    const sealed = await sealBackup(opened.dev, { plan, backupId, threshold: opts.threshold, shares: opts.custodians.length, custodians: opts.custodians, witness: opts.witness, kcv, shareDigests, wrapped });
     writeFileSync(backupFile, sealed.file, { mode: 0o600, flag: 'wx' });
     const shareFiles = writeShareFiles(outDir, shares);
     for (const s of shares) s.share = '';
@@ -170,12 +183,14 @@ export interface RestoreResult {
   sharesUsed: { index: number; custodian: string }[];
 }
 
-export async function runCeremonyRestore(opts: { varRoot: string; name: string; backupFile: string; shareFiles: string[]; witness: string; caCertFile?: string; progress?: Progress }): Promise<RestoreResult> {
+export async function runCeremonyRestore(opts: { varRoot: string; name: string; backupFile: string; shareFiles: string[]; approvals: Approval[]; witness: string; soPinOut: string; caCertFile?: string; progress?: Progress }): Promise<RestoreResult> {
   const say = opts.progress ?? quiet;
   // Everything is checked before anything is written.
   say('1/5 checking the backup signature against the manufacturer CA');
   const caCertPem = readFileSync(opts.caCertFile ?? manufacturerFiles(opts.varRoot).certPem, 'utf8');
   const backup = await verifyBackupFile(new Uint8Array(readFileSync(opts.backupFile)), caCertPem);
+  const { counted } = checkRestoreApprovals(backup, opts.approvals, Math.floor(Date.now() / 1000));
+  say(`   approved by admins ${counted.join(', ')}`);
   say(`2/5 checking ${opts.shareFiles.length} share file(s) (backup ${backup.backupId} needs ${backup.threshold})`);
   const shares = opts.shareFiles.map((path) => ({ path, share: readShareFile(path) }));
   const wrapKey = await combineShares(shares, backup);
@@ -184,11 +199,12 @@ export async function runCeremonyRestore(opts: { varRoot: string; name: string; 
       throw new ApplianceError('bad_request', 'the shares do not rebuild this backup\'s wrap key (key check value differs): one of them is from another split or was altered');
     }
     failIfExists(opts.varRoot, opts.name);
+    assertSoPinOut(opts.soPinOut, devicePaths(opts.varRoot, opts.name).dir);
     const ca = loadManufacturer(opts.varRoot);
     const paths = devicePaths(opts.varRoot, opts.name);
     try {
-      say('3/5 creating the new token (new PINs, 0600 under secrets/)');
-      const config = createDeviceToken({ varRoot: opts.varRoot, name: opts.name, deviceId: backup.sourceDeviceId });
+      say(`3/5 creating the new token (new PINs: user PIN 0600 under secrets/, SO PIN 0600 to ${opts.soPinOut})`);
+      const config = createDeviceToken({ varRoot: opts.varRoot, name: opts.name, deviceId: backup.sourceDeviceId, soPinFile: opts.soPinOut });
       const state = backup.payload.state as CborMap;
       const records = state.keys as CborMap[];
       const wrappedById = new Map((backup.payload.keys as CborMap[]).map((k) => [String(k.keyId), k.wrapped as Uint8Array]));
@@ -208,7 +224,7 @@ export async function runCeremonyRestore(opts: { varRoot: string; name: string; 
       const { dev } = openLocalDevice(opts.varRoot, opts.name);
       try {
         const sharesUsed = shares.map(({ share }) => ({ index: share.index, custodian: share.custodian }));
-        const res = await restoreDevice(dev, ca, { backup, sharesUsed, witness: opts.witness });
+        const res = await restoreDevice(dev, ca, { backup, sharesUsed, approvals: opts.approvals, witness: opts.witness });
         writeFileSync(join(paths.dir, 'device-cert.pem'), res.deviceCertPem);
         return { deviceId: dev.config.deviceId, sourceDeviceId: backup.sourceDeviceId, keys: res.keys.map((k) => ({ keyId: k.keyId, address: k.address })), auditSeq: res.entry.seq, sharesUsed };
       } finally {
@@ -216,6 +232,7 @@ export async function runCeremonyRestore(opts: { varRoot: string; name: string; 
       }
     } catch (err) {
       rmSync(paths.dir, { recursive: true, force: true });
+      rmSync(opts.soPinOut, { force: true });
       throw err;
     }
   } finally {

@@ -38,12 +38,7 @@ export interface PlanSignature {
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
 
 export function readPublicKeyFile(file: string): ApproverPublic {
-  let k: Partial<ApproverPublic>;
-  try {
-    k = JSON.parse(readFileSync(file, 'utf8')) as Partial<ApproverPublic>;
-  } catch {
-    throw new ApplianceError('bad_request', `${file} is not a public key file (JSON from hsmctl approver keygen)`);
-  }
+  const k = readJsonObject(file, 'public key file (JSON from hsmctl approver keygen)') as Partial<ApproverPublic>;
   if (typeof k.id !== 'string' || (k.alg !== 'ES256' && k.alg !== 'EdDSA') || typeof k.publicKey !== 'string') throw new ApplianceError('bad_request', `${file} is not a public key file (id, alg, publicKey)`);
   if ('privateKey' in k) throw new ApplianceError('bad_request', `${file} holds a PRIVATE key; enrol admins from their public parts only`);
   return { id: k.id, alg: k.alg, publicKey: k.publicKey };
@@ -79,15 +74,27 @@ export function checkPlan(plan: CeremonyPlan): { document: Uint8Array; hash: Uin
   const document = encodePolicy(doc);
   const hash = policyHash(doc);
   if (hex(document) !== plan.document || hex(hash) !== plan.policyHash) throw new ApplianceError('bad_request', 'the plan\'s policy document does not match its readable policy; do not sign it');
+  if (doc.adminQuorum < 2 && doc.admins.length > 1) throw new ApplianceError('bad_request', 'the plan lets one admin change the policy (quorum 1); do not sign it');
   return { document, hash };
 }
 
-export function readPlan(file: string): CeremonyPlan {
+function readJsonObject(file: string, what: string): Record<string, unknown> {
+  let v: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as CeremonyPlan;
+    v = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new ApplianceError('bad_request', `cannot read ceremony plan ${file}`);
+    throw new ApplianceError('bad_request', `cannot read ${what} ${file}`);
   }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApplianceError('bad_request', `${file} is not a ${what} (a JSON object expected)`);
+  return v as Record<string, unknown>;
+}
+
+export function readPlan(file: string): CeremonyPlan {
+  const p = readJsonObject(file, 'ceremony plan');
+  if (p.format !== PLAN_FORMAT || typeof p.deviceName !== 'string' || typeof p.deviceId !== 'string' || typeof p.policy !== 'object' || p.policy === null || typeof p.signaturesExpireAt !== 'number') {
+    throw new ApplianceError('bad_request', `${file} is not a ${PLAN_FORMAT} file`);
+  }
+  return p as unknown as CeremonyPlan;
 }
 
 /** An admin's signature over the plan's first policy (the policy-init statement). */
@@ -101,12 +108,7 @@ export function signPlan(plan: CeremonyPlan, key: ApproverKeyFile): PlanSignatur
 }
 
 export function readPlanSignature(file: string): PlanSignature {
-  let s: Partial<PlanSignature>;
-  try {
-    s = JSON.parse(readFileSync(file, 'utf8')) as Partial<PlanSignature>;
-  } catch {
-    throw new ApplianceError('bad_request', `cannot read signature file ${file}`);
-  }
+  const s = readJsonObject(file, 'signature file') as Partial<PlanSignature>;
   if (s.format !== 'hsm-ceremony-signature/1' || typeof s.adminId !== 'string' || typeof s.signature !== 'string' || typeof s.expiresAt !== 'number') throw new ApplianceError('bad_request', `${file} is not a ceremony signature file`);
   return s as PlanSignature;
 }

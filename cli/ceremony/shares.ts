@@ -30,7 +30,8 @@ export interface ShareFile {
 
 type Unsigned = Omit<ShareFile, 'checksum'>;
 
-function checksum(s: Unsigned): string {
+/** The share file's checksum (a typo guard, not an authenticator: see shareDigest). */
+export function checksumOf(s: Unsigned): string {
   const digest = sha256(encodeCanonical({ format: s.format, backupId: s.backupId, sourceDeviceId: s.sourceDeviceId, custodian: s.custodian, index: s.index, threshold: s.threshold, shares: s.shares, share: s.share }));
   return Buffer.from(digest.subarray(0, 16)).toString('hex');
 }
@@ -59,12 +60,27 @@ export async function splitWrapKey(wrapKey: Uint8Array, layout: { backupId: stri
       share: Buffer.from(p).toString('hex'),
     };
     p.fill(0);
-    return { ...unsigned, checksum: checksum(unsigned) };
+    return { ...unsigned, checksum: checksumOf(unsigned) };
   });
 }
 
-export function shareFileName(s: ShareFile): string {
-  return `share-${s.index}-of-${s.shares}-${s.custodian}.json`;
+export function shareFileName(s: { backupId: string; index: number; shares: number; custodian: string }): string {
+  return `${s.backupId}-share-${s.index}-of-${s.shares}-${s.custodian}.json`;
+}
+
+/**
+ * What the device records of each share in the signed backup: SHA-256 over the backup id, position,
+ * custodian and share value. It reveals nothing of the share, and lets a restore name the exact file
+ * that differs from what was handed out (a relabelled or altered share), even with a valid checksum.
+ */
+export function shareDigest(backupId: string, index: number, custodian: string, share: Uint8Array): Uint8Array {
+  return sha256(encodeCanonical({ backupId, index, custodian, share }));
+}
+
+/** Refuses before any work if a share file or the backup file of this backup would overwrite something. */
+export function assertOutputsFree(dir: string, backupId: string, custodians: string[], extra: string[]): void {
+  const names = custodians.map((custodian, i) => join(dir, shareFileName({ backupId, index: i + 1, shares: custodians.length, custodian })));
+  for (const p of [...names, ...extra]) if (existsSync(p)) throw new ApplianceError('conflict', `${p} exists; a backup never overwrites a file`);
 }
 
 /** Writes each share 0600 into `dir`; refuses to overwrite. Returns the paths. */
@@ -87,12 +103,14 @@ export function readShareFile(path: string): ShareFile {
   } catch {
     throw fault('cannot be read as a share file');
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fault('is not a share file (a JSON object expected)');
   const s = raw as Partial<ShareFile>;
   if (s.format !== SHARE_FORMAT) throw fault(`is not a ${SHARE_FORMAT} file`);
   if (typeof s.backupId !== 'string' || typeof s.sourceDeviceId !== 'string' || typeof s.custodian !== 'string') throw fault('names no backup, device or custodian');
-  if (!Number.isInteger(s.index) || !Number.isInteger(s.threshold) || !Number.isInteger(s.shares)) throw fault('has no index, threshold or share count');
-  if (typeof s.share !== 'string' || !/^([0-9a-f]{2}){2,}$/.test(s.share)) throw fault('has no share value');
-  if (typeof s.checksum !== 'string' || checksum(s as Unsigned) !== s.checksum) throw fault('checksum does not match: the share was mistyped or damaged');
+  const inRange = (v: unknown, lo: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= 255;
+  if (!inRange(s.shares, 2) || !inRange(s.threshold, 2) || !inRange(s.index, 1) || (s.index as number) > (s.shares as number) || (s.threshold as number) > (s.shares as number)) throw fault('has no valid index, threshold or share count');
+  if (typeof s.share !== 'string' || !/^[0-9a-f]{66}$/.test(s.share)) throw fault('has no share value (33 bytes of hex expected)');
+  if (typeof s.checksum !== 'string' || checksumOf(s as Unsigned) !== s.checksum) throw fault('checksum does not match: the share was mistyped or damaged');
   return s as ShareFile;
 }
 
@@ -100,10 +118,18 @@ export function readShareFile(path: string): ShareFile {
  * Rebuilds the wrap key from share files of one backup. Checks each file, that they belong to
  * `backupId`, are distinct, and are at least the threshold, before combining.
  */
-export async function combineShares(shares: { path: string; share: ShareFile }[], backup: { backupId: string; threshold: number }): Promise<Uint8Array> {
+export async function combineShares(
+  shares: { path: string; share: ShareFile }[],
+  backup: { backupId: string; sourceDeviceId: string; threshold: number; shares: number; custodians: string[]; shareDigests: Uint8Array[] },
+): Promise<Uint8Array> {
   for (const { path, share } of shares) {
-    if (share.backupId !== backup.backupId) throw new ApplianceError('bad_request', `share ${path}: belongs to backup ${share.backupId}, not ${backup.backupId}`, { share: path });
-    if (share.threshold !== backup.threshold) throw new ApplianceError('bad_request', `share ${path}: threshold ${share.threshold} differs from the backup's ${backup.threshold}`, { share: path });
+    const fault = (why: string) => new ApplianceError('bad_request', `share ${path}: ${why}`, { share: path });
+    if (share.backupId !== backup.backupId) throw fault(`belongs to backup ${share.backupId}, not ${backup.backupId}`);
+    if (share.sourceDeviceId !== backup.sourceDeviceId || share.threshold !== backup.threshold || share.shares !== backup.shares) throw fault('its device, threshold or share count differs from the backup\'s');
+    if (backup.custodians[share.index - 1] !== share.custodian) throw fault(`position ${share.index} belongs to custodian ${backup.custodians[share.index - 1] ?? '?'}, not ${share.custodian}`);
+    const recorded = backup.shareDigests[share.index - 1];
+    const digest = shareDigest(share.backupId, share.index, share.custodian, Uint8Array.from(Buffer.from(share.share, 'hex')));
+    if (!recorded || Buffer.compare(Buffer.from(recorded), Buffer.from(digest)) !== 0) throw fault(`is not the share the device handed to ${share.custodian} (its value was altered)`);
   }
   const seen = new Map<number, string>();
   for (const { path, share } of shares) {
@@ -117,6 +143,8 @@ export async function combineShares(shares: { path: string; share: ShareFile }[]
   const parts = shares.map(({ share }) => Uint8Array.from(Buffer.from(share.share, 'hex')));
   try {
     return await combine(parts);
+  } catch {
+    throw new ApplianceError('bad_request', 'the shares cannot be combined');
   } finally {
     for (const p of parts) p.fill(0);
   }

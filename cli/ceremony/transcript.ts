@@ -78,9 +78,10 @@ export function renderTranscriptMarkdown(entry: Uint8Array): string {
 export function writeTranscript(dir: string, entry: Uint8Array, deviceCertPem: string, caCertPem: string): { cbor: string; markdown: string } {
   const cbor = join(dir, 'transcript.cbor');
   const markdown = join(dir, 'transcript.md');
-  writeFileSync(cbor, entry);
-  writeFileSync(markdown, renderTranscriptMarkdown(entry));
-  writeFileSync(join(dir, 'device-cert.pem'), deviceCertPem);
-  writeFileSync(join(dir, 'ca-cert.pem'), caCertPem);
+  // Never over an earlier ceremony's transcript.
+  writeFileSync(cbor, entry, { flag: 'wx' });
+  writeFileSync(markdown, renderTranscriptMarkdown(entry), { flag: 'wx' });
+  writeFileSync(join(dir, 'device-cert.pem'), deviceCertPem, { flag: 'wx' });
+  writeFileSync(join(dir, 'ca-cert.pem'), caCertPem, { flag: 'wx' });
   return { cbor, markdown };
 }

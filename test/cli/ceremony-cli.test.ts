@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/vectors.js';
@@ -30,15 +30,17 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
     assert.equal(hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status, 1, 'a private key file is refused as a public one');
     for (const id of ['admin-1', 'admin-2']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--plan', 'plan.json', '--key', `${id}.key.json`, '--out', `${id}.sig.json`).status, 0);
 
-    const lone = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--operator', 'olga', '--witness', 'wanda');
+    const lone = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--operator', 'olga', '--witness', 'wanda', '--so-pin-out', 'so.pin');
     assert.equal(lone.status, 1);
     assert.match(lone.stderr, /denied: the first policy needs 2 admin signatures; 1 counted/);
     assert.deepEqual(readdirSync(join(dir, 'var')).sort(), ['manufacturer'], 'a refused init leaves no device');
 
-    const init = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda', '--out', 'transcript');
+    assert.equal(hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda').status, 1, 'init needs --so-pin-out');
+    const init = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda', '--so-pin-out', 'so.pin', '--out', 'transcript');
     assert.equal(init.status, 0, init.stderr);
     assert.match(init.stderr, /1\/4 initialising the token/);
-    const pins = ['user.pin', 'so.pin'].map((f) => readFileSync(join(dir, 'var', 'prod', 'secrets', f), 'utf8').trim());
+    assert.equal(existsSync(join(dir, 'var', 'prod', 'secrets', 'so.pin')), false, 'the SO PIN left the device host');
+    const pins = [readFileSync(join(dir, 'var', 'prod', 'secrets', 'user.pin'), 'utf8').trim(), readFileSync(join(dir, 'so.pin'), 'utf8').trim()];
     const verify = hsmctl(dir, 'audit', 'verify', 'transcript/transcript.cbor', '--device-cert', 'transcript/device-cert.pem', '--ca', 'var/manufacturer/ca-cert.pem');
     assert.equal(verify.status, 0, verify.stderr);
     assert.equal((JSON.parse(verify.stdout) as { entries: number }).entries, 1);
@@ -49,11 +51,15 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
     const keys = JSON.parse(keygen.stdout) as { address: string }[];
     assert.equal(keys.length, 3);
 
-    const backup = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk');
+    const noPin = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk');
+    assert.equal(noPin.status, 1);
+    assert.match(noPin.stderr, /--so-pin-file FILE or --so-pin-prompt/);
+    const backup = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk', '--so-pin-file', 'so.pin');
     assert.equal(backup.status, 0, backup.stderr);
     const { backupFile, shareFiles } = JSON.parse(backup.stdout) as { backupFile: string; shareFiles: string[] };
     rmSync(join(dir, 'var', 'prod'), { recursive: true });
-    const restore = hsmctl(dir, 'ceremony', 'restore', '--device', 'prod', '--backup', backupFile, '--share', shareFiles[2]!, '--share', shareFiles[0]!, '--witness', 'wanda');
+    for (const id of ['admin-2', 'admin-3']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--backup', backupFile, '--key', `${id}.key.json`, '--out', `${id}.restore.json`).status, 0);
+    const restore = hsmctl(dir, 'ceremony', 'restore', '--device', 'prod', '--backup', backupFile, '--share', shareFiles[2]!, '--share', shareFiles[0]!, '--approval', 'admin-2.restore.json', '--approval', 'admin-3.restore.json', '--witness', 'wanda', '--so-pin-out', 'restored-so.pin');
     assert.equal(restore.status, 0, restore.stderr);
     assert.deepEqual((JSON.parse(restore.stdout) as { keys: { address: string }[] }).keys.map((k) => k.address).sort(), keys.map((k) => k.address).sort(), 'every key keeps its address');
 

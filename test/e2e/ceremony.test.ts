@@ -9,11 +9,17 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { parseEther, parseTransaction, recoverTransactionAddress, type Hex } from 'viem';
 import type { CborMap } from '../../protocol/cbor.js';
 import { generateApproverKey, publicPart, type ApproverKeyFile } from '../../cli/approver-key.js';
 import { makePlan, signPlan } from '../../cli/ceremony/plan.js';
 import { runCeremonyBackup, runCeremonyInit, runCeremonyKeygen, runCeremonyRestore } from '../../cli/ceremony/operations.js';
+import { signRestore } from '../../cli/ceremony/restore-approval.js';
+import { checksumOf } from '../../cli/ceremony/shares.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { KeyStore } from '../../appliance/keystore.js';
+import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri } from '../../appliance/pkcs11/module.js';
 import { startAppliance } from '../../cli/appliance-process.js';
 import { entryPayload, verifyExportFile } from '../../cli/audit-tools.js';
 import { devicePaths, readSecretFile } from '../../softhsm-config/device-layout.js';
@@ -34,6 +40,7 @@ let deviceId: string;
 let address: string;
 let keyId: string;
 let backup: { backupFile: string; shareFiles: string[] };
+let backupSeq = 0;
 const recipient = Uint8Array.from(Buffer.from('5aeda56215b167893e80b4fe645ba6d5bab767de', 'hex'));
 
 function auditPayloads(name: string): CborMap[] {
@@ -86,6 +93,15 @@ async function mine(raw: Hex): Promise<void> {
   assert.equal(receipt.status, 'success');
 }
 
+/** Restore approvals by the given admins over this backup file. */
+function restoreApprovals(file: string, who: ApproverKeyFile[]): Approval[] {
+  const bytes = new Uint8Array(readFileSync(file));
+  return who.map((a) => {
+    const f = signRestore(bytes, a, Math.floor(Date.now() / 1000) + 600);
+    return { approverId: f.adminId, expiresAt: f.expiresAt, signature: Uint8Array.from(Buffer.from(f.signature.slice(2), 'hex')) };
+  });
+}
+
 function nothingWritten(name: string): void {
   assert.equal(existsSync(devicePaths(varRoot, name).dir), false, `no directory for ${name}`);
 }
@@ -107,21 +123,23 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     const plan = makePlan({ deviceName: 'short', policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600 });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
     await assert.rejects(
-      runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!)], operator: 'olga', witness: 'wanda' }),
+      runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!)], operator: 'olga', witness: 'wanda', soPinOut: join(backupDir, 'short-so.pin') }),
       (err: Error & { code?: string }) => err.code === 'denied' && /needs 2 admin signatures; 1 counted/.test(err.message),
     );
     nothingWritten('short');
+    assert.equal(existsSync(join(backupDir, 'short-so.pin')), false, 'no SO PIN file left behind');
   });
 
   test('1) init: token with generated PINs, identity, admin-signed policy; the transcript is the first audit entry and verifies offline', async () => {
     const plan = makePlan({ deviceName: NAME, policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600 });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
     const progress: string[] = [];
-    const res = await runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!), signPlan(plan, admins[2]!)], operator: 'olga', witness: 'wanda', progress: (m) => progress.push(m) });
+    const res = await runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!), signPlan(plan, admins[2]!)], operator: 'olga', witness: 'wanda', soPinOut: join(backupDir, 'so.pin'), progress: (m) => progress.push(m) });
     deviceId = res.deviceId;
     assert.equal(res.auditSeq, 1);
     const paths = devicePaths(varRoot, NAME);
-    const pins = [readSecretFile(paths.userPinFile), readSecretFile(paths.soPinFile)];
+    assert.equal(existsSync(paths.soPinFile), false, 'the SO PIN is not kept on the device host');
+    const pins = [readSecretFile(paths.userPinFile), readSecretFile(join(backupDir, 'so.pin'))];
     for (const pin of pins) {
       assert.ok(pin.length >= 20);
       assert.ok(!progress.join('\n').includes(pin), 'no PIN in the progress output');
@@ -168,7 +186,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 
   test('4) backup 3-of-5: key wrapped under the trusted key, five named share files, a backup.created entry', async () => {
-    const soPin = readSecretFile(devicePaths(varRoot, NAME).soPinFile);
+    const soPin = readSecretFile(join(backupDir, 'so.pin'));
     const res = await runCeremonyBackup({ varRoot, name: NAME, threshold: 3, custodians: ['carol', 'dave', 'erin', 'frank', 'grace'], outDir: backupDir, witness: 'wanda', soPin });
     backup = res;
     assert.deepEqual(res.keyIds, [keyId]);
@@ -179,10 +197,27 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     assert.match(String(share.checksum), /^[0-9a-f]{32}$/);
     const last = auditPayloads(NAME).at(-1);
     assert.equal(last?.kind, 'backup.created');
+    backupSeq = Number(last?.seq);
     assert.equal(last?.threshold, 3);
     // Neither the wrap key nor a share is in the backup file or the log.
     const file = readFileSync(res.backupFile);
     for (const f of res.shareFiles) assert.ok(!file.includes(Buffer.from(String((JSON.parse(readFileSync(f, 'utf8')) as { share: string }).share), 'hex')));
+    // The trusted wrap key did not outlive the ceremony: no AES key and nothing trusted is on the token.
+    const paths = devicePaths(varRoot, NAME);
+    const config = JSON.parse(readFileSync(paths.deviceJson, 'utf8')) as { modulePath: string; tokenUri: string };
+    process.env.SOFTHSM2_CONF = paths.softhsmConf;
+    const mod = openModule(config.modulePath);
+    try {
+      const session = mod.C_OpenSession(findTokenSlot(mod, tokenLabelFromUri(config.tokenUri)), P11.CKF_SERIAL_SESSION);
+      mod.C_Login(session, P11.CKU_USER, readSecretFile(paths.userPinFile));
+      for (const template of [[{ type: P11.CKA_KEY_TYPE, value: P11.CKK_AES }], [{ type: P11.CKA_TRUSTED, value: true }]]) {
+        mod.C_FindObjectsInit(session, template);
+        assert.equal(mod.C_FindObjects(session, 10).length, 0);
+        mod.C_FindObjectsFinal(session);
+      }
+    } finally {
+      closeModule(mod);
+    }
   });
 
   test('5) the device directory is deleted', () => {
@@ -192,8 +227,31 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
 
   test('restore with only 2 shares fails clearly and writes nothing', async () => {
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[4]!], witness: 'wanda' }),
+      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
       /2 shares given; this backup needs 3/,
+    );
+    nothingWritten(NAME);
+  });
+
+  test('restore without the admin quorum\'s approval is refused before anything is written', async () => {
+    await assert.rejects(
+      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      (err: Error & { code?: string }) => err.code === 'denied' && /needs 2 admin approvals; 1 counted/.test(err.message),
+    );
+    nothingWritten(NAME);
+    assert.equal(existsSync(join(backupDir, 'r-so.pin')), false);
+  });
+
+  test('a relabelled share with a recomputed checksum is named, and nothing is written', async () => {
+    // Carol's share presented as dave's (position 2): the checksum is only a typo guard, but the
+    // device-signed backup records what each custodian received.
+    const s = JSON.parse(readFileSync(backup.shareFiles[0]!, 'utf8')) as Record<string, unknown>;
+    const forged = { ...s, custodian: 'dave', index: 2 };
+    const path = join(backupDir, 'forged-share.json');
+    writeFileSync(path, JSON.stringify({ ...forged, checksum: checksumOf(forged as never) }));
+    await assert.rejects(
+      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [path, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      (err: Error) => err.message.includes(path) && /not the share the device handed to dave/.test(err.message),
     );
     nothingWritten(NAME);
   });
@@ -204,7 +262,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     s.share = (s.share[0] === 'a' ? 'b' : 'a') + s.share.slice(1);
     writeFileSync(damaged, JSON.stringify(s));
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, damaged, backup.shareFiles[4]!], witness: 'wanda' }),
+      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, damaged, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
       (err: Error) => err.message.includes(damaged) && /checksum/.test(err.message),
     );
     nothingWritten(NAME);
@@ -212,13 +270,33 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 
   test('6-7) restore from shares 1, 3 and 5: same address, log names the source, a transfer is mined', async () => {
-    const res = await runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!], witness: 'wanda' });
+    const res = await runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'restored-so.pin') });
     assert.deepEqual(res.keys, [{ keyId, address }]);
     assert.deepEqual(res.sharesUsed.map((s) => s.custodian), ['carol', 'erin', 'grace']);
     const [first] = auditPayloads(NAME);
     assert.equal(first?.kind, 'device.restore');
-    assert.equal((first?.source as CborMap).deviceId, deviceId);
-    assert.ok((first?.source as CborMap).attestationPublicKey instanceof Uint8Array);
+    const source = first?.source as CborMap;
+    assert.equal(source.deviceId, deviceId);
+    assert.ok(source.attestationPublicKey instanceof Uint8Array);
+    assert.equal(Number((source.auditHead as CborMap).seq), backupSeq - 1, 'the source log head just before backup.created');
+    assert.equal(Buffer.from(first?.backupHash as Uint8Array).toString('hex'), Buffer.from(sha256(readFileSync(backup.backupFile))).toString('hex'));
+    assert.deepEqual((first?.sharesUsed as CborMap[]).map((s) => [s.index, s.custodian]), [[1, 'carol'], [3, 'erin'], [5, 'grace']]);
+    assert.deepEqual((first?.approvals as CborMap[]).map((a) => a.approverId).sort(), ['admin-1', 'admin-2']);
+    // The restored key keeps the protection that matters: sensitive, wrappable only under a trusted key.
+    // (SoftHSM2 refuses CKA_MODIFIABLE false on an unwrapped key, so that one stays true.)
+    const paths = devicePaths(varRoot, NAME);
+    const config = JSON.parse(readFileSync(paths.deviceJson, 'utf8')) as { modulePath: string; tokenUri: string };
+    process.env.SOFTHSM2_CONF = paths.softhsmConf;
+    const ks = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
+    try {
+      const [k] = await ks.listKeys();
+      assert.ok(k);
+      const p = await ks.privateKeyProtection(k.ckaId);
+      assert.deepEqual({ sensitive: p.sensitive, private: p.private, token: p.token, wrapWithTrusted: p.wrapWithTrusted }, { sensitive: true, private: true, token: true, wrapWithTrusted: true });
+      assert.equal(await ks.tryReadPrivateValue(k.ckaId), 'CKR_ATTRIBUTE_SENSITIVE');
+    } finally {
+      ks.close();
+    }
     // The nonce guard came with the backup: another intent at the nonce the source device used is refused.
     await withAppliance(NAME, async (client) => {
       const res = await transfer(client, 'replay-nonce-0', 0, 2n * ETH);
@@ -241,7 +319,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     const out = mkdtempSync(join(tmpdir(), 'ceremony-refused-'));
     try {
       await assert.rejects(
-        runCeremonyBackup({ varRoot, name: NAME, threshold: 2, custodians: ['carol', 'dave'], outDir: out, witness: 'wanda', soPin: readSecretFile(paths.soPinFile) }),
+        runCeremonyBackup({ varRoot, name: NAME, threshold: 2, custodians: ['carol', 'dave'], outDir: out, witness: 'wanda', soPin: readSecretFile(join(backupDir, 'restored-so.pin')) }),
         (err: Error & { details?: Record<string, unknown> }) => err.details?.code === 'state_tampered',
       );
       assert.deepEqual(readdirSync(out), []);

@@ -26,7 +26,7 @@ describe('invariant 7: keys never leave the token', () => {
     assert.equal(res.status, 200);
     // CKA_EXTRACTABLE is true only so that a backup ceremony can wrap the key under the SO's trusted
     // key; CKA_WRAP_WITH_TRUSTED makes the token refuse every other wrapping key (next tests).
-    assert.deepEqual(res.json.protection, { token: true, private: true, sensitive: true, extractable: true, alwaysSensitive: true, neverExtractable: false, wrapWithTrusted: true });
+    assert.deepEqual(res.json.protection, { token: true, private: true, sensitive: true, extractable: true, alwaysSensitive: true, neverExtractable: false, wrapWithTrusted: true, modifiable: false });
   });
 
   test('invariant 7: wrapping the key under any key that is not trusted is refused (CKR_KEY_NOT_WRAPPABLE)', () => {
@@ -53,6 +53,12 @@ describe('invariant 7: keys never leave the token', () => {
       assert.throws(() => mod.C_WrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD }, attackerKey, key, Buffer.alloc(4096)), /CKR_KEY_NOT_WRAPPABLE/);
       assert.throws(() => mod.C_SetAttributeValue(session, attackerKey, [{ type: pkcs11js.CKA_TRUSTED, value: true }]), /CKR_/, 'a user cannot make a key trusted');
       assert.throws(() => mod.C_GetAttributeValue(session, key, [{ type: pkcs11js.CKA_VALUE }]), /CKR_ATTRIBUTE_SENSITIVE/);
+      // Nor can the attributes be loosened or the key copied into a looser object (CKA_MODIFIABLE and CKA_COPYABLE false).
+      assert.throws(() => mod.C_SetAttributeValue(session, key, [{ type: pkcs11js.CKA_WRAP_WITH_TRUSTED, value: false }]), /CKR_/);
+      assert.throws(() => mod.C_SetAttributeValue(session, key, [{ type: pkcs11js.CKA_DERIVE, value: true }]), /CKR_/);
+      assert.throws(() => mod.C_CopyObject(session, key, [{ type: pkcs11js.CKA_TOKEN, value: false }]), /CKR_/);
+      const [modifiable, copyable] = mod.C_GetAttributeValue(session, key, [{ type: pkcs11js.CKA_MODIFIABLE }, { type: pkcs11js.CKA_COPYABLE }]);
+      assert.deepEqual([modifiable?.value, copyable?.value], [Buffer.from([0]), Buffer.from([0])]);
       mod.C_CloseSession(session);
     } finally {
       mod.C_Finalize();
