@@ -33,3 +33,25 @@ export function summarize(mode: string, concurrency: number, latenciesMs: number
     p99_ms: round(percentile(sorted, 99), 3),
   };
 }
+
+/**
+ * Relative change of a series over its span, from a least-squares line through it: (fit at the last
+ * point − fit at the first) / fit at the first. One noisy sample at either end moves it far less than a
+ * last-versus-first comparison does, while a steady climb shows in full.
+ */
+export function trendChange(ys: number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const meanX = (n - 1) / 2;
+  const meanY = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  ys.forEach((y, x) => {
+    sxy += (x - meanX) * (y - meanY);
+    sxx += (x - meanX) ** 2;
+  });
+  const slope = sxy / sxx;
+  const first = meanY - slope * meanX;
+  const last = meanY + slope * meanX;
+  return (last - first) / first;
+}
