@@ -2,6 +2,8 @@
 // measurements approved later by an admin quorum. Small key/value rows in the meta table, sealed.
 import type { Db } from './db.js';
 import type { StateSeal } from './state-seal.js';
+import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { AdminApprovals } from './admin-approvals.js';
 
 export interface DeviceIdentityRecord {
   attestationKeyId: Uint8Array;
@@ -11,13 +13,6 @@ export interface DeviceIdentityRecord {
   enrolledMeasurement: Uint8Array;
 }
 
-interface ApprovalRow {
-  measurement: Buffer;
-  admin_id: string;
-  expires_at: number;
-  signature: Buffer;
-  mac: Buffer;
-}
 
 export class DeviceMeta {
   /** Read (and checked) once: the identity changes only at provisioning, approvals only here. */
@@ -26,22 +21,17 @@ export class DeviceMeta {
   private readonly getStmt;
   private readonly insertStmt;
   private readonly updateStmt;
-  private readonly fwApprovalsStmt;
-  private readonly fwApprovalStmt;
-  private readonly insertFwApprovalStmt;
-  private readonly updateFwApprovalStmt;
+
+  private readonly fwApprovals: AdminApprovals;
 
   constructor(
     db: Db,
     private readonly seal: StateSeal,
   ) {
     this.getStmt = db.prepare('SELECT k, v, mac FROM meta WHERE k = ?');
+    this.fwApprovals = new AdminApprovals(db, seal, 'firmware_approvals', 'measurement');
     this.insertStmt = db.prepare('INSERT INTO meta (k, v, mac) VALUES (?, ?, ?)');
     this.updateStmt = db.prepare('UPDATE meta SET v = ?, mac = ? WHERE k = ?');
-    this.fwApprovalsStmt = db.prepare('SELECT * FROM firmware_approvals WHERE measurement = ? ORDER BY admin_id');
-    this.fwApprovalStmt = db.prepare('SELECT * FROM firmware_approvals WHERE measurement = ? AND admin_id = ?');
-    this.insertFwApprovalStmt = db.prepare('INSERT INTO firmware_approvals (measurement, admin_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
-    this.updateFwApprovalStmt = db.prepare('UPDATE firmware_approvals SET expires_at = ?, signature = ?, mac = ? WHERE measurement = ? AND admin_id = ?');
   }
 
   private get(k: string): Buffer | undefined {
@@ -97,17 +87,12 @@ export class DeviceMeta {
     this.put('approvedMeasurements', JSON.stringify(list));
   }
 
-  firmwareApprovals(measurement: Uint8Array): { approverId: string; expiresAt: number; signature: Uint8Array }[] {
-    return (this.fwApprovalsStmt.all(measurement) as ApprovalRow[]).map((r) => {
-      this.seal.require('firmware_approvals', r);
-      return { approverId: r.admin_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
-    });
+  firmwareApprovals(measurement: Uint8Array): Approval[] {
+    return this.fwApprovals.list(measurement);
   }
 
-  addFirmwareApproval(measurement: Uint8Array, a: { approverId: string; expiresAt: number; signature: Uint8Array }): void {
-    const row = { measurement, admin_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
-    const old = this.fwApprovalStmt.get(measurement, a.approverId) as ApprovalRow | undefined;
-    if (old) this.updateFwApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'firmware_approvals', row), measurement, a.approverId);
-    else this.insertFwApprovalStmt.run(measurement, a.approverId, a.expiresAt, a.signature, this.seal.inserted('firmware_approvals', row));
+  addFirmwareApproval(measurement: Uint8Array, a: Approval): void {
+    this.fwApprovals.add(measurement, a);
   }
+
 }

@@ -2,6 +2,7 @@
 import type { Db } from './db.js';
 import type { StateSeal } from './state-seal.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { AdminApprovals } from './admin-approvals.js';
 
 export type ProposalStatus = 'pending' | 'scheduled' | 'active' | 'cancelled' | 'superseded';
 
@@ -32,13 +33,6 @@ interface Row {
   mac: Buffer;
 }
 
-interface ApprovalRow {
-  proposal_id: string;
-  admin_id: string;
-  expires_at: number;
-  signature: Buffer;
-  mac: Buffer;
-}
 
 const fromRow = (r: Row): StoredPolicyProposal => ({
   id: r.id,
@@ -58,25 +52,19 @@ export class PolicyProposals {
   private readonly insertStmt;
   private readonly statusStmt;
   private readonly dueStmt;
+  private readonly adminApprovals: AdminApprovals;
   private readonly openStmt;
-  private readonly approvalsStmt;
-  private readonly approvalStmt;
-  private readonly insertApprovalStmt;
-  private readonly updateApprovalStmt;
 
   constructor(
     db: Db,
     private readonly seal: StateSeal,
   ) {
     this.getStmt = db.prepare('SELECT * FROM policy_proposals WHERE id = ?');
+    this.adminApprovals = new AdminApprovals(db, seal, 'policy_proposal_approvals', 'proposal_id');
     this.insertStmt = db.prepare('INSERT INTO policy_proposals (id, version, hash, doc, proposed_by, created_at, status, stricter, quorum_at, activate_after, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)');
     this.statusStmt = db.prepare('UPDATE policy_proposals SET status = ?, quorum_at = ?, activate_after = ?, mac = ? WHERE id = ?');
     this.dueStmt = db.prepare("SELECT * FROM policy_proposals WHERE status = 'scheduled' AND activate_after <= ? ORDER BY activate_after, id");
     this.openStmt = db.prepare("SELECT * FROM policy_proposals WHERE status IN ('pending', 'scheduled') ORDER BY created_at, id");
-    this.approvalsStmt = db.prepare('SELECT * FROM policy_proposal_approvals WHERE proposal_id = ? ORDER BY admin_id');
-    this.approvalStmt = db.prepare('SELECT * FROM policy_proposal_approvals WHERE proposal_id = ? AND admin_id = ?');
-    this.insertApprovalStmt = db.prepare('INSERT INTO policy_proposal_approvals (proposal_id, admin_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
-    this.updateApprovalStmt = db.prepare('UPDATE policy_proposal_approvals SET expires_at = ?, signature = ?, mac = ? WHERE proposal_id = ? AND admin_id = ?');
   }
 
   private checked(r: Row): StoredPolicyProposal {
@@ -111,16 +99,10 @@ export class PolicyProposals {
   }
 
   approvals(id: string): Approval[] {
-    return (this.approvalsStmt.all(id) as ApprovalRow[]).map((r) => {
-      this.seal.require('policy_proposal_approvals', r);
-      return { approverId: r.admin_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
-    });
+    return this.adminApprovals.list(id);
   }
 
   addApproval(id: string, a: Approval): void {
-    const row = { proposal_id: id, admin_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
-    const old = this.approvalStmt.get(id, a.approverId) as ApprovalRow | undefined;
-    if (old) this.updateApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'policy_proposal_approvals', row), id, a.approverId);
-    else this.insertApprovalStmt.run(id, a.approverId, a.expiresAt, a.signature, this.seal.inserted('policy_proposal_approvals', row));
+    this.adminApprovals.add(id, a);
   }
 }

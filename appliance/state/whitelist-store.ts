@@ -6,6 +6,7 @@ import type { StateSeal } from './state-seal.js';
 import type { WhitelistEntryView } from '../../firmware-policy/state-view.js';
 import type { WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { AdminApprovals } from './admin-approvals.js';
 
 export interface WhitelistEntry {
   group: string;
@@ -47,13 +48,6 @@ interface ProposalRow {
   quorum_at: number | null;
   mac: Buffer;
 }
-interface ApprovalRow {
-  proposal_id: string;
-  admin_id: string;
-  expires_at: number;
-  signature: Buffer;
-  mac: Buffer;
-}
 
 export class WhitelistStore {
   private readonly entryStmt;
@@ -63,12 +57,9 @@ export class WhitelistStore {
   private readonly toRemoveStmt;
   private readonly deleteStmt;
   private readonly proposalStmt;
+  private readonly adminApprovals: AdminApprovals;
   private readonly insertProposalStmt;
   private readonly updateProposalStmt;
-  private readonly approvalsStmt;
-  private readonly approvalStmt;
-  private readonly insertApprovalStmt;
-  private readonly updateApprovalStmt;
 
   constructor(
     db: Db,
@@ -81,14 +72,11 @@ export class WhitelistStore {
     this.toRemoveStmt = db.prepare('SELECT * FROM whitelist WHERE chain_id = ? AND address = ? AND (grp = ? OR ? IS NULL)');
     this.deleteStmt = db.prepare('DELETE FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
     this.proposalStmt = db.prepare('SELECT * FROM whitelist_proposals WHERE id = ?');
+    this.adminApprovals = new AdminApprovals(db, seal, 'whitelist_approvals', 'proposal_id');
     this.insertProposalStmt = db.prepare(
       'INSERT INTO whitelist_proposals (id, grp, chain_id, address, label, proposed_by, created_at, status, quorum_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
     );
     this.updateProposalStmt = db.prepare('UPDATE whitelist_proposals SET status = ?, quorum_at = ?, mac = ? WHERE id = ?');
-    this.approvalsStmt = db.prepare('SELECT * FROM whitelist_approvals WHERE proposal_id = ? ORDER BY admin_id');
-    this.approvalStmt = db.prepare('SELECT * FROM whitelist_approvals WHERE proposal_id = ? AND admin_id = ?');
-    this.insertApprovalStmt = db.prepare('INSERT INTO whitelist_approvals (proposal_id, admin_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
-    this.updateApprovalStmt = db.prepare('UPDATE whitelist_approvals SET expires_at = ?, signature = ?, mac = ? WHERE proposal_id = ? AND admin_id = ?');
   }
 
   entry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined {
@@ -164,16 +152,11 @@ export class WhitelistStore {
   }
 
   approvals(proposalId: string): Approval[] {
-    return (this.approvalsStmt.all(proposalId) as ApprovalRow[]).map((r) => {
-      this.seal.require('whitelist_approvals', r);
-      return { approverId: r.admin_id, expiresAt: r.expires_at, signature: new Uint8Array(r.signature) };
-    });
+    return this.adminApprovals.list(proposalId);
   }
 
   addApproval(proposalId: string, a: Approval): void {
-    const row = { proposal_id: proposalId, admin_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
-    const old = this.approvalStmt.get(proposalId, a.approverId) as ApprovalRow | undefined;
-    if (old) this.updateApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'whitelist_approvals', row), proposalId, a.approverId);
-    else this.insertApprovalStmt.run(proposalId, a.approverId, a.expiresAt, a.signature, this.seal.inserted('whitelist_approvals', row));
+    this.adminApprovals.add(proposalId, a);
   }
+
 }
