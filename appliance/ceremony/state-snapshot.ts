@@ -1,8 +1,9 @@
 // The part of a device's state a backup carries, so that a restored device keeps its guard rails:
 // the active policy, the key registry, the whitelist (with hold times), the spend reservations (rolling
-// windows go on counting; a restore never resets a limit) and the nonce guard (a restored key never
-// signs a second intent at a nonce it already used). Pending requests and proposals are not carried:
-// they are re-submitted to the restored device.
+// windows go on counting what was spent up to the backup) and the nonce guard (a restored key never
+// signs a second intent at a nonce used before the backup). A backup is a point in time: what the
+// source did after it is not here, which is why restoring needs the admin quorum's approval. Pending
+// requests and proposals are not carried: they are re-submitted to the restored device.
 import { sha256Canonical, type CborMap, type CborValue } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import type { Device } from '../device.js';
