@@ -8,6 +8,7 @@ import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { ManufacturerCa } from '../../attestation/certificates.js';
 import type { Device } from '../device.js';
 import { checkFirstPolicy } from '../commands/policy.js';
+import { countedApprovals } from '../admin-quorum.js';
 import { commitIdentity, prepareIdentity } from '../identity.js';
 import type { StoredEntry } from '../state/audit-log.js';
 
@@ -25,7 +26,7 @@ export async function ceremonyInit(dev: Device, ca: ManufacturerCa, input: Cerem
   // Check before anything is generated: a ceremony without its quorum leaves no identity behind.
   const { hash, counted } = checkFirstPolicy(dev, doc, input.approvals, dev.clock());
   const prepared = await prepareIdentity(dev, ca);
-  const signatures = input.approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature }));
+  const signatures = countedApprovals(input.approvals, counted);
   const entry = commitIdentity(
     dev,
     prepared,

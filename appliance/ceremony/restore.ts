@@ -11,6 +11,7 @@ import { tallyRestoreApprovals } from '../../firmware-policy/policy-governance.j
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { issueKeyAttestationCertificate, type ManufacturerCa } from '../../attestation/certificates.js';
 import type { Device } from '../device.js';
+import { countedApprovals, requireAdminQuorum } from '../admin-quorum.js';
 import { commitIdentity, prepareIdentity } from '../identity.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import type { StoredEntry } from '../state/audit-log.js';
@@ -31,14 +32,7 @@ export function checkRestoreApprovals(backup: VerifiedBackup, approvals: Approva
   const policyRow = (backup.payload.state as CborMap).policy as CborMap;
   const doc = parsePolicy(decodeCanonical(policyRow.document as Uint8Array));
   const tally = tallyRestoreApprovals(doc, backup.fileHash, approvals, now);
-  if (tally.counted.length < tally.required) {
-    throw new ApplianceError('denied', `restoring this backup needs ${tally.required} admin approvals; ${tally.counted.length} counted`, {
-      rule: 'admin-quorum',
-      code: 'quorum_not_met',
-      counted: tally.counted,
-      rejected: tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
-    });
-  }
+  requireAdminQuorum(tally, 'restoring this backup', 'approvals');
   return { doc, counted: tally.counted };
 }
 
@@ -87,7 +81,7 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
       backupHash: input.backup.fileHash,
       stateHash: payload.stateHash as Uint8Array,
       sharesUsed: input.sharesUsed.map((s) => ({ index: s.index, custodian: s.custodian })),
-      approvals: input.approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
+      approvals: countedApprovals(input.approvals, counted),
       threshold: input.backup.threshold,
       witness: input.witness,
       keys: keys.map((k) => ({ keyId: k.keyId, address: k.address, publicKey: k.publicKey, certificate: k.certificate, sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? '') })),

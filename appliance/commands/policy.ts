@@ -7,6 +7,7 @@ import { parsePolicy, policyHash, policyToCbor, type PolicyDocument } from '../.
 import { tallyPolicyInit } from '../../firmware-policy/policy-governance.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
+import { countedApprovals, requireAdminQuorum } from '../admin-quorum.js';
 
 /** Parses `approvals`: an array of { adminId, expiresAt, signature }. */
 export function parseAdminApprovals(v: CborValue | undefined, field = 'approvals'): Approval[] {
@@ -27,14 +28,7 @@ export function checkFirstPolicy(dev: Device, doc: PolicyDocument, approvals: Ap
   if (doc.parentHash !== null) throw new ApplianceError('bad_request', 'the first policy has no parent', { field: 'parentHash' });
   const hash = policyHash(doc);
   const tally = tallyPolicyInit(doc, hash, approvals, now);
-  if (tally.counted.length < tally.required) {
-    throw new ApplianceError('denied', `the first policy needs ${tally.required} admin signatures; ${tally.counted.length} counted`, {
-      rule: 'admin-quorum',
-      code: 'quorum_not_met',
-      counted: tally.counted,
-      rejected: tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
-    });
-  }
+  requireAdminQuorum(tally, 'the first policy', 'signatures');
   return { hash, counted: tally.counted };
 }
 
@@ -53,8 +47,7 @@ export async function policyInit(dev: Device, args: CborMap): Promise<CborMap> {
   return dev.seal.transaction(() => {
     if (dev.policies.hasPolicy()) throw new ApplianceError('conflict', 'device already has a policy');
     const active = dev.policies.activate(doc, now);
-    const signed = approvals.filter((a) => counted.includes(a.approverId)).map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature }));
-    const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded, approvals: signed });
+    const entry = dev.audit.append(now, { kind: 'policy.init', policyVersion: doc.version, policyHash: active.hash, document: active.encoded, approvals: countedApprovals(approvals, counted) });
     return { version: doc.version, hash: active.hash, auditSeq: entry.seq };
   });
 }
