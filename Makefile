@@ -21,11 +21,9 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 >/dev/null; \
 	fi
 
-# npm ci first. This workplace's registry serves only this platform's optional packages (e.g.
-# anvil-darwin-*), so the lock cannot list the others and npm ci refuses it; then npm install
-# installs the same pinned versions from the lock.
+# npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund || { echo "setup: npm ci refused the lock file; installing with npm install"; npm install --no-audit --no-fund; }
+	npm ci --no-audit --no-fund
 	@touch $@
 
 build: setup

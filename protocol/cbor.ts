@@ -9,7 +9,7 @@
 // insertion order, and its decoder is lenient where we must refuse (it accepts floats, unknown tags,
 // non-shortest heads, invalid UTF-8 with replacement characters, and recurses without a depth limit until
 // RangeError). A single pass that checks canonical form while it decodes is simpler and faster than
-// decoding with cbor-x, re-encoding and comparing bytes. The tests use cbor-x as an independent oracle.
+// decoding with cbor-x, re-encoding and comparing bytes. The tests use cbor2 (deterministic mode) as an independent oracle.
 //
 // Decisions other modules rely on:
 // - decode returns byte strings as fresh plain `Uint8Array`s (never a Buffer, never a view of the input);

@@ -1,4 +1,5 @@
-// Locates ../shared/vectors (external test vectors, never edited) from the repository root.
+// Locates test/vectors (external test vectors copied into the repository, never edited; sources and
+// licences in test/vectors/README.md). No test reads outside the repository.
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 /** Repository root: dist/test/helpers/vectors.js sits three levels below it. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const vectorsDir = process.env.VECTORS_DIR ?? resolve(repoRoot, '..', 'shared', 'vectors');
+export const vectorsDir = resolve(repoRoot, 'test', 'vectors');
 
 export function vectorPath(...parts: string[]): string {
   return join(vectorsDir, ...parts);
