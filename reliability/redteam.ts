@@ -13,17 +13,33 @@ import { approvalScenarios } from './redteam/scenarios-approvals.js';
 import { governanceScenarios } from './redteam/scenarios-governance.js';
 import { boundaryScenarios } from './redteam/scenarios-boundary.js';
 import { tamperScenarios } from './redteam/scenarios-tamper.js';
+import { boundaryHoleScenarios } from './redteam/boundary-holes/index.js';
 
 const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
 
 /** In the issue's order: 7 removes carol, whom 4a–4b need; 19 scans every response made before it. */
 const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '20'];
 
+/**
+ * The first 23 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
+ * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order.
+ */
 function allScenarios(): Scenario[] {
   const all = [...transactionScenarios, ...approvalScenarios, ...governanceScenarios, ...boundaryScenarios, ...tamperScenarios];
   const byId = new Map(all.map((s) => [s.id, s]));
   if (byId.size !== ORDER.length || ORDER.some((id) => !byId.has(id))) throw new Error('the scenario list and ORDER differ');
-  return ORDER.map((id) => byId.get(id)!);
+  const holes = [...boundaryHoleScenarios].sort((a, b) => holeOrder(a.id) - holeOrder(b.id) || a.id.localeCompare(b.id));
+  for (const s of holes) {
+    if (byId.has(s.id)) throw new Error(`duplicate red-team scenario id ${s.id}`);
+    byId.set(s.id, s);
+  }
+  return [...ORDER.map((id) => byId.get(id)!), ...holes];
+}
+
+function holeOrder(id: string): number {
+  const m = /^H(\d+)/.exec(id);
+  if (!m) throw new Error(`boundary-hole scenario id ${id} is not H<item>`);
+  return Number(m[1]);
 }
 
 async function main(): Promise<void> {
