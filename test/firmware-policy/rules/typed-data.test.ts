@@ -15,6 +15,9 @@ import { erc20AssetId, parsePolicy, policyHash, policyToCbor, type PolicyDocumen
 import { diffPolicies, isStrictlyTighter } from '../../../firmware-policy/policy-change.js';
 import type { StateView } from '../../../firmware-policy/state-view.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../../protocol/cbor.js';
+import { join } from 'node:path';
+import { policyFromJson, readPolicyJson } from '../../../cli/policy-json.js';
+import { repoRoot } from '../../helpers/vectors.js';
 
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
@@ -155,4 +158,18 @@ test('type hashes are part of the canonical, hashed policy; adding one is a loos
   const tighten = diffPolicies(withHash, { ...without, version: 2 }).filter((c) => c.path.includes('typeHashes'));
   assert.equal(tighten.length, 1);
   assert.equal(tighten[0]!.stricter, true);
+});
+
+test('under the example policy (which allowlists a USDC domain) an EIP-3009 transfer of 1,000,000 USDC to a stranger is refused', () => {
+  const example = policyFromJson(readPolicyJson(join(repoRoot, 'examples', 'policy-tiers.json')), 'hsm-example');
+  const domain = example.groups.hot!.typedData![0]!;
+  assert.deepEqual(domain.typeHashes, [], 'the example allowlists no type beyond those the firmware decodes');
+  const usdc = hex(domain.verifyingContract);
+  const td = transferWithAuthorization(STRANGER, 1_000_000n * 10n ** 6n);
+  const t = readTypedRequest({ ...td, domain: { ...td.domain, chainId: Number(domain.chainId), verifyingContract: usdc } } as unknown as CborMap);
+  const d = evaluateTypedData(example, view(), { ...t, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'orchestrator' }, [], 1_700_000_000);
+  assert.equal(d.outcome, 'deny');
+  assert.deepEqual(codes(d), ['not_whitelisted', 'per_tx_limit', 'window_amount']);
+  const m = readTypedRequest({ ...mail, domain: { ...mail.domain, chainId: Number(domain.chainId), verifyingContract: usdc } } as unknown as CborMap);
+  assert.deepEqual(codes(evaluateTypedData(example, view(), { ...m, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'orchestrator' }, [], 1_700_000_000)), ['typed_type_not_allowed']);
 });
