@@ -121,7 +121,7 @@ export const typedDataScenarios: Scenario[] = [
       const head = await d.auditHead();
       const second = await signTyped(d, authorization(w, from, w.addr.recipient, 100n * TOKEN_UNIT));
       const o = await judgeTypedDenied(d, v, head, second, 'window_amount');
-      return { ...o, result: `first ${first.status} signed (100 of 150 counted), second ${o.result}` };
+      return { ...o, result: `first authorisation: ${first.status} signed (100 of 150 counted); second: ${o.result}` };
     },
   },
   {
