@@ -2,10 +2,15 @@
 //   evaluate with the active policy → deny/pending: store the response and its audit entry in one
 //   commit → allow: commit the spend reservation first, then use the key, then commit the signed
 //   response together with its audit entry, and only then return it.
-import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
+// What is signed is an EVM transaction (its decoded intent) or EIP-712 typed data (typed-signing.ts);
+// both take this path, and each audit entry records what the decision saw (policy version and hash
+// captured with the decision, inputs) so an offline replay re-runs it exactly.
+import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
 import { reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
+import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
+import type { TypedRequest } from '../firmware-policy/evm/typed-intent.js';
 import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
 import type { Approval } from '../firmware-policy/approvals/statement.js';
 import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-policy/recorded-view.js';
@@ -18,19 +23,34 @@ import type { Device } from './device.js';
 import { requireKey } from './device.js';
 import type { KeyRecord } from './state/key-registry.js';
 import type { RequestRecord } from './state/request-store.js';
+import { typedAuditFields, typedContextFromRecord, typedSignature, typedSignedResponse } from './typed-signing.js';
 
-export interface SignContext {
+interface SignContextBase {
   record: RequestRecord;
-  tx: EvmTx;
   key: KeyRecord;
-  intent: TransferIntent;
+  /** What approvals name: the intent digest of a transaction, the EIP-712 digest of typed data. */
   digest: Uint8Array;
 }
+
+export interface TxSignContext extends SignContextBase {
+  tx: EvmTx;
+  intent: TransferIntent;
+  typed?: undefined;
+}
+
+export interface TypedSignContext extends SignContextBase {
+  typed: TypedRequest;
+  tx?: undefined;
+  intent?: undefined;
+}
+
+export type SignContext = TxSignContext | TypedSignContext;
 
 const keyAddressBytes = (checksummed: string) => new Uint8Array(Buffer.from(checksummed.slice(2), 'hex'));
 
 /** Rebuilds the signing context of a stored request from its canonical arguments. */
 export function contextFromRecord(dev: Device, record: RequestRecord): SignContext {
+  if (record.kind === 'sign.typed-data') return typedContextFromRecord(dev, record);
   const args = asMap(decodeCanonical(record.args), 'args');
   const tx = txFromFields(args.tx);
   const key = requireKey(dev, record.keyId ?? '');
@@ -45,10 +65,23 @@ interface Evaluated {
   keyGroup: string;
   decidedAt: number;
   inputs: RecordedInputs;
+  /**
+   * The policy that decided, captured with the decision: a policy activated while the key signs
+   * (an await) must not be recorded in its place, or replay would re-run the wrong version.
+   */
+  policyVersion: number;
+  policyHash: Uint8Array;
+}
+
+/** What is signed, as the audit entry names it: the decoded transaction intent, or the typed data. */
+function subjectFields(ctx: SignContext): CborMap {
+  if (ctx.typed) return typedAuditFields(ctx.typed);
+  return {
+    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null, gasLimit: ctx.intent.gasLimit ?? null },
+  };
 }
 
 function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
-  const policy = dev.policies.current();
   const { decision } = ev;
   return {
     kind,
@@ -57,13 +90,13 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     keyId: ctx.key.keyId,
     keyGroup: ev.keyGroup,
     keyAddress: keyAddressBytes(ctx.key.address),
-    nonceMode: decision.nonceMode ?? 'first',
+    ...(ctx.typed ? {} : { nonceMode: decision.nonceMode ?? 'first' }),
     decidedAt: ev.decidedAt,
     inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
-    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null, gasLimit: ctx.intent.gasLimit ?? null },
-    policyVersion: policy.doc.version,
-    policyHash: policy.hash,
+    ...subjectFields(ctx),
+    policyVersion: ev.policyVersion,
+    policyHash: ev.policyHash,
     outcome: decision.outcome,
     reasons: reasonsToCbor(decision.reasons),
     // Every approval the evaluation was given (with signatures), and which of them counted.
@@ -112,14 +145,18 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const policy = dev.policies.current();
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
     const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
-    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs };
+    const view = recordingView(dev.view, inputs);
+    const keyAddress = keyAddressBytes(ctx.key.address);
+    const decision = ctx.typed
+      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester }, approvals, now)
+      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress }, approvals, now);
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs, policyVersion: policy.doc.version, policyHash: policy.hash };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
       const response: CborMap =
         decision.outcome === 'deny'
-          ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
+          ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, ...(ctx.typed ? { digest: ctx.digest } : {}), reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
           : pendingResponse(dev, ctx, decision, entry.seq);
       const status = decision.outcome === 'deny' ? 'denied' : 'pending';
       if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
@@ -130,18 +167,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const reserve = decision.reserve;
     if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
     // The nonce guard records the signature in the same transaction as the decision that read it.
-    const prior = dev.nonces.get(ctx.intent.keyId, ctx.intent.chainId, ctx.intent.nonce);
-    dev.nonces.record({
-      keyId: ctx.intent.keyId,
-      chainId: ctx.intent.chainId,
-      nonce: ctx.intent.nonce,
-      intentDigest: prior ? prior.intentDigest : ctx.digest,
-      maxFeePerGas: ctx.intent.maxFeePerGas ?? 0n,
-      maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? 0n,
-      cancelled: decision.nonceMode === 'cancel',
-      requestId: rec.requestId,
-      now,
-    });
+    if (ctx.intent) recordNonce(dev, ctx, decision, now);
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
     else dev.requests.update(rec.requestId, 'reserved', null, now);
     return { ev };
@@ -149,14 +175,16 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   if ('done' in first) return first.done;
   const { ev } = first;
 
-  // 2. The key signs the digest the appliance computed itself from the decoded fields; the result
-  //    must verify with the key (normalizeSignature) before anything is recorded or released.
-  const sighash = signingDigest(ctx.tx);
+  // 2. The key signs the digest the appliance computed itself from the decoded fields (a
+  //    transaction's signing hash, or the EIP-712 digest); the result must verify with the key
+  //    (normalizeSignature) before anything is recorded or released.
+  const sighash = ctx.typed ? ctx.typed.digest : signingDigest(ctx.tx);
   let signed: Uint8Array;
   try {
     dev.sealed.guard(); // a finding since the decision (e.g. a row read failing its MAC) stops the key here
     const raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
-    signed = serializeSigned(ctx.tx, normalizeSignature(raw, sighash, ctx.key.publicKey));
+    const sig = normalizeSignature(raw, sighash, ctx.key.publicKey);
+    signed = ctx.typed ? typedSignature(sig) : serializeSigned(ctx.tx, sig);
   } catch (err) {
     await dev.commits.run(() => {
       const t = dev.clock();
@@ -165,6 +193,16 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
     throw err;
+  }
+  if (ctx.typed) {
+    const typed = ctx.typed;
+    return dev.commits.run(() => {
+      const t = dev.clock();
+      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'signed', signatureHash: sha256Canonical(signed) });
+      const response = typedSignedResponse(ctx, typed, signed, ev.decision.approvals.counted, entry);
+      dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
+      return response;
+    });
   }
   const txHash = transactionHash(signed);
 
@@ -187,4 +225,33 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
     return response;
   });
+}
+
+/** The nonce guard's record of a transaction signature, in the commit of the decision that read it. */
+function recordNonce(dev: Device, ctx: TxSignContext, decision: Decision, now: number): void {
+  const rec = ctx.record;
+  const prior = dev.nonces.get(ctx.intent.keyId, ctx.intent.chainId, ctx.intent.nonce);
+  dev.nonces.record({
+    keyId: ctx.intent.keyId,
+    chainId: ctx.intent.chainId,
+    nonce: ctx.intent.nonce,
+    intentDigest: prior ? prior.intentDigest : ctx.digest,
+    maxFeePerGas: ctx.intent.maxFeePerGas ?? 0n,
+    maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? 0n,
+    cancelled: decision.nonceMode === 'cancel',
+    requestId: rec.requestId,
+    now,
+  });
+}
+
+/**
+ * A retry with an idempotency key already used (DESIGN.md invariant 4): the stored answer, or the
+ * same typed refusal for every signing command (a different request under the key; a request whose
+ * signature is not settled yet).
+ */
+export function storedAnswer(existing: RequestRecord, kind: string, requestHash: Uint8Array): CborMap {
+  const same = existing.kind === kind && existing.requestHash.length === requestHash.length && existing.requestHash.every((b, i) => b === requestHash[i]);
+  if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
+  if (!existing.response) throw new ApplianceError('conflict', 'request is being signed');
+  return asMap(decodeCanonical(existing.response), 'response');
 }

@@ -1,9 +1,13 @@
 // Offline replay: re-runs every signing decision in an audit log with the pure evaluator, the inputs
 // the appliance recorded, and the policy version the entry names (whose document is itself in the
 // log), and confirms each recorded decision. An edited decision, intent, policy or input shows up as
-// a mismatch.
+// a mismatch. A transaction entry records its decoded intent; a typed-data entry records the typed
+// data itself, from which the replay recomputes the EIP-712 digest, the reading and the decision.
 import { decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
+import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
+import { readTypedRequest } from '../firmware-policy/evm/typed-intent.js';
+import type { Decision } from '../firmware-policy/decision.js';
 import { reasonsToCbor } from '../firmware-policy/decision.js';
 import { intentDigest, type TransferIntent } from '../firmware-policy/intent.js';
 import { parsePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
@@ -82,13 +86,19 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
   const policy = policies.get(Number(p.policyVersion));
   if (!policy) return `policy version ${String(p.policyVersion)} is not in the log`;
   if (!(p.policyHash instanceof Uint8Array) || !eqBytes(policy.hash, p.policyHash)) return 'recorded policy hash differs from the logged policy version';
-  const intent = intentFrom(p.intent as CborMap);
-  if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
-  let decision;
-  try {
-    decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), Number(p.decidedAt));
-  } catch (err) {
-    return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
+  let decision: Decision;
+  if (p.typedData !== undefined) {
+    const typed = replayTyped(p, policy.doc);
+    if (typeof typed === 'string') return typed;
+    decision = typed;
+  } else {
+    const intent = intentFrom(p.intent as CborMap);
+    if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
+    try {
+      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+    } catch (err) {
+      return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
+    }
   }
   if (decision.outcome !== p.outcome) return `recorded outcome ${String(p.outcome)}, replay gives ${decision.outcome}`;
   if (!eqBytes(encodeCanonical(reasonsToCbor(decision.reasons)), encodeCanonical((p.reasons ?? []) as CborValue))) return 'recorded reasons differ from the replay';
@@ -96,4 +106,22 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
   const reserve = decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null;
   if (!eqBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
   return undefined;
+}
+
+/** A typed-data decision re-run from the recorded typed data (or why it cannot be). */
+function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
+  if (p.typedData === null || typeof p.typedData !== 'object' || Array.isArray(p.typedData) || p.typedData instanceof Uint8Array || p.typedData instanceof Map) return 'recorded typed data is not a map';
+  if (!(p.keyAddress instanceof Uint8Array)) return 'typed-data entry has no key address';
+  let typed;
+  try {
+    typed = readTypedRequest(p.typedData as CborMap);
+  } catch {
+    return 'recorded typed data does not validate';
+  }
+  if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
+  try {
+    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+  } catch (err) {
+    return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
+  }
 }

@@ -6,6 +6,11 @@ import { ApplianceError } from '../protocol/errors.js';
 import { DEFAULT_HOLD_SECONDS, parsePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
 import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 
+function jsonArray(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw new ApplianceError('bad_request', `"${field}" must be an array`, { field });
+  return v;
+}
+
 export interface PolicyJson {
   defaultHoldSeconds?: number;
   changeDelaySeconds?: number;
@@ -26,7 +31,7 @@ export interface PolicyJson {
       allowUnlimitedApproval?: boolean;
     }>;
     contracts?: { chainId: number | string; address: string; selectors: string[] }[];
-    typedData?: { chainId: number | string; verifyingContract: string }[];
+    typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
   }>;
 }
 
@@ -81,7 +86,11 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
         ? {
             typedData: g.typedData.map((dv, i) => {
               const d = jsonObject(dv, `groups.${name}.typedData[${i}]`);
-              return { chainId: jsonUint(d.chainId, 'chainId'), verifyingContract: jsonHex(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`, 20) };
+              return {
+                chainId: jsonUint(d.chainId, 'chainId'),
+                verifyingContract: jsonHex(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`, 20),
+                ...(d.typeHashes === undefined ? {} : { typeHashes: jsonArray(d.typeHashes, `groups.${name}.typedData[${i}].typeHashes`).map((h, j) => jsonHex(h, `groups.${name}.typedData[${i}].typeHashes[${j}]`, 32)) }),
+              };
             }),
           }
         : {}),

@@ -151,6 +151,7 @@ function diffGroup(out: PolicyChange[], path: string, name: string, from: Policy
   }
   diffSet(out, `${path}.contracts`, contractCalls(a), contractCalls(b), 'contract call');
   diffSet(out, `${path}.typedData`, typedDomains(a), typedDomains(b), 'EIP-712 domain');
+  diffSet(out, `${path}.typedData.typeHashes`, typedTypeHashes(a), typedTypeHashes(b), 'EIP-712 type hash');
 }
 
 // ---------- allowlists of contract calls and typed-data domains ----------
@@ -171,6 +172,13 @@ function contractCalls(g: GroupPolicy): Members {
 function typedDomains(g: GroupPolicy): Members {
   const m: Members = new Map();
   for (const d of g.typedData ?? []) m.set(`${d.chainId}:0x${bytesToHex(d.verifyingContract)}`, d.chainId);
+  return m;
+}
+
+/** Typed-data primary types allowed by exact type hash: a set of (chain, verifying contract, type hash). */
+function typedTypeHashes(g: GroupPolicy): Members {
+  const m: Members = new Map();
+  for (const d of g.typedData ?? []) for (const h of d.typeHashes ?? []) m.set(`${d.chainId}:0x${bytesToHex(d.verifyingContract)}:0x${bytesToHex(h)}`, d.chainId);
   return m;
 }
 
@@ -232,7 +240,7 @@ const KNOWN_ITEMS: Record<string, readonly string[]> = {
   windows: ['seconds', 'maxAmount', 'maxCount'],
   approvalTiers: ['above', 'required'],
   contracts: ['chainId', 'address', 'selectors'],
-  typedData: ['chainId', 'verifyingContract'],
+  typedData: ['chainId', 'verifyingContract', 'typeHashes'],
 };
 const KNOWN_FEE_CAP = ['maxGasLimit', 'maxFeeWei'];
 

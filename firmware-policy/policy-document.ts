@@ -47,10 +47,15 @@ export interface AllowedContract {
   selectors: Uint8Array[];
 }
 
-/** An EIP-712 domain the group may sign typed data for. */
+/**
+ * An EIP-712 domain the group may sign typed data for. Types the firmware decodes (Permit, Permit2,
+ * EIP-3009 transfers) are judged by their own rules; any other primary type is signed only if its
+ * exact type hash (keccak256 of encodeType, dependencies included) is listed here.
+ */
 export interface AllowedTypedDomain {
   chainId: bigint;
   verifyingContract: Uint8Array;
+  typeHashes?: Uint8Array[];
 }
 
 /** Fee cap of one chain: gas limit, and worst-case fee (gasLimit × maxFeePerGas or gasPrice) in wei. */
@@ -147,7 +152,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     }
     const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
     if (g.contracts !== undefined) gm.contracts = g.contracts.map((c) => ({ chainId: c.chainId, address: c.address, selectors: c.selectors }));
-    if (g.typedData !== undefined) gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract }));
+    if (g.typedData !== undefined) gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
     groups[name] = gm;
   }
   const out: CborMap = {
@@ -320,8 +325,12 @@ export function parsePolicy(v: CborValue): PolicyDocument {
         : {
             typedData: arr(g.typedData, `${gp}.typedData`).map((dv, i) => {
               const d = obj(dv, `${gp}.typedData[${i}]`);
-              keysExactly(d, `${gp}.typedData[${i}]`, ['chainId', 'verifyingContract']);
-              return { chainId: amount(d.chainId, `${gp}.typedData[${i}].chainId`), verifyingContract: bytesOf(d.verifyingContract, `${gp}.typedData[${i}].verifyingContract`, 20) };
+              keysExactly(d, `${gp}.typedData[${i}]`, ['chainId', 'verifyingContract', 'typeHashes']);
+              return {
+                chainId: amount(d.chainId, `${gp}.typedData[${i}].chainId`),
+                verifyingContract: bytesOf(d.verifyingContract, `${gp}.typedData[${i}].verifyingContract`, 20),
+                ...(d.typeHashes === undefined ? {} : { typeHashes: arr(d.typeHashes, `${gp}.typedData[${i}].typeHashes`).map((h, j) => bytesOf(h, `${gp}.typedData[${i}].typeHashes[${j}]`, 32)) }),
+              };
             }),
           }),
     };

@@ -1,13 +1,12 @@
 // sign.evm-tx: decode an EVM transaction from its fields, judge it with the active policy and, if
 // allowed, sign it with a token key. Idempotent by request id (DESIGN.md invariant 4).
-import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../../protocol/cbor.js';
-import { ApplianceError } from '../../protocol/errors.js';
+import { encodeCanonical, sha256Canonical, type CborMap } from '../../protocol/cbor.js';
 import { asMap, onlyKeys, str } from '../../protocol/args.js';
 import { txFromFields, txToFields } from '../../firmware-policy/evm/tx-from-fields.js';
 import { intentDigest, intentFromEvmTx } from '../../firmware-policy/intent.js';
 import type { Device } from '../device.js';
 import { assertFirmwareApproved, requireKey } from '../device.js';
-import { decideAndAct } from '../signing-flow.js';
+import { decideAndAct, storedAnswer } from '../signing-flow.js';
 
 export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
   onlyKeys(args, 'args', ['requestId', 'requester', 'keyId', 'tx']);
@@ -20,13 +19,7 @@ export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
 
   return dev.requestLocks.run(requestId, async () => {
     const existing = dev.requests.get(requestId);
-    if (existing) {
-      if (existing.kind !== 'sign.evm-tx' || !equalBytes(existing.requestHash, requestHash)) {
-        throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
-      }
-      if (!existing.response) throw new ApplianceError('internal', 'stored request has no response');
-      return asMap(decodeCanonical(existing.response), 'response');
-    }
+    if (existing) return storedAnswer(existing, 'sign.evm-tx', requestHash);
     assertFirmwareApproved(dev);
     const key = requireKey(dev, keyId);
     const intent = intentFromEvmTx(key.keyId, tx);

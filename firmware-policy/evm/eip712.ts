@@ -1,6 +1,6 @@
 // EIP-712 typed structured data: type encoding, struct hashing and the signing digest
 // (https://eips.ethereum.org/EIPS/eip-712), plus a reading of what the common "permit" messages
-// grant (EIP-2612, DAI-style permit, Uniswap Permit2). Pure: no I/O.
+// grant or move (EIP-2612, DAI-style permit, Uniswap Permit2, EIP-3009 transfer authorisations). Pure: no I/O.
 //
 // Input is the JSON-like object wallets use (eth_signTypedData_v4). Validation is strict, so one
 // object has exactly one reading:
@@ -74,7 +74,27 @@ export type TypedIntent =
       deadline: bigint;
       variant: Permit2Variant;
     }
+  | {
+      /**
+       * EIP-3009 TransferWithAuthorization or ReceiveWithAuthorization(address from,address to,
+       * uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce): the signature itself
+       * moves `value` of the token from `from` to `to`; judged as a transfer.
+       */
+      kind: 'eip3009';
+      variant: Eip3009Variant;
+      /** The token: the domain's verifyingContract, null if the domain has none. */
+      token: Uint8Array | null;
+      from: Uint8Array;
+      to: Uint8Array;
+      value: bigint;
+      validAfter: bigint;
+      validBefore: bigint;
+      nonce: Uint8Array;
+    }
   | { kind: 'other'; primaryType: string };
+
+/** The EIP-3009 authorisations that move tokens (CancelAuthorization moves none and is not read). */
+export type Eip3009Variant = 'TransferWithAuthorization' | 'ReceiveWithAuthorization';
 
 /** Structs and arrays nest at most this deep in a value (hostile input cannot exhaust the stack). */
 export const MAX_DEPTH = 64;
@@ -585,6 +605,16 @@ const PERMIT2_LAYOUTS: Readonly<Record<Permit2Variant, { fields: Layout; nested:
   },
 };
 
+// EIP-3009 (https://eips.ethereum.org/EIPS/eip-3009), as USDC implements it.
+const EIP3009_AUTHORIZATION: Layout = [
+  ['from', 'address'],
+  ['to', 'address'],
+  ['value', 'uint256'],
+  ['validAfter', 'uint256'],
+  ['validBefore', 'uint256'],
+  ['nonce', 'bytes32'],
+];
+
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 function classifyIn(ctx: Context, td: TypedData): TypedIntent {
@@ -613,6 +643,19 @@ function classifyIn(ctx: Context, td: TypedData): TypedIntent {
       value: m['allowed'] === true ? MAX_UINT256 : 0n,
       deadline: expiry === 0n ? MAX_UINT256 : expiry,
       nonce: readInteger(m['nonce'], 'message.nonce'),
+    };
+  }
+  if ((primary === 'TransferWithAuthorization' || primary === 'ReceiveWithAuthorization') && sameLayout(fields, EIP3009_AUTHORIZATION)) {
+    return {
+      kind: 'eip3009',
+      variant: primary,
+      token: domainFactsIn(td).verifyingContract,
+      from: readAddress(m['from'], 'message.from'),
+      to: readAddress(m['to'], 'message.to'),
+      value: readInteger(m['value'], 'message.value'),
+      validAfter: readInteger(m['validAfter'], 'message.validAfter'),
+      validBefore: readInteger(m['validBefore'], 'message.validBefore'),
+      nonce: readBytes(m['nonce'], 'message.nonce'),
     };
   }
   if (Object.hasOwn(PERMIT2_LAYOUTS, primary)) {
@@ -659,6 +702,9 @@ function classifyIn(ctx: Context, td: TypedData): TypedIntent {
  *   spender,uint256 nonce,uint256 deadline), PermitBatchTransferFrom(TokenPermissions[] permitted,…)
  *   with TokenPermissions(address token,uint256 amount), and their …WitnessTransferFrom forms (the same
  *   fields plus exactly one witness field of any name and type);
+ * - 'eip3009': EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization(address from,address to,
+ *   uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce), token = the domain's
+ *   verifyingContract: a transfer of `value` from `from` to `to`;
  * - 'other': anything else, including a Permit-named type with another layout. 'other' means "not
  *   understood", never "harmless".
  * The domain is not consulted for the kind (a Permit2 layout under any domain is read as Permit2).

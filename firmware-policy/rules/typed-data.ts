@@ -1,25 +1,64 @@
-// EIP-712 signing (DESIGN.md: the signer checks what it signs). The domain's chainId and
-// verifyingContract must be allowlisted for the key group; a Permit (EIP-2612) or Permit2 message is
-// judged like an allowance: the spender must be whitelisted and each amount within the token's
-// approval cap, never unlimited unless allowed. Other typed data passes on the domain allowlist alone.
+// EIP-712 signing (DESIGN.md: the signer checks what it signs). Deny by default: the domain's chainId
+// and verifyingContract must be allowlisted for the key group, and the primary type must be one the
+// firmware decodes or one the policy allowlists for that domain by its exact type hash.
+// - Permit (EIP-2612) and Permit2 are judged like allowances: the spender must be whitelisted and each
+//   amount within the token's approval cap, never unlimited unless allowed.
+// - EIP-3009 Transfer/ReceiveWithAuthorization is judged as a transfer (rules/typed-transfer.ts).
+// - Any other primary type ('other': not understood, never "harmless") is signed only if the domain's
+//   entry lists its type hash; it moves nothing the firmware can count.
 import type { Decision, Reason } from '../decision.js';
 import { erc20AssetId, groupOf, ownEntry, type PolicyDocument } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
 import type { TypedDomainFacts, TypedIntent } from '../evm/eip712.js';
+import type { Approval } from '../approvals/statement.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkAllowance } from './token-allowance.js';
+import { checkTypedTransfer } from './typed-transfer.js';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: { keyGroup: string; facts: TypedDomainFacts; intent: TypedIntent }, now: number): Decision {
+export interface TypedEvaluationRequest {
+  keyGroup: string;
+  keyId: string;
+  /** The signing key's own address. */
+  keyAddress: Uint8Array;
+  /** Authenticated principal that asked; it may not approve its own request. */
+  requester: string;
+  /** The EIP-712 signing digest (what approvals name). */
+  digest: Uint8Array;
+  primaryType: string;
+  /** keccak256(encodeType(primaryType)). */
+  typeHash: Uint8Array;
+  facts: TypedDomainFacts;
+  intent: TypedIntent;
+}
+
+export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: TypedEvaluationRequest, approvals: readonly Approval[], now: number): Decision {
   const tally = { required: 0, counted: [], rejected: [] };
   const deny = (reasons: Reason[]): Decision => ({ outcome: 'deny', reasons, approvals: tally });
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
   const { chainId, verifyingContract } = req.facts;
-  const allowed = chainId !== null && verifyingContract !== null && (group.typedData ?? []).some((d) => d.chainId === chainId && same(d.verifyingContract, verifyingContract));
-  if (!allowed || chainId === null) {
+  const domain = chainId !== null && verifyingContract !== null ? (group.typedData ?? []).find((d) => d.chainId === chainId && same(d.verifyingContract, verifyingContract)) : undefined;
+  if (!domain || chainId === null || verifyingContract === null) {
     return deny([{ rule: 'typed-data', code: 'typed_domain_not_allowed', message: 'the typed-data domain (chainId and verifyingContract) is not allowlisted for this key group' }]);
+  }
+  const intent = req.intent;
+  if (intent.kind === 'eip3009') {
+    const ctx = { policy, group, keyGroup: req.keyGroup, keyId: req.keyId, keyAddress: req.keyAddress, requester: req.requester, digest: req.digest };
+    return checkTypedTransfer(ctx, view, { chainId, token: intent.token ?? verifyingContract, from: intent.from, to: intent.to, value: intent.value }, approvals, now);
+  }
+  if (intent.kind === 'other') {
+    if ((domain.typeHashes ?? []).some((h) => same(h, req.typeHash))) return { outcome: 'allow', reasons: [], approvals: tally };
+    return deny([
+      {
+        rule: 'typed-data',
+        code: 'typed_type_not_allowed',
+        message: 'the firmware does not decode this primary type and the policy does not allowlist its type hash for this domain',
+        detail: { primaryType: req.primaryType, typeHash: hex(req.typeHash) },
+      },
+    ]);
   }
   const reasons: Reason[] = [];
   const allowance = (token: Uint8Array, spender: Uint8Array, amount: bigint) => {
@@ -30,7 +69,6 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
     }
     reasons.push(...checkWhitelist(group, req.keyGroup, view, chainId, spender, now), ...checkAllowance(rules, amount));
   };
-  const intent = req.intent;
   if (intent.kind === 'permit') allowance(intent.token ?? verifyingContract, intent.spender, intent.value);
   else if (intent.kind === 'permit2') for (const t of intent.tokens) allowance(t.token, intent.spender, t.amount);
   // Reasons may repeat per token (one whitelist check each); keep the first of each code.
