@@ -65,11 +65,16 @@ interface PackageJson {
   peerDependencies?: unknown;
 }
 
+/** A package's package.json; one that is missing or not JSON reads as empty (its bytes are measured all the same). */
 function readPackageJson(dir: string): PackageJson {
   const p = join(dir, 'package.json');
-  if (!existsSync(p)) return {};
-  const parsed: unknown = JSON.parse(readFileSync(p, 'utf8'));
-  return typeof parsed === 'object' && parsed !== null ? (parsed as PackageJson) : {};
+  if (!existsSync(p) || !statSync(p).isFile()) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(p, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as PackageJson) : {};
+  } catch {
+    return {};
+  }
 }
 
 const depNames = (v: unknown): string[] => (typeof v === 'object' && v !== null ? Object.keys(v) : []);
