@@ -3,27 +3,20 @@
 // transitively, every dependency those packages declare (`dependencies`, `optionalDependencies`,
 // `peerDependencies`). Each is found where Node itself finds it: the first `node_modules/<name>` on
 // the lookup path Node's resolver gives for the importing file (`require.resolve.paths`), followed to
-// its real directory, as Node's loader follows symlinks. Every regular file in a package directory is
-// measured (sources, package.json, native `.node` binaries), except nested `node_modules/`, whose
-// packages are measured as packages of their own when something depends on them.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+// its real directory, as Node's loader follows symlinks. Every file in a package directory is measured
+// (sources, package.json, native `.node` binaries), listed as `node_modules/<name>@<version>/<path>`
+// (independent of where it is installed), except nested `node_modules/`, whose packages are measured
+// as packages of their own when something depends on them.
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
+import { treeFiles, type TreeFile } from './tree-files.js';
 
 export interface MeasuredPackage {
   name: string;
   version: string;
   /** Real path of the package directory. */
   dir: string;
-}
-
-export interface PackageFile {
-  /** `node_modules/<name>@<version>/<path inside the package>`, independent of where it is installed. */
-  path: string;
-  sha256: string;
-  /** The file read (real path). */
-  file: string;
 }
 
 // Static `import … from 'x'`, `export … from 'x'`, `import 'x'`, `import('x')` and `require('x')` as
@@ -104,37 +97,10 @@ export function packageClosure(roots: { name: string; fromDir: string }[]): Meas
   return [...found.values()];
 }
 
-const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
-
 /**
- * Every file of a package directory with its SHA-256. Symbolic links are followed (a link that leads
- * nowhere is measured by its target text); anything that is neither a file nor a directory (a FIFO, a
- * socket) is measured by its kind and never opened, so it cannot stall the boot.
+ * Every file of a package directory with its SHA-256 (tree-files.ts), nested `node_modules/` left to
+ * the closure.
  */
-export function packageFiles(pkg: MeasuredPackage): PackageFile[] {
-  const out: PackageFile[] = [];
-  const label = `node_modules/${pkg.name}@${pkg.version}`;
-  const visited = new Set<string>();
-  const walk = (dir: string, isRoot: boolean) => {
-    const real = realpathSync(dir);
-    if (visited.has(real)) return;
-    visited.add(real);
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      const rel = `${label}/${relative(pkg.dir, p).split(sep).join('/')}`;
-      if (isRoot && name === 'node_modules') continue;
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        out.push({ path: rel, sha256: sha256(`dangling-link:${readlinkSync(p)}`), file: p });
-        continue;
-      }
-      if (st.isDirectory()) walk(p, false);
-      else if (st.isFile()) out.push({ path: rel, sha256: sha256(readFileSync(p)), file: realpathSync(p) });
-      else out.push({ path: rel, sha256: sha256(`special-file:${st.mode.toString(8)}`), file: p });
-    }
-  };
-  walk(pkg.dir, true);
-  return out;
+export function packageFiles(pkg: MeasuredPackage): TreeFile[] {
+  return treeFiles(pkg.dir, `node_modules/${pkg.name}@${pkg.version}`, { skipTopLevel: ['node_modules'] });
 }

@@ -51,7 +51,7 @@ test('a runtime fact cannot smuggle a line into the manifest', () => {
   assert.equal(runtimeManifest({ node: 'v20.1.0', arch: 'x64' }), 'runtime arch x64\nruntime node v20.1.0\n');
 });
 
-test('changing one byte of any measured file of the device code changes the measurement', () => {
+test('changing one byte of any measured file of the device code, or adding a file, changes the measurement', () => {
   const copy = mkdtempSync(join(tmpdir(), 'measure-'));
   try {
     for (const d of MEASURED_DIRS) cpSync(join(root, d), join(copy, d), { recursive: true });
@@ -69,6 +69,9 @@ test('changing one byte of any measured file of the device code changes the meas
       writeFileSync(p, original);
     }
     assert.deepEqual(measureCode(copy).measurement, base.measurement);
+    // Not only .js files: a package.json dropped into a device folder changes how Node reads it.
+    writeFileSync(join(copy, 'appliance', 'package.json'), '{"type":"commonjs"}\n');
+    assert.notDeepEqual(measureCode(copy).measurement, base.measurement, 'a file added to appliance/');
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
