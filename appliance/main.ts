@@ -47,7 +47,9 @@ export async function main(argv: string[]): Promise<void> {
   const config = readDeviceConfig(paths);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: Number(values.pool) });
+  const measuring = performance.now();
   const measured = measureCode(runningCodeRoot());
+  log('info', 'firmware measured', { files: measured.files.length, packages: measured.packages.length, node: measured.runtime.node ?? null, ms: Math.round(performance.now() - measuring) });
   const offset = envInt('HSM_CLOCK_OFFSET_SECONDS') ?? 0;
   const dev = openDevice({
     config,

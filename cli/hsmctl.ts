@@ -83,7 +83,7 @@ const SUBS: Record<string, Sub> = {
       const app = await startAppliance(varRoot, DEMO_DEVICE);
       const paths = devicePaths(varRoot, DEMO_DEVICE);
       if (!app.firmwareApproved) {
-        say('WARNING: the code changed since this demo device was enrolled, so its firmware measurement differs and it will refuse to sign.');
+        say('WARNING: the code, a library it loads (node_modules) or Node changed since this demo device was enrolled, so its firmware measurement differs and it will refuse to sign.');
         say(`  Approve the new measurement with two demo admins (hsmctl approver sign --firmware ${app.measurement} …; POST /v1/firmware/approvals), or remove ${paths.dir} to make a fresh demo device.`);
       }
       const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
