@@ -5,7 +5,7 @@
 // it reaches `maxRepeats`, when its window (device clock) ends, and when the device closes; a crash
 // loses at most the counts not yet written, never a first entry.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { encodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import type { AuditLog } from './state/audit-log.js';
@@ -173,9 +173,13 @@ export function needsRefusalAudit(err: unknown): err is ApplianceError {
   return !(d && (typeof d.auditSeq === 'number' || d.rule === 'sealed-state'));
 }
 
-/** The audit payload of a refused well-framed command. */
+/**
+ * The audit payload of a refused well-framed command. `argsDigest` names exactly the arguments that
+ * were refused (without storing what an attacker sent): the same request refused the same way is
+ * one refusal, counted; a different one is its own entry.
+ */
 export function refusalFields(cmd: Command, args: CborMap, err: ApplianceError): CborMap {
-  return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), message: err.message.slice(0, 512), details: detailsOf(err) };
+  return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), argsDigest: sha256Canonical(args), message: err.message.slice(0, 512), details: detailsOf(err) };
 }
 
 /** The same error, with the seq of the audit entry that records it in its details. */

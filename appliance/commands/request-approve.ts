@@ -31,7 +31,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     if (already.some((a) => a.approverId === approval.approverId)) {
       // The same approver twice counts once: nothing changes, the current state is returned, and the
       // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
-      dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
+      dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
       return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
     }
     const now = dev.clock();
@@ -44,6 +44,8 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
         requestId,
         intentDigest: ctx.digest,
         outcome: 'rejected',
+        // The approval presented, so distinct attempts stay distinct entries (exact replays are counted).
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
         rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
       });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });

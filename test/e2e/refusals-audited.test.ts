@@ -149,7 +149,7 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
 
   test('a flood of 1,000 identical refusals adds one entry at once and one counted entry (999 repeats) when the device closes', async () => {
     const before = await head();
-    // admin-2 this time: the same bad cancel by admin-1 above is the same refusal (still counting).
+    // admin-2 this time, so the count is this flood's alone.
     const body = badCancel((id, exp) => encodeWhitelistCancelStatement(dev.deviceId, 'wp-flood', id, exp), 1);
     const seqs: number[] = [];
     for (let i = 0; i < 1000; i += 50) {
