@@ -31,7 +31,7 @@ const BODIES = Number(process.env.FUZZ_BODIES ?? 50_000);
 const ANSWER_BOUND_MS = 5_000;
 /** Audit entries added per audited refusal at most, once there are enough refusals for counting to show. */
 const MAX_ENTRIES_PER_REFUSAL = 0.1;
-const BOUND_APPLIES_FROM = 5_000;
+const BOUND_APPLIES_FROM = 1_000;
 const say = (m: string) => process.stderr.write(`fuzz: ${m}\n`);
 
 // A small deterministic PRNG, so a failing run can be repeated (FUZZ_SEED).
