@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { p256 } from '@noble/curves/nist.js';
 import { AuditLog } from '../../appliance/state/audit-log.js';
-import { RefusalLog, type RefusalLimits } from '../../appliance/refusal-log.js';
+import { needsRefusalAudit, RefusalLog, refusalFields, withAuditSeq, type RefusalLimits } from '../../appliance/refusal-log.js';
+import { ApplianceError } from '../../protocol/errors.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { sealedDb } from '../helpers/sealed-db.js';
@@ -116,4 +117,26 @@ test('a count whose write fails stays pending (nothing is lost in memory by a ro
   assert.equal(failing.flushAll(), 1);
   assert.equal(failing.pending(), 0);
   t.db.close();
+});
+
+test('the dispatcher audits typed refusals nobody audited yet: not faults, not sealed-state refusals, not handler-audited ones', () => {
+  assert.equal(needsRefusalAudit(new ApplianceError('bad_request', '"nonce" expected an unsigned 64-bit integer, got string', { field: 'nonce' })), true);
+  assert.equal(needsRefusalAudit(new ApplianceError('conflict', 'this idempotency key was used for a different request')), true);
+  assert.equal(needsRefusalAudit(new ApplianceError('internal', 'internal error')), false, 'a fault stays in the operational log');
+  assert.equal(needsRefusalAudit(new Error('boom')), false);
+  assert.equal(needsRefusalAudit(new ApplianceError('denied', 'sealed state broken', { rule: 'sealed-state', code: 'state_tampered' })), false, 'audited once per episode by the sealed state');
+  assert.equal(needsRefusalAudit(new ApplianceError('denied', 'approval rejected: bad_signature', { why: 'bad_signature', auditSeq: 7 })), false, 'its handler audited it');
+  const err = new ApplianceError('denied', 'cancel rejected: bad_signature', { approverId: 'admin-2', why: 'bad_signature', big: 10n ** 30n });
+  const fields = refusalFields('policy.cancel', { proposalId: 'pp-1', adminId: 'admin-2', expiresAt: 1, signature: new Uint8Array(64) }, err);
+  assert.equal(fields.requester, 'admin-2');
+  assert.equal(fields.subject, 'pp-1');
+  assert.deepEqual(fields.details, { approverId: 'admin-2', why: 'bad_signature', big: (10n ** 30n).toString() });
+  assert.ok(fields.argsDigest instanceof Uint8Array && fields.argsDigest.length === 32);
+  const other = refusalFields('policy.cancel', { proposalId: 'pp-1', adminId: 'admin-2', expiresAt: 2, signature: new Uint8Array(64) }, err);
+  assert.notDeepEqual(other.argsDigest, fields.argsDigest, 'other arguments, another refusal');
+  assert.equal(refusalFields('sign.evm-tx', { requester: 'x'.repeat(500) }, err).requester, null, 'an unreadable requester is not recorded');
+  const marked = withAuditSeq(err, 12);
+  assert.equal(marked.code, 'denied');
+  assert.equal(marked.details?.auditSeq, 12);
+  assert.equal(marked.details?.why, 'bad_signature');
 });
