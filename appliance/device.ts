@@ -19,6 +19,7 @@ import { NonceGuardStore } from './state/nonce-guard-store.js';
 import { PolicyProposals } from './state/policy-proposals.js';
 import { StateSeal } from './state/state-seal.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js';
+import { RefusalLog } from './refusal-log.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -43,6 +44,8 @@ export interface Device {
   commits: GroupCommitter;
   /** Serialises work on one request id (a retry waits for the first attempt instead of racing it). */
   requestLocks: KeyedMutex;
+  /** Audits refusals, counting identical ones (README "Refusals in the audit log"). */
+  refusals: RefusalLog;
   view: StateView;
   /** Unix seconds. The appliance's clock; firmware-policy receives it as an argument. */
   clock: () => number;
@@ -83,6 +86,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     seal,
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
+    refusals: new RefusalLog(audit, (fn) => seal.transaction(fn), clock),
     commits: new GroupCommitter(db, (fn) => seal.transaction(fn)),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
@@ -151,6 +155,11 @@ function recoverInterruptedSigning(dev: Device): void {
 }
 
 export function closeDevice(dev: Device): void {
+  try {
+    dev.refusals.flushAll(); // the counts of repeated refusals not yet written
+  } catch {
+    /* a broken state refuses writes: the counts are lost, their first entries are in the log */
+  }
   try {
     dev.sealed.ensureAnchored();
   } catch {

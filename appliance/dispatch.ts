@@ -14,6 +14,9 @@ import { policyGet, policyInit } from './commands/policy.js';
 import { auditList } from './commands/audit-list.js';
 import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
 import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './commands/policy-change.js';
+import { needsRefusalAudit, refusalFields, withAuditSeq } from './refusal-log.js';
+import { log } from './log.js';
+import { ApplianceError } from '../protocol/errors.js';
 
 type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
 
@@ -69,6 +72,26 @@ const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([
 ]);
 
 export async function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {
-  if (SEALED_COMMANDS.has(cmd)) dev.sealed.guard();
-  return HANDLERS[cmd](dev, args);
+  try {
+    if (SEALED_COMMANDS.has(cmd)) dev.sealed.guard();
+    return await HANDLERS[cmd](dev, args);
+  } catch (err) {
+    throw auditRefusal(dev, cmd, args, err);
+  }
+}
+
+/**
+ * The one place where a refusal of a well-framed command is audited (README "Refusals in the audit
+ * log"): every typed error a handler did not audit itself gets an entry (identical ones counted, see
+ * refusal-log.ts), and the answer names its seq. If the log cannot be written (no attestation key
+ * yet, sealed state broken), the refusal still answers and goes to the operational log.
+ */
+function auditRefusal(dev: Device, cmd: Command, args: CborMap, err: unknown): unknown {
+  if (!needsRefusalAudit(err)) return err;
+  try {
+    return withAuditSeq(err, dev.refusals.record(refusalFields(cmd, args, err)));
+  } catch (auditErr) {
+    log('warn', 'refusal not audited', { cmd, code: err.code, error: auditErr instanceof ApplianceError ? auditErr.code : auditErr instanceof Error ? auditErr.name : 'unknown' });
+    return err;
+  }
 }

@@ -70,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
   const timer = setInterval(() => {
     try {
       if (dev.sealed.status().ok) activateDue(dev);
+      if (dev.sealed.status().ok) dev.refusals.flushDue(); // counts of repeated refusals whose window ended (device clock)
       dev.sealed.ensureAnchored();
     } catch (err) {
       log('error', 'policy activation failed', { error: err instanceof Error ? err.name : 'unknown' });

@@ -27,7 +27,7 @@ export const openApiDocument = {
         type: 'object',
         required: ['error'],
         properties: {
-          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'." } } },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
         },
       },
       Transaction: {

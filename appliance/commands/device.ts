@@ -77,8 +77,8 @@ export async function firmwareApprove(dev: Device, args: CborMap): Promise<CborM
   };
   const rejected = tallySignedApprovals(rules, [approval]).rejected[0];
   if (rejected) {
-    dev.seal.transaction(() => dev.audit.append(now, { kind: 'firmware.approve', approvedMeasurement: measurement, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }));
-    throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+    const auditSeq = dev.refusals.record({ kind: 'firmware.approve', approvedMeasurement: measurement, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+    throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
   }
   const others = dev.meta.firmwareApprovals(measurement).filter((a) => a.approverId !== approval.approverId);
   const tally = tallySignedApprovals(rules, [...others, approval]);

@@ -91,8 +91,8 @@ export async function policyApprove(dev: Device, args: CborMap): Promise<CborMap
     const now = dev.clock();
     const rejected = tallyPolicyApprovals(active.doc, p, [approval], now).rejected[0];
     if (rejected) {
-      dev.seal.transaction(() => dev.audit.append(now, { kind: 'policy.approve', proposalId: id, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] }));
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+      const auditSeq = dev.refusals.record({ kind: 'policy.approve', proposalId: id, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     const others = dev.proposals.approvals(id).filter((a) => a.approverId !== approval.approverId);
     const tally = tallyPolicyApprovals(active.doc, p, [...others, approval], now);

@@ -29,7 +29,9 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     const ctx = contextFromRecord(dev, rec);
     const already = dev.requests.approvals(requestId);
     if (already.some((a) => a.approverId === approval.approverId)) {
-      // The same approver twice counts once: nothing changes, the current state is returned.
+      // The same approver twice counts once: nothing changes, the current state is returned, and the
+      // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
+      dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
       return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
     }
     const now = dev.clock();
@@ -37,16 +39,16 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], now);
     const rejected = single.rejected[0];
     if (rejected) {
-      dev.seal.transaction(() => {
-        dev.audit.append(now, {
-          kind: 'request.approve',
-          requestId,
-          intentDigest: ctx.digest,
-          outcome: 'rejected',
-          rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
-        });
+      const auditSeq = dev.refusals.record({
+        kind: 'request.approve',
+        requestId,
+        intentDigest: ctx.digest,
+        outcome: 'rejected',
+        // The approval presented, so distinct attempts stay distinct entries (exact replays are counted).
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
       });
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     return decideAndAct(dev, ctx, [...already, approval], 'request.approve', {
       isNew: false,

@@ -80,10 +80,8 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
     const single = tallyAdminApprovals(policy.doc, p, [approval], now);
     const rejected = single.rejected[0];
     if (rejected) {
-      dev.seal.transaction(() => {
-        dev.audit.append(now, { kind: 'whitelist.approve', proposalId, outcome: 'rejected', rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
-      });
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+      const auditSeq = dev.refusals.record({ kind: 'whitelist.approve', proposalId, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], now);
     const accepted = tally.counted.length >= tally.required;
