@@ -14,6 +14,7 @@ import { policyGet, policyInit } from './commands/policy.js';
 import { auditList } from './commands/audit-list.js';
 import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
 import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './commands/policy-change.js';
+import { deviceTime, deviceTimeAttest } from './commands/device-time.js';
 
 type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
 
@@ -43,6 +44,8 @@ const HANDLERS: Record<Command, Handler> = {
   'policy.activate': policyActivate,
   'policy.proposal': policyProposal,
   'policy.diff': policyDiff,
+  'device.time': deviceTime,
+  'device.time.attest': deviceTimeAttest,
 };
 
 /**
@@ -66,6 +69,7 @@ const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([
   'policy.activate',
   'device.attest',
   'firmware.approve',
+  'device.time.attest',
 ]);
 
 export async function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {

@@ -44,6 +44,8 @@ interface Evaluated {
   /** The key's group under the policy that decided (a policy change may move a key). */
   keyGroup: string;
   decidedAt: number;
+  /** The latest plausible now at the decision (approval expiry); `decidedAt` is the earliest. */
+  latestNow: number;
   inputs: RecordedInputs;
 }
 
@@ -59,6 +61,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     keyAddress: keyAddressBytes(ctx.key.address),
     nonceMode: decision.nonceMode ?? 'first',
     decidedAt: ev.decidedAt,
+    latestNow: ev.latestNow,
     inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
     intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null, gasLimit: ctx.intent.gasLimit ?? null },
@@ -108,12 +111,13 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   //    reservation committed or queued before it, and an allow reserves its spend durably before the
   //    key is used. Deny and pending answers are final here, with their audit entry.
   const first = await dev.commits.run((): { done: CborMap } | { ev: Evaluated } => {
-    const now = dev.clock();
+    const time = dev.time();
+    const now = time.earliest;
     const policy = dev.policies.current();
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
     const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
-    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs };
+    const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, time);
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
