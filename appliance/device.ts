@@ -165,6 +165,9 @@ function recoverInterruptedSigning(dev: Device): void {
 
 export function closeDevice(dev: Device): void {
   try {
+    // A clean stop seals the device's time, so the next boot resumes from here (README "Device time").
+    const committed = dev.seal.committed;
+    if (committed && dev.clock() > committed.time && dev.sealed.status().ok) dev.seal.transaction(() => dev.seal.touch());
     dev.sealed.ensureAnchored();
   } catch {
     /* closing anyway: an unanchored last commit reads as a crash at the next boot */
