@@ -13,12 +13,18 @@ all: build
 
 setup: system-deps $(NODE_MODULES_STAMP)
 
-# SoftHSM2 from Debian's packages when it is absent (root, as in CI).
+# SoftHSM2 from Debian's packages when it is absent (root, as in CI), and faketime (libfaketime: the
+# device-clock tests start the appliance with the host clock moved).
 system-deps:
 	@if [ ! -e "$(SOFTHSM_MODULE)" ] && ! ls /usr/lib/*/softhsm/libsofthsm2.so >/dev/null 2>&1; then \
 	  echo "setup: installing softhsm2 with apt-get"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq softhsm2 >/dev/null; \
+	fi
+	@if [ ! -e /usr/lib/faketime/libfaketime.so.1 ] && ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1; then \
+	  echo "setup: installing faketime with apt-get"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime >/dev/null; \
 	fi
 
 # npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.

@@ -20,6 +20,8 @@ import { PolicyProposals } from './state/policy-proposals.js';
 import { StateSeal } from './state/state-seal.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js';
 import { RefusalLog } from './refusal-log.js';
+import { DeviceClock, systemClockSources, type ClockSources } from './device-clock.js';
+import type { TimeBounds } from '../firmware-policy/device-time.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -47,8 +49,15 @@ export interface Device {
   /** Audits refusals, counting identical ones (README "Refusals in the audit log"). */
   refusals: RefusalLog;
   view: StateView;
-  /** Unix seconds. The appliance's clock; firmware-policy receives it as an argument. */
+  /**
+   * Unix seconds: the device's own time, the earliest plausible now (README "Device time"). Every
+   * stamp, hold, time lock and window is measured on it; a host clock moved forward does not move it.
+   */
   clock: () => number;
+  /** Both bounds of now, for firmware-policy (holds and windows take the earliest, approval expiry the latest). */
+  time: () => TimeBounds;
+  /** The device's time source: the host clock reading, the time nonce, admin-attested advances. */
+  deviceClock: DeviceClock;
 }
 
 export interface OpenDeviceOptions {
@@ -56,14 +65,16 @@ export interface OpenDeviceOptions {
   stateDb: string;
   keystore: KeyStore;
   measurement: Uint8Array;
-  clock?: () => number;
-  /** How far the clock may be behind the last committed time before the device refuses (default 300 s). */
+  /** The host wall clock and the monotonic clock (default: this process's). */
+  clockSources?: ClockSources;
+  /** How far the host clock may be behind the last committed time before the device refuses (default 300 s). */
   clockToleranceSeconds?: number;
 }
 
 export function openDevice(opts: OpenDeviceOptions): Device {
   const db = openDb(opts.stateDb);
-  const clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
+  const deviceClock = new DeviceClock(opts.clockSources ?? systemClockSources());
+  const clock = () => deviceClock.now();
   const seal = new StateSeal(db, opts.config.deviceId, clock);
   const whitelist = new WhitelistStore(db, seal);
   const spend = new SpendLedger(db, seal);
@@ -94,6 +105,8 @@ export function openDevice(opts: OpenDeviceOptions): Device {
       nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
     },
     clock,
+    time: () => deviceClock.bounds(),
+    deviceClock,
   } as Omit<Device, 'sealed'> as Device;
   dev.sealed = new SealedState(dev, opts.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS);
   dev.sealed.attachKey();
@@ -161,6 +174,9 @@ export function closeDevice(dev: Device): void {
     /* a broken state refuses writes: the counts are lost, their first entries are in the log */
   }
   try {
+    // A clean stop seals the device's time, so the next boot resumes from here (README "Device time").
+    const committed = dev.seal.committed;
+    if (committed && dev.clock() > committed.time && dev.sealed.status().ok) dev.seal.transaction(() => dev.seal.touch());
     dev.sealed.ensureAnchored();
   } catch {
     /* closing anyway: an unanchored last commit reads as a crash at the next boot */

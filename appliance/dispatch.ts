@@ -17,6 +17,7 @@ import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose,
 import { needsRefusalAudit, refusalFields, withAuditSeq } from './refusal-log.js';
 import { log } from './log.js';
 import { ApplianceError } from '../protocol/errors.js';
+import { deviceTime, deviceTimeAttest } from './commands/device-time.js';
 
 type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
 
@@ -46,6 +47,8 @@ const HANDLERS: Record<Command, Handler> = {
   'policy.activate': policyActivate,
   'policy.proposal': policyProposal,
   'policy.diff': policyDiff,
+  'device.time': deviceTime,
+  'device.time.attest': deviceTimeAttest,
 };
 
 /**
@@ -69,6 +72,7 @@ const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([
   'policy.activate',
   'device.attest',
   'firmware.approve',
+  'device.time.attest',
 ]);
 
 export async function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {

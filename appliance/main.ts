@@ -10,6 +10,7 @@ import { listen } from './server.js';
 import { activateDue } from './commands/policy-change.js';
 import { log } from './log.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './sealed-state.js';
+import { sealTimeIfDue, systemClockSources } from './device-clock.js';
 
 const HELP = `appliance: the emulated HSM device process
 
@@ -21,10 +22,12 @@ Usage: node dist/appliance/main.js --var DIR --device NAME [--pool N]
   --help         this text
 
 Environment:
-  HSM_CLOCK_TOLERANCE_SECONDS  how far the clock may be behind the last committed time before the
-                               device refuses to act (default 300)
-  HSM_CLOCK_OFFSET_SECONDS     test only: shifts the device clock by this many seconds (negative:
-                               back), to exercise the clock-rollback refusal
+  HSM_CLOCK_TOLERANCE_SECONDS  how far the host clock may be behind the last committed time before
+                               the device refuses to act, and how far ahead of the host clock an
+                               admin time statement may be (default 300)
+  HSM_CLOCK_OFFSET_SECONDS     test only: shifts the host clock the device reads by this many seconds
+                               (like libfaketime). The device's own time ignores a forward shift
+                               (README "Device time"); a backward one is refused as clock_rollback
 `;
 
 function envInt(name: string): number | undefined {
@@ -56,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
     stateDb: paths.stateDb,
     keystore,
     measurement: measured.measurement,
-    clock: () => Math.floor(Date.now() / 1000) + offset,
+    clockSources: systemClockSources(offset),
     clockToleranceSeconds: envInt('HSM_CLOCK_TOLERANCE_SECONDS') ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
   });
   const fw = firmwareStatus(dev);
@@ -66,11 +69,22 @@ export async function main(argv: string[]): Promise<void> {
   log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
   process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved, sealed: sealed.ok }) + '\n');
 
-  // Scheduled policy changes activate when their time lock passes (each activation is audited).
+  // Scheduled policy changes activate when their time lock passes on the device's own time (each
+  // activation is audited); the device's time is sealed now and then; a host clock running ahead of
+  // it is reported once per episode.
+  let hostAhead = false;
   const timer = setInterval(() => {
     try {
-      if (dev.sealed.status().ok) activateDue(dev);
-      if (dev.sealed.status().ok) dev.refusals.flushDue(); // counts of repeated refusals whose window ended (device clock)
+      const ahead = dev.deviceClock.host() - dev.clock();
+      if (ahead > dev.sealed.toleranceSeconds && !hostAhead) {
+        log('warn', 'the host clock is ahead of the device time: holds, time locks and windows follow the device time until an admin quorum attests the time (device.time.attest)', { aheadSeconds: ahead });
+      }
+      hostAhead = ahead > dev.sealed.toleranceSeconds;
+      if (dev.sealed.status().ok) {
+        activateDue(dev);
+        dev.refusals.flushDue(); // counts of repeated refusals whose window ended (device clock)
+        sealTimeIfDue(dev);
+      }
       dev.sealed.ensureAnchored();
     } catch (err) {
       log('error', 'policy activation failed', { error: err instanceof Error ? err.name : 'unknown' });

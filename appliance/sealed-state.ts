@@ -3,10 +3,11 @@
 // seal key, anchor and attestation key; the audit log is one unbroken hash chain; every row's MAC;
 // the digest and audit head against the sealed checkpoint; the checkpoint against the token's anchor
 // (the database may be ahead of the anchor after a crash, never behind it nor on another history);
-// and the clock against the last time the device committed. Any finding is logged (stderr and one
-// `tamper.detected` audit entry) and every key-using or state-changing command is refused from then
-// on, until an operator restores the device from a backup. A clock set back is refused only while it
-// stays behind. The anchor is rewritten before any response leaves (`ensureAnchored`).
+// and the host clock against the last time the device committed. Any finding is logged (stderr and
+// one `tamper.detected` audit entry) and every key-using or state-changing command is refused from
+// then on, until an operator restores the device from a backup. A host clock set back is refused only
+// while it stays behind. The anchor is rewritten before any response leaves (`ensureAnchored`). At
+// boot the device's own time resumes from the last time it sealed (README "Device time").
 import { ApplianceError } from '../protocol/errors.js';
 import { log } from './log.js';
 import type { Device } from './device.js';
@@ -36,7 +37,7 @@ export class SealedState {
 
   constructor(
     private readonly dev: Device,
-    private readonly toleranceSeconds: number,
+    readonly toleranceSeconds: number,
   ) {
     dev.seal.onFinding = (f) => this.found('state_tampered', [f]);
     // Foreign writes are looked for once per command (guard), not per transaction: PRAGMA data_version
@@ -67,6 +68,7 @@ export class SealedState {
 
   /** The boot check; logs what it finds (one entry) and latches the refusal. */
   boot(): void {
+    this.dev.deviceClock.resume(this.lastSealedTime());
     this.booting = true;
     let checked: { findings: string[]; lastSealEvent: LastSealEvent };
     try {
@@ -91,13 +93,30 @@ export class SealedState {
     } else if (this.tampered.length > 0) {
       log('error', 'sealed state was found broken earlier and not restored since: the device refuses to sign or change state', { code: 'state_tampered', findings: this.tampered.join(' | ') });
     }
-    const clock = this.clockFinding(this.dev.clock());
+    const clock = this.clockFinding(this.dev.deviceClock.host());
     if (clock) {
       this.clockEpisode = true;
       log('error', 'clock set back: the device refuses to sign or change state', { code: 'clock_rollback', finding: clock });
       this.append('clock_rollback', [clock], []);
     }
     this.ensureAnchored();
+  }
+
+  /**
+   * The last time this device sealed: its token anchors' time, and its checkpoint's when the token's
+   * MAC vouches for it (an edited checkpoint cannot move the device's time). Undefined for a device
+   * that never sealed.
+   */
+  private lastSealedTime(): number | undefined {
+    const { keystore, seal, config } = this.dev;
+    const times = keystore
+      .readStateAnchors(config.deviceId)
+      .map((b) => (b ? decodeAnchor(b) : undefined))
+      .filter((a): a is Anchor => a !== undefined && a.deviceId === config.deviceId)
+      .map((a) => a.time);
+    const cp = seal.hasKey() ? seal.readCheckpoint() : undefined;
+    if (cp?.genuine) times.push(cp.checkpoint.time);
+    return times.length > 0 ? Math.max(...times) : undefined;
   }
 
   /**
@@ -168,11 +187,11 @@ export class SealedState {
     this.lastSeen = Math.max(this.lastSeen, cp.time);
   }
 
-  /** Refuses a key-using or state-changing command while the state is broken or the clock is set back. */
+  /** Refuses a key-using or state-changing command while the state is broken or the host clock is set back. */
   guard(): void {
     this.lookForForeignWrites();
     if (this.tampered.length > 0) throw tamperedError(this.tampered);
-    const now = this.dev.clock();
+    const now = this.dev.deviceClock.host();
     const clock = this.clockFinding(now);
     if (!clock) {
       this.clockEpisode = false;
@@ -188,15 +207,16 @@ export class SealedState {
 
   /** For device.info: whether the device accepts commands, and why not. */
   status(): { ok: boolean; findings: string[] } {
-    const clock = this.clockFinding(this.dev.clock());
+    const clock = this.clockFinding(this.dev.deviceClock.host());
     const findings = [...this.tampered, ...(clock ? [clock] : [])];
     return { ok: findings.length === 0, findings };
   }
 
+  /** A finding when the host clock reads further behind the last committed time than the tolerance. */
   private clockFinding(now: number): string | undefined {
     const seen = Math.max(this.lastSeen, this.dev.seal.committed?.time ?? 0);
     if (now >= seen - this.toleranceSeconds) return undefined;
-    return `the clock reads ${new Date(now * 1000).toISOString()}, ${seen - now} s before the last time the device committed (${new Date(seen * 1000).toISOString()}); tolerance ${this.toleranceSeconds} s`;
+    return `the host clock reads ${new Date(now * 1000).toISOString()}, ${seen - now} s before the last time the device committed (${new Date(seen * 1000).toISOString()}); tolerance ${this.toleranceSeconds} s`;
   }
 
   /** Another connection committed to the database: check everything again (this process is its only writer). */

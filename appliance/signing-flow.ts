@@ -64,6 +64,8 @@ interface Evaluated {
   /** The key's group under the policy that decided (a policy change may move a key). */
   keyGroup: string;
   decidedAt: number;
+  /** The latest plausible now at the decision (approval expiry); `decidedAt` is the earliest. */
+  latestNow: number;
   inputs: RecordedInputs;
   /**
    * The policy that decided, captured with the decision: a policy activated while the key signs
@@ -92,6 +94,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     keyAddress: keyAddressBytes(ctx.key.address),
     ...(ctx.typed ? {} : { nonceMode: decision.nonceMode ?? 'first' }),
     decidedAt: ev.decidedAt,
+    latestNow: ev.latestNow,
     inputs: inputsToCbor(ev.inputs),
     intentDigest: ctx.digest,
     ...subjectFields(ctx),
@@ -141,16 +144,17 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   //    reservation committed or queued before it, and an allow reserves its spend durably before the
   //    key is used. Deny and pending answers are final here, with their audit entry.
   const first = await dev.commits.run((): { done: CborMap } | { ev: Evaluated } => {
-    const now = dev.clock();
+    const time = dev.time();
+    const now = time.earliest;
     const policy = dev.policies.current();
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
     const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
     const view = recordingView(dev.view, inputs);
     const keyAddress = keyAddressBytes(ctx.key.address);
     const decision = ctx.typed
-      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester }, approvals, now)
-      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress }, approvals, now);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs, policyVersion: policy.doc.version, policyHash: policy.hash };
+      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester }, approvals, time)
+      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress }, approvals, time);
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));

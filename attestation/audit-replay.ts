@@ -13,6 +13,7 @@ import { intentDigest, type TransferIntent } from '../firmware-policy/intent.js'
 import { parsePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
 import { inputsFromCbor, replayView, MissingInputError } from '../firmware-policy/recorded-view.js';
 import type { Approval } from '../firmware-policy/approvals/statement.js';
+import type { TimeBounds } from '../firmware-policy/device-time.js';
 import { encodeCanonical } from '../protocol/cbor.js';
 
 export interface ReplayMismatch {
@@ -82,6 +83,12 @@ export function replayDecisions(payloads: CborMap[]): ReplayReport {
   return report;
 }
 
+/** Both bounds of now the decision saw: `decidedAt` (the device's time) and `latestNow` (entries from before it recorded one time). */
+function replayTime(p: CborMap): TimeBounds {
+  const earliest = Number(p.decidedAt);
+  return { earliest, latest: typeof p.latestNow === 'number' ? p.latestNow : earliest };
+}
+
 function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash: Uint8Array }>): string | undefined {
   const policy = policies.get(Number(p.policyVersion));
   if (!policy) return `policy version ${String(p.policyVersion)} is not in the log`;
@@ -95,7 +102,7 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
     const intent = intentFrom(p.intent as CborMap);
     if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
     try {
-      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), replayTime(p));
     } catch (err) {
       return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
     }
@@ -120,7 +127,7 @@ function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
   }
   if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
   try {
-    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester) }, approvalsFrom(p.approvals), Number(p.decidedAt));
+    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester) }, approvalsFrom(p.approvals), replayTime(p));
   } catch (err) {
     return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
   }

@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { encodeFirmwareStatement } from '../appliance/commands/device.js';
 import { encodePolicyCancelStatement, encodePolicyChangeStatement } from '../firmware-policy/policy-governance.js';
+import { encodeTimeStatement } from '../firmware-policy/time-statement.js';
 
 const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
 
@@ -237,9 +238,9 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'approver sign': {
-    summary: 'sign the statement of a pending request or whitelist proposal (JSON from the bridge)',
-    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS]   |   --key FILE --firmware HEX --device-id ID   |   --key FILE --cancel-policy PROPOSAL_ID --device-id ID',
-    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, firmware: { type: 'string' }, 'cancel-policy': { type: 'string' }, 'device-id': { type: 'string' } },
+    summary: 'sign the statement of a pending request, whitelist proposal, policy change or device time (JSON from the bridge)',
+    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS] [--time UNIX_SECONDS (device time: default this machine\'s clock)]   |   --key FILE --firmware HEX --device-id ID   |   --key FILE --cancel-policy PROPOSAL_ID --device-id ID',
+    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, time: { type: 'string' }, firmware: { type: 'string' }, 'cancel-policy': { type: 'string' }, 'device-id': { type: 'string' } },
     async run(v) {
       if (!v.key) throw new ApplianceError('bad_request', '--key FILE is required');
       const key = readApproverKey(String(v.key));
@@ -270,8 +271,14 @@ const SUBS: Record<string, Sub> = {
         const ref = { id: String(st.proposalId), version: Number(st.version), hash: jsonHex(st.hash, 'statement.hash', 32), proposedBy: '' };
         const statement = encodePolicyChangeStatement(String(st.deviceId), ref, key.id, expiresAt);
         out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
+      } else if (st.type === 'device-time') {
+        // The admin attests the time their own clock reads (or --time): check it before signing.
+        const time = v.time === undefined ? Math.floor(Date.now() / 1000) : Number(jsonUint(String(v.time), '--time'));
+        const nonce = jsonHex(st.nonce, 'statement.nonce', 16);
+        const statement = encodeTimeStatement(String(st.deviceId), { nonce, time }, key.id, expiresAt);
+        out({ time, nonce: '0x' + Buffer.from(nonce).toString('hex'), adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
       } else {
-        throw new ApplianceError('bad_request', 'input has no approval, whitelist-add or policy-change statement');
+        throw new ApplianceError('bad_request', 'input has no approval, whitelist-add, policy-change or device-time statement');
       }
     },
   },

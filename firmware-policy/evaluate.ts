@@ -1,6 +1,7 @@
 // The firmware policy: a pure, deterministic function from (policy, state view, decoded intent,
 // approvals, now) to a decision (DESIGN.md "Processes"). No I/O, no clock, no randomness: `now` is
-// an argument and the state is a read-only view.
+// an argument (both bounds of the device's time, firmware-policy/device-time.ts) and the state is a
+// read-only view.
 import type { Decision, Reason } from './decision.js';
 import { groupOf, ownEntry, type PolicyDocument } from './policy-document.js';
 import type { StateView } from './state-view.js';
@@ -15,6 +16,7 @@ import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
 import { checkFeeCap } from './rules/fee-cap.js';
 import { checkAllowance } from './rules/token-allowance.js';
 import { checkContractCall } from './rules/contract-call.js';
+import type { Now } from './device-time.js';
 
 export interface EvaluationRequest {
   intent: TransferIntent;
@@ -28,7 +30,7 @@ export interface EvaluationRequest {
 
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
-export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: number): Decision {
+export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const { intent } = req;
   const group = groupOf(policy, req.keyGroup);
   if (!group) {

@@ -10,6 +10,7 @@ import type { Approval } from './approvals/statement.js';
 import { tallySignedApprovals } from './approvals/tally.js';
 import { changeDelaySeconds, groupHoldSeconds, ownEntry, type PolicyDocument } from './policy-document.js';
 import { isStrictlyTighter } from './policy-change.js';
+import type { Now } from './device-time.js';
 
 export interface PolicyProposalRef {
   id: string;
@@ -35,7 +36,7 @@ export function encodePolicyInitStatement(deviceId: string, hash: Uint8Array, ad
  * The first policy has no active policy above it: it must carry the signatures of its OWN admin
  * quorum (the admins it enrols), each over the device id and the document's hash.
  */
-export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals: readonly Approval[], now: number): ApprovalTally {
+export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt) },
     approvals,
@@ -51,7 +52,7 @@ export function encodeRestoreStatement(deviceId: string, backupHash: Uint8Array,
 }
 
 /** Restore approvals, counted against the admins and quorum of the policy inside the backup. */
-export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Array, approvals: readonly Approval[], now: number): ApprovalTally {
+export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt) },
     approvals,
@@ -59,7 +60,7 @@ export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Arra
 }
 
 /** Admin approvals of a proposal, counted against the active policy's admins and quorum. */
-export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRef, approvals: readonly Approval[], now: number): ApprovalTally {
+export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRef, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     {
       principals: active.admins,
@@ -73,7 +74,7 @@ export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRe
 }
 
 /** One admin of the active policy may cancel a pending change (cancelling never loosens anything). */
-export function verifyCancel(active: PolicyDocument, proposalId: string, approval: Approval, now: number): ApprovalTally {
+export function verifyCancel(active: PolicyDocument, proposalId: string, approval: Approval, now: Now): ApprovalTally {
   return tallySignedApprovals(
     { principals: active.admins, required: 1, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt) },
     [approval],

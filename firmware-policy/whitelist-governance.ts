@@ -7,6 +7,7 @@ import { groupHoldSeconds } from './policy-document.js';
 import type { ApprovalTally } from './decision.js';
 import type { Approval } from './approvals/statement.js';
 import { tallySignedApprovals } from './approvals/tally.js';
+import type { Now } from './device-time.js';
 
 export interface WhitelistProposal {
   id: string;
@@ -32,7 +33,7 @@ export function encodeWhitelistStatement(deviceId: string, p: WhitelistProposal,
 }
 
 /** Counts distinct, unexpired, validly signed admin approvals; the proposer's own does not count. */
-export function tallyAdminApprovals(policy: PolicyDocument, p: WhitelistProposal, approvals: readonly Approval[], now: number): ApprovalTally {
+export function tallyAdminApprovals(policy: PolicyDocument, p: WhitelistProposal, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     {
       principals: policy.admins,
@@ -56,7 +57,7 @@ export function encodeWhitelistCancelStatement(deviceId: string, proposalId: str
 }
 
 /** Admin approvals of cancelling an entry in hold: the same quorum as adding it. */
-export function tallyWhitelistCancel(policy: PolicyDocument, proposalId: string, approvals: readonly Approval[], now: number): ApprovalTally {
+export function tallyWhitelistCancel(policy: PolicyDocument, proposalId: string, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     {
       principals: policy.admins,

@@ -259,6 +259,18 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     });
     return c.json(cborToJson(result) as object);
   });
+  // The device's time: its two readings of now and the nonce an admin time statement carries; the
+  // statement itself (admin quorum) moves the device's time forward. The appliance judges it.
+  app.get('/v1/device/time', requireScope('admin'), async (c) => c.json(cborToJson(await call('device.time')) as object));
+  app.post('/v1/device/time/attestations', requireScope('admin'), async (c) => {
+    const b = await body(c);
+    if (!Array.isArray(b.approvals) || b.approvals.length === 0 || b.approvals.length > 64) throw new ApplianceError('bad_request', '"approvals" expected an array of 1 to 64 signed admin approvals', { field: 'approvals' });
+    const approvals = b.approvals.map((a: unknown, i: number) => {
+      const m = jsonObject(a, `approvals[${i}]`);
+      return { adminId: jsonString(m.adminId, 'adminId', 128), expiresAt: Number(jsonUint(m.expiresAt, 'expiresAt')), signature: jsonHex(m.signature, 'signature') };
+    });
+    return c.json(cborToJson(await call('device.time.attest', { time: Number(jsonUint(b.time, 'time')), nonce: jsonHex(b.nonce, 'nonce', 16), approvals })) as object);
+  });
 
   // ---- server-sent events (holds, approvals needed, policy changes, denials), derived from the log
   let events = opts.events;

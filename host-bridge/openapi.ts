@@ -231,6 +231,34 @@ export const openApiDocument = {
         responses: { 200: ok('approval state'), 403: err },
       },
     },
+    '/v1/device/time': {
+      get: {
+        summary:
+          "The device's time (admin): `time` is its own time (the earliest plausible now, used for holds, time locks and rolling windows; it never follows a host clock moved forward), `latest` the latest plausible now (approval expiry), `hostTime` and `hostAheadSeconds` what the host clock says, and the `nonce` and `statement` an admin time statement signs",
+        security: bearer,
+        responses: { 200: ok('{ time, latest, hostTime, hostAheadSeconds, toleranceSeconds, nonce, statement }'), 401: err, 403: err },
+      },
+    },
+    '/v1/device/time/attestations': {
+      post: {
+        summary:
+          "Admin-quorum time statement (admin): moves the device's time forward to `time` (never back). Each admin signs the canonical statement { type: 'device-time', deviceId, nonce, time, adminId, expiresAt }. Refused with 403 denied and details { rule: 'device-time', code, auditSeq }: code 'stale_nonce' (not the device's current nonce: a used statement cannot be replayed), 'time_ahead_of_host' (more than the tolerance ahead of the host clock), 'quorum_not_met' (with counted and rejected); each refusal is audited",
+        security: bearer,
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['time', 'nonce', 'approvals'],
+            properties: {
+              time: { type: 'integer', description: 'unix seconds' },
+              nonce: { ...hex, description: 'the 16-byte nonce from GET /v1/device/time' },
+              approvals: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } } },
+            },
+          }),
+        },
+        responses: { 200: ok('{ status: accepted, time, advancedSeconds, approvedBy, auditSeq }'), 400: err, 401: err, 403: err },
+      },
+    },
     '/v1/audit': { get: { summary: 'Audit entries from a seq (auditor)', security: bearer, parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')], responses: { 200: ok('entries: stored COSE_Sign1 bytes, their hash and the decoded payload') } } },
   },
 } as const;

@@ -31,6 +31,8 @@ export const COMMANDS = [
   'policy.activate',
   'policy.proposal',
   'policy.diff',
+  'device.time',
+  'device.time.attest',
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

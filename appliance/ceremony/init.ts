@@ -24,7 +24,7 @@ export interface CeremonyInitInput {
 export async function ceremonyInit(dev: Device, ca: ManufacturerCa, input: CeremonyInitInput): Promise<{ entry: StoredEntry; deviceCertPem: string; policyHash: Uint8Array }> {
   const doc = parsePolicy(decodeCanonical(input.document));
   // Check before anything is generated: a ceremony without its quorum leaves no identity behind.
-  const { hash, counted } = checkFirstPolicy(dev, doc, input.approvals, dev.clock());
+  const { hash, counted } = checkFirstPolicy(dev, doc, input.approvals, dev.time());
   const prepared = await prepareIdentity(dev, ca);
   const signatures = countedApprovals(input.approvals, counted);
   const entry = commitIdentity(

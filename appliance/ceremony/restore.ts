@@ -8,6 +8,7 @@ import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { parsePolicy, policyHash, type PolicyDocument } from '../../firmware-policy/policy-document.js';
 import { tallyRestoreApprovals } from '../../firmware-policy/policy-governance.js';
+import type { Now } from '../../firmware-policy/device-time.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { issueKeyAttestationCertificate, type ManufacturerCa } from '../../attestation/certificates.js';
 import type { Device } from '../device.js';
@@ -28,7 +29,7 @@ export interface RestoreInput {
 }
 
 /** The backup's policy, and the admins of that policy who approved restoring this backup; throws without the quorum. */
-export function checkRestoreApprovals(backup: VerifiedBackup, approvals: Approval[], now: number): { doc: PolicyDocument; counted: string[] } {
+export function checkRestoreApprovals(backup: VerifiedBackup, approvals: Approval[], now: Now): { doc: PolicyDocument; counted: string[] } {
   const policyRow = (backup.payload.state as CborMap).policy as CborMap;
   const doc = parsePolicy(decodeCanonical(policyRow.document as Uint8Array));
   const tally = tallyRestoreApprovals(doc, backup.fileHash, approvals, now);
@@ -40,8 +41,11 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
   const { payload } = input.backup;
   const state = payload.state as CborMap;
   const policyRow = state.policy as CborMap;
-  const { doc, counted } = checkRestoreApprovals(input.backup, input.approvals, dev.clock());
+  const { doc, counted } = checkRestoreApprovals(input.backup, input.approvals, dev.time());
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the backup policy names another device');
+  // A new device continues the source's time from the backup, not from the host clock: the time since
+  // then is unknown to it (README "Device time"), so an entry restored in its hold never ends early.
+  if (!dev.meta.identity() && dev.audit.head().seq === 0 && typeof payload.createdAt === 'number') dev.deviceClock.resume(payload.createdAt);
   const hash = policyHash(doc);
   const prepared = await prepareIdentity(dev, ca);
   const keys: KeyRecord[] = [];

@@ -72,7 +72,7 @@ export async function firmwareApprove(dev: Device, args: CborMap): Promise<CborM
     principals: policy.doc.admins,
     required: policy.doc.adminQuorum,
     requester: '',
-    now,
+    now: dev.time(),
     statementFor: (adminId: string, expiresAt: number) => encodeFirmwareStatement(dev.config.deviceId, measurement, adminId, expiresAt),
   };
   const rejected = tallySignedApprovals(rules, [approval]).rejected[0];

@@ -27,7 +27,7 @@ function changesToCbor(from: PolicyDocument, to: PolicyDocument): CborMap[] {
 function proposalView(dev: Device, p: StoredPolicyProposal): CborMap {
   const active = dev.policies.current();
   const doc = parseDoc(p);
-  const tally = tallyPolicyApprovals(active.doc, p, dev.proposals.approvals(p.id), dev.clock());
+  const tally = tallyPolicyApprovals(active.doc, p, dev.proposals.approvals(p.id), dev.time());
   return {
     proposalId: p.id,
     version: p.version,
@@ -88,14 +88,15 @@ export async function policyApprove(dev: Device, args: CborMap): Promise<CborMap
     const p = requireProposal(dev, id);
     if (p.status !== 'pending') return proposalView(dev, p);
     const active = dev.policies.current();
-    const now = dev.clock();
-    const rejected = tallyPolicyApprovals(active.doc, p, [approval], now).rejected[0];
+    const time = dev.time();
+    const now = time.earliest;
+    const rejected = tallyPolicyApprovals(active.doc, p, [approval], time).rejected[0];
     if (rejected) {
       const auditSeq = dev.refusals.record({ kind: 'policy.approve', proposalId: id, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     const others = dev.proposals.approvals(id).filter((a) => a.approverId !== approval.approverId);
-    const tally = tallyPolicyApprovals(active.doc, p, [...others, approval], now);
+    const tally = tallyPolicyApprovals(active.doc, p, [...others, approval], time);
     const quorum = tally.counted.length >= tally.required;
     const delay = quorum ? activationDelay(active.doc, parseDoc(p)) : null;
     dev.seal.transaction(() => {
@@ -126,8 +127,9 @@ export async function policyCancel(dev: Device, args: CborMap): Promise<CborMap>
     const p = requireProposal(dev, id);
     if (p.status !== 'pending' && p.status !== 'scheduled') throw new ApplianceError('conflict', `proposal is ${p.status}`, { status: p.status });
     const active = dev.policies.current();
-    const now = dev.clock();
-    const rejected = verifyCancel(active.doc, id, approval, now).rejected[0];
+    const time = dev.time();
+    const now = time.earliest;
+    const rejected = verifyCancel(active.doc, id, approval, time).rejected[0];
     if (rejected) throw new ApplianceError('denied', `cancel rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     dev.seal.transaction(() => {
       dev.proposals.setStatus(id, 'cancelled', p.quorumAt, null);

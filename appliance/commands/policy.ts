@@ -5,6 +5,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
 import { parsePolicy, policyHash, policyToCbor, type PolicyDocument } from '../../firmware-policy/policy-document.js';
 import { tallyPolicyInit } from '../../firmware-policy/policy-governance.js';
+import type { Now } from '../../firmware-policy/device-time.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
 import { countedApprovals, requireAdminQuorum } from '../admin-quorum.js';
@@ -23,7 +24,7 @@ export function parseAdminApprovals(v: CborValue | undefined, field = 'approvals
  * Checks a first policy for this device: names it, has no parent, and carries the signatures of its
  * own admin quorum. Returns the canonical hash and the counted admins. Throws 'denied' otherwise.
  */
-export function checkFirstPolicy(dev: Device, doc: PolicyDocument, approvals: Approval[], now: number): { hash: Uint8Array; counted: string[] } {
+export function checkFirstPolicy(dev: Device, doc: PolicyDocument, approvals: Approval[], now: Now): { hash: Uint8Array; counted: string[] } {
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'policy names another device', { field: 'deviceId' });
   if (doc.parentHash !== null) throw new ApplianceError('bad_request', 'the first policy has no parent', { field: 'parentHash' });
   const hash = policyHash(doc);
@@ -43,7 +44,7 @@ export async function policyInit(dev: Device, args: CborMap): Promise<CborMap> {
   const doc = parsePolicy(decodeCanonical(bytes(args, 'document', undefined, 1 << 20)));
   const approvals = parseAdminApprovals(args.approvals);
   const now = dev.clock();
-  const { counted } = checkFirstPolicy(dev, doc, approvals, now);
+  const { counted } = checkFirstPolicy(dev, doc, approvals, dev.time());
   return dev.seal.transaction(() => {
     if (dev.policies.hasPolicy()) throw new ApplianceError('conflict', 'device already has a policy');
     const active = dev.policies.activate(doc, now);

@@ -36,7 +36,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     }
     const now = dev.clock();
     const policy = dev.policies.current();
-    const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], now);
+    const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time());
     const rejected = single.rejected[0];
     if (rejected) {
       const auditSeq = dev.refusals.record({

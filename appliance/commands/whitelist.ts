@@ -13,7 +13,7 @@ import type { StoredProposal } from '../state/whitelist-store.js';
 
 function proposalToCbor(dev: Device, p: StoredProposal): CborMap {
   const policy = dev.policies.current().doc;
-  const tally = tallyAdminApprovals(policy, p, dev.whitelist.approvals(p.id), dev.clock());
+  const tally = tallyAdminApprovals(policy, p, dev.whitelist.approvals(p.id), dev.time());
   return {
     proposalId: p.id,
     group: p.group,
@@ -74,16 +74,17 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
     const p = dev.whitelist.proposal(proposalId);
     if (!p) throw new ApplianceError('not_found', 'no such whitelist proposal');
     if (p.status !== 'pending') return proposalToCbor(dev, p);
-    const now = dev.clock();
+    const time = dev.time();
+    const now = time.earliest;
     const policy = dev.policies.current();
     const existing = dev.whitelist.approvals(proposalId).filter((a) => a.approverId !== approval.approverId);
-    const single = tallyAdminApprovals(policy.doc, p, [approval], now);
+    const single = tallyAdminApprovals(policy.doc, p, [approval], time);
     const rejected = single.rejected[0];
     if (rejected) {
       const auditSeq = dev.refusals.record({ kind: 'whitelist.approve', proposalId, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
-    const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], now);
+    const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], time);
     const accepted = tally.counted.length >= tally.required;
     dev.seal.transaction(() => {
       dev.whitelist.addApproval(proposalId, approval);
@@ -158,17 +159,18 @@ export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborM
   return dev.requestLocks.run(`cancel:${proposalId}`, async () => {
     const p = dev.whitelist.proposal(proposalId);
     if (!p) throw new ApplianceError('not_found', 'no such whitelist proposal');
-    const now = dev.clock();
+    const time = dev.time();
+    const now = time.earliest;
     const policy = dev.policies.current();
     const activeAt = p.quorumAt === null ? null : whitelistActiveAt(policy.doc, p.group, p.quorumAt);
     if (p.status !== 'accepted' || activeAt === null || activeAt <= now) {
       throw new ApplianceError('conflict', 'only an accepted entry still in its hold can be cancelled (remove it instead)', { status: p.status });
     }
-    const rejected = tallyWhitelistCancel(policy.doc, proposalId, [approval], now).rejected[0];
+    const rejected = tallyWhitelistCancel(policy.doc, proposalId, [approval], time).rejected[0];
     if (rejected) throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     const cancelKey = `cancel:${proposalId}`;
     const pendingCancels = dev.whitelist.approvals(cancelKey).filter((a) => a.approverId !== approval.approverId);
-    const tally = tallyWhitelistCancel(policy.doc, proposalId, [...pendingCancels, approval], now);
+    const tally = tallyWhitelistCancel(policy.doc, proposalId, [...pendingCancels, approval], time);
     const done = tally.counted.length >= tally.required;
     dev.seal.transaction(() => {
       dev.whitelist.addApproval(cancelKey, approval);

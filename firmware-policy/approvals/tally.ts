@@ -4,13 +4,15 @@ import type { Principal } from '../policy-document.js';
 import type { ApprovalTally, RejectedApproval } from '../decision.js';
 import type { Approval } from './statement.js';
 import { verifyApprovalSignature } from './verify-signature.js';
+import { latestOf, type Now } from '../device-time.js';
 
 export interface TallyRules {
   principals: readonly Principal[];
   required: number;
   /** Whoever asked; their own approval does not count. */
   requester: string;
-  now: number;
+  /** An approval counts only while it is unexpired at the latest plausible now. */
+  now: Now;
   /** The canonical statement this approver must have signed. */
   statementFor(approverId: string, expiresAt: number): Uint8Array;
 }
@@ -23,7 +25,7 @@ export function tallySignedApprovals(rules: TallyRules, approvals: readonly Appr
     let why: RejectedApproval['why'] | undefined;
     if (!who) why = 'unknown_approver';
     else if (a.approverId === rules.requester) why = 'requester_cannot_approve';
-    else if (a.expiresAt <= rules.now) why = 'expired';
+    else if (a.expiresAt <= latestOf(rules.now)) why = 'expired';
     else if (counted.includes(a.approverId)) why = 'duplicate';
     else if (!verifyApprovalSignature(who.alg, who.publicKey, rules.statementFor(a.approverId, a.expiresAt), a.signature)) why = 'bad_signature';
     if (why) rejected.push({ approverId: a.approverId, why });

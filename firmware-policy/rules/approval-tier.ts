@@ -5,6 +5,7 @@ import type { AssetRules, PolicyDocument } from '../policy-document.js';
 import type { ApprovalTally } from '../decision.js';
 import { encodeApprovalStatement, type Approval } from '../approvals/statement.js';
 import { tallySignedApprovals } from '../approvals/tally.js';
+import type { Now } from '../device-time.js';
 
 export function requiredApprovals(rules: AssetRules, amount: bigint): number {
   let required = 0;
@@ -18,7 +19,7 @@ export function tallyApprovals(
   intentDigest: Uint8Array,
   requester: string,
   approvals: readonly Approval[],
-  now: number,
+  now: Now,
 ): ApprovalTally {
   return tallySignedApprovals(
     {

@@ -11,6 +11,7 @@ import { erc20AssetId, groupOf, ownEntry, type PolicyDocument } from '../policy-
 import type { StateView } from '../state-view.js';
 import type { TypedDomainFacts, TypedIntent } from '../evm/eip712.js';
 import type { Approval } from '../approvals/statement.js';
+import type { Now } from '../device-time.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkAllowance } from './token-allowance.js';
 import { checkTypedTransfer } from './typed-transfer.js';
@@ -34,7 +35,7 @@ export interface TypedEvaluationRequest {
   intent: TypedIntent;
 }
 
-export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: TypedEvaluationRequest, approvals: readonly Approval[], now: number): Decision {
+export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: TypedEvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const tally = { required: 0, counted: [], rejected: [] };
   const deny = (reasons: Reason[]): Decision => ({ outcome: 'deny', reasons, approvals: tally });
   const group = groupOf(policy, req.keyGroup);

@@ -8,6 +8,7 @@ import type { GroupPolicy, PolicyDocument } from '../policy-document.js';
 import { erc20AssetId, ownEntry } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
 import type { Approval } from '../approvals/statement.js';
+import type { Now } from '../device-time.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkPerTxLimit } from './per-tx-limit.js';
@@ -37,7 +38,7 @@ export interface TypedTransferContext {
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
-export function checkTypedTransfer(ctx: TypedTransferContext, view: StateView, t: TypedTransfer, approvals: readonly Approval[], now: number): Decision {
+export function checkTypedTransfer(ctx: TypedTransferContext, view: StateView, t: TypedTransfer, approvals: readonly Approval[], now: Now): Decision {
   const asset = erc20AssetId(t.chainId, t.token);
   const reasons: Reason[] = [...checkChainAllowlist(ctx.group, t.chainId)];
   if (!same(t.from, ctx.keyAddress)) {

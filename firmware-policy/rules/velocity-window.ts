@@ -1,12 +1,15 @@
-// Rule: rolling windows cap the amount and the count signed per key and asset.
+// Rule: rolling windows cap the amount and the count signed per key and asset. A window reaches back
+// from the earliest plausible now, so a host clock moved forward never lets a spend expire early.
 import type { AssetRules } from '../policy-document.js';
 import type { Reason } from '../decision.js';
 import type { StateView } from '../state-view.js';
+import { earliestOf, type Now } from '../device-time.js';
 
-export function checkVelocityWindows(rules: AssetRules, view: StateView, keyId: string, asset: string, amount: bigint, now: number): Reason[] {
+export function checkVelocityWindows(rules: AssetRules, view: StateView, keyId: string, asset: string, amount: bigint, now: Now): Reason[] {
   const reasons: Reason[] = [];
+  const from = earliestOf(now);
   for (const w of rules.windows) {
-    const used = view.windowUsage(keyId, asset, now - w.seconds);
+    const used = view.windowUsage(keyId, asset, from - w.seconds);
     if (used.amount + amount > w.maxAmount) {
       reasons.push({
         rule: 'velocity-window',

@@ -102,8 +102,8 @@ export interface DeviceTokens {
 /** Collects an appliance's stderr (its JSON log lines) across restarts. */
 class LogSink {
   text = '';
-  async launch(varRoot: string, name: string): Promise<ApplianceProcess> {
-    const a = await startAppliance(varRoot, name, { stderr: 'pipe', env: { ...process.env, HSM_LOG_LEVEL: 'info' } });
+  async launch(varRoot: string, name: string, extraEnv: Record<string, string> = {}): Promise<ApplianceProcess> {
+    const a = await startAppliance(varRoot, name, { stderr: 'pipe', env: { ...process.env, HSM_LOG_LEVEL: 'info', ...extraEnv } });
     a.child.stderr?.on('data', (d: Buffer) => (this.text += d.toString('utf8')));
     return a;
   }
@@ -174,12 +174,12 @@ export class RedteamDevice {
     return this.sink.text;
   }
 
-  /** SIGTERM, wait, start again (same var/, same token). */
-  async restart(between?: () => void): Promise<void> {
+  /** SIGTERM, wait, start again (same var/, same token), with extra environment variables if given (e.g. libfaketime's). */
+  async restart(between?: () => void, extraEnv: Record<string, string> = {}): Promise<void> {
     await this.appliance.stop();
     this.client.close();
     between?.();
-    this.appliance = await this.sink.launch(this.varRoot, this.name);
+    this.appliance = await this.sink.launch(this.varRoot, this.name, extraEnv);
   }
 
   async stop(): Promise<void> {
