@@ -222,11 +222,12 @@ async function main(): Promise<void> {
   }
 
   const headAfter = Number((await client.call('health')).auditHeadSeq);
-  const page = await client.call('audit.list', { fromSeq: headBefore + 1, limit: 1000 });
   let logged = 0;
   let otherEntries = 0;
-  for (let from = headBefore + 1; from <= headAfter; from += 1000) {
-    const p = from === headBefore + 1 ? page : await client.call('audit.list', { fromSeq: from, limit: 1000 });
+  // Pages end by count or by bytes: continue where each says (nextSeq), up to the head seen above.
+  for (let from: number | null = headBefore + 1; from !== null && from <= headAfter; ) {
+    const p = await client.call('audit.list', { fromSeq: from, limit: 1000 });
+    from = typeof p.nextSeq === 'number' ? p.nextSeq : null;
     for (const e of p.entries as CborMap[]) {
       const payload = entryPayload(e.entry as Uint8Array);
       if (payload.kind === 'request.approve' && payload.outcome === 'rejected') logged++;
