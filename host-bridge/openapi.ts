@@ -171,7 +171,7 @@ export const openApiDocument = {
       post: {
         summary: 'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, description: 'canonical CBOR policy document' } } }) },
+        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' } } }) },
         responses: { 201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign'), 400: err, 409: err, 413: tooLarge },
       },
     },
