@@ -114,7 +114,14 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const b = await body(c);
     return c.json(cborToJson(await call('key.generate', { label: jsonString(b.label, 'label', 64), group: jsonString(b.group, 'group', 64) })) as object, 201);
   });
-  app.get('/v1/keys', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.list')) as object));
+  app.get('/v1/keys', requireScope('orchestrator'), async (c) => {
+    const args: CborMap = {};
+    const limit = jsonOptUint(c.req.query('limit'), 'limit');
+    const offset = jsonOptUint(c.req.query('offset'), 'offset');
+    if (limit !== undefined) args.limit = limit;
+    if (offset !== undefined) args.offset = offset;
+    return c.json(cborToJson(await call('key.list', args)) as object);
+  });
   app.get('/v1/keys/:keyId', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
 
   // ---- signing

@@ -91,7 +91,12 @@ export const openApiDocument = {
     '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/v1/keys': {
-      get: { summary: 'List keys (orchestrator)', security: bearer, responses: { 200: ok('keys'), 401: err, 403: err } },
+      get: {
+        summary: 'List keys (orchestrator): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
+        security: bearer,
+        parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
+        responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
+      },
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,

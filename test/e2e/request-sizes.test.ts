@@ -206,6 +206,22 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
     assert.equal((await dev.client.call('health')).ready, true);
   });
 
+  test('the key list is a page (at most 1000 keys, about 1 KB each) that says where the next one starts', async () => {
+    const made = await dev.request('POST', '/v1/keys', dev.tokens.admin, { label: 'hot-2', group: 'hot' });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const first = await dev.request('GET', '/v1/keys?limit=1', dev.tokens.orchestrator);
+    assert.equal((first.json.keys as unknown[]).length, 1);
+    assert.equal(first.json.nextOffset, 1);
+    const second = await dev.request('GET', '/v1/keys?limit=1&offset=1', dev.tokens.orchestrator);
+    assert.equal((second.json.keys as { label: string }[])[0]!.label, 'hot-2');
+    assert.equal(second.json.nextOffset, null);
+    const all = await dev.request('GET', '/v1/keys', dev.tokens.orchestrator);
+    assert.equal((all.json.keys as unknown[]).length, 2);
+    assert.equal(all.json.nextOffset, null);
+    const tooMany = await dev.request('GET', '/v1/keys?limit=1001', dev.tokens.orchestrator);
+    assert.equal(tooMany.status, 400);
+  });
+
   test('audit pages whose entries embed large policy documents fit the frame and say where to continue', async () => {
     const from = 1;
     // Seven more ~150 KB proposals: with the one above, 1.2 MB of entries, more than one page holds.
