@@ -1,16 +1,19 @@
 // The appliance's only door: a Unix socket (mode 0600) carrying length-prefixed canonical CBOR
 // frames. Anything that is not one canonical request gets a typed error; a frame over the limit
-// closes the connection without being read. Several requests may be in flight per connection.
+// closes the connection without being read. Several requests may be in flight per connection. An
+// answer too large for the response frame goes out as the typed error response_too_large.
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
-import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
-import { DEFAULT_MAX_FRAME, FrameReader, encodeFrame } from '../protocol/frame.js';
+import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { DEFAULT_MAX_FRAME, FrameReader } from '../protocol/frame.js';
+import { maxResponseFrame } from '../protocol/limits.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { errorEnvelope, okEnvelope, parseRequestEnvelope } from '../protocol/messages.js';
 import type { Device } from './device.js';
 import { dispatch } from './dispatch.js';
 import { log } from './log.js';
 import { withTrace } from './trace.js';
+import { answerFrame } from './answer-frame.js';
 
 export interface ApplianceServer {
   server: Server;
@@ -59,7 +62,7 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: Ser
   sock.on('close', () => state.sockets.delete(sock));
   const reader = new FrameReader(maxFrame);
   const send = (m: CborMap) => {
-    if (!sock.destroyed) sock.write(encodeFrame(encodeCanonical(m), maxFrame * 4));
+    if (!sock.destroyed) sock.write(answerFrame(m, maxResponseFrame(maxFrame)));
   };
   sock.on('data', (chunk) => {
     let frames: Uint8Array[];
@@ -78,6 +81,7 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: Ser
       state.inflight++;
       void handleFrame(dev, f)
         .then(send)
+        .catch((err: unknown) => log('error', 'answer not sent', { error: err instanceof Error ? err.name : typeof err }))
         .finally(() => state.inflight--);
     }
   });

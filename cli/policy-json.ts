@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { DEFAULT_HOLD_SECONDS, parsePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
-import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
+import { jsonAddress, jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 
 function jsonArray(v: unknown, field: string): unknown[] {
   if (!Array.isArray(v)) throw new ApplianceError('bad_request', `"${field}" must be an array`, { field });
@@ -78,7 +78,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
             contracts: g.contracts.map((cv, i) => {
               const c = jsonObject(cv, `groups.${name}.contracts[${i}]`);
               const sels = Array.isArray(c.selectors) ? c.selectors : [];
-              return { chainId: jsonUint(c.chainId, 'chainId'), address: jsonHex(c.address, `groups.${name}.contracts[${i}].address`, 20), selectors: sels.map((x, j) => jsonHex(x, `groups.${name}.contracts[${i}].selectors[${j}]`, 4)) };
+              return { chainId: jsonUint(c.chainId, 'chainId'), address: jsonAddress(c.address, `groups.${name}.contracts[${i}].address`), selectors: sels.map((x, j) => jsonHex(x, `groups.${name}.contracts[${i}].selectors[${j}]`, 4)) };
             }),
           }
         : {}),
@@ -88,7 +88,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
               const d = jsonObject(dv, `groups.${name}.typedData[${i}]`);
               return {
                 chainId: jsonUint(d.chainId, 'chainId'),
-                verifyingContract: jsonHex(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`, 20),
+                verifyingContract: jsonAddress(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`),
                 ...(d.typeHashes === undefined ? {} : { typeHashes: jsonArray(d.typeHashes, `groups.${name}.typedData[${i}].typeHashes`).map((h, j) => jsonHex(h, `groups.${name}.typedData[${i}].typeHashes[${j}]`, 32)) }),
               };
             }),

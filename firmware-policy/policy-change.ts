@@ -91,8 +91,11 @@ export function isStrictlyTighter(from: PolicyDocument, to: PolicyDocument): boo
   return diffPolicies(from, to).every((c) => c.stricter);
 }
 
-/** Markdown rendering of the diff for GET /v1/policy/versions/{v}/diff. */
-export function renderDiff(from: PolicyDocument, to: PolicyDocument): string {
+/**
+ * Markdown rendering of the diff for GET /v1/policy/versions/{v}/diff; past `maxRows` table rows,
+ * one line says how many more changes there are (the header always counts them all).
+ */
+export function renderDiff(from: PolicyDocument, to: PolicyDocument, maxRows = Number.POSITIVE_INFINITY): string {
   const changes = diffPolicies(from, to);
   const stricter = changes.every((c) => c.stricter);
   const lines = [
@@ -111,10 +114,11 @@ export function renderDiff(from: PolicyDocument, to: PolicyDocument): string {
     return lines.join('\n');
   }
   lines.push('| Path | Change | Before | After | Stricter | Note |', '| --- | --- | --- | --- | --- | --- |');
-  for (const c of changes) {
+  for (const c of changes.slice(0, maxRows)) {
     const cells = [code(c.path), c.kind, c.before === undefined ? '' : code(c.before), c.after === undefined ? '' : code(c.after), c.stricter ? 'yes' : '**no**', text(c.note ?? '')];
     lines.push(`| ${cells.join(' | ')} |`);
   }
+  if (changes.length > maxRows) lines.push('', `… and ${changes.length - maxRows} more changes, not shown.`);
   lines.push('');
   return lines.join('\n');
 }

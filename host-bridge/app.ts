@@ -9,7 +9,9 @@ import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import type { Principal, Scope, TokenVerifier } from './auth.js';
 import { ERROR_STATUS, resultStatus } from './http-status.js';
-import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonToCbor, jsonUint, txFieldsFromJson } from './json-cbor.js';
+import { cborToJson, jsonAddress, jsonHex, jsonObject, jsonOptUint, jsonString, jsonToCbor, jsonUint, txFieldsFromJson } from './json-cbor.js';
+import { bodyCaps } from './body-limit.js';
+import { DEFAULT_MAX_FRAME } from '../protocol/frame.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { AuditEventFeed, sseResponse } from './events.js';
@@ -63,11 +65,14 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     await traces.run(traceId, () => next());
     metrics.observe(c.req.routePath, c.res.status, performance.now() - started);
   });
+  app.use('*', bodyCaps()); // before any route reads a body (413 body_too_large; README "Limits")
 
   app.onError((err, c) => {
     if (err instanceof ApplianceError) {
       const body: Record<string, unknown> = { error: { code: err.code, message: err.message } };
       if (err.details) (body.error as Record<string, unknown>).details = cborToJson(err.details as CborMap);
+      // The rest of an over-long body stays unread: close instead of draining it for keep-alive.
+      if (err.code === 'body_too_large') c.header('Connection', 'close');
       return c.json(body, ERROR_STATUS[err.code]);
     }
     if (err instanceof SyntaxError) return c.json({ error: { code: 'bad_request', message: 'request body is not valid JSON' } }, 400);
@@ -109,7 +114,14 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const b = await body(c);
     return c.json(cborToJson(await call('key.generate', { label: jsonString(b.label, 'label', 64), group: jsonString(b.group, 'group', 64) })) as object, 201);
   });
-  app.get('/v1/keys', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.list')) as object));
+  app.get('/v1/keys', requireScope('orchestrator'), async (c) => {
+    const args: CborMap = {};
+    const limit = jsonOptUint(c.req.query('limit'), 'limit');
+    const offset = jsonOptUint(c.req.query('offset'), 'offset');
+    if (limit !== undefined) args.limit = limit;
+    if (offset !== undefined) args.offset = offset;
+    return c.json(cborToJson(await call('key.list', args)) as object);
+  });
   app.get('/v1/keys/:keyId', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
 
   // ---- signing
@@ -149,7 +161,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
       requester: c.get('principal').name,
       group: jsonString(b.group, 'group', 64),
       chainId: jsonUint(b.chainId, 'chainId'),
-      address: jsonHex(b.address, 'address', 20),
+      address: jsonAddress(b.address, 'address'),
     };
     if (b.label !== undefined) args.label = jsonString(b.label, 'label', 128);
     return c.json(cborToJson(await call('whitelist.propose', args)) as object, 201);
@@ -172,7 +184,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const args: CborMap = {
       requester: c.get('principal').name,
       chainId: jsonUint(param(c, 'chainId'), 'chainId'),
-      address: jsonHex(param(c, 'address'), 'address', 20),
+      address: jsonAddress(param(c, 'address'), 'address'),
     };
     const group = c.req.query('group');
     if (group) args.group = jsonString(group, 'group', 64);
@@ -219,7 +231,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   app.post('/v1/policy/proposals', requireScope('admin'), async (c) => {
     const b = await body(c);
     let document: Uint8Array;
-    if (b.document !== undefined) document = jsonHex(b.document, 'document');
+    if (b.document !== undefined) document = jsonHex(b.document, 'document', undefined, DEFAULT_MAX_FRAME);
     else {
       // A JSON policy: version, parent hash and device id are those that follow the active policy.
       const active = await call('policy.get');

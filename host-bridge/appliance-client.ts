@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../protocol/cbor.js';
 import { DEFAULT_MAX_FRAME, FrameReader, encodeFrame } from '../protocol/frame.js';
 import { ApplianceError } from '../protocol/errors.js';
+import { maxResponseFrame } from '../protocol/limits.js';
 import { parseResponseEnvelope, type Command } from '../protocol/messages.js';
 
 interface Pending {
@@ -58,7 +59,7 @@ export class ApplianceClient {
     if (this.sock && !this.sock.destroyed) return Promise.resolve(this.sock);
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
       const sock = connect(this.socketPath);
-      const reader = new FrameReader(this.maxFrame * 4);
+      const reader = new FrameReader(maxResponseFrame(this.maxFrame));
       sock.once('connect', () => {
         this.sock = sock;
         this.connecting = undefined;

@@ -1,10 +1,35 @@
 // JSON ↔ CBOR at the bridge. Amounts travel in JSON as decimal strings (or 0x hex), never as
 // floating-point numbers; byte strings as 0x hex. The bridge only converts: every value is checked
-// again, canonically, by the appliance.
+// again, canonically, by the appliance. Forms are strict, so one JSON text names one value: no
+// leading zeros in a quantity, and a mixed-case address must carry a correct EIP-55 checksum (on the
+// wire an address is 20 bytes, so the checksum exists only here, in the JSON). Hex is checked by a
+// loop over its characters, never a regular expression, and every byte string has a length cap.
 import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
+import { MAX_CALLDATA_BYTES } from '../protocol/limits.js';
+import { toChecksumAddress } from '../firmware-policy/evm/secp256k1-signature.js';
 
 const bad = (field: string, expected: string) => new ApplianceError('bad_request', `"${field}" expected ${expected}`, { field });
+
+/** Bytes a 0x hex field may hold unless its caller says otherwise (signatures, challenges, keys). */
+export const DEFAULT_MAX_HEX_BYTES = 64 * 1024;
+
+/** True when s[from..] is only hex digits (a linear scan: no backtracking, no stack). */
+function hexDigitsFrom(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+const isDecimalDigits = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
+};
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -13,21 +38,55 @@ export function jsonObject(v: unknown, field: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** An unsigned integer: a safe JSON integer, a decimal string, or a 0x hex string. */
+/**
+ * An unsigned integer: a safe JSON integer, a decimal string (at most 78 digits), or a 0x hex
+ * quantity (at most 64 digits). A string with a leading zero ("007", "0x00ff") is refused as
+ * `non_canonical`: zero is "0" or "0x0", and "0x" alone is no number.
+ */
 export function jsonUint(v: unknown, field: string): bigint {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v) || v < 0) throw bad(field, 'a non-negative integer (use a decimal string above 2^53)');
     return BigInt(v);
   }
-  if (typeof v === 'string' && (/^(0|[1-9][0-9]{0,77})$/.test(v) || /^0x[0-9a-fA-F]{1,64}$/.test(v))) return BigInt(v);
+  if (typeof v === 'string') {
+    const hex = v.startsWith('0x');
+    const digits = hex ? v.slice(2) : v;
+    if (digits.length >= 1 && digits.length <= (hex ? 64 : 78) && (hex ? hexDigitsFrom(digits, 0) : isDecimalDigits(digits))) {
+      if (digits.length > 1 && digits[0] === '0') {
+        throw new ApplianceError('non_canonical', `"${field}" has leading zeros: write ${hex ? '0x' : ''}${BigInt(v).toString(hex ? 16 : 10)}`, { field });
+      }
+      return BigInt(v);
+    }
+  }
   throw bad(field, 'an unsigned integer as a decimal string or 0x hex');
 }
 
-export function jsonHex(v: unknown, field: string, len?: number): Uint8Array {
-  if (typeof v !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(v) || (len !== undefined && v.length !== 2 + 2 * len)) {
-    throw bad(field, len !== undefined ? `0x followed by ${len} hex bytes` : '0x-prefixed hex bytes');
-  }
+/**
+ * 0x hex of whole bytes: exactly `len` bytes when given, else at most `maxBytes` (64 KiB unless the
+ * caller allows more). The length is checked before the digits, so a huge string costs one compare.
+ */
+export function jsonHex(v: unknown, field: string, len?: number, maxBytes = DEFAULT_MAX_HEX_BYTES): Uint8Array {
+  const expected = len !== undefined ? `0x followed by ${len} hex bytes` : `0x-prefixed hex bytes (at most ${maxBytes})`;
+  if (typeof v !== 'string' || !v.startsWith('0x') || v.length % 2 !== 0) throw bad(field, expected);
+  const n = (v.length - 2) / 2;
+  if ((len !== undefined && n !== len) || n > maxBytes) throw bad(field, expected);
+  if (!hexDigitsFrom(v, 2)) throw bad(field, expected);
   return new Uint8Array(Buffer.from(v.slice(2), 'hex'));
+}
+
+/**
+ * A 20-byte address as 0x + 40 hex digits. All lower case or all upper case carries no checksum
+ * (EIP-55) and is accepted; mixed case must be the EIP-55 checksum of the address, else
+ * `bad_checksum` (a mistyped digit would otherwise name another account).
+ */
+export function jsonAddress(v: unknown, field: string): Uint8Array {
+  const bytes = jsonHex(v, field, 20);
+  const digits = (v as string).slice(2);
+  const lower = digits.toLowerCase();
+  if (digits !== lower && digits !== digits.toUpperCase() && toChecksumAddress(bytes).slice(2) !== digits) {
+    throw new ApplianceError('bad_checksum', `"${field}" has mixed case that is not its EIP-55 checksum`, { field });
+  }
+  return bytes;
 }
 
 export function jsonString(v: unknown, field: string, maxLen = 256): string {
@@ -52,10 +111,10 @@ export function txFieldsFromJson(v: unknown): CborMap {
         out.type = jsonString(val, 'transaction.type', 16);
         break;
       case 'to':
-        out.to = val === null ? null : jsonHex(val, 'transaction.to', 20);
+        out.to = val === null ? null : jsonAddress(val, 'transaction.to');
         break;
       case 'data':
-        out.data = jsonHex(val, 'transaction.data');
+        out.data = jsonHex(val, 'transaction.data', undefined, MAX_CALLDATA_BYTES);
         break;
       case 'chainId':
       case 'nonce':
@@ -72,7 +131,7 @@ export function txFieldsFromJson(v: unknown): CborMap {
           const o = jsonObject(e, `transaction.accessList[${i}]`);
           const keys = o.storageKeys ?? [];
           if (!Array.isArray(keys)) throw bad(`transaction.accessList[${i}].storageKeys`, 'an array');
-          return { address: jsonHex(o.address, `transaction.accessList[${i}].address`, 20), storageKeys: keys.map((s, j) => jsonHex(s, `transaction.accessList[${i}].storageKeys[${j}]`, 32)) };
+          return { address: jsonAddress(o.address, `transaction.accessList[${i}].address`), storageKeys: keys.map((s, j) => jsonHex(s, `transaction.accessList[${i}].storageKeys[${j}]`, 32)) };
         });
         break;
       }

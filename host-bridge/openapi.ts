@@ -2,15 +2,24 @@
 // checks that every route the app serves is described here and the other way round.
 
 const err = { $ref: '#/components/responses/Error' };
+const tooLarge = { $ref: '#/components/responses/TooLarge' };
 const bearer = [{ bearer: [] }];
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: json(schema) });
 const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
 
-const uint = { type: 'string', pattern: '^(0|[1-9][0-9]*|0x[0-9a-fA-F]+)$', description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers' };
-const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$' };
-const address = { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' };
+const uint = {
+  type: 'string',
+  pattern: '^(0|[1-9][0-9]{0,77}|0x0|0x[1-9a-fA-F][0-9a-fA-F]{0,63})$',
+  description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers. No leading zeros: "0x00ff" or "007" is refused with 400 non_canonical',
+};
+const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$', maxLength: 2 + 2 * 65536, description: '0x hex of whole bytes, at most 64 KiB unless the field says otherwise' };
+const address = {
+  type: 'string',
+  pattern: '^0x[0-9a-fA-F]{40}$',
+  description: 'all lower case, all upper case, or mixed case that is the EIP-55 checksum; a wrong checksum is refused with 400 bad_checksum',
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -27,7 +36,7 @@ export const openApiDocument = {
         type: 'object',
         required: ['error'],
         properties: {
-          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'body_too_large', 'response_too_large', 'bad_checksum', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
         },
       },
       Transaction: {
@@ -40,7 +49,7 @@ export const openApiDocument = {
           gasLimit: uint,
           to: { oneOf: [address, { type: 'null' }] },
           value: uint,
-          data: hex,
+          data: { ...hex, maxLength: 2 + 2 * 131072, description: 'calldata, at most 128 KiB (go-ethereum\'s transaction-pool limit for a whole transaction); more is 400 bad_request' },
           gasPrice: { ...uint, description: 'legacy and eip2930' },
           maxFeePerGas: { ...uint, description: 'eip1559' },
           maxPriorityFeePerGas: { ...uint, description: 'eip1559' },
@@ -72,19 +81,27 @@ export const openApiDocument = {
         properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix seconds' }, signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' } },
       },
     },
-    responses: { Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) } },
+    responses: {
+      Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) },
+      TooLarge: { description: 'body_too_large: the request body is over this route\'s cap (refused before the rest is read; the connection is closed), or frame_too_large', content: json({ $ref: '#/components/schemas/Error' }) },
+    },
   },
   paths: {
     '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
     '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/v1/keys': {
-      get: { summary: 'List keys (orchestrator)', security: bearer, responses: { 200: ok('keys'), 401: err, 403: err } },
+      get: {
+        summary: 'List keys (orchestrator): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
+        security: bearer,
+        parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
+        responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
+      },
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
         requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' } } }) },
-        responses: { 201: ok('the key'), 400: err, 401: err, 403: err },
+        responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
     '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
@@ -102,6 +119,7 @@ export const openApiDocument = {
           401: err,
           404: err,
           409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          413: tooLarge,
         },
       },
     },
@@ -118,6 +136,7 @@ export const openApiDocument = {
           403: ok('denied, with reasons (e.g. typed_domain_not_allowed, typed_type_not_allowed, typed_from_not_signer, not_whitelisted, per_tx_limit, window_amount)'),
           400: err,
           409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          413: tooLarge,
         },
       },
     },
@@ -128,7 +147,7 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
-        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok('approval rejected (requester, unknown, expired, bad signature) or request denied'), 404: err, 409: err },
+        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok('approval rejected (requester, unknown, expired, bad signature) or request denied'), 404: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
@@ -137,7 +156,7 @@ export const openApiDocument = {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
         security: bearer,
         requestBody: { required: true, content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }) },
-        responses: { 201: ok('the proposal, with the statement admins sign'), 400: err },
+        responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}/approvals': {
@@ -146,7 +165,7 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
-        responses: { 200: ok('the proposal'), 403: err, 404: err },
+        responses: { 200: ok('the proposal'), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}/cancel': {
@@ -155,18 +174,18 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
-        responses: { 200: ok('cancel state'), 403: err, 409: err },
+        responses: { 200: ok('cancel state'), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/{chainId}/{address}': {
-      delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err } },
+      delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err, 413: tooLarge } },
     },
     '/v1/policy/proposals': {
       post: {
         summary: 'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, description: 'canonical CBOR policy document' } } }) },
-        responses: { 201: ok('the proposal, its changes, and the statement admins sign'), 400: err, 409: err },
+        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' } } }) },
+        responses: { 201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign'), 400: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}': { get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } } },
@@ -176,7 +195,7 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
-        responses: { 200: ok('proposal'), 403: err, 404: err },
+        responses: { 200: ok('proposal'), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}/cancel': {
@@ -185,16 +204,16 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
-        responses: { 200: ok('proposal'), 403: err, 409: err },
+        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 409: err } } },
+    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 409: err, 413: tooLarge } } },
     '/v1/policy/versions/{v}/diff': {
       get: {
         summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
         security: bearer,
         parameters: [pathParam('v', 'version'), queryInt('against', 'base version (default v-1)')],
-        responses: { 200: ok('changes, stricter flag, markdown'), 404: err },
+        responses: { 200: ok('changes (the first 1000; changeCount counts them all), stricter flag, markdown (the same rows, then how many more)'), 404: err },
       },
     },
     '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
@@ -228,7 +247,15 @@ export const openApiDocument = {
         summary: 'Admin approval of a new firmware measurement (admin); at quorum the device signs again',
         security: bearer,
         requestBody: { required: true, content: json({ type: 'object', required: ['measurement', 'adminId', 'expiresAt', 'signature'], properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
-        responses: { 200: ok('approval state'), 403: err },
+        responses: { 200: ok('approval state'), 403: err, 413: tooLarge },
+      },
+    },
+    '/v1/audit': {
+      get: {
+        summary: 'Audit entries from a seq (auditor): at most `limit` entries and about 1 MiB of entry bytes per page (one entry always), so pages whose entries embed policy documents still fit; `nextSeq` is where the next page starts, null at the head',
+        security: bearer,
+        parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')],
+        responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload') },
       },
     },
     '/v1/device/time': {
@@ -256,9 +283,8 @@ export const openApiDocument = {
             },
           }),
         },
-        responses: { 200: ok('{ status: accepted, time, advancedSeconds, approvedBy, auditSeq }'), 400: err, 401: err, 403: err },
+        responses: { 200: ok('{ status: accepted, time, advancedSeconds, approvedBy, auditSeq }'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
-    '/v1/audit': { get: { summary: 'Audit entries from a seq (auditor)', security: bearer, parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')], responses: { 200: ok('entries: stored COSE_Sign1 bytes, their hash and the decoded payload') } } },
   },
 } as const;

@@ -5,6 +5,9 @@ export const ERROR_CODES = [
   'bad_request', // malformed or out-of-range input (invariant 8)
   'non_canonical', // CBOR that is not in deterministic form (RFC 8949 §4.2.1)
   'frame_too_large', // wire frame over the limit, refused without reading
+  'body_too_large', // HTTP request body over its route's cap, refused before the rest is read (bridge)
+  'response_too_large', // an answer that would not fit the response frame: ask for less (a smaller page)
+  'bad_checksum', // a mixed-case address whose EIP-55 checksum is wrong (bridge, JSON only)
   'unknown_command',
   'unauthorized', // no or bad bearer token
   'forbidden', // token lacks the scope

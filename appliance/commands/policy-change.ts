@@ -11,17 +11,21 @@ import { isStrictlyTighter } from '../../firmware-policy/policy-change.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
 import type { StoredPolicyProposal } from '../state/policy-proposals.js';
+import { MAX_LISTED_CHANGES } from '../../protocol/limits.js';
 
 const parseDoc = (p: StoredPolicyProposal): PolicyDocument => parsePolicy(decodeCanonical(p.doc));
 
-function changesToCbor(from: PolicyDocument, to: PolicyDocument): CborMap[] {
-  return diffPolicies(from, to).map((c) => {
+/** The first MAX_LISTED_CHANGES changes, and how many there are in all (an answer must fit its frame). */
+function changesToCbor(from: PolicyDocument, to: PolicyDocument): { changes: CborMap[]; changeCount: number } {
+  const all = diffPolicies(from, to);
+  const changes = all.slice(0, MAX_LISTED_CHANGES).map((c) => {
     const m: CborMap = { path: c.path, kind: c.kind, stricter: c.stricter };
     if (c.before !== undefined) m.before = c.before;
     if (c.after !== undefined) m.after = c.after;
     if (c.note !== undefined) m.note = c.note;
     return m;
   });
+  return { changes, changeCount: all.length };
 }
 
 function proposalView(dev: Device, p: StoredPolicyProposal): CborMap {
@@ -40,7 +44,7 @@ function proposalView(dev: Device, p: StoredPolicyProposal): CborMap {
     activateAfter: p.activateAfter,
     required: tally.required,
     approvedBy: tally.counted,
-    changes: changesToCbor(active.doc, doc),
+    ...changesToCbor(active.doc, doc),
     // What each admin signs: this map with adminId and expiresAt filled in, canonically encoded.
     statement: { type: 'policy-change', deviceId: dev.config.deviceId, proposalId: p.id, version: p.version, hash: p.hash, adminId: null, expiresAt: null },
   };
@@ -184,5 +188,5 @@ export async function policyDiff(dev: Device, args: CborMap): Promise<CborMap> {
   const againstV = optUint(args, 'against', v - 1);
   const base = dev.policies.version(againstV);
   if (!base) throw new ApplianceError('not_found', `no activated policy version ${againstV}`);
-  return { version: v, against: againstV, stricter: isStrictlyTighter(base.doc, target.doc), changes: changesToCbor(base.doc, target.doc), markdown: renderDiff(base.doc, target.doc) };
+  return { version: v, against: againstV, stricter: isStrictlyTighter(base.doc, target.doc), ...changesToCbor(base.doc, target.doc), markdown: renderDiff(base.doc, target.doc, MAX_LISTED_CHANGES) };
 }

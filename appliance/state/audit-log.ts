@@ -140,11 +140,18 @@ export class AuditLog {
     return { findings, head, entries, lastSealEvent };
   }
 
-  list(fromSeq: number, limit: number): StoredEntry[] {
-    return (this.rangeStmt.all(fromSeq, limit) as { seq: number; hash: Buffer; entry: Buffer }[]).map((r) => ({
-      seq: r.seq,
-      hash: new Uint8Array(r.hash),
-      entry: new Uint8Array(r.entry),
-    }));
+  /**
+   * Up to `limit` entries from `fromSeq`, and no more than `maxBytes` of entry bytes in all (the
+   * first entry is always included, so a page always moves on).
+   */
+  list(fromSeq: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): StoredEntry[] {
+    const out: StoredEntry[] = [];
+    let bytes = 0;
+    for (const r of this.rangeStmt.iterate(fromSeq, limit) as IterableIterator<{ seq: number; hash: Buffer; entry: Buffer }>) {
+      bytes += r.entry.length;
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push({ seq: r.seq, hash: new Uint8Array(r.hash), entry: new Uint8Array(r.entry) });
+    }
+    return out;
   }
 }

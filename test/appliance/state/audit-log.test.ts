@@ -47,3 +47,20 @@ test('entries are signed COSE_Sign1, chain by hash with contiguous seq, and appe
   assert.deepEqual(log.head(), { seq: 5, hash: prev });
   db.close();
 });
+
+test('a page holds at most maxBytes of entries, and always its first entry (issue 11 item 7)', () => {
+  const db = openDb(':memory:');
+  const log = new AuditLog(db, 'hsm-test');
+  const { secretKey } = p256.keygen();
+  log.attachSigner({ measurement: new Uint8Array(32), sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
+  // Entries of about 10 KB, like ones that embed a policy document.
+  for (let i = 0; i < 6; i++) db.transaction(() => log.append(100 + i, { kind: 'test', blob: new Uint8Array(10_000).fill(i) }))();
+  const size = log.list(1, 1)[0]!.entry.length;
+  assert.ok(size > 10_000 && size < 10_400);
+  assert.deepEqual(log.list(1, 100, 3 * size + 10).map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(log.list(4, 100, 3 * size + 10).map((e) => e.seq), [4, 5, 6]);
+  assert.deepEqual(log.list(2, 100, 10).map((e) => e.seq), [2], 'one entry even when it alone is over the budget');
+  assert.deepEqual(log.list(1, 2, 1 << 20).map((e) => e.seq), [1, 2], 'the count still bounds the page');
+  assert.equal(log.list(1, 100).length, 6, 'no byte budget: as before');
+  db.close();
+});
