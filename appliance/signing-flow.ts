@@ -45,6 +45,8 @@ interface Evaluated {
   keyGroup: string;
   decidedAt: number;
   inputs: RecordedInputs;
+  /** What the command adds to its audit entry (ActOptions.audit). */
+  extra?: CborMap;
 }
 
 function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
@@ -71,6 +73,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     approvedBy: decision.approvals.counted,
     rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
     reserve: decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null,
+    ...ev.extra,
   };
 }
 
@@ -98,6 +101,8 @@ export interface ActOptions {
   isNew: boolean;
   /** State change of the command itself (e.g. storing an approval), made in the decision's first commit. */
   inFirstCommit?: () => void;
+  /** Fields the command adds to its audit entry (e.g. the approval a fresh one replaced). */
+  audit?: CborMap;
 }
 
 export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: string, opts: ActOptions): Promise<CborMap> {
@@ -113,7 +118,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const inputs: RecordedInputs = { whitelist: [], windows: [] };
     const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
     const decision = evaluate(policy.doc, recordingView(dev.view, inputs), { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress: keyAddressBytes(ctx.key.address) }, approvals, now);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs };
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, inputs, ...(opts.audit ? { extra: opts.audit } : {}) };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));

@@ -9,6 +9,7 @@ import { jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 export interface PolicyJson {
   defaultHoldSeconds?: number;
   changeDelaySeconds?: number;
+  maxApprovalLifetimeSeconds?: number;
   feeCaps?: Record<string, { maxGasLimit: number | string; maxFeeWei: string }>;
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
@@ -93,6 +94,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     deviceId,
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
     ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
+    ...(o.maxApprovalLifetimeSeconds === undefined ? {} : { maxApprovalLifetimeSeconds: o.maxApprovalLifetimeSeconds as number }),
     ...(o.feeCaps === undefined
       ? {}
       : {

@@ -1,7 +1,9 @@
 // request.approve: add one approver's signed statement to a pending request. The approval is checked
 // by the firmware policy before it is stored (one from the requester, an unknown approver, an expired
 // one or one over another intent is refused and audited); once the tier's quorum is met, the request
-// is signed in the same command.
+// is signed in the same command. An approver's stored approval that no longer counts (it expired, or
+// the policy's approval lifetime or approver set changed) is replaced by a fresh one that does, and
+// the audit entry names what was replaced; a repeat of one that still counts changes nothing.
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
@@ -28,12 +30,14 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     assertFirmwareApproved(dev);
     const ctx = contextFromRecord(dev, rec);
     const already = dev.requests.approvals(requestId);
-    if (already.some((a) => a.approverId === approval.approverId)) {
+    const now = dev.clock();
+    const policy = dev.policies.current();
+    const prior = already.find((a) => a.approverId === approval.approverId);
+    const priorWhy = prior ? tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [prior], now).rejected[0]?.why : undefined;
+    if (prior && priorWhy === undefined) {
       // The same approver twice counts once: nothing changes, the current state is returned.
       return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
     }
-    const now = dev.clock();
-    const policy = dev.policies.current();
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], now);
     const rejected = single.rejected[0];
     if (rejected) {
@@ -47,6 +51,13 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
         });
       });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
+    }
+    if (prior && priorWhy !== undefined) {
+      return decideAndAct(dev, ctx, [...already.filter((a) => a !== prior), approval], 'request.approve', {
+        isNew: false,
+        inFirstCommit: () => dev.requests.replaceApproval(requestId, approval),
+        audit: { replacedApproval: { approverId: prior.approverId, expiresAt: prior.expiresAt, why: priorWhy } },
+      });
     }
     return decideAndAct(dev, ctx, [...already, approval], 'request.approve', {
       isNew: false,

@@ -1,5 +1,6 @@
 // Counts signed approvals against a set of principals (transaction approvers or admins): distinct,
-// known, not the requester, unexpired, and validly signed over the statement built for each one.
+// known, not the requester, unexpired, expiring no further ahead than the policy's maximum approval
+// lifetime, and validly signed over the statement built for each one.
 import type { Principal } from '../policy-document.js';
 import type { ApprovalTally, RejectedApproval } from '../decision.js';
 import type { Approval } from './statement.js';
@@ -11,6 +12,11 @@ export interface TallyRules {
   /** Whoever asked; their own approval does not count. */
   requester: string;
   now: number;
+  /**
+   * The policy's maxApprovalLifetimeSeconds: an approval whose expiry lies further ahead of `now`
+   * does not count (a signature meant to outlive any decision is a standing authorisation).
+   */
+  maxLifetimeSeconds: number;
   /** The canonical statement this approver must have signed. */
   statementFor(approverId: string, expiresAt: number): Uint8Array;
 }
@@ -24,6 +30,7 @@ export function tallySignedApprovals(rules: TallyRules, approvals: readonly Appr
     if (!who) why = 'unknown_approver';
     else if (a.approverId === rules.requester) why = 'requester_cannot_approve';
     else if (a.expiresAt <= rules.now) why = 'expired';
+    else if (a.expiresAt - rules.now > rules.maxLifetimeSeconds) why = 'lifetime_too_long';
     else if (counted.includes(a.approverId)) why = 'duplicate';
     else if (!verifyApprovalSignature(who.alg, who.publicKey, rules.statementFor(a.approverId, a.expiresAt), a.signature)) why = 'bad_signature';
     if (why) rejected.push({ approverId: a.approverId, why });
