@@ -69,7 +69,7 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     const before = maxApprovalLifetimeSeconds(from);
     const after = maxApprovalLifetimeSeconds(to);
     const shorter = after <= before;
-    out.push(changed('maxApprovalLifetimeSeconds', holdText(from.maxApprovalLifetimeSeconds ?? null, before), holdText(to.maxApprovalLifetimeSeconds ?? null, after), shorter, shorter ? 'approvals may run for less time' : 'approvals may run for longer'));
+    out.push(changed('maxApprovalLifetimeSeconds', holdText(from.maxApprovalLifetimeSeconds ?? null, before), holdText(to.maxApprovalLifetimeSeconds ?? null, after), shorter, after === before ? 'the same approval lifetime' : shorter ? 'approvals may run for less time' : 'approvals may run for longer'));
   }
   diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
