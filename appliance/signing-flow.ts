@@ -12,7 +12,7 @@ import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-po
 import { keyGroupOf } from '../firmware-policy/policy-document.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
-import { normalizeSignature } from '../firmware-policy/evm/secp256k1-signature.js';
+import { normalizeSignature, SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
 import { asMap } from '../protocol/args.js';
 import type { Device } from './device.js';
 import { requireKey } from './device.js';
@@ -155,7 +155,8 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   const { ev } = first;
 
   // 2. The key signs the digest the appliance computed itself from the decoded fields; the result
-  //    must verify with the key (normalizeSignature) before anything is recorded or released.
+  //    must verify with the key and recover to it (normalizeSignature) before anything is recorded or
+  //    released. A failure keeps the reservation (limits are never under-counted) and names it.
   const sighash = signingDigest(ctx.tx);
   let signed: Uint8Array;
   try {
@@ -165,8 +166,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   } catch (err) {
     await dev.commits.run(() => {
       const t = dev.clock();
-      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed' });
-      const response = { status: 'failed', requestId: rec.requestId, message: 'the token did not sign; nothing was released', auditSeq: entry.seq };
+      const fault = err instanceof SignatureRecoveryError ? err.fault : 'not_signed';
+      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed', fault, reservationsKept: dev.spend.reservationsOf(rec.requestId) });
+      const response = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
     throw err;
