@@ -4,7 +4,7 @@
 // equation computed with the key that signed (which also proves the signature valid), and released
 // only when recovery from the final (r, s, yParity) gives back that key. Pure: no I/O.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ApplianceError } from '../../protocol/errors.js';
@@ -93,38 +93,19 @@ export function normalizeSignature(rs: Uint8Array, digest: Uint8Array, publicKey
   if (R.is0()) throw new SignatureRecoveryError('not_by_key', 'signature does not verify with the signing key');
   const { x, y } = R.toAffine();
   if (Fn.create(x) !== r) throw new SignatureRecoveryError('not_by_key', 'signature does not verify with the signing key');
-  // Valid ECDSA (x ≡ r mod n), but when R.x = r + n no (r, s, yParity) recovers this key.
+  // The release condition: recovery from (r, s, yParity) gives back the signing key Q. A verifier
+  // lifts R' = (r, the y of parity yParity) and computes Q' = r⁻¹(s·R' − z·G). The point R above
+  // satisfies s·R = z·G + r·Q, so Q' = Q exactly when R' = R, i.e. when R.x = r (not merely ≡ r mod n)
+  // and yParity is R.y's parity. R.x = r + n (a valid ECDSA signature: x ≡ r) is the one case where
+  // no yParity names Q, and Ethereum cannot say "x = r + n": refuse it.
   if (x !== r) throw new SignatureRecoveryError('r_overflow', 'signature point R has x >= n: no recovery id names the signing key');
   let yParity: 0 | 1 = (y & 1n) === 1n ? 1 : 0;
-  let signedPoint = R;
   if (s > HALF_ORDER) {
-    // EIP-2 low-s: (r, n - s) is the signature of -R, whose y has the other parity.
+    // EIP-2 low-s: (r, n - s) is the signature of -R (same x), whose y has the other parity.
     s = SECP256K1_ORDER - s;
     yParity = yParity === 1 ? 0 : 1;
-    signedPoint = R.negate();
   }
-  assertRecoversKey(r, yParity, signedPoint);
   return { r, s, yParity };
-}
-
-/**
- * The release condition: recovery from (r, s, yParity) gives the signing key Q. A verifier lifts
- * R' = (r, y with parity yParity) and computes Q' = r⁻¹(s·R' − z·G); since the point we hold
- * satisfies s·R = z·G + r·Q, Q' = Q exactly when R' = R. So lifting R' (one square root) and
- * comparing it with R is the recovery check, without a second full scalar multiplication on the
- * signing path.
- */
-function assertRecoversKey(r: bigint, yParity: 0 | 1, R: ReturnType<typeof secp256k1.Point.fromBytes>): void {
-  let lifted;
-  try {
-    const xBytes = new Uint8Array(33);
-    xBytes[0] = yParity === 1 ? 0x03 : 0x02;
-    xBytes.set(numberToBytesBE(r, 32), 1);
-    lifted = secp256k1.Point.fromBytes(xBytes);
-  } catch (e) {
-    throw new SignatureRecoveryError('not_by_key', 'r is not the x of a curve point: recovery cannot name the signing key', { cause: e });
-  }
-  if (!lifted.equals(R)) throw new SignatureRecoveryError('not_by_key', 'the recovered key is not the signing key');
 }
 
 /** Public keys with their multiplication tables, built once per key (a few keys per device). */
