@@ -17,7 +17,7 @@ import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-po
 import { keyGroupOf } from '../firmware-policy/policy-document.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
-import { normalizeSignature } from '../firmware-policy/evm/secp256k1-signature.js';
+import { normalizeSignature, SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
 import { asMap } from '../protocol/args.js';
 import type { Device } from './device.js';
 import { requireKey } from './device.js';
@@ -73,6 +73,8 @@ interface Evaluated {
    */
   policyVersion: number;
   policyHash: Uint8Array;
+  /** What the command adds to its audit entry (ActOptions.audit). */
+  extra?: CborMap;
 }
 
 /** What is signed, as the audit entry names it: the decoded transaction intent, or the typed data. */
@@ -107,6 +109,7 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     approvedBy: decision.approvals.counted,
     rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
     reserve: decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null,
+    ...ev.extra,
   };
 }
 
@@ -134,6 +137,8 @@ export interface ActOptions {
   isNew: boolean;
   /** State change of the command itself (e.g. storing an approval), made in the decision's first commit. */
   inFirstCommit?: () => void;
+  /** Fields the command adds to its audit entry (e.g. the approval a fresh one replaced). */
+  audit?: CborMap;
 }
 
 export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: string, opts: ActOptions): Promise<CborMap> {
@@ -154,7 +159,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const decision = ctx.typed
       ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester }, approvals, time)
       : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress }, approvals, time);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash };
+    const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash, ...(opts.audit ? { extra: opts.audit } : {}) };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
@@ -180,8 +185,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   const { ev } = first;
 
   // 2. The key signs the digest the appliance computed itself from the decoded fields (a
-  //    transaction's signing hash, or the EIP-712 digest); the result must verify with the key
-  //    (normalizeSignature) before anything is recorded or released.
+  //    transaction's signing hash, or the EIP-712 digest); the result must verify with the key and
+  //    recover to it (normalizeSignature) before anything is recorded or released. A failure keeps
+  //    the reservation (limits are never under-counted) and names it.
   const sighash = ctx.typed ? ctx.typed.digest : signingDigest(ctx.tx);
   let signed: Uint8Array;
   try {
@@ -192,8 +198,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   } catch (err) {
     await dev.commits.run(() => {
       const t = dev.clock();
-      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed' });
-      const response = { status: 'failed', requestId: rec.requestId, message: 'the token did not sign; nothing was released', auditSeq: entry.seq };
+      const fault = err instanceof SignatureRecoveryError ? err.fault : 'not_signed';
+      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed', fault, reservationsKept: dev.spend.reservationsOf(rec.requestId) });
+      const response = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
     throw err;

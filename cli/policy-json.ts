@@ -14,6 +14,7 @@ function jsonArray(v: unknown, field: string): unknown[] {
 export interface PolicyJson {
   defaultHoldSeconds?: number;
   changeDelaySeconds?: number;
+  maxApprovalLifetimeSeconds?: number;
   feeCaps?: Record<string, { maxGasLimit: number | string; maxFeeWei: string }>;
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
@@ -102,6 +103,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     deviceId,
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
     ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
+    ...(o.maxApprovalLifetimeSeconds === undefined ? {} : { maxApprovalLifetimeSeconds: o.maxApprovalLifetimeSeconds as number }),
     ...(o.feeCaps === undefined
       ? {}
       : {

@@ -27,7 +27,7 @@ export interface Reason {
 
 export interface RejectedApproval {
   approverId: string;
-  why: 'unknown_approver' | 'requester_cannot_approve' | 'expired' | 'bad_signature' | 'duplicate';
+  why: 'unknown_approver' | 'requester_cannot_approve' | 'expired' | 'lifetime_too_long' | 'bad_signature' | 'duplicate';
 }
 
 export interface ApprovalTally {

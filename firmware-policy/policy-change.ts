@@ -16,6 +16,7 @@ import { encodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.
 import {
   changeDelaySeconds,
   groupHoldSeconds,
+  maxApprovalLifetimeSeconds,
   ownEntry,
   policyHash,
   policyToCbor,
@@ -63,6 +64,12 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     const after = changeDelaySeconds(to);
     const longer = after >= before;
     out.push(changed('changeDelaySeconds', holdText(from.changeDelaySeconds ?? null, before), holdText(to.changeDelaySeconds ?? null, after), longer, longer ? 'longer time lock for later changes' : 'shorter time lock for later changes'));
+  }
+  if (from.maxApprovalLifetimeSeconds !== to.maxApprovalLifetimeSeconds) {
+    const before = maxApprovalLifetimeSeconds(from);
+    const after = maxApprovalLifetimeSeconds(to);
+    const shorter = after <= before;
+    out.push(changed('maxApprovalLifetimeSeconds', holdText(from.maxApprovalLifetimeSeconds ?? null, before), holdText(to.maxApprovalLifetimeSeconds ?? null, after), shorter, after === before ? 'the same approval lifetime' : shorter ? 'approvals may run for less time' : 'approvals may run for longer'));
   }
   diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
@@ -235,7 +242,7 @@ function cmpChainKey(x: string, y: string): number {
 // reported as a change that is NOT stricter, so a field added to the document later can never be
 // loosened at once before this module learns what it means.
 
-const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups'];
+const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups'];
 const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData'];
 const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {

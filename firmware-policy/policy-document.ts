@@ -85,6 +85,11 @@ export interface PolicyDocument {
   defaultHoldSeconds: number;
   /** Time lock between a change's admin quorum and its activation; absent means the 48 h default. */
   changeDelaySeconds?: number;
+  /**
+   * Longest an approval may still have to run when it is judged (its expiresAt - now), for every
+   * approval counted against this policy: transfer approvers and admins alike. Absent means 24 h.
+   */
+  maxApprovalLifetimeSeconds?: number;
   /** Fee caps per chain id (decimal string key); a chain without one has no fee cap. */
   feeCaps?: Record<string, FeeCap>;
   /** Keys moved to another group by a policy change (key id → group); others keep the group they were generated in. */
@@ -99,6 +104,15 @@ export const DEFAULT_CHANGE_DELAY_SECONDS = 172_800;
 
 export function changeDelaySeconds(p: PolicyDocument): number {
   return p.changeDelaySeconds ?? DEFAULT_CHANGE_DELAY_SECONDS;
+}
+
+/** Default and bounds of maxApprovalLifetimeSeconds: 24 h; at least 5 min (so approvers can act), at most 30 days. */
+export const DEFAULT_MAX_APPROVAL_LIFETIME_SECONDS = 86_400;
+export const MIN_APPROVAL_LIFETIME_SECONDS = 300;
+export const MAX_APPROVAL_LIFETIME_SECONDS = 30 * 86_400;
+
+export function maxApprovalLifetimeSeconds(p: PolicyDocument): number {
+  return p.maxApprovalLifetimeSeconds ?? DEFAULT_MAX_APPROVAL_LIFETIME_SECONDS;
 }
 
 export function nativeAssetId(chainId: bigint): string {
@@ -166,6 +180,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     groups,
   };
   if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
+  if (p.maxApprovalLifetimeSeconds !== undefined) out.maxApprovalLifetimeSeconds = p.maxApprovalLifetimeSeconds;
   if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
     const caps: CborMap = {};
@@ -236,6 +251,11 @@ function parseKeyGroups(v: CborValue, groups: Record<string, GroupPolicy>): Reco
   }
   return out;
 }
+function approvalLifetime(v: CborValue): number {
+  const n = uint(v, 'maxApprovalLifetimeSeconds', MAX_APPROVAL_LIFETIME_SECONDS);
+  if (n < MIN_APPROVAL_LIFETIME_SECONDS) throw bad('maxApprovalLifetimeSeconds', `must be at least ${MIN_APPROVAL_LIFETIME_SECONDS}`);
+  return n;
+}
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
 }
@@ -258,7 +278,7 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
 
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'groups']);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
@@ -341,6 +361,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     deviceId: str(m.deviceId, 'deviceId'),
     defaultHoldSeconds: uint(m.defaultHoldSeconds, 'defaultHoldSeconds'),
     ...(m.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: uint(m.changeDelaySeconds, 'changeDelaySeconds') }),
+    ...(m.maxApprovalLifetimeSeconds === undefined ? {} : { maxApprovalLifetimeSeconds: approvalLifetime(m.maxApprovalLifetimeSeconds) }),
     ...(m.feeCaps === undefined ? {} : { feeCaps: parseFeeCaps(m.feeCaps) }),
     ...(m.keyGroups === undefined ? {} : { keyGroups: parseKeyGroups(m.keyGroups, groups) }),
     admins,

@@ -8,7 +8,7 @@ import { encodeCanonical } from '../protocol/cbor.js';
 import type { ApprovalTally } from './decision.js';
 import type { Approval } from './approvals/statement.js';
 import { tallySignedApprovals } from './approvals/tally.js';
-import { changeDelaySeconds, groupHoldSeconds, ownEntry, type PolicyDocument } from './policy-document.js';
+import { changeDelaySeconds, groupHoldSeconds, maxApprovalLifetimeSeconds, ownEntry, type PolicyDocument } from './policy-document.js';
 import { isStrictlyTighter } from './policy-change.js';
 import type { Now } from './device-time.js';
 
@@ -38,7 +38,7 @@ export function encodePolicyInitStatement(deviceId: string, hash: Uint8Array, ad
  */
 export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt) },
+    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc), statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt) },
     approvals,
   );
 }
@@ -54,7 +54,7 @@ export function encodeRestoreStatement(deviceId: string, backupHash: Uint8Array,
 /** Restore approvals, counted against the admins and quorum of the policy inside the backup. */
 export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt) },
+    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc), statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt) },
     approvals,
   );
 }
@@ -67,6 +67,7 @@ export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRe
       required: active.adminQuorum,
       requester: p.proposedBy,
       now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(active),
       statementFor: (adminId, expiresAt) => encodePolicyChangeStatement(active.deviceId, p, adminId, expiresAt),
     },
     approvals,
@@ -76,7 +77,7 @@ export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRe
 /** One admin of the active policy may cancel a pending change (cancelling never loosens anything). */
 export function verifyCancel(active: PolicyDocument, proposalId: string, approval: Approval, now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: active.admins, required: 1, requester: '', now, statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt) },
+    { principals: active.admins, required: 1, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(active), statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt) },
     [approval],
   );
 }

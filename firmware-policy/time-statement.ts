@@ -7,7 +7,7 @@ import { encodeCanonical } from '../protocol/cbor.js';
 import type { ApprovalTally } from './decision.js';
 import type { Approval } from './approvals/statement.js';
 import { tallySignedApprovals } from './approvals/tally.js';
-import type { PolicyDocument } from './policy-document.js';
+import { maxApprovalLifetimeSeconds, type PolicyDocument } from './policy-document.js';
 import type { Now } from './device-time.js';
 
 export interface TimeStatement {
@@ -21,10 +21,10 @@ export function encodeTimeStatement(deviceId: string, s: TimeStatement, adminId:
   return encodeCanonical({ type: 'device-time', deviceId, nonce: s.nonce, time: s.time, adminId, expiresAt });
 }
 
-/** Counts the admins of the active policy who signed this statement (distinct, known, unexpired, valid). */
+/** Counts the admins of the active policy who signed this statement (distinct, known, unexpired, within the policy's approval lifetime, valid). */
 export function tallyTimeStatement(policy: PolicyDocument, s: TimeStatement, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: policy.admins, required: policy.adminQuorum, requester: '', now, statementFor: (adminId, expiresAt) => encodeTimeStatement(policy.deviceId, s, adminId, expiresAt) },
+    { principals: policy.admins, required: policy.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy), statementFor: (adminId, expiresAt) => encodeTimeStatement(policy.deviceId, s, adminId, expiresAt) },
     approvals,
   );
 }

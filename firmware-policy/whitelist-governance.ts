@@ -3,7 +3,7 @@
 // immediate). Admins sign a canonical statement naming the device, the proposal and an expiry.
 import { encodeCanonical } from '../protocol/cbor.js';
 import type { PolicyDocument } from './policy-document.js';
-import { groupHoldSeconds } from './policy-document.js';
+import { groupHoldSeconds, maxApprovalLifetimeSeconds } from './policy-document.js';
 import type { ApprovalTally } from './decision.js';
 import type { Approval } from './approvals/statement.js';
 import { tallySignedApprovals } from './approvals/tally.js';
@@ -40,6 +40,7 @@ export function tallyAdminApprovals(policy: PolicyDocument, p: WhitelistProposal
       required: policy.adminQuorum,
       requester: p.proposedBy,
       now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
       statementFor: (adminId, expiresAt) => encodeWhitelistStatement(policy.deviceId, p, adminId, expiresAt),
     },
     approvals,
@@ -64,6 +65,7 @@ export function tallyWhitelistCancel(policy: PolicyDocument, proposalId: string,
       required: policy.adminQuorum,
       requester: '',
       now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
       statementFor: (adminId, expiresAt) => encodeWhitelistCancelStatement(policy.deviceId, proposalId, adminId, expiresAt),
     },
     approvals,

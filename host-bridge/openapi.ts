@@ -73,12 +73,13 @@ export const openApiDocument = {
           statement: { type: 'object', description: 'the approval statement to sign, with approverId and expiresAt filled in (status pending_approval)' },
           reasons: { type: 'array', items: { $ref: '#/components/schemas/Reason' } },
           auditSeq: { type: 'integer' },
+          fault: { type: 'string', enum: ['malformed', 'out_of_range', 'not_by_key', 'r_overflow', 'not_signed'], description: "status failed: why no signature was released (the token's answer did not recover to the key, or signing was stopped); the reservation is kept and the audit entry (sign_failed) names it" },
         },
       },
       Approval: {
         type: 'object',
         required: ['approverId', 'expiresAt', 'signature'],
-        properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix seconds' }, signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' } },
+        properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)" }, signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' } },
       },
     },
     responses: {
@@ -147,7 +148,7 @@ export const openApiDocument = {
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
-        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok('approval rejected (requester, unknown, expired, bad signature) or request denied'), 404: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok("approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts"), 404: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },

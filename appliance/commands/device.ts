@@ -7,6 +7,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import { bytes, onlyKeys, str, uint } from '../../protocol/args.js';
 import { COSE_ALG_ES256, signCoseSign1 } from '../../attestation/cose-sign1.js';
 import { tallySignedApprovals } from '../../firmware-policy/approvals/tally.js';
+import { maxApprovalLifetimeSeconds } from '../../firmware-policy/policy-document.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
 import { firmwareStatus } from '../device.js';
@@ -73,6 +74,7 @@ export async function firmwareApprove(dev: Device, args: CborMap): Promise<CborM
     required: policy.doc.adminQuorum,
     requester: '',
     now: dev.time(),
+    maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy.doc),
     statementFor: (adminId: string, expiresAt: number) => encodeFirmwareStatement(dev.config.deviceId, measurement, adminId, expiresAt),
   };
   const rejected = tallySignedApprovals(rules, [approval]).rejected[0];

@@ -1,7 +1,9 @@
 // request.approve: add one approver's signed statement to a pending request. The approval is checked
 // by the firmware policy before it is stored (one from the requester, an unknown approver, an expired
 // one or one over another intent is refused and audited); once the tier's quorum is met, the request
-// is signed in the same command.
+// is signed in the same command. An approver's stored approval that no longer counts (it expired, or
+// the policy's approval lifetime or approver set changed) is replaced by a fresh one that does, and
+// the audit entry names what was replaced; a repeat of one that still counts changes nothing.
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
@@ -28,14 +30,16 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     assertFirmwareApproved(dev);
     const ctx = contextFromRecord(dev, rec);
     const already = dev.requests.approvals(requestId);
-    if (already.some((a) => a.approverId === approval.approverId)) {
+    const now = dev.clock();
+    const policy = dev.policies.current();
+    const prior = already.find((a) => a.approverId === approval.approverId);
+    const priorWhy = prior ? tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [prior], dev.time()).rejected[0]?.why : undefined;
+    if (prior && priorWhy === undefined) {
       // The same approver twice counts once: nothing changes, the current state is returned, and the
       // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
       dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
       return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
     }
-    const now = dev.clock();
-    const policy = dev.policies.current();
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time());
     const rejected = single.rejected[0];
     if (rejected) {
@@ -49,6 +53,13 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
         rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
       });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
+    }
+    if (prior && priorWhy !== undefined) {
+      return decideAndAct(dev, ctx, [...already.filter((a) => a !== prior), approval], 'request.approve', {
+        isNew: false,
+        inFirstCommit: () => dev.requests.replaceApproval(requestId, approval),
+        audit: { replacedApproval: { approverId: prior.approverId, expiresAt: prior.expiresAt, why: priorWhy } },
+      });
     }
     return decideAndAct(dev, ctx, [...already, approval], 'request.approve', {
       isNew: false,

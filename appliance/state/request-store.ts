@@ -56,6 +56,7 @@ export class RequestStore {
   private readonly approvalsStmt;
   private readonly approvalStmt;
   private readonly addApprovalStmt;
+  private readonly replaceApprovalStmt;
 
   constructor(
     db: Db,
@@ -69,8 +70,9 @@ export class RequestStore {
     this.updateStmt = db.prepare('UPDATE requests SET status = ?, response = ?, updated_at = ?, mac = ? WHERE request_id = ?');
     this.reservedStmt = db.prepare("SELECT request_id FROM requests WHERE status = 'reserved'").pluck();
     this.approvalsStmt = db.prepare('SELECT * FROM request_approvals WHERE request_id = ? ORDER BY rowid');
-    this.approvalStmt = db.prepare('SELECT mac FROM request_approvals WHERE request_id = ? AND approver_id = ?');
+    this.approvalStmt = db.prepare('SELECT * FROM request_approvals WHERE request_id = ? AND approver_id = ?');
     this.addApprovalStmt = db.prepare('INSERT INTO request_approvals (request_id, approver_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
+    this.replaceApprovalStmt = db.prepare('UPDATE request_approvals SET expires_at = ?, signature = ?, mac = ? WHERE request_id = ? AND approver_id = ?');
   }
 
   private row(requestId: string): Row | undefined {
@@ -139,6 +141,19 @@ export class RequestStore {
     if (this.approvalStmt.get(requestId, a.approverId)) return false;
     const mac = this.seal.inserted('request_approvals', { request_id: requestId, approver_id: a.approverId, expires_at: a.expiresAt, signature: a.signature });
     this.addApprovalStmt.run(requestId, a.approverId, a.expiresAt, a.signature, mac);
+    return true;
+  }
+
+  /**
+   * Puts a fresh approval in place of the same approver's stored one (the caller has judged that the
+   * stored one no longer counts and the fresh one does). Returns false when there is none to replace.
+   */
+  replaceApproval(requestId: string, a: Approval): boolean {
+    const old = this.approvalStmt.get(requestId, a.approverId) as ApprovalRow | undefined;
+    if (!old) return false;
+    this.seal.require('request_approvals', old);
+    const row = { request_id: requestId, approver_id: a.approverId, expires_at: a.expiresAt, signature: a.signature };
+    this.replaceApprovalStmt.run(a.expiresAt, a.signature, this.seal.replaced(old.mac, 'request_approvals', row), requestId, a.approverId);
     return true;
   }
 }

@@ -42,8 +42,8 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
   return {
     'ceremony plan': {
       summary: 'prepare a key ceremony: fix the device id, enrol admins and approvers, write the policy the admins must sign',
-      usage: 'hsmctl ceremony plan --device NAME --policy POLICY.json --admin A.pub.json --admin B.pub.json … [--approver X.pub.json …] [--admin-quorum M] [--valid-hours 24] --out PLAN.json',
-      options: { policy: { type: 'string' }, admin: { type: 'string', multiple: true }, approver: { type: 'string', multiple: true }, 'admin-quorum': { type: 'string' }, 'valid-hours': { type: 'string', default: '24' }, out: { type: 'string' } },
+      usage: 'hsmctl ceremony plan --device NAME --policy POLICY.json --admin A.pub.json --admin B.pub.json … [--approver X.pub.json …] [--admin-quorum M] [--valid-hours 12] --out PLAN.json',
+      options: { policy: { type: 'string' }, admin: { type: 'string', multiple: true }, approver: { type: 'string', multiple: true }, 'admin-quorum': { type: 'string' }, 'valid-hours': { type: 'string', default: '12' }, out: { type: 'string' } },
       async run(v) {
         const outFile = resolve(need(v, 'out', 'PLAN.json'));
         const plan = makePlan({
@@ -63,7 +63,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     'ceremony sign': {
       summary: 'an admin signs the first policy of a ceremony plan, or approves restoring a backup (offline, own key file)',
       usage: 'hsmctl ceremony sign --plan PLAN.json --key ADMIN.key.json --out ADMIN.sig.json   |   --backup BK.cbor --key ADMIN.key.json [--ttl SECONDS] --out ADMIN.restore.json',
-      options: { plan: { type: 'string' }, backup: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, ttl: { type: 'string', default: '86400' } },
+      options: { plan: { type: 'string' }, backup: { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, ttl: { type: 'string', default: '43200' } },
       async run(v) {
         if (typeof v.backup === 'string') {
           const approval = signRestore(new Uint8Array(readFileSync(v.backup)), readApproverKey(need(v, 'key', 'ADMIN.key.json')), Math.floor(Date.now() / 1000) + int(v, 'ttl'));

@@ -4,7 +4,7 @@
 // with `hsmctl ceremony sign`, and `hsmctl ceremony init` refuses to proceed without the quorum.
 import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../../protocol/errors.js';
-import { encodePolicy, policyHash } from '../../firmware-policy/policy-document.js';
+import { encodePolicy, maxApprovalLifetimeSeconds, policyHash } from '../../firmware-policy/policy-document.js';
 import { encodePolicyInitStatement } from '../../firmware-policy/policy-governance.js';
 import { newDeviceId } from '../../softhsm-config/create-token.js';
 import { assertDeviceName } from '../../softhsm-config/device-layout.js';
@@ -55,6 +55,9 @@ export function makePlan(opts: { deviceName: string; policy: PolicyJson; admins?
   const deviceId = newDeviceId();
   const doc = policyFromJson(policy, deviceId);
   if (doc.adminQuorum < 2 && doc.admins.length > 1) throw new ApplianceError('bad_request', 'an admin quorum of 1 lets one person change the policy; use at least 2');
+  // The first policy counts its admins' signatures only within its own approval lifetime.
+  const lifetime = maxApprovalLifetimeSeconds(doc);
+  if (opts.validSeconds > lifetime) throw new ApplianceError('bad_request', `signatures valid for ${opts.validSeconds} s would not count: the policy's maxApprovalLifetimeSeconds is ${lifetime} s`);
   return {
     format: PLAN_FORMAT,
     deviceName: opts.deviceName,

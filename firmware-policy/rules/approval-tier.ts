@@ -1,7 +1,8 @@
 // Rule: above a tier's amount, m distinct approvers of the policy must have signed the canonical
-// approval statement for this device and this intent digest, before it expires. The requester's own
+// approval statement for this device and this intent digest, before it expires (and expiring no
+// further ahead than the policy's maximum approval lifetime). The requester's own
 // approval, unknown approvers, expired or badly signed approvals, and repeats do not count.
-import type { AssetRules, PolicyDocument } from '../policy-document.js';
+import { maxApprovalLifetimeSeconds, type AssetRules, type PolicyDocument } from '../policy-document.js';
 import type { ApprovalTally } from '../decision.js';
 import { encodeApprovalStatement, type Approval } from '../approvals/statement.js';
 import { tallySignedApprovals } from '../approvals/tally.js';
@@ -27,6 +28,7 @@ export function tallyApprovals(
       required,
       requester,
       now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
       statementFor: (approverId, expiresAt) => encodeApprovalStatement({ deviceId: policy.deviceId, intentDigest, approverId, expiresAt }),
     },
     approvals,

@@ -28,6 +28,9 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
     const plan = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--admin', 'admin-3.pub.json', '--out', 'plan.json');
     assert.equal(plan.status, 0, plan.stderr);
     assert.equal(hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status, 1, 'a private key file is refused as a public one');
+    const tooLong = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--valid-hours', '25', '--out', 'plan3.json');
+    assert.equal(tooLong.status, 1, 'signatures valid longer than the policy counts approvals (24 h default) are refused at planning');
+    assert.match(tooLong.stderr, /maxApprovalLifetimeSeconds/);
     for (const id of ['admin-1', 'admin-2']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--plan', 'plan.json', '--key', `${id}.key.json`, '--out', `${id}.sig.json`).status, 0);
 
     const lone = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--operator', 'olga', '--witness', 'wanda', '--so-pin-out', 'so.pin');

@@ -12,5 +12,6 @@ test('examples/policy-tiers.json (hot, warm, cold) is a valid policy', () => {
   assert.equal(doc.groups.cold?.assets['1:native']?.approvalTiers[0]?.required, 3, 'cold: quorum always');
   assert.equal(doc.groups.cold?.holdSeconds, 604_800, 'cold: long holds');
   assert.equal(doc.groups.hot?.assets['1:native']?.approvalTiers[0]?.above, 10n ** 18n, 'hot: no approvals under 1 ETH');
+  assert.equal(doc.maxApprovalLifetimeSeconds, 14_400, 'approvals may run at most 4 h');
   assert.equal(policyHash(doc).length, 32);
 });

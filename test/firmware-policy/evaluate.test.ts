@@ -513,6 +513,23 @@ describe('approval tiers', () => {
       assertAllowed(run(basePolicy(), whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 1 })]), i);
     });
 
+    test('lifetime_too_long: an approval expiring further ahead than the policy allows (default 24 h) does not count', () => {
+      const tenYears = NOW + 10 * 365 * 86_400;
+      rejectedOnly([approve(alice, i, { expiresAt: tenYears })], [{ approverId: 'alice', why: 'lifetime_too_long' }]);
+      rejectedOnly([approve(alice, i, { expiresAt: NOW + 86_401 })], [{ approverId: 'alice', why: 'lifetime_too_long' }]);
+      // exactly the cap counts
+      assertAllowed(run(basePolicy(), whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 86_400 })]), i);
+      // the policy's own cap: shorter refuses what the default allowed, longer admits what it refused
+      const short = { ...basePolicy(), maxApprovalLifetimeSeconds: 600 };
+      const d = run(short, whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 601 })]);
+      assert.deepEqual(d.approvals.rejected, [{ approverId: 'alice', why: 'lifetime_too_long' }]);
+      assertAllowed(run(short, whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 600 })]), i);
+      const week = { ...basePolicy(), maxApprovalLifetimeSeconds: 7 * 86_400 };
+      assertAllowed(run(week, whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 7 * 86_400 })]), i);
+      // the same approval counts once now has come close enough to its expiry
+      assertAllowed(run(basePolicy(), whitelistedView(), i, [approve(alice, i, { expiresAt: NOW + 86_401 })], { now: NOW + 1 }), i);
+    });
+
     test('unknown approver (validly signed by a key the policy does not list)', () => {
       rejectedOnly([approve(mallory, i)], [{ approverId: 'mallory', why: 'unknown_approver' }]);
     });

@@ -15,6 +15,7 @@ import type { Outcome } from '../../firmware-policy/decision.js';
 import {
   DEFAULT_HOLD_SECONDS,
   groupHoldSeconds,
+  maxApprovalLifetimeSeconds,
   nativeAssetId,
   parsePolicy,
   policyToCbor,
@@ -182,6 +183,7 @@ const STRICTER: Case[] = [
   { name: 'admin removed', change: (p) => void p.admins.splice(0, 1), paths: ['admins[id=admin-1]'] },
   { name: 'adminQuorum raised', change: (p) => void (p.adminQuorum = 2), paths: ['adminQuorum'] },
   { name: 'changeDelaySeconds lengthened', change: (p) => void (p.changeDelaySeconds = 7 * 86_400), paths: ['changeDelaySeconds'] },
+  { name: 'maxApprovalLifetimeSeconds shortened below the 24 h default', change: (p) => void (p.maxApprovalLifetimeSeconds = 3600), paths: ['maxApprovalLifetimeSeconds'] },
   { name: 'fee cap added', change: (p) => void (p.feeCaps = { ...p.feeCaps, '1': { maxGasLimit: 100_000n, maxFeeWei: 10n ** 15n } }), paths: ['feeCaps.1'] },
   { name: 'fee cap lowered', change: (p) => void (p.feeCaps!['31337']!.maxFeeWei = 1n), paths: ['feeCaps.31337.maxFeeWei'] },
   { name: 'fee gas limit lowered', change: (p) => void (p.feeCaps!['31337']!.maxGasLimit = 21_000n), paths: ['feeCaps.31337.maxGasLimit'] },
@@ -256,6 +258,7 @@ const LOOSER: Case[] = [
   },
   { name: 'deviceId changed', change: (p) => void (p.deviceId = 'dev-pc-2'), paths: ['deviceId'] },
   { name: 'changeDelaySeconds shortened', change: (p) => void (p.changeDelaySeconds = 60), paths: ['changeDelaySeconds'] },
+  { name: 'maxApprovalLifetimeSeconds lengthened beyond the 24 h default', change: (p) => void (p.maxApprovalLifetimeSeconds = 7 * 86_400), paths: ['maxApprovalLifetimeSeconds'] },
   { name: 'fee cap removed', change: (p) => void (p.feeCaps = {}), paths: ['feeCaps.31337'] },
   { name: 'fee cap raised', change: (p) => void (p.feeCaps!['31337']!.maxFeeWei *= 2n), paths: ['feeCaps.31337.maxFeeWei'] },
   { name: 'contract selector added', change: (p) => void hot(p).contracts![0]!.selectors.push(new Uint8Array(4).fill(0x33)), paths: [`groups.hot.contracts[31337:0x${'cc'.repeat(20)}:0x33333333]`] },
@@ -297,6 +300,15 @@ describe('classification of each field kind', () => {
     assert.deepEqual(diffPolicies(from, to), [{ path: 'adminQuorum', kind: 'changed', before: '2', after: '1', stricter: false, note: 'fewer admins must agree' }]);
     assert.equal(isStrictlyTighter(from, to), false);
     assert.equal(isStrictlyTighter(to, from), true);
+  });
+
+  test('maxApprovalLifetimeSeconds written as the 24 h default is the same rule as leaving it out, both ways', () => {
+    const explicit = variant((p) => void (p.maxApprovalLifetimeSeconds = 86_400));
+    assert.deepEqual(diffPolicies(basePolicy(), explicit), [
+      { path: 'maxApprovalLifetimeSeconds', kind: 'changed', before: 'default (86400 s)', after: '86400 s', stricter: true, note: 'the same approval lifetime' },
+    ]);
+    assert.equal(isStrictlyTighter(basePolicy(), explicit), true);
+    assert.equal(isStrictlyTighter(explicit, basePolicy()), true);
   });
 
   test('every stricter case reversed is not stricter', () => {
@@ -514,6 +526,7 @@ const TIGHTEN = [
   'require-whitelist',
   'longer-hold',
   'longer-default-hold',
+  'shorter-approval-lifetime',
   'lower-per-tx',
   'lower-window-amount',
   'lower-window-count',
@@ -564,6 +577,10 @@ function tighten(p: PolicyDocument, m: Mutation): void {
     }
     case 'longer-default-hold':
       p.defaultHoldSeconds += small(m.n);
+      break;
+    case 'shorter-approval-lifetime':
+      // 300..1299 s: some of the generated approvals (expiring now + 600) stop counting
+      p.maxApprovalLifetimeSeconds = Math.min(maxApprovalLifetimeSeconds(p), 300 + small(m.n));
       break;
     case 'lower-per-tx':
       if (a) a.perTxMax = a.perTxMax > m.n ? a.perTxMax - m.n : 0n;
@@ -761,6 +778,10 @@ const LOOSEN: Record<string, (p: PolicyDocument, m: Mutation) => boolean> = {
   },
   'change-device': (p) => {
     p.deviceId = 'dev-pc-other';
+    return true;
+  },
+  'longer-approval-lifetime': (p, m) => {
+    p.maxApprovalLifetimeSeconds = maxApprovalLifetimeSeconds(p) + 1 + small(m.n);
     return true;
   },
   'shorter-change-delay': (p, m) => {

@@ -13,6 +13,7 @@ import {
   DEFAULT_HOLD_SECONDS,
   encodePolicy,
   groupHoldSeconds,
+  maxApprovalLifetimeSeconds,
   nativeAssetId,
   parsePolicy,
   policyHash,
@@ -297,6 +298,19 @@ describe('canonical form and hash', () => {
     assert.equal(DEFAULT_HOLD_SECONDS, 48 * 3600);
   });
 
+  test('maxApprovalLifetimeSeconds: absent means 24 h and leaves the canonical form (and hash) of older documents as they were; present, it is hashed', () => {
+    const p = basePolicy();
+    assert.equal(maxApprovalLifetimeSeconds(p), 86_400);
+    assert.equal(Object.hasOwn(policyToCbor(p), 'maxApprovalLifetimeSeconds'), false);
+    const capped = { ...basePolicy(), maxApprovalLifetimeSeconds: 3600 };
+    assert.equal(maxApprovalLifetimeSeconds(capped), 3600);
+    const back = parsePolicy(decodeCanonical(encodePolicy(capped)));
+    assert.equal(back.maxApprovalLifetimeSeconds, 3600);
+    assert.notEqual(hex(policyHash(capped)), hex(policyHash(p)));
+    // the bounds themselves are accepted: 5 min and 30 days
+    for (const v of [300, 30 * 86_400]) assert.equal(parsePolicy(withChange(['maxApprovalLifetimeSeconds'], v)).maxApprovalLifetimeSeconds, v);
+  });
+
   test('boundaries that are accepted: amount 2^256 - 1 (bignum), chain id 2^64 - 1, adminQuorum == admins, tier required == approvers', () => {
     const d = rawDoc();
     setIn(d, [...ASSET, 'perTxMax'], MAX_UINT256);
@@ -421,6 +435,10 @@ describe('validation: every refusal is bad_request', () => {
       ['deviceId 129 characters', ['deviceId'], 'x'.repeat(129)],
       ['version negative', ['version'], -1],
       ['defaultHoldSeconds negative', ['defaultHoldSeconds'], -5],
+      ['maxApprovalLifetimeSeconds under 5 min', ['maxApprovalLifetimeSeconds'], 299],
+      ['maxApprovalLifetimeSeconds 0', ['maxApprovalLifetimeSeconds'], 0],
+      ['maxApprovalLifetimeSeconds over 30 days', ['maxApprovalLifetimeSeconds'], 30 * 86_400 + 1],
+      ['maxApprovalLifetimeSeconds as text', ['maxApprovalLifetimeSeconds'], '86400'],
       ['group holdSeconds negative', [...HOT, 'holdSeconds'], -1],
       ['group holdSeconds as text', [...HOT, 'holdSeconds'], '3600'],
       ['whitelistRequired not a boolean', [...HOT, 'whitelistRequired'], 1],

@@ -113,6 +113,16 @@ describe('tallyAdminApprovals', () => {
     ]);
   });
 
+  test("an admin approval expiring further ahead than the policy's approval lifetime (default 24 h) is rejected", () => {
+    const p = proposal();
+    const tenYears = NOW + 10 * 365 * 86_400;
+    const t = tallyAdminApprovals(policy(), p, [adminApprove(adm2, p, { expiresAt: tenYears }), adminApprove(adm3, p, { expiresAt: NOW + 86_400 })], NOW);
+    assert.deepEqual(t.counted, ['adm-3']);
+    assert.deepEqual(t.rejected, [{ approverId: 'adm-2', why: 'lifetime_too_long' }]);
+    const longer = { ...policy(), maxApprovalLifetimeSeconds: 30 * 86_400 };
+    assert.deepEqual(tallyAdminApprovals(longer, p, [adminApprove(adm2, p, { expiresAt: NOW + 30 * 86_400 })], NOW).counted, ['adm-2']);
+  });
+
   test('unknown admins are rejected, including approvers who are not admins', () => {
     const p = proposal();
     const t = tallyAdminApprovals(policy(), p, [adminApprove(outsider, p), adminApprove(alice, p), adminApprove(adm2, p)], NOW);
@@ -153,7 +163,8 @@ describe('tallyAdminApprovals', () => {
     });
 
     test('submitted with a later expiry than signed', () => {
-      bad(adminApprove(adm3, p, { expiresAt: NOW + 86_400 * 30, signedExpiresAt: NOW + 60 }), 'adm-3');
+      // (within the 24 h approval lifetime, so only the signature can refuse it)
+      bad(adminApprove(adm3, p, { expiresAt: NOW + 86_400, signedExpiresAt: NOW + 60 }), 'adm-3');
     });
 
     test('signed over a proposal differing in any field that names the entry', () => {
