@@ -4,7 +4,7 @@
 // a mismatch.
 import { decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
-import { reasonsToCbor } from '../firmware-policy/decision.js';
+import { allowanceToCbor, reasonsToCbor } from '../firmware-policy/decision.js';
 import { intentDigest, type TransferIntent } from '../firmware-policy/intent.js';
 import { parsePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
 import { inputsFromCbor, replayView, MissingInputError } from '../firmware-policy/recorded-view.js';
@@ -95,5 +95,6 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
   if (!eqBytes(encodeCanonical(decision.approvals.counted), encodeCanonical((p.approvedBy ?? []) as CborValue))) return 'recorded approvers differ from the replay';
   const reserve = decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null;
   if (!eqBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
+  if (!eqBytes(encodeCanonical(allowanceToCbor(decision.allowance)), encodeCanonical((p.allowance ?? null) as CborValue))) return 'recorded allowance differs from the replay';
   return undefined;
 }
