@@ -36,7 +36,7 @@ export interface AllowanceGrant {
 
 export interface AllowanceJudgement {
   reasons: Reason[];
-  /** What the grant costs in the token's windows and approval tiers (0 for a revoke or an allowed unlimited grant). */
+  /** What the grant costs in the token's windows and approval tiers (0 for a revoke or an unlimited grant). */
   charge: bigint;
   /** The outstanding allowance to record durably with the decision, before the key is used. */
   next: AllowanceUpdate;
@@ -82,8 +82,9 @@ export function judgeAllowanceGrant(rules: AssetRules, view: StateView, g: Allow
   const nonce = g.order === null ? prevNonce : prevNonce === null || g.order > prevNonce ? g.order : prevNonce;
   const next: AllowanceUpdate = { keyId: g.keyId, asset: g.asset, spender: g.spender, amount, nonce };
   if (refresh) return { reasons, charge: 0n, next };
-  const unlimited = g.amount === MAX_UINT256 || amount === MAX_UINT256;
-  if (unlimited && rules.allowUnlimitedApproval === true) return { reasons, charge: 0n, next };
+  // An unlimited grant is judged by checkAllowance alone (denied unless the policy allows it); once
+  // allowed, neither it nor a grant on top of it adds capability to count.
+  if (g.amount === MAX_UINT256 || (amount === MAX_UINT256 && rules.allowUnlimitedApproval === true)) return { reasons, charge: 0n, next };
   const cap = approvalCap(rules);
   if (reasons.length === 0 && amount > cap) {
     reasons.push({

@@ -124,6 +124,7 @@ describe('through evaluate()', () => {
     assert.equal(ok.outcome, 'allow');
     assert.deepEqual(ok.reserve, { keyId: 'k', asset: ASSET, amount: 50n });
     assert.deepEqual(ok.allowance, { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 50n, nonce: 5n });
+    assert.deepEqual(run(fakeView(), approveTo(SPENDER, MAX_UINT256)).reasons.map((r) => r.code), ['unlimited_approval'], 'an unlimited grant is judged by its own rule only');
   });
 
   test('increaseAllowance is charged too, and capped on the total', () => {
