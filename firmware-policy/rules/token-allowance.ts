@@ -16,9 +16,11 @@
 // submitted at any time before its deadline) adds too, since it may be followed by increases the
 // device already counted.
 import type { AssetRules } from '../policy-document.js';
-import type { AllowanceUpdate, Reason } from '../decision.js';
+import type { AllowanceUpdate, Reason, Reservation } from '../decision.js';
 import type { StateView } from '../state-view.js';
 import { MAX_UINT256, TOKEN_CALL_SELECTORS } from '../evm/erc20-calldata.js';
+import { checkVelocityWindows } from './velocity-window.js';
+import { requiredApprovals } from './approval-tier.js';
 
 /** How a grant changes the allowance: `set` replaces it (approve, Permit), `increase` adds to it. */
 export type AllowanceMode = 'set' | 'increase';
@@ -95,4 +97,30 @@ export function judgeAllowanceGrant(rules: AssetRules, view: StateView, g: Allow
     });
   }
   return { reasons, charge: g.amount, next };
+}
+
+/**
+ * A grant made by a signature rather than a transaction: an EIP-2612 Permit, or one token of a
+ * Permit2 PermitSingle/PermitBatch. It sets the allowance, but may be submitted at any time before
+ * its deadline, so it adds to the outstanding allowance. Everything a transaction grant gets from
+ * evaluate() is here, for the typed-data path to use the same way: the per-grant and outstanding
+ * caps, the token's windows and the approval tier of the charge. The caller adds the spender's
+ * whitelist check, tallies `required` approvals, and on allow reserves `reserve` and records
+ * `allowance` durably (in the commit of the decision) before the key is used.
+ */
+export function judgeSignedGrant(
+  rules: AssetRules,
+  view: StateView,
+  g: { keyId: string; asset: string; spender: Uint8Array; amount: bigint },
+  now: number,
+): { reasons: Reason[]; required: number; reserve?: Reservation; allowance: AllowanceUpdate } {
+  const grant = judgeAllowanceGrant(rules, view, { ...g, mode: 'set', order: null });
+  const reasons = [...grant.reasons];
+  if (grant.charge > 0n) reasons.push(...checkVelocityWindows(rules, view, g.keyId, g.asset, grant.charge, now));
+  return {
+    reasons,
+    required: requiredApprovals(rules, grant.charge),
+    ...(grant.charge > 0n ? { reserve: { keyId: g.keyId, asset: g.asset, amount: grant.charge } } : {}),
+    allowance: grant.next,
+  };
 }

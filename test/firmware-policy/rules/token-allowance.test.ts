@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, erc20Abi, parseAbi, type Hex } from 'viem';
-import { allowanceModeOf, judgeAllowanceGrant, type AllowanceGrant } from '../../../firmware-policy/rules/token-allowance.js';
+import { allowanceModeOf, judgeAllowanceGrant, judgeSignedGrant, type AllowanceGrant } from '../../../firmware-policy/rules/token-allowance.js';
 import { evaluate } from '../../../firmware-policy/evaluate.js';
 import { intentFromEvmTx, type TransferIntent } from '../../../firmware-policy/intent.js';
 import type { AllowanceView, StateView } from '../../../firmware-policy/state-view.js';
@@ -86,6 +86,26 @@ describe('judgeAllowanceGrant', () => {
     assert.equal(allowanceModeOf(bytes(encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [hex(SPENDER), 1n] }))), 'set');
     const inc = encodeFunctionData({ abi: parseAbi(['function increaseAllowance(address,uint256)']), functionName: 'increaseAllowance', args: [hex(SPENDER), 1n] });
     assert.equal(allowanceModeOf(bytes(inc)), 'increase');
+  });
+});
+
+describe('judgeSignedGrant (Permit, Permit2: for the typed-data path)', () => {
+  const permit = { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 50n };
+  test('a Permit is charged to the window, adds to the outstanding allowance, and reserves its amount', () => {
+    assert.deepEqual(judgeSignedGrant(rules, fakeView({ used: 60n }), permit, 1000).reasons.map((r) => r.code), ['window_amount']);
+    const ok = judgeSignedGrant(rules, fakeView({ used: 50n, allowance: { amount: 20n, nonce: 3n } }), permit, 1000);
+    assert.deepEqual(ok.reasons, []);
+    assert.deepEqual(ok.reserve, { keyId: 'k', asset: ASSET, amount: 50n });
+    assert.deepEqual(ok.allowance, { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 70n, nonce: 3n });
+    assert.equal(ok.required, 0);
+    const tiered = judgeSignedGrant({ ...rules, approvalTiers: [{ above: 40n, required: 2 }] }, fakeView(), permit, 1000);
+    assert.equal(tiered.required, 2, 'the approval tier applies to the grant');
+    assert.deepEqual(judgeSignedGrant(rules, fakeView({ allowance: { amount: 60n, nonce: null } }), permit, 1000).reasons.map((r) => r.code), ['allowance_total_above_cap']);
+  });
+
+  test('a Permit of 0 reserves nothing and passes a full window', () => {
+    const zero = judgeSignedGrant(rules, fakeView({ used: 100n }), { ...permit, amount: 0n }, 1000);
+    assert.deepEqual([zero.reasons, zero.reserve], [[], undefined]);
   });
 });
 
