@@ -3,10 +3,13 @@
 // to a whitelisted spender are refused, so the spender cannot pull the tokens on to a stranger; in a
 // fresh window, approvals of 50 are signed until the window is full (the third is refused), and the
 // stranger ends with exactly the window; increaseAllowance counts too, and is capped on the total;
-// a revoke still works; every decision replays offline, the allowance included.
+// a revoke still works; the spender's outstanding allowance is sealed state (it survives a restart
+// and caps increaseAllowance on its own; an edited row makes the device refuse); every decision
+// replays offline, the allowance included.
 // Item 4: native value sent with a call to an allowlisted contract needs the contract on the
 // whitelist and counts against the native window; a call with value 0 works on the allowlist alone.
 import { describe, test, before, after } from 'node:test';
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { createWalletClient, encodeFunctionData, getContractAddress, http, toFunctionSelector, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
@@ -43,6 +46,14 @@ function policy(p: TestPeople): PolicyJson {
     approvalCap: (100n * T).toString(),
   };
   j.groups.hot!.contracts = [{ chainId: CHAIN_ID, address: jarAddress, selectors: [toFunctionSelector('ping()')] }];
+  // A group whose token window is wide (1000 per hour) but whose approval cap is 100: the cap on the
+  // spender's outstanding allowance binds on its own there.
+  j.groups.warm = {
+    chains: [CHAIN_ID],
+    whitelistRequired: true,
+    holdSeconds: 0,
+    assets: { [`${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`]: { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() } },
+  };
   return j;
 }
 
@@ -108,8 +119,8 @@ before(async () => {
     await anvil.funder.deployContract({ abi: jar.abi, bytecode: jar.bytecode, account: funder, chain }),
   ];
   for (const h of deployed) await anvil.publicClient.waitForTransactionReceipt({ hash: h });
-  dev = await startTestDevice({ policy, keys: ['hot-1', 'hot-2', 'hot-3'].map((label) => ({ label, group: 'hot' })) });
-  for (const label of ['hot-1', 'hot-2', 'hot-3']) {
+  dev = await startTestDevice({ policy, keys: [...['hot-1', 'hot-2', 'hot-3'].map((label) => ({ label, group: 'hot' })), { label: 'warm-1', group: 'warm' }] });
+  for (const label of ['hot-1', 'hot-2', 'hot-3', 'warm-1']) {
     const { address } = key(label);
     const h = await anvil.funder.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transfer', args: [address, 1000n * T], account: funder, chain });
     await anvil.publicClient.waitForTransactionReceipt({ hash: h });
@@ -118,6 +129,7 @@ before(async () => {
   await anvil.publicClient.request({ method: 'anvil_setBalance' as never, params: [spender, `0x${ETH.toString(16)}`] as never });
   await whitelist(dev, recipient);
   await whitelist(dev, spender);
+  await whitelist(dev, spender, 'warm');
 });
 
 describe('item 3: an allowance uses up the token window', () => {
@@ -184,6 +196,20 @@ describe('item 3: an allowance uses up the token window', () => {
     const more = await sign('hot-3', tokenAddress, call('increaseAllowance', [spender, 30n * T]));
     assert.deepEqual(codes(more), ['allowance_total_above_cap', 'window_amount']);
   });
+
+  test('the outstanding allowance is sealed state: after a restart it still caps increaseAllowance where the window would not; approve sets it', async () => {
+    const a = await sign('warm-1', tokenAddress, call('increaseAllowance', [spender, 60n * T]));
+    assert.equal(a.status, 200, JSON.stringify(a.json));
+    await mine(a.json.rawTransaction);
+    await dev.restartAppliance();
+    const over = await sign('warm-1', tokenAddress, call('increaseAllowance', [spender, 50n * T]));
+    assert.equal(over.status, 403, JSON.stringify(over.json));
+    assert.deepEqual(codes(over), ['allowance_total_above_cap'], '60 outstanding + 50 is above the cap of 100; 110 is within the 1000 window');
+    const set = await sign('warm-1', tokenAddress, call('approve', [spender, 100n * T]));
+    assert.equal(set.status, 200, JSON.stringify(set.json));
+    await mine(set.json.rawTransaction);
+    assert.equal(await allowanceOf(key('warm-1').address), 100n * T);
+  });
 });
 
 describe('item 4: native value to an allowlisted contract', () => {
@@ -218,4 +244,20 @@ test('every decision replays offline from its audit entry, allowances included',
   const report = replayDecisions(payloads);
   assert.ok(report.decisions >= 10);
   assert.deepEqual(report.mismatches, []);
+});
+
+test('an edited allowance row is found at boot and the device refuses', async () => {
+  await dev.appliance.stop();
+  const db = new Database(dev.paths.stateDb);
+  try {
+    assert.ok(db.prepare("UPDATE allowances SET amount = '0'").run().changes >= 1);
+  } finally {
+    db.close();
+  }
+  await dev.restartAppliance();
+  const r = await sign('warm-1', tokenAddress, call('increaseAllowance', [spender, 1n]));
+  assert.equal(r.status, 403, JSON.stringify(r.json));
+  const err = r.json.error as { code: string; details: { code: string; findings: string[] } };
+  assert.equal(err.details.code, 'state_tampered');
+  assert.ok(err.details.findings.some((f) => /allowances row .*MAC does not match/.test(f)), JSON.stringify(err.details.findings));
 });
