@@ -80,7 +80,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     // first signed; the recipient and limits are checked again, since stricter rules apply at once.
     return reasons.length > 0 ? deny(reasons, 'bump') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'bump' };
   }
-  // A grant that adds no capability (a revoke, or an unlimited one the policy allows) is not counted.
+  // A grant that adds no counted capability (a revoke, or an unlimited grant, judged by its own rule) is not counted.
   const counted = allowance === undefined || charge > 0n;
   if (counted) reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, charge, now));
 
