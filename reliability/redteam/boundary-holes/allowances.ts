@@ -169,7 +169,8 @@ export const allowancesScenarios: Scenario[] = [
       const pulledAnyway = await pull(w, s, s.dev.key('allow-1').address, 50n * T);
       const stranger = await balanceOf(w, s, s.stranger);
       v.expect(!pulledAnyway && stranger === 0n, `anvil: the stranger holds ${stranger}`);
-      return { ...o, result: `${g.statuses.join('/')} [window_amount]; transferFrom reverts; stranger holds ${ethText(stranger).replace('ETH', 'tokens')}` };
+      const refusedCodes = g.refusals.map((r) => reasonCodes(r.json).join('+')).join(', ');
+      return { ...o, result: `${g.statuses.join('/')} [${refusedCodes}]; transferFrom ${pulledAnyway ? 'succeeds' : 'reverts'}; stranger holds ${stranger / T} tokens` };
     },
   },
   {
