@@ -16,6 +16,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { DeviceMeta } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
 import { NonceGuardStore } from './state/nonce-guard-store.js';
+import { AllowanceStore } from './state/allowance-store.js';
 import { PolicyProposals } from './state/policy-proposals.js';
 import { StateSeal } from './state/state-seal.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js';
@@ -35,6 +36,7 @@ export interface Device {
   requests: RequestStore;
   meta: DeviceMeta;
   nonces: NonceGuardStore;
+  allowances: AllowanceStore;
   proposals: PolicyProposals;
   /** Row MACs, the state digest and the checkpoint; every state write runs in `seal.transaction`. */
   seal: StateSeal;
@@ -79,6 +81,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   const whitelist = new WhitelistStore(db, seal);
   const spend = new SpendLedger(db, seal);
   const nonces = new NonceGuardStore(db, seal);
+  const allowances = new AllowanceStore(db, seal);
   const audit = new AuditLog(db, opts.config.deviceId);
   audit.onAppend = () => seal.touch();
   const dev = {
@@ -93,6 +96,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     requests: new RequestStore(db, seal),
     meta: new DeviceMeta(db, seal),
     nonces,
+    allowances,
     proposals: new PolicyProposals(db, seal),
     seal,
     measurement: opts.measurement,
@@ -103,6 +107,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
       nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
+      allowance: (keyId, asset, spender) => allowances.get(keyId, asset, spender),
     },
     clock,
     time: () => deviceClock.bounds(),

@@ -8,7 +8,7 @@
 import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
-import { reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
+import { allowanceToCbor, reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
 import type { TypedRequest } from '../firmware-policy/evm/typed-intent.js';
 import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
@@ -109,6 +109,8 @@ function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated,
     approvedBy: decision.approvals.counted,
     rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
     reserve: decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null,
+    // An allowance grant: the spender's outstanding allowance after it (present only for grants).
+    ...(decision.allowance ? { allowance: allowanceToCbor(decision.allowance) } : {}),
     ...ev.extra,
   };
 }
@@ -172,9 +174,11 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
       return { done: response };
     }
-    // A first transfer reserves its spend; a fee bump, a cancel or an allowance reserves nothing.
+    // A first transfer or allowance grant reserves its spend; a fee bump or a cancel reserves nothing.
+    // A grant also records the spender's outstanding allowance, in the same commit.
     const reserve = decision.reserve;
     if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
+    if (decision.allowance) dev.allowances.set(decision.allowance, rec.requestId, now);
     // The nonce guard records the signature in the same transaction as the decision that read it.
     if (ctx.intent) recordNonce(dev, ctx, decision, now);
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });

@@ -8,7 +8,7 @@ import { evaluate } from '../firmware-policy/evaluate.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
 import { readTypedRequest } from '../firmware-policy/evm/typed-intent.js';
 import type { Decision } from '../firmware-policy/decision.js';
-import { reasonsToCbor } from '../firmware-policy/decision.js';
+import { allowanceToCbor, reasonsToCbor } from '../firmware-policy/decision.js';
 import { intentDigest, type TransferIntent } from '../firmware-policy/intent.js';
 import { parsePolicy, policyHash, type PolicyDocument } from '../firmware-policy/policy-document.js';
 import { inputsFromCbor, replayView, MissingInputError } from '../firmware-policy/recorded-view.js';
@@ -112,6 +112,7 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
   if (!eqBytes(encodeCanonical(decision.approvals.counted), encodeCanonical((p.approvedBy ?? []) as CborValue))) return 'recorded approvers differ from the replay';
   const reserve = decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null;
   if (!eqBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
+  if (!eqBytes(encodeCanonical(allowanceToCbor(decision.allowance)), encodeCanonical((p.allowance ?? null) as CborValue))) return 'recorded allowance differs from the replay';
   return undefined;
 }
 

@@ -43,14 +43,29 @@ export interface Reservation {
   amount: bigint;
 }
 
+/** A spender's outstanding allowance after an allowed grant (rules/token-allowance.ts), recorded with the decision. */
+export interface AllowanceUpdate {
+  keyId: string;
+  asset: string;
+  spender: Uint8Array;
+  amount: bigint;
+  nonce: bigint | null;
+}
+
 export interface Decision {
   outcome: Outcome;
   reasons: Reason[];
   approvals: ApprovalTally;
   /** Spend to reserve durably before the key is used; present when an allowed first signature moves value. */
   reserve?: Reservation;
+  /** The spender's outstanding allowance to record with the reservation; present when an allowed first signature grants an allowance. */
+  allowance?: AllowanceUpdate;
   /** What the nonce guard saw: a first signature at this nonce, a fee bump, or a cancel. */
   nonceMode?: 'first' | 'bump' | 'cancel';
+}
+
+export function allowanceToCbor(a: AllowanceUpdate | undefined): CborMap | null {
+  return a ? { keyId: a.keyId, asset: a.asset, spender: a.spender, amount: a.amount, nonce: a.nonce } : null;
 }
 
 export function reasonsToCbor(reasons: Reason[]): CborMap[] {

@@ -2,7 +2,7 @@
 // approvals, now) to a decision (DESIGN.md "Processes"). No I/O, no clock, no randomness: `now` is
 // an argument (both bounds of the device's time, firmware-policy/device-time.ts) and the state is a
 // read-only view.
-import type { Decision, Reason } from './decision.js';
+import type { AllowanceUpdate, Decision, Reason } from './decision.js';
 import { groupOf, ownEntry, type PolicyDocument } from './policy-document.js';
 import type { StateView } from './state-view.js';
 import { intentDigest, type TransferIntent } from './intent.js';
@@ -14,7 +14,7 @@ import { checkVelocityWindows } from './rules/velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
 import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
 import { checkFeeCap } from './rules/fee-cap.js';
-import { checkAllowance } from './rules/token-allowance.js';
+import { allowanceModeOf, judgeAllowanceGrant } from './rules/token-allowance.js';
 import { checkContractCall } from './rules/contract-call.js';
 import type { Now } from './device-time.js';
 
@@ -60,24 +60,33 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     return deny(reasons);
   }
   // The whitelist applies to whoever receives value or control: the recipient of a native or token
-  // transfer, or the spender of an allowance (for other calls the contract allowlist stands in).
-  if (intent.to !== null && intent.kind !== 'contract-call') reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
-  if (intent.kind === 'erc20-approve') {
-    // An allowance moves no funds now: capped, no window or approval tier, nothing reserved.
-    reasons.push(...checkAllowance(rules, intent.amount), ...nonce.reasons);
-    if (reasons.length > 0) return deny(reasons, nonce.mode);
-    return { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: nonce.mode };
+  // transfer, the spender of an allowance (a revoke, approve(spender, 0), grants nothing), and an
+  // allowlisted contract that is sent native value (the allowlist admits the call, not a payee).
+  const mode = intent.kind === 'erc20-approve' ? allowanceModeOf(intent.data) : undefined;
+  const receives = intent.kind === 'contract-call' ? intent.amount > 0n : !(mode === 'set' && intent.amount === 0n);
+  if (intent.to !== null && receives) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  // What the windows and approval tiers count: the amount moved, or the allowance granted.
+  let charge = intent.amount;
+  let allowance: AllowanceUpdate | undefined;
+  if (intent.kind === 'erc20-approve' && mode !== undefined && intent.to !== null) {
+    const grant = judgeAllowanceGrant(rules, view, { keyId: intent.keyId, asset: intent.asset, spender: intent.to, mode, amount: intent.amount, order: intent.nonce }, nonce.mode === 'bump');
+    reasons.push(...grant.reasons);
+    charge = grant.charge;
+    allowance = grant.next;
+  } else {
+    reasons.push(...checkPerTxLimit(rules, intent.amount));
   }
-  reasons.push(...checkPerTxLimit(rules, intent.amount));
   reasons.push(...nonce.reasons);
   if (nonce.mode === 'bump') {
     // The same intent again with higher fees: its spend and approvals were counted when it was
     // first signed; the recipient and limits are checked again, since stricter rules apply at once.
     return reasons.length > 0 ? deny(reasons, 'bump') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'bump' };
   }
-  reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, intent.amount, now));
+  // A grant that adds no counted capability (a revoke, or an unlimited grant, judged by its own rule) is not counted.
+  const counted = allowance === undefined || charge > 0n;
+  if (counted) reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, charge, now));
 
-  const required = requiredApprovals(rules, intent.amount);
+  const required = requiredApprovals(rules, charge);
   const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digest, req.requester, approvals, now);
   if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally, nonceMode: 'first' };
   if (tally.counted.length < required) {
@@ -88,7 +97,14 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
       nonceMode: 'first',
     };
   }
-  return { outcome: 'allow', reasons: [], approvals: tally, reserve: { keyId: intent.keyId, asset: intent.asset, amount: intent.amount }, nonceMode: 'first' };
+  return {
+    outcome: 'allow',
+    reasons: [],
+    approvals: tally,
+    ...(counted ? { reserve: { keyId: intent.keyId, asset: intent.asset, amount: charge } } : {}),
+    ...(allowance ? { allowance } : {}),
+    nonceMode: 'first',
+  };
 }
 
 function deny(reasons: Reason[], nonceMode: NonceMode = 'first'): Decision {

@@ -1,12 +1,14 @@
 // State-view answers as recorded in an audit entry. The appliance records every answer the evaluator
 // asked for; an offline replay answers from the record alone, so a decision can be re-run exactly.
 import type { CborMap, CborValue } from '../protocol/cbor.js';
-import type { NonceRecordView, StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
+import type { AllowanceView, NonceRecordView, StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
 
 export interface RecordedInputs {
   whitelist: { group: string; chainId: bigint; address: Uint8Array; activeAt: number | null }[];
   windows: { keyId: string; asset: string; since: number; amount: bigint; count: number }[];
   nonces?: { keyId: string; chainId: bigint; nonce: bigint; record: NonceRecordView | null }[];
+  /** Outstanding allowances looked up (absent in entries made before allowances were tracked). */
+  allowances?: { keyId: string; asset: string; spender: Uint8Array; allowance: AllowanceView | null }[];
 }
 
 /** Wraps a view so that every answer is also written to `rec`. */
@@ -26,6 +28,11 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
       const r = view.nonceRecord?.(keyId, chainId, nonce);
       (rec.nonces ??= []).push({ keyId, chainId, nonce, record: r ?? null });
       return r;
+    },
+    allowance(keyId, asset, spender) {
+      const a = view.allowance?.(keyId, asset, spender);
+      (rec.allowances ??= []).push({ keyId, asset, spender, allowance: a ?? null });
+      return a;
     },
   };
 }
@@ -54,11 +61,20 @@ export function replayView(rec: RecordedInputs): StateView {
       if (!hit) throw new MissingInputError('nonce record not recorded');
       return hit.record ?? undefined;
     },
+    allowance(keyId, asset, spender): AllowanceView | undefined {
+      // Entries made before allowances were tracked recorded none: nothing was outstanding then.
+      if (rec.allowances === undefined) return undefined;
+      const hit = rec.allowances.find((a) => a.keyId === keyId && a.asset === asset && sameBytes(a.spender, spender));
+      if (!hit) throw new MissingInputError('allowance not recorded');
+      return hit.allowance ?? undefined;
+    },
   };
 }
 
 export function inputsToCbor(rec: RecordedInputs): CborMap {
+  const allowances: CborMap = rec.allowances === undefined ? {} : { allowances: rec.allowances.map((a) => ({ keyId: a.keyId, asset: a.asset, spender: a.spender, allowance: a.allowance ? { amount: a.allowance.amount, nonce: a.allowance.nonce } : null })) };
   return {
+    ...allowances,
     whitelist: rec.whitelist.map((w) => ({ group: w.group, chainId: w.chainId, address: w.address, activeAt: w.activeAt })),
     windows: rec.windows.map((w) => ({ keyId: w.keyId, asset: w.asset, since: w.since, amount: w.amount, count: w.count })),
     nonces: (rec.nonces ?? []).map((n) => ({
@@ -77,7 +93,16 @@ export function inputsFromCbor(v: CborValue | undefined): RecordedInputs {
   const wl = (Array.isArray(m.whitelist) ? m.whitelist : []) as CborMap[];
   const ws = (Array.isArray(m.windows) ? m.windows : []) as CborMap[];
   const ns = Array.isArray(m.nonces) ? (m.nonces as CborMap[]) : undefined;
+  const as = Array.isArray(m.allowances) ? (m.allowances as CborMap[]) : undefined;
   return {
+    ...(as
+      ? {
+          allowances: as.map((a) => {
+            const v = a.allowance as CborMap | null;
+            return { keyId: String(a.keyId), asset: String(a.asset), spender: a.spender as Uint8Array, allowance: v ? { amount: big(v.amount), nonce: v.nonce === null ? null : big(v.nonce) } : null };
+          }),
+        }
+      : {}),
     ...(ns
       ? {
           nonces: ns.map((n) => {

@@ -22,10 +22,22 @@ export interface NonceRecordView {
   cancelled: boolean;
 }
 
+/**
+ * The allowance a key has granted a spender for one token, as far as the device knows (an upper
+ * bound: it cannot see what the spender has already pulled). `nonce` orders the approve/increase
+ * transactions that set it (null when only Permit signatures, which carry no transaction nonce, did).
+ */
+export interface AllowanceView {
+  amount: bigint;
+  nonce: bigint | null;
+}
+
 export interface StateView {
   whitelistEntry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined;
   /** Signed (reserved) spend of this key and asset at or after `since` (unix seconds). */
   windowUsage(keyId: string, asset: string, since: number): WindowUsage;
   /** The nonce guard's record; a view without it (a unit-test fake) means nothing signed yet. */
   nonceRecord?(keyId: string, chainId: bigint, nonce: bigint): NonceRecordView | undefined;
+  /** Outstanding allowance of (key, token asset, spender); a view without it means none granted yet. */
+  allowance?(keyId: string, asset: string, spender: Uint8Array): AllowanceView | undefined;
 }

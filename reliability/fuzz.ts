@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const stateHash = () => {
     const db = new Database(paths.stateDb, { readonly: true });
     const h = createHash('sha256');
-    for (const t of ['keys', 'policies', 'whitelist', 'whitelist_proposals', 'requests', 'spend', 'nonce_guard', 'policy_proposals', 'meta']) {
+    for (const t of ['keys', 'policies', 'whitelist', 'whitelist_proposals', 'requests', 'spend', 'nonce_guard', 'allowances', 'policy_proposals', 'meta']) {
       for (const row of db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()) h.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)));
     }
     db.close();

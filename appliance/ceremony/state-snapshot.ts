@@ -1,7 +1,8 @@
 // The part of a device's state a backup carries, so that a restored device keeps its guard rails:
 // the active policy, the key registry, the whitelist (with hold times), the spend reservations (rolling
-// windows go on counting what was spent up to the backup) and the nonce guard (a restored key never
-// signs a second intent at a nonce used before the backup). A backup is a point in time: what the
+// windows go on counting what was spent up to the backup), the nonce guard (a restored key never
+// signs a second intent at a nonce used before the backup) and the outstanding ERC-20 allowances (the
+// cap on what a spender may hold goes on counting the grants made before the backup). A backup is a point in time: what the
 // source did after it is not here, which is why restoring needs the admin quorum's approval. Pending
 // requests and proposals are not carried: they are re-submitted to the restored device.
 import { sha256Canonical, type CborMap, type CborValue } from '../../protocol/cbor.js';
@@ -24,6 +25,7 @@ export function snapshotState(dev: Device): CborMap {
     whitelist,
     spend: dev.spend.all(dev.db).map((r) => ({ keyId: r.keyId, asset: r.asset, at: r.at, amount: r.amount, requestId: r.requestId })),
     nonces: dev.nonces.all(dev.db).map((r) => ({ ...r })),
+    allowances: dev.allowances.all(dev.db).map((a) => ({ keyId: a.keyId, asset: a.asset, spender: a.spender, amount: a.amount, nonce: a.nonce, requestId: a.requestId, now: a.now })),
   };
 }
 
@@ -42,10 +44,10 @@ const big = (v: CborValue | undefined): bigint => (typeof v === 'bigint' ? v : B
 const num = (v: CborValue | undefined): number => Number(v);
 
 /**
- * Writes the carried whitelist, spend reservations and nonce records through their stores. Runs
+ * Writes the carried whitelist, spend reservations, nonce records and allowances through their stores. Runs
  * inside the caller's transaction (the restore's first audit entry).
  */
-export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist: number; spend: number; nonces: number } {
+export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist: number; spend: number; nonces: number; allowances: number } {
   const wl = list(snapshot, 'whitelist');
   for (const e of wl) {
     dev.whitelist.put({ group: String(e.group), chainId: big(e.chainId), address: e.address as Uint8Array, label: String(e.label), activeAt: num(e.activeAt), proposalId: String(e.proposalId), addedAt: num(e.addedAt) });
@@ -66,5 +68,11 @@ export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist:
       now: num(n.now),
     });
   }
-  return { whitelist: wl.length, spend: spend.length, nonces: nonces.length };
+  // A backup made before allowances were tracked carries none.
+  const allowances = Array.isArray(snapshot.allowances) ? (snapshot.allowances as CborMap[]) : [];
+  for (const a of allowances) {
+    const update = { keyId: String(a.keyId), asset: String(a.asset), spender: a.spender as Uint8Array, amount: big(a.amount), nonce: a.nonce === null ? null : big(a.nonce) };
+    dev.allowances.set(update, String(a.requestId), num(a.now));
+  }
+  return { whitelist: wl.length, spend: spend.length, nonces: nonces.length, allowances: allowances.length };
 }

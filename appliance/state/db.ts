@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS firmware_approvals (
   measurement BLOB NOT NULL, admin_id TEXT NOT NULL, expires_at INTEGER NOT NULL, signature BLOB NOT NULL,
   mac BLOB NOT NULL,
   PRIMARY KEY (measurement, admin_id));
+CREATE TABLE IF NOT EXISTS allowances (
+  key_id TEXT NOT NULL, asset TEXT NOT NULL, spender BLOB NOT NULL, amount TEXT NOT NULL, nonce TEXT,
+  request_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  mac BLOB NOT NULL,
+  PRIMARY KEY (key_id, asset, spender));
 CREATE TABLE IF NOT EXISTS seal (
   id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL, digest BLOB NOT NULL, head_seq INTEGER NOT NULL,
   head_hash BLOB NOT NULL, time INTEGER NOT NULL, mac BLOB NOT NULL);
@@ -82,6 +87,7 @@ export const SEALED_TABLES = {
   policy_proposal_approvals: ['proposal_id', 'admin_id', 'expires_at', 'signature'],
   nonce_guard: ['key_id', 'chain_id', 'nonce', 'intent_digest', 'max_fee_per_gas', 'max_priority_fee_per_gas', 'cancelled', 'request_id', 'updated_at'],
   firmware_approvals: ['measurement', 'admin_id', 'expires_at', 'signature'],
+  allowances: ['key_id', 'asset', 'spender', 'amount', 'nonce', 'request_id', 'updated_at'],
 } as const;
 
 export type SealedTable = keyof typeof SEALED_TABLES;

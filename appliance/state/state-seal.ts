@@ -36,6 +36,7 @@ const KEY_COLUMNS: Record<SealedTable, number> = {
   policy_proposal_approvals: 2,
   nonce_guard: 3,
   firmware_approvals: 2,
+  allowances: 3,
 };
 
 const MEMO_LIMIT = 8192;

@@ -1,4 +1,253 @@
-// Red-team scenarios for issue 11, item(s) 3,4.
-import type { Scenario } from '../scenario.js';
+// Red-team scenarios for issue 11, items 3 and 4, on a device of their own (a real ERC-20 and a
+// contract that takes value, deployed on the world's anvil):
+// H3   the issue's attack: transfer window used up, three approvals of 50 to a whitelisted spender,
+//      then the spender's transferFrom to a stranger;
+// H3b  a fresh window: approve 50, spender pulls, again, and the third approval is refused;
+// H3c  increaseAllowance three times: counted in the window and capped on the spender's total;
+// H4   native value with an allowlisted call to a contract that is not whitelisted;
+// H4b  the contract whitelisted: its value counts against the native window.
+import { createWalletClient, encodeFunctionData, getContractAddress, http, toFunctionSelector, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { publicPart } from '../../../cli/approver-key.js';
+import type { PolicyJson } from '../../../cli/policy-json.js';
+import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';
+import type { Scenario, Verdict, Outcome } from '../scenario.js';
+import { CHAIN_ID, ETH, ethText, randomAddress, reasonCodes, tx, type RedteamDevice, type Reply } from '../harness.js';
+import { judgeDenied } from '../judge.js';
+import type { World } from '../world.js';
 
-export const allowancesScenarios: Scenario[] = [];
+const T = ETH; // one token unit, 18 decimals
+
+interface Stage {
+  dev: RedteamDevice;
+  token: Compiled;
+  tokenAddress: Hex;
+  jarAddress: Hex;
+  recipient: string;
+  stranger: string;
+  spender: ReturnType<typeof privateKeyToAccount>;
+}
+
+let staged: { world: World; stage: Promise<Stage> } | undefined;
+
+function policyFor(w: World, tokenAddress: string, jarAddress: string): PolicyJson {
+  return {
+    defaultHoldSeconds: 172_800,
+    adminQuorum: 2,
+    admins: w.people.admins.map(publicPart),
+    approvers: w.people.approvers.map(publicPart),
+    groups: {
+      hot: {
+        chains: [CHAIN_ID],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: {
+          [`${CHAIN_ID}:native`]: { perTxMax: (10n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 1000 }], approvalTiers: [] },
+          [`${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`]: {
+            perTxMax: (100n * T).toString(),
+            windows: [{ seconds: 3600, maxAmount: (100n * T).toString(), maxCount: 100 }],
+            approvalTiers: [],
+            decimals: 18,
+            approvalCap: (100n * T).toString(),
+          },
+        },
+        contracts: [{ chainId: CHAIN_ID, address: jarAddress, selectors: [toFunctionSelector('ping()')] }],
+      },
+    },
+  };
+}
+
+/** One device, token and tip jar for all the scenarios of this file (made on first use). */
+function stage(w: World): Promise<Stage> {
+  if (staged?.world === w) return staged.stage;
+  const make = async (): Promise<Stage> => {
+    const token = compileFixture('TestToken.sol', 'TestToken');
+    const jar = compileFixture('TipJar.sol', 'TipJar');
+    const pc = w.chain.publicClient;
+    const funder = w.chain.funder.account!;
+    const chain = w.chain.funder.chain;
+    const nonce = BigInt(await pc.getTransactionCount({ address: funder.address }));
+    const tokenAddress = getContractAddress({ from: funder.address, nonce });
+    const jarAddress = getContractAddress({ from: funder.address, nonce: nonce + 1n });
+    for (const h of [
+      await w.chain.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [funder.address, 10_000n * T], account: funder, chain }),
+      await w.chain.funder.deployContract({ abi: jar.abi, bytecode: jar.bytecode, account: funder, chain }),
+    ]) {
+      await pc.waitForTransactionReceipt({ hash: h });
+    }
+    const labels = ['allow-1', 'allow-2', 'allow-3', 'value-1'];
+    const dev = await w.device('allowances', policyFor(w, tokenAddress, jarAddress), labels.map((label) => ({ label, group: 'hot' })));
+    const setBalance = (a: string, wei: bigint) => pc.request({ method: 'anvil_setBalance' as never, params: [a, `0x${wei.toString(16)}`] as never });
+    for (const label of labels) {
+      const { address } = dev.key(label);
+      await pc.waitForTransactionReceipt({ hash: await w.chain.funder.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transfer', args: [address, 1000n * T], account: funder, chain }) });
+      await setBalance(address, 10n * ETH);
+    }
+    const spender = privateKeyToAccount(generatePrivateKey());
+    await setBalance(spender.address, ETH);
+    const recipient = randomAddress();
+    await dev.whitelist(recipient, 'hot');
+    await dev.whitelist(spender.address, 'hot');
+    return { dev, token, tokenAddress, jarAddress, recipient, stranger: randomAddress(), spender };
+  };
+  staged = { world: w, stage: make() };
+  return staged.stage;
+}
+
+const nonceOf = (w: World, address: string) => w.chain.publicClient.getTransactionCount({ address: address as Hex, blockTag: 'pending' });
+
+async function signCall(w: World, s: Stage, label: string, to: string, data: Hex, value = 0n): Promise<Reply> {
+  return s.dev.sign(label, tx(to, value, await nonceOf(w, s.dev.key(label).address), { data, gasLimit: 100_000 }));
+}
+
+async function mine(w: World, r: Reply): Promise<void> {
+  const receipt = await w.chain.publicClient.waitForTransactionReceipt({ hash: await w.chain.publicClient.sendRawTransaction({ serializedTransaction: r.json.rawTransaction as Hex }) });
+  if (receipt.status !== 'success') throw new Error('setup: a signed transaction reverted');
+}
+
+const tokenCall = (s: Stage, functionName: string, args: unknown[]) => encodeFunctionData({ abi: s.token.abi, functionName, args });
+const balanceOf = async (w: World, s: Stage, who: string) => (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'balanceOf', args: [who] })) as bigint;
+
+/** The spender pulls `amount` from `owner` to the stranger; true when mined successfully. */
+async function pull(w: World, s: Stage, owner: string, amount: bigint): Promise<boolean> {
+  const chain = w.chain.funder.chain;
+  const wallet = createWalletClient({ account: s.spender, chain, transport: http(w.chain.rpcUrl) });
+  try {
+    const hash = await wallet.writeContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'transferFrom', args: [owner, s.stranger, amount], account: s.spender, chain, gas: 100_000n });
+    return (await w.chain.publicClient.waitForTransactionReceipt({ hash })).status === 'success';
+  } catch {
+    return false;
+  }
+}
+
+/** Asks for grants one after another; a signed one is mined and, with `pullEach`, pulled on to the stranger. */
+async function grants(w: World, s: Stage, label: string, calls: Hex[], pullEach: bigint | null): Promise<{ statuses: number[]; refusals: Reply[]; pulled: bigint }> {
+  const statuses: number[] = [];
+  const refusals: Reply[] = [];
+  let pulled = 0n;
+  for (const data of calls) {
+    const r = await signCall(w, s, label, s.tokenAddress, data);
+    statuses.push(r.status);
+    if (r.status !== 200) {
+      refusals.push(r);
+      continue;
+    }
+    await mine(w, r);
+    if (pullEach !== null && (await pull(w, s, s.dev.key(label).address, pullEach))) pulled += pullEach;
+  }
+  return { statuses, refusals, pulled };
+}
+
+/** Judges the first refusal (typed, nothing signed since `head`, audited at its seq) and checks the others carry `code` too. */
+async function judgeRefusals(s: Stage, v: Verdict, head: number, refusals: Reply[], code: string): Promise<Outcome> {
+  const first = refusals[0];
+  if (!first) {
+    v.expect(false, 'no grant was refused');
+    return { result: 'every grant was signed', auditSeq: null, logged: false };
+  }
+  const o = await judgeDenied(s.dev, v, head, first, code);
+  for (const r of refusals.slice(1)) v.expect(r.status === 403 && reasonCodes(r.json).includes(code), `a later grant got ${r.status} [${reasonCodes(r.json).join(', ')}]`);
+  return o;
+}
+
+export const allowancesScenarios: Scenario[] = [
+  {
+    id: 'H3',
+    attacker: 'orchestrator',
+    attack: 'token window used up (100/h), then 3 x approve(whitelisted spender, 50); the spender pulls to a stranger',
+    expected: '403 window_amount for each approval; transferFrom reverts; stranger gets 0',
+    async run(w, v) {
+      const s = await stage(w);
+      const spent = await signCall(w, s, 'allow-1', s.tokenAddress, tokenCall(s, 'transfer', [s.recipient, 100n * T]));
+      if (spent.status !== 200) throw new Error(`setup: the 100-token transfer got ${spent.status}`);
+      await mine(w, spent);
+      const head = await s.dev.auditHead();
+      const approve50 = tokenCall(s, 'approve', [s.spender.address, 50n * T]);
+      const g = await grants(w, s, 'allow-1', [approve50, approve50, approve50], 50n * T);
+      v.expect(g.statuses.every((x) => x === 403), `approvals answered ${g.statuses.join(', ')}`);
+      const o = await judgeRefusals(s, v, head, g.refusals, 'window_amount');
+      const pulledAnyway = await pull(w, s, s.dev.key('allow-1').address, 50n * T);
+      const stranger = await balanceOf(w, s, s.stranger);
+      v.expect(!pulledAnyway && stranger === 0n, `anvil: the stranger holds ${stranger}`);
+      const refusedCodes = g.refusals.map((r) => reasonCodes(r.json).join('+')).join(', ');
+      return { ...o, result: `${g.statuses.join('/')} [${refusedCodes}]; transferFrom ${pulledAnyway ? 'succeeds' : 'reverts'}; stranger holds ${stranger / T} tokens` };
+    },
+  },
+  {
+    id: 'H3b',
+    attacker: 'orchestrator',
+    attack: 'fresh 100/h token window: approve 50, spender pulls to a stranger, three times',
+    expected: '2 signed, the third 403 window_amount; stranger holds exactly 100',
+    async run(w, v) {
+      const s = await stage(w);
+      const before = await balanceOf(w, s, s.stranger);
+      const head = await s.dev.auditHead();
+      const approve50 = tokenCall(s, 'approve', [s.spender.address, 50n * T]);
+      const g = await grants(w, s, 'allow-2', [approve50, approve50, approve50], 50n * T);
+      v.expect(g.statuses.join(',') === '200,200,403', `approvals answered ${g.statuses.join(', ')}`);
+      // judgeDenied looks for signatures after `head`: the two legitimate grants come before the refusal.
+      const refusedAt = Number(g.refusals[0]?.json.auditSeq ?? head + 1) - 1;
+      const o = await judgeRefusals(s, v, refusedAt, g.refusals, 'window_amount');
+      const moved = (await balanceOf(w, s, s.stranger)) - before;
+      v.expect(moved === 100n * T && g.pulled === 100n * T, `anvil: the stranger received ${moved}, the window is 100 tokens`);
+      return { ...o, result: `${g.statuses.join('/')}; the stranger received ${moved / T} tokens (the window)` };
+    },
+  },
+  {
+    id: 'H3c',
+    attacker: 'orchestrator',
+    attack: 'increaseAllowance(spender, 40) three times (cap and window 100)',
+    expected: '2 signed, the third 403 allowance_total_above_cap + window_amount',
+    async run(w, v) {
+      const s = await stage(w);
+      const head = await s.dev.auditHead();
+      const inc40 = tokenCall(s, 'increaseAllowance', [s.spender.address, 40n * T]);
+      const g = await grants(w, s, 'allow-3', [inc40, inc40, inc40], null);
+      v.expect(g.statuses.join(',') === '200,200,403', `grants answered ${g.statuses.join(', ')}`);
+      const refusedAt = Number(g.refusals[0]?.json.auditSeq ?? head + 1) - 1;
+      const o = await judgeRefusals(s, v, refusedAt, g.refusals, 'allowance_total_above_cap');
+      v.expect(reasonCodes(g.refusals[0]?.json ?? {}).includes('window_amount'), 'the grant is not counted in the window');
+      const onChain = (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'allowance', args: [s.dev.key('allow-3').address, s.spender.address] })) as bigint;
+      v.expect(onChain === 80n * T, `anvil: the allowance is ${onChain}`);
+      return { ...o, result: `${g.statuses.join('/')} [${reasonCodes(g.refusals[0]?.json ?? {}).join(', ')}]; allowance on chain ${onChain / T}` };
+    },
+  },
+  {
+    id: 'H4',
+    attacker: 'orchestrator',
+    attack: '0.5 ETH with an allowlisted call (ping()) to a contract not on the whitelist',
+    expected: '403 not_whitelisted; a value-0 call still signs',
+    async run(w, v) {
+      const s = await stage(w);
+      const ping = encodeFunctionData({ abi: [{ type: 'function', name: 'ping', inputs: [], outputs: [], stateMutability: 'payable' }], functionName: 'ping' });
+      const head = await s.dev.auditHead();
+      const r = await signCall(w, s, 'value-1', s.jarAddress, ping, ETH / 2n);
+      const o = await judgeDenied(s.dev, v, head, r, 'not_whitelisted');
+      const free = await signCall(w, s, 'value-1', s.jarAddress, ping);
+      v.expect(free.status === 200, `a value-0 call got ${free.status}`);
+      if (free.status === 200) await mine(w, free);
+      return { ...o, result: `${o.result}; value 0: ${free.status}` };
+    },
+  },
+  {
+    id: 'H4b',
+    attacker: 'orchestrator',
+    attack: 'contract whitelisted: 0.6 ETH, then 0.6 ETH more with ping() under a 1 ETH/h native window',
+    expected: 'first signed, second 403 window_amount',
+    async run(w, v) {
+      const s = await stage(w);
+      await s.dev.whitelist(s.jarAddress, 'hot');
+      const ping = encodeFunctionData({ abi: [{ type: 'function', name: 'ping', inputs: [], outputs: [], stateMutability: 'payable' }], functionName: 'ping' });
+      const first = await signCall(w, s, 'value-1', s.jarAddress, ping, (6n * ETH) / 10n);
+      if (first.status !== 200) throw new Error(`setup: the first 0.6 ETH call got ${first.status} [${reasonCodes(first.json).join(', ')}]`);
+      await mine(w, first);
+      const head = await s.dev.auditHead();
+      const r = await signCall(w, s, 'value-1', s.jarAddress, ping, (6n * ETH) / 10n);
+      const o = await judgeDenied(s.dev, v, head, r, 'window_amount');
+      const held = await w.chain.publicClient.getBalance({ address: s.jarAddress });
+      v.expect(held === (6n * ETH) / 10n, `anvil: the contract holds ${held}`);
+      return { ...o, result: `${o.result}; contract holds ${ethText(held)}` };
+    },
+  },
+];
+
