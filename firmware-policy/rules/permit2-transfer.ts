@@ -38,7 +38,10 @@ export interface Permit2Transfer {
   tokens: readonly { token: Uint8Array; amount: bigint }[];
 }
 
-export function checkPermit2Transfer(ctx: TypedTransferContext, domain: AllowedTypedDomain, view: StateView, t: Permit2Transfer, approvals: readonly Approval[], now: number): Decision {
+/** The time checkTypedTransfer takes, whatever its form (a number, or the device's time bounds). */
+type TransferNow = Parameters<typeof checkTypedTransfer>[4];
+
+export function checkPermit2Transfer(ctx: TypedTransferContext, domain: AllowedTypedDomain, view: StateView, t: Permit2Transfer, approvals: readonly Approval[], now: TransferNow): Decision {
   const deny = (reason: Reason): Decision => ({ outcome: 'deny', reasons: [reason], approvals: noTally() });
   if (WITNESS.has(t.variant) && !(domain.typeHashes ?? []).some((h) => same(h, t.typeHash))) {
     return deny({
