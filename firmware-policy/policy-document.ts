@@ -256,6 +256,16 @@ function approvalLifetime(v: CborValue): number {
   if (n < MIN_APPROVAL_LIFETIME_SECONDS) throw bad('maxApprovalLifetimeSeconds', `must be at least ${MIN_APPROVAL_LIFETIME_SECONDS}`);
   return n;
 }
+/** One entry per (chainId, verifyingContract): the evaluator reads one entry, the policy diff all of them. */
+function noDuplicateTypedDomains(domains: AllowedTypedDomain[] | undefined, path: string): void {
+  const seen = new Map<string, number>();
+  (domains ?? []).forEach((d, i) => {
+    const label = `${d.chainId}:0x${Array.from(d.verifyingContract, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const first = seen.get(label);
+    if (first !== undefined) throw bad(`${path}[${i}]`, `repeats the domain ${label} of ${path}[${first}] (one entry per chainId and verifyingContract)`);
+    seen.set(label, i);
+  });
+}
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
 }
@@ -354,6 +364,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
             }),
           }),
     };
+    noDuplicateTypedDomains(groups[name]!.typedData, `${gp}.typedData`);
   }
   return {
     version: uint(m.version, 'version'),

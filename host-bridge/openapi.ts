@@ -127,14 +127,14 @@ export const openApiDocument = {
     '/v1/sign/typed-data': {
       post: {
         summary:
-          'Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group and the primary type decoded by the firmware (Permit and Permit2 judged like allowances; EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).',
+          'Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group, its chainId one of the group\'s chains (else chain_not_allowed), and the primary type decoded by the firmware (Permit and Permit2 PermitSingle/PermitBatch judged like allowances; EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers; Permit2 PermitTransferFrom/PermitBatchTransferFrom judged as a transfer to the spender of the amount summed per token, one token per signature (else typed_batch_tokens), their witness forms only if their exact type hash is allowlisted) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).',
         security: bearer,
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
         requestBody: { required: true, content: json({ type: 'object', required: ['keyId', 'typedData'], properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' } } }) },
         responses: {
           200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq'),
           202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest'),
-          403: ok('denied, with reasons (e.g. typed_domain_not_allowed, typed_type_not_allowed, typed_from_not_signer, not_whitelisted, per_tx_limit, window_amount)'),
+          403: ok('denied, with reasons (e.g. typed_domain_not_allowed, chain_not_allowed, typed_type_not_allowed, typed_from_not_signer, typed_batch_tokens, not_whitelisted, per_tx_limit, window_amount)'),
           400: err,
           409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
           413: tooLarge,

@@ -1,9 +1,13 @@
 // EIP-712 signing (DESIGN.md: the signer checks what it signs). Deny by default: the domain's chainId
-// and verifyingContract must be allowlisted for the key group, and the primary type must be one the
-// firmware decodes or one the policy allowlists for that domain by its exact type hash.
-// - Permit (EIP-2612) and Permit2 are judged like allowances: the spender must be whitelisted and each
-//   amount within the token's approval cap, never unlimited unless allowed.
+// and verifyingContract must be allowlisted for the key group, the chain must be one of the group's
+// chains, and the primary type must be one the firmware decodes or one the policy allowlists for that
+// domain by its exact type hash.
+// - Permit (EIP-2612) and Permit2 AllowanceTransfer (PermitSingle, PermitBatch) are judged like
+//   allowances: the spender must be whitelisted and each amount within the token's approval cap,
+//   never unlimited unless allowed.
 // - EIP-3009 Transfer/ReceiveWithAuthorization is judged as a transfer (rules/typed-transfer.ts).
+// - Permit2 SignatureTransfer (PermitTransferFrom, the batch and witness forms) is a one-time transfer
+//   to the spender, judged as one (rules/permit2-transfer.ts).
 // - Any other primary type ('other': not understood, never "harmless") is signed only if the domain's
 //   entry lists its type hash; it moves nothing the firmware can count.
 import type { Decision, Reason } from '../decision.js';
@@ -15,6 +19,8 @@ import type { Now } from '../device-time.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkAllowance } from './token-allowance.js';
 import { checkTypedTransfer } from './typed-transfer.js';
+import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-transfer.js';
+import { checkChainAllowlist } from './chain-allowlist.js';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -45,10 +51,16 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   if (!domain || chainId === null || verifyingContract === null) {
     return deny([{ rule: 'typed-data', code: 'typed_domain_not_allowed', message: 'the typed-data domain (chainId and verifyingContract) is not allowlisted for this key group' }]);
   }
+  // The domain's chain must be one the group signs for, whatever the primary type.
+  const chain = checkChainAllowlist(group, chainId);
+  if (chain.length > 0) return deny(chain);
   const intent = req.intent;
+  const ctx = { policy, group, keyGroup: req.keyGroup, keyId: req.keyId, keyAddress: req.keyAddress, requester: req.requester, digest: req.digest };
   if (intent.kind === 'eip3009') {
-    const ctx = { policy, group, keyGroup: req.keyGroup, keyId: req.keyId, keyAddress: req.keyAddress, requester: req.requester, digest: req.digest };
     return checkTypedTransfer(ctx, view, { chainId, token: intent.token ?? verifyingContract, from: intent.from, to: intent.to, value: intent.value }, approvals, now);
+  }
+  if (intent.kind === 'permit2' && isPermit2SignatureTransfer(intent.variant)) {
+    return checkPermit2Transfer(ctx, domain, view, { chainId, variant: intent.variant, typeHash: req.typeHash, spender: intent.spender, tokens: intent.tokens }, approvals, now);
   }
   if (intent.kind === 'other') {
     if ((domain.typeHashes ?? []).some((h) => same(h, req.typeHash))) return { outcome: 'allow', reasons: [], approvals: tally };

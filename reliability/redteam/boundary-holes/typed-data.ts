@@ -4,6 +4,10 @@
 // - H2, H2b, H2c: typed data that moves funds is understood or refused: an EIP-3009 authorisation to a
 //   stranger, authorisations that split past the token's window, and primary types the firmware does
 //   not decode (an unrelated type, and a look-alike of TransferWithAuthorization with one field more).
+// - H2d-H2g (review of item 2): a Permit2 PermitBatchTransferFrom of 50 × 100 tokens to a whitelisted
+//   spender (5,000 under a 100 per-transaction limit); a witness form whose type hash is not
+//   allowlisted; Permit2 on a chain the group does not sign for; a policy document that lists one
+//   typed-data domain twice (the evaluator reads the first entry, the policy diff all of them).
 // - H9: a stricter policy's quorum lands while signatures are in flight; every audit entry must name
 //   the policy that decided, so the offline replay of the whole log confirms every decision.
 import { keccak256, toHex } from 'viem';
@@ -12,6 +16,7 @@ import { replayDecisions } from '../../../attestation/audit-replay.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { decodeCanonical, type CborMap } from '../../../protocol/cbor.js';
 import { decodeCoseSign1 } from '../../../attestation/cose-sign1.js';
+import { encodePolicy, parsePolicy, policyHash } from '../../../firmware-policy/policy-document.js';
 import type { Outcome, Scenario, Verdict } from '../scenario.js';
 import { CHAIN_ID, ETH, person, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
 import { mainPolicy, type World } from '../world.js';
@@ -20,12 +25,21 @@ const TOKEN_UNIT = 10n ** 18n;
 /** H9: signatures in flight when the stricter policy's quorum lands. */
 const N = 24;
 const WINDOW = 150n * TOKEN_UNIT;
+/** Uniswap Permit2's address (the same on every chain it is deployed to). */
+const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
+/** A chain the "hot" group does not sign for, though a typed-data domain entry names it. */
+const OTHER_CHAIN = 1;
 
 function typedPolicy(w: World): PolicyJson {
   const p = mainPolicy(w.people, w.addr.token);
   const asset = `${CHAIN_ID}:erc20:${w.addr.token.toLowerCase()}`;
   p.groups.hot!.assets[asset] = { ...p.groups.hot!.assets[asset]!, perTxMax: (100n * TOKEN_UNIT).toString(), windows: [{ seconds: 3600, maxAmount: WINDOW.toString(), maxCount: 100 }] };
-  p.groups.hot!.typedData = [{ chainId: CHAIN_ID, verifyingContract: w.addr.token }];
+  p.groups.hot!.typedData = [
+    { chainId: CHAIN_ID, verifyingContract: w.addr.token },
+    // Uniswap's Permit2 on this chain, and on a chain the group does not sign for (H2d-H2g).
+    { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+    { chainId: OTHER_CHAIN, verifyingContract: PERMIT2 },
+  ];
   return p;
 }
 
@@ -62,6 +76,45 @@ function authorization(w: World, from: string, to: string, value: bigint, extra?
     primaryType: 'TransferWithAuthorization',
     domain: { name: 'USD Coin', version: '2', chainId: CHAIN_ID, verifyingContract: w.addr.token },
     message: { from, to, value: value.toString(), validAfter: '0', validBefore: '4102444800', nonce: keccak256(toHex(`redteam-auth-${authNonce++}`)), ...(extra ? { [extra.name]: extra.value } : {}) },
+  };
+}
+
+let permit2Nonce = 0;
+
+/** A Permit2 SignatureTransfer of `amounts` of the world's token to `spender` (a batch when an array). */
+function permit2Transfer(w: World, spender: string, amounts: bigint[] | bigint, opts: { chainId?: number; witness?: boolean } = {}): Json {
+  const batch = Array.isArray(amounts);
+  const primaryType = `Permit${batch ? 'Batch' : ''}${opts.witness ? 'Witness' : ''}TransferFrom`;
+  const perm = (amount: bigint) => ({ token: w.addr.token, amount: amount.toString() });
+  return {
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      [primaryType]: [
+        { name: 'permitted', type: batch ? 'TokenPermissions[]' : 'TokenPermissions' },
+        { name: 'spender', type: 'address' },
+        { name: 'nonce', type: 'uint256' },
+        { name: 'deadline', type: 'uint256' },
+        ...(opts.witness ? [{ name: 'witness', type: 'Order' }] : []),
+      ],
+      TokenPermissions: [
+        { name: 'token', type: 'address' },
+        { name: 'amount', type: 'uint256' },
+      ],
+      ...(opts.witness ? { Order: [{ name: 'recipient', type: 'address' }] } : {}),
+    },
+    primaryType,
+    domain: { name: 'Permit2', chainId: opts.chainId ?? CHAIN_ID, verifyingContract: PERMIT2 },
+    message: {
+      permitted: batch ? amounts.map(perm) : perm(amounts),
+      spender,
+      nonce: String(900_000 + permit2Nonce++),
+      deadline: '4102444800',
+      ...(opts.witness ? { witness: { recipient: w.addr.stranger } } : {}),
+    },
   };
 }
 
@@ -139,6 +192,68 @@ export const typedDataScenarios: Scenario[] = [
       const o1 = await judgeTypedDenied(d, v, head, r1, 'typed_type_not_allowed');
       const o2 = await judgeTypedDenied(d, v, head, r2, 'typed_type_not_allowed');
       return { result: `Mail: ${o1.result}; look-alike: ${o2.result}`, auditSeq: o1.auditSeq, logged: o1.logged && o2.logged };
+    },
+  },
+  {
+    id: 'H2d',
+    attacker: 'orchestrator',
+    attack: 'Permit2 PermitBatchTransferFrom of 50 × 100 tokens (5,000) to a whitelisted spender, under a 100 per-tx limit and a 150/h window',
+    expected: '403 per-tx-limit/per_tx_limit (judged as one transfer of the summed amount to the spender)',
+    async run(w, v) {
+      const d = await device(w);
+      const head = await d.auditHead();
+      const r = await signTyped(d, permit2Transfer(w, w.addr.recipient, Array.from({ length: 50 }, () => 100n * TOKEN_UNIT)));
+      const o = await judgeTypedDenied(d, v, head, r, 'per_tx_limit');
+      v.expect(reasonCodes(r.json).includes('window_amount'), 'the summed amount is not judged against the token window');
+      return o;
+    },
+  },
+  {
+    id: 'H2e',
+    attacker: 'orchestrator',
+    attack: 'Permit2 PermitWitnessTransferFrom (binds an Order the firmware does not read) of 1 token to a whitelisted spender; the type hash is not allowlisted',
+    expected: '403 typed-data/typed_type_not_allowed',
+    async run(w, v) {
+      const d = await device(w);
+      const head = await d.auditHead();
+      const r = await signTyped(d, permit2Transfer(w, w.addr.recipient, TOKEN_UNIT, { witness: true }));
+      return judgeTypedDenied(d, v, head, r, 'typed_type_not_allowed');
+    },
+  },
+  {
+    id: 'H2f',
+    attacker: 'orchestrator',
+    attack: `Permit2 PermitTransferFrom of 1 token on chain ${OTHER_CHAIN}: its domain is listed, the chain is not one the group signs for`,
+    expected: '403 chain-allowlist/chain_not_allowed',
+    async run(w, v) {
+      const d = await device(w);
+      const head = await d.auditHead();
+      const r = await signTyped(d, permit2Transfer(w, w.addr.recipient, TOKEN_UNIT, { chainId: OTHER_CHAIN }));
+      return judgeTypedDenied(d, v, head, r, 'chain_not_allowed');
+    },
+  },
+  {
+    id: 'H2g',
+    attacker: 'admin',
+    attack: 'propose a policy document listing the Permit2 domain twice, the second entry adding a type hash (the evaluator reads the first entry, the diff all of them)',
+    expected: '400 bad_request, the refusal audited, nothing proposed',
+    async run(w, v) {
+      const d = await device(w);
+      const head = await d.auditHead();
+      const active = (await d.client.call('policy.get')) as CborMap;
+      const doc = parsePolicy(active.document as CborMap);
+      const hot = doc.groups.hot!;
+      const twice = { ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hexToBytes(PERMIT2.slice(2)), typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
+      const r = await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
+      const code = r.json.error?.code as string | undefined;
+      v.expect(r.status === 400 && code === 'bad_request', `expected 400 bad_request, got ${r.status} ${String(code ?? r.json.status)}`);
+      const since = await d.auditSince(head);
+      v.expect(!since.some((p) => p.kind === 'policy.propose'), 'a policy proposal was recorded');
+      v.expect(await d.noSignatureSince(head), 'the audit log records a signature made since the attack');
+      const seq = since.find((p) => p.kind === 'refusal' && p.command === 'policy.propose' && p.code === 'bad_request')?.seq;
+      const auditSeq = seq === undefined ? null : Number(seq);
+      const logged = v.recorded(auditSeq !== null && auditSeq === Number(r.json.error?.details?.auditSeq), 'no refusal entry (policy.propose, bad_request) named by the answer');
+      return { result: `${r.status} ${String(code)}, nothing proposed`, auditSeq, logged };
     },
   },
   {
