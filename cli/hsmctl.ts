@@ -215,12 +215,13 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'token add': {
-    summary: 'make a bridge bearer token; prints it once, stores only its hash',
-    usage: `hsmctl token add --name NAME --scopes ${SCOPES.join(',')} [--device NAME]`,
-    options: { name: { type: 'string' }, scopes: { type: 'string' } },
+    summary: 'make a bridge bearer token bound to a policy principal; prints it once, stores only its hash',
+    usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME]`,
+    options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' } },
     async run(v) {
       const scopes = String(v.scopes ?? '').split(',').filter(Boolean) as Scope[];
-      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes);
+      if (!v.principal) throw new ApplianceError('bad_request', '--principal POLICY_ID is required: the requester, admin, approver or auditor id in the policy this token speaks for');
+      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes, String(v.principal));
       process.stdout.write(token + '\n');
       say('the token is shown once; store it in your orchestrator secret store');
     },

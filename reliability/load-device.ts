@@ -35,6 +35,9 @@ export async function whitelistWithAdmins(client: ApplianceClient, deviceId: str
   return last;
 }
 
+/** Requester ids a load device's policy knows: the crash test, the soak and the benchmark's socket load. */
+export const LOAD_REQUESTERS = ['crash', 'soak', 'bench'];
+
 export async function startLoadDevice(name: string, recipient: Uint8Array): Promise<LoadDevice> {
   const varRoot = mkdtempSync(join(tmpdir(), `${name}-`));
   const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
@@ -43,6 +46,8 @@ export async function startLoadDevice(name: string, recipient: Uint8Array): Prom
     adminQuorum: 2,
     admins: admins.map(publicPart),
     approvers: [],
+    // The requester ids of the load generators (crash test, soak, bench over the socket).
+    requesters: LOAD_REQUESTERS.map((id) => ({ id })),
     groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
   };
   const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }], adminSigners: admins });

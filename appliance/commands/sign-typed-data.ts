@@ -49,7 +49,7 @@ export async function signTypedData(dev: Device, args: CborMap): Promise<CborMap
     const now = dev.clock();
     const policy = dev.policies.current();
     const keyGroup = keyGroupOf(policy.doc, key.keyId, key.group);
-    const decision = evaluateTypedData(policy.doc, dev.view, { keyGroup, facts, intent }, now);
+    const decision = evaluateTypedData(policy.doc, dev.view, { keyGroup, facts, intent, requester }, now);
     const record = { requestId, requestHash, kind: 'sign.typed-data', requester, keyId, intentDigest: digest, args: encodeCanonical({ requester, keyId, digest }), createdAt: now, updatedAt: now };
     const audit = (extra: CborMap): CborMap => ({
       kind: 'sign.typed-data',

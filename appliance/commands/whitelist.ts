@@ -10,6 +10,7 @@ import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
 import type { StoredProposal } from '../state/whitelist-store.js';
+import { assertRequesterRole } from '../requester-role.js';
 
 function proposalToCbor(dev: Device, p: StoredProposal): CborMap {
   const policy = dev.policies.current().doc;
@@ -42,6 +43,7 @@ export async function whitelistPropose(dev: Device, args: CborMap): Promise<Cbor
     address: bytes(args, 'address', 20),
     label: optStr(args, 'label', 128) ?? '',
   };
+  assertRequesterRole(dev, 'whitelist.propose', proposal.proposedBy, 'admin');
   const policy = dev.policies.current();
   const group = groupOf(policy.doc, proposal.group);
   if (!group) throw new ApplianceError('bad_request', `key group "${proposal.group}" is not in the active policy`, { field: 'group' });
@@ -137,6 +139,7 @@ export async function whitelistRemove(dev: Device, args: CborMap): Promise<CborM
   const chainId = ubig(args, 'chainId', 64);
   const address = bytes(args, 'address', 20);
   const group = optStr(args, 'group', 64);
+  assertRequesterRole(dev, 'whitelist.remove', requester, 'admin');
   const now = dev.clock();
   const removed = dev.seal.transaction(() => {
     const n = dev.whitelist.remove(chainId, address, group);

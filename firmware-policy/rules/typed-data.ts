@@ -8,12 +8,15 @@ import type { StateView } from '../state-view.js';
 import type { TypedDomainFacts, TypedIntent } from '../evm/eip712.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkAllowance } from './token-allowance.js';
+import { checkRequester } from '../principals.js';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: { keyGroup: string; facts: TypedDomainFacts; intent: TypedIntent }, now: number): Decision {
+export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: { keyGroup: string; facts: TypedDomainFacts; intent: TypedIntent; requester: string }, now: number): Decision {
   const tally = { required: 0, counted: [], rejected: [] };
   const deny = (reasons: Reason[]): Decision => ({ outcome: 'deny', reasons, approvals: tally });
+  const who = checkRequester(policy, req.requester, 'requester');
+  if (who.length > 0) return deny(who);
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
   const { chainId, verifyingContract } = req.facts;
