@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const varRoot = mkdtempSync(join(tmpdir(), 'bench-'));
   const keysDir = join(varRoot, 'keys');
   mkdirSync(keysDir);
-  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA'), generateApproverKey('admin-3', 'ES256')];
   const approvers = [generateApproverKey('alice', 'ES256'), generateApproverKey('bob', 'EdDSA')];
   const approverFiles = approvers.map((k) => {
     const f = join(keysDir, `${k.id}.key.json`);

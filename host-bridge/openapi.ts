@@ -21,7 +21,14 @@ export const openApiDocument = {
       'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token with scopes orchestrator, approver, admin and/or auditor' } },
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "Token with scopes orchestrator, approver, admin and/or auditor, bound to one principal id of the active policy (a requester, admin, approver or auditor). The bridge names that id, never the token's name, as the requester of what it forwards. A token bound to no principal is refused with 401 (details.code 'token_unbound'); a token whose principal the active policy does not know, with 403 forbidden (details { code: 'unknown_principal', principal }), before anything reaches the appliance. Whether the principal may ask for what it asks is the appliance's decision: a signing request from an id that is not a policy requester is denied (reasons [{ rule: 'requester', code: 'unknown_principal' | 'requester_not_allowed' }]); a whitelist or policy proposal, or a whitelist removal, from an id that is not an admin is refused with 403 denied (details { rule: 'requester', code, requester, role, auditSeq }). Both are audited.",
+      },
+    },
     schemas: {
       Error: {
         type: 'object',

@@ -220,7 +220,7 @@ export class RedteamDevice {
 
   /** Whitelists an address in a group with two admins' signatures (setup: straight to the socket). */
   async whitelist(address: string, group: string): Promise<CborMap> {
-    return whitelistWithAdmins(this.client, this.deviceId, this.people.admins.slice(0, 2), hexToBytes(address), `redteam-${group}`, group);
+    return whitelistWithAdmins(this.client, this.deviceId, this.people.admins, hexToBytes(address), `redteam-${group}`, group); // admin-3 proposes, admin-1 and -2 approve
   }
 
   /** POST /v1/policy/proposals with a JSON policy; the bridge fills in version, parent and device id. */

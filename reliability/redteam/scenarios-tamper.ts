@@ -19,6 +19,7 @@ function tamperPolicy(w: World): PolicyJson {
     adminQuorum: 2,
     admins: w.people.admins.map(publicPart),
     approvers: [],
+    requesters: [{ id: 'orchestrator' }],
     groups: { hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } } } },
   };
 }
