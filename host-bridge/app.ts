@@ -272,7 +272,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     await principals.assertKnown(principal);
     events ??= new AuditEventFeed({ appliance: opts.appliance });
     await events.start();
-    return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null });
+    return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null, viewer: { principal: principal.id, scopes: principal.scopes } });
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));

@@ -100,6 +100,11 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
       dev.audit.append(now, {
         kind: 'whitelist.approve',
         proposalId,
+        // What is being added, so the entry (and an event derived from it) names it on its own.
+        group: p.group,
+        chainId: p.chainId,
+        address: p.address,
+        label: p.label,
         outcome: accepted ? 'accepted' : 'pending',
         approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
         approvedBy: tally.counted,
@@ -184,6 +189,10 @@ export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborM
       dev.audit.append(now, {
         kind: 'whitelist.cancel',
         proposalId,
+        group: p.group,
+        chainId: p.chainId,
+        address: p.address,
+        label: p.label,
         outcome: done ? 'cancelled' : 'pending',
         approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
         approvedBy: tally.counted,

@@ -92,11 +92,11 @@ test('each audit kind maps to its event; data is JSON-safe; other kinds and outc
   const sign = { kind: 'sign.evm-tx', requestId: 'r1', keyId: 'k1', intentDigest: DIGEST, approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] };
   const [needed] = eventsFromEntry({ ...sign, outcome: 'needs_approval', time: T0 }, 5);
   assert.deepEqual(needed, {
-    id: 0,
+    id: '5',
     type: 'approval.needed',
     seq: 5,
     time: T0,
-    data: { requestId: 'r1', keyId: 'k1', intentDigest: '0x' + '07'.repeat(32), approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] },
+    data: { requestId: 'r1', kind: 'sign.evm-tx', keyId: 'k1', intentDigest: '0x' + '07'.repeat(32), approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] },
   });
   assert.equal(eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'needs_approval' }, 6)[0]?.type, 'approval.needed');
   const denied = eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'deny' }, 7);
@@ -156,7 +156,8 @@ test('a subscriber gets only entries appended after start, in order, with increa
   );
   assert.deepEqual(
     got.map((e) => e.id),
-    [1, 2, 3],
+    ['2', '4', '5'],
+    'ids are audit positions, not a per-process counter',
   );
   feed.stop();
 });
@@ -171,7 +172,7 @@ test('pages through a backlog from fromSeq, even when the appliance caps the pag
     got.map((e) => e.seq),
     Array.from({ length: 250 }, (_, i) => i + 1),
   );
-  assert.ok(got.every((e, i) => e.id === i + 1));
+  assert.ok(got.every((e, i) => e.id === String(i + 1)));
   assert.equal(appliance.listCalls, 3);
   feed.stop();
 });
@@ -184,7 +185,7 @@ test('a hold starts with the proposed address and ends at activeAt on the inject
   await feed.start();
   assert.equal(got.length, 1);
   assert.deepEqual(got[0], {
-    id: 1,
+    id: '3',
     type: 'whitelist.hold_started',
     seq: 3,
     time: T0,
@@ -198,11 +199,12 @@ test('a hold starts with the proposed address and ends at activeAt on the inject
     ['whitelist.hold_started', 'policy.cancelled'],
   );
   timers.advance(1);
+  await feed.pollNow(); // the hold ends after one more read of the log
   assert.equal(got.length, 3);
   assert.deepEqual(got[2], {
-    id: 3,
+    id: '4~wp-1',
     type: 'whitelist.hold_ended',
-    seq: 3,
+    seq: 4,
     time: T0 + HOLD,
     data: { proposalId: 'wp-1', activeAt: T0 + HOLD, group: 'hot', chainId: 1, address: '0x' + 'ab'.repeat(20), label: 'exchange', reason: 'elapsed' },
   });
@@ -217,18 +219,20 @@ test('a hold already past ends at once; one longer than a timer can wait re-arms
   const days40 = 40 * 24 * 3600;
   appliance.append(whitelistAccept('wp-long', T0 + days40));
   await feed.pollNow();
+  await feed.pollNow();
   assert.deepEqual(
-    got.map((e) => [e.type, e.data.proposalId]),
+    got.map((e) => [e.type, e.data.proposalId, e.id]),
     [
-      ['whitelist.hold_started', 'wp-past'],
-      ['whitelist.hold_ended', 'wp-past'],
-      ['whitelist.hold_started', 'wp-long'],
+      ['whitelist.hold_started', 'wp-past', '1'],
+      ['whitelist.hold_started', 'wp-long', '2'],
+      ['whitelist.hold_ended', 'wp-past', '2~wp-past'],
     ],
   );
   assert.equal(got[0]?.data.address, undefined);
   timers.advance(30 * 24 * 3600 * 1000);
   assert.equal(got.length, 3);
   timers.advance(10 * 24 * 3600 * 1000);
+  await feed.pollNow();
   assert.equal(got[3]?.type, 'whitelist.hold_ended');
   assert.equal(got[3]?.data.proposalId, 'wp-long');
   feed.stop();
@@ -282,9 +286,9 @@ test('an unreachable appliance does not reject start(); polling backs off and re
 });
 
 test('sseFrame: id, event and one JSON data line, blank-line terminated', () => {
-  const e: BridgeEvent = { id: 42, type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
+  const e: BridgeEvent = { id: '42', type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
   const frame = sseFrame(e);
-  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":42,"type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
+  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":"42","type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
   assert.equal(frame.split('\n').length, 5);
   assert.deepEqual(JSON.parse(frame.split('\n')[2]!.slice('data: '.length)), e);
 });
