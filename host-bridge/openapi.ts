@@ -208,10 +208,12 @@ export const openApiDocument = {
     },
     '/v1/events': {
       get: {
-        summary: 'Server-sent events (any token): whitelist hold started/ended, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        summary: 'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        description:
+          "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<proposalId>' for a hold that elapsed after entry <seq>; so Last-Event-ID survives a bridge restart (missed entries are read from the log again; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
         security: bearer,
-        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event id' }],
-        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err },
+        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[A-Za-z0-9._-]{1,64})?$' }, description: 'resume after this event id (an audit position)' }],
+        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err, 403: err },
       },
     },
     '/v1/device': { get: { summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)', security: bearer, responses: { 200: ok('device') } } },

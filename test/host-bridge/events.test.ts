@@ -7,7 +7,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { COSE_ALG_ES256, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
-import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
+import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, visibleTo, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
 import type { ApplianceClient } from '../../host-bridge/appliance-client.js';
 
 // The real client fits the feed's narrow appliance type (checked at compile time only).
@@ -371,4 +371,62 @@ test('sseResponse with an already-aborted signal ends at once; cancelling the bo
   appliance.append({ kind: 'policy.cancel', proposalId: 'x' });
   await feed.pollNow(); // delivering to a cancelled stream must not throw
   feed.stop();
+});
+
+test('decision entries of any signing path map by outcome; a cancelled entry maps to whitelist.cancelled', () => {
+  const typed = { kind: 'sign.typed-data', requestId: 'td-1', requester: 'orch', keyId: 'k1', typedDataDigest: DIGEST, primaryType: 'Permit', reasons: [] };
+  assert.deepEqual(eventsFromEntry({ ...typed, outcome: 'deny' }, 3)[0]?.type, 'sign.denied');
+  const signed = eventsFromEntry({ ...typed, outcome: 'allow', result: 'signed' }, 4)[0];
+  assert.deepEqual([signed?.type, signed?.id, signed?.data.kind, signed?.data.requester, signed?.data.primaryType], ['sign.signed', '4', 'sign.typed-data', 'orch', 'Permit']);
+  assert.equal(eventsFromEntry({ kind: 'whitelist.cancel', proposalId: 'wp-1', outcome: 'cancelled' }, 5)[0]?.type, 'whitelist.cancelled');
+  assert.deepEqual(eventsFromEntry({ kind: 'whitelist.cancel', proposalId: 'wp-1', outcome: 'pending' }, 6), []);
+});
+
+test('a hold cancelled before its activeAt never ends, even when the cancel is read only at activeAt', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistPropose('wp-c'));
+  appliance.append(whitelistAccept('wp-c', T0 + HOLD));
+  await feed.pollNow();
+  appliance.append({ kind: 'whitelist.cancel', proposalId: 'wp-c', outcome: 'cancelled', approvedBy: ['a1', 'a2'] }, T0 + 10); // not yet read
+  timers.advance(HOLD * 1000);
+  await feed.pollNow();
+  await feed.pollNow();
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+  assert.equal(got[1]?.data.address, '0x' + 'ab'.repeat(20));
+  feed.stop();
+});
+
+test('a restarted feed answers an older Last-Event-ID from the log: exactly the missed events, same ids, then live', async () => {
+  const { appliance, feed, got } = setup();
+  await feed.start();
+  appliance.append({ kind: 'policy.propose', proposalId: 'pp-1', proposedVersion: 2 });
+  appliance.append({ kind: 'sign.evm-tx', outcome: 'deny', requestId: 'r1', requester: 'orch', reasons: [] });
+  await feed.pollNow();
+  const lastSeen = got[0]!.id;
+  feed.stop();
+  appliance.append({ kind: 'sign.typed-data', outcome: 'deny', requestId: 'r2', requester: 'orch', reasons: [] });
+  const restarted = new AuditEventFeed({ appliance, pollMs: 60_000 });
+  await restarted.start();
+  const replayed: BridgeEvent[] = [];
+  restarted.subscribe((e) => replayed.push(e), { afterId: lastSeen });
+  for (let i = 0; i < 100 && replayed.length < 2; i++) await new Promise((r) => setImmediate(r));
+  appliance.append({ kind: 'policy.cancel', proposalId: 'pp-1' });
+  await restarted.pollNow();
+  assert.deepEqual(replayed.map((e) => [e.id, e.type]), [
+    ['2', 'sign.denied'],
+    ['3', 'sign.denied'],
+    ['4', 'policy.cancelled'],
+  ]);
+  restarted.stop();
+});
+
+test('an orchestrator-only viewer sees its own requests only; any other scope sees everything', () => {
+  const mine: BridgeEvent = { id: '1', type: 'sign.denied', seq: 1, time: T0, data: { requester: 'orch' } };
+  const theirs: BridgeEvent = { ...mine, id: '2', data: { requester: 'alice' } };
+  const hold: BridgeEvent = { id: '3', type: 'whitelist.hold_started', seq: 3, time: T0, data: {} };
+  const orch = { principal: 'orch', scopes: ['orchestrator'] };
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, orch)), [true, false, false]);
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'admin-1', scopes: ['admin', 'orchestrator'] })), [true, true, true]);
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'aud', scopes: ['auditor'] })), [true, true, true]);
 });

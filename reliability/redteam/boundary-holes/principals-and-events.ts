@@ -1,12 +1,38 @@
 // Red-team scenarios for issue 11, items 8 (who asked is a policy principal, not the bridge's word) and
 // 12 (events tell the truth), through the real bridge app, the appliance process and its SoftHSM2 token.
-import { encodeWhitelistStatement } from '../../../firmware-policy/whitelist-governance.js';
+import { encodeWhitelistCancelStatement, encodeWhitelistStatement } from '../../../firmware-policy/whitelist-governance.js';
+import { AuditEventFeed, type BridgeEvent } from '../../../host-bridge/events.js';
 import { signStatement } from '../../../cli/approver-key.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import { ETH, person, reasonCodes, tx, type Json } from '../harness.js';
 import type { Scenario } from '../scenario.js';
 
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
+
+/** Reads SSE frames from a response body until `enough(frames)` or `ms` pass; returns the frames' JSON. */
+async function readEvents(body: ReadableStream<Uint8Array>, ms: number, enough: (got: BridgeEvent[]) => boolean): Promise<BridgeEvent[]> {
+  const reader = body.getReader();
+  const got: BridgeEvent[] = [];
+  let buffer = '';
+  const deadline = Date.now() + ms;
+  let pending: ReturnType<typeof reader.read> | undefined;
+  while (!enough(got) && Date.now() < deadline) {
+    pending ??= reader.read();
+    const r = await Promise.race([pending, new Promise<'tick'>((res) => setTimeout(() => res('tick'), 100))]);
+    if (r === 'tick') continue;
+    pending = undefined;
+    if (r.done) break;
+    buffer += new TextDecoder().decode(r.value);
+    let i: number;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const data = /^data: (.*)$/m.exec(buffer.slice(0, i))?.[1];
+      buffer = buffer.slice(i + 2);
+      if (data) got.push(JSON.parse(data) as BridgeEvent);
+    }
+  }
+  await reader.cancel().catch(() => undefined);
+  return got;
+}
 
 export const principalsAndEventsScenarios: Scenario[] = [
   {
@@ -76,6 +102,70 @@ export const principalsAndEventsScenarios: Scenario[] = [
       v.expect((await m.auditSince(head)).every((p) => !(p.kind === 'whitelist.propose' && p.outcome !== 'rejected')), 'a proposal was stored');
       const logged = v.recorded(seq !== null && seq === Number(details?.auditSeq), 'no audit entry (whitelist.propose, rejected) for the forged proposal');
       return { result: `denied (${String(details?.code)}), no proposal stored`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H12',
+    attacker: 'orchestrator',
+    attack: "watches /v1/events for another requester's requests and the admin feed",
+    expected: 'its own requests only: no hold, no request of alice',
+    async run(w, v) {
+      const m = w.main;
+      const ac = new AbortController();
+      const res = await m.app.request('/v1/events', { headers: { Authorization: `Bearer ${m.tokens.orchestrator}` }, signal: ac.signal });
+      v.expect(res.status === 200 && res.body !== null, `setup: /v1/events answered ${res.status}`);
+      const head = await m.auditHead();
+      await m.request('POST', '/v1/whitelist/proposals', m.tokens.admin, { group: 'vault', chainId: 31337, address: w.addr.spender, label: 'watched' });
+      const theirs = await m.sign('hot-1', tx(w.addr.stranger, ETH / 10n, w.freshNonce()), { token: m.tokens.alice });
+      const mine = await m.sign('hot-1', tx(w.addr.stranger, ETH / 10n, w.freshNonce()));
+      v.expect(theirs.status === 403 && mine.status === 403, `setup: both requests should be denied, got ${theirs.status} and ${mine.status}`);
+      const seen = await readEvents(res.body!, 6000, (got) => got.some((e) => e.data.requestId === mine.json.requestId));
+      ac.abort();
+      v.expect(seen.some((e) => e.data.requestId === mine.json.requestId), 'the orchestrator did not get its own denial');
+      const foreign = seen.filter((e) => e.data.requester !== 'orchestrator');
+      v.expect(foreign.length === 0, `the orchestrator saw ${foreign.map((e) => `${e.type}#${e.seq}`).join(', ')}`);
+      const seq = await m.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === theirs.json.requestId && p.requester === 'alice');
+      const logged = v.recorded(seq !== null, "alice's denied request has no audit entry");
+      return { result: `${seen.length} event(s), all its own; alice's request (audit #${String(seq)}) not shown`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H12b',
+    attacker: 'admin',
+    attack: 'a vault entry is cancelled in its hold; after its activeAt, do the events call it active?',
+    expected: 'whitelist.cancelled, never hold_ended; a transfer to it: not_whitelisted',
+    async run(w, v) {
+      const m = w.main;
+      // A feed on the attacker-proof clock of this scenario, against the real appliance's log.
+      let nowMs = Date.now();
+      const timers: (() => void)[] = [];
+      const feed = new AuditEventFeed({ appliance: m.client, pollMs: 3_600_000, now: () => nowMs, setTimer: (fn) => timers.push(fn), clearTimer: () => undefined });
+      const got: BridgeEvent[] = [];
+      feed.subscribe((e) => got.push(e));
+      await feed.start();
+      const accepted = await m.whitelist(w.addr.spender, 'vault');
+      const proposalId = String(accepted.proposalId);
+      const head = await m.auditHead();
+      for (const admin of w.people.admins.slice(0, 2)) {
+        const expiresAt = Math.floor(Date.now() / 1000) + 600;
+        const sig = signStatement(admin, encodeWhitelistCancelStatement(m.deviceId, proposalId, admin.id, expiresAt));
+        const r = await m.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, m.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
+        v.expect(r.status === 200, `setup: cancel by ${admin.id} got ${r.status}`);
+      }
+      await feed.pollNow();
+      nowMs += 86_401 * 1000; // the hold's day passes on the feed's clock
+      for (const fire of timers.splice(0)) fire();
+      await feed.pollNow();
+      await feed.pollNow();
+      feed.stop();
+      const types = got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type);
+      v.expect(types.includes('whitelist.cancelled'), `no whitelist.cancelled event (saw ${types.join(', ')})`);
+      v.expect(!types.includes('whitelist.hold_ended'), 'a hold_ended event calls the cancelled entry active');
+      const r = await m.sign('vault-1', tx(w.addr.spender, ETH / 10n, w.freshNonce()));
+      v.expect(r.status === 403 && reasonCodes(r.json).includes('not_whitelisted'), `a transfer to the cancelled address got ${r.status} [${reasonCodes(r.json).join(', ')}]`);
+      const seq = await m.findAudit(head, (p) => p.kind === 'whitelist.cancel' && p.proposalId === proposalId && p.outcome === 'cancelled');
+      const logged = v.recorded(seq !== null, 'no whitelist.cancel (cancelled) entry');
+      return { result: `events: ${types.join(', ')}; transfer ${r.status} [${reasonCodes(r.json).join(', ')}]`, auditSeq: seq, logged };
     },
   },
 ];
