@@ -5,6 +5,8 @@
 // token sees its own requests' events only, an admin token the whole feed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
@@ -111,6 +113,30 @@ async function connect(url: string, bearer: string, lastEventId?: string) {
   };
 }
 
+/** `hsmctl bridge start` as its own process (port chosen by the OS); stop() kills it with SIGKILL. */
+async function bridgeProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+  const hsmctl = fileURLToPath(new URL('../../cli/hsmctl.js', import.meta.url));
+  const child = spawn(process.execPath, [hsmctl, 'bridge', 'start', '--var', dev.varRoot, '--device', 'dev', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stderr.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      const m = /bridge on (http:\/\/[^;\s]+)/.exec(text);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`the bridge exited (${String(code)}): ${text}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
 const headSeq = async () => Number((await dev.client.call('audit.list', { limit: 1 })).headSeq);
 
 describe('events tell the truth', () => {
@@ -124,8 +150,8 @@ describe('events tell the truth', () => {
     await dev?.stop();
   });
 
-  test('Last-Event-ID survives a bridge restart: the new bridge sends exactly the missed events, with the same ids', async () => {
-    let bridge: RunningBridge = await startBridge({ socketPath: dev.paths.socket, tokensFile: dev.paths.bridgeTokens, host: '127.0.0.1', port: 0 });
+  test('Last-Event-ID survives a restart of the bridge process: the new one sends exactly the missed events, with the same ids', async () => {
+    let bridge = await bridgeProcess();
     const first = await connect(bridge.url, dev.tokens.admin);
     assert.equal((await denyTransfer()).status, 403);
     assert.equal((await denyTransfer()).status, 403);
@@ -133,7 +159,7 @@ describe('events tell the truth', () => {
     assert.deepEqual(seen.map((f) => f.event), ['sign.denied', 'sign.denied']);
     assert.deepEqual(seen.map((f) => f.id), seen.map((f) => String(f.data.seq)), 'an event id is its audit seq');
     first.close();
-    await bridge.close();
+    await bridge.stop(); // the bridge process dies (SIGKILL): its memory of events is gone
 
     // While no bridge runs: a denied transfer, a denied and a signed typed-data request.
     assert.equal((await denyTransfer()).status, 403);
@@ -143,7 +169,7 @@ describe('events tell the truth', () => {
     assert.equal(signedTyped.status, 200, JSON.stringify(signedTyped.json));
     const missedSeqs = [(await headSeq()) - 2, (await headSeq()) - 1, await headSeq()];
 
-    bridge = await startBridge({ socketPath: dev.paths.socket, tokensFile: dev.paths.bridgeTokens, host: '127.0.0.1', port: 0 });
+    bridge = await bridgeProcess();
     try {
       const again = await connect(bridge.url, dev.tokens.admin, seen[1]!.id);
       const missed = await again.take(3);
@@ -161,7 +187,7 @@ describe('events tell the truth', () => {
       assert.deepEqual(await again.rest(300), []);
       again.close();
     } finally {
-      await bridge.close();
+      await bridge.stop();
     }
   });
 
