@@ -77,6 +77,8 @@ export interface AuditEventFeedOptions {
   pollMs?: number;
   /** First audit seq to deliver; default: the head at start, so only new entries become events. */
   fromSeq?: number;
+  /** How many entries back a Last-Event-ID older than memory is answered from the log (default MAX_LOG_REPLAY). */
+  maxLogReplay?: number;
   /** Milliseconds since the epoch (default Date.now); activeAt (seconds) is compared against it. */
   now?: () => number;
   /** Timer for hold_ended (default: an unref'd setTimeout). */
@@ -98,6 +100,8 @@ const MAX_BACKOFF_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days); longer holds re-arm
 const REPLAY_BUFFER = 1000;
 const MAX_REMEMBERED_PROPOSALS = 10_000;
+/** A client further behind than this many entries resumes this far before the head (the audit log itself holds the rest). */
+export const MAX_LOG_REPLAY = 10_000;
 
 type Json = Record<string, unknown>;
 
@@ -182,6 +186,7 @@ export class AuditEventFeed {
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (t: unknown) => void;
   private readonly fromSeq: number | undefined;
+  private readonly maxLogReplay: number;
   private nextSeq: number | undefined;
   /** The position of the last event no longer in `recent` (or just before the first seq read). */
   private floor: Pos | undefined;
@@ -200,6 +205,7 @@ export class AuditEventFeed {
     this.appliance = opts.appliance;
     this.pollMs = opts.pollMs ?? 1000;
     this.fromSeq = opts.fromSeq;
+    this.maxLogReplay = opts.maxLogReplay ?? MAX_LOG_REPLAY;
     this.now = opts.now ?? Date.now;
     this.setTimer =
       opts.setTimer ??
@@ -401,6 +407,8 @@ export class AuditEventFeed {
   private async replayFromLog(sub: Subscriber, after: Pos): Promise<void> {
     let last: Pos = after;
     try {
+      const head = Number((await this.appliance.call('audit.list', { limit: 1 })).headSeq);
+      if (Number.isSafeInteger(head) && head - after[0] > this.maxLogReplay) last = after = [head - this.maxLogReplay, Number.MAX_SAFE_INTEGER];
       for (let from = Math.max(1, after[0]); ; ) {
         const page = await this.appliance.call('audit.list', { fromSeq: from, limit: PAGE_LIMIT });
         const entries = Array.isArray(page.entries) ? (page.entries as Record<string, unknown>[]) : [];

@@ -11,7 +11,7 @@ import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
-import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
+import { startBridge } from '../../host-bridge/main.js';
 import { AuditEventFeed, type BridgeEvent } from '../../host-bridge/events.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 

@@ -430,3 +430,15 @@ test('an orchestrator-only viewer sees its own requests only; any other scope se
   assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'admin-1', scopes: ['admin', 'orchestrator'] })), [true, true, true]);
   assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'aud', scopes: ['auditor'] })), [true, true, true]);
 });
+
+test('a Last-Event-ID far behind is answered from at most maxLogReplay entries before the head', async () => {
+  const appliance = new FakeAppliance();
+  for (let i = 0; i < 8; i++) appliance.append({ kind: 'policy.cancel', proposalId: `p${i}` });
+  const feed = new AuditEventFeed({ appliance, pollMs: 60_000, maxLogReplay: 3 });
+  await feed.start();
+  const got: BridgeEvent[] = [];
+  feed.subscribe((e) => got.push(e), { afterId: '1' });
+  for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.id), ['6', '7', '8']);
+  feed.stop();
+});
