@@ -109,6 +109,7 @@ function benchPolicy(): PolicyDocument {
       { id: 'alice', alg: 'ES256', publicKey: pub(2) },
       { id: 'bob', alg: 'ES256', publicKey: pub(3) },
     ],
+    requesters: [{ id: 'orchestrator' }],
     groups: {
       [GROUP]: {
         chains: [CHAIN],

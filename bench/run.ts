@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const varRoot = mkdtempSync(join(tmpdir(), 'bench-'));
   const keysDir = join(varRoot, 'keys');
   mkdirSync(keysDir);
-  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA'), generateApproverKey('admin-3', 'ES256')];
   const approvers = [generateApproverKey('alice', 'ES256'), generateApproverKey('bob', 'EdDSA')];
   const approverFiles = approvers.map((k) => {
     const f = join(keysDir, `${k.id}.key.json`);
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     adminQuorum: 2,
     admins: admins.map(publicPart),
     approvers: approvers.map(publicPart),
+    requesters: [{ id: 'bench' }],
     groups: {
       hot: {
         chains: [31337],
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   for (const c of N.levels) sweep.appliance.push(await level({ mode: 'socket', concurrency: c, requests: N.perLevel, keyId, to, value: '1000', socket: paths.socket }));
 
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const tokens = { orchestrator: addToken(paths.bridgeTokens, 'bench-orchestrator', ['orchestrator']), approver: addToken(paths.bridgeTokens, 'bench-approver', ['approver']) };
+  const tokens = { orchestrator: addToken(paths.bridgeTokens, 'bench-orchestrator', ['orchestrator'], 'bench'), approver: addToken(paths.bridgeTokens, 'bench-approver', ['approver'], 'alice') };
   const bridge = spawn(process.execPath, [join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   try {

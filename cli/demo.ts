@@ -19,6 +19,9 @@ export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPubl
     adminQuorum: 2,
     admins,
     approvers,
+    // One namespace: bridge tokens name these ids (DEMO_TOKENS); the orchestrator asks, the auditor reads.
+    requesters: [{ id: 'orchestrator' }],
+    auditors: [{ id: 'auditor' }],
     groups: {
       hot: {
         chains: [31337],
@@ -53,6 +56,18 @@ const PEOPLE: { id: string; alg: ApprovalAlg; role: 'admin' | 'approver' }[] = [
   { id: 'carol', alg: 'ES256', role: 'approver' },
 ];
 
+/**
+ * The demo's bridge tokens: name, scopes, and the policy principal each speaks for. The admin token is
+ * admin-1's, so admin-1's own approval of what it proposes does not count (admin-2 and admin-3 approve);
+ * the approver token only carries approvals, which count by their signature.
+ */
+export const DEMO_TOKENS: [string, Scope[], string][] = [
+  ['orchestrator', ['orchestrator'], 'orchestrator'],
+  ['approver', ['approver'], 'alice'],
+  ['admin', ['admin', 'orchestrator'], 'admin-1'],
+  ['auditor', ['auditor'], 'auditor'],
+];
+
 /** Creates the demo device unless it exists; returns what an operator needs to try it. */
 export async function ensureDemoDevice(varRoot: string, say: (m: string) => void): Promise<DemoInfo> {
   const paths = devicePaths(varRoot, DEMO_DEVICE);
@@ -82,13 +97,7 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
     progress: say,
   });
   const tokens: Record<string, string> = {};
-  const roles: [string, Scope[]][] = [
-    ['orchestrator', ['orchestrator']],
-    ['approver', ['approver']],
-    ['admin', ['admin', 'orchestrator']],
-    ['auditor', ['auditor']],
-  ];
-  for (const [name, scopes] of roles) tokens[name] = addToken(paths.bridgeTokens, `demo-${name}`, scopes);
+  for (const [name, scopes, principal] of DEMO_TOKENS) tokens[name] = addToken(paths.bridgeTokens, `demo-${name}`, scopes, principal);
   const key = created.keys[0];
   const info: DemoInfo = { tokens, keyId: String(key?.keyId), address: String(key?.address), keysDir };
   // Demo only: the plaintext tokens are kept so `make run` can show them again.

@@ -10,7 +10,7 @@ import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
-import { addToken, SCOPES, type Scope } from '../host-bridge/auth.js';
+import { addToken, readTokens, SCOPES, type Scope } from '../host-bridge/auth.js';
 import { cborToJson, jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
 import { startBridge } from '../host-bridge/main.js';
 import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
@@ -18,7 +18,7 @@ import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governanc
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
 import { policyFromJson, readPolicyJson } from './policy-json.js';
-import { ensureDemoDevice, DEMO_DEVICE } from './demo.js';
+import { ensureDemoDevice, DEMO_DEVICE, DEMO_TOKENS } from './demo.js';
 import { startAppliance } from './appliance-process.js';
 import { initManufacturer } from './manufacturer.js';
 import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
@@ -87,16 +87,20 @@ const SUBS: Record<string, Sub> = {
         say('WARNING: the code, a library it loads (node_modules) or Node changed since this demo device was enrolled, so its firmware measurement differs and it will refuse to sign.');
         say(`  Approve the new measurement with two demo admins (hsmctl approver sign --firmware ${app.measurement} …; POST /v1/firmware/approvals), or remove ${paths.dir} to make a fresh demo device.`);
       }
+      if (readTokens(paths.bridgeTokens).some((t) => t.principal === undefined)) {
+        say(`WARNING: this demo's bridge tokens are bound to no policy principal (made before that binding) and will be refused; remove ${paths.dir} to make a fresh demo device.`);
+      }
       const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
+      const as = (name: string) => DEMO_TOKENS.find((t) => t[0] === name)?.[2] ?? '?';
       process.stdout.write(
         [
           '',
           `  HSM signer appliance (DEMO device ${app.deviceId})`,
           `  bridge URL:          ${bridge.url}`,
-          `  orchestrator token:  ${demo.tokens.orchestrator}`,
-          `  admin token:         ${demo.tokens.admin}`,
-          `  approver token:      ${demo.tokens.approver}`,
-          `  auditor token:       ${demo.tokens.auditor}`,
+          `  orchestrator token:  ${demo.tokens.orchestrator}  (principal ${as('orchestrator')})`,
+          `  admin token:         ${demo.tokens.admin}  (principal ${as('admin')})`,
+          `  approver token:      ${demo.tokens.approver}  (principal ${as('approver')})`,
+          `  auditor token:       ${demo.tokens.auditor}  (principal ${as('auditor')})`,
           `  key:                 ${demo.keyId}  address ${demo.address}`,
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
           '',
@@ -216,12 +220,13 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'token add': {
-    summary: 'make a bridge bearer token; prints it once, stores only its hash',
-    usage: `hsmctl token add --name NAME --scopes ${SCOPES.join(',')} [--device NAME]`,
-    options: { name: { type: 'string' }, scopes: { type: 'string' } },
+    summary: 'make a bridge bearer token bound to a policy principal; prints it once, stores only its hash',
+    usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME]`,
+    options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' } },
     async run(v) {
       const scopes = String(v.scopes ?? '').split(',').filter(Boolean) as Scope[];
-      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes);
+      if (!v.principal) throw new ApplianceError('bad_request', '--principal POLICY_ID is required: the requester, admin, approver or auditor id in the policy this token speaks for');
+      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes, String(v.principal));
       process.stdout.write(token + '\n');
       say('the token is shown once; store it in your orchestrator secret store');
     },

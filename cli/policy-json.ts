@@ -19,6 +19,10 @@ export interface PolicyJson {
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
   approvers: { id: string; alg: string; publicKey: string }[];
+  /** Principals that may ask for signatures (bridge orchestrator tokens name one); ids share the admins' and approvers' namespace. */
+  requesters?: { id: string }[];
+  /** Principals that may read the log and the policy (bridge auditor tokens name one). */
+  auditors?: { id: string }[];
   groups: Record<string, {
     chains: (number | string)[];
     whitelistRequired: boolean;
@@ -44,6 +48,10 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
       const m = jsonObject(p, `${field}[${i}]`);
       return { id: m.id as string, alg: m.alg as string, publicKey: jsonHex(m.publicKey, `${field}[${i}].publicKey`) };
     });
+  };
+  const named = (list: unknown, field: string): CborValue[] => {
+    if (!Array.isArray(list)) throw new ApplianceError('bad_request', `policy "${field}" must be an array`);
+    return list.map((p, i) => ({ id: jsonObject(p, `${field}[${i}]`).id as string }));
   };
   const groups: CborMap = {};
   for (const [name, gv] of Object.entries(jsonObject(o.groups, 'groups'))) {
@@ -117,6 +125,8 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     admins: principals(o.admins, 'admins'),
     adminQuorum: o.adminQuorum as number,
     approvers: principals(o.approvers, 'approvers'),
+    ...(o.requesters === undefined ? {} : { requesters: named(o.requesters, 'requesters') }),
+    ...(o.auditors === undefined ? {} : { auditors: named(o.auditors, 'auditors') }),
     groups,
   } as CborMap);
 }

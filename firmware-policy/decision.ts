@@ -15,7 +15,8 @@ export type RuleName =
   | 'nonce-guard'
   | 'fee-cap'
   | 'allowance'
-  | 'typed-data';
+  | 'typed-data'
+  | 'requester';
 
 export interface Reason {
   rule: RuleName;

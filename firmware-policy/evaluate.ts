@@ -17,12 +17,13 @@ import { checkFeeCap } from './rules/fee-cap.js';
 import { allowanceModeOf, judgeAllowanceGrant } from './rules/token-allowance.js';
 import { checkContractCall } from './rules/contract-call.js';
 import type { Now } from './device-time.js';
+import { checkRequester } from './principals.js';
 
 export interface EvaluationRequest {
   intent: TransferIntent;
   /** Key group of the signing key, from the device's key registry. */
   keyGroup: string;
-  /** Authenticated principal that asked for the signature; it may not approve its own request. */
+  /** The principal that asked (a requester of the policy, else denied); it may not approve its own request. */
   requester: string;
   /** The signing key's own address (a cancel sends 0 to it at a used nonce). */
   keyAddress?: Uint8Array;
@@ -32,13 +33,14 @@ const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], reject
 
 export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const { intent } = req;
+  const who = checkRequester(policy, req.requester, 'requester');
   const group = groupOf(policy, req.keyGroup);
   if (!group) {
-    return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
+    return deny([...who, { rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
   }
   const digest = intentDigest(intent);
   const nonce = checkNonce(view, intent, digest, req.keyAddress);
-  const reasons: Reason[] = [...checkChainAllowlist(group, intent.chainId), ...checkFeeCap(policy, intent)];
+  const reasons: Reason[] = [...who, ...checkChainAllowlist(group, intent.chainId), ...checkFeeCap(policy, intent)];
   if (nonce.mode === 'cancel') {
     // A cancel moves no value: only the chain, the fee cap and the nonce guard's fee rule apply.
     reasons.push(...nonce.reasons);

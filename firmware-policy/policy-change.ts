@@ -25,6 +25,7 @@ import {
   type AssetRules,
   type GroupPolicy,
   type PolicyDocument,
+  type NamedPrincipal,
   type Principal,
   type VelocityWindow,
 } from './policy-document.js';
@@ -78,6 +79,8 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     out.push(changed('adminQuorum', String(from.adminQuorum), String(to.adminQuorum), higher, higher ? 'more admins must agree' : 'fewer admins must agree'));
   }
   diffPrincipals(out, 'approvers', from.approvers, to.approvers, 'approver');
+  diffNamed(out, 'requesters', from.requesters ?? [], to.requesters ?? [], 'requester');
+  diffNamed(out, 'auditors', from.auditors ?? [], to.auditors ?? [], 'auditor');
   for (const name of unionKeys(from.groups, to.groups)) {
     const path = `groups.${name}`;
     const a = ownEntry(from.groups, name);
@@ -242,12 +245,14 @@ function cmpChainKey(x: string, y: string): number {
 // reported as a change that is NOT stricter, so a field added to the document later can never be
 // loosened at once before this module learns what it means.
 
-const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'groups'];
+const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'requesters', 'auditors', 'groups'];
 const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData'];
 const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
   admins: ['id', 'alg', 'publicKey'],
   approvers: ['id', 'alg', 'publicKey'],
+  requesters: ['id'],
+  auditors: ['id'],
   windows: ['seconds', 'maxAmount', 'maxCount'],
   approvalTiers: ['above', 'required'],
   contracts: ['chainId', 'address', 'selectors'],
@@ -414,6 +419,15 @@ function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal
       if (before.alg !== after.alg) out.push(changed(`${p}.alg`, before.alg, after.alg, false, `${role} algorithm changed`));
       if (!bytesEqual(before.publicKey, after.publicKey)) out.push(changed(`${p}.publicKey`, shortHex(before.publicKey), shortHex(after.publicKey), false, `${role} key changed`));
     }
+  }
+}
+
+/** Requesters and auditors (ids only): removing one is stricter at once, adding one waits the time lock. */
+function diffNamed(out: PolicyChange[], path: string, a: readonly NamedPrincipal[], b: readonly NamedPrincipal[], role: string): void {
+  for (const { label, before, after } of matchBy(a, b, (p) => p.id, cmpString, () => 0, (id) => `id=${id}`)) {
+    const p = `${path}[${label}]`;
+    if (before && !after) out.push(removed(p, before.id, true, `${role} removed`));
+    else if (!before && after) out.push(added(p, after.id, false, `new ${role}`));
   }
 }
 

@@ -97,7 +97,20 @@ export interface PolicyDocument {
   admins: Principal[];
   adminQuorum: number;
   approvers: Principal[];
+  /**
+   * Who may ask for a signature (bridge tokens of scope orchestrator are bound to one of these ids).
+   * Absent means none: every signing request is refused. Ids share one namespace with admins and
+   * approvers, so a requester who is also an approver cannot approve their own request.
+   */
+  requesters?: NamedPrincipal[];
+  /** Who may read the log and the policy through the bridge (an auditor token names one). */
+  auditors?: NamedPrincipal[];
   groups: Record<string, GroupPolicy>;
+}
+
+/** A principal known by id only (requesters and auditors; the appliance does not verify their signatures yet). */
+export interface NamedPrincipal {
+  id: string;
 }
 
 export const DEFAULT_CHANGE_DELAY_SECONDS = 172_800;
@@ -181,6 +194,8 @@ export function policyToCbor(p: PolicyDocument): CborMap {
   };
   if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
   if (p.maxApprovalLifetimeSeconds !== undefined) out.maxApprovalLifetimeSeconds = p.maxApprovalLifetimeSeconds;
+  if (p.requesters !== undefined) out.requesters = p.requesters.map((r) => ({ id: r.id }));
+  if (p.auditors !== undefined) out.auditors = p.auditors.map((r) => ({ id: r.id }));
   if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
     const caps: CborMap = {};
@@ -286,13 +301,36 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
   });
 }
 
+function parseNamed(v: CborValue | undefined, path: string): NamedPrincipal[] {
+  const seen = new Set<string>();
+  return arr(v, path).map((x, i) => {
+    const m = obj(x, `${path}[${i}]`);
+    keysExactly(m, `${path}[${i}]`, ['id']);
+    const id = str(m.id, `${path}[${i}].id`);
+    if (seen.has(id)) throw bad(`${path}[${i}].id`, 'is a duplicate');
+    seen.add(id);
+    return { id };
+  });
+}
+
+/** One namespace: an id that is both admin and approver names one principal, so it has one key. */
+function checkOneNamespace(admins: readonly Principal[], approvers: readonly Principal[]): void {
+  approvers.forEach((ap, i) => {
+    const ad = admins.find((a) => a.id === ap.id);
+    if (ad && (ad.alg !== ap.alg || ad.publicKey.length !== ap.publicKey.length || ad.publicKey.some((b, j) => b !== ap.publicKey[j]))) {
+      throw bad(`approvers[${i}].id`, `names admin "${ap.id}" with another key (one id is one principal)`);
+    }
+  });
+}
+
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'groups']);
+  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'requesters', 'auditors', 'groups']);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
   const approvers = parsePrincipals(m.approvers, 'approvers');
+  checkOneNamespace(admins, approvers);
   const adminQuorum = uint(m.adminQuorum, 'adminQuorum', admins.length);
   if (adminQuorum < 1) throw bad('adminQuorum', 'must be at least 1');
   const groups: Record<string, GroupPolicy> = {};
@@ -378,6 +416,8 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     admins,
     adminQuorum,
     approvers,
+    ...(m.requesters === undefined ? {} : { requesters: parseNamed(m.requesters, 'requesters') }),
+    ...(m.auditors === undefined ? {} : { auditors: parseNamed(m.auditors, 'auditors') }),
     groups,
   };
 }

@@ -19,6 +19,7 @@ import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { encodePolicy } from '../firmware-policy/policy-document.js';
 import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
 import { asMap } from '../protocol/args.js';
+import { PrincipalDirectory } from './principal-directory.js';
 
 export interface ApplianceCaller {
   call(cmd: Command, args?: CborMap, traceId?: string): Promise<CborMap>;
@@ -29,6 +30,8 @@ export interface BridgeOptions {
   tokens: TokenVerifier;
   /** The event feed behind GET /v1/events; made on first use when not given. */
   events?: AuditEventFeed;
+  /** The active policy's principals (a token bound to an unknown one is refused); made from `appliance` when not given. */
+  principals?: PrincipalDirectory;
 }
 
 type Env = { Variables: { principal: Principal; traceId: string } };
@@ -79,9 +82,11 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
   });
 
+  const principals = opts.principals ?? new PrincipalDirectory(opts.appliance);
   const requireScope = (scope: Scope) => async (c: Context<Env>, next: () => Promise<void>) => {
     const principal = opts.tokens.verify(c.req.header('Authorization'));
     if (!principal.scopes.includes(scope)) throw new ApplianceError('forbidden', `this token lacks the "${scope}" scope`);
+    await principals.assertKnown(principal);
     c.set('principal', principal);
     await next();
   };
@@ -131,7 +136,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const b = await body(c);
     const result = await call('sign.evm-tx', {
       requestId: key,
-      requester: c.get('principal').name,
+      requester: c.get('principal').id,
       keyId: jsonString(b.keyId, 'keyId', 128),
       tx: txFieldsFromJson(b.transaction),
     });
@@ -143,7 +148,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const b = await body(c);
     const result = await call('sign.typed-data', {
       requestId: key,
-      requester: c.get('principal').name,
+      requester: c.get('principal').id,
       keyId: jsonString(b.keyId, 'keyId', 128),
       typedData: jsonToCbor(jsonObject(b.typedData, 'typedData'), 'typedData'),
     });
@@ -158,7 +163,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   app.post('/v1/whitelist/proposals', requireScope('admin'), async (c) => {
     const b = await body(c);
     const args: CborMap = {
-      requester: c.get('principal').name,
+      requester: c.get('principal').id,
       group: jsonString(b.group, 'group', 64),
       chainId: jsonUint(b.chainId, 'chainId'),
       address: jsonAddress(b.address, 'address'),
@@ -182,7 +187,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   });
   app.delete('/v1/whitelist/:chainId/:address', requireScope('admin'), async (c) => {
     const args: CborMap = {
-      requester: c.get('principal').name,
+      requester: c.get('principal').id,
       chainId: jsonUint(param(c, 'chainId'), 'chainId'),
       address: jsonAddress(param(c, 'address'), 'address'),
     };
@@ -238,7 +243,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
       const doc = policyFromJson(jsonObject(b.policy, 'policy') as unknown as PolicyJson, String(asMap(active.document, 'document').deviceId), Number(active.version) + 1, active.hash as Uint8Array);
       document = encodePolicy(doc);
     }
-    return c.json(cborToJson(await call('policy.propose', { requester: c.get('principal').name, document })) as object, 201);
+    return c.json(cborToJson(await call('policy.propose', { requester: c.get('principal').id, document })) as object, 201);
   });
   const adminSigned = async (c: Context<Env>, cmd: 'policy.approve' | 'policy.cancel') =>
     c.json(cborToJson(await call(cmd, { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object);
@@ -287,10 +292,11 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   // ---- server-sent events (holds, approvals needed, policy changes, denials), derived from the log
   let events = opts.events;
   app.get('/v1/events', async (c) => {
-    opts.tokens.verify(c.req.header('Authorization')); // any scope: requesters, approvers, admins, auditors
+    const principal = opts.tokens.verify(c.req.header('Authorization')); // any scope: requesters, approvers, admins, auditors
+    await principals.assertKnown(principal);
     events ??= new AuditEventFeed({ appliance: opts.appliance });
     await events.start();
-    return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null });
+    return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null, viewer: { principal: principal.id, scopes: principal.scopes } });
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));

@@ -2,8 +2,12 @@
 // users and admins what the appliance decided: whitelist holds starting and ending, requests waiting
 // for approval, policy changes proposed, scheduled, activated or cancelled, denials and signatures.
 // The bridge decides nothing, so it derives every event from the appliance's attested audit log
-// (audit.list), which already records each of these decisions. Events are notifications, not
-// evidence: the bridge does not verify entry signatures here; auditors verify the export offline.
+// (audit.list), which already records each of these decisions, by the entry's kind and outcome (so a
+// signing path, EVM or typed data, that audits a decision emits it). Event ids are positions in that
+// log, so a client's Last-Event-ID survives a bridge restart: the bridge reads the missed entries
+// again. A token of the orchestrator scope alone sees the events of its own principal's requests; any
+// other scope sees the whole feed. Events are notifications, not evidence: the bridge does not verify
+// entry signatures here; auditors verify the export offline.
 import { decodeCanonical, type CborValue } from '../protocol/cbor.js';
 import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { cborToJson } from './json-cbor.js';
@@ -11,6 +15,7 @@ import { cborToJson } from './json-cbor.js';
 export type BridgeEventType =
   | 'whitelist.hold_started'
   | 'whitelist.hold_ended'
+  | 'whitelist.cancelled'
   | 'approval.needed'
   | 'policy.proposed'
   | 'policy.scheduled'
@@ -20,8 +25,13 @@ export type BridgeEventType =
   | 'sign.signed';
 
 export interface BridgeEvent {
-  /** Monotonically increasing per bridge process (the SSE id); hold_ended events get their own. */
-  id: number;
+  /**
+   * The SSE id: a position in the audit log. `<seq>` for the first event an entry yields, `<seq>.<k>`
+   * for its k-th further one, `<seq>~<proposalId>` for a hold that ended (its time passed) after entry
+   * `<seq>` was read. Ordered by seq, then k, then holds; the same entry yields the same ids in any
+   * bridge process.
+   */
+  id: string;
   type: BridgeEventType;
   /** The audit seq this event derives from. */
   seq: number;
@@ -32,8 +42,34 @@ export interface BridgeEvent {
 }
 
 export interface EventSourceAppliance {
-  call(cmd: 'audit.list' | 'health', args?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  call(cmd: 'audit.list' | 'health' | 'whitelist.list', args?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
+
+/** Who reads the stream: an orchestrator-only token sees its own principal's requests only. */
+export interface EventViewer {
+  principal: string;
+  scopes: readonly string[];
+}
+
+const REQUEST_EVENTS: ReadonlySet<BridgeEventType> = new Set(['approval.needed', 'sign.denied', 'sign.signed']);
+
+/** Whether `viewer` may see `e`: any scope but orchestrator sees the feed; orchestrator alone, its own requests' events. */
+export function visibleTo(e: BridgeEvent, viewer: EventViewer | undefined): boolean {
+  if (!viewer) return true;
+  if (viewer.scopes.some((s) => s !== 'orchestrator')) return true;
+  return REQUEST_EVENTS.has(e.type) && e.data.requester === viewer.principal;
+}
+
+type Pos = [seq: number, rank: number];
+const HOLD_RANK = 1_000_000;
+
+/** The log position an event id names (see BridgeEvent.id), or undefined for anything else. */
+export function parseEventId(id: string | null | undefined): Pos | undefined {
+  const m = id ? /^([0-9]{1,15})(?:\.([0-9]{1,5})|~[A-Za-z0-9._-]{1,64})?$/.exec(id) : null;
+  if (!m) return undefined;
+  return [Number(m[1]), m[2] !== undefined ? Number(m[2]) : id!.includes('~') ? HOLD_RANK : 0];
+}
+const cmpPos = (a: Pos, b: Pos): number => a[0] - b[0] || a[1] - b[1];
 
 export interface AuditEventFeedOptions {
   appliance: EventSourceAppliance;
@@ -41,6 +77,8 @@ export interface AuditEventFeedOptions {
   pollMs?: number;
   /** First audit seq to deliver; default: the head at start, so only new entries become events. */
   fromSeq?: number;
+  /** How many entries back a Last-Event-ID older than memory is answered from the log (default MAX_LOG_REPLAY). */
+  maxLogReplay?: number;
   /** Milliseconds since the epoch (default Date.now); activeAt (seconds) is compared against it. */
   now?: () => number;
   /** Timer for hold_ended (default: an unref'd setTimeout). */
@@ -49,8 +87,10 @@ export interface AuditEventFeedOptions {
 }
 
 export interface SubscribeOptions {
-  /** Replay the buffered events with a larger id first (SSE Last-Event-ID after a reconnect). */
-  afterId?: number;
+  /** Deliver the events after this id first (SSE Last-Event-ID after a reconnect): from memory, or read again from the log. */
+  afterId?: string;
+  /** Only the events this viewer may see. */
+  viewer?: EventViewer;
   /** Called once when the feed stops, so a stream can end. */
   onStop?: () => void;
 }
@@ -60,6 +100,8 @@ const MAX_BACKOFF_MS = 30_000;
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days); longer holds re-arm
 const REPLAY_BUFFER = 1000;
 const MAX_REMEMBERED_PROPOSALS = 10_000;
+/** A client further behind than this many entries resumes this far before the head (the audit log itself holds the rest). */
+export const MAX_LOG_REPLAY = 10_000;
 
 type Json = Record<string, unknown>;
 
@@ -72,22 +114,28 @@ function pick(payload: Record<string, unknown>, keys: readonly string[]): Json {
   return out;
 }
 
+const REQUEST_KEYS = ['requestId', 'kind', 'requester', 'keyId', 'intentDigest', 'typedDataDigest', 'primaryType'] as const;
+
 /**
- * Pure mapping of one decoded audit payload to 0..n events. Ids are 0 here: the feed assigns them.
- * Unknown kinds, and outcomes that tell nobody anything (pending, rejected), produce nothing.
+ * Pure mapping of one decoded audit payload to 0..n events, with their ids. A decision entry (kind
+ * `request.approve` or `sign.*`, whatever the signing path) maps by its outcome; unknown kinds, and
+ * outcomes that tell nobody anything (pending, rejected), produce nothing.
  */
 export function eventsFromEntry(payload: Record<string, unknown>, seq: number): BridgeEvent[] {
   const time = typeof payload.time === 'number' ? payload.time : 0;
-  const ev = (type: BridgeEventType, keys: readonly string[]): BridgeEvent[] => [{ id: 0, type, seq, time, data: pick(payload, keys) }];
-  switch (payload.kind) {
+  const ev = (type: BridgeEventType, keys: readonly string[]): BridgeEvent[] => [{ id: String(seq), type, seq, time, data: pick(payload, keys) }];
+  const kind = typeof payload.kind === 'string' ? payload.kind : '';
+  if (kind === 'request.approve' || kind.startsWith('sign.')) {
+    if (payload.outcome === 'needs_approval') return ev('approval.needed', [...REQUEST_KEYS, 'approvedBy', 'reasons']);
+    if (payload.outcome === 'deny') return ev('sign.denied', [...REQUEST_KEYS, 'reasons']);
+    if (payload.outcome === 'allow' && payload.result === 'signed') return ev('sign.signed', [...REQUEST_KEYS, 'txHash', 'approvedBy']);
+    return [];
+  }
+  switch (kind) {
     case 'whitelist.approve':
-      return payload.outcome === 'accepted' ? ev('whitelist.hold_started', ['proposalId', 'activeAt', 'approvedBy']) : [];
-    case 'sign.evm-tx':
-    case 'request.approve':
-      if (payload.outcome === 'needs_approval') return ev('approval.needed', ['requestId', 'keyId', 'intentDigest', 'approvedBy', 'reasons']);
-      if (payload.outcome === 'deny') return ev('sign.denied', ['requestId', 'keyId', 'intentDigest', 'reasons']);
-      if (payload.outcome === 'allow' && payload.result === 'signed') return ev('sign.signed', ['requestId', 'keyId', 'intentDigest', 'txHash', 'approvedBy']);
-      return [];
+      return payload.outcome === 'accepted' ? ev('whitelist.hold_started', ['proposalId', 'activeAt', 'approvedBy', 'group', 'chainId', 'address', 'label']) : [];
+    case 'whitelist.cancel':
+      return payload.outcome === 'cancelled' ? ev('whitelist.cancelled', ['proposalId', 'approvedBy', 'group', 'chainId', 'address', 'label']) : [];
     case 'policy.propose':
       return ev('policy.proposed', ['proposalId', 'requester', 'policyVersion', 'proposedVersion', 'proposedHash', 'stricter']);
     case 'policy.approve':
@@ -107,7 +155,6 @@ export function sseFrame(e: BridgeEvent): string {
 }
 
 interface Hold {
-  seq: number;
   activeAt: number;
   data: Json;
   timer: unknown;
@@ -116,12 +163,21 @@ interface Hold {
 interface Subscriber {
   fn: (e: BridgeEvent) => void;
   onStop: (() => void) | undefined;
+  viewer: EventViewer | undefined;
+  /** While the missed events are read again from the log, live events wait here. */
+  queue: BridgeEvent[] | undefined;
+  /** After that read: live events at or before this position were already delivered. */
+  skipThrough: Pos | undefined;
 }
+
+const posOf = (e: BridgeEvent): Pos => parseEventId(e.id) ?? [e.seq, 0];
 
 /**
  * Polls audit.list from a starting seq, converts entries to events and fans them out. Schedules
- * whitelist.hold_ended at each accepted entry's activeAt, or at once when an address still in its
- * hold is removed (reason 'removed'). Holds that started before the feed's first seq are not known.
+ * whitelist.hold_ended at each accepted entry's activeAt (after reading the log once more, so that an
+ * entry cancelled or removed in the meantime never shows as ended), or at once when an address still in
+ * its hold is removed (reason 'removed'); a cancelled entry yields whitelist.cancelled and no
+ * hold_ended. Holds still running when the feed starts are read from whitelist.list.
  */
 export class AuditEventFeed {
   private readonly appliance: EventSourceAppliance;
@@ -130,8 +186,10 @@ export class AuditEventFeed {
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (t: unknown) => void;
   private readonly fromSeq: number | undefined;
+  private readonly maxLogReplay: number;
   private nextSeq: number | undefined;
-  private nextId = 1;
+  /** The position of the last event no longer in `recent` (or just before the first seq read). */
+  private floor: Pos | undefined;
   private running = false;
   private starting: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -139,7 +197,7 @@ export class AuditEventFeed {
   private chain: Promise<void> = Promise.resolve();
   private readonly subscribers = new Set<Subscriber>();
   private readonly recent: BridgeEvent[] = [];
-  /** whitelist.propose details by proposal id, so hold events can name the address. */
+  /** whitelist.propose details by proposal id, for hold events of entries that do not carry them. */
   private readonly proposals = new Map<string, Json>();
   private readonly holds = new Map<string, Hold>();
 
@@ -147,6 +205,7 @@ export class AuditEventFeed {
     this.appliance = opts.appliance;
     this.pollMs = opts.pollMs ?? 1000;
     this.fromSeq = opts.fromSeq;
+    this.maxLogReplay = opts.maxLogReplay ?? MAX_LOG_REPLAY;
     this.now = opts.now ?? Date.now;
     this.setTimer =
       opts.setTimer ??
@@ -182,10 +241,19 @@ export class AuditEventFeed {
   }
 
   subscribe(fn: (e: BridgeEvent) => void, opts: SubscribeOptions = {}): () => void {
-    const sub: Subscriber = { fn, onStop: opts.onStop };
-    const after = opts.afterId;
-    // An id beyond ours came from another bridge process: nothing of ours to replay.
-    if (after !== undefined && after < this.nextId) for (const e of this.recent) if (e.id > after) deliver(sub, e);
+    const sub: Subscriber = { fn, onStop: opts.onStop, viewer: opts.viewer, queue: undefined, skipThrough: undefined };
+    const after = parseEventId(opts.afterId);
+    if (after && opts.afterId !== undefined) {
+      if (this.floor && cmpPos(after, this.floor) >= 0) {
+        // Still in memory: everything after that event (by id, so holds ended at one seq keep their order).
+        const at = this.recent.findIndex((e) => e.id === opts.afterId);
+        for (const e of at >= 0 ? this.recent.slice(at + 1) : this.recent.filter((x) => cmpPos(posOf(x), after) > 0)) deliver(sub, e);
+      } else {
+        // Older than this process remembers (a restarted bridge, or a long absence): read the log again.
+        sub.queue = [];
+        void this.replayFromLog(sub, after);
+      }
+    }
     this.subscribers.add(sub);
     return () => {
       this.subscribers.delete(sub);
@@ -214,11 +282,15 @@ export class AuditEventFeed {
   private async catchUp(): Promise<void> {
     try {
       if (this.nextSeq === undefined) {
-        if (this.fromSeq !== undefined) this.nextSeq = this.fromSeq;
+        let first: number;
+        if (this.fromSeq !== undefined) first = this.fromSeq;
         else {
           const head = await this.appliance.call('audit.list', { limit: 1 });
-          this.nextSeq = Number(head.headSeq) + 1;
+          first = Number(head.headSeq) + 1;
+          await this.seedHolds();
         }
+        this.nextSeq = first;
+        this.floor = [first - 1, Number.MAX_SAFE_INTEGER];
       }
       for (;;) {
         const page = await this.appliance.call('audit.list', { fromSeq: this.nextSeq, limit: PAGE_LIMIT });
@@ -245,30 +317,56 @@ export class AuditEventFeed {
     }
   }
 
+  /** Holds still running when the feed starts from the head (their hold_started came before it). */
+  private async seedHolds(): Promise<void> {
+    for (let offset = 0; offset < 1_000_000; offset += 1000) {
+      const page = await this.appliance.call('whitelist.list', { limit: 1000, offset });
+      const entries = Array.isArray(page.entries) ? (page.entries as Record<string, unknown>[]) : [];
+      for (const e of entries) {
+        if (e.inHold !== true || typeof e.activeAt !== 'number' || typeof e.proposalId !== 'string') continue;
+        const data = { proposalId: e.proposalId, activeAt: e.activeAt, ...pick(e, ['group', 'chainId', 'label']), address: String(json(e.address)).toLowerCase() };
+        this.startHold(e.proposalId, e.activeAt, data);
+      }
+      if (entries.length < 1000) return;
+    }
+  }
+
   private ingest(payload: Record<string, unknown>, seq: number): void {
     if (payload.kind === 'whitelist.propose' && typeof payload.proposalId === 'string') {
       this.proposals.set(payload.proposalId, pick(payload, ['group', 'chainId', 'address', 'label']));
       if (this.proposals.size > MAX_REMEMBERED_PROPOSALS) this.proposals.delete(this.proposals.keys().next().value as string);
     }
-    for (const e of eventsFromEntry(payload, seq)) {
-      if (e.type !== 'whitelist.hold_started') {
+    const events = eventsFromEntry(payload, seq);
+    for (const e of events) {
+      if (e.type !== 'whitelist.hold_started' && e.type !== 'whitelist.cancelled') {
         this.emit(e);
         continue;
       }
       const proposalId = String(payload.proposalId);
       const known = this.proposals.get(proposalId);
-      this.proposals.delete(proposalId);
-      e.data = { ...e.data, ...known };
+      e.data = { ...known, ...e.data };
       this.emit(e);
-      if (typeof payload.activeAt === 'number') this.startHold(proposalId, seq, payload.activeAt, { proposalId, activeAt: payload.activeAt, ...known });
+      if (e.type === 'whitelist.cancelled') {
+        // Cancelled in its hold: the entry never becomes active, so its hold never "ends".
+        this.proposals.delete(proposalId);
+        this.dropHold(proposalId);
+      } else if (typeof payload.activeAt === 'number') {
+        const { approvedBy: _approvedBy, ...data } = e.data;
+        this.startHold(proposalId, payload.activeAt, { ...data, proposalId, activeAt: payload.activeAt });
+      }
     }
-    if (payload.kind === 'whitelist.remove') this.endRemovedHolds(payload, seq);
+    if (payload.kind === 'whitelist.remove') this.endRemovedHolds(payload, seq, events.length);
   }
 
-  private startHold(proposalId: string, seq: number, activeAt: number, data: Json): void {
-    const old = this.holds.get(proposalId);
-    if (old?.timer !== undefined) this.clearTimer(old.timer);
-    const hold: Hold = { seq, activeAt, data, timer: undefined };
+  private dropHold(proposalId: string): void {
+    const h = this.holds.get(proposalId);
+    if (h?.timer !== undefined) this.clearTimer(h.timer);
+    this.holds.delete(proposalId);
+  }
+
+  private startHold(proposalId: string, activeAt: number, data: Json): void {
+    this.dropHold(proposalId);
+    const hold: Hold = { activeAt, data, timer: undefined };
     this.holds.set(proposalId, hold);
     const check = (): void => {
       if (this.holds.get(proposalId) !== hold) return;
@@ -277,37 +375,98 @@ export class AuditEventFeed {
         hold.timer = this.setTimer(check, Math.min(left, MAX_TIMER_MS));
         return;
       }
-      this.holds.delete(proposalId);
-      this.emit({ id: 0, type: 'whitelist.hold_ended', seq, time: activeAt, data: { ...data, reason: 'elapsed' } });
+      // Due: read the log first, so a cancel or removal made before now ends the hold instead.
+      hold.timer = undefined;
+      const end = (): void => {
+        if (this.holds.get(proposalId) !== hold) return;
+        this.holds.delete(proposalId);
+        const seq = (this.nextSeq ?? 1) - 1;
+        this.emit({ id: `${seq}~${proposalId}`, type: 'whitelist.hold_ended', seq, time: activeAt, data: { ...data, reason: 'elapsed' } });
+      };
+      void this.pollNow().then(end, end);
     };
     check();
   }
 
-  /** An address removed during its hold never becomes active: its hold ends now. */
-  private endRemovedHolds(payload: Record<string, unknown>, seq: number): void {
+  /** An address removed during its hold never becomes active: its hold ends now (ids after the entry's own events). */
+  private endRemovedHolds(payload: Record<string, unknown>, seq: number, k: number): void {
     const chainId = String(json(payload.chainId));
     const address = String(json(payload.address)).toLowerCase();
     const group = typeof payload.group === 'string' ? payload.group : undefined;
     for (const [proposalId, h] of this.holds) {
       if (h.data.address === undefined || String(h.data.chainId) !== chainId || String(h.data.address).toLowerCase() !== address) continue;
       if (group !== undefined && h.data.group !== group) continue;
-      if (h.timer !== undefined) this.clearTimer(h.timer);
-      this.holds.delete(proposalId);
+      this.dropHold(proposalId);
       const time = typeof payload.time === 'number' ? payload.time : 0;
-      this.emit({ id: 0, type: 'whitelist.hold_ended', seq, time, data: { ...h.data, reason: 'removed' } });
+      this.emit({ id: k === 0 ? String(seq) : `${seq}.${k}`, type: 'whitelist.hold_ended', seq, time, data: { ...h.data, reason: 'removed' } });
+      k++;
     }
   }
 
+  /** Sends a subscriber the events after `after` read again from the log, then what arrived live meanwhile. */
+  private async replayFromLog(sub: Subscriber, after: Pos): Promise<void> {
+    let last: Pos = after;
+    try {
+      const head = Number((await this.appliance.call('audit.list', { limit: 1 })).headSeq);
+      if (Number.isSafeInteger(head) && head - after[0] > this.maxLogReplay) last = after = [head - this.maxLogReplay, Number.MAX_SAFE_INTEGER];
+      for (let from = Math.max(1, after[0]); ; ) {
+        const page = await this.appliance.call('audit.list', { fromSeq: from, limit: PAGE_LIMIT });
+        const entries = Array.isArray(page.entries) ? (page.entries as Record<string, unknown>[]) : [];
+        const headSeq = Number(page.headSeq);
+        let moved = false;
+        for (const e of entries) {
+          const seq = Number(e.seq);
+          if (!Number.isSafeInteger(seq) || seq < from) continue;
+          from = seq + 1;
+          moved = true;
+          const payload = decodePayload(e.entry);
+          for (const ev of payload ? eventsFromEntry(payload, seq) : []) {
+            if (cmpPos(posOf(ev), after) <= 0) continue;
+            if (ev.type === 'whitelist.hold_started' && payload) ev.data = { ...this.proposals.get(String(payload.proposalId)), ...ev.data };
+            deliverNow(sub, ev);
+            last = posOf(ev);
+          }
+        }
+        if (!moved || !Number.isSafeInteger(headSeq) || from > headSeq) break;
+      }
+    } catch {
+      // The appliance went away mid-read: end the stream; the client reconnects with its Last-Event-ID.
+      this.subscribers.delete(sub);
+      sub.onStop?.();
+      return;
+    }
+    const queued = sub.queue ?? [];
+    sub.queue = undefined;
+    sub.skipThrough = last;
+    for (const e of queued) deliver(sub, e);
+  }
+
   private emit(e: BridgeEvent): void {
-    e.id = this.nextId++;
     this.recent.push(e);
-    if (this.recent.length > REPLAY_BUFFER) this.recent.shift();
+    if (this.recent.length > REPLAY_BUFFER) {
+      const dropped = this.recent.shift();
+      if (dropped) this.floor = posOf(dropped);
+    }
     for (const s of [...this.subscribers]) deliver(s, e);
   }
 }
 
-/** A subscriber that throws must not stop the others or the feed. */
+/** Queues the event while the subscriber replays from the log; skips what that replay already sent. */
 function deliver(s: Subscriber, e: BridgeEvent): void {
+  if (s.queue) {
+    s.queue.push(e);
+    return;
+  }
+  if (s.skipThrough) {
+    if (cmpPos(posOf(e), s.skipThrough) <= 0) return;
+    s.skipThrough = undefined;
+  }
+  deliverNow(s, e);
+}
+
+/** A subscriber that throws must not stop the others or the feed. */
+function deliverNow(s: Subscriber, e: BridgeEvent): void {
+  if (!visibleTo(e, s.viewer)) return;
   try {
     s.fn(e);
   } catch {
@@ -329,8 +488,10 @@ function decodePayload(entry: unknown): Record<string, unknown> | undefined {
 }
 
 export interface SseOptions {
-  /** The request's Last-Event-ID header: buffered events after it are sent first. */
+  /** The request's Last-Event-ID header: the events after it are sent first (from memory or the log). */
   lastEventId?: string | null | undefined;
+  /** Who reads: an orchestrator-only token sees its own requests' events only. */
+  viewer?: EventViewer;
   /** Interval of `: keep-alive` comments (default 15 s). */
   keepAliveMs?: number;
 }
@@ -341,7 +502,7 @@ const MAX_QUEUED_FRAMES = 1000;
 /** A text/event-stream Response for one subscriber; it ends when `signal` aborts, the client cancels or the feed stops. */
 export function sseResponse(feed: AuditEventFeed, signal: AbortSignal, opts: SseOptions = {}): Response {
   const encoder = new TextEncoder();
-  const last = opts.lastEventId && /^[0-9]{1,15}$/.test(opts.lastEventId) ? Number(opts.lastEventId) : undefined;
+  const last = parseEventId(opts.lastEventId) ? (opts.lastEventId as string) : undefined;
   let end = (): void => {};
   const body = new ReadableStream<Uint8Array>(
     {
@@ -368,7 +529,7 @@ export function sseResponse(feed: AuditEventFeed, signal: AbortSignal, opts: Sse
         };
         end = close;
         send('retry: 5000\n\n');
-        unsubscribe = feed.subscribe((e) => send(sseFrame(e)), { afterId: last, onStop: close });
+        unsubscribe = feed.subscribe((e) => send(sseFrame(e)), { ...(last === undefined ? {} : { afterId: last }), ...(opts.viewer ? { viewer: opts.viewer } : {}), onStop: close });
         keepAlive = setInterval(() => send(': keep-alive\n\n'), opts.keepAliveMs ?? 15_000);
         keepAlive.unref();
         if (signal.aborted) close();

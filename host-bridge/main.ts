@@ -2,8 +2,9 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { ApplianceClient } from './appliance-client.js';
 import { createApp } from './app.js';
-import { TokenVerifier, readTokens } from './auth.js';
+import { TokenVerifier, readTokens, type TokenRecord } from './auth.js';
 import { AuditEventFeed } from './events.js';
+import { PrincipalDirectory } from './principal-directory.js';
 
 export interface RunningBridge {
   url: string;
@@ -14,7 +15,10 @@ export async function startBridge(opts: { socketPath: string; tokensFile: string
   const client = new ApplianceClient(opts.socketPath);
   const events = new AuditEventFeed({ appliance: client });
   void events.start();
-  const app = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(opts.tokensFile)), events });
+  const records = readTokens(opts.tokensFile);
+  const principals = new PrincipalDirectory(client);
+  const app = createApp({ appliance: client, tokens: new TokenVerifier(records), events, principals });
+  void warnUnknownPrincipals(records, principals);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: opts.host, port: opts.port }, (info) => resolve(info.port));
@@ -29,4 +33,16 @@ export async function startBridge(opts: { socketPath: string; tokensFile: string
         server.close(() => resolve());
       }),
   };
+}
+
+/** At start, names on stderr each token the bridge will refuse: bound to no principal, or to one the active policy does not know. */
+async function warnUnknownPrincipals(records: TokenRecord[], principals: PrincipalDirectory): Promise<void> {
+  try {
+    for (const r of records) {
+      if (r.principal === undefined) process.stderr.write(`bridge: token "${r.name}" is bound to no policy principal and will be refused; issue it again with --principal\n`);
+      else if ((await principals.rolesOf(r.principal)).length === 0) process.stderr.write(`bridge: token "${r.name}" is bound to "${r.principal}", which the active policy does not know: refused until a policy names it\n`);
+    }
+  } catch {
+    // the appliance is not up yet: each request is checked anyway
+  }
 }

@@ -30,7 +30,14 @@ export const openApiDocument = {
       'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Token with scopes orchestrator, approver, admin and/or auditor' } },
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          "Token with scopes orchestrator, approver, admin and/or auditor, bound to one principal id of the active policy (a requester, admin, approver or auditor). The bridge names that id, never the token's name, as the requester of what it forwards. A token bound to no principal is refused with 401 (details.code 'token_unbound'); a token whose principal the active policy does not know, with 403 forbidden (details { code: 'unknown_principal', principal }), before anything reaches the appliance. Whether the principal may ask for what it asks is the appliance's decision: a signing request from an id that is not a policy requester is denied (reasons [{ rule: 'requester', code: 'unknown_principal' | 'requester_not_allowed' }]); a whitelist or policy proposal, or a whitelist removal, from an id that is not an admin is refused with 403 denied (details { rule: 'requester', code, requester, role, auditSeq }). Both are audited.",
+      },
+    },
     schemas: {
       Error: {
         type: 'object',
@@ -228,10 +235,12 @@ export const openApiDocument = {
     },
     '/v1/events': {
       get: {
-        summary: 'Server-sent events (any token): whitelist hold started/ended, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        summary: 'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        description:
+          "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<proposalId>' for a hold that elapsed after entry <seq>; so Last-Event-ID survives a bridge restart (missed entries are read from the log again, at most the last 10 000 entries; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
         security: bearer,
-        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'resume after this event id' }],
-        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err },
+        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[A-Za-z0-9._-]{1,64})?$' }, description: 'resume after this event id (an audit position)' }],
+        responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err, 403: err },
       },
     },
     '/v1/device': { get: { summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)', security: bearer, responses: { 200: ok('device') } } },

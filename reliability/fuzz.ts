@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     adminQuorum: 2,
     admins: admins.map(publicPart),
     approvers: approvers.map(publicPart),
+    requesters: [{ id: 'fuzz' }],
+    auditors: [{ id: 'fuzz-auditor' }],
     groups: { hot: { chains: [31337], whitelistRequired: false, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [{ above: '10', required: 2 }] } } } },
   };
   const created = await createDevice({ varRoot, name: 'fuzz', policy: (id) => policyFromJson(policy, id), keys: [{ label: 'fuzz-1', group: 'hot' }], adminSigners: admins });
@@ -190,7 +192,7 @@ async function main(): Promise<void> {
 
   // ---- the bridge
   const tokensFile = paths.bridgeTokens;
-  const tokens = [addToken(tokensFile, 'f-orch', ['orchestrator']), addToken(tokensFile, 'f-admin', ['admin']), addToken(tokensFile, 'f-appr', ['approver']), addToken(tokensFile, 'f-aud', ['auditor'])];
+  const tokens = [addToken(tokensFile, 'f-orch', ['orchestrator'], 'fuzz'), addToken(tokensFile, 'f-admin', ['admin'], 'admin-1'), addToken(tokensFile, 'f-appr', ['approver'], 'alice'), addToken(tokensFile, 'f-aud', ['auditor'], 'fuzz-auditor')];
   const bridge = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(tokensFile)) });
   const routes = bridge.routes.filter((r) => r.method !== 'ALL' && r.path !== '/v1/events');
   const http = { requests: 0, server5xx: 0, untyped: 0, audited: 0 };

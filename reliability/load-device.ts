@@ -23,26 +23,37 @@ export interface LoadDevice {
   app: ApplianceProcess;
 }
 
-/** Whitelists `address` in `group` (default "hot") with the admins' signatures (the group's hold applies). */
+/**
+ * Whitelists `address` in `group` (default "hot"): the last of `admins` proposes (the requester must be
+ * an admin principal) and the others approve (a proposer's own approval does not count); the group's
+ * hold applies.
+ */
 export async function whitelistWithAdmins(client: ApplianceClient, deviceId: string, admins: ApproverKeyFile[], address: Uint8Array, label: string, group = 'hot'): Promise<CborMap> {
-  const proposal = await client.call('whitelist.propose', { requester: label, group, chainId: 31337n, address, label });
-  const p = { id: String(proposal.proposalId), group, chainId: 31337n, address, label, proposedBy: label };
+  const proposer = admins[admins.length - 1];
+  if (!proposer || admins.length < 2) throw new Error('whitelistWithAdmins: a proposer and at least one other admin are needed');
+  const proposal = await client.call('whitelist.propose', { requester: proposer.id, group, chainId: 31337n, address, label });
+  const p = { id: String(proposal.proposalId), group, chainId: 31337n, address, label, proposedBy: proposer.id };
   let last = proposal;
-  for (const a of admins) {
+  for (const a of admins.slice(0, -1)) {
     const expiresAt = Math.floor(Date.now() / 1000) + 3600;
     last = await client.call('whitelist.approve', { proposalId: p.id, adminId: a.id, expiresAt, signature: signStatement(a, encodeWhitelistStatement(deviceId, p, a.id, expiresAt)) });
   }
   return last;
 }
 
+/** Requester ids a load device's policy knows: the crash test, the soak and the benchmark's socket load. */
+export const LOAD_REQUESTERS = ['crash', 'soak', 'bench'];
+
 export async function startLoadDevice(name: string, recipient: Uint8Array): Promise<LoadDevice> {
   const varRoot = mkdtempSync(join(tmpdir(), `${name}-`));
-  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA')];
+  const admins = [generateApproverKey('admin-1', 'ES256'), generateApproverKey('admin-2', 'EdDSA'), generateApproverKey('admin-3', 'ES256')];
   const big = (10n ** 30n).toString();
   const policy: PolicyJson = {
     adminQuorum: 2,
     admins: admins.map(publicPart),
     approvers: [],
+    // The requester ids of the load generators (crash test, soak, bench over the socket).
+    requesters: LOAD_REQUESTERS.map((id) => ({ id })),
     groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
   };
   const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }], adminSigners: admins });

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const to = new Uint8Array(20).fill(0x55);
   const dev = await startLoadDevice('soak', to);
   const { varRoot, paths, keyId, app } = dev;
-  const token = addToken(paths.bridgeTokens, 'soak', ['orchestrator']);
+  const token = addToken(paths.bridgeTokens, 'soak', ['orchestrator'], 'soak');
   const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: '127.0.0.1', port: 0 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let nonce = 0;

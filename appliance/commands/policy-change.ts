@@ -9,6 +9,7 @@ import { diffPolicies, renderDiff } from '../../firmware-policy/policy-change.js
 import { activationDelay, tallyPolicyApprovals, verifyCancel } from '../../firmware-policy/policy-governance.js';
 import { isStrictlyTighter } from '../../firmware-policy/policy-change.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
+import { assertRequesterRole } from '../requester-role.js';
 import type { Device } from '../device.js';
 import type { StoredPolicyProposal } from '../state/policy-proposals.js';
 import { MAX_LISTED_CHANGES } from '../../protocol/limits.js';
@@ -59,6 +60,7 @@ function requireProposal(dev: Device, id: string): StoredPolicyProposal {
 export async function policyPropose(dev: Device, args: CborMap): Promise<CborMap> {
   onlyKeys(args, 'args', ['requester', 'document']);
   const requester = str(args, 'requester', 128);
+  assertRequesterRole(dev, 'policy.propose', requester, 'admin');
   const doc = parsePolicy(decodeCanonical(bytes(args, 'document', undefined, 1 << 20)));
   const active = dev.policies.current();
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the proposed policy names another device', { field: 'deviceId' });

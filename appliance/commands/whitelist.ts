@@ -10,6 +10,7 @@ import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
 import type { StoredProposal } from '../state/whitelist-store.js';
+import { assertRequesterRole } from '../requester-role.js';
 
 function proposalToCbor(dev: Device, p: StoredProposal): CborMap {
   const policy = dev.policies.current().doc;
@@ -42,6 +43,7 @@ export async function whitelistPropose(dev: Device, args: CborMap): Promise<Cbor
     address: bytes(args, 'address', 20),
     label: optStr(args, 'label', 128) ?? '',
   };
+  assertRequesterRole(dev, 'whitelist.propose', proposal.proposedBy, 'admin');
   const policy = dev.policies.current();
   const group = groupOf(policy.doc, proposal.group);
   if (!group) throw new ApplianceError('bad_request', `key group "${proposal.group}" is not in the active policy`, { field: 'group' });
@@ -97,6 +99,11 @@ export async function whitelistApprove(dev: Device, args: CborMap): Promise<Cbor
       dev.audit.append(now, {
         kind: 'whitelist.approve',
         proposalId,
+        // What is being added, so the entry (and an event derived from it) names it on its own.
+        group: p.group,
+        chainId: p.chainId,
+        address: p.address,
+        label: p.label,
         outcome: accepted ? 'accepted' : 'pending',
         approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
         approvedBy: tally.counted,
@@ -136,6 +143,7 @@ export async function whitelistRemove(dev: Device, args: CborMap): Promise<CborM
   const chainId = ubig(args, 'chainId', 64);
   const address = bytes(args, 'address', 20);
   const group = optStr(args, 'group', 64);
+  assertRequesterRole(dev, 'whitelist.remove', requester, 'admin');
   const now = dev.clock();
   const removed = dev.seal.transaction(() => {
     const n = dev.whitelist.remove(chainId, address, group);
@@ -181,6 +189,10 @@ export async function whitelistCancel(dev: Device, args: CborMap): Promise<CborM
       dev.audit.append(now, {
         kind: 'whitelist.cancel',
         proposalId,
+        group: p.group,
+        chainId: p.chainId,
+        address: p.address,
+        label: p.label,
         outcome: done ? 'cancelled' : 'pending',
         approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
         approvedBy: tally.counted,

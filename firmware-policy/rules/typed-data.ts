@@ -21,6 +21,7 @@ import { checkAllowance } from './token-allowance.js';
 import { checkTypedTransfer } from './typed-transfer.js';
 import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-transfer.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
+import { checkRequester } from '../principals.js';
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -44,6 +45,8 @@ export interface TypedEvaluationRequest {
 export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: TypedEvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const tally = { required: 0, counted: [], rejected: [] };
   const deny = (reasons: Reason[]): Decision => ({ outcome: 'deny', reasons, approvals: tally });
+  const who = checkRequester(policy, req.requester, 'requester');
+  if (who.length > 0) return deny(who);
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
   const { chainId, verifyingContract } = req.facts;

@@ -132,11 +132,11 @@ export class RedteamDevice {
     const created = await createDevice({ varRoot: opts.varRoot, name: opts.name, policy: (id) => policyFromJson(opts.policy, id), keys: opts.keys, adminSigners: opts.people.admins });
     const paths = devicePaths(opts.varRoot, opts.name);
     const tokens: DeviceTokens = {
-      orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator']),
-      approver: addToken(paths.bridgeTokens, 'approvers', ['approver']),
-      admin: addToken(paths.bridgeTokens, 'ops-admin', ['admin', 'orchestrator']),
-      auditor: addToken(paths.bridgeTokens, 'auditor', ['auditor']),
-      alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver']),
+      orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator'], 'orchestrator'),
+      approver: addToken(paths.bridgeTokens, 'approvers', ['approver'], 'bob'),
+      admin: addToken(paths.bridgeTokens, 'ops-admin', ['admin', 'orchestrator'], 'admin-3'),
+      auditor: addToken(paths.bridgeTokens, 'auditor', ['auditor'], 'auditor'),
+      alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver'], 'alice'),
     };
     const keys = new Map(created.keys.map((k) => [String(k.label), { keyId: String(k.keyId), address: String(k.address) }]));
     const client = new ApplianceClient(paths.socket, { timeoutMs: 15_000 });
@@ -220,7 +220,7 @@ export class RedteamDevice {
 
   /** Whitelists an address in a group with two admins' signatures (setup: straight to the socket). */
   async whitelist(address: string, group: string): Promise<CborMap> {
-    return whitelistWithAdmins(this.client, this.deviceId, this.people.admins.slice(0, 2), hexToBytes(address), `redteam-${group}`, group);
+    return whitelistWithAdmins(this.client, this.deviceId, this.people.admins, hexToBytes(address), `redteam-${group}`, group); // admin-3 proposes, admin-1 and -2 approve
   }
 
   /** POST /v1/policy/proposals with a JSON policy; the bridge fills in version, parent and device id. */

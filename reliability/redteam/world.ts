@@ -38,6 +38,9 @@ export function mainPolicy(people: People, token: string): PolicyJson {
     adminQuorum: 2,
     admins: people.admins.map(publicPart),
     approvers: people.approvers.map(publicPart),
+    // The ids the harness's bridge tokens are bound to (one namespace with admins and approvers).
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
+    auditors: [{ id: 'auditor' }],
     feeCaps: { [String(CHAIN_ID)]: { maxGasLimit: 200_000, maxFeeWei: (200_000n * 50n * GWEI).toString() } },
     groups: {
       hot: {

@@ -24,7 +24,7 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
       assert.equal(k.status, 0, k.stderr);
       writeFileSync(join(dir, `${id}.pub.json`), k.stdout);
     }
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ adminQuorum: 2, admins: [], approvers: [], groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } } }));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ adminQuorum: 2, admins: [], approvers: [], requesters: [{ id: 'orchestrator' }], groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } } }));
     const plan = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--admin', 'admin-3.pub.json', '--out', 'plan.json');
     assert.equal(plan.status, 0, plan.stderr);
     assert.equal(hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status, 1, 'a private key file is refused as a public one');

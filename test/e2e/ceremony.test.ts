@@ -335,6 +335,7 @@ function policyJson() {
     adminQuorum: 2,
     admins: [],
     approvers: [],
+    requesters: [{ id: 'orchestrator' }],
     groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 100 }], approvalTiers: [] } } } },
   };
 }

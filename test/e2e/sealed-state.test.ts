@@ -322,7 +322,7 @@ describe('sealed state', () => {
             try {
               await dev.client.call('sign.evm-tx', {
                 requestId: `kill-${round}-${nonce}`,
-                requester: 'load',
+                requester: 'orchestrator',
                 keyId: String(dev.keys[0]?.keyId),
                 tx: { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: BigInt(nonce), to: recipientBytes(), value: 1000n, gasLimit: 21000n, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1n },
               });

@@ -72,6 +72,8 @@ function basePolicy(): PolicyDocument {
     admins: [principal(admin)],
     adminQuorum: 1,
     approvers: [alice, bob, carol, dave].map(principal),
+    // One namespace: alice, bob and carol are approvers and may also ask (tests of self-approval).
+    requesters: [REQUESTER, 'alice', 'bob', 'carol'].map((id) => ({ id })),
     groups: {
       [GROUP]: {
         chains: [CHAIN, 1n, 10n],

@@ -75,6 +75,7 @@ function basePolicy(): PolicyDocument {
     admins: ADMINS.slice(0, 2).map(principal),
     adminQuorum: 1,
     approvers: APPROVERS.slice(0, 3).map(principal),
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
     groups: {
       hot: {
         chains: [31337n, 1n],
@@ -180,6 +181,7 @@ const STRICTER: Case[] = [
   { name: 'group hold set above the default it used', change: (p) => void (open(p).holdSeconds = DEFAULT_HOLD_SECONDS + 1), paths: ['groups.open.holdSeconds'] },
   { name: 'defaultHoldSeconds lengthened', change: (p) => void (p.defaultHoldSeconds = DEFAULT_HOLD_SECONDS * 2), paths: ['defaultHoldSeconds'] },
   { name: 'approver removed', change: (p) => void p.approvers.splice(1, 1), paths: ['approvers[id=bob]'] },
+  { name: 'requester removed', change: (p) => void p.requesters?.splice(1, 1), paths: ['requesters[id=alice]'] },
   { name: 'admin removed', change: (p) => void p.admins.splice(0, 1), paths: ['admins[id=admin-1]'] },
   { name: 'adminQuorum raised', change: (p) => void (p.adminQuorum = 2), paths: ['adminQuorum'] },
   { name: 'changeDelaySeconds lengthened', change: (p) => void (p.changeDelaySeconds = 7 * 86_400), paths: ['changeDelaySeconds'] },
@@ -240,6 +242,7 @@ const LOOSER: Case[] = [
   },
   { name: 'defaultHoldSeconds shortened', change: (p) => void (p.defaultHoldSeconds = 3600), paths: ['defaultHoldSeconds'] },
   { name: 'approver added', change: (p) => void p.approvers.push(principal(APPROVERS[3])), paths: ['approvers[id=dave]'] },
+  { name: 'requester added', change: (p) => void p.requesters?.push({ id: 'treasury-desk' }), paths: ['requesters[id=treasury-desk]'] },
   {
     name: 'approver key changed',
     change: (p) => void (p.approvers[0] = { ...p.approvers[0]!, publicKey: OUTSIDERS[0].publicKey }),
@@ -502,6 +505,7 @@ const policyArb: fc.Arbitrary<PolicyDocument> = fc
     admins: r.admins.map(principal),
     adminQuorum: Math.min(r.quorum, r.admins.length),
     approvers: r.approvers.map(principal),
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }, { id: 'bob' }],
     groups: r.groups,
     feeCaps: r.feeCaps as Record<string, FeeCap>,
   }));
@@ -538,6 +542,7 @@ const TIGHTEN = [
   'add-tier',
   'replace-tier',
   'remove-approver',
+  'remove-requester',
   'remove-admin',
   'raise-quorum',
   'add-fee-cap',
@@ -620,6 +625,9 @@ function tighten(p: PolicyDocument, m: Mutation): void {
       break;
     case 'remove-approver':
       if (p.approvers.length > 0) p.approvers.splice(m.pick % p.approvers.length, 1);
+      break;
+    case 'remove-requester':
+      if (p.requesters && p.requesters.length > 0) p.requesters.splice(m.pick % p.requesters.length, 1);
       break;
     case 'remove-admin':
       if (p.admins.length > p.adminQuorum) p.admins.splice(m.pick % p.admins.length, 1);
@@ -740,6 +748,12 @@ const LOOSEN: Record<string, (p: PolicyDocument, m: Mutation) => boolean> = {
     const a = nth(assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)), m.pick);
     if (!a) return false;
     a.approvalTiers = a.approvalTiers.filter((t) => t.required === 0);
+    return true;
+  },
+  'add-requester': (p, m) => {
+    const id = `req-${m.pick}`;
+    if ((p.requesters ?? []).some((r) => r.id === id)) return false;
+    (p.requesters ??= []).push({ id });
     return true;
   },
   'add-approver': (p, m) => {
@@ -1167,6 +1181,7 @@ function focusedPolicy(rules: AssetRules): PolicyDocument {
     admins: [principal(ADMINS[0])],
     adminQuorum: 1,
     approvers: APPROVERS.map(principal),
+    requesters: [{ id: 'orchestrator' }],
     groups: { hot: { chains: [31337n], whitelistRequired: false, holdSeconds: null, assets: { [HOT_ASSET]: rules } } },
   };
 }

@@ -30,6 +30,15 @@ export function makePeople(): TestPeople {
   };
 }
 
+/**
+ * Requesters and auditors of the test policy, in one namespace with the admins and approvers: the
+ * bridge tokens below are bound to these ids (alice is both a requester and an approver).
+ */
+export const TEST_PRINCIPALS: Pick<PolicyJson, 'requesters' | 'auditors'> = {
+  requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
+  auditors: [{ id: 'auditor' }],
+};
+
 /** The test policy: group "hot" on anvil, 2 s whitelist hold, 10 ETH per tx, 2-of-3 above 1 ETH. */
 export function testPolicyJson(people: TestPeople, overrides: { windowMax?: bigint; holdSeconds?: number } = {}): PolicyJson {
   return {
@@ -37,6 +46,7 @@ export function testPolicyJson(people: TestPeople, overrides: { windowMax?: bigi
     adminQuorum: 2,
     admins: people.admins.map(publicPart),
     approvers: people.approvers.map(publicPart),
+    ...TEST_PRINCIPALS,
     groups: {
       hot: {
         chains: [CHAIN_ID],
@@ -86,12 +96,13 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
   });
   const paths = devicePaths(varRoot, 'dev');
   const tokens = {
-    orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator']),
-    approver: addToken(paths.bridgeTokens, 'approvers', ['approver']),
-    admin: addToken(paths.bridgeTokens, 'ops-admin', ['admin', 'orchestrator']),
-    auditor: addToken(paths.bridgeTokens, 'auditor', ['auditor']),
-    // A token whose name equals an approver id: that person may request but not approve their own request.
-    alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver']),
+    orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator'], 'orchestrator'),
+    approver: addToken(paths.bridgeTokens, 'approvers', ['approver'], 'bob'),
+    // admin-3's token: what it proposes, admin-3 cannot approve (admin-1 and admin-2 do).
+    admin: addToken(paths.bridgeTokens, 'ops-admin', ['admin', 'orchestrator'], 'admin-3'),
+    auditor: addToken(paths.bridgeTokens, 'auditor', ['auditor'], 'auditor'),
+    // alice is a requester and an approver: she may request but not approve her own request.
+    alice: addToken(paths.bridgeTokens, 'alice', ['orchestrator', 'approver'], 'alice'),
   };
   const env = { ...process.env, HSM_LOG_LEVEL: 'debug' };
   let logText = '';

@@ -7,7 +7,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { COSE_ALG_ES256, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
-import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
+import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, visibleTo, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
 import type { ApplianceClient } from '../../host-bridge/appliance-client.js';
 
 // The real client fits the feed's narrow appliance type (checked at compile time only).
@@ -92,11 +92,11 @@ test('each audit kind maps to its event; data is JSON-safe; other kinds and outc
   const sign = { kind: 'sign.evm-tx', requestId: 'r1', keyId: 'k1', intentDigest: DIGEST, approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] };
   const [needed] = eventsFromEntry({ ...sign, outcome: 'needs_approval', time: T0 }, 5);
   assert.deepEqual(needed, {
-    id: 0,
+    id: '5',
     type: 'approval.needed',
     seq: 5,
     time: T0,
-    data: { requestId: 'r1', keyId: 'k1', intentDigest: '0x' + '07'.repeat(32), approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] },
+    data: { requestId: 'r1', kind: 'sign.evm-tx', keyId: 'k1', intentDigest: '0x' + '07'.repeat(32), approvedBy: ['ap1'], reasons: [{ rule: 'approvals', code: 'needs_approval', message: 'm' }] },
   });
   assert.equal(eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'needs_approval' }, 6)[0]?.type, 'approval.needed');
   const denied = eventsFromEntry({ ...sign, kind: 'request.approve', outcome: 'deny' }, 7);
@@ -156,7 +156,8 @@ test('a subscriber gets only entries appended after start, in order, with increa
   );
   assert.deepEqual(
     got.map((e) => e.id),
-    [1, 2, 3],
+    ['2', '4', '5'],
+    'ids are audit positions, not a per-process counter',
   );
   feed.stop();
 });
@@ -171,7 +172,7 @@ test('pages through a backlog from fromSeq, even when the appliance caps the pag
     got.map((e) => e.seq),
     Array.from({ length: 250 }, (_, i) => i + 1),
   );
-  assert.ok(got.every((e, i) => e.id === i + 1));
+  assert.ok(got.every((e, i) => e.id === String(i + 1)));
   assert.equal(appliance.listCalls, 3);
   feed.stop();
 });
@@ -184,7 +185,7 @@ test('a hold starts with the proposed address and ends at activeAt on the inject
   await feed.start();
   assert.equal(got.length, 1);
   assert.deepEqual(got[0], {
-    id: 1,
+    id: '3',
     type: 'whitelist.hold_started',
     seq: 3,
     time: T0,
@@ -198,11 +199,12 @@ test('a hold starts with the proposed address and ends at activeAt on the inject
     ['whitelist.hold_started', 'policy.cancelled'],
   );
   timers.advance(1);
+  await feed.pollNow(); // the hold ends after one more read of the log
   assert.equal(got.length, 3);
   assert.deepEqual(got[2], {
-    id: 3,
+    id: '4~wp-1',
     type: 'whitelist.hold_ended',
-    seq: 3,
+    seq: 4,
     time: T0 + HOLD,
     data: { proposalId: 'wp-1', activeAt: T0 + HOLD, group: 'hot', chainId: 1, address: '0x' + 'ab'.repeat(20), label: 'exchange', reason: 'elapsed' },
   });
@@ -217,18 +219,20 @@ test('a hold already past ends at once; one longer than a timer can wait re-arms
   const days40 = 40 * 24 * 3600;
   appliance.append(whitelistAccept('wp-long', T0 + days40));
   await feed.pollNow();
+  await feed.pollNow();
   assert.deepEqual(
-    got.map((e) => [e.type, e.data.proposalId]),
+    got.map((e) => [e.type, e.data.proposalId, e.id]),
     [
-      ['whitelist.hold_started', 'wp-past'],
-      ['whitelist.hold_ended', 'wp-past'],
-      ['whitelist.hold_started', 'wp-long'],
+      ['whitelist.hold_started', 'wp-past', '1'],
+      ['whitelist.hold_started', 'wp-long', '2'],
+      ['whitelist.hold_ended', 'wp-past', '2~wp-past'],
     ],
   );
   assert.equal(got[0]?.data.address, undefined);
   timers.advance(30 * 24 * 3600 * 1000);
   assert.equal(got.length, 3);
   timers.advance(10 * 24 * 3600 * 1000);
+  await feed.pollNow();
   assert.equal(got[3]?.type, 'whitelist.hold_ended');
   assert.equal(got[3]?.data.proposalId, 'wp-long');
   feed.stop();
@@ -282,9 +286,9 @@ test('an unreachable appliance does not reject start(); polling backs off and re
 });
 
 test('sseFrame: id, event and one JSON data line, blank-line terminated', () => {
-  const e: BridgeEvent = { id: 42, type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
+  const e: BridgeEvent = { id: '42', type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
   const frame = sseFrame(e);
-  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":42,"type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
+  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":"42","type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
   assert.equal(frame.split('\n').length, 5);
   assert.deepEqual(JSON.parse(frame.split('\n')[2]!.slice('data: '.length)), e);
 });
@@ -366,5 +370,75 @@ test('sseResponse with an already-aborted signal ends at once; cancelling the bo
   await live.cancel();
   appliance.append({ kind: 'policy.cancel', proposalId: 'x' });
   await feed.pollNow(); // delivering to a cancelled stream must not throw
+  feed.stop();
+});
+
+test('decision entries of any signing path map by outcome; a cancelled entry maps to whitelist.cancelled', () => {
+  const typed = { kind: 'sign.typed-data', requestId: 'td-1', requester: 'orch', keyId: 'k1', typedDataDigest: DIGEST, primaryType: 'Permit', reasons: [] };
+  assert.deepEqual(eventsFromEntry({ ...typed, outcome: 'deny' }, 3)[0]?.type, 'sign.denied');
+  const signed = eventsFromEntry({ ...typed, outcome: 'allow', result: 'signed' }, 4)[0];
+  assert.deepEqual([signed?.type, signed?.id, signed?.data.kind, signed?.data.requester, signed?.data.primaryType], ['sign.signed', '4', 'sign.typed-data', 'orch', 'Permit']);
+  assert.equal(eventsFromEntry({ kind: 'whitelist.cancel', proposalId: 'wp-1', outcome: 'cancelled' }, 5)[0]?.type, 'whitelist.cancelled');
+  assert.deepEqual(eventsFromEntry({ kind: 'whitelist.cancel', proposalId: 'wp-1', outcome: 'pending' }, 6), []);
+});
+
+test('a hold cancelled before its activeAt never ends, even when the cancel is read only at activeAt', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistPropose('wp-c'));
+  appliance.append(whitelistAccept('wp-c', T0 + HOLD));
+  await feed.pollNow();
+  appliance.append({ kind: 'whitelist.cancel', proposalId: 'wp-c', outcome: 'cancelled', approvedBy: ['a1', 'a2'] }, T0 + 10); // not yet read
+  timers.advance(HOLD * 1000);
+  await feed.pollNow();
+  await feed.pollNow();
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+  assert.equal(got[1]?.data.address, '0x' + 'ab'.repeat(20));
+  feed.stop();
+});
+
+test('a restarted feed answers an older Last-Event-ID from the log: exactly the missed events, same ids, then live', async () => {
+  const { appliance, feed, got } = setup();
+  await feed.start();
+  appliance.append({ kind: 'policy.propose', proposalId: 'pp-1', proposedVersion: 2 });
+  appliance.append({ kind: 'sign.evm-tx', outcome: 'deny', requestId: 'r1', requester: 'orch', reasons: [] });
+  await feed.pollNow();
+  const lastSeen = got[0]!.id;
+  feed.stop();
+  appliance.append({ kind: 'sign.typed-data', outcome: 'deny', requestId: 'r2', requester: 'orch', reasons: [] });
+  const restarted = new AuditEventFeed({ appliance, pollMs: 60_000 });
+  await restarted.start();
+  const replayed: BridgeEvent[] = [];
+  restarted.subscribe((e) => replayed.push(e), { afterId: lastSeen });
+  for (let i = 0; i < 100 && replayed.length < 2; i++) await new Promise((r) => setImmediate(r));
+  appliance.append({ kind: 'policy.cancel', proposalId: 'pp-1' });
+  await restarted.pollNow();
+  assert.deepEqual(replayed.map((e) => [e.id, e.type]), [
+    ['2', 'sign.denied'],
+    ['3', 'sign.denied'],
+    ['4', 'policy.cancelled'],
+  ]);
+  restarted.stop();
+});
+
+test('an orchestrator-only viewer sees its own requests only; any other scope sees everything', () => {
+  const mine: BridgeEvent = { id: '1', type: 'sign.denied', seq: 1, time: T0, data: { requester: 'orch' } };
+  const theirs: BridgeEvent = { ...mine, id: '2', data: { requester: 'alice' } };
+  const hold: BridgeEvent = { id: '3', type: 'whitelist.hold_started', seq: 3, time: T0, data: {} };
+  const orch = { principal: 'orch', scopes: ['orchestrator'] };
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, orch)), [true, false, false]);
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'admin-1', scopes: ['admin', 'orchestrator'] })), [true, true, true]);
+  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'aud', scopes: ['auditor'] })), [true, true, true]);
+});
+
+test('a Last-Event-ID far behind is answered from at most maxLogReplay entries before the head', async () => {
+  const appliance = new FakeAppliance();
+  for (let i = 0; i < 8; i++) appliance.append({ kind: 'policy.cancel', proposalId: `p${i}` });
+  const feed = new AuditEventFeed({ appliance, pollMs: 60_000, maxLogReplay: 3 });
+  await feed.start();
+  const got: BridgeEvent[] = [];
+  feed.subscribe((e) => got.push(e), { afterId: '1' });
+  for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.id), ['6', '7', '8']);
   feed.stop();
 });

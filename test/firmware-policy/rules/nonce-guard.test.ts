@@ -59,6 +59,7 @@ test('through evaluate(): a bump and a cancel need no approvals and reserve noth
     admins: [],
     adminQuorum: 1,
     approvers: [],
+    requesters: [{ id: 'r' }],
     groups: { hot: { chains: [1n], whitelistRequired: true, holdSeconds: 0, assets: { '1:native': { perTxMax: 10n ** 19n, windows: [{ seconds: 60, maxAmount: 10n ** 19n, maxCount: 10 }], approvalTiers: [{ above: 10n ** 18n, required: 2 }] } } } },
   };
   const req = (intent: TransferIntent) => ({ intent, keyGroup: 'hot', requester: 'r', keyAddress: SELF });

@@ -1,0 +1,18 @@
+// `make run`'s demo (cli/demo.ts): every demo token is bound to a principal of the demo policy that
+// holds the role its scope is for (issue 11 item 8), so the README's guide works as written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEMO_TOKENS, demoPolicyJson } from '../../cli/demo.js';
+import { generateApproverKey, publicPart } from '../../cli/approver-key.js';
+import { policyFromJson } from '../../cli/policy-json.js';
+import { rolesOf } from '../../firmware-policy/principals.js';
+
+test('each demo token names a principal of the demo policy with the role of its main scope', () => {
+  const admins = ['admin-1', 'admin-2', 'admin-3'].map((id) => publicPart(generateApproverKey(id, 'ES256')));
+  const approvers = ['alice', 'bob', 'carol'].map((id) => publicPart(generateApproverKey(id, 'EdDSA')));
+  const doc = policyFromJson(demoPolicyJson(admins, approvers, 300), 'demo-dev');
+  const role = { orchestrator: 'requester', admin: 'admin', approver: 'approver', auditor: 'auditor' } as const;
+  for (const [name, scopes, principal] of DEMO_TOKENS) {
+    assert.ok(rolesOf(doc, principal).includes(role[scopes[0]!]), `${name} → ${principal} lacks role ${role[scopes[0]!]}`);
+  }
+});
