@@ -21,6 +21,7 @@ import type { StateView } from '../state-view.js';
 import { MAX_UINT256, TOKEN_CALL_SELECTORS } from '../evm/erc20-calldata.js';
 import { checkVelocityWindows } from './velocity-window.js';
 import { requiredApprovals } from './approval-tier.js';
+import type { Now } from '../device-time.js';
 
 /** How a grant changes the allowance: `set` replaces it (approve, Permit), `increase` adds to it. */
 export type AllowanceMode = 'set' | 'increase';
@@ -112,7 +113,7 @@ export function judgeSignedGrant(
   rules: AssetRules,
   view: StateView,
   g: { keyId: string; asset: string; spender: Uint8Array; amount: bigint },
-  now: number,
+  now: Now,
 ): { reasons: Reason[]; required: number; reserve?: Reservation; allowance: AllowanceUpdate } {
   const grant = judgeAllowanceGrant(rules, view, { ...g, mode: 'set', order: null });
   const reasons = [...grant.reasons];
