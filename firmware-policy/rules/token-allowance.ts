@@ -14,13 +14,20 @@
 // approve sets it (ERC-20: it replaces the allowance); increaseAllowance adds to it; a set that may
 // land out of order (a lower transaction nonce than one already signed, or a Permit, which can be
 // submitted at any time before its deadline) adds too, since it may be followed by increases the
-// device already counted.
+// device already counted. A signed grant also marks the row (its order becomes SIGNED_GRANT_ORDER,
+// above every transaction nonce): the device cannot know whether or when the signature lands, nor,
+// for Permit2, whose allowance is a separate slot held by the Permit2 contract, can an approve replace
+// it; so every later approve adds instead of replacing.
 import type { AssetRules } from '../policy-document.js';
 import type { AllowanceUpdate, Reason, Reservation } from '../decision.js';
 import type { StateView } from '../state-view.js';
 import { MAX_UINT256, TOKEN_CALL_SELECTORS } from '../evm/erc20-calldata.js';
 import { checkVelocityWindows } from './velocity-window.js';
 import { requiredApprovals } from './approval-tier.js';
+import type { Now } from '../device-time.js';
+
+/** The order a signed grant leaves in the row: above any transaction nonce (EIP-2681: below 2^64), so no approve is "in order" after it. */
+export const SIGNED_GRANT_ORDER = 1n << 64n;
 
 /** How a grant changes the allowance: `set` replaces it (approve, Permit), `increase` adds to it. */
 export type AllowanceMode = 'set' | 'increase';
@@ -81,7 +88,7 @@ export function judgeAllowanceGrant(rules: AssetRules, view: StateView, g: Allow
   const inOrder = g.mode === 'set' && g.order !== null && (prevNonce === null || g.order > prevNonce);
   const sum = inOrder ? g.amount : prevAmount + g.amount;
   const amount = sum > MAX_UINT256 ? MAX_UINT256 : sum;
-  const nonce = g.order === null ? prevNonce : prevNonce === null || g.order > prevNonce ? g.order : prevNonce;
+  const nonce = g.order === null ? SIGNED_GRANT_ORDER : prevNonce === null || g.order > prevNonce ? g.order : prevNonce;
   const next: AllowanceUpdate = { keyId: g.keyId, asset: g.asset, spender: g.spender, amount, nonce };
   if (refresh) return { reasons, charge: 0n, next };
   // An unlimited grant is judged by checkAllowance alone (denied unless the policy allows it); once
@@ -112,7 +119,7 @@ export function judgeSignedGrant(
   rules: AssetRules,
   view: StateView,
   g: { keyId: string; asset: string; spender: Uint8Array; amount: bigint },
-  now: number,
+  now: Now,
 ): { reasons: Reason[]; required: number; reserve?: Reservation; allowance: AllowanceUpdate } {
   const grant = judgeAllowanceGrant(rules, view, { ...g, mode: 'set', order: null });
   const reasons = [...grant.reasons];

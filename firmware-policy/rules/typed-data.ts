@@ -2,22 +2,22 @@
 // and verifyingContract must be allowlisted for the key group, the chain must be one of the group's
 // chains, and the primary type must be one the firmware decodes or one the policy allowlists for that
 // domain by its exact type hash.
-// - Permit (EIP-2612) and Permit2 AllowanceTransfer (PermitSingle, PermitBatch) are judged like
-//   allowances: the spender must be whitelisted and each amount within the token's approval cap,
-//   never unlimited unless allowed.
+// - Permit (EIP-2612) and Permit2 AllowanceTransfer (PermitSingle, PermitBatch) grant an allowance,
+//   judged like approve (rules/typed-grant.ts): whitelisted spender, approval cap and outstanding
+//   allowance cap, the token's windows (reserved) and approval tiers; one token per signature.
 // - EIP-3009 Transfer/ReceiveWithAuthorization is judged as a transfer (rules/typed-transfer.ts).
 // - Permit2 SignatureTransfer (PermitTransferFrom, the batch and witness forms) is a one-time transfer
 //   to the spender, judged as one (rules/permit2-transfer.ts).
 // - Any other primary type ('other': not understood, never "harmless") is signed only if the domain's
 //   entry lists its type hash; it moves nothing the firmware can count.
 import type { Decision, Reason } from '../decision.js';
-import { erc20AssetId, groupOf, ownEntry, type PolicyDocument } from '../policy-document.js';
+import { groupOf, type PolicyDocument } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
 import type { TypedDomainFacts, TypedIntent } from '../evm/eip712.js';
 import type { Approval } from '../approvals/statement.js';
 import type { Now } from '../device-time.js';
-import { checkWhitelist } from './whitelist-hold.js';
-import { checkAllowance } from './token-allowance.js';
+import { MAX_UINT256 } from '../evm/erc20-calldata.js';
+import { checkTypedGrant, MAX_UINT160 } from './typed-grant.js';
 import { checkTypedTransfer } from './typed-transfer.js';
 import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-transfer.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
@@ -76,18 +76,9 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
       },
     ]);
   }
-  const reasons: Reason[] = [];
-  const allowance = (token: Uint8Array, spender: Uint8Array, amount: bigint) => {
-    const rules = ownEntry(group.assets, erc20AssetId(chainId, token));
-    if (!rules) {
-      reasons.push({ rule: 'asset', code: 'asset_not_allowed', message: `asset ${erc20AssetId(chainId, token)} is not allowed for this key group` });
-      return;
-    }
-    reasons.push(...checkWhitelist(group, req.keyGroup, view, chainId, spender, now), ...checkAllowance(rules, amount));
-  };
-  if (intent.kind === 'permit') allowance(intent.token ?? verifyingContract, intent.spender, intent.value);
-  else if (intent.kind === 'permit2') for (const t of intent.tokens) allowance(t.token, intent.spender, t.amount);
-  // Reasons may repeat per token (one whitelist check each); keep the first of each code.
-  const unique = reasons.filter((r, i) => reasons.findIndex((x) => x.code === r.code) === i);
-  return unique.length > 0 ? deny(unique) : { outcome: 'allow', reasons: [], approvals: tally };
+  // Permit (EIP-2612, DAI) and Permit2 AllowanceTransfer grant an allowance (rules/typed-grant.ts).
+  if (intent.kind === 'permit') {
+    return checkTypedGrant(ctx, view, { chainId, owner: intent.owner, spender: intent.spender, tokens: [{ token: intent.token ?? verifyingContract, amount: intent.value }], unlimited: MAX_UINT256 }, approvals, now);
+  }
+  return checkTypedGrant(ctx, view, { chainId, owner: null, spender: intent.spender, tokens: intent.tokens, unlimited: MAX_UINT160 }, approvals, now);
 }

@@ -4,6 +4,11 @@
 //      then the spender's transferFrom to a stranger;
 // H3b  a fresh window: approve 50, spender pulls, again, and the third approval is refused;
 // H3c  increaseAllowance three times: counted in the window and capped on the spender's total;
+// H3d  a Permit (EIP-2612) of 50 to a whitelisted spender with the token window used up by a transfer;
+// H3e  approve 60 (mined), then a Permit of 50 to the same spender: the outstanding cap spans both;
+// H3f  a Permit2 PermitSingle of 60, then approve 50 to the same spender: the Permit2 grant stays
+//      outstanding (a later approve adds, it does not replace it);
+// H3g  a Permit of 1 to a spender not on the whitelist;
 // H4   native value with an allowlisted call to a contract that is not whitelisted;
 // H4b  the contract whitelisted: its value counts against the native window.
 import { createWalletClient, encodeFunctionData, getContractAddress, http, toFunctionSelector, type Hex } from 'viem';
@@ -12,11 +17,14 @@ import { publicPart } from '../../../cli/approver-key.js';
 import type { PolicyJson } from '../../../cli/policy-json.js';
 import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';
 import type { Scenario, Verdict, Outcome } from '../scenario.js';
-import { CHAIN_ID, ETH, ethText, randomAddress, reasonCodes, tx, type RedteamDevice, type Reply } from '../harness.js';
+import { CHAIN_ID, ETH, ethText, randomAddress, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
 import { judgeDenied } from '../judge.js';
 import type { World } from '../world.js';
 
 const T = ETH; // one token unit, 18 decimals
+/** Uniswap Permit2's address: the domain of a PermitSingle (judged without a contract there). */
+const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
+const DEADLINE = 4102444800n;
 
 interface Stage {
   dev: RedteamDevice;
@@ -52,6 +60,11 @@ function policyFor(w: World, tokenAddress: string, jarAddress: string): PolicyJs
           },
         },
         contracts: [{ chainId: CHAIN_ID, address: jarAddress, selectors: [toFunctionSelector('ping()')] }],
+        // The token's EIP-2612 domain and Permit2's (H3d-H3g).
+        typedData: [
+          { chainId: CHAIN_ID, verifyingContract: tokenAddress },
+          { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+        ],
       },
     },
   };
@@ -75,7 +88,7 @@ function stage(w: World): Promise<Stage> {
     ]) {
       await pc.waitForTransactionReceipt({ hash: h });
     }
-    const labels = ['allow-1', 'allow-2', 'allow-3', 'value-1'];
+    const labels = ['allow-1', 'allow-2', 'allow-3', 'value-1', 'permit-1', 'permit-2', 'permit-3', 'permit-4'];
     const dev = await w.device('allowances', policyFor(w, tokenAddress, jarAddress), labels.map((label) => ({ label, group: 'hot' })));
     const setBalance = (a: string, wei: bigint) => pc.request({ method: 'anvil_setBalance' as never, params: [a, `0x${wei.toString(16)}`] as never });
     for (const label of labels) {
@@ -150,6 +163,78 @@ async function judgeRefusals(s: Stage, v: Verdict, head: number, refusals: Reply
   return o;
 }
 
+/** An EIP-2612 Permit of `label`'s tokens to `to`, at the owner's current permit nonce on chain. */
+async function permit(w: World, s: Stage, label: string, to: string, value: bigint): Promise<Json> {
+  const owner = s.dev.key(label).address;
+  const nonce = (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'nonces', args: [owner] })) as bigint;
+  return {
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'version', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      Permit: [
+        { name: 'owner', type: 'address' },
+        { name: 'spender', type: 'address' },
+        { name: 'value', type: 'uint256' },
+        { name: 'nonce', type: 'uint256' },
+        { name: 'deadline', type: 'uint256' },
+      ],
+    },
+    primaryType: 'Permit',
+    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: s.tokenAddress },
+    message: { owner, spender: to, value: value.toString(), nonce: nonce.toString(), deadline: DEADLINE.toString() },
+  };
+}
+
+/** A Permit2 PermitSingle of the token to `to`. */
+function permitSingle(s: Stage, to: string, amount: bigint): Json {
+  return {
+    types: {
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      PermitSingle: [
+        { name: 'details', type: 'PermitDetails' },
+        { name: 'spender', type: 'address' },
+        { name: 'sigDeadline', type: 'uint256' },
+      ],
+      PermitDetails: [
+        { name: 'token', type: 'address' },
+        { name: 'amount', type: 'uint160' },
+        { name: 'expiration', type: 'uint48' },
+        { name: 'nonce', type: 'uint48' },
+      ],
+    },
+    primaryType: 'PermitSingle',
+    domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+    message: { details: { token: s.tokenAddress, amount: amount.toString(), expiration: DEADLINE.toString(), nonce: '0' }, spender: to, sigDeadline: DEADLINE.toString() },
+  };
+}
+
+function signTyped(s: Stage, label: string, typedData: Json): Promise<Reply> {
+  return s.dev.request('POST', '/v1/sign/typed-data', s.dev.tokens.orchestrator, { keyId: s.dev.key(label).keyId, typedData }, { 'Idempotency-Key': s.dev.newRequestId('permit') });
+}
+
+/** A typed-data grant denied with `code`: 403, no signature, nothing signed since `head`, and its audit entry. */
+async function judgeTypedDenied(s: Stage, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
+  const codes = reasonCodes(r.json);
+  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
+  v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
+  v.expect(r.json.signature === undefined, 'the response carries a signature');
+  v.expect(await s.dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
+  const seq = await s.dev.findAudit(head, (p) => p.kind === 'sign.typed-data' && p.requestId === r.json.requestId && p.outcome === 'deny' && reasonCodes(p).includes(code));
+  const logged = v.recorded(seq !== null && seq === Number(r.json.auditSeq), `no audit entry (sign.typed-data, deny, ${code}) for ${String(r.json.requestId)}`);
+  return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
+}
+
+const onChainAllowance = async (w: World, s: Stage, label: string) =>
+  (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'allowance', args: [s.dev.key(label).address, s.spender.address] })) as bigint;
+
 export const allowancesScenarios: Scenario[] = [
   {
     id: 'H3',
@@ -210,6 +295,70 @@ export const allowancesScenarios: Scenario[] = [
       const onChain = (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'allowance', args: [s.dev.key('allow-3').address, s.spender.address] })) as bigint;
       v.expect(onChain === 80n * T, `anvil: the allowance is ${onChain}`);
       return { ...o, result: `${g.statuses.join('/')} [${reasonCodes(g.refusals[0]?.json ?? {}).join(', ')}]; allowance on chain ${onChain / T}` };
+    },
+  },
+  {
+    id: 'H3d',
+    attacker: 'orchestrator',
+    attack: 'token window used up (100/h), then an EIP-2612 Permit(whitelisted spender, 50)',
+    expected: '403 window_amount, audited; no signature to submit; allowance on chain 0',
+    async run(w, v) {
+      const s = await stage(w);
+      const spent = await signCall(w, s, 'permit-1', s.tokenAddress, tokenCall(s, 'transfer', [s.recipient, 100n * T]));
+      if (spent.status !== 200) throw new Error(`setup: the 100-token transfer got ${spent.status}`);
+      await mine(w, spent);
+      const head = await s.dev.auditHead();
+      const r = await signTyped(s, 'permit-1', await permit(w, s, 'permit-1', s.spender.address, 50n * T));
+      const o = await judgeTypedDenied(s, v, head, r, 'window_amount');
+      const held = await onChainAllowance(w, s, 'permit-1');
+      v.expect(held === 0n, `anvil: the spender's allowance is ${held}`);
+      return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
+    },
+  },
+  {
+    id: 'H3e',
+    attacker: 'orchestrator',
+    attack: 'approve(spender, 60) signed and mined, then a Permit(spender, 50) (cap and window 100)',
+    expected: '403 allowance_total_above_cap (+ window_amount): the outstanding cap spans approve and Permit',
+    async run(w, v) {
+      const s = await stage(w);
+      const approve = await signCall(w, s, 'permit-2', s.tokenAddress, tokenCall(s, 'approve', [s.spender.address, 60n * T]));
+      if (approve.status !== 200) throw new Error(`setup: approve 60 got ${approve.status}`);
+      await mine(w, approve);
+      const head = await s.dev.auditHead();
+      const r = await signTyped(s, 'permit-2', await permit(w, s, 'permit-2', s.spender.address, 50n * T));
+      const o = await judgeTypedDenied(s, v, head, r, 'allowance_total_above_cap');
+      const held = await onChainAllowance(w, s, 'permit-2');
+      v.expect(held === 60n * T, `anvil: the spender's allowance is ${held}`);
+      return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
+    },
+  },
+  {
+    id: 'H3f',
+    attacker: 'orchestrator',
+    attack: 'a Permit2 PermitSingle(spender, 60) signed, then approve(spender, 50) (cap and window 100)',
+    expected: '403 allowance_total_above_cap + window_amount: the Permit2 grant is counted and stays outstanding',
+    async run(w, v) {
+      const s = await stage(w);
+      const granted = await signTyped(s, 'permit-3', permitSingle(s, s.spender.address, 60n * T));
+      if (granted.status !== 200) throw new Error(`setup: the PermitSingle of 60 got ${granted.status} [${reasonCodes(granted.json).join(', ')}]`);
+      const head = await s.dev.auditHead();
+      const r = await signCall(w, s, 'permit-3', s.tokenAddress, tokenCall(s, 'approve', [s.spender.address, 50n * T]));
+      const o = await judgeDenied(s.dev, v, head, r, 'allowance_total_above_cap');
+      v.expect(reasonCodes(r.json).includes('window_amount'), 'the Permit2 grant is not counted in the window');
+      return o;
+    },
+  },
+  {
+    id: 'H3g',
+    attacker: 'orchestrator',
+    attack: 'a Permit(stranger, 1): a spender not on the whitelist',
+    expected: '403 not_whitelisted, audited',
+    async run(w, v) {
+      const s = await stage(w);
+      const head = await s.dev.auditHead();
+      const r = await signTyped(s, 'permit-4', await permit(w, s, 'permit-4', s.stranger, 1n * T));
+      return judgeTypedDenied(s, v, head, r, 'not_whitelisted');
     },
   },
   {

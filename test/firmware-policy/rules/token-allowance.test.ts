@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, erc20Abi, parseAbi, type Hex } from 'viem';
-import { allowanceModeOf, judgeAllowanceGrant, judgeSignedGrant, type AllowanceGrant } from '../../../firmware-policy/rules/token-allowance.js';
+import { allowanceModeOf, judgeAllowanceGrant, judgeSignedGrant, SIGNED_GRANT_ORDER, type AllowanceGrant } from '../../../firmware-policy/rules/token-allowance.js';
 import { evaluate } from '../../../firmware-policy/evaluate.js';
 import { intentFromEvmTx, type TransferIntent } from '../../../firmware-policy/intent.js';
 import type { AllowanceView, StateView } from '../../../firmware-policy/state-view.js';
@@ -65,7 +65,7 @@ describe('judgeAllowanceGrant', () => {
     const late = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 30n, nonce: 9n } }), grant({ amount: 40n, order: 8n }));
     assert.deepEqual([late.next.amount, late.next.nonce], [70n, 9n]);
     const permit = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 30n, nonce: 9n } }), grant({ amount: 40n, order: null }));
-    assert.deepEqual([permit.next.amount, permit.next.nonce, permit.charge], [70n, 9n, 40n]);
+    assert.deepEqual([permit.next.amount, permit.next.nonce, permit.charge], [70n, SIGNED_GRANT_ORDER, 40n], 'a Permit marks the row: no later approve replaces it');
     const overCap = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 70n, nonce: 9n } }), grant({ amount: 40n, order: null }));
     assert.deepEqual(overCap.reasons.map((r) => r.code), ['allowance_total_above_cap']);
   });
@@ -96,11 +96,20 @@ describe('judgeSignedGrant (Permit, Permit2: for the typed-data path)', () => {
     const ok = judgeSignedGrant(rules, fakeView({ used: 50n, allowance: { amount: 20n, nonce: 3n } }), permit, 1000);
     assert.deepEqual(ok.reasons, []);
     assert.deepEqual(ok.reserve, { keyId: 'k', asset: ASSET, amount: 50n });
-    assert.deepEqual(ok.allowance, { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 70n, nonce: 3n });
+    assert.deepEqual(ok.allowance, { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 70n, nonce: SIGNED_GRANT_ORDER });
     assert.equal(ok.required, 0);
     const tiered = judgeSignedGrant({ ...rules, approvalTiers: [{ above: 40n, required: 2 }] }, fakeView(), permit, 1000);
     assert.equal(tiered.required, 2, 'the approval tier applies to the grant');
     assert.deepEqual(judgeSignedGrant(rules, fakeView({ allowance: { amount: 60n, nonce: null } }), permit, 1000).reasons.map((r) => r.code), ['allowance_total_above_cap']);
+  });
+
+  test('an approve after a Permit adds to the outstanding allowance (the Permit may still land, or sit in Permit2\'s own slot)', () => {
+    const afterPermit = judgeSignedGrant(rules, fakeView({ allowance: { amount: 10n, nonce: 3n } }), permit, 1000).allowance;
+    assert.equal(afterPermit.nonce, SIGNED_GRANT_ORDER);
+    const approve = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: afterPermit.amount, nonce: afterPermit.nonce } }), grant({ amount: 40n, order: 9n }));
+    assert.deepEqual([approve.next.amount, approve.next.nonce], [100n, SIGNED_GRANT_ORDER]);
+    const over = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: afterPermit.amount, nonce: afterPermit.nonce } }), grant({ amount: 41n, order: 9n }));
+    assert.deepEqual(over.reasons.map((r) => r.code), ['allowance_total_above_cap']);
   });
 
   test('a Permit of 0 reserves nothing and passes a full window', () => {
