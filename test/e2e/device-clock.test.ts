@@ -13,7 +13,7 @@ import type { PolicyJson } from '../../cli/policy-json.js';
 import { publicPart, signStatement, type ApproverKeyFile } from '../../cli/approver-key.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
-import { CHAIN_ID, ETH, startTestDevice, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { CHAIN_ID, ETH, startTestDevice, TEST_PRINCIPALS, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { faketimeEnv } from '../helpers/faketime.js';
 
 const DAY = 86_400;
@@ -29,6 +29,7 @@ function clockPolicy(p: TestPeople, hotWindowMax = 2n * ETH): PolicyJson {
     adminQuorum: 2,
     admins: p.admins.map(publicPart),
     approvers: p.approvers.map(publicPart),
+    ...TEST_PRINCIPALS,
     groups: {
       hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: asset(hotWindowMax) } },
       vault: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: DAY, assets: { [`${CHAIN_ID}:native`]: asset(100n * ETH) } },

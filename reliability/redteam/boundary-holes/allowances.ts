@@ -44,6 +44,9 @@ function policyFor(w: World, tokenAddress: string, jarAddress: string): PolicyJs
     adminQuorum: 2,
     admins: w.people.admins.map(publicPart),
     approvers: w.people.approvers.map(publicPart),
+    // The principals the harness's bridge tokens are bound to (one namespace with admins and approvers).
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
+    auditors: [{ id: 'auditor' }],
     groups: {
       hot: {
         chains: [CHAIN_ID],

@@ -24,6 +24,9 @@ function clockPolicy(w: World, hotWindowMax = ETH): PolicyJson {
     adminQuorum: 2,
     admins: w.people.admins.map(publicPart),
     approvers: [],
+    // The principals the harness's bridge tokens are bound to (one namespace with admins and approvers).
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
+    auditors: [{ id: 'auditor' }],
     groups: {
       hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: asset(hotWindowMax) } },
       vault: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: DAY, assets: { [`${CHAIN_ID}:native`]: asset(100n * ETH) } },

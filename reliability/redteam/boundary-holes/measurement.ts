@@ -22,6 +22,9 @@ function policy(w: World): PolicyJson {
     adminQuorum: 2,
     admins: w.people.admins.map(publicPart),
     approvers: [],
+    // The principals the harness's bridge tokens are bound to (one namespace with admins and approvers).
+    requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
+    auditors: [{ id: 'auditor' }],
     groups: { hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } } } },
   };
 }

@@ -101,6 +101,8 @@ export const sizesAndFormsScenarios: Scenario[] = [
         adminQuorum: 2,
         admins: w.people.admins.map(publicPart),
         approvers: [],
+        requesters: [{ id: 'orchestrator' }],
+        auditors: [{ id: 'auditor' }],
         groups: { hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [], approvalTiers: [] } } } },
       };
       const d = await w.device('sizes', policy, [{ label: 'hot-1', group: 'hot' }]);
