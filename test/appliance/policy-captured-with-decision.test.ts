@@ -52,12 +52,13 @@ test('a policy activated while the key signs is not recorded as the policy that 
   // Version 2 is stricter (0.1 ETH per transaction instead of 10), so its quorum activates it at once.
   const stricter = { ...json, groups: { hot: { ...json.groups.hot!, assets: { [`${CHAIN_ID}:native`]: { ...json.groups.hot!.assets[`${CHAIN_ID}:native`]!, perTxMax: (ETH / 10n).toString() } } } } };
   const v2doc = policyFromJson(stricter, config.deviceId, 2, v1.hash);
-  const proposal = await dispatch(d, 'policy.propose', { requester: 'ops-admin', document: encodePolicy(v2doc) });
+  const proposer = people.admins[2]!.id; // an admin principal that does not approve its own proposal
+  const proposal = await dispatch(d, 'policy.propose', { requester: proposer, document: encodePolicy(v2doc) });
   const proposalId = String(proposal.proposalId);
   const approve = (i: number) => {
     const admin = people.admins[i]!;
     const expiresAt = d.clock() + 600;
-    const statement = encodePolicyChangeStatement(config.deviceId, { id: proposalId, version: 2, hash: policyHash(v2doc), proposedBy: '' }, admin.id, expiresAt);
+    const statement = encodePolicyChangeStatement(config.deviceId, { id: proposalId, version: 2, hash: policyHash(v2doc), proposedBy: proposer }, admin.id, expiresAt);
     return dispatch(d, 'policy.approve', { proposalId, adminId: admin.id, expiresAt, signature: signStatement(admin, statement) });
   };
   await approve(0);

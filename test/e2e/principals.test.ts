@@ -98,7 +98,9 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     const statement = encodeWhitelistStatement(dev.deviceId, { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'self', proposedBy: '' }, admin3.id, expiresAt);
     const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, { adminId: admin3.id, expiresAt, signature: '0x' + Buffer.from(signStatement(admin3, statement)).toString('hex') });
     assert.equal(r.status, 403, JSON.stringify(r.json));
-    assert.deepEqual((r.json.error as { details: unknown }).details, { approverId: 'admin-3', why: 'requester_cannot_approve' });
+    const details = (r.json.error as { details: Record<string, unknown> }).details;
+    assert.deepEqual({ approverId: details.approverId, why: details.why }, { approverId: 'admin-3', why: 'requester_cannot_approve' });
+    assert.equal(typeof details.auditSeq, 'number', 'the refusal is audited');
   });
 
   test('the requester may not approve: alice (requester and approver) cannot approve her own request; bob and carol can', async () => {

@@ -37,6 +37,7 @@ const policy: PolicyDocument = {
   ],
   adminQuorum: 2,
   approvers: [{ id: 'alice', alg: 'ES256', publicKey }],
+  requesters: [{ id: 'orch' }],
   groups: {
     hot: {
       chains: [CHAIN],

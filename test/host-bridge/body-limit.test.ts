@@ -3,12 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApp } from '../../host-bridge/app.js';
+import type { PrincipalDirectory } from '../../host-bridge/principal-directory.js';
 import { TokenVerifier } from '../../host-bridge/auth.js';
 import { bodyLimitFor, DEFAULT_BODY_LIMIT } from '../../host-bridge/body-limit.js';
 
 let calls = 0;
-const tokens = { verify: () => ({ name: 'ops', scopes: ['orchestrator', 'approver', 'admin', 'auditor'] }) } as unknown as TokenVerifier;
-const app = createApp({ appliance: { call: async () => (calls++, { status: 'denied', requestId: 'r' }) }, tokens });
+const tokens = { verify: () => ({ name: 'ops', id: 'ops', scopes: ['orchestrator', 'approver', 'admin', 'auditor'] }) } as unknown as TokenVerifier;
+// Body caps are the bridge's alone: the principal directory answers that the token's principal is known.
+const principals = { assertKnown: async () => undefined } as unknown as PrincipalDirectory;
+const app = createApp({ appliance: { call: async () => (calls++, { status: 'denied', requestId: 'r' }) }, tokens, principals });
 
 function counting(total: number, byte = 0x20): { body: ReadableStream<Uint8Array>; pulled: () => number } {
   let pulled = 0;

@@ -61,6 +61,7 @@ function policy(opts: { tiers?: { above: bigint; required: number }[]; chains?: 
     admins: [{ id: 'admin', alg: 'EdDSA', publicKey: ed25519.getPublicKey(new Uint8Array(32).fill(7)) }],
     adminQuorum: 1,
     approvers: [],
+    requesters: [{ id: 'orchestrator' }],
     groups: {
       hot: {
         chains: opts.chains ?? [1n],

@@ -127,6 +127,7 @@ describe('through evaluate()', () => {
     admins: [],
     adminQuorum: 1,
     approvers: [],
+    requesters: [{ id: 'orch' }],
     groups: {
       hot: {
         chains: [1n],

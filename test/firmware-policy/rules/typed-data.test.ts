@@ -68,6 +68,7 @@ function policy(typeHashes?: string[], tiers: { above: bigint; required: number 
     admins: [{ id: 'admin', alg: 'EdDSA', publicKey: ed25519.getPublicKey(new Uint8Array(32).fill(7)) }],
     adminQuorum: 1,
     approvers: [],
+    requesters: [{ id: 'orchestrator' }],
     groups: {
       hot: {
         chains: [1n],
@@ -167,9 +168,9 @@ test('under the example policy (which allowlists a USDC domain) an EIP-3009 tran
   const usdc = hex(domain.verifyingContract);
   const td = transferWithAuthorization(STRANGER, 1_000_000n * 10n ** 6n);
   const t = readTypedRequest({ ...td, domain: { ...td.domain, chainId: Number(domain.chainId), verifyingContract: usdc } } as unknown as CborMap);
-  const d = evaluateTypedData(example, view(), { ...t, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'orchestrator' }, [], 1_700_000_000);
+  const d = evaluateTypedData(example, view(), { ...t, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'withdrawals-service' }, [], 1_700_000_000);
   assert.equal(d.outcome, 'deny');
   assert.deepEqual(codes(d), ['not_whitelisted', 'per_tx_limit', 'window_amount']);
   const m = readTypedRequest({ ...mail, domain: { ...mail.domain, chainId: Number(domain.chainId), verifyingContract: usdc } } as unknown as CborMap);
-  assert.deepEqual(codes(evaluateTypedData(example, view(), { ...m, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'orchestrator' }, [], 1_700_000_000)), ['typed_type_not_allowed']);
+  assert.deepEqual(codes(evaluateTypedData(example, view(), { ...m, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'withdrawals-service' }, [], 1_700_000_000)), ['typed_type_not_allowed']);
 });

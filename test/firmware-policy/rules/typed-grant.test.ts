@@ -86,6 +86,7 @@ function policy(o: { tiers?: boolean; unlimited?: boolean } = {}): PolicyDocumen
     admins: [{ id: 'admin', alg: 'EdDSA', publicKey: ed25519.getPublicKey(new Uint8Array(32).fill(7)) }],
     adminQuorum: 1,
     approvers: [{ id: 'ann', alg: 'EdDSA', publicKey: ed25519.getPublicKey(new Uint8Array(32).fill(8)) }],
+    requesters: [{ id: 'orchestrator' }],
     groups: {
       hot: {
         chains: [1n],
