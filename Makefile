@@ -61,7 +61,7 @@ FUZZ_BODIES ?= 50000
 fuzz: build
 	FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_BODIES=$(FUZZ_BODIES) node dist/reliability/fuzz.js
 
-# Compromised bridge, orchestrator, host user, admin or approver against the real parts (about 10 s).
+# Compromised bridge, orchestrator, host user, admin or approver against the real parts (about a minute).
 redteam: build
 	node dist/reliability/redteam.js
 
