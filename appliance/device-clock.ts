@@ -6,9 +6,12 @@
 // That time is the earliest plausible now (holds, time locks, window expiry); the host clock, never
 // below it, is the latest plausible now (approval expiry).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import type { TimeBounds } from '../firmware-policy/device-time.js';
 import type { Device } from './device.js';
+
+const NS_PER_S = 1_000_000_000n;
 
 export interface ClockSources {
   /** The host's wall clock, unix seconds: untrusted, read for the latest plausible now. */
@@ -19,13 +22,54 @@ export interface ClockSources {
 
 /** The process's clocks; `hostOffsetSeconds` shifts the host reading (a test's stand-in for a host clock moved). */
 export function systemClockSources(hostOffsetSeconds = 0): ClockSources {
-  return { host: () => Math.floor(Date.now() / 1000) + hostOffsetSeconds, monotonicNs: () => process.hrtime.bigint() };
+  return { host: () => Math.floor(Date.now() / 1000) + hostOffsetSeconds, monotonicNs: guardedMonotonic(() => process.hrtime.bigint(), readUptimeNs) };
+}
+
+/**
+ * The kernel's uptime in nanoseconds, read from /proc/uptime (10 ms resolution), or undefined where
+ * there is none. It is a plain read of a file: libfaketime, which intercepts clock_gettime (and so
+ * process.hrtime) in the process it is preloaded into, does not move it.
+ */
+export function readUptimeNs(): bigint | undefined {
+  try {
+    const m = /^(\d+)\.(\d{2})\s/.exec(readFileSync('/proc/uptime', 'latin1'));
+    return m ? BigInt(m[1]!) * NS_PER_S + BigInt(m[2]!) * 10_000_000n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long (by the process's own clock) one uptime reading is reused: the clock is read often. */
+const UPTIME_REUSE_NS = 5_000_000n;
+
+/**
+ * A monotonic clock that a preloaded clock library cannot speed up: the time elapsed since it was
+ * made is the smaller of what the process's monotonic clock and the kernel's uptime say. A host that
+ * jumps CLOCK_MONOTONIC forward while the device runs (libfaketime with its offset file rewritten) or
+ * runs it fast (a speed factor) moves only the first of the two, so the device's time does not
+ * follow. Both are non-decreasing, so their minimum is too. Without /proc/uptime it is the process's
+ * clock alone. An uptime reading is reused for a few milliseconds: a stale one only slows the clock.
+ */
+export function guardedMonotonic(hr: () => bigint, uptime: () => bigint | undefined): () => bigint {
+  const hr0 = hr();
+  const up0 = uptime();
+  let lastRead = hr0;
+  let up = up0;
+  return () => {
+    const h = hr();
+    if (up0 === undefined) return h - hr0;
+    if (h - lastRead >= UPTIME_REUSE_NS || h < lastRead) {
+      up = uptime() ?? up;
+      lastRead = h;
+    }
+    const byUptime = up! - up0;
+    const byProcess = h - hr0;
+    return byUptime < byProcess ? byUptime : byProcess;
+  };
 }
 
 /** How often (device seconds) the running device seals its time, so a restart loses at most this much. */
 export const TIME_SEAL_INTERVAL_SECONDS = 60;
-
-const NS_PER_S = 1_000_000_000n;
 
 export class DeviceClock {
   private base: number | undefined;

@@ -11,7 +11,9 @@
 //   approve(spender, 50) after an earlier 50 may let it pull 50 more. Three approvals of 50 are 150
 //   of capability, and count as 150.
 // The outstanding allowance the device keeps is an upper bound of what the spender may hold:
-// approve sets it (ERC-20: it replaces the allowance); increaseAllowance adds to it; a set that may
+// approve in nonce order sets it to the larger of the two (ERC-20 replaces the allowance, but the
+// device cannot see whether that transaction executes, so a lower set, a revoke included, never
+// lowers the bound); increaseAllowance adds to it; a set that may
 // land out of order (a lower transaction nonce than one already signed, or a Permit, which can be
 // submitted at any time before its deadline) adds too, since it may be followed by increases the
 // device already counted. A signed grant also marks the row (its order becomes SIGNED_GRANT_ORDER,
@@ -86,7 +88,10 @@ export function judgeAllowanceGrant(rules: AssetRules, view: StateView, g: Allow
   const prevAmount = prev?.amount ?? 0n;
   const prevNonce = prev?.nonce ?? null;
   const inOrder = g.mode === 'set' && g.order !== null && (prevNonce === null || g.order > prevNonce);
-  const sum = inOrder ? g.amount : prevAmount + g.amount;
+  // An in-order set replaces the allowance on chain, but only if it executes, which the device cannot
+  // see (it may be cancelled at its nonce, run out of gas, or be signed at a nonce that never lands):
+  // so it never lowers the bound. A revoke therefore leaves the bound where it was.
+  const sum = inOrder ? (g.amount > prevAmount ? g.amount : prevAmount) : prevAmount + g.amount;
   const amount = sum > MAX_UINT256 ? MAX_UINT256 : sum;
   const nonce = g.order === null ? SIGNED_GRANT_ORDER : prevNonce === null || g.order > prevNonce ? g.order : prevNonce;
   const next: AllowanceUpdate = { keyId: g.keyId, asset: g.asset, spender: g.spender, amount, nonce };

@@ -4,10 +4,11 @@
 // The sources are driven by hand: no wall-clock waiting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceClock, type ClockSources } from '../../appliance/device-clock.js';
+import { DeviceClock, guardedMonotonic, readUptimeNs, type ClockSources } from '../../appliance/device-clock.js';
 import { ApplianceError } from '../../protocol/errors.js';
 
 const T = 1_700_000_000;
+const NS = 1_000_000_000n;
 
 /** A host clock and a monotonic clock the test moves. */
 function sources(host: number): ClockSources & { host_: number; mono: bigint; run(seconds: number): void } {
@@ -81,4 +82,59 @@ test('the nonce stays until a statement uses it, then a new one is made', () => 
   c.renewNonce();
   assert.ok(!c.isCurrentNonce(n), 'a used nonce is never current again');
   assert.ok(c.isCurrentNonce(c.nonce()));
+});
+
+// The monotonic source itself: the smaller of the process's clock and the kernel's uptime, so a
+// preloaded clock library (libfaketime) that moves the first does not move the device's time.
+test('guardedMonotonic: a process clock jumped forward mid-run is not followed; the uptime is', () => {
+  let hr = 1_000n;
+  let up: bigint | undefined = 50n * NS;
+  const mono = guardedMonotonic(() => hr, () => up);
+  hr += 10n * NS;
+  up += 10n * NS;
+  assert.equal(mono(), 10n * NS);
+  hr += 3n * 86_400n * NS; // libfaketime's offset file rewritten to +3 days
+  up += 1n * NS;
+  assert.equal(mono(), 11n * NS, 'the device counts the second that passed, not the three days');
+  hr += 5n * NS;
+  up += 5n * NS;
+  assert.equal(mono(), 16n * NS);
+});
+
+test('guardedMonotonic: a process clock running ten times fast is held to the uptime rate', () => {
+  let hr = 0n;
+  let up = 0n;
+  const mono = guardedMonotonic(() => hr, () => up);
+  for (let i = 1; i <= 5; i++) {
+    hr += 10n * NS;
+    up += NS;
+    assert.equal(mono(), BigInt(i) * NS);
+  }
+});
+
+test('guardedMonotonic: an uptime that lags (its 10 ms resolution, or a reading reused) only slows the clock; never backwards', () => {
+  let hr = 0n;
+  let up = 0n;
+  const mono = guardedMonotonic(() => hr, () => up);
+  let last = 0n;
+  for (let i = 0; i < 100; i++) {
+    hr += 3_000_000n; // 3 ms: uptime is re-read only every 5 ms of process time
+    if (i % 4 === 0) up += 12_000_000n;
+    const m = mono();
+    assert.ok(m >= last, 'non-decreasing');
+    assert.ok(m <= hr, 'never ahead of the process clock');
+    last = m;
+  }
+});
+
+test('guardedMonotonic: without /proc/uptime it is the process clock alone', () => {
+  let hr = 7n;
+  const mono = guardedMonotonic(() => hr, () => undefined);
+  hr += 2n * NS;
+  assert.equal(mono(), 2n * NS);
+});
+
+test('readUptimeNs reads the kernel uptime on Linux', () => {
+  const a = readUptimeNs();
+  assert.ok(a !== undefined && a > 0n);
 });

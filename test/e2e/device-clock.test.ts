@@ -15,6 +15,9 @@ import { encodePolicyChangeStatement } from '../../firmware-policy/policy-govern
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
 import { CHAIN_ID, ETH, startTestDevice, TEST_PRINCIPALS, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { faketimeEnv } from '../helpers/faketime.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const DAY = 86_400;
 const AHEAD = 3 * DAY;
@@ -135,6 +138,24 @@ describe('device clock: a host clock moved forward passes no hold, window or tim
     assert.ok(Math.abs(t.hostTime - (realNow() + AHEAD)) < 120, `the appliance reads the moved host clock (hostTime ${t.hostTime})`);
     assert.ok(Math.abs(t.time - realNow()) < 120, `the device's own time did not follow it (time ${t.time})`);
     assert.ok(t.hostAheadSeconds > AHEAD - 120);
+  });
+
+  test('under faketime whose offset moves while the appliance runs (+0, then +3 days): the device time does not jump', async () => {
+    // libfaketime re-reads its offset file on every clock call (no cache): the host moves the clock of
+    // a running appliance, CLOCK_MONOTONIC (process.hrtime) included. The device's time follows the
+    // smaller of that clock and the kernel's uptime, which the preloaded library does not touch.
+    const file = join(mkdtempSync(join(tmpdir(), 'faketime-')), 'offset');
+    writeFileSync(file, '+0\n');
+    await dev.restartAppliance('SIGTERM', undefined, { LD_PRELOAD: faketimeEnv('+0').LD_PRELOAD!, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1' });
+    const before = await deviceTime();
+    assert.ok(Math.abs(before.hostTime - realNow()) < 120, `started at +0 (hostTime ${before.hostTime})`);
+    writeFileSync(file, `+${AHEAD}\n`);
+    const after = await deviceTime();
+    assert.ok(Math.abs(after.hostTime - (realNow() + AHEAD)) < 120, `the running appliance's clock moved (hostTime ${after.hostTime})`);
+    assert.ok(after.time - before.time < 120, `the device's own time did not jump with it (from ${before.time} to ${after.time})`);
+    const held = await sign('vault');
+    assert.deepEqual(codes(held), ['whitelist_hold'], 'the vault hold has not passed on the device time');
+    assert.deepEqual(codes(await sign('hot')), ['window_amount'], 'the window is still full');
   });
 
   test('an admin-quorum time statement is refused short of the quorum or ahead of the host clock, and audited', async () => {
