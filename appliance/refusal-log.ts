@@ -156,10 +156,26 @@ function subjectOf(args: CborMap): string | null {
   return null;
 }
 
-/** The error's details as plain CBOR (bigints as decimal strings, as on the wire). */
-function detailsOf(err: ApplianceError): CborMap | null {
+/** The longest text a refusal entry keeps of one detail, and of all its details together. */
+export const MAX_DETAIL_TEXT = 128;
+export const MAX_DETAILS_BYTES = 2048;
+
+/**
+ * The error's details as plain CBOR (bigints as decimal strings, as on the wire), bounded: details may
+ * carry what the caller sent (an unknown field's name, say), so each text is cut to MAX_DETAIL_TEXT
+ * characters and each list to 16 items; details still larger than MAX_DETAILS_BYTES are kept as their
+ * digest only. A refusal entry's size never depends on the size of what was refused.
+ */
+export function detailsOf(err: ApplianceError): CborMap | null {
   if (!err.details) return null;
-  return JSON.parse(JSON.stringify(err.details, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as CborMap;
+  const bounded = JSON.stringify(err.details, (_k, v: unknown) => {
+    if (typeof v === 'bigint') v = v.toString();
+    if (typeof v === 'string' && v.length > MAX_DETAIL_TEXT) return `${v.slice(0, MAX_DETAIL_TEXT)}… (${v.length} characters)`;
+    if (Array.isArray(v) && v.length > 16) return [...v.slice(0, 16), `… (${v.length} items)`];
+    return v;
+  });
+  if (bounded.length > MAX_DETAILS_BYTES) return { truncated: true, digest: sha256Canonical({ details: bounded }) };
+  return JSON.parse(bounded) as CborMap;
 }
 
 /**
@@ -179,7 +195,7 @@ export function needsRefusalAudit(err: unknown): err is ApplianceError {
  * one refusal, counted; a different one is its own entry.
  */
 export function refusalFields(cmd: Command, args: CborMap, err: ApplianceError): CborMap {
-  return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), argsDigest: sha256Canonical(args), message: err.message.slice(0, 512), details: detailsOf(err) };
+  return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), argsDigest: sha256Canonical(args), message: err.message.slice(0, 256), details: detailsOf(err) };
 }
 
 /** The same error, with the seq of the audit entry that records it in its details. */

@@ -1,6 +1,7 @@
 // The requester a command names must be a principal of the active policy holding the role the command
 // needs (firmware-policy/principals.ts): an admin to propose a whitelist entry or a policy change or to
-// remove an address. A refusal is audited (kind of the command, outcome "rejected") before it answers.
+// remove an address. A refusal is audited (kind of the command, outcome "rejected", through the refusal counter)
+// before it answers.
 import { ApplianceError } from '../protocol/errors.js';
 import { reasonsToCbor } from '../firmware-policy/decision.js';
 import { checkRequester } from '../firmware-policy/principals.js';
@@ -11,9 +12,8 @@ export function assertRequesterRole(dev: Device, kind: string, requester: string
   const reasons = checkRequester(policy.doc, requester, role);
   const first = reasons[0];
   if (!first) return;
-  const now = dev.clock();
-  const entry = dev.seal.transaction(() =>
-    dev.audit.append(now, { kind, outcome: 'rejected', requester, reasons: reasonsToCbor(reasons), policyVersion: policy.doc.version, policyHash: policy.hash }),
-  );
-  throw new ApplianceError('denied', first.message, { rule: first.rule, code: first.code, requester, role, auditSeq: entry.seq });
+  // Through the refusal counter, so a flood (a requester varied per frame included) folds into
+  // counted entries like every other refusal.
+  const auditSeq = dev.refusals.record({ kind, outcome: 'rejected', requester, reasons: reasonsToCbor(reasons), policyVersion: policy.doc.version, policyHash: policy.hash });
+  throw new ApplianceError('denied', first.message, { rule: first.rule, code: first.code, requester, role, auditSeq });
 }

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { p256 } from '@noble/curves/nist.js';
 import { AuditLog } from '../../appliance/state/audit-log.js';
-import { needsRefusalAudit, RefusalLog, refusalFields, withAuditSeq, type RefusalLimits } from '../../appliance/refusal-log.js';
+import { detailsOf, MAX_DETAIL_TEXT, MAX_DETAILS_BYTES, needsRefusalAudit, RefusalLog, refusalFields, withAuditSeq, type RefusalLimits } from '../../appliance/refusal-log.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { entryPayload } from '../../cli/audit-tools.js';
-import type { CborMap } from '../../protocol/cbor.js';
+import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { sealedDb } from '../helpers/sealed-db.js';
 
 function setup(limits: RefusalLimits) {
@@ -139,4 +139,17 @@ test('the dispatcher audits typed refusals nobody audited yet: not faults, not s
   assert.equal(marked.code, 'denied');
   assert.equal(marked.details?.auditSeq, 12);
   assert.equal(marked.details?.why, 'bad_signature');
+});
+
+test("a refusal entry's size does not depend on what was refused: caller text in details is cut, large details kept as a digest", () => {
+  const long = 'k'.repeat(200_000); // e.g. an unknown typed-data field name
+  const cut = detailsOf(new ApplianceError('bad_request', 'unknown field', { field: long, list: Array.from({ length: 100 }, (_, i) => i) }))!;
+  assert.equal(String(cut.field).length < MAX_DETAIL_TEXT + 40, true);
+  assert.ok(String(cut.field).endsWith('(200000 characters)'));
+  assert.equal((cut.list as unknown[]).length, 17);
+  const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, 'v'.repeat(100)]));
+  const digest = detailsOf(new ApplianceError('bad_request', 'x', many))!;
+  assert.equal(digest.truncated, true);
+  assert.ok(digest.digest instanceof Uint8Array && digest.digest.length === 32);
+  assert.ok(encodeCanonical(refusalFields('sign.typed-data', { requestId: 'r', requester: 'orchestrator' }, new ApplianceError('bad_request', long, { field: long }))).length < MAX_DETAILS_BYTES + 600);
 });

@@ -106,6 +106,26 @@ test("an approval's expiry is judged at the latest plausible now: it stops count
   assert.deepEqual(late.approvals.rejected, [{ approverId: 'alice', why: 'expired' }]);
 });
 
+test("an approval's lifetime is measured from the earliest plausible now: a host clock far ahead lets no long-lived approval in", () => {
+  const i = intent(600n);
+  const expiresAt = T + 30 * DAY; // the policy's maximum lifetime is the default, 24 h
+  const approval = { approverId: 'alice', expiresAt, signature: sign(encodeApprovalStatement({ deviceId: DEVICE, intentDigest: intentDigest(i), approverId: 'alice', expiresAt })) };
+  const v = view(T - DAY);
+  // The host says it is 29 days and 23 hours later: by the host, the approval has an hour left.
+  const d = evaluate(policy, v, { intent: i, keyGroup: 'hot', requester: 'orch' }, [approval], { earliest: T, latest: T + 30 * DAY - 3600 });
+  assert.equal(d.outcome, 'needs_approval');
+  assert.deepEqual(d.approvals.rejected, [{ approverId: 'alice', why: 'lifetime_too_long' }]);
+});
+
+test('a time statement, single-use by its nonce, is measured from the latest bound: a device that was off for days can still be caught up', () => {
+  const nonce = new Uint8Array(16).fill(4);
+  const s = { nonce, time: T + 3 * DAY };
+  const expiresAt = T + 3 * DAY + 600; // the admins' clocks are three days ahead of the device's own time
+  const by = (id: string, key: Uint8Array) => ({ approverId: id, expiresAt, signature: p256.sign(encodeTimeStatement(DEVICE, s, id, expiresAt), key, { prehash: true, format: 'der' }) });
+  const t = tallyTimeStatement(policy, s, [by('admin-1', secretKey), by('admin-2', admin2.secretKey)], { earliest: T, latest: T + 3 * DAY });
+  assert.deepEqual(t.counted, ['admin-1', 'admin-2']);
+});
+
 test('a time statement counts the admins who signed this nonce and this time, and nothing else', () => {
   const nonce = new Uint8Array(16).fill(3);
   const s = { nonce, time: T + DAY };

@@ -38,7 +38,7 @@ function fakeView(o: { used?: bigint; allowance?: AllowanceView } = {}): StateVi
 }
 
 describe('judgeAllowanceGrant', () => {
-  test('approve sets the outstanding allowance and is charged in full, even when it repeats the same amount', () => {
+  test('approve sets the outstanding allowance (never lower) and is charged in full, even when it repeats the same amount', () => {
     const first = judgeAllowanceGrant(rules, fakeView(), grant({}));
     assert.deepEqual(first.reasons, []);
     assert.equal(first.charge, 50n);
@@ -47,10 +47,23 @@ describe('judgeAllowanceGrant', () => {
     const again = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 50n, nonce: 5n } }), grant({ order: 6n }));
     assert.equal(again.charge, 50n);
     assert.equal(again.next.amount, 50n, 'approve replaces the allowance');
+    // A smaller approve or a revoke may never execute (cancelled at its nonce, out of gas, a nonce that
+    // never lands): the bound stays where it was.
     const smaller = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 50n, nonce: 6n } }), grant({ amount: 20n, order: 7n }));
-    assert.deepEqual([smaller.charge, smaller.next.amount], [20n, 20n]);
+    assert.deepEqual([smaller.charge, smaller.next.amount], [20n, 50n]);
     const revoke = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 50n, nonce: 7n } }), grant({ amount: 0n, order: 8n }));
-    assert.deepEqual([revoke.charge, revoke.next.amount, revoke.reasons.length], [0n, 0n, 0]);
+    assert.deepEqual([revoke.charge, revoke.next.amount, revoke.reasons.length], [0n, 50n, 0]);
+  });
+
+  test('a revoke that never executes cannot reopen the cap: approve 100, revoke (cancelled), increaseAllowance 100 is above it', () => {
+    const approve = judgeAllowanceGrant(rules, fakeView(), grant({ amount: 100n, order: 5n }));
+    assert.deepEqual(approve.reasons, []);
+    const revoke = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: approve.next.amount, nonce: 5n } }), grant({ amount: 0n, order: 6n }));
+    assert.equal(revoke.next.amount, 100n, 'the revoke leaves the bound at 100');
+    const more = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: revoke.next.amount, nonce: 6n } }), grant({ mode: 'increase', amount: 100n, order: 7n }));
+    assert.deepEqual(more.reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    const far = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 100n, nonce: 5n } }), grant({ amount: 0n, order: 1n << 62n }));
+    assert.equal(far.next.amount, 100n, 'a revoke signed at a nonce far ahead lowers nothing either');
   });
 
   test('increaseAllowance adds up, and the total is capped', () => {
@@ -166,7 +179,7 @@ describe('through evaluate()', () => {
     const d = run(fakeView({ used: 100n, allowance: { amount: 50n, nonce: 4n } }), approveTo(STRANGER, 0n));
     assert.equal(d.outcome, 'allow', JSON.stringify(d.reasons));
     assert.equal(d.reserve, undefined);
-    assert.equal(d.allowance?.amount, 0n);
+    assert.equal(d.allowance?.amount, 50n, 'the bound is not lowered: the revoke may never execute');
     assert.deepEqual(run(fakeView(), approveTo(STRANGER, 1n)).reasons.map((r) => r.code), ['not_whitelisted']);
   });
 
