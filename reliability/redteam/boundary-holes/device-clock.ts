@@ -3,6 +3,9 @@
 // Debian's libfaketime or by the clock offset variable, to end a whitelist hold, a time lock or a
 // rolling window early, or replays an admin time statement. Each runs on a throwaway device of its
 // own, so a device whose time has been moved disturbs no other scenario.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { PolicyJson } from '../../../cli/policy-json.js';
 import { publicPart, signStatement, type ApproverKeyFile } from '../../../cli/approver-key.js';
 import { encodeTimeStatement } from '../../../firmware-policy/time-statement.js';
@@ -145,6 +148,35 @@ export const deviceClockScenarios: Scenario[] = [
         return { ...o, result: `host +2 h: ${o.result}` };
       } finally {
         await d.stop();
+      }
+    },
+  },
+  {
+    id: 'H5d',
+    attacker: 'host user',
+    attack: "start the appliance under libfaketime at +0, then rewrite libfaketime's offset file to +3 days while it runs (CLOCK_MONOTONIC jumps too), and sign to an address in its 1-day hold",
+    expected: "403 whitelist_hold (audited); the device's own time does not jump",
+    async run(w, v) {
+      const lib = libfaketimePath();
+      if (!lib) return NO_FAKETIME;
+      const d = await throwaway(w, 'clock-jump');
+      const file = join(mkdtempSync(join(tmpdir(), 'faketime-')), 'offset');
+      try {
+        writeFileSync(file, '+0\n');
+        await d.restart(undefined, { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1' });
+        const before = Number((await deviceTime(d)).time);
+        writeFileSync(file, `+${AHEAD}\n`);
+        const t = await deviceTime(d);
+        if (Number(t.hostAheadSeconds) < AHEAD - 300) throw new Error(`setup: the rewritten offset did not move the running appliance's clock (ahead ${String(t.hostAheadSeconds)} s)`);
+        const head = await d.auditHead();
+        const r = await d.sign('vault-1', tx(w.addr.recipient, ETH, 0));
+        const o = await judgeDenied(d, v, head, r, 'whitelist_hold');
+        const jumped = Number(t.time) - before;
+        v.expect(jumped < 300, `the device's own time jumped ${jumped} s with the host's clock`);
+        return { ...o, result: `host clock jumped +3 d mid-run; device time moved ${jumped} s; vault ${r.status} [${reasonCodes(r.json).join(',')}]; nothing signed` };
+      } finally {
+        await d.stop();
+        rmSync(dirname(file), { recursive: true, force: true });
       }
     },
   },

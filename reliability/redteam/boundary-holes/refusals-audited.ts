@@ -183,4 +183,35 @@ export const refusalsAuditedScenarios: Scenario[] = [
       return { result: `1001 x 403 bad_signature; log +${mine.length}: refusal at ${head + 1}, refusal.repeated x${String(counted[0]?.repeats)} at ${String(counted[0]?.seq)}`, auditSeq: head + 1, logged };
     },
   },
+  {
+    id: 'H10g',
+    attacker: 'orchestrator',
+    attack: 'grow the log by size: 20 typed-data requests (new request ids) whose message carries an unknown field with a 4,000-character name (the most the bridge passes), which the refusal would record',
+    expected: 'every one 400 bad_request and audited; each refusal entry stays under 2 KB',
+    async run(w, v) {
+      const m = w.main;
+      const head = await m.auditHead();
+      const long = 'k'.repeat(4000);
+      const typedData = {
+        types: { EIP712Domain: [{ name: 'chainId', type: 'uint256' }], Mail: [{ name: 'a', type: 'uint256' }] },
+        primaryType: 'Mail',
+        domain: { chainId: CHAIN_ID },
+        message: { a: '1', [long]: '1' },
+      };
+      const answers: Reply[] = [];
+      for (let i = 0; i < 20; i++) answers.push(await m.request('POST', '/v1/sign/typed-data', m.tokens.orchestrator, { keyId: m.key('hot-1').keyId, typedData }, { 'Idempotency-Key': m.newRequestId('bigfield') }));
+      v.expect(answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'), `answers: ${[...new Set(answers.map((r) => `${r.status} ${String(r.json.error?.code)}`))].join(', ')}`);
+      const page = await m.request('GET', `/v1/audit?fromSeq=${head + 1}&limit=100`, m.tokens.auditor);
+      const entries = (page.json.entries ?? []) as Json[];
+      const refusals = entries.filter((e) => (e.payload as Json | undefined)?.kind === 'refusal' && (e.payload as Json).command === 'sign.typed-data');
+      const sizes = refusals.map((e) => String(e.entry ?? '').length / 2);
+      const largest = Math.max(0, ...sizes);
+      v.expect(sizes.length >= 1 && largest < 2048, `refusal entries: ${sizes.length}, the largest ${largest} bytes`);
+      v.expect(await m.noSignatureSince(head), 'a signature was made');
+      const firstEntry = refusals[0];
+      const first = firstEntry === undefined ? undefined : Number(firstEntry.seq);
+      const logged = v.recorded(first !== undefined && first > head && sizes.length === 20, `refusal entries of sign.typed-data: ${sizes.length} for 20 refusals`);
+      return { result: `20 x ${answers[0]?.status} ${String(answers[0]?.json.error?.code)}; ${sizes.length} refusal entries, the largest ${largest} bytes`, auditSeq: first ?? null, logged };
+    },
+  },
 ];
