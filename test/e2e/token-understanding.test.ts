@@ -10,6 +10,7 @@ import type { PolicyJson } from '../../cli/policy-json.js';
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { CHAIN_ID, ETH, sleep, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 let anvil: Anvil;
 let dev: TestDevice;
@@ -126,26 +127,8 @@ describe('transaction understanding on anvil', () => {
 });
 
 describe('EIP-712 signing', () => {
-  const permit = (spenderAddress: string, value: bigint, verifyingContract: string = tokenAddress) => ({
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract },
-    message: { owner: from, spender: spenderAddress, value: value.toString(), nonce: '0', deadline: '4102444800' },
-  });
+  const permit = (spenderAddress: string, value: bigint, verifyingContract: string = tokenAddress) =>
+    permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract }, { owner: from, spender: spenderAddress, value });
   const signTyped = (typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': `td-${n++}` });
 
   test('a Permit within the cap to a whitelisted spender is signed, and viem recovers the key from it', async () => {

@@ -18,12 +18,10 @@ import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 const GWEI = 1_000_000_000n;
 const T = ETH; // one token, 18 decimals
-const DEADLINE = 4102444800n;
-/** Where the Permit2 domain points (an allowlisted address: nothing on chain is needed to judge it). */
-const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
 let anvil: Anvil;
 let dev: TestDevice;
 let token: Compiled;
@@ -39,7 +37,8 @@ function policy(p: TestPeople): PolicyJson {
   const asset = `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`;
   const typedData = [
     { chainId: CHAIN_ID, verifyingContract: tokenAddress },
-    { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+    // Permit2's domain (an allowlisted address: nothing on chain is needed to judge it).
+    { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
   ];
   // "hot": the token's window is 100 per hour, the approval cap 100.
   j.groups.hot!.assets[asset] = { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (100n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() };
@@ -81,53 +80,10 @@ async function mine(raw: unknown) {
 /** An EIP-2612 Permit of the key's tokens, at the owner's current on-chain permit nonce. */
 async function permit(label: string, to: string, value: bigint) {
   const owner = key(label).address;
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: tokenAddress },
-    message: { owner, spender: to, value: value.toString(), nonce: (await read('nonces', [owner])).toString(), deadline: DEADLINE.toString() },
-  };
+  return permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: tokenAddress }, { owner, spender: to, value, nonce: await read('nonces', [owner]) });
 }
 
-function permitSingle(amount: bigint) {
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      PermitSingle: [
-        { name: 'details', type: 'PermitDetails' },
-        { name: 'spender', type: 'address' },
-        { name: 'sigDeadline', type: 'uint256' },
-      ],
-      PermitDetails: [
-        { name: 'token', type: 'address' },
-        { name: 'amount', type: 'uint160' },
-        { name: 'expiration', type: 'uint48' },
-        { name: 'nonce', type: 'uint48' },
-      ],
-    },
-    primaryType: 'PermitSingle',
-    domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: PERMIT2 },
-    message: { details: { token: tokenAddress, amount: amount.toString(), expiration: DEADLINE.toString(), nonce: '0' }, spender, sigDeadline: DEADLINE.toString() },
-  };
-}
+const permitSingle = (amount: bigint) => permit2AllowanceTypedData(permit2Domain(CHAIN_ID), spender, { token: tokenAddress, amount });
 
 const signTyped = (label: string, typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: key(label).keyId, typedData }, { 'Idempotency-Key': `grant-td-${n++}` });
 

@@ -19,9 +19,9 @@ import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/pol
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { permit2Domain, permit2TransferTypedData } from '../helpers/typed-data-fixtures.js';
 
 const UNIT = 10n ** 6n;
-const DEADLINE = 4102444800n;
 const OTHER_CHAIN = 1;
 
 let anvil: Anvil;
@@ -51,43 +51,15 @@ function policyWithPermit2Token(p: TestPeople): PolicyJson {
   return j;
 }
 
-const DOMAIN_TYPE = [
-  { name: 'name', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'verifyingContract', type: 'address' },
-];
-const TOKEN_PERMISSIONS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint256' },
-];
-
+/** A SignatureTransfer under the Permit2 domain, which this test's token verifies itself (so it is the domain's contract). */
 function permitTransferFrom(amounts: bigint[] | bigint, opts: { spender?: string; chainId?: number; witness?: boolean } = {}) {
-  const batch = Array.isArray(amounts);
-  const primaryType = `Permit${batch ? 'Batch' : ''}${opts.witness ? 'Witness' : ''}TransferFrom`;
-  const perm = (amount: bigint) => ({ token: tokenAddress, amount: amount.toString() });
-  return {
-    types: {
-      EIP712Domain: DOMAIN_TYPE,
-      [primaryType]: [
-        { name: 'permitted', type: batch ? 'TokenPermissions[]' : 'TokenPermissions' },
-        { name: 'spender', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-        ...(opts.witness ? [{ name: 'witness', type: 'Order' }] : []),
-      ],
-      TokenPermissions: TOKEN_PERMISSIONS,
-      ...(opts.witness ? { Order: [{ name: 'recipient', type: 'address' }] } : {}),
-    },
-    primaryType,
-    domain: { name: 'Permit2', chainId: opts.chainId ?? CHAIN_ID, verifyingContract: tokenAddress },
-    message: {
-      permitted: batch ? amounts.map(perm) : perm(amounts),
-      spender: opts.spender ?? spender,
-      nonce: String(1000 + n++),
-      deadline: DEADLINE.toString(),
-      ...(opts.witness ? { witness: { recipient: stranger } } : {}),
-    },
-  };
+  const permitted = Array.isArray(amounts) ? amounts.map((amount) => ({ token: tokenAddress, amount })) : { token: tokenAddress, amount: amounts };
+  return permit2TransferTypedData(permit2Domain(opts.chainId ?? CHAIN_ID, tokenAddress), {
+    spender: opts.spender ?? spender,
+    permitted,
+    nonce: 1000 + n++,
+    ...(opts.witness ? { witness: stranger } : {}),
+  });
 }
 
 const signTyped = (typedData: unknown, requestId = `p2-${n++}`) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': requestId });
