@@ -17,6 +17,7 @@ import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-reads.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../helpers/typed-data-fixtures.js';
 
@@ -54,11 +55,7 @@ function policy(p: TestPeople): PolicyJson {
   return j;
 }
 
-const key = (label: string) => {
-  const k = dev.keys.find((x) => x.label === label);
-  if (!k) throw new Error(`no key ${label}`);
-  return { keyId: String(k.keyId), address: String(k.address) as Hex };
-};
+const key = (label: string) => keyByLabel(dev, label);
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
 const call = (functionName: string, args: unknown[]) => encodeFunctionData({ abi: token.abi, functionName, args });
 const read = async (functionName: string, args: unknown[]) => (await anvil.publicClient.readContract({ address: tokenAddress, abi: token.abi, functionName, args })) as bigint;
@@ -97,20 +94,9 @@ async function submitPermit(td: Awaited<ReturnType<typeof permit>>, signature: u
 }
 
 /** The spender pulls `amount` from `owner` to the stranger; true when mined successfully. */
-async function pull(owner: string, amount: bigint): Promise<boolean> {
-  const wallet = createWalletClient({ account: spenderAccount, chain: anvil.funder.chain, transport: http(anvil.rpcUrl) });
-  try {
-    const hash = await wallet.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transferFrom', args: [owner, stranger, amount], account: spenderAccount, chain: anvil.funder.chain, gas: 100_000n });
-    return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status === 'success';
-  } catch {
-    return false; // refused by the node (the call reverts in estimation)
-  }
-}
+const pull = (owner: string, amount: bigint) => pullAsSpender(anvil, { abi: token.abi, address: tokenAddress }, spenderAccount, owner, stranger, amount);
 
-async function auditEntry(seq: unknown): Promise<Record<string, unknown>> {
-  const page = await dev.request('GET', `/v1/audit?fromSeq=${Number(seq)}&limit=1`, dev.tokens.auditor);
-  return ((page.json.entries as Record<string, unknown>[])[0]?.payload ?? {}) as Record<string, unknown>;
-}
+const auditEntry = (seq: unknown) => auditEntryViaBridge(dev, seq);
 
 after(async () => {
   await dev?.stop();

@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { getContractAddress, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
-import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
-import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
+import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryOf, auditPayloadsOf } from '../helpers/e2e-reads.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { permit2Domain, permit2TransferTypedData } from '../helpers/typed-data-fixtures.js';
 
@@ -80,15 +80,8 @@ async function pull(td: ReturnType<typeof permitTransferFrom>, signature: string
   return anvil.publicClient.waitForTransactionReceipt({ hash });
 }
 
-async function auditPayloads(): Promise<CborMap[]> {
-  const page = (await dev.client.call('audit.list', { fromSeq: 1, limit: 1000 })) as CborMap;
-  return (page.entries as CborMap[]).map((e) => decodeCanonical(decodeCoseSign1(e.entry as Uint8Array).payload ?? new Uint8Array()) as CborMap);
-}
-async function auditEntry(seq: number): Promise<CborMap> {
-  const found = (await auditPayloads()).find((p) => p.seq === seq);
-  assert.ok(found, `audit entry ${seq}`);
-  return found;
-}
+const auditPayloads = () => auditPayloadsOf(dev);
+const auditEntry = (seq: number) => auditEntryOf(dev, seq);
 const assetId = () => `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`;
 
 after(async () => {
