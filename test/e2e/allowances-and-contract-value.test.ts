@@ -19,7 +19,7 @@ import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
-import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-reads.js';
+import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 
 const GWEI = 1_000_000_000n;

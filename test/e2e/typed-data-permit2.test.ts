@@ -9,7 +9,7 @@
 // a policy document listing one domain twice is refused by the appliance; every decision replays.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { getContractAddress, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import type { CborMap } from '../../protocol/cbor.js';
@@ -17,7 +17,7 @@ import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
-import { auditEntryOf, auditPayloadsOf } from '../helpers/e2e-reads.js';
+import { auditEntryOf, auditPayloadsOf, deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { permit2Domain, permit2TransferTypedData } from '../helpers/typed-data-fixtures.js';
 
@@ -93,13 +93,11 @@ describe('Permit2 SignatureTransfer, the chain list and duplicate domains throug
   before(async () => {
     token = compileFixture('Permit2Token.sol', 'Permit2Token');
     anvil = await startAnvil();
-    tokenAddress = getContractAddress({ from: spender, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: spender })) });
+    tokenAddress = await nextFunderDeployment(anvil);
     dev = await startTestDevice({ policy: policyWithPermit2Token });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
-    const deploy = await anvil.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [from, 1_000_000n * UNIT], account: anvil.funder.account!, chain: anvil.funder.chain });
-    const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash: deploy });
-    assert.equal(deployed.contractAddress?.toLowerCase(), tokenAddress.toLowerCase());
+    await deployFromFunder(anvil, token, [from, 1_000_000n * UNIT], tokenAddress);
     await whitelist(dev, spender); // hold 0 s in this policy: active at once
   });
 

@@ -8,14 +8,14 @@
 // audit entry replays offline.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFunctionData, getContractAddress, keccak256, parseEther, toHex, type Hex } from 'viem';
+import { encodeFunctionData, keccak256, parseEther, toHex, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
-import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
+import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
-import { auditEntryOf, auditPayloadsOf } from '../helpers/e2e-reads.js';
+import { auditEntryOf, auditPayloadsOf, deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { TOKEN_DOMAIN_TYPE, transferWithAuthorizationTypedData } from '../helpers/typed-data-fixtures.js';
 
@@ -81,14 +81,11 @@ describe('EIP-3009 and other typed data through the bridge', () => {
   before(async () => {
     token = compileFixture('AuthToken.sol', 'AuthToken');
     anvil = await startAnvil();
-    const funder = privateKeyToAccount(ANVIL_FUNDER_KEY).address;
-    tokenAddress = getContractAddress({ from: funder, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: funder })) });
+    tokenAddress = await nextFunderDeployment(anvil);
     dev = await startTestDevice({ policy: policyWithAuthToken });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
-    const deploy = await anvil.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [from, 1_000_000n * UNIT], account: anvil.funder.account!, chain: anvil.funder.chain });
-    const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash: deploy });
-    assert.equal(deployed.contractAddress?.toLowerCase(), tokenAddress.toLowerCase());
+    await deployFromFunder(anvil, token, [from, 1_000_000n * UNIT], tokenAddress);
     await whitelist(dev, recipient); // hold 0 s in this policy: active at once
   });
 

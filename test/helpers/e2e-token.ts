@@ -1,8 +1,9 @@
-// What the token and typed-data end-to-end tests read back: a device key by its label, the audit log
-// (through the bridge as an auditor, or straight from the appliance as replay reads it), and whether
-// a spender holding an allowance can pull tokens on chain.
+// What the token and typed-data end-to-end tests share: a device key by its label, the audit log
+// (through the bridge as an auditor, or straight from the appliance as replay reads it), whether a
+// spender holding an allowance can pull tokens on chain, and a token deployed at the address the
+// device's policy was written for.
 import assert from 'node:assert/strict';
-import { createWalletClient, http, type Hex, type PrivateKeyAccount } from 'viem';
+import { createWalletClient, getContractAddress, http, type Hex, type PrivateKeyAccount } from 'viem';
 import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
 import type { Anvil } from './anvil.js';
@@ -44,4 +45,17 @@ export async function pullAsSpender(anvil: Anvil, token: { abi: Compiled['abi'];
   } catch {
     return false; // refused by the node (the call reverts in estimation)
   }
+}
+
+/** The address the anvil funder's next deployment will have: known before the device starts, so its policy can name it. */
+export async function nextFunderDeployment(anvil: Anvil): Promise<Hex> {
+  const funder = anvil.funder.account!.address;
+  return getContractAddress({ from: funder, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: funder })) });
+}
+
+/** Deploys `contract` from the anvil funder with constructor `args`, and checks it landed at `expected`. */
+export async function deployFromFunder(anvil: Anvil, contract: Compiled, args: unknown[], expected: Hex): Promise<void> {
+  const hash = await anvil.funder.deployContract({ abi: contract.abi, bytecode: contract.bytecode, args, account: anvil.funder.account!, chain: anvil.funder.chain });
+  const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash });
+  assert.equal(deployed.contractAddress?.toLowerCase(), expected.toLowerCase());
 }
