@@ -3,8 +3,8 @@
 // (PermitTransferFrom, PermitBatchTransferFrom and their witness forms), and EIP-3009's
 // TransferWithAuthorization. Each builder takes what varies between callers (domain, parties,
 // amounts, nonces); a caller that needs a variant on purpose (no EIP712Domain in `types`, a
-// look-alike primary type, an extra field) says so at its call site. Amounts and nonces are written
-// as decimal strings, as a JSON client sends them.
+// look-alike primary type, an extra field) says so at its call site. Amounts, numeric nonces and
+// deadlines are written as decimal strings, as a JSON client sends them.
 
 export interface TypedField {
   name: string;
