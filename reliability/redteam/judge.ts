@@ -1,6 +1,6 @@
-// Shared judgements: a signing request denied by the policy, and an approval rejected by it. Each
-// asserts the specific refusal (status, rule code or rejection reason), that nothing was signed, and
-// finds the audit entry that records it.
+// Shared judgements: a signing request (a transaction or typed data) denied by the policy, and an
+// approval rejected by it. Each asserts the specific refusal (status, rule code or rejection reason),
+// that nothing was signed, and finds the audit entry that records it.
 import type { Outcome, Verdict } from './scenario.js';
 import { reasonCodes, rejectedWhy, type Json, type RedteamDevice, type Reply } from './harness.js';
 
@@ -13,6 +13,18 @@ export async function judgeDenied(dev: RedteamDevice, v: Verdict, head: number, 
   v.expect(await dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
   const seq = await dev.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === r.json.requestId && p.outcome === 'deny' && reasonCodes(p).includes(code));
   const logged = v.recorded(seq !== null && seq === Number(r.json.auditSeq), `no audit entry (sign.evm-tx, deny, ${code}) for ${String(r.json.requestId)}`);
+  return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
+}
+
+/** A typed-data sign request denied with `code` among its reasons: no signature, nothing signed since `head`, and its audit entry. */
+export async function judgeTypedDenied(dev: RedteamDevice, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
+  const codes = reasonCodes(r.json);
+  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
+  v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
+  v.expect(r.json.signature === undefined, 'the response carries a signature');
+  v.expect(await dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
+  const seq = await dev.findAudit(head, (p) => p.kind === 'sign.typed-data' && p.requestId === r.json.requestId && p.outcome === 'deny' && reasonCodes(p).includes(code));
+  const logged = v.recorded(seq !== null && seq === Number(r.json.auditSeq), `no audit entry (sign.typed-data, deny, ${code}) for ${String(r.json.requestId)}`);
   return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
 }
 

@@ -11,7 +11,7 @@
 import { describe, test, before, after } from 'node:test';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { createWalletClient, encodeFunctionData, getContractAddress, http, toFunctionSelector, type Hex } from 'viem';
+import { encodeFunctionData, getContractAddress, toFunctionSelector, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
 import { entryPayload } from '../../cli/audit-tools.js';
@@ -19,6 +19,7 @@ import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 
 const GWEI = 1_000_000_000n;
@@ -57,11 +58,7 @@ function policy(p: TestPeople): PolicyJson {
   return j;
 }
 
-const key = (label: string) => {
-  const k = dev.keys.find((x) => x.label === label);
-  if (!k) throw new Error(`no key ${label}`);
-  return { keyId: String(k.keyId), address: String(k.address) as Hex };
-};
+const key = (label: string) => keyByLabel(dev, label);
 
 async function sign(label: string, to: string, data: Hex, value = 0n) {
   const k = key(label);
@@ -84,21 +81,10 @@ const balanceOf = async (who: string) => (await anvil.publicClient.readContract(
 const allowanceOf = async (owner: string) => (await anvil.publicClient.readContract({ address: tokenAddress, abi: token.abi, functionName: 'allowance', args: [owner, spender] })) as bigint;
 
 /** The spender (a wallet of its own on anvil) pulls `amount` from `owner` to the stranger; true when mined successfully. */
-async function pull(owner: string, amount: bigint): Promise<boolean> {
-  const wallet = createWalletClient({ account: spenderAccount, chain: anvil.funder.chain, transport: http(anvil.rpcUrl) });
-  try {
-    const hash = await wallet.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transferFrom', args: [owner, stranger, amount], account: spenderAccount, chain: anvil.funder.chain, gas: 100_000n });
-    return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status === 'success';
-  } catch {
-    return false; // refused by the node (the call reverts in estimation)
-  }
-}
+const pull = (owner: string, amount: bigint) => pullAsSpender(anvil, { abi: token.abi, address: tokenAddress }, spenderAccount, owner, stranger, amount);
 
 /** The audit entry at `seq`, decoded (read through the bridge as an auditor). */
-async function auditEntry(seq: unknown): Promise<Record<string, unknown>> {
-  const page = await dev.request('GET', `/v1/audit?fromSeq=${Number(seq)}&limit=1`, dev.tokens.auditor);
-  return ((page.json.entries as Record<string, unknown>[])[0]?.payload ?? {}) as Record<string, unknown>;
-}
+const auditEntry = (seq: unknown) => auditEntryViaBridge(dev, seq);
 
 after(async () => {
   await dev?.stop();

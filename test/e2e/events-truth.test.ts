@@ -14,6 +14,7 @@ import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-
 import { startBridge } from '../../host-bridge/main.js';
 import { AuditEventFeed, type BridgeEvent } from '../../host-bridge/events.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 let dev: TestDevice;
 let keyId: string;
@@ -32,26 +33,7 @@ function policy(p: TestPeople): PolicyJson {
   return j;
 }
 
-const permit = (spender: string, value: bigint) => ({
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Permit: [
-      { name: 'owner', type: 'address' },
-      { name: 'spender', type: 'address' },
-      { name: 'value', type: 'uint256' },
-      { name: 'nonce', type: 'uint256' },
-      { name: 'deadline', type: 'uint256' },
-    ],
-  },
-  primaryType: 'Permit',
-  domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: token },
-  message: { owner, spender, value: value.toString(), nonce: '0', deadline: '4102444800' },
-});
+const permit = (spender: string, value: bigint) => permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: token }, { owner, spender, value });
 const signTyped = (typedData: unknown, as = dev.tokens.orchestrator) => dev.request('POST', '/v1/sign/typed-data', as, { keyId, typedData }, { 'Idempotency-Key': `ev-td-${n++}` });
 const denyTransfer = (as = dev.tokens.orchestrator) =>
   dev.request('POST', '/v1/sign/evm-transaction', as, { keyId, transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: stranger, value: (ETH / 10n).toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } }, { 'Idempotency-Key': `ev-tx-${n++}` });

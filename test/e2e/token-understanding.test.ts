@@ -4,12 +4,14 @@
 // calldata is denied.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFunctionData, getContractAddress, maxUint256, parseEther, recoverTypedDataAddress, type Hex } from 'viem';
+import { encodeFunctionData, maxUint256, parseEther, recoverTypedDataAddress, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
-import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
+import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, sleep, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 let anvil: Anvil;
 let dev: TestDevice;
@@ -58,14 +60,11 @@ describe('transaction understanding on anvil', () => {
   before(async () => {
     token = compileFixture('TestToken.sol', 'TestToken');
     anvil = await startAnvil();
-    const funder = privateKeyToAccount(ANVIL_FUNDER_KEY).address;
-    tokenAddress = getContractAddress({ from: funder, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: funder })) });
+    tokenAddress = await nextFunderDeployment(anvil);
     dev = await startTestDevice({ policy: policyWithToken });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
-    const deploy = await anvil.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [from, 10_000n * ETH], account: anvil.funder.account!, chain: anvil.funder.chain });
-    const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash: deploy });
-    assert.equal(deployed.contractAddress?.toLowerCase(), tokenAddress.toLowerCase());
+    await deployFromFunder(anvil, token, [from, 10_000n * ETH], tokenAddress);
     const fund = await anvil.funder.sendTransaction({ to: from, value: parseEther('10'), account: anvil.funder.account!, chain: anvil.funder.chain });
     await anvil.publicClient.waitForTransactionReceipt({ hash: fund });
     // The token contract itself is whitelisted, to show that `to` is not what the whitelist judges.
@@ -126,26 +125,8 @@ describe('transaction understanding on anvil', () => {
 });
 
 describe('EIP-712 signing', () => {
-  const permit = (spenderAddress: string, value: bigint, verifyingContract: string = tokenAddress) => ({
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract },
-    message: { owner: from, spender: spenderAddress, value: value.toString(), nonce: '0', deadline: '4102444800' },
-  });
+  const permit = (spenderAddress: string, value: bigint, verifyingContract: string = tokenAddress) =>
+    permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract }, { owner: from, spender: spenderAddress, value });
   const signTyped = (typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': `td-${n++}` });
 
   test('a Permit within the cap to a whitelisted spender is signed, and viem recovers the key from it', async () => {

@@ -17,13 +17,12 @@ import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 const GWEI = 1_000_000_000n;
 const T = ETH; // one token, 18 decimals
-const DEADLINE = 4102444800n;
-/** Where the Permit2 domain points (an allowlisted address: nothing on chain is needed to judge it). */
-const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
 let anvil: Anvil;
 let dev: TestDevice;
 let token: Compiled;
@@ -39,7 +38,8 @@ function policy(p: TestPeople): PolicyJson {
   const asset = `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`;
   const typedData = [
     { chainId: CHAIN_ID, verifyingContract: tokenAddress },
-    { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+    // Permit2's domain (an allowlisted address: nothing on chain is needed to judge it).
+    { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
   ];
   // "hot": the token's window is 100 per hour, the approval cap 100.
   j.groups.hot!.assets[asset] = { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (100n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() };
@@ -55,11 +55,7 @@ function policy(p: TestPeople): PolicyJson {
   return j;
 }
 
-const key = (label: string) => {
-  const k = dev.keys.find((x) => x.label === label);
-  if (!k) throw new Error(`no key ${label}`);
-  return { keyId: String(k.keyId), address: String(k.address) as Hex };
-};
+const key = (label: string) => keyByLabel(dev, label);
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
 const call = (functionName: string, args: unknown[]) => encodeFunctionData({ abi: token.abi, functionName, args });
 const read = async (functionName: string, args: unknown[]) => (await anvil.publicClient.readContract({ address: tokenAddress, abi: token.abi, functionName, args })) as bigint;
@@ -81,53 +77,10 @@ async function mine(raw: unknown) {
 /** An EIP-2612 Permit of the key's tokens, at the owner's current on-chain permit nonce. */
 async function permit(label: string, to: string, value: bigint) {
   const owner = key(label).address;
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: tokenAddress },
-    message: { owner, spender: to, value: value.toString(), nonce: (await read('nonces', [owner])).toString(), deadline: DEADLINE.toString() },
-  };
+  return permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: tokenAddress }, { owner, spender: to, value, nonce: await read('nonces', [owner]) });
 }
 
-function permitSingle(amount: bigint) {
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      PermitSingle: [
-        { name: 'details', type: 'PermitDetails' },
-        { name: 'spender', type: 'address' },
-        { name: 'sigDeadline', type: 'uint256' },
-      ],
-      PermitDetails: [
-        { name: 'token', type: 'address' },
-        { name: 'amount', type: 'uint160' },
-        { name: 'expiration', type: 'uint48' },
-        { name: 'nonce', type: 'uint48' },
-      ],
-    },
-    primaryType: 'PermitSingle',
-    domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: PERMIT2 },
-    message: { details: { token: tokenAddress, amount: amount.toString(), expiration: DEADLINE.toString(), nonce: '0' }, spender, sigDeadline: DEADLINE.toString() },
-  };
-}
+const permitSingle = (amount: bigint) => permit2AllowanceTypedData(permit2Domain(CHAIN_ID), spender, { token: tokenAddress, amount });
 
 const signTyped = (label: string, typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: key(label).keyId, typedData }, { 'Idempotency-Key': `grant-td-${n++}` });
 
@@ -141,20 +94,9 @@ async function submitPermit(td: Awaited<ReturnType<typeof permit>>, signature: u
 }
 
 /** The spender pulls `amount` from `owner` to the stranger; true when mined successfully. */
-async function pull(owner: string, amount: bigint): Promise<boolean> {
-  const wallet = createWalletClient({ account: spenderAccount, chain: anvil.funder.chain, transport: http(anvil.rpcUrl) });
-  try {
-    const hash = await wallet.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transferFrom', args: [owner, stranger, amount], account: spenderAccount, chain: anvil.funder.chain, gas: 100_000n });
-    return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status === 'success';
-  } catch {
-    return false; // refused by the node (the call reverts in estimation)
-  }
-}
+const pull = (owner: string, amount: bigint) => pullAsSpender(anvil, { abi: token.abi, address: tokenAddress }, spenderAccount, owner, stranger, amount);
 
-async function auditEntry(seq: unknown): Promise<Record<string, unknown>> {
-  const page = await dev.request('GET', `/v1/audit?fromSeq=${Number(seq)}&limit=1`, dev.tokens.auditor);
-  return ((page.json.entries as Record<string, unknown>[])[0]?.payload ?? {}) as Record<string, unknown>;
-}
+const auditEntry = (seq: unknown) => auditEntryViaBridge(dev, seq);
 
 after(async () => {
   await dev?.stop();

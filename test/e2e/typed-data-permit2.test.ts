@@ -9,19 +9,19 @@
 // a policy document listing one domain twice is refused by the appliance; every decision replays.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { getContractAddress, type Hex } from 'viem';
+import type { Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
-import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
-import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
+import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
 import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryOf, auditPayloadsOf, deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { permit2Domain, permit2TransferTypedData } from '../helpers/typed-data-fixtures.js';
 
 const UNIT = 10n ** 6n;
-const DEADLINE = 4102444800n;
 const OTHER_CHAIN = 1;
 
 let anvil: Anvil;
@@ -51,43 +51,15 @@ function policyWithPermit2Token(p: TestPeople): PolicyJson {
   return j;
 }
 
-const DOMAIN_TYPE = [
-  { name: 'name', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'verifyingContract', type: 'address' },
-];
-const TOKEN_PERMISSIONS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint256' },
-];
-
+/** A SignatureTransfer under the Permit2 domain, which this test's token verifies itself (so it is the domain's contract). */
 function permitTransferFrom(amounts: bigint[] | bigint, opts: { spender?: string; chainId?: number; witness?: boolean } = {}) {
-  const batch = Array.isArray(amounts);
-  const primaryType = `Permit${batch ? 'Batch' : ''}${opts.witness ? 'Witness' : ''}TransferFrom`;
-  const perm = (amount: bigint) => ({ token: tokenAddress, amount: amount.toString() });
-  return {
-    types: {
-      EIP712Domain: DOMAIN_TYPE,
-      [primaryType]: [
-        { name: 'permitted', type: batch ? 'TokenPermissions[]' : 'TokenPermissions' },
-        { name: 'spender', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-        ...(opts.witness ? [{ name: 'witness', type: 'Order' }] : []),
-      ],
-      TokenPermissions: TOKEN_PERMISSIONS,
-      ...(opts.witness ? { Order: [{ name: 'recipient', type: 'address' }] } : {}),
-    },
-    primaryType,
-    domain: { name: 'Permit2', chainId: opts.chainId ?? CHAIN_ID, verifyingContract: tokenAddress },
-    message: {
-      permitted: batch ? amounts.map(perm) : perm(amounts),
-      spender: opts.spender ?? spender,
-      nonce: String(1000 + n++),
-      deadline: DEADLINE.toString(),
-      ...(opts.witness ? { witness: { recipient: stranger } } : {}),
-    },
-  };
+  const permitted = Array.isArray(amounts) ? amounts.map((amount) => ({ token: tokenAddress, amount })) : { token: tokenAddress, amount: amounts };
+  return permit2TransferTypedData(permit2Domain(opts.chainId ?? CHAIN_ID, tokenAddress), {
+    spender: opts.spender ?? spender,
+    permitted,
+    nonce: 1000 + n++,
+    ...(opts.witness ? { witness: stranger } : {}),
+  });
 }
 
 const signTyped = (typedData: unknown, requestId = `p2-${n++}`) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': requestId });
@@ -108,15 +80,8 @@ async function pull(td: ReturnType<typeof permitTransferFrom>, signature: string
   return anvil.publicClient.waitForTransactionReceipt({ hash });
 }
 
-async function auditPayloads(): Promise<CborMap[]> {
-  const page = (await dev.client.call('audit.list', { fromSeq: 1, limit: 1000 })) as CborMap;
-  return (page.entries as CborMap[]).map((e) => decodeCanonical(decodeCoseSign1(e.entry as Uint8Array).payload ?? new Uint8Array()) as CborMap);
-}
-async function auditEntry(seq: number): Promise<CborMap> {
-  const found = (await auditPayloads()).find((p) => p.seq === seq);
-  assert.ok(found, `audit entry ${seq}`);
-  return found;
-}
+const auditPayloads = () => auditPayloadsOf(dev);
+const auditEntry = (seq: number) => auditEntryOf(dev, seq);
 const assetId = () => `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`;
 
 after(async () => {
@@ -128,13 +93,11 @@ describe('Permit2 SignatureTransfer, the chain list and duplicate domains throug
   before(async () => {
     token = compileFixture('Permit2Token.sol', 'Permit2Token');
     anvil = await startAnvil();
-    tokenAddress = getContractAddress({ from: spender, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: spender })) });
+    tokenAddress = await nextFunderDeployment(anvil);
     dev = await startTestDevice({ policy: policyWithPermit2Token });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
-    const deploy = await anvil.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [from, 1_000_000n * UNIT], account: anvil.funder.account!, chain: anvil.funder.chain });
-    const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash: deploy });
-    assert.equal(deployed.contractAddress?.toLowerCase(), tokenAddress.toLowerCase());
+    await deployFromFunder(anvil, token, [from, 1_000_000n * UNIT], tokenAddress);
     await whitelist(dev, spender); // hold 0 s in this policy: active at once
   });
 

@@ -8,15 +8,16 @@
 // audit entry replays offline.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFunctionData, getContractAddress, keccak256, parseEther, toHex, type Hex } from 'viem';
+import { encodeFunctionData, keccak256, parseEther, toHex, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { PolicyJson } from '../../cli/policy-json.js';
-import { decodeCanonical, type CborMap } from '../../protocol/cbor.js';
-import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
+import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
-import { startAnvil, ANVIL_FUNDER_KEY, type Anvil } from '../helpers/anvil.js';
+import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { auditEntryOf, auditPayloadsOf, deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { TOKEN_DOMAIN_TYPE, transferWithAuthorizationTypedData } from '../helpers/typed-data-fixtures.js';
 
 const UNIT = 10n ** 6n; // the token has 6 decimals, like USDC
 const VALID_BEFORE = 4102444800n;
@@ -46,31 +47,8 @@ function policyWithAuthToken(p: TestPeople): PolicyJson {
 }
 
 const domain = () => ({ name: 'Auth Token', version: '2', chainId: CHAIN_ID, verifyingContract: tokenAddress });
-const DOMAIN_TYPE = [
-  { name: 'name', type: 'string' },
-  { name: 'version', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'verifyingContract', type: 'address' },
-];
-
-function authorization(to: string, value: bigint, nonce: Hex = keccak256(toHex(`auth-${n++}`))) {
-  return {
-    types: {
-      EIP712Domain: DOMAIN_TYPE,
-      TransferWithAuthorization: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
-    primaryType: 'TransferWithAuthorization',
-    domain: domain(),
-    message: { from, to, value: value.toString(), validAfter: '0', validBefore: VALID_BEFORE.toString(), nonce },
-  };
-}
+const authorization = (to: string, value: bigint, nonce: Hex = keccak256(toHex(`auth-${n++}`))) =>
+  transferWithAuthorizationTypedData(domain(), { from, to, value, nonce, validBefore: VALID_BEFORE });
 
 const signTyped = (typedData: unknown, requestId = `td-${n++}`) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': requestId });
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
@@ -91,15 +69,8 @@ async function submit(td: ReturnType<typeof authorization>, signature: string) {
   return anvil.publicClient.waitForTransactionReceipt({ hash });
 }
 
-async function auditPayloads(): Promise<CborMap[]> {
-  const page = (await dev.client.call('audit.list', { fromSeq: 1, limit: 1000 })) as CborMap;
-  return (page.entries as CborMap[]).map((e) => decodeCanonical(decodeCoseSign1(e.entry as Uint8Array).payload ?? new Uint8Array()) as CborMap);
-}
-async function auditEntry(seq: number): Promise<CborMap> {
-  const found = (await auditPayloads()).find((p) => p.seq === seq);
-  assert.ok(found, `audit entry ${seq}`);
-  return found;
-}
+const auditPayloads = () => auditPayloadsOf(dev);
+const auditEntry = (seq: number) => auditEntryOf(dev, seq);
 
 after(async () => {
   await dev?.stop();
@@ -110,14 +81,11 @@ describe('EIP-3009 and other typed data through the bridge', () => {
   before(async () => {
     token = compileFixture('AuthToken.sol', 'AuthToken');
     anvil = await startAnvil();
-    const funder = privateKeyToAccount(ANVIL_FUNDER_KEY).address;
-    tokenAddress = getContractAddress({ from: funder, nonce: BigInt(await anvil.publicClient.getTransactionCount({ address: funder })) });
+    tokenAddress = await nextFunderDeployment(anvil);
     dev = await startTestDevice({ policy: policyWithAuthToken });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
-    const deploy = await anvil.funder.deployContract({ abi: token.abi, bytecode: token.bytecode, args: [from, 1_000_000n * UNIT], account: anvil.funder.account!, chain: anvil.funder.chain });
-    const deployed = await anvil.publicClient.waitForTransactionReceipt({ hash: deploy });
-    assert.equal(deployed.contractAddress?.toLowerCase(), tokenAddress.toLowerCase());
+    await deployFromFunder(anvil, token, [from, 1_000_000n * UNIT], tokenAddress);
     await whitelist(dev, recipient); // hold 0 s in this policy: active at once
   });
 
@@ -178,12 +146,12 @@ describe('EIP-3009 and other typed data through the bridge', () => {
   });
 
   test('a primary type the firmware does not decode is refused on the allowlisted domain unless its exact type hash is allowlisted', async () => {
-    const mail = { types: { EIP712Domain: DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: domain(), message: { contents: 'pay 1,000,000 to a stranger' } };
+    const mail = { types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: domain(), message: { contents: 'pay 1,000,000 to a stranger' } };
     const refused = await signTyped(mail);
     assert.equal(refused.status, 403);
     assert.deepEqual(codes(refused), ['typed_type_not_allowed']);
     assert.equal(((refused.json.reasons as { detail: { typeHash: string } }[])[0]!.detail.typeHash), keccak256(toHex('Mail(string contents)')));
-    const order = { types: { EIP712Domain: DOMAIN_TYPE, Order: [{ name: 'maker', type: 'address' }, { name: 'amount', type: 'uint256' }] }, primaryType: 'Order', domain: domain(), message: { maker: from, amount: '1' } };
+    const order = { types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Order: [{ name: 'maker', type: 'address' }, { name: 'amount', type: 'uint256' }] }, primaryType: 'Order', domain: domain(), message: { maker: from, amount: '1' } };
     const ok = await signTyped(order);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     // The same type on a domain not on the allowlist stays refused.

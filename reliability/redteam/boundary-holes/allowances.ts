@@ -16,15 +16,13 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { publicPart } from '../../../cli/approver-key.js';
 import type { PolicyJson } from '../../../cli/policy-json.js';
 import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';
+import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../../../test/helpers/typed-data-fixtures.js';
 import type { Scenario, Verdict, Outcome } from '../scenario.js';
 import { CHAIN_ID, ETH, ethText, randomAddress, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
-import { judgeDenied } from '../judge.js';
+import { judgeDenied, judgeTypedDenied } from '../judge.js';
 import type { World } from '../world.js';
 
 const T = ETH; // one token unit, 18 decimals
-/** Uniswap Permit2's address: the domain of a PermitSingle (judged without a contract there). */
-const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
-const DEADLINE = 4102444800n;
 
 interface Stage {
   dev: RedteamDevice;
@@ -66,7 +64,8 @@ function policyFor(w: World, tokenAddress: string, jarAddress: string): PolicyJs
         // The token's EIP-2612 domain and Permit2's (H3d-H3g).
         typedData: [
           { chainId: CHAIN_ID, verifyingContract: tokenAddress },
-          { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
+          // Uniswap Permit2's address: the domain of a PermitSingle (judged without a contract there).
+          { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
         ],
       },
     },
@@ -122,6 +121,13 @@ async function mine(w: World, r: Reply): Promise<void> {
 }
 
 const tokenCall = (s: Stage, functionName: string, args: unknown[]) => encodeFunctionData({ abi: s.token.abi, functionName, args });
+
+/** Setup: `label` transfers 100 tokens to the recipient (signed and mined), using up its 100/h token window. */
+async function useUpTokenWindow(w: World, s: Stage, label: string): Promise<void> {
+  const spent = await signCall(w, s, label, s.tokenAddress, tokenCall(s, 'transfer', [s.recipient, 100n * T]));
+  if (spent.status !== 200) throw new Error(`setup: the 100-token transfer got ${spent.status}`);
+  await mine(w, spent);
+}
 const balanceOf = async (w: World, s: Stage, who: string) => (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'balanceOf', args: [who] })) as bigint;
 
 /** The spender pulls `amount` from `owner` to the stranger; true when mined successfully. */
@@ -170,69 +176,14 @@ async function judgeRefusals(s: Stage, v: Verdict, head: number, refusals: Reply
 async function permit(w: World, s: Stage, label: string, to: string, value: bigint): Promise<Json> {
   const owner = s.dev.key(label).address;
   const nonce = (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'nonces', args: [owner] })) as bigint;
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: s.tokenAddress },
-    message: { owner, spender: to, value: value.toString(), nonce: nonce.toString(), deadline: DEADLINE.toString() },
-  };
+  return permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: s.tokenAddress }, { owner, spender: to, value, nonce });
 }
 
 /** A Permit2 PermitSingle of the token to `to`. */
-function permitSingle(s: Stage, to: string, amount: bigint): Json {
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      PermitSingle: [
-        { name: 'details', type: 'PermitDetails' },
-        { name: 'spender', type: 'address' },
-        { name: 'sigDeadline', type: 'uint256' },
-      ],
-      PermitDetails: [
-        { name: 'token', type: 'address' },
-        { name: 'amount', type: 'uint160' },
-        { name: 'expiration', type: 'uint48' },
-        { name: 'nonce', type: 'uint48' },
-      ],
-    },
-    primaryType: 'PermitSingle',
-    domain: { name: 'Permit2', chainId: CHAIN_ID, verifyingContract: PERMIT2 },
-    message: { details: { token: s.tokenAddress, amount: amount.toString(), expiration: DEADLINE.toString(), nonce: '0' }, spender: to, sigDeadline: DEADLINE.toString() },
-  };
-}
+const permitSingle = (s: Stage, to: string, amount: bigint): Json => permit2AllowanceTypedData(permit2Domain(CHAIN_ID), to, { token: s.tokenAddress, amount });
 
 function signTyped(s: Stage, label: string, typedData: Json): Promise<Reply> {
   return s.dev.request('POST', '/v1/sign/typed-data', s.dev.tokens.orchestrator, { keyId: s.dev.key(label).keyId, typedData }, { 'Idempotency-Key': s.dev.newRequestId('permit') });
-}
-
-/** A typed-data grant denied with `code`: 403, no signature, nothing signed since `head`, and its audit entry. */
-async function judgeTypedDenied(s: Stage, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
-  const codes = reasonCodes(r.json);
-  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
-  v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
-  v.expect(r.json.signature === undefined, 'the response carries a signature');
-  v.expect(await s.dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
-  const seq = await s.dev.findAudit(head, (p) => p.kind === 'sign.typed-data' && p.requestId === r.json.requestId && p.outcome === 'deny' && reasonCodes(p).includes(code));
-  const logged = v.recorded(seq !== null && seq === Number(r.json.auditSeq), `no audit entry (sign.typed-data, deny, ${code}) for ${String(r.json.requestId)}`);
-  return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
 }
 
 const onChainAllowance = async (w: World, s: Stage, label: string) =>
@@ -246,9 +197,7 @@ export const allowancesScenarios: Scenario[] = [
     expected: '403 window_amount for each approval; transferFrom reverts; stranger gets 0',
     async run(w, v) {
       const s = await stage(w);
-      const spent = await signCall(w, s, 'allow-1', s.tokenAddress, tokenCall(s, 'transfer', [s.recipient, 100n * T]));
-      if (spent.status !== 200) throw new Error(`setup: the 100-token transfer got ${spent.status}`);
-      await mine(w, spent);
+      await useUpTokenWindow(w, s, 'allow-1');
       const head = await s.dev.auditHead();
       const approve50 = tokenCall(s, 'approve', [s.spender.address, 50n * T]);
       const g = await grants(w, s, 'allow-1', [approve50, approve50, approve50], 50n * T);
@@ -295,7 +244,7 @@ export const allowancesScenarios: Scenario[] = [
       const refusedAt = Number(g.refusals[0]?.json.auditSeq ?? head + 1) - 1;
       const o = await judgeRefusals(s, v, refusedAt, g.refusals, 'allowance_total_above_cap');
       v.expect(reasonCodes(g.refusals[0]?.json ?? {}).includes('window_amount'), 'the grant is not counted in the window');
-      const onChain = (await w.chain.publicClient.readContract({ address: s.tokenAddress, abi: s.token.abi, functionName: 'allowance', args: [s.dev.key('allow-3').address, s.spender.address] })) as bigint;
+      const onChain = await onChainAllowance(w, s, 'allow-3');
       v.expect(onChain === 80n * T, `anvil: the allowance is ${onChain}`);
       return { ...o, result: `${g.statuses.join('/')} [${reasonCodes(g.refusals[0]?.json ?? {}).join(', ')}]; allowance on chain ${onChain / T}` };
     },
@@ -307,12 +256,10 @@ export const allowancesScenarios: Scenario[] = [
     expected: '403 window_amount, audited; no signature to submit; allowance on chain 0',
     async run(w, v) {
       const s = await stage(w);
-      const spent = await signCall(w, s, 'permit-1', s.tokenAddress, tokenCall(s, 'transfer', [s.recipient, 100n * T]));
-      if (spent.status !== 200) throw new Error(`setup: the 100-token transfer got ${spent.status}`);
-      await mine(w, spent);
+      await useUpTokenWindow(w, s, 'permit-1');
       const head = await s.dev.auditHead();
       const r = await signTyped(s, 'permit-1', await permit(w, s, 'permit-1', s.spender.address, 50n * T));
-      const o = await judgeTypedDenied(s, v, head, r, 'window_amount');
+      const o = await judgeTypedDenied(s.dev, v, head, r, 'window_amount');
       const held = await onChainAllowance(w, s, 'permit-1');
       v.expect(held === 0n, `anvil: the spender's allowance is ${held}`);
       return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
@@ -330,7 +277,7 @@ export const allowancesScenarios: Scenario[] = [
       await mine(w, approve);
       const head = await s.dev.auditHead();
       const r = await signTyped(s, 'permit-2', await permit(w, s, 'permit-2', s.spender.address, 50n * T));
-      const o = await judgeTypedDenied(s, v, head, r, 'allowance_total_above_cap');
+      const o = await judgeTypedDenied(s.dev, v, head, r, 'allowance_total_above_cap');
       const held = await onChainAllowance(w, s, 'permit-2');
       v.expect(held === 60n * T, `anvil: the spender's allowance is ${held}`);
       return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
@@ -361,7 +308,7 @@ export const allowancesScenarios: Scenario[] = [
       const s = await stage(w);
       const head = await s.dev.auditHead();
       const r = await signTyped(s, 'permit-4', await permit(w, s, 'permit-4', s.stranger, 1n * T));
-      return judgeTypedDenied(s, v, head, r, 'not_whitelisted');
+      return judgeTypedDenied(s.dev, v, head, r, 'not_whitelisted');
     },
   },
   {

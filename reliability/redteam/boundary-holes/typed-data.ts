@@ -17,16 +17,16 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { decodeCanonical, type CborMap } from '../../../protocol/cbor.js';
 import { decodeCoseSign1 } from '../../../attestation/cose-sign1.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../../firmware-policy/policy-document.js';
-import type { Outcome, Scenario, Verdict } from '../scenario.js';
+import type { Scenario } from '../scenario.js';
 import { CHAIN_ID, ETH, person, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
 import { mainPolicy, type World } from '../world.js';
+import { judgeTypedDenied } from '../judge.js';
+import { PERMIT2_ADDRESS, permit2Domain, permit2TransferTypedData, TOKEN_DOMAIN_TYPE, transferWithAuthorizationTypedData } from '../../../test/helpers/typed-data-fixtures.js';
 
 const TOKEN_UNIT = 10n ** 18n;
 /** H9: signatures in flight when the stricter policy's quorum lands. */
 const N = 24;
 const WINDOW = 150n * TOKEN_UNIT;
-/** Uniswap Permit2's address (the same on every chain it is deployed to). */
-const PERMIT2 = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
 /** A chain the "hot" group does not sign for, though a typed-data domain entry names it. */
 const OTHER_CHAIN = 1;
 
@@ -37,8 +37,8 @@ function typedPolicy(w: World): PolicyJson {
   p.groups.hot!.typedData = [
     { chainId: CHAIN_ID, verifyingContract: w.addr.token },
     // Uniswap's Permit2 on this chain, and on a chain the group does not sign for (H2d-H2g).
-    { chainId: CHAIN_ID, verifyingContract: PERMIT2 },
-    { chainId: OTHER_CHAIN, verifyingContract: PERMIT2 },
+    { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
+    { chainId: OTHER_CHAIN, verifyingContract: PERMIT2_ADDRESS },
   ];
   return p;
 }
@@ -54,84 +54,26 @@ function device(w: World): Promise<RedteamDevice> {
   return typedDevice;
 }
 
-const DOMAIN_TYPE = [
-  { name: 'name', type: 'string' },
-  { name: 'version', type: 'string' },
-  { name: 'chainId', type: 'uint256' },
-  { name: 'verifyingContract', type: 'address' },
-];
-const AUTH_FIELDS = [
-  { name: 'from', type: 'address' },
-  { name: 'to', type: 'address' },
-  { name: 'value', type: 'uint256' },
-  { name: 'validAfter', type: 'uint256' },
-  { name: 'validBefore', type: 'uint256' },
-  { name: 'nonce', type: 'bytes32' },
-];
 let authNonce = 0;
 
+/** An EIP-3009 authorisation on the world token's domain (as USDC's); `extra` adds one field more (a look-alike type). */
 function authorization(w: World, from: string, to: string, value: bigint, extra?: { name: string; type: string; value: unknown }): Json {
-  return {
-    types: { EIP712Domain: DOMAIN_TYPE, TransferWithAuthorization: extra ? [...AUTH_FIELDS, { name: extra.name, type: extra.type }] : AUTH_FIELDS },
-    primaryType: 'TransferWithAuthorization',
-    domain: { name: 'USD Coin', version: '2', chainId: CHAIN_ID, verifyingContract: w.addr.token },
-    message: { from, to, value: value.toString(), validAfter: '0', validBefore: '4102444800', nonce: keccak256(toHex(`redteam-auth-${authNonce++}`)), ...(extra ? { [extra.name]: extra.value } : {}) },
-  };
+  const nonce = keccak256(toHex(`redteam-auth-${authNonce++}`));
+  return transferWithAuthorizationTypedData(usdcDomain(w), { from, to, value, nonce }, extra ? { extra } : {});
 }
+
+const usdcDomain = (w: World) => ({ name: 'USD Coin', version: '2', chainId: CHAIN_ID, verifyingContract: w.addr.token });
 
 let permit2Nonce = 0;
 
-/** A Permit2 SignatureTransfer of `amounts` of the world's token to `spender` (a batch when an array). */
+/** A Permit2 SignatureTransfer of `amounts` of the world's token to `spender` (a batch when an array; with `witness`, an Order to the stranger). */
 function permit2Transfer(w: World, spender: string, amounts: bigint[] | bigint, opts: { chainId?: number; witness?: boolean } = {}): Json {
-  const batch = Array.isArray(amounts);
-  const primaryType = `Permit${batch ? 'Batch' : ''}${opts.witness ? 'Witness' : ''}TransferFrom`;
-  const perm = (amount: bigint) => ({ token: w.addr.token, amount: amount.toString() });
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      [primaryType]: [
-        { name: 'permitted', type: batch ? 'TokenPermissions[]' : 'TokenPermissions' },
-        { name: 'spender', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-        ...(opts.witness ? [{ name: 'witness', type: 'Order' }] : []),
-      ],
-      TokenPermissions: [
-        { name: 'token', type: 'address' },
-        { name: 'amount', type: 'uint256' },
-      ],
-      ...(opts.witness ? { Order: [{ name: 'recipient', type: 'address' }] } : {}),
-    },
-    primaryType,
-    domain: { name: 'Permit2', chainId: opts.chainId ?? CHAIN_ID, verifyingContract: PERMIT2 },
-    message: {
-      permitted: batch ? amounts.map(perm) : perm(amounts),
-      spender,
-      nonce: String(900_000 + permit2Nonce++),
-      deadline: '4102444800',
-      ...(opts.witness ? { witness: { recipient: w.addr.stranger } } : {}),
-    },
-  };
+  const permitted = Array.isArray(amounts) ? amounts.map((amount) => ({ token: w.addr.token, amount })) : { token: w.addr.token, amount: amounts };
+  return permit2TransferTypedData(permit2Domain(opts.chainId ?? CHAIN_ID), { spender, permitted, nonce: 900_000 + permit2Nonce++, ...(opts.witness ? { witness: w.addr.stranger } : {}) });
 }
 
 function signTyped(d: RedteamDevice, typedData: Json): Promise<Reply> {
   return d.request('POST', '/v1/sign/typed-data', d.tokens.orchestrator, { keyId: d.key('hot-1').keyId, typedData }, { 'Idempotency-Key': d.newRequestId('typed') });
-}
-
-/** A typed-data request denied with `code`: 403, no signature, nothing signed since `head`, and its audit entry. */
-async function judgeTypedDenied(d: RedteamDevice, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
-  const codes = reasonCodes(r.json);
-  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
-  v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
-  v.expect(r.json.signature === undefined, 'the response carries a signature');
-  v.expect(await d.noSignatureSince(head), 'the audit log records a signature made since the attack');
-  const seq = await d.findAudit(head, (p) => p.kind === 'sign.typed-data' && p.requestId === r.json.requestId && p.outcome === 'deny' && reasonCodes(p).includes(code));
-  const logged = v.recorded(seq !== null && seq === Number(r.json.auditSeq), `no audit entry (sign.typed-data, deny, ${code}) for ${String(r.json.requestId)}`);
-  return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
 }
 
 /** Every audit payload, decoded from the exact COSE bytes the auditor route serves (what replay reads). */
@@ -185,7 +127,7 @@ export const typedDataScenarios: Scenario[] = [
     async run(w, v) {
       const d = await device(w);
       const head = await d.auditHead();
-      const mail = { types: { EIP712Domain: DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: { name: 'USD Coin', version: '2', chainId: CHAIN_ID, verifyingContract: w.addr.token }, message: { contents: 'pay a stranger' } };
+      const mail = { types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: usdcDomain(w), message: { contents: 'pay a stranger' } };
       const r1 = await signTyped(d, mail);
       const lookAlike = authorization(w, d.key('hot-1').address, w.addr.stranger, 1_000_000n * TOKEN_UNIT, { name: 'memo', type: 'string', value: 'x' });
       const r2 = await signTyped(d, lookAlike);
@@ -243,7 +185,7 @@ export const typedDataScenarios: Scenario[] = [
       const active = (await d.client.call('policy.get')) as CborMap;
       const doc = parsePolicy(active.document as CborMap);
       const hot = doc.groups.hot!;
-      const twice = { ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hexToBytes(PERMIT2.slice(2)), typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
+      const twice = { ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hexToBytes(PERMIT2_ADDRESS.slice(2)), typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
       const r = await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
       const code = r.json.error?.code as string | undefined;
       v.expect(r.status === 400 && code === 'bad_request', `expected 400 bad_request, got ${r.status} ${String(code ?? r.json.status)}`);

@@ -21,6 +21,7 @@ import {
   type TypedData,
 } from '../../../firmware-policy/evm/eip712.js';
 import { readVectorJson } from '../../helpers/vectors.js';
+import { TOKEN_DOMAIN_TYPE } from '../../helpers/typed-data-fixtures.js';
 
 interface EthersTypedCase {
   name: string;
@@ -80,12 +81,7 @@ test('typed-data.json: viem hashTypedData agrees on a sample of cases', () => {
 
 const mail: TypedData = {
   types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
+    EIP712Domain: TOKEN_DOMAIN_TYPE,
     Person: [
       { name: 'name', type: 'string' },
       { name: 'wallet', type: 'address' },

@@ -8,6 +8,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { hashTypedData } from 'viem';
 import { ApplianceError } from '../../../protocol/errors.js';
 import { classifyTypedData, typedDataDigest, type TypedData } from '../../../firmware-policy/evm/eip712.js';
+import { PERMIT_DETAILS_TYPE, PERMIT_TYPE, TOKEN_DOMAIN_TYPE, TOKEN_PERMISSIONS_TYPE } from '../../helpers/typed-data-fixtures.js';
 
 const bytes = (h: string): Uint8Array => hexToBytes(h.replace(/^0x/, ''));
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -20,21 +21,7 @@ const spender = '0x2222222222222222222222222222222222222222';
 const permit2Address = '0x000000000022D473030F116dDEE9F6B43aC78BA3';
 
 const permit: TypedData = {
-  types: {
-    EIP712Domain: [
-      { name: 'name', type: 'string' },
-      { name: 'version', type: 'string' },
-      { name: 'chainId', type: 'uint256' },
-      { name: 'verifyingContract', type: 'address' },
-    ],
-    Permit: [
-      { name: 'owner', type: 'address' },
-      { name: 'spender', type: 'address' },
-      { name: 'value', type: 'uint256' },
-      { name: 'nonce', type: 'uint256' },
-      { name: 'deadline', type: 'uint256' },
-    ],
-  },
+  types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Permit: PERMIT_TYPE },
   primaryType: 'Permit',
   domain: { name: 'USD Coin', version: '2', chainId: 1, verifyingContract: token },
   message: { owner, spender, value: '1000000', nonce: 0, deadline: '0x6553f100' },
@@ -89,16 +76,6 @@ test('DAI-style permit: allowed=true is an unlimited allowance, expiry 0 never e
   assert.ok(revoke.kind === 'permit' && revoke.value === 0n && revoke.deadline === 1700000000n);
 });
 
-const permitDetails = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint160' },
-  { name: 'expiration', type: 'uint48' },
-  { name: 'nonce', type: 'uint48' },
-];
-const tokenPermissions = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint256' },
-];
 const permit2Domain = { name: 'Permit2', chainId: 1, verifyingContract: permit2Address };
 
 test('Permit2 PermitSingle: spender, token, amount, allowance expiration and sigDeadline', () => {
@@ -109,7 +86,7 @@ test('Permit2 PermitSingle: spender, token, amount, allowance expiration and sig
         { name: 'spender', type: 'address' },
         { name: 'sigDeadline', type: 'uint256' },
       ],
-      PermitDetails: permitDetails,
+      PermitDetails: PERMIT_DETAILS_TYPE,
     },
     primaryType: 'PermitSingle',
     domain: permit2Domain,
@@ -141,7 +118,7 @@ test('Permit2 PermitBatch and SignatureTransfer forms', () => {
         { name: 'spender', type: 'address' },
         { name: 'sigDeadline', type: 'uint256' },
       ],
-      PermitDetails: permitDetails,
+      PermitDetails: PERMIT_DETAILS_TYPE,
     },
     primaryType: 'PermitBatch',
     domain: permit2Domain,
@@ -171,7 +148,7 @@ test('Permit2 PermitBatch and SignatureTransfer forms', () => {
     { name: 'deadline', type: 'uint256' },
   ];
   const single = classifyTypedData({
-    types: { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, ...transferFields], TokenPermissions: tokenPermissions },
+    types: { PermitTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, ...transferFields], TokenPermissions: TOKEN_PERMISSIONS_TYPE },
     primaryType: 'PermitTransferFrom',
     domain: permit2Domain,
     message: { permitted: { token, amount: '0x10' }, spender, nonce: 77, deadline: 200 },
@@ -179,7 +156,7 @@ test('Permit2 PermitBatch and SignatureTransfer forms', () => {
   assert.deepEqual(single, { kind: 'permit2', spender: bytes(spender), tokens: [{ token: bytes(token), amount: 16n, expiration: null }], deadline: 200n, variant: 'PermitTransferFrom' });
 
   const batchTransfer = classifyTypedData({
-    types: { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, ...transferFields], TokenPermissions: tokenPermissions },
+    types: { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, ...transferFields], TokenPermissions: TOKEN_PERMISSIONS_TYPE },
     primaryType: 'PermitBatchTransferFrom',
     domain: permit2Domain,
     message: { permitted: [{ token, amount: 1 }, { token: other, amount: 2 }], spender, nonce: 1, deadline: 300 },
@@ -189,7 +166,7 @@ test('Permit2 PermitBatch and SignatureTransfer forms', () => {
   const witnessTd: TypedData = {
     types: {
       PermitWitnessTransferFrom: [{ name: 'permitted', type: 'TokenPermissions' }, ...transferFields, { name: 'witness', type: 'Order' }],
-      TokenPermissions: tokenPermissions,
+      TokenPermissions: TOKEN_PERMISSIONS_TYPE,
       Order: [
         { name: 'recipient', type: 'address' },
         { name: 'minOut', type: 'uint256' },

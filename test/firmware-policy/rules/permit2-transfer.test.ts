@@ -14,6 +14,7 @@ import { erc20AssetId, parsePolicy, policyToCbor, type PolicyDocument } from '..
 import type { StateView } from '../../../firmware-policy/state-view.js';
 import type { CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
+import { permit2Domain, permit2TransferTypedData, permitTypedData } from '../../helpers/typed-data-fixtures.js';
 
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
@@ -24,32 +25,11 @@ const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
 const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
 const PERMIT2 = '0x000000000022d473030f116ddee9f6b43ac78ba3';
 const ASSET = erc20AssetId(1n, bytes(USDC));
-const TOKEN_PERMISSIONS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint256' },
-];
 const WITNESS_TYPE = 'PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Order witness)Order(address recipient)TokenPermissions(address token,uint256 amount)';
 
-function transferFrom(spender: string, permitted: { token: string; amount: bigint }[] | { token: string; amount: bigint }, primaryType = Array.isArray(permitted) ? 'PermitBatchTransferFrom' : 'PermitTransferFrom', witness = false) {
-  const list = Array.isArray(permitted);
-  const perm = (p: { token: string; amount: bigint }) => ({ token: p.token, amount: p.amount.toString() });
-  return {
-    types: {
-      [primaryType]: [
-        { name: 'permitted', type: list ? 'TokenPermissions[]' : 'TokenPermissions' },
-        { name: 'spender', type: 'address' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-        ...(witness ? [{ name: 'witness', type: 'Order' }] : []),
-      ],
-      TokenPermissions: TOKEN_PERMISSIONS,
-      ...(witness ? { Order: [{ name: 'recipient', type: 'address' }] } : {}),
-    },
-    primaryType,
-    domain: { name: 'Permit2', chainId: 1, verifyingContract: PERMIT2 },
-    message: { permitted: list ? permitted.map(perm) : perm(permitted), spender, nonce: '7', deadline: '4102444800', ...(witness ? { witness: { recipient: STRANGER } } : {}) },
-  };
-}
+/** A SignatureTransfer under Permit2's domain on chain 1, nonce 7 (no EIP712Domain in `types`); a witness binds an Order to the stranger. */
+const transferFrom = (spender: string, permitted: { token: string; amount: bigint }[] | { token: string; amount: bigint }, primaryType = Array.isArray(permitted) ? 'PermitBatchTransferFrom' : 'PermitTransferFrom', witness = false) =>
+  permit2TransferTypedData(permit2Domain(1, PERMIT2), { spender, permitted, nonce: 7, ...(witness ? { witness: STRANGER } : {}) }, { primaryType, domainType: false });
 
 /** The reviewer's probe policy: perTxMax 100, a 150/h window, 2 approvers above 10. */
 function policy(opts: { tiers?: { above: bigint; required: number }[]; chains?: bigint[]; typeHashes?: string[] } = {}): PolicyDocument {
@@ -141,20 +121,7 @@ test('a witness transfer is refused unless its exact type hash is allowlisted, a
 test('typed data obeys the group chain list: Permit2, Permit and an allowlisted type on a chain the group does not sign for are refused', () => {
   const offChain = policy({ chains: [5n], typeHashes: [hex(keccak_256(new TextEncoder().encode('Mail(string contents)')))] });
   assert.deepEqual(codes(judge(transferFrom(SPENDER, { token: USDC, amount: 1n }), offChain)), ['chain_not_allowed']);
-  const permit = {
-    types: {
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'USD Coin', version: '2', chainId: 1, verifyingContract: USDC },
-    message: { owner: KEY, spender: SPENDER, value: '1', nonce: '0', deadline: '4102444800' },
-  };
+  const permit = permitTypedData({ name: 'USD Coin', version: '2', chainId: 1, verifyingContract: USDC }, { owner: KEY, spender: SPENDER, value: 1n }, { domainType: false });
   assert.equal(judge(permit).outcome, 'allow', 'setup: the permit is allowed on a listed chain');
   assert.deepEqual(codes(judge(permit, offChain)), ['chain_not_allowed']);
   const mail = { types: { Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: { name: 'Permit2', chainId: 1, verifyingContract: PERMIT2 }, message: { contents: 'hi' } };

@@ -18,6 +18,7 @@ import { decodeCanonical, encodeCanonical, type CborMap } from '../../../protoco
 import { join } from 'node:path';
 import { policyFromJson, readPolicyJson } from '../../../cli/policy-json.js';
 import { repoRoot } from '../../helpers/vectors.js';
+import { transferWithAuthorizationTypedData } from '../../helpers/typed-data-fixtures.js';
 
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
@@ -28,29 +29,9 @@ const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
 const ASSET = erc20AssetId(1n, bytes(USDC));
 const NONCE = '0x' + '42'.repeat(32);
 
-function transferWithAuthorization(to: string, value: bigint, primaryType = 'TransferWithAuthorization', from = KEY): TypedData {
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      [primaryType]: [
-        { name: 'from', type: 'address' },
-        { name: 'to', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'validAfter', type: 'uint256' },
-        { name: 'validBefore', type: 'uint256' },
-        { name: 'nonce', type: 'bytes32' },
-      ],
-    },
-    primaryType,
-    domain: { name: 'USD Coin', version: '2', chainId: 1, verifyingContract: USDC },
-    message: { from, to, value: value.toString(), validAfter: '0', validBefore: '4102444800', nonce: NONCE },
-  };
-}
+/** An EIP-3009 authorisation on USDC's domain; another `primaryType` is a look-alike with the same fields. */
+const transferWithAuthorization = (to: string, value: bigint, primaryType = 'TransferWithAuthorization', from = KEY): TypedData =>
+  transferWithAuthorizationTypedData({ name: 'USD Coin', version: '2', chainId: 1, verifyingContract: USDC }, { from, to, value, nonce: NONCE }, { primaryType });
 
 const mail: TypedData = {
   types: { Mail: [{ name: 'contents', type: 'string' }] },

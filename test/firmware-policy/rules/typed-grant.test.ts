@@ -14,6 +14,7 @@ import type { AllowanceView, StateView } from '../../../firmware-policy/state-vi
 import { inputsFromCbor, inputsToCbor, recordingView, replayView, type RecordedInputs } from '../../../firmware-policy/recorded-view.js';
 import { allowanceToCbor, type Decision } from '../../../firmware-policy/decision.js';
 import { encodeCanonical, type CborMap } from '../../../protocol/cbor.js';
+import { permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../../helpers/typed-data-fixtures.js';
 
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
@@ -28,53 +29,11 @@ const MAX_UINT160 = (1n << 160n) - 1n;
 const MAX_UINT256 = (1n << 256n) - 1n;
 const NOW = 1_700_000_000;
 
-function permit(spender: string, value: bigint, owner = KEY) {
-  return {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' },
-        { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' },
-        { name: 'verifyingContract', type: 'address' },
-      ],
-      Permit: [
-        { name: 'owner', type: 'address' },
-        { name: 'spender', type: 'address' },
-        { name: 'value', type: 'uint256' },
-        { name: 'nonce', type: 'uint256' },
-        { name: 'deadline', type: 'uint256' },
-      ],
-    },
-    primaryType: 'Permit',
-    domain: { name: 'Token', version: '1', chainId: 1, verifyingContract: TOKEN },
-    message: { owner, spender, value: value.toString(), nonce: '0', deadline: '4102444800' },
-  };
-}
+const permit = (spender: string, value: bigint, owner = KEY) => permitTypedData({ name: 'Token', version: '1', chainId: 1, verifyingContract: TOKEN }, { owner, spender, value });
 
-const DETAILS = [
-  { name: 'token', type: 'address' },
-  { name: 'amount', type: 'uint160' },
-  { name: 'expiration', type: 'uint48' },
-  { name: 'nonce', type: 'uint48' },
-];
-function permit2(spender: string, details: { token: string; amount: bigint }[] | { token: string; amount: bigint }) {
-  const batch = Array.isArray(details);
-  const d = (x: { token: string; amount: bigint }) => ({ token: x.token, amount: x.amount.toString(), expiration: '4102444800', nonce: '0' });
-  const primaryType = batch ? 'PermitBatch' : 'PermitSingle';
-  return {
-    types: {
-      [primaryType]: [
-        { name: 'details', type: batch ? 'PermitDetails[]' : 'PermitDetails' },
-        { name: 'spender', type: 'address' },
-        { name: 'sigDeadline', type: 'uint256' },
-      ],
-      PermitDetails: DETAILS,
-    },
-    primaryType,
-    domain: { name: 'Permit2', chainId: 1, verifyingContract: PERMIT2 },
-    message: { details: batch ? details.map(d) : d(details), spender, sigDeadline: '4102444800' },
-  };
-}
+/** A Permit2 PermitSingle, or a PermitBatch for a list (no EIP712Domain in `types`: the rule reads the domain itself). */
+const permit2 = (spender: string, details: { token: string; amount: bigint }[] | { token: string; amount: bigint }) =>
+  permit2AllowanceTypedData(permit2Domain(1, PERMIT2), spender, details, { domainType: false });
 
 /** approvalCap 100, a 150/h window, 2 approvers above 60 (when tiers are asked for). */
 function policy(o: { tiers?: boolean; unlimited?: boolean } = {}): PolicyDocument {
