@@ -18,7 +18,7 @@ import type { PolicyJson } from '../../../cli/policy-json.js';
 import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';
 import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../../../test/helpers/typed-data-fixtures.js';
 import type { Scenario, Verdict, Outcome } from '../scenario.js';
-import { CHAIN_ID, ETH, ethText, randomAddress, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
+import { CHAIN_ID, ETH, GWEI, ethText, randomAddress, reasonCodes, tx, type Json, type RedteamDevice, type Reply } from '../harness.js';
 import { judgeDenied, judgeTypedDenied } from '../judge.js';
 import type { World } from '../world.js';
 
@@ -68,6 +68,23 @@ function policyFor(w: World, tokenAddress: string, jarAddress: string): PolicyJs
           { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
         ],
       },
+      // H3h: the same token with a 1,000/h window and the cap of 100: only the outstanding cap can stop
+      // a spender's allowance from growing past 100.
+      wide: {
+        chains: [CHAIN_ID],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: {
+          [`${CHAIN_ID}:native`]: { perTxMax: (10n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 1000 }], approvalTiers: [] },
+          [`${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`]: {
+            perTxMax: (100n * T).toString(),
+            windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }],
+            approvalTiers: [],
+            decimals: 18,
+            approvalCap: (100n * T).toString(),
+          },
+        },
+      },
     },
   };
 }
@@ -91,9 +108,9 @@ function stage(w: World): Promise<Stage> {
       await pc.waitForTransactionReceipt({ hash: h });
     }
     const labels = ['allow-1', 'allow-2', 'allow-3', 'value-1', 'permit-1', 'permit-2', 'permit-3', 'permit-4'];
-    const dev = await w.device('allowances', policyFor(w, tokenAddress, jarAddress), labels.map((label) => ({ label, group: 'hot' })));
+    const dev = await w.device('allowances', policyFor(w, tokenAddress, jarAddress), [...labels.map((label) => ({ label, group: 'hot' })), { label: 'revoke-1', group: 'wide' }]);
     const setBalance = (a: string, wei: bigint) => pc.request({ method: 'anvil_setBalance' as never, params: [a, `0x${wei.toString(16)}`] as never });
-    for (const label of labels) {
+    for (const label of [...labels, 'revoke-1']) {
       const { address } = dev.key(label);
       await pc.waitForTransactionReceipt({ hash: await w.chain.funder.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transfer', args: [address, 1000n * T], account: funder, chain }) });
       await setBalance(address, 10n * ETH);
@@ -103,6 +120,7 @@ function stage(w: World): Promise<Stage> {
     const recipient = randomAddress();
     await dev.whitelist(recipient, 'hot');
     await dev.whitelist(spender.address, 'hot');
+    await dev.whitelist(spender.address, 'wide');
     return { dev, token, tokenAddress, jarAddress, recipient, stranger: randomAddress(), spender };
   };
   staged = { world: w, stage: make() };
@@ -346,6 +364,33 @@ export const allowancesScenarios: Scenario[] = [
       const held = await w.chain.publicClient.getBalance({ address: s.jarAddress });
       v.expect(held === (6n * ETH) / 10n, `anvil: the contract holds ${held}`);
       return { ...o, result: `${o.result}; contract holds ${ethText(held)}` };
+    },
+  },
+  {
+    id: 'H3h',
+    attacker: 'orchestrator',
+    attack: 'approve(spender, 100) mined; a revoke, approve(spender, 0), signed at the next nonce and then cancelled there; increaseAllowance(spender, 100) (cap 100, window 1,000)',
+    expected: '403 allowance_total_above_cap: a revoke that may never execute lowers no bound; the spender holds 100, not 200',
+    async run(w, v) {
+      const s = await stage(w);
+      const label = 'revoke-1';
+      const me = s.dev.key(label).address;
+      const grant = await signCall(w, s, label, s.tokenAddress, tokenCall(s, 'approve', [s.spender.address, 100n * T]));
+      if (grant.status !== 200) throw new Error(`setup: approve 100 got ${grant.status} [${reasonCodes(grant.json).join(', ')}]`);
+      await mine(w, grant);
+      const n = await nonceOf(w, me);
+      const revoke = await s.dev.sign(label, tx(s.tokenAddress, 0n, n, { data: tokenCall(s, 'approve', [s.spender.address, 0n]), gasLimit: 100_000 }));
+      if (revoke.status !== 200) throw new Error(`setup: the revoke got ${revoke.status}`);
+      // The revoke never lands: its nonce is taken by a cancel (0 to the key's own address, fees +10%).
+      const cancel = await s.dev.sign(label, tx(me, 0n, n, { maxFee: 22n * GWEI, tip: (11n * GWEI) / 10n }));
+      if (cancel.status !== 200) throw new Error(`setup: the cancel got ${cancel.status} [${reasonCodes(cancel.json).join(', ')}]`);
+      await mine(w, cancel);
+      const head = await s.dev.auditHead();
+      const r = await signCall(w, s, label, s.tokenAddress, tokenCall(s, 'increaseAllowance', [s.spender.address, 100n * T]));
+      const o = await judgeDenied(s.dev, v, head, r, 'allowance_total_above_cap');
+      const held = await onChainAllowance(w, s, label);
+      v.expect(held === 100n * T, `anvil: the spender's allowance is ${held / T}`);
+      return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
     },
   },
 ];
