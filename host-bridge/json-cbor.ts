@@ -96,6 +96,7 @@ export function jsonString(v: unknown, field: string, maxLen = 256): string {
 
 export function jsonOptUint(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string' && /^0[0-9]/.test(v)) throw new ApplianceError('non_canonical', `"${field}" has leading zeros: write ${String(Number(v))}`, { field });
   const n = typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw bad(field, 'a non-negative integer');
   return n;

@@ -111,8 +111,10 @@ const DOMAIN_FIELDS: readonly TypedDataField[] = [
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** Names that are, or look like, atomic types: never struct names. */
 const ATOMIC_LIKE = /^(address|bool|string|bytes[0-9]*|u?int[0-9]*|u?fixed[0-9x]*|function)$/;
-const DECIMAL = /^-?[0-9]{1,78}$/;
-const HEX_UINT = /^0x[0-9a-fA-F]{1,64}$/;
+// Integers as text in their one canonical form: no leading zeros ("007", "0x00ff" are refused, as at
+// the bridge's edge for transaction quantities), "0" and "0x0" for zero.
+const DECIMAL = /^(0|-?[1-9][0-9]{0,77})$/;
+const HEX_UINT = /^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,63})$/;
 const HEX_BYTES = /^0x(?:[0-9a-fA-F]{2})*$/;
 const HEX_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -195,7 +197,7 @@ function readInteger(v: unknown, field: string): bigint {
   }
   if (typeof v === 'string') {
     if (DECIMAL.test(v) || HEX_UINT.test(v)) return BigInt(v);
-    throw bad(`"${field}" must be a decimal or 0x hex integer string`, field);
+    throw bad(`"${field}" must be a decimal or 0x hex integer string without leading zeros`, field);
   }
   throw bad(`"${field}" must be an integer`, field);
 }

@@ -22,7 +22,7 @@ async function auditHead(): Promise<number> {
 let idem = 0;
 const sign = (t: Record<string, unknown>) => dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: t }, { 'Idempotency-Key': `forms-${idem++}` });
 
-const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; details?: { field?: string } } | undefined;
+const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; details?: { field?: string; auditSeq?: number } } | undefined;
 
 describe('issue 11 item 13: strict forms at the edge', () => {
   before(async () => {
@@ -92,6 +92,26 @@ describe('issue 11 item 13: strict forms at the edge', () => {
     const ok = await sign(tx({ value: '0xff', nonce: '0x0', chainId: '0x7a69' }));
     assert.equal(ok.status, 403);
     assert.equal(ok.json.status, 'denied');
+  });
+
+  test('leading zeros are refused in query parameters and in typed-data integers too', async () => {
+    const page = await dev.request('GET', '/v1/audit?fromSeq=01&limit=10', dev.tokens.auditor);
+    assert.equal(page.status, 400, JSON.stringify(page.json));
+    assert.equal(errorOf(page)?.code, 'non_canonical');
+    assert.equal(errorOf(page)?.details?.field, 'fromSeq');
+    // EIP-712 integers are read by the appliance (the bridge passes typed data through): refused there,
+    // typed and audited, with nothing signed.
+    const typedData = {
+      types: { EIP712Domain: [{ name: 'chainId', type: 'uint256' }], Mail: [{ name: 'a', type: 'uint256' }] },
+      primaryType: 'Mail',
+      domain: { chainId: CHAIN_ID },
+      message: { a: '0x00ff' },
+    };
+    const r = await dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: String(dev.keys[0]?.keyId), typedData }, { 'Idempotency-Key': `typed-zeros-${Date.now()}` });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.equal(errorOf(r)?.code, 'bad_request');
+    assert.equal(errorOf(r)?.details?.field, 'message.a');
+    assert.equal(typeof errorOf(r)?.details?.auditSeq, 'number', 'the refusal is audited');
   });
 });
 
