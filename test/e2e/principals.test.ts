@@ -117,7 +117,7 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     assert.deepEqual(done.json.approvedBy, ['bob', 'carol']);
   });
 
-  test('a policy change that removes a requester takes effect at once: the token still authenticates, the appliance denies', async () => {
+  test('a policy change that removes a requester takes effect at once: the bridge refuses the token under the orchestrator scope', async () => {
     const next = testPolicyJson(dev.people, { holdSeconds: 0 });
     next.changeDelaySeconds = 1;
     next.requesters = [{ id: 'orchestrator' }];
@@ -133,6 +133,8 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     }
     const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.alice, { keyId: String(dev.keys[0]?.keyId), transaction: tx(ETH / 10n, 1) }, { 'Idempotency-Key': `alice-${n++}` });
     assert.equal(res.status, 403, JSON.stringify(res.json));
-    assert.deepEqual((res.json.reasons as { code: string }[]).map((r) => r.code), ['requester_not_allowed']);
+    // alice is still an approver, but no longer a requester: the scope she used needs that role.
+    const error = res.json.error as { code: string; details: { code: string; roles: string[] } };
+    assert.deepEqual([error.code, error.details.code, error.details.roles], ['forbidden', 'role_not_held', ['requester']]);
   });
 });
