@@ -119,7 +119,9 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     const b = await body(c);
     return c.json(cborToJson(await call('key.generate', { requester: c.get('principal').id, label: jsonString(b.label, 'label', 64), group: jsonString(b.group, 'group', 64) })) as object, 201);
   });
-  app.get('/v1/keys', requireScope('orchestrator'), async (c) => {
+  // Read-only listings: requesters, and the admins who manage keys and the whitelist, and auditors.
+  const readers = requireScope('orchestrator', 'admin', 'auditor');
+  app.get('/v1/keys', readers, async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');
     const offset = jsonOptUint(c.req.query('offset'), 'offset');
@@ -127,7 +129,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     if (offset !== undefined) args.offset = offset;
     return c.json(cborToJson(await call('key.list', args)) as object);
   });
-  app.get('/v1/keys/:keyId', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
+  app.get('/v1/keys/:keyId', readers, async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
 
   // ---- signing
   app.post('/v1/sign/evm-transaction', requireScope('orchestrator'), async (c) => {
@@ -183,7 +185,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   app.post('/v1/whitelist/proposals/:id/cancel', requireScope('admin'), async (c) =>
     c.json(cborToJson(await call('whitelist.cancel', { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object),
   );
-  app.get('/v1/whitelist', requireScope('orchestrator'), async (c) => {
+  app.get('/v1/whitelist', readers, async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');
     const offset = jsonOptUint(c.req.query('offset'), 'offset');

@@ -100,7 +100,7 @@ export const openApiDocument = {
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/v1/keys': {
       get: {
-        summary: 'List keys (orchestrator): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
+        summary: 'List keys (orchestrator, admin or auditor): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
         responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
@@ -112,7 +112,7 @@ export const openApiDocument = {
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
-    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
+    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
     '/v1/sign/evm-transaction': {
       post: {
         summary: 'Sign an EVM transaction if the active policy allows it (orchestrator)',
@@ -167,7 +167,7 @@ export const openApiDocument = {
         responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok("approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts"), 404: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
+    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
     '/v1/whitelist/proposals': {
       post: {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
