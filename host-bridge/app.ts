@@ -19,7 +19,7 @@ import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { encodePolicy } from '../firmware-policy/policy-document.js';
 import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
 import { asMap } from '../protocol/args.js';
-import { PrincipalDirectory } from './principal-directory.js';
+import { PrincipalDirectory, SCOPE_ROLE } from './principal-directory.js';
 
 export interface ApplianceCaller {
   call(cmd: Command, args?: CborMap, traceId?: string): Promise<CborMap>;
@@ -83,11 +83,11 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   });
 
   const principals = opts.principals ?? new PrincipalDirectory(opts.appliance);
-  const requireScope = (scope: Scope) => async (c: Context<Env>, next: () => Promise<void>) => {
+  // A route accepts a token holding one of `scopes` whose policy role its principal holds
+  // (principal-directory.ts); the principal is then seen with only those scopes.
+  const requireScope = (...scopes: Scope[]) => async (c: Context<Env>, next: () => Promise<void>) => {
     const principal = opts.tokens.verify(c.req.header('Authorization'));
-    if (!principal.scopes.includes(scope)) throw new ApplianceError('forbidden', `this token lacks the "${scope}" scope`);
-    await principals.assertKnown(principal);
-    c.set('principal', principal);
+    c.set('principal', { ...principal, scopes: await principals.allowedScopes(principal, scopes) });
     await next();
   };
   const param = (c: Context<Env>, name: string): string => {
@@ -117,9 +117,11 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   // ---- keys
   app.post('/v1/keys', requireScope('admin'), async (c) => {
     const b = await body(c);
-    return c.json(cborToJson(await call('key.generate', { label: jsonString(b.label, 'label', 64), group: jsonString(b.group, 'group', 64) })) as object, 201);
+    return c.json(cborToJson(await call('key.generate', { requester: c.get('principal').id, label: jsonString(b.label, 'label', 64), group: jsonString(b.group, 'group', 64) })) as object, 201);
   });
-  app.get('/v1/keys', requireScope('orchestrator'), async (c) => {
+  // Read-only listings: requesters, and the admins who manage keys and the whitelist, and auditors.
+  const readers = requireScope('orchestrator', 'admin', 'auditor');
+  app.get('/v1/keys', readers, async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');
     const offset = jsonOptUint(c.req.query('offset'), 'offset');
@@ -127,7 +129,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     if (offset !== undefined) args.offset = offset;
     return c.json(cborToJson(await call('key.list', args)) as object);
   });
-  app.get('/v1/keys/:keyId', requireScope('orchestrator'), async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
+  app.get('/v1/keys/:keyId', readers, async (c) => c.json(cborToJson(await call('key.get', { keyId: param(c, 'keyId') })) as object));
 
   // ---- signing
   app.post('/v1/sign/evm-transaction', requireScope('orchestrator'), async (c) => {
@@ -154,7 +156,13 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     });
     return reply(c, result);
   });
-  app.get('/v1/requests/:id', requireScope('orchestrator'), async (c) => reply(c, await call('request.get', { requestId: param(c, 'id') })));
+  // A requester reads only its own requests; an approver, admin or auditor any (the appliance judges
+  // both on its policy and answers not_found otherwise).
+  app.get('/v1/requests/:id', requireScope('orchestrator', 'approver', 'admin', 'auditor'), async (c) => {
+    const p = c.get('principal');
+    const scope = p.scopes.find((s) => s !== 'orchestrator') ?? 'orchestrator';
+    return reply(c, await call('request.get', { requestId: param(c, 'id'), viewer: p.id, role: SCOPE_ROLE[scope] }));
+  });
   app.post('/v1/requests/:id/approvals', requireScope('approver'), async (c) =>
     reply(c, await call('request.approve', { requestId: param(c, 'id'), ...(await signedBody(c, 'approverId')) })),
   );
@@ -177,7 +185,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   app.post('/v1/whitelist/proposals/:id/cancel', requireScope('admin'), async (c) =>
     c.json(cborToJson(await call('whitelist.cancel', { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object),
   );
-  app.get('/v1/whitelist', requireScope('orchestrator'), async (c) => {
+  app.get('/v1/whitelist', readers, async (c) => {
     const args: CborMap = {};
     const limit = jsonOptUint(c.req.query('limit'), 'limit');
     const offset = jsonOptUint(c.req.query('offset'), 'offset');
@@ -249,7 +257,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     c.json(cborToJson(await call(cmd, { proposalId: param(c, 'id'), ...(await signedBody(c, 'adminId')) })) as object);
   app.post('/v1/policy/proposals/:id/approvals', requireScope('admin'), (c) => adminSigned(c, 'policy.approve'));
   app.post('/v1/policy/proposals/:id/cancel', requireScope('admin'), (c) => adminSigned(c, 'policy.cancel'));
-  app.post('/v1/policy/proposals/:id/activate', requireScope('admin'), async (c) => c.json(cborToJson(await call('policy.activate', { proposalId: param(c, 'id') })) as object));
+  app.post('/v1/policy/proposals/:id/activate', requireScope('admin'), async (c) => c.json(cborToJson(await call('policy.activate', { requester: c.get('principal').id, proposalId: param(c, 'id') })) as object));
   app.get('/v1/policy/proposals/:id', requireScope('auditor'), async (c) => c.json(cborToJson(await call('policy.proposal', { proposalId: param(c, 'id') })) as object));
   app.get('/v1/policy/versions/:v/diff', requireScope('auditor'), async (c) => {
     const args: CborMap = { version: jsonOptUint(param(c, 'v'), 'version') ?? 0 };
@@ -292,8 +300,8 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
   // ---- server-sent events (holds, approvals needed, policy changes, denials), derived from the log
   let events = opts.events;
   app.get('/v1/events', async (c) => {
-    const principal = opts.tokens.verify(c.req.header('Authorization')); // any scope: requesters, approvers, admins, auditors
-    await principals.assertKnown(principal);
+    const token = opts.tokens.verify(c.req.header('Authorization')); // any scope: requesters, approvers, admins, auditors
+    const principal = { ...token, scopes: await principals.allowedScopes(token, ['orchestrator', 'approver', 'admin', 'auditor']) };
     events ??= new AuditEventFeed({ appliance: opts.appliance });
     await events.start();
     return sseResponse(events, c.req.raw.signal, { lastEventId: c.req.header('Last-Event-ID') ?? null, viewer: { principal: principal.id, scopes: principal.scopes } });

@@ -27,9 +27,10 @@ export type BridgeEventType =
 export interface BridgeEvent {
   /**
    * The SSE id: a position in the audit log. `<seq>` for the first event an entry yields, `<seq>.<k>`
-   * for its k-th further one, `<seq>~<proposalId>` for a hold that ended (its time passed) after entry
-   * `<seq>` was read. Ordered by seq, then k, then holds; the same entry yields the same ids in any
-   * bridge process.
+   * for its k-th further one, `<seq>~<n>~<proposalId>` for the n-th hold (from 0) seen ended (its
+   * time passed, on the device's clock) after entry `<seq>` was read. Ordered by seq, then k, then
+   * holds by n, so no two events share a position; the same entry yields the same ids in any bridge
+   * process.
    */
   id: string;
   type: BridgeEventType;
@@ -65,9 +66,9 @@ const HOLD_RANK = 1_000_000;
 
 /** The log position an event id names (see BridgeEvent.id), or undefined for anything else. */
 export function parseEventId(id: string | null | undefined): Pos | undefined {
-  const m = id ? /^([0-9]{1,15})(?:\.([0-9]{1,5})|~[A-Za-z0-9._-]{1,64})?$/.exec(id) : null;
+  const m = id ? /^([0-9]{1,15})(?:\.([0-9]{1,5})|~([0-9]{1,9})~[A-Za-z0-9._-]{1,64})?$/.exec(id) : null;
   if (!m) return undefined;
-  return [Number(m[1]), m[2] !== undefined ? Number(m[2]) : id!.includes('~') ? HOLD_RANK : 0];
+  return [Number(m[1]), m[2] !== undefined ? Number(m[2]) : m[3] !== undefined ? HOLD_RANK + Number(m[3]) : 0];
 }
 const cmpPos = (a: Pos, b: Pos): number => a[0] - b[0] || a[1] - b[1];
 
@@ -79,7 +80,7 @@ export interface AuditEventFeedOptions {
   fromSeq?: number;
   /** How many entries back a Last-Event-ID older than memory is answered from the log (default MAX_LOG_REPLAY). */
   maxLogReplay?: number;
-  /** Milliseconds since the epoch (default Date.now); activeAt (seconds) is compared against it. */
+  /** Milliseconds since the epoch (default Date.now): when to ask the appliance whether a hold ended (the device judges it on its own time). */
   now?: () => number;
   /** Timer for hold_ended (default: an unref'd setTimeout). */
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -174,10 +175,11 @@ const posOf = (e: BridgeEvent): Pos => parseEventId(e.id) ?? [e.seq, 0];
 
 /**
  * Polls audit.list from a starting seq, converts entries to events and fans them out. Schedules
- * whitelist.hold_ended at each accepted entry's activeAt (after reading the log once more, so that an
- * entry cancelled or removed in the meantime never shows as ended), or at once when an address still in
- * its hold is removed (reason 'removed'); a cancelled entry yields whitelist.cancelled and no
- * hold_ended. Holds still running when the feed starts are read from whitelist.list.
+ * whitelist.hold_ended at each accepted entry's activeAt, emitted only after reading the log once more
+ * (so that an entry cancelled or removed in the meantime never shows as ended) and after whitelist.list
+ * shows the device, on its own clock, no longer holds the entry; a failed read or an entry still held
+ * tries again later. An address removed in its hold ends it at once (reason 'removed'); a cancelled
+ * entry yields whitelist.cancelled and no hold_ended. Holds still running when the feed starts are read from whitelist.list.
  */
 export class AuditEventFeed {
   private readonly appliance: EventSourceAppliance;
@@ -200,6 +202,9 @@ export class AuditEventFeed {
   /** whitelist.propose details by proposal id, for hold events of entries that do not carry them. */
   private readonly proposals = new Map<string, Json>();
   private readonly holds = new Map<string, Hold>();
+  /** The seq the last hold_ended was numbered after, and how many ended there (ids stay unique). */
+  private holdEnds: { seq: number; n: number } = { seq: -1, n: 0 };
+  private holdFailures = 0;
 
   constructor(opts: AuditEventFeedOptions) {
     this.appliance = opts.appliance;
@@ -375,17 +380,55 @@ export class AuditEventFeed {
         hold.timer = this.setTimer(check, Math.min(left, MAX_TIMER_MS));
         return;
       }
-      // Due: read the log first, so a cancel or removal made before now ends the hold instead.
+      // Due on this host's clock: read the log first, so a cancel or removal made before now ends the
+      // hold instead; then ask the appliance, which judges the hold on its own time. Only a read that
+      // succeeded and an entry the device no longer holds end it; anything else tries again later.
       hold.timer = undefined;
-      const end = (): void => {
-        if (this.holds.get(proposalId) !== hold) return;
-        this.holds.delete(proposalId);
-        const seq = (this.nextSeq ?? 1) - 1;
-        this.emit({ id: `${seq}~${proposalId}`, type: 'whitelist.hold_ended', seq, time: activeAt, data: { ...data, reason: 'elapsed' } });
-      };
-      void this.pollNow().then(end, end);
+      void this.confirmEnded(proposalId, hold).then(
+        (left) => {
+          if (this.holds.get(proposalId) !== hold || !this.running) return;
+          this.holdFailures = 0;
+          if (left === 'gone') return void this.holds.delete(proposalId);
+          if (left === 0) return this.endHold(proposalId, hold);
+          hold.timer = this.setTimer(check, Math.min(Math.max(left * 1000, this.pollMs), MAX_TIMER_MS));
+        },
+        () => {
+          if (this.holds.get(proposalId) !== hold || !this.running) return;
+          this.holdFailures++;
+          hold.timer = this.setTimer(check, Math.min(this.pollMs * 2 ** this.holdFailures, MAX_BACKOFF_MS));
+        },
+      );
     };
     check();
+  }
+
+  /**
+   * After reading the log up to now: 0 when the appliance lists the entry out of its hold, the seconds
+   * left on the device's clock when it still holds it, 'gone' when it lists no such entry (cancelled or
+   * removed: those entries end or drop the hold themselves). Rejects when either read fails.
+   */
+  private async confirmEnded(proposalId: string, hold: Hold): Promise<number | 'gone'> {
+    await this.pollNow();
+    if (this.holds.get(proposalId) !== hold) return 'gone';
+    for (let offset = 0; offset < 1_000_000; offset += 1000) {
+      const page = await this.appliance.call('whitelist.list', { limit: 1000, offset });
+      const entries = Array.isArray(page.entries) ? (page.entries as Record<string, unknown>[]) : [];
+      const e = entries.find((x) => x.proposalId === proposalId);
+      if (e) {
+        if (e.inHold !== true) return 0;
+        const left = typeof e.activeAt === 'number' && typeof page.now === 'number' ? e.activeAt - page.now : 1;
+        return Math.max(left, 1);
+      }
+      if (entries.length < 1000) return 'gone';
+    }
+    return 'gone';
+  }
+
+  private endHold(proposalId: string, hold: Hold): void {
+    this.holds.delete(proposalId);
+    const seq = (this.nextSeq ?? 1) - 1;
+    this.holdEnds = this.holdEnds.seq === seq ? { seq, n: this.holdEnds.n + 1 } : { seq, n: 0 };
+    this.emit({ id: `${seq}~${this.holdEnds.n}~${proposalId}`, type: 'whitelist.hold_ended', seq, time: hold.activeAt, data: { ...hold.data, reason: 'elapsed' } });
   }
 
   /** An address removed during its hold never becomes active: its hold ends now (ids after the entry's own events). */

@@ -35,7 +35,7 @@ export const openApiDocument = {
         type: 'http',
         scheme: 'bearer',
         description:
-          "Token with scopes orchestrator, approver, admin and/or auditor, bound to one principal id of the active policy (a requester, admin, approver or auditor). The bridge names that id, never the token's name, as the requester of what it forwards. A token bound to no principal is refused with 401 (details.code 'token_unbound'); a token whose principal the active policy does not know, with 403 forbidden (details { code: 'unknown_principal', principal }), before anything reaches the appliance. Whether the principal may ask for what it asks is the appliance's decision: a signing request from an id that is not a policy requester is denied (reasons [{ rule: 'requester', code: 'unknown_principal' | 'requester_not_allowed' }]); a whitelist or policy proposal, or a whitelist removal, from an id that is not an admin is refused with 403 denied (details { rule: 'requester', code, requester, role, auditSeq }). Both are audited.",
+          "Token with scopes orchestrator, approver, admin and/or auditor, bound to one principal id of the active policy (a requester, admin, approver or auditor). The bridge names that id, never the token's name, as the requester of what it forwards. A token bound to no principal is refused with 401 (details.code 'token_unbound'); a token whose principal the active policy does not know, with 403 forbidden (details { code: 'unknown_principal', principal }), before anything reaches the appliance. Each scope needs its policy role: orchestrator a requester, approver an approver, admin an admin, auditor an auditor; a token lacking the route's scope gets 403 forbidden (details { code: 'scope_missing', scopes }), one whose principal lacks the role of the scope it uses 403 forbidden (details { code: 'role_not_held', principal, scopes, roles }), also before the appliance. Whether the principal may ask for what it asks is the appliance's decision: a signing request from an id that is not a policy requester is denied (reasons [{ rule: 'requester', code: 'unknown_principal' | 'requester_not_allowed' }]); a whitelist or policy proposal, a whitelist removal, a key generation or a policy activation, from an id that is not an admin is refused with 403 denied (details { rule: 'requester', code, requester, role, auditSeq }). Both are audited.",
       },
     },
     schemas: {
@@ -100,7 +100,7 @@ export const openApiDocument = {
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     '/v1/keys': {
       get: {
-        summary: 'List keys (orchestrator): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
+        summary: 'List keys (orchestrator, admin or auditor): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
         responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
@@ -112,7 +112,7 @@ export const openApiDocument = {
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
-    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
+    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
     '/v1/sign/evm-transaction': {
       post: {
         summary: 'Sign an EVM transaction if the active policy allows it (orchestrator)',
@@ -148,7 +148,16 @@ export const openApiDocument = {
         },
       },
     },
-    '/v1/requests/{id}': { get: { summary: 'State of a sign request (orchestrator)', security: bearer, parameters: [pathParam('id', 'the Idempotency-Key')], responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied'), 404: err } } },
+    '/v1/requests/{id}': {
+      get: {
+        summary: 'State of a sign request (its requester with an orchestrator token; any approver, admin or auditor)',
+        description:
+          "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 409 conflict with nothing of that request.",
+        security: bearer,
+        parameters: [pathParam('id', 'the Idempotency-Key')],
+        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied, or a token refused (role_not_held, unknown_principal)'), 404: err },
+      },
+    },
     '/v1/requests/{id}/approvals': {
       post: {
         summary: 'Add an approval (approver); signs the request once the quorum is met',
@@ -158,7 +167,7 @@ export const openApiDocument = {
         responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok("approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts"), 404: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
+    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
     '/v1/whitelist/proposals': {
       post: {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
@@ -215,7 +224,7 @@ export const openApiDocument = {
         responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 409: err, 413: tooLarge } } },
+    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge } } },
     '/v1/policy/versions/{v}/diff': {
       get: {
         summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
@@ -237,9 +246,9 @@ export const openApiDocument = {
       get: {
         summary: 'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
         description:
-          "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<proposalId>' for a hold that elapsed after entry <seq>; so Last-Event-ID survives a bridge restart (missed entries are read from the log again, at most the last 10 000 entries; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
+          "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<n>~<proposalId>' for the n-th hold (from 0) that elapsed after entry <seq>, so no two events share a position; hold_ended is sent only after the log was read up to then and whitelist.list, on the device's own time, shows the entry out of its hold (a failed read, or an entry still held, means asking again later); so Last-Event-ID survives a bridge restart (missed entries are read from the log again, at most the last 10 000 entries; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
         security: bearer,
-        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[A-Za-z0-9._-]{1,64})?$' }, description: 'resume after this event id (an audit position)' }],
+        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[0-9]{1,9}~[A-Za-z0-9._-]{1,64})?$' }, description: 'resume after this event id (an audit position)' }],
         responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err, 403: err },
       },
     },

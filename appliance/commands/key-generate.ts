@@ -8,6 +8,7 @@ import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/e
 import { issueKeyAttestationCertificate } from '../../attestation/certificates.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
+import { assertRequesterRole } from '../requester-role.js';
 import { assertFirmwareApproved } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
 
@@ -18,10 +19,14 @@ export function keyToCbor(k: KeyRecord): CborMap {
 }
 
 export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['label', 'group']);
+  onlyKeys(args, 'args', ['requester', 'label', 'group']);
+  // The bridge names the admin asking (refused and audited unless the policy makes it an admin); the
+  // local operator on the socket and the ceremony name none.
+  const requester = args.requester === undefined ? undefined : str(args, 'requester', 128);
   const label = str(args, 'label', 64);
   const group = str(args, 'group', 64);
   if (!LABEL_RE.test(label)) throw new ApplianceError('bad_request', `"label" must match ${LABEL_RE}`, { field: 'label' });
+  if (requester !== undefined) assertRequesterRole(dev, 'key.generate', requester, 'admin');
   assertFirmwareApproved(dev);
   const identity = dev.meta.identity();
   if (!identity) throw new ApplianceError('unavailable', 'device has no attestation identity');
@@ -52,7 +57,7 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
   };
   const entry = dev.seal.transaction(() => {
     dev.keys.insert(record);
-    return dev.audit.append(now, { kind: 'key.generate', keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
+    return dev.audit.append(now, { kind: 'key.generate', ...(requester === undefined ? {} : { requester }), keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
   });
   return { ...keyToCbor(record), auditSeq: entry.seq };
 }

@@ -145,8 +145,8 @@ export async function policyCancel(dev: Device, args: CborMap): Promise<CborMap>
   });
 }
 
-/** Activates every scheduled proposal whose time lock has passed (in order); returns how many. */
-export function activateDue(dev: Device, now = dev.clock()): number {
+/** Activates every scheduled proposal whose time lock has passed (in order); returns how many. `requester`: the admin who asked (recorded), if one did. */
+export function activateDue(dev: Device, now = dev.clock(), requester?: string): number {
   let n = 0;
   for (const p of dev.proposals.due(now)) {
     const active = dev.policies.current();
@@ -160,7 +160,7 @@ export function activateDue(dev: Device, now = dev.clock()): number {
       const doc = parseDoc(p);
       const next = dev.policies.activate(doc, now);
       dev.proposals.setStatus(p.id, 'active', p.quorumAt, p.activateAfter);
-      dev.audit.append(now, { kind: 'policy.activate', proposalId: p.id, previousVersion: active.doc.version, previousHash: active.hash, policyVersion: doc.version, policyHash: next.hash, document: next.encoded });
+      dev.audit.append(now, { kind: 'policy.activate', proposalId: p.id, ...(requester === undefined ? {} : { requester }), previousVersion: active.doc.version, previousHash: active.hash, policyVersion: doc.version, policyHash: next.hash, document: next.encoded });
       n++;
     });
   }
@@ -168,12 +168,16 @@ export function activateDue(dev: Device, now = dev.clock()): number {
 }
 
 export async function policyActivate(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['proposalId']);
+  onlyKeys(args, 'args', ['requester', 'proposalId']);
+  // The bridge names the admin asking (refused and audited unless the policy makes it an admin); the
+  // local operator on the socket names none.
+  const requester = args.requester === undefined ? undefined : str(args, 'requester', 128);
+  if (requester !== undefined) assertRequesterRole(dev, 'policy.activate', requester, 'admin');
   const p = requireProposal(dev, str(args, 'proposalId', 64));
   if (p.status === 'scheduled' && (p.activateAfter ?? Infinity) > dev.clock()) {
     throw new ApplianceError('conflict', `the time lock runs until ${p.activateAfter}`, { activateAfter: p.activateAfter });
   }
-  activateDue(dev);
+  activateDue(dev, dev.clock(), requester);
   return proposalView(dev, requireProposal(dev, p.id));
 }
 

@@ -28,9 +28,9 @@ export async function judgeTypedDenied(dev: RedteamDevice, v: Verdict, head: num
   return { result: `${r.status} ${String(r.json.status)} [${codes.join(', ')}], nothing signed`, auditSeq: seq, logged };
 }
 
-/** The current state of a request as the orchestrator sees it. */
+/** The current state of a request, as an auditor reads it (a requester reads only its own). */
 export async function requestState(dev: RedteamDevice, requestId: string): Promise<Json> {
-  return (await dev.request('GET', `/v1/requests/${requestId}`, dev.tokens.orchestrator)).json;
+  return (await dev.request('GET', `/v1/requests/${requestId}`, dev.tokens.auditor)).json;
 }
 
 /**

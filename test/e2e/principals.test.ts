@@ -117,7 +117,7 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     assert.deepEqual(done.json.approvedBy, ['bob', 'carol']);
   });
 
-  test('a policy change that removes a requester takes effect at once: the token still authenticates, the appliance denies', async () => {
+  test('a policy change that removes a requester takes effect at once: the bridge refuses the token under the orchestrator scope', async () => {
     const next = testPolicyJson(dev.people, { holdSeconds: 0 });
     next.changeDelaySeconds = 1;
     next.requesters = [{ id: 'orchestrator' }];
@@ -131,8 +131,17 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
       const r = await dev.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
       assert.equal(r.status, 200, JSON.stringify(r.json));
     }
-    const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.alice, { keyId: String(dev.keys[0]?.keyId), transaction: tx(ETH / 10n, 1) }, { 'Idempotency-Key': `alice-${n++}` });
+    // A bridge started now (past its principal directory's one-second cache) sees the new policy.
+    const app = createApp({ appliance: dev.client, tokens: new TokenVerifier(readTokens(dev.paths.bridgeTokens)) });
+    const http = await app.request('/v1/sign/evm-transaction', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${dev.tokens.alice}`, 'Content-Type': 'application/json', 'Idempotency-Key': `alice-${n++}` },
+      body: JSON.stringify({ keyId: String(dev.keys[0]?.keyId), transaction: tx(ETH / 10n, 1) }),
+    });
+    const res = { status: http.status, json: (await http.json()) as Record<string, unknown> };
     assert.equal(res.status, 403, JSON.stringify(res.json));
-    assert.deepEqual((res.json.reasons as { code: string }[]).map((r) => r.code), ['requester_not_allowed']);
+    // alice is still an approver, but no longer a requester: the scope she used needs that role.
+    const error = res.json.error as { code: string; details: { code: string; roles: string[] } };
+    assert.deepEqual([error.code, error.details.code, error.details.roles], ['forbidden', 'role_not_held', ['requester']]);
   });
 });

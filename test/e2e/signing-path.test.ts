@@ -155,7 +155,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     const receipt = await broadcast(String(second.json.rawTransaction));
     assert.equal(receipt.status, 'success');
 
-    const state = await dev.request('GET', `/v1/requests/${requestId}`, dev.tokens.orchestrator);
+    const state = await dev.request('GET', `/v1/requests/${requestId}`, dev.tokens.alice); // alice's own request
     assert.equal(state.status, 200);
     assert.equal(state.json.txHash, second.json.txHash);
   });

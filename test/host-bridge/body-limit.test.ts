@@ -9,8 +9,9 @@ import { bodyLimitFor, DEFAULT_BODY_LIMIT } from '../../host-bridge/body-limit.j
 
 let calls = 0;
 const tokens = { verify: () => ({ name: 'ops', id: 'ops', scopes: ['orchestrator', 'approver', 'admin', 'auditor'] }) } as unknown as TokenVerifier;
-// Body caps are the bridge's alone: the principal directory answers that the token's principal is known.
-const principals = { assertKnown: async () => undefined } as unknown as PrincipalDirectory;
+// Body caps are the bridge's alone: the principal directory answers that the token's principal is known
+// and holds the role of every scope the route accepts.
+const principals = { assertKnown: async () => undefined, allowedScopes: async (_p: unknown, accepted: string[]) => accepted } as unknown as PrincipalDirectory;
 const app = createApp({ appliance: { call: async () => (calls++, { status: 'denied', requestId: 'r' }) }, tokens, principals });
 
 function counting(total: number, byte = 0x20): { body: ReadableStream<Uint8Array>; pulled: () => number } {

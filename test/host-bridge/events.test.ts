@@ -7,7 +7,7 @@ import { p256 } from '@noble/curves/nist.js';
 import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { COSE_ALG_ES256, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
-import { AuditEventFeed, eventsFromEntry, sseFrame, sseResponse, visibleTo, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
+import { AuditEventFeed, eventsFromEntry, parseEventId, sseFrame, sseResponse, visibleTo, type BridgeEvent, type EventSourceAppliance } from '../../host-bridge/events.js';
 import type { ApplianceClient } from '../../host-bridge/appliance-client.js';
 
 // The real client fits the feed's narrow appliance type (checked at compile time only).
@@ -18,6 +18,7 @@ const ADDR = new Uint8Array(20).fill(0xab);
 const DIGEST = new Uint8Array(32).fill(7);
 const T0 = 1_700_000_000; // appliance time, Unix seconds
 const HOLD = 48 * 3600;
+const MAX_BACKOFF = 30_000; // the feed's longest wait between tries
 
 /** Serves audit.list from entries signed like the appliance's (tag 18, ES256, kid = device id). */
 class FakeAppliance implements EventSourceAppliance {
@@ -25,8 +26,17 @@ class FakeAppliance implements EventSourceAppliance {
   down = false;
   maxLimit = 1000;
   listCalls = 0;
+  /** The device's own clock (seconds), which judges holds in whitelist.list. */
+  clock = (): number => T0;
+  /** whitelist.list fails (the log still reads) while set. */
+  whitelistDown = false;
+  /** The whitelist the fake device holds, by proposal id (kept from the entries appended). */
+  readonly listed = new Map<string, number>();
 
   append(fields: CborMap, time = T0): number {
+    if (fields.kind === 'whitelist.approve' && fields.outcome === 'accepted') this.listed.set(String(fields.proposalId), Number(fields.activeAt));
+    if (fields.kind === 'whitelist.cancel' && fields.outcome === 'cancelled') this.listed.delete(String(fields.proposalId));
+    if (fields.kind === 'whitelist.remove' && fields.chainId === 1) this.listed.clear();
     const seq = this.entries.length + 1;
     const payload = encodeCanonical({ ...fields, seq, time, deviceId: 'dev-test', prevHash: new Uint8Array(32) });
     const entry = signCoseSign1Sync({ alg: COSE_ALG_ES256, kid: 'dev-test', payload, sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
@@ -34,9 +44,14 @@ class FakeAppliance implements EventSourceAppliance {
     return seq;
   }
 
-  async call(cmd: 'audit.list' | 'health', args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async call(cmd: 'audit.list' | 'health' | 'whitelist.list', args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     if (this.down) throw new ApplianceError('unavailable', 'appliance is not reachable');
     if (cmd === 'health') return { ready: true };
+    if (cmd === 'whitelist.list') {
+      if (this.whitelistDown) throw new ApplianceError('unavailable', 'appliance is not reachable');
+      const now = this.clock();
+      return { now, entries: [...this.listed].map(([proposalId, activeAt]) => ({ proposalId, activeAt, inHold: activeAt > now })) };
+    }
     this.listCalls++;
     const from = Number(args.fromSeq ?? 1);
     const limit = Math.min(Number(args.limit ?? 100), this.maxLimit);
@@ -82,6 +97,7 @@ const whitelistAccept = (proposalId: string, activeAt: number): CborMap => ({ ki
 function setup(opts: { fromSeq?: number } = {}) {
   const appliance = new FakeAppliance();
   const timers = new FakeTimers();
+  appliance.clock = () => Math.floor(timers.ms / 1000);
   const feed = new AuditEventFeed({ appliance, pollMs: 60_000, now: timers.now, setTimer: timers.set, clearTimer: timers.clear, ...opts });
   const got: BridgeEvent[] = [];
   feed.subscribe((e) => got.push(e));
@@ -202,7 +218,7 @@ test('a hold starts with the proposed address and ends at activeAt on the inject
   await feed.pollNow(); // the hold ends after one more read of the log
   assert.equal(got.length, 3);
   assert.deepEqual(got[2], {
-    id: '4~wp-1',
+    id: '4~0~wp-1',
     type: 'whitelist.hold_ended',
     seq: 4,
     time: T0 + HOLD,
@@ -225,7 +241,7 @@ test('a hold already past ends at once; one longer than a timer can wait re-arms
     [
       ['whitelist.hold_started', 'wp-past', '1'],
       ['whitelist.hold_started', 'wp-long', '2'],
-      ['whitelist.hold_ended', 'wp-past', '2~wp-past'],
+      ['whitelist.hold_ended', 'wp-past', '2~0~wp-past'],
     ],
   );
   assert.equal(got[0]?.data.address, undefined);
@@ -440,5 +456,74 @@ test('a Last-Event-ID far behind is answered from at most maxLogReplay entries b
   feed.subscribe((e) => got.push(e), { afterId: '1' });
   for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setImmediate(r));
   assert.deepEqual(got.map((e) => e.id), ['6', '7', '8']);
+  feed.stop();
+});
+
+test('a due hold ends only after the log and the whitelist were read: an unreachable appliance re-arms, no hold_ended', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistPropose('wp-d'));
+  appliance.append(whitelistAccept('wp-d', T0 + HOLD));
+  await feed.pollNow();
+  appliance.append({ kind: 'whitelist.cancel', proposalId: 'wp-d', outcome: 'cancelled', approvedBy: ['a1', 'a2'] }, T0 + 10); // committed, not yet read
+  appliance.down = true;
+  timers.advance(HOLD * 1000);
+  await feed.pollNow().catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started'], 'no hold_ended while the log cannot be read');
+  assert.equal(timers.count, 1, 'the hold check re-armed');
+  appliance.down = false;
+  timers.advance(MAX_BACKOFF);
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+  feed.stop();
+});
+
+test('a hold due on the host clock but still held on the device clock does not end until the device says so', async () => {
+  const { appliance, timers, feed, got } = setup();
+  let lag = 600; // the device's clock is ten minutes behind this host's
+  appliance.clock = () => Math.floor(timers.ms / 1000) - lag;
+  await feed.start();
+  appliance.append(whitelistPropose('wp-t'));
+  appliance.append(whitelistAccept('wp-t', T0 + HOLD));
+  await feed.pollNow();
+  timers.advance(HOLD * 1000);
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started'], 'the device still holds the address');
+  appliance.whitelistDown = true; // the log reads, the whitelist does not: still no end
+  timers.advance(600 * 1000);
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started']);
+  appliance.whitelistDown = false;
+  lag = 0;
+  timers.advance(MAX_BACKOFF);
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got.map((e) => [e.type, e.data.reason]), [['whitelist.hold_started', undefined], ['whitelist.hold_ended', 'elapsed']]);
+  feed.stop();
+});
+
+test('two holds ending after the same entry get distinct, ordered positions; resuming after the first delivers the second', async () => {
+  const { appliance, timers, feed, got } = setup();
+  await feed.start();
+  appliance.append(whitelistAccept('wp-a', T0 + HOLD));
+  appliance.append(whitelistAccept('wp-b', T0 + HOLD));
+  await feed.pollNow();
+  timers.advance(HOLD * 1000);
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  await feed.pollNow();
+  await new Promise((r) => setImmediate(r));
+  const ended = got.filter((e) => e.type === 'whitelist.hold_ended');
+  assert.deepEqual(ended.map((e) => e.id), ['2~0~wp-a', '2~1~wp-b']);
+  const [a, b] = ended.map((e) => parseEventId(e.id)!);
+  assert.ok(a![0] === b![0] && a![1] < b![1], 'same seq, the second after the first');
+  // A reconnect that resumes after the first, once its events have been read again from the log.
+  const resumed: BridgeEvent[] = [];
+  feed.subscribe((e) => resumed.push(e), { afterId: '2~0~wp-a' });
+  assert.deepEqual(resumed.map((e) => e.id), ['2~1~wp-b']);
   feed.stop();
 });

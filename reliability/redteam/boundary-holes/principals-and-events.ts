@@ -4,7 +4,9 @@ import { encodeWhitelistCancelStatement, encodeWhitelistStatement } from '../../
 import { AuditEventFeed, type BridgeEvent } from '../../../host-bridge/events.js';
 import { signStatement } from '../../../cli/approver-key.js';
 import { ApplianceError } from '../../../protocol/errors.js';
-import { ETH, person, reasonCodes, tx, type Json } from '../harness.js';
+import { addToken, readTokens, TokenVerifier, type Scope } from '../../../host-bridge/auth.js';
+import { createApp } from '../../../host-bridge/app.js';
+import { ETH, person, randomAddress, reasonCodes, tx, type Json } from '../harness.js';
 import type { Scenario } from '../scenario.js';
 
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
@@ -32,6 +34,18 @@ async function readEvents(body: ReadableStream<Uint8Array>, ms: number, enough: 
   }
   await reader.cancel().catch(() => undefined);
   return got;
+}
+
+/** A bridge app over the device's appliance with one more token (`scopes`, bound to `principal`); returns it and the token. */
+function bridgeWithToken(m: { paths: { bridgeTokens: string }; client: Parameters<typeof createApp>[0]['appliance'] }, name: string, scopes: Scope[], principal: string) {
+  const token = addToken(m.paths.bridgeTokens, name, scopes, principal);
+  const app = createApp({ appliance: m.client, tokens: new TokenVerifier(readTokens(m.paths.bridgeTokens)) });
+  const request = async (method: string, path: string, body?: unknown) => {
+    const res = await app.request(path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json };
+  };
+  return { request };
 }
 
 export const principalsAndEventsScenarios: Scenario[] = [
@@ -165,6 +179,117 @@ export const principalsAndEventsScenarios: Scenario[] = [
       v.expect(r.status === 403 && reasonCodes(r.json).includes('not_whitelisted'), `a transfer to the cancelled address got ${r.status} [${reasonCodes(r.json).join(', ')}]`);
       const seq = await m.findAudit(head, (p) => p.kind === 'whitelist.cancel' && p.proposalId === proposalId && p.outcome === 'cancelled');
       const logged = v.recorded(seq !== null, 'no whitelist.cancel (cancelled) entry');
+      return { result: `events: ${types.join(', ')}; transfer ${r.status} [${reasonCodes(r.json).join(', ')}]`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H8d',
+    attacker: 'orchestrator',
+    attack: 'an admin-scope token bound to the orchestrator principal generates a key and reads the device time; then the bridge names it in key.generate',
+    expected: '403 role_not_held at the bridge; key.generate denied [requester_not_allowed], audited; no key',
+    async run(w, v) {
+      const m = w.main;
+      const keysBefore = ((await m.client.call('key.list', {})).keys as unknown[]).length;
+      const head = await m.auditHead();
+      const b = bridgeWithToken(m, 'h8d-admin-on-requester', ['admin'], 'orchestrator');
+      const codes: string[] = [];
+      for (const [method, path, body] of [['POST', '/v1/keys', { label: 'h8d', group: 'hot' }], ['GET', '/v1/device/time', undefined]] as const) {
+        const r = await b.request(method, path, body);
+        const err = (r.json.error ?? {}) as Json;
+        codes.push(`${r.status} ${String(err.details?.code)}`);
+        v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
+      }
+      v.expect((await m.auditHead()) === head, 'the bridge let a refused token reach the appliance');
+      const err = await m.client.call('key.generate', { requester: 'orchestrator', label: 'h8d-forged', group: 'hot' }).then(() => undefined, (e: unknown) => e);
+      const details = (err instanceof ApplianceError ? err.details : undefined) as Json | undefined;
+      v.expect(err instanceof ApplianceError && err.code === 'denied' && details?.code === 'requester_not_allowed', `expected denied requester_not_allowed, got ${String(err)}`);
+      v.expect(((await m.client.call('key.list', {})).keys as unknown[]).length === keysBefore, 'a key was generated');
+      const seq = await m.findAudit(head, (p) => p.kind === 'key.generate' && p.outcome === 'rejected' && p.requester === 'orchestrator');
+      const logged = v.recorded(seq !== null && seq === Number(details?.auditSeq), 'no audit entry (key.generate, rejected) for the forged requester');
+      return { result: `bridge: ${codes.join(', ')}; appliance: denied (${String(details?.code)}), no key`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H8e',
+    attacker: 'orchestrator',
+    attack: 'an auditor-scope token bound to a requester (not in the auditors) reads the audit log and the event feed; then the bridge names it in policy.activate',
+    expected: '403 role_not_held at the bridge; policy.activate denied [requester_not_allowed], audited',
+    async run(w, v) {
+      const m = w.main;
+      const head = await m.auditHead();
+      const b = bridgeWithToken(m, 'h8e-auditor-on-requester', ['auditor'], 'alice');
+      const codes: string[] = [];
+      for (const path of ['/v1/audit?limit=5', '/v1/events']) {
+        const r = await b.request('GET', path);
+        const err = (r.json.error ?? {}) as Json;
+        codes.push(`${r.status} ${String(err.details?.code)}`);
+        v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
+      }
+      const version = await m.activePolicyVersion();
+      const err = await m.client.call('policy.activate', { requester: 'alice', proposalId: 'pp-0000000000000000' }).then(() => undefined, (e: unknown) => e);
+      const details = (err instanceof ApplianceError ? err.details : undefined) as Json | undefined;
+      v.expect(err instanceof ApplianceError && err.code === 'denied' && details?.code === 'requester_not_allowed', `expected denied requester_not_allowed, got ${String(err)}`);
+      v.expect((await m.activePolicyVersion()) === version, 'the policy changed');
+      const seq = await m.findAudit(head, (p) => p.kind === 'policy.activate' && p.outcome === 'rejected' && p.requester === 'alice');
+      const logged = v.recorded(seq !== null && seq === Number(details?.auditSeq), 'no audit entry (policy.activate, rejected) for the non-admin');
+      return { result: `bridge: ${codes.join(', ')}; appliance: denied (${String(details?.code)}), policy unchanged`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H12c',
+    attacker: 'orchestrator',
+    attack: "reads alice's request (status, approvals, signed raw tx) with GET /v1/requests/:id; then the bridge claims the approver role for it",
+    expected: '404 not_found, the same as for an id never used; the refusal audited',
+    async run(w, v) {
+      const m = w.main;
+      const theirs = await m.sign('hot-1', tx(w.addr.recipient, ETH / 10n, w.freshNonce()), { token: m.tokens.alice });
+      v.expect(theirs.status === 200 && typeof theirs.json.requestId === 'string', `setup: alice's transfer got ${theirs.status}`);
+      const requestId = String(theirs.json.requestId);
+      const head = await m.auditHead();
+      const r = await m.request('GET', `/v1/requests/${requestId}`, m.tokens.orchestrator);
+      const never = await m.request('GET', `/v1/requests/${m.newRequestId('never-used')}`, m.tokens.orchestrator);
+      const err = (r.json.error ?? {}) as Json;
+      v.expect(r.status === 404 && err.code === 'not_found' && err.message === ((never.json.error ?? {}) as Json).message, `expected 404 not_found like an unused id, got ${r.status} ${String(err.code)}`);
+      v.expect(!JSON.stringify(r.json).includes(String(theirs.json.rawTransaction)) && r.json.requester === undefined, 'the answer carries the request');
+      const forged = await m.client.call('request.get', { requestId, viewer: 'orchestrator', role: 'approver' }).then(() => undefined, (e: unknown) => e);
+      v.expect(forged instanceof ApplianceError && forged.code === 'not_found', `a viewer claiming a role it lacks got ${String(forged)}`);
+      const seq = await m.findAudit(head, (p) => p.kind === 'refusal' && p.command === 'request.get' && p.subject === requestId && p.code === 'not_found');
+      const logged = v.recorded(seq !== null && seq === Number(err.details?.auditSeq), 'no audit entry (refusal of request.get, not_found) for the read');
+      return { result: `${r.status} ${String(err.code)}; forged role: ${String(forged instanceof ApplianceError ? forged.code : forged)}`, auditSeq: seq, logged };
+    },
+  },
+  {
+    id: 'H12d',
+    attacker: 'host user',
+    attack: "pushes the bridge host's clock past a vault entry's activeAt while the device still holds it: does the feed call the hold ended?",
+    expected: 'no whitelist.hold_ended while the device holds it; a transfer to it: whitelist_hold',
+    async run(w, v) {
+      const m = w.main;
+      let nowMs = Date.now();
+      const timers: (() => void)[] = [];
+      const feed = new AuditEventFeed({ appliance: m.client, pollMs: 1000, now: () => nowMs, setTimer: (fn) => timers.push(fn), clearTimer: () => undefined });
+      const got: BridgeEvent[] = [];
+      feed.subscribe((e) => got.push(e));
+      await feed.start();
+      const head = await m.auditHead();
+      const held = randomAddress();
+      const accepted = await m.whitelist(held, 'vault');
+      const proposalId = String(accepted.proposalId);
+      await feed.pollNow();
+      nowMs += 3 * 86_400 * 1000; // days past activeAt on the bridge host; the device's time is its own
+      for (let i = 0; i < 3; i++) {
+        for (const fire of timers.splice(0)) fire();
+        await feed.pollNow();
+        await new Promise((r) => setTimeout(r, 50)); // the whitelist.list answer arrives
+      }
+      feed.stop();
+      const types = got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type);
+      v.expect(types.includes('whitelist.hold_started'), `setup: no hold_started (saw ${types.join(', ')})`);
+      v.expect(!types.includes('whitelist.hold_ended'), 'hold_ended while the device still holds the address');
+      const r = await m.sign('vault-1', tx(held, ETH / 10n, w.freshNonce()));
+      v.expect(r.status === 403 && reasonCodes(r.json).includes('whitelist_hold'), `a transfer to the held address got ${r.status} [${reasonCodes(r.json).join(', ')}]`);
+      const seq = await m.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === r.json.requestId && p.outcome === 'deny');
+      const logged = v.recorded(seq !== null, 'no audit entry (sign.evm-tx, deny) for the held transfer');
       return { result: `events: ${types.join(', ')}; transfer ${r.status} [${reasonCodes(r.json).join(', ')}]`, auditSeq: seq, logged };
     },
   },
