@@ -1,5 +1,6 @@
 // The policy document: versioned, canonical CBOR, named by its SHA-256. Deny by default: anything
 // the document does not allow (a group, a chain, an asset) is refused.
+import { checkContractEntries } from './contract-entry-guard.js';
 import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { encodeCanonical, sha256Canonical } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
@@ -403,6 +404,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
           }),
     };
     noDuplicateTypedDomains(groups[name]!.typedData, `${gp}.typedData`);
+    checkContractEntries(groups[name]!, `${gp}.contracts`);
   }
   return {
     version: uint(m.version, 'version'),

@@ -15,6 +15,8 @@ import { createWalletClient, encodeFunctionData, getContractAddress, http, toFun
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { publicPart } from '../../../cli/approver-key.js';
 import type { PolicyJson } from '../../../cli/policy-json.js';
+import { encodePolicy, parsePolicy, policyHash } from '../../../firmware-policy/policy-document.js';
+import type { CborMap } from '../../../protocol/cbor.js';
 import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';
 import { PERMIT2_ADDRESS, permit2AllowanceTypedData, permit2Domain, permitTypedData } from '../../../test/helpers/typed-data-fixtures.js';
 import type { Scenario, Verdict, Outcome } from '../scenario.js';
@@ -391,6 +393,37 @@ export const allowancesScenarios: Scenario[] = [
       const held = await onChainAllowance(w, s, label);
       v.expect(held === 100n * T, `anvil: the spender's allowance is ${held / T}`);
       return { ...o, result: `${o.result}; allowance on chain ${held / T}` };
+    },
+  },
+  {
+    id: 'H3i',
+    attacker: 'admin',
+    attack: "propose a policy that allowlists Permit2's approve(address,address,uint160,uint48) as a plain contract call (grants the firmware would sign uncounted), and a call to the group's own token",
+    expected: '400 bad_request for each, the refusals audited, nothing proposed',
+    async run(w, v) {
+      const s = await stage(w);
+      const d = s.dev;
+      const head = await d.auditHead();
+      const active = (await d.client.call('policy.get')) as CborMap;
+      const doc = parsePolicy(active.document as CborMap);
+      const hot = doc.groups.hot!;
+      const next = (contracts: NonNullable<typeof hot.contracts>) => ({ ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, contracts: [...(hot.contracts ?? []), ...contracts] } } });
+      const selector = (sig: string) => new Uint8Array(Buffer.from(toFunctionSelector(sig).slice(2), 'hex'));
+      const permit2 = new Uint8Array(Buffer.from(PERMIT2_ADDRESS.slice(2), 'hex'));
+      const token = new Uint8Array(Buffer.from(s.tokenAddress.slice(2), 'hex'));
+      const tries = [
+        next([{ chainId: BigInt(CHAIN_ID), address: permit2, selectors: [selector('approve(address,address,uint160,uint48)')] }]),
+        next([{ chainId: BigInt(CHAIN_ID), address: token, selectors: [selector('transferAndCall(address,uint256,bytes)')] }]),
+      ];
+      const answers: Reply[] = [];
+      for (const t of tries) answers.push(await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(t)).toString('hex') }));
+      v.expect(answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'), `answers: ${answers.map((r) => `${r.status} ${String(r.json.error?.code ?? r.json.status)}`).join(', ')}`);
+      const since = await d.auditSince(head);
+      v.expect(!since.some((p) => p.kind === 'policy.propose'), 'a policy proposal was recorded');
+      const refusals = since.filter((p) => p.kind === 'refusal' && p.command === 'policy.propose' && p.code === 'bad_request');
+      const first = refusals[0]?.seq;
+      const logged = v.recorded(refusals.length === 2 && Number(first) === Number(answers[0]?.json.error?.details?.auditSeq), `refusal entries: ${refusals.length}`);
+      return { result: `${answers.map((r) => `${r.status} ${String(r.json.error?.code)}`).join(', ')}; nothing proposed`, auditSeq: first === undefined ? null : Number(first), logged };
     },
   },
 ];
