@@ -8,6 +8,7 @@
 // then on, until an operator restores the device from a backup. A host clock set back is refused only
 // while it stays behind. The anchor is rewritten before any response leaves (`ensureAnchored`). At
 // boot the device's own time resumes from the last time it sealed (README "Device time").
+import { equalBytes } from '../protocol/bytes.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { log } from './log.js';
 import type { Device } from './device.js';
@@ -20,7 +21,6 @@ export type SealCode = 'state_tampered' | 'clock_rollback';
 
 type LastSealEvent = ReturnType<Device['audit']['checkChain']>['lastSealEvent'];
 
-const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class SealedState {
   /** Findings of tampering: once there is one, the device refuses to act (latched). */
@@ -148,12 +148,12 @@ export class SealedState {
     if (!seal.hasKey()) return result;
     const c = cp.checkpoint;
     if (!cp.genuine) findings.push('the seal checkpoint does not match its MAC (edited outside the device)');
-    if (c.headSeq !== chain.head.seq || !eq(c.headHash, chain.head.hash)) {
+    if (c.headSeq !== chain.head.seq || !equalBytes(c.headHash, chain.head.hash)) {
       findings.push(`the audit log ends at seq ${chain.head.seq} but the seal checkpoint records seq ${c.headSeq} (entries edited, removed or added outside the device)`);
     }
     const scan = seal.scanRows();
     findings.push(...scan.findings);
-    if (!eq(scan.digest, c.digest)) findings.push('the state digest does not match the seal checkpoint: a row was deleted, added, or replaced by an older version of itself');
+    if (!equalBytes(scan.digest, c.digest)) findings.push('the state digest does not match the seal checkpoint: a row was deleted, added, or replaced by an older version of itself');
     let anchor: Anchor | undefined;
     if (atBoot) {
       const best = valid.reduce<{ slot: number; anchor: Anchor } | undefined>((b, a) => (!b || a.anchor.gen > b.anchor.gen ? a : b), undefined);

@@ -5,6 +5,7 @@
 // What is signed is an EVM transaction (its decoded intent) or EIP-712 typed data (typed-signing.ts);
 // both take this path, and each audit entry records what the decision saw (policy version and hash
 // captured with the decision, inputs) so an offline replay re-runs it exactly.
+import { equalBytes } from '../protocol/bytes.js';
 import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
@@ -265,7 +266,7 @@ function recordNonce(dev: Device, ctx: TxSignContext, decision: Decision, now: n
  * signature is not settled yet).
  */
 export function storedAnswer(existing: RequestRecord, kind: string, requestHash: Uint8Array): CborMap {
-  const same = existing.kind === kind && existing.requestHash.length === requestHash.length && existing.requestHash.every((b, i) => b === requestHash[i]);
+  const same = existing.kind === kind && equalBytes(existing.requestHash, requestHash);
   if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
   if (!existing.response) throw new ApplianceError('conflict', 'request is being signed');
   return asMap(decodeCanonical(existing.response), 'response');

@@ -3,6 +3,7 @@
 // log), and confirms each recorded decision. An edited decision, intent, policy or input shows up as
 // a mismatch. A transaction entry records its decoded intent; a typed-data entry records the typed
 // data itself, from which the replay recomputes the EIP-712 digest, the reading and the decision.
+import { equalBytes } from '../protocol/bytes.js';
 import { decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
@@ -28,7 +29,6 @@ export interface ReplayReport {
 }
 
 const DECISION_OUTCOMES = new Set(['allow', 'deny', 'needs_approval']);
-const eqBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const big = (v: CborValue | undefined): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
 
 function intentFrom(m: CborMap): TransferIntent {
@@ -67,7 +67,7 @@ export function replayDecisions(payloads: CborMap[]): ReplayReport {
       try {
         const doc = parsePolicy(decodeCanonical(p.document));
         const hash = policyHash(doc);
-        if (!(p.policyHash instanceof Uint8Array) || !eqBytes(hash, p.policyHash)) report.mismatches.push({ seq, why: 'policy document does not match its recorded hash' });
+        if (!(p.policyHash instanceof Uint8Array) || !equalBytes(hash, p.policyHash)) report.mismatches.push({ seq, why: 'policy document does not match its recorded hash' });
         policies.set(doc.version, { doc, hash });
       } catch {
         report.mismatches.push({ seq, why: 'policy document does not parse' });
@@ -92,7 +92,7 @@ function replayTime(p: CborMap): TimeBounds {
 function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash: Uint8Array }>): string | undefined {
   const policy = policies.get(Number(p.policyVersion));
   if (!policy) return `policy version ${String(p.policyVersion)} is not in the log`;
-  if (!(p.policyHash instanceof Uint8Array) || !eqBytes(policy.hash, p.policyHash)) return 'recorded policy hash differs from the logged policy version';
+  if (!(p.policyHash instanceof Uint8Array) || !equalBytes(policy.hash, p.policyHash)) return 'recorded policy hash differs from the logged policy version';
   let decision: Decision;
   if (p.typedData !== undefined) {
     const typed = replayTyped(p, policy.doc);
@@ -100,7 +100,7 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
     decision = typed;
   } else {
     const intent = intentFrom(p.intent as CborMap);
-    if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
+    if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
     try {
       decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), replayTime(p));
     } catch (err) {
@@ -108,11 +108,11 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
     }
   }
   if (decision.outcome !== p.outcome) return `recorded outcome ${String(p.outcome)}, replay gives ${decision.outcome}`;
-  if (!eqBytes(encodeCanonical(reasonsToCbor(decision.reasons)), encodeCanonical((p.reasons ?? []) as CborValue))) return 'recorded reasons differ from the replay';
-  if (!eqBytes(encodeCanonical(decision.approvals.counted), encodeCanonical((p.approvedBy ?? []) as CborValue))) return 'recorded approvers differ from the replay';
+  if (!equalBytes(encodeCanonical(reasonsToCbor(decision.reasons)), encodeCanonical((p.reasons ?? []) as CborValue))) return 'recorded reasons differ from the replay';
+  if (!equalBytes(encodeCanonical(decision.approvals.counted), encodeCanonical((p.approvedBy ?? []) as CborValue))) return 'recorded approvers differ from the replay';
   const reserve = decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null;
-  if (!eqBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
-  if (!eqBytes(encodeCanonical(allowanceToCbor(decision.allowance)), encodeCanonical((p.allowance ?? null) as CborValue))) return 'recorded allowance differs from the replay';
+  if (!equalBytes(encodeCanonical(reserve), encodeCanonical((p.reserve ?? null) as CborValue))) return 'recorded reservation differs from the replay';
+  if (!equalBytes(encodeCanonical(allowanceToCbor(decision.allowance)), encodeCanonical((p.allowance ?? null) as CborValue))) return 'recorded allowance differs from the replay';
   return undefined;
 }
 
@@ -126,7 +126,7 @@ function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
   } catch {
     return 'recorded typed data does not validate';
   }
-  if (!(p.intentDigest instanceof Uint8Array) || !eqBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
+  if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
   try {
     return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester) }, approvalsFrom(p.approvals), replayTime(p));
   } catch (err) {

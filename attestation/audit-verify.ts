@@ -3,6 +3,7 @@
 // id); canonical encodings; contiguous seq; the hash chain; each entry's firmware measurement against
 // an allowlist; and, given a signed quote of the log head, that the tail was not truncated. It stops
 // at the first bad entry and names it.
+import { equalBytes } from '../protocol/bytes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
 import { decodeCoseSign1, isCanonicalCoseSign1, verifyCoseSign1 } from './cose-sign1.js';
@@ -37,7 +38,6 @@ export interface VerifyReport {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function verifyAuditLog(entries: Uint8Array[], opts: VerifyOptions): Promise<VerifyReport> {
@@ -75,8 +75,8 @@ export async function verifyAuditLog(entries: Uint8Array[], opts: VerifyOptions)
     if (p.deviceId !== identity.deviceId) return fail(i, seq, 'entry names another device');
     if (prevSeq !== null && seq !== prevSeq + 1) return fail(i, seq, `seq ${seq} follows ${prevSeq}: entries missing or out of order`);
     if (!(p.prevHash instanceof Uint8Array)) return fail(i, seq, 'entry has no prevHash');
-    if (prevHash !== null && !eq(p.prevHash, prevHash)) return fail(i, seq, 'prevHash does not match the previous entry: the chain is broken');
-    if (prevHash === null && seq === 1 && !eq(p.prevHash, new Uint8Array(32))) return fail(i, seq, 'the first entry does not start the chain');
+    if (prevHash !== null && !equalBytes(p.prevHash, prevHash)) return fail(i, seq, 'prevHash does not match the previous entry: the chain is broken');
+    if (prevHash === null && seq === 1 && !equalBytes(p.prevHash, new Uint8Array(32))) return fail(i, seq, 'the first entry does not start the chain');
     const measurement = p.measurement instanceof Uint8Array ? hex(p.measurement) : '';
     if (!allowed.has(measurement)) return fail(i, seq, `entry was made by firmware ${measurement || '(none)'}, which is not allowed`);
     // A firmware update the admin quorum accepted (recorded, like every entry, by allowed firmware)

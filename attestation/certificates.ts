@@ -24,6 +24,7 @@
 //
 // Operators: the CA's `privateKeyPem` is a bare software key. Write it with mode 0600 (e.g.
 // `writeFileSync(path, pem, { mode: 0o600 })`), keep it off the appliance, and never ship it with a device.
+import { equalBytes } from '../protocol/bytes.js';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
@@ -736,8 +737,4 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 
 function copyBuffer(b: Uint8Array): ArrayBuffer {
   return b.slice().buffer;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -23,6 +23,7 @@
 //   counts as the zero-length string (RFC 9052 §4.4).
 // - a message with an embedded payload AND a detachedPayload argument is refused (ambiguous).
 // - verifyCoseSign1 never throws; decodeCoseSign1 throws only ApplianceError('bad_request').
+import { equalBytes } from '../protocol/bytes.js';
 import { encodeCanonical, MAX_NESTING_DEPTH, type CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { verifyEd25519, verifyP256 } from '../firmware-policy/approvals/verify-signature.js';
@@ -88,12 +89,6 @@ function isBytes(x: unknown): x is Uint8Array {
 /** A plain Uint8Array over the same memory (a Buffer's slice would alias instead of copying). */
 function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 // doubt a change is NOT stricter.
 //
 // Pure: no I/O, no clock, no randomness.
+import { equalBytes } from '../protocol/bytes.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { encodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import {
@@ -417,7 +418,7 @@ function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal
     else if (!before && after) out.push(added(p, principalSummary(after), false, `new ${role}`));
     else if (before && after) {
       if (before.alg !== after.alg) out.push(changed(`${p}.alg`, before.alg, after.alg, false, `${role} algorithm changed`));
-      if (!bytesEqual(before.publicKey, after.publicKey)) out.push(changed(`${p}.publicKey`, shortHex(before.publicKey), shortHex(after.publicKey), false, `${role} key changed`));
+      if (!equalBytes(before.publicKey, after.publicKey)) out.push(changed(`${p}.publicKey`, shortHex(before.publicKey), shortHex(after.publicKey), false, `${role} key changed`));
     }
   }
 }
@@ -506,9 +507,6 @@ function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): stri
 }
 function chainSet(chains: readonly bigint[]): Set<string> {
   return new Set(chains.map((c) => c.toString()));
-}
-function bytesEqual(x: Uint8Array, y: Uint8Array): boolean {
-  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 function shortHex(bytes: Uint8Array): string {

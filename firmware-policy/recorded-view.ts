@@ -1,5 +1,6 @@
 // State-view answers as recorded in an audit entry. The appliance records every answer the evaluator
 // asked for; an offline replay answers from the record alone, so a decision can be re-run exactly.
+import { equalBytes } from '../protocol/bytes.js';
 import type { CborMap, CborValue } from '../protocol/cbor.js';
 import type { AllowanceView, NonceRecordView, StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
 
@@ -37,7 +38,6 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
   };
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class MissingInputError extends Error {}
 
@@ -45,7 +45,7 @@ export class MissingInputError extends Error {}
 export function replayView(rec: RecordedInputs): StateView {
   return {
     whitelistEntry(group, chainId, address): WhitelistEntryView | undefined {
-      const hit = rec.whitelist.find((w) => w.group === group && w.chainId === chainId && sameBytes(w.address, address));
+      const hit = rec.whitelist.find((w) => w.group === group && w.chainId === chainId && equalBytes(w.address, address));
       if (!hit) throw new MissingInputError('whitelist lookup not recorded');
       return hit.activeAt === null ? undefined : { activeAt: hit.activeAt };
     },
@@ -64,7 +64,7 @@ export function replayView(rec: RecordedInputs): StateView {
     allowance(keyId, asset, spender): AllowanceView | undefined {
       // Entries made before allowances were tracked recorded none: nothing was outstanding then.
       if (rec.allowances === undefined) return undefined;
-      const hit = rec.allowances.find((a) => a.keyId === keyId && a.asset === asset && sameBytes(a.spender, spender));
+      const hit = rec.allowances.find((a) => a.keyId === keyId && a.asset === asset && equalBytes(a.spender, spender));
       if (!hit) throw new MissingInputError('allowance not recorded');
       return hit.allowance ?? undefined;
     },

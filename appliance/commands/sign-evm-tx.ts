@@ -41,9 +41,3 @@ export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
     return decideAndAct(dev, { record, tx, key, intent, digest }, [], 'sign.evm-tx', { isNew: true });
   });
 }
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

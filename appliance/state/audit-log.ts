@@ -3,6 +3,7 @@
 // payload naming its seq, the hash of the entry before it, the time, the trace id and the firmware
 // measurement. Entry hash = SHA-256 of the COSE bytes. Appends happen inside the same SQLite
 // transaction as the state change they record, so an entry is durable exactly when its effect is.
+import { equalBytes } from '../../protocol/bytes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
@@ -36,7 +37,6 @@ export interface ChainCheck {
 }
 
 const MAX_CHAIN_FINDINGS = 10;
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class AuditLog {
   private readonly headStmt;
@@ -118,7 +118,7 @@ export class AuditLog {
       const bytes = new Uint8Array(row.entry);
       if (row.seq !== expected) note(`audit log: entries ${expected}…${row.seq - 1} are missing`);
       const actual = sha256(bytes);
-      if (!equal(actual, row.hash)) note(`audit entry ${row.seq}: its stored hash does not match its bytes (edited)`);
+      if (!equalBytes(actual, row.hash)) note(`audit entry ${row.seq}: its stored hash does not match its bytes (edited)`);
       let payload: CborMap | undefined;
       try {
         payload = decodeCanonical(decodeCoseSign1(bytes).payload ?? new Uint8Array()) as CborMap;
@@ -126,7 +126,7 @@ export class AuditLog {
         note(`audit entry ${row.seq}: not a well-formed signed entry (edited)`);
       }
       if (payload) {
-        if (!(payload.prevHash instanceof Uint8Array) || !equal(payload.prevHash, prev)) note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
+        if (!(payload.prevHash instanceof Uint8Array) || !equalBytes(payload.prevHash, prev)) note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
         if (payload.seq !== row.seq || payload.deviceId !== this.deviceId) note(`audit entry ${row.seq}: names seq ${String(payload.seq)} of device ${String(payload.deviceId)}`);
         if (payload.kind === 'tamper.detected' || payload.kind === 'state.restore') {
           const f = Array.isArray(payload.findings) ? payload.findings.filter((x): x is string => typeof x === 'string') : [];

@@ -6,6 +6,7 @@
 // 256-bit big-endian integer). Adding, removing or replacing a row moves it by that row's MAC, so it
 // is kept incrementally; a deleted row, an extra row or an older version of a row (with its old,
 // genuine MAC) leaves a different sum. A sum rather than XOR: two copies of one row do not cancel.
+import { equalBytes } from '../../protocol/bytes.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 
 export const DIGEST_BYTES = 32;
@@ -91,7 +92,6 @@ export function decodeAnchor(bytes: Uint8Array): Anchor | undefined {
   }
 }
 
-const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /**
@@ -108,13 +108,13 @@ export function compareWithAnchor(c: Checkpoint, a: Anchor, hashAt: (seq: number
   }
   if (c.gen === a.gen) {
     const f: string[] = [];
-    if (c.headSeq !== a.headSeq || !eq(c.headHash, a.headHash)) f.push(`audit head seq ${c.headSeq} (${hex(c.headHash).slice(0, 16)}…) differs from the token's anchor, seq ${a.headSeq} (${hex(a.headHash).slice(0, 16)}…)`);
-    if (!eq(c.digest, a.digest)) f.push(`state digest differs from the token's anchor at the same generation ${c.gen}`);
+    if (c.headSeq !== a.headSeq || !equalBytes(c.headHash, a.headHash)) f.push(`audit head seq ${c.headSeq} (${hex(c.headHash).slice(0, 16)}…) differs from the token's anchor, seq ${a.headSeq} (${hex(a.headHash).slice(0, 16)}…)`);
+    if (!equalBytes(c.digest, a.digest)) f.push(`state digest differs from the token's anchor at the same generation ${c.gen}`);
     return f;
   }
   // Ahead: the anchor's head must be on this database's chain.
   if (c.headSeq < a.headSeq) return [`audit log ends at seq ${c.headSeq} but the token's anchor records seq ${a.headSeq} (entries removed)`];
   const h = hashAt(a.headSeq);
-  if (a.headSeq > 0 && (!h || !eq(h, a.headHash))) return [`the token's anchor (audit seq ${a.headSeq}) is not on the database's audit chain (the log was rewritten or the database belongs to another history)`];
+  if (a.headSeq > 0 && (!h || !equalBytes(h, a.headHash))) return [`the token's anchor (audit seq ${a.headSeq}) is not on the database's audit chain (the log was rewritten or the database belongs to another history)`];
   return [];
 }

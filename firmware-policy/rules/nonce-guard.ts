@@ -4,19 +4,19 @@
 //   replace a pending transaction); it is not counted again against limits and keeps its approvals;
 // - a cancel: to the key's own address, value 0, no data, fees raised by at least 10%; it needs no
 //   approvals, and the original's spend stays counted (either may be mined).
+import { equalBytes } from '../../protocol/bytes.js';
 import type { Reason } from '../decision.js';
 import type { TransferIntent } from '../intent.js';
 import type { NonceRecordView, StateView } from '../state-view.js';
 
 export type NonceMode = 'first' | 'bump' | 'cancel';
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** At least 10% more, in integers: 10·new ≥ 11·old. */
 const bumped = (now: bigint, before: bigint) => now * 10n >= before * 11n;
 
 export function isCancel(intent: TransferIntent, keyAddress: Uint8Array | undefined): boolean {
-  return keyAddress !== undefined && intent.to !== null && sameBytes(intent.to, keyAddress) && intent.amount === 0n && intent.data.length === 0;
+  return keyAddress !== undefined && intent.to !== null && equalBytes(intent.to, keyAddress) && intent.amount === 0n && intent.data.length === 0;
 }
 
 export function checkNonce(
@@ -34,7 +34,7 @@ export function checkNonce(
     if (feesRaised) return { mode: 'cancel', record, reasons: [] };
     return { mode: 'cancel', record, reasons: [{ rule: 'nonce-guard', code: 'fee_bump_too_small', message: 'a cancel must raise every fee field by at least 10%', detail }] };
   }
-  if (record.cancelled || !sameBytes(record.intentDigest, digest)) {
+  if (record.cancelled || !equalBytes(record.intentDigest, digest)) {
     return { mode: 'first', record, reasons: [{ rule: 'nonce-guard', code: 'nonce_conflict', message: 'another intent was already signed at this nonce', detail }] };
   }
   if (!feesRaised) {

@@ -10,6 +10,7 @@
 // - A witness form binds extra data the firmware does not read (an order, a recipient of the
 //   spender's protocol): it is signed only if the domain's entry lists its exact type hash, and is then
 //   judged as a transfer like the plain form.
+import { equalBytes } from '../../protocol/bytes.js';
 import type { Decision, Reason } from '../decision.js';
 import type { AllowedTypedDomain } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
@@ -20,7 +21,6 @@ import { checkTypedTransfer, type TypedTransferContext } from './typed-transfer.
 const SIGNATURE_TRANSFER: ReadonlySet<Permit2Variant> = new Set(['PermitTransferFrom', 'PermitBatchTransferFrom', 'PermitWitnessTransferFrom', 'PermitBatchWitnessTransferFrom']);
 const WITNESS: ReadonlySet<Permit2Variant> = new Set(['PermitWitnessTransferFrom', 'PermitBatchWitnessTransferFrom']);
 
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
@@ -43,7 +43,7 @@ type TransferNow = Parameters<typeof checkTypedTransfer>[4];
 
 export function checkPermit2Transfer(ctx: TypedTransferContext, domain: AllowedTypedDomain, view: StateView, t: Permit2Transfer, approvals: readonly Approval[], now: TransferNow): Decision {
   const deny = (reason: Reason): Decision => ({ outcome: 'deny', reasons: [reason], approvals: noTally() });
-  if (WITNESS.has(t.variant) && !(domain.typeHashes ?? []).some((h) => same(h, t.typeHash))) {
+  if (WITNESS.has(t.variant) && !(domain.typeHashes ?? []).some((h) => equalBytes(h, t.typeHash))) {
     return deny({
       rule: 'typed-data',
       code: 'typed_type_not_allowed',
@@ -53,7 +53,7 @@ export function checkPermit2Transfer(ctx: TypedTransferContext, domain: AllowedT
   }
   const totals: { token: Uint8Array; amount: bigint }[] = [];
   for (const { token, amount } of t.tokens) {
-    const seen = totals.find((x) => same(x.token, token));
+    const seen = totals.find((x) => equalBytes(x.token, token));
     if (seen) seen.amount += amount;
     else totals.push({ token, amount });
   }

@@ -10,6 +10,7 @@
 //   to the spender, judged as one (rules/permit2-transfer.ts).
 // - Any other primary type ('other': not understood, never "harmless") is signed only if the domain's
 //   entry lists its type hash; it moves nothing the firmware can count.
+import { equalBytes } from '../../protocol/bytes.js';
 import type { Decision, Reason } from '../decision.js';
 import { groupOf, type PolicyDocument } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
@@ -23,7 +24,6 @@ import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-tran
 import { checkChainAllowlist } from './chain-allowlist.js';
 import { checkRequester } from '../principals.js';
 
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export interface TypedEvaluationRequest {
@@ -50,7 +50,7 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
   const { chainId, verifyingContract } = req.facts;
-  const domain = chainId !== null && verifyingContract !== null ? (group.typedData ?? []).find((d) => d.chainId === chainId && same(d.verifyingContract, verifyingContract)) : undefined;
+  const domain = chainId !== null && verifyingContract !== null ? (group.typedData ?? []).find((d) => d.chainId === chainId && equalBytes(d.verifyingContract, verifyingContract)) : undefined;
   if (!domain || chainId === null || verifyingContract === null) {
     return deny([{ rule: 'typed-data', code: 'typed_domain_not_allowed', message: 'the typed-data domain (chainId and verifyingContract) is not allowlisted for this key group' }]);
   }
@@ -66,7 +66,7 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
     return checkPermit2Transfer(ctx, domain, view, { chainId, variant: intent.variant, typeHash: req.typeHash, spender: intent.spender, tokens: intent.tokens }, approvals, now);
   }
   if (intent.kind === 'other') {
-    if ((domain.typeHashes ?? []).some((h) => same(h, req.typeHash))) return { outcome: 'allow', reasons: [], approvals: tally };
+    if ((domain.typeHashes ?? []).some((h) => equalBytes(h, req.typeHash))) return { outcome: 'allow', reasons: [], approvals: tally };
     return deny([
       {
         rule: 'typed-data',

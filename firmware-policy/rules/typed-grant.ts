@@ -13,6 +13,7 @@
 // - A PermitBatch's amounts are summed per token (Permit2 applies the entries in turn, so the sum is an
 //   upper bound of what the spender ends with). One signature reserves one asset and records one
 //   allowance, so a batch of more than one token is refused (typed_batch_tokens).
+import { equalBytes } from '../../protocol/bytes.js';
 import type { Decision, Reason } from '../decision.js';
 import { erc20AssetId, ownEntry } from '../policy-document.js';
 import type { StateView } from '../state-view.js';
@@ -37,7 +38,6 @@ export interface TypedGrant {
   unlimited: bigint;
 }
 
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
 export function checkTypedGrant(ctx: TypedTransferContext, view: StateView, g: TypedGrant, approvals: readonly Approval[], now: Now): Decision {
@@ -45,7 +45,7 @@ export function checkTypedGrant(ctx: TypedTransferContext, view: StateView, g: T
   const totals: { token: Uint8Array; amount: bigint }[] = [];
   for (const { token, amount } of g.tokens) {
     const a = amount >= g.unlimited ? MAX_UINT256 : amount;
-    const seen = totals.find((x) => same(x.token, token));
+    const seen = totals.find((x) => equalBytes(x.token, token));
     if (seen) seen.amount = seen.amount === MAX_UINT256 || a === MAX_UINT256 ? MAX_UINT256 : seen.amount + a;
     else totals.push({ token, amount: a });
   }
@@ -61,7 +61,7 @@ export function checkTypedGrant(ctx: TypedTransferContext, view: StateView, g: T
     ]);
   }
   const reasons: Reason[] = [];
-  if (g.owner !== null && !same(g.owner, ctx.keyAddress)) {
+  if (g.owner !== null && !equalBytes(g.owner, ctx.keyAddress)) {
     reasons.push({ rule: 'typed-data', code: 'typed_owner_not_signer', message: 'the permit grants an allowance over tokens of an address other than the signing key' });
   }
   const asset = erc20AssetId(g.chainId, only.token);

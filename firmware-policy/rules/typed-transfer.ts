@@ -3,6 +3,7 @@
 // be an allowed asset of the group, the signing key must be the `from`, the recipient must be
 // whitelisted (after its hold), the amount within the per-transaction limit and the token's rolling
 // windows (which it then uses up: the decision reserves it), with the same approval tiers.
+import { equalBytes } from '../../protocol/bytes.js';
 import type { Decision, Reason } from '../decision.js';
 import type { GroupPolicy, PolicyDocument } from '../policy-document.js';
 import { erc20AssetId, ownEntry } from '../policy-document.js';
@@ -35,13 +36,12 @@ export interface TypedTransferContext {
   digest: Uint8Array;
 }
 
-const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
 export function checkTypedTransfer(ctx: TypedTransferContext, view: StateView, t: TypedTransfer, approvals: readonly Approval[], now: Now): Decision {
   const asset = erc20AssetId(t.chainId, t.token);
   const reasons: Reason[] = [...checkChainAllowlist(ctx.group, t.chainId)];
-  if (!same(t.from, ctx.keyAddress)) {
+  if (!equalBytes(t.from, ctx.keyAddress)) {
     reasons.push({ rule: 'typed-data', code: 'typed_from_not_signer', message: 'the authorisation moves tokens of an address other than the signing key' });
   }
   const rules = ownEntry(ctx.group.assets, asset);
