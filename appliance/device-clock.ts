@@ -1,4 +1,4 @@
-// The device's own time (README "Device time"; DESIGN.md invariant 10). The host is untrusted for
+// The device's own time (docs/device-time.md; DESIGN.md invariant 10). The host is untrusted for
 // time: its wall clock may be read, never believed forward. The device's time starts at boot from
 // the last time the device itself sealed (its checkpoint and the token's anchor), advances only as
 // fast as the monotonic clock while the process runs, and moves forward faster only by an

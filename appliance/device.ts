@@ -48,11 +48,11 @@ export interface Device {
   commits: GroupCommitter;
   /** Serialises work on one request id (a retry waits for the first attempt instead of racing it). */
   requestLocks: KeyedMutex;
-  /** Audits refusals, counting identical ones (README "Refusals in the audit log"). */
+  /** Audits refusals, counting identical ones (docs/auditors.md "Refusals in the audit log"). */
   refusals: RefusalLog;
   view: StateView;
   /**
-   * Unix seconds: the device's own time, the earliest plausible now (README "Device time"). Every
+   * Unix seconds: the device's own time, the earliest plausible now (docs/device-time.md). Every
    * stamp, hold, time lock and window is measured on it; a host clock moved forward does not move it.
    */
   clock: () => number;
@@ -179,7 +179,7 @@ export function closeDevice(dev: Device): void {
     /* a broken state refuses writes: the counts are lost, their first entries are in the log */
   }
   try {
-    // A clean stop seals the device's time, so the next boot resumes from here (README "Device time").
+    // A clean stop seals the device's time, so the next boot resumes from here (docs/device-time.md).
     const committed = dev.seal.committed;
     if (committed && dev.clock() > committed.time && dev.sealed.status().ok) dev.seal.transaction(() => dev.seal.touch());
     dev.sealed.ensureAnchored();

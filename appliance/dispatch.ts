@@ -53,7 +53,7 @@ const HANDLERS: Record<Command, Handler> = {
 
 /**
  * Commands that use a key or change state: refused while the sealed state is broken or the clock is
- * set back (README "Sealed state"). Reads (health, device.info, audit.list, key.list, policy.get…)
+ * set back (docs/reliability.md "Sealed state"). Reads (health, device.info, audit.list, key.list, policy.get…)
  * keep working so that an auditor can investigate.
  */
 const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([

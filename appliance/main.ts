@@ -27,7 +27,7 @@ Environment:
                                admin time statement may be (default 300)
   HSM_CLOCK_OFFSET_SECONDS     test only: shifts the host clock the device reads by this many seconds
                                (like libfaketime). The device's own time ignores a forward shift
-                               (README "Device time"); a backward one is refused as clock_rollback
+                               (docs/device-time.md); a backward one is refused as clock_rollback
 `;
 
 function envInt(name: string): number | undefined {

@@ -1,4 +1,4 @@
-// Every refusal of a well-framed command is audited (README "Refusals in the audit log"), and a flood
+// Every refusal of a well-framed command is audited (docs/auditors.md "Refusals in the audit log"), and a flood
 // of identical refusals stays cheap: the first of a kind is written at once (one signed entry), the
 // identical ones after it are counted in memory and written as one `refusal.repeated` entry with the
 // count, the first and last time and the digest that names the first entry. A count is written when

@@ -1,4 +1,4 @@
-// Tamper detection over the sealed state (README "Sealed state"). At boot, and whenever another
+// Tamper detection over the sealed state (docs/reliability.md "Sealed state"). At boot, and whenever another
 // process has committed to the state database, the device checks: the token holds this device's
 // seal key, anchor and attestation key; the audit log is one unbroken hash chain; every row's MAC;
 // the digest and audit head against the sealed checkpoint; the checkpoint against the token's anchor
@@ -7,7 +7,7 @@
 // one `tamper.detected` audit entry) and every key-using or state-changing command is refused from
 // then on, until an operator restores the device from a backup. A host clock set back is refused only
 // while it stays behind. The anchor is rewritten before any response leaves (`ensureAnchored`). At
-// boot the device's own time resumes from the last time it sealed (README "Device time").
+// boot the device's own time resumes from the last time it sealed (docs/device-time.md).
 import { equalBytes } from '../protocol/bytes.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { log } from './log.js';

@@ -11,7 +11,7 @@
 // Each point has its own database file: the whitelist grows progressively (10 → 10k → 100k → 1M)
 // in one database per window size, and a file copy is taken at each size after a WAL checkpoint,
 // so rows are loaded once. Smoke mode (BENCH_SMOKE=1): whitelist 10 and 1k, window 1k, few samples.
-// Rows are loaded through the stores and sealed as on the device (README "Sealed state"), with a
+// Rows are loaded through the stores and sealed as on the device (docs/reliability.md "Sealed state"), with a
 // software HMAC key standing in for the token's; the measured reads check each row's MAC (a row
 // read before is recognised from memory, as on the device).
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';

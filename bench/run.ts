@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'latest.md'), md);
   writeFileSync(join(outDir, 'chart.svg'), svgChart(results));
   if (!smoke) {
-    const readme = join(repo, 'README.md');
+    const readme = join(repo, 'docs', 'benchmarks.md');
     const text = readFileSync(readme, 'utf8');
     const start = '<!-- bench:start -->';
     const end = '<!-- bench:end -->';

@@ -1,4 +1,4 @@
-// The device's two readings of "now" (README "Device time"). The host is untrusted for time, so the
+// The device's two readings of "now" (docs/device-time.md). The host is untrusted for time, so the
 // appliance passes both bounds and each check takes the pessimistic one: holds, time locks and
 // rolling windows the earliest plausible now (they never pass early), approval expiry the latest
 // (an approval never outlives its expiry because the host clock lags). A plain number means both

@@ -1,4 +1,4 @@
-// The admin-quorum time statement (README "Device time"): the only way the device's own time moves
+// The admin-quorum time statement (docs/device-time.md): the only way the device's own time moves
 // forward faster than its monotonic clock. Each admin signs a canonical statement naming the device,
 // a fresh nonce the device handed out (so a statement cannot be replayed), the attested time and an
 // expiry. The device believes the time only when the active policy's admin quorum signed it, and

@@ -68,7 +68,7 @@ export function createApp(opts: BridgeOptions): Hono<Env> {
     await traces.run(traceId, () => next());
     metrics.observe(c.req.routePath, c.res.status, performance.now() - started);
   });
-  app.use('*', bodyCaps()); // before any route reads a body (413 body_too_large; README "Limits")
+  app.use('*', bodyCaps()); // before any route reads a body (413 body_too_large; docs/limits.md)
 
   app.onError((err, c) => {
     if (err instanceof ApplianceError) {

@@ -1,4 +1,4 @@
-// Request-body caps per route class (README "Limits"). A body whose Content-Length is over the cap is
+// Request-body caps per route class (docs/limits.md). A body whose Content-Length is over the cap is
 // refused before any of it is read; a body without one (chunked) is counted while it streams and
 // refused as soon as it passes the cap, without reading the rest. The refusal is the typed error
 // `body_too_large` (HTTP 413), and the connection is closed after it (RFC 9110 §15.5.14), so the

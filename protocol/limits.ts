@@ -1,4 +1,4 @@
-// Size limits shared by the bridge and the appliance (README "Limits"). A request frame is at most
+// Size limits shared by the bridge and the appliance (docs/limits.md). A request frame is at most
 // DEFAULT_MAX_FRAME (protocol/frame.ts, 1 MiB); an answer may be up to four times that, because it
 // can carry back what a request brought (a policy document inside an audit entry, a signed
 // transaction beside its entry). Whatever a command returns must fit that answer frame: lists are

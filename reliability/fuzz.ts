@@ -3,7 +3,7 @@
 //   nesting, truncated and oversized frames, approvals with invalid signatures;
 // - the bridge: malformed bodies and queries on every route, with tokens of every scope.
 // It checks 0 crashes, 0 hangs (every answer within a bound), every answer typed, and state unchanged:
-// the audit head moves only by refusal entries (README "Refusals in the audit log"), and the state
+// the audit head moves only by refusal entries (docs/auditors.md "Refusals in the audit log"), and the state
 // tables hash the same. Every refusal of a well-framed command is audited, and the log stays bounded:
 // identical refusals are counted, so the entries added per audited refusal stay well under 1.
 // FUZZ_FRAMES / FUZZ_BODIES set the counts (defaults 200k / 50k).

@@ -44,7 +44,7 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
   const { doc, counted } = checkRestoreApprovals(input.backup, input.approvals, dev.time());
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the backup policy names another device');
   // A new device continues the source's time from the backup, not from the host clock: the time since
-  // then is unknown to it (README "Device time"), so an entry restored in its hold never ends early.
+  // then is unknown to it (docs/device-time.md), so an entry restored in its hold never ends early.
   if (!dev.meta.identity() && dev.audit.head().seq === 0 && typeof payload.createdAt === 'number') dev.deviceClock.resume(payload.createdAt);
   const hash = policyHash(doc);
   const prepared = await prepareIdentity(dev, ca);

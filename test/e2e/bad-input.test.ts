@@ -131,7 +131,7 @@ describe('invariant 8: bad input gets a typed error and changes nothing', () => 
   });
 
   test('invariant 8: none of the bad input above changed the device state', async () => {
-    // Refusals of well-framed commands are audited (README "Refusals in the audit log"); nothing else is.
+    // Refusals of well-framed commands are audited (docs/auditors.md "Refusals in the audit log"); nothing else is.
     const added = (await dev.client.call('audit.list', { fromSeq: headBefore + 1, limit: 1000 })).entries as CborMap[];
     assert.equal(headBefore + added.length, await auditHead());
     const kinds = new Set(added.map((e) => String(entryPayload(e.entry as Uint8Array).kind)));

@@ -1,4 +1,4 @@
-// Issue 11 item 5, host clock forward (README "Device time"; DESIGN.md invariant 10), through the
+// Issue 11 item 5, host clock forward (docs/device-time.md; DESIGN.md invariant 10), through the
 // real appliance process, its SoftHSM2 token and the bridge. The appliance is restarted under
 // Debian's libfaketime three days ahead: the address still in its hold is not signed for, the full
 // rolling window stays full, and a loosening policy change does not activate before its time lock.

@@ -1,7 +1,7 @@
 // Issue 11 item 10 through the real appliance (SoftHSM2 token, its own process, the bridge): every
 // refusal of a well-framed command is an audit entry with the command, the typed code and the
 // requester, and the refusal's answer names its seq; a flood of identical refusals adds a bounded
-// number of entries whose counts add up (README "Refusals in the audit log").
+// number of entries whose counts add up (docs/auditors.md "Refusals in the audit log").
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';

@@ -1,4 +1,4 @@
-// Sealed state (README "Sealed state"): through the real parts (a SoftHSM2 token, the appliance as
+// Sealed state (docs/reliability.md "Sealed state"): through the real parts (a SoftHSM2 token, the appliance as
 // its own process, the bridge), each kind of tampering with what the device keeps on disk is found,
 // every key-using or state-changing command is refused with `state_tampered` (or `clock_rollback`),
 // reads keep working, and the log says why in a `tamper.detected` entry. A SIGKILL is not tampering.
@@ -282,7 +282,7 @@ describe('sealed state', () => {
     try {
       await f.dev.restartAppliance('SIGTERM', undefined, { HSM_CLOCK_OFFSET_SECONDS: '-100' });
       // 100 s back is within the 300 s tolerance: the seal does not refuse, and the device's own time
-      // does not go back with the host clock (README "Device time"), so the recipient's entry, active
+      // does not go back with the host clock (docs/device-time.md), so the recipient's entry, active
       // since it was added, stays active: the device signs.
       const within = await sign(f);
       assert.equal(within.json.status, 'signed', JSON.stringify(within.json));

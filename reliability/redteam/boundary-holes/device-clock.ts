@@ -1,4 +1,4 @@
-// Red-team scenarios for issue 11, item 5: the host clock moved forward (README "Device time"). A
+// Red-team scenarios for issue 11, item 5: the host clock moved forward (docs/device-time.md). A
 // host user (root on the appliance's machine) restarts the appliance with its host clock ahead, by
 // Debian's libfaketime or by the clock offset variable, to end a whitelist hold, a time lock or a
 // rolling window early, or replays an admin time statement. Each runs on a throwaway device of its

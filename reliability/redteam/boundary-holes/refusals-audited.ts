@@ -1,6 +1,6 @@
 // Red-team scenarios for issue 11, item 10: every refusal of a well-framed command is audited (the
 // answer names the entry's seq), and a flood of identical refusals adds a bounded number of entries
-// whose count adds up (README "Refusals in the audit log").
+// whose count adds up (docs/auditors.md "Refusals in the audit log").
 import { signStatement } from '../../../cli/approver-key.js';
 import { encodePolicyCancelStatement } from '../../../firmware-policy/policy-governance.js';
 import { encodeWhitelistCancelStatement } from '../../../firmware-policy/whitelist-governance.js';
