@@ -86,7 +86,7 @@ function subjectFields(ctx: SignContext): CborMap {
   };
 }
 
-function auditFields(dev: Device, kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
+function auditFields(kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
   const { decision } = ev;
   return {
     kind,
@@ -165,7 +165,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash, ...(opts.audit ? { extra: opts.audit } : {}) };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
-      const entry = dev.audit.append(now, auditFields(dev, kind, ctx, ev, approvals));
+      const entry = dev.audit.append(now, auditFields(kind, ctx, ev, approvals));
       const response: CborMap =
         decision.outcome === 'deny'
           ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, ...(ctx.typed ? { digest: ctx.digest } : {}), reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
@@ -204,7 +204,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     await dev.commits.run(() => {
       const t = dev.clock();
       const fault = err instanceof SignatureRecoveryError ? err.fault : 'not_signed';
-      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'sign_failed', fault, reservationsKept: dev.spend.reservationsOf(rec.requestId) });
+      const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'sign_failed', fault, reservationsKept: dev.spend.reservationsOf(rec.requestId) });
       const response = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
@@ -214,7 +214,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const typed = ctx.typed;
     return dev.commits.run(() => {
       const t = dev.clock();
-      const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'signed', signatureHash: sha256Canonical(signed) });
+      const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', signatureHash: sha256Canonical(signed) });
       const response = typedSignedResponse(ctx, typed, signed, ev.decision.approvals.counted, entry);
       dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
       return response;
@@ -225,7 +225,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   // 3. The audit entry and the response commit together; only then does the signature leave.
   return dev.commits.run(() => {
     const t = dev.clock();
-    const entry = dev.audit.append(t, { ...auditFields(dev, kind, ctx, ev, approvals), result: 'signed', txHash });
+    const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', txHash });
     const response: CborMap = {
       status: 'signed',
       requestId: rec.requestId,

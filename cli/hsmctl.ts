@@ -17,7 +17,6 @@ import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.
 import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
-import { policyFromJson, readPolicyJson } from './policy-json.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_TOKENS } from './demo.js';
 import { startAppliance } from './appliance-process.js';
 import { initManufacturer } from './manufacturer.js';

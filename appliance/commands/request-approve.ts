@@ -30,7 +30,6 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
     assertFirmwareApproved(dev);
     const ctx = contextFromRecord(dev, rec);
     const already = dev.requests.approvals(requestId);
-    const now = dev.clock();
     const policy = dev.policies.current();
     const prior = already.find((a) => a.approverId === approval.approverId);
     const priorWhy = prior ? tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [prior], dev.time()).rejected[0]?.why : undefined;

@@ -5,7 +5,6 @@
 // answers with a signature which does not recover to the signing key gets nothing released (H11).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import { createDevice } from '../../../cli/device-create.js';
