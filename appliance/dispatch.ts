@@ -2,83 +2,28 @@
 import type { CborMap } from '../protocol/cbor.js';
 import type { Command } from '../protocol/messages.js';
 import type { Device } from './device.js';
-import { health } from './commands/health.js';
-import { keyGenerate } from './commands/key-generate.js';
-import { keyGet, keyList } from './commands/key-list.js';
-import { signEvmTx } from './commands/sign-evm-tx.js';
-import { signTypedData } from './commands/sign-typed-data.js';
-import { requestGet } from './commands/request-get.js';
-import { requestApprove } from './commands/request-approve.js';
-import { whitelistApprove, whitelistCancel, whitelistList, whitelistPropose, whitelistRemove } from './commands/whitelist.js';
-import { policyGet, policyInit } from './commands/policy.js';
-import { auditList } from './commands/audit-list.js';
-import { deviceAttest, deviceInfo, firmwareApprove } from './commands/device.js';
-import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './commands/policy-change.js';
+import { CATALOGUE, type ArgsOf, type CommandName, type ResultOf } from '../protocol/commands/index.js';
+import { HANDLERS, type Handler } from './commands/index.js';
 import { needsRefusalAudit, refusalFields, withAuditSeq } from './refusal-log.js';
 import { log } from './log.js';
 import { ApplianceError } from '../protocol/errors.js';
-import { deviceTime, deviceTimeAttest } from './commands/device-time.js';
-
-type Handler = (dev: Device, args: CborMap) => Promise<CborMap>;
-
-const HANDLERS: Record<Command, Handler> = {
-  health: (dev) => health(dev),
-  'key.generate': keyGenerate,
-  'key.list': keyList,
-  'key.get': keyGet,
-  'sign.evm-tx': signEvmTx,
-  'sign.typed-data': signTypedData,
-  'request.get': requestGet,
-  'request.approve': requestApprove,
-  'whitelist.propose': whitelistPropose,
-  'whitelist.approve': whitelistApprove,
-  'whitelist.list': whitelistList,
-  'whitelist.remove': whitelistRemove,
-  'whitelist.cancel': whitelistCancel,
-  'policy.get': policyGet,
-  'policy.init': policyInit,
-  'audit.list': auditList,
-  'device.info': deviceInfo,
-  'device.attest': deviceAttest,
-  'firmware.approve': firmwareApprove,
-  'policy.propose': policyPropose,
-  'policy.approve': policyApprove,
-  'policy.cancel': policyCancel,
-  'policy.activate': policyActivate,
-  'policy.proposal': policyProposal,
-  'policy.diff': policyDiff,
-  'device.time': deviceTime,
-  'device.time.attest': deviceTimeAttest,
-};
 
 /**
- * Commands that use a key or change state: refused while the sealed state is broken or the clock is
- * set back (docs/reliability.md "Sealed state"). Reads (health, device.info, audit.list, key.list, policy.get…)
- * keep working so that an auditor can investigate.
+ * Parses the arguments with the command's catalogue parser and runs its handler. A command that uses
+ * a key or changes state (`changesState` in its catalogue module) is refused while the sealed state
+ * is broken or the clock is set back (docs/reliability.md "Sealed state"); reads keep working so that
+ * an auditor can investigate.
  */
-const SEALED_COMMANDS: ReadonlySet<Command> = new Set<Command>([
-  'key.generate',
-  'sign.evm-tx',
-  'sign.typed-data',
-  'request.approve',
-  'whitelist.propose',
-  'whitelist.approve',
-  'whitelist.remove',
-  'whitelist.cancel',
-  'policy.init',
-  'policy.propose',
-  'policy.approve',
-  'policy.cancel',
-  'policy.activate',
-  'device.attest',
-  'firmware.approve',
-  'device.time.attest',
-]);
+async function run<C extends CommandName>(dev: Device, cmd: C, raw: CborMap): Promise<ResultOf<C>> {
+  const spec = CATALOGUE[cmd];
+  if (spec.changesState) dev.sealed.guard();
+  const args = spec.parseArgs(raw) as ArgsOf<C>;
+  return (HANDLERS[cmd] as Handler<C>)(dev, args);
+}
 
 export async function dispatch(dev: Device, cmd: Command, args: CborMap): Promise<CborMap> {
   try {
-    if (SEALED_COMMANDS.has(cmd)) dev.sealed.guard();
-    return await HANDLERS[cmd](dev, args);
+    return (await run(dev, cmd, args)) as unknown as CborMap;
   } catch (err) {
     throw auditRefusal(dev, cmd, args, err);
   }

@@ -6,6 +6,8 @@ import { DEFAULT_MAX_FRAME, FrameReader, encodeFrame } from '../protocol/frame.j
 import { ApplianceError } from '../protocol/errors.js';
 import { maxResponseFrame } from '../protocol/limits.js';
 import { parseResponseEnvelope, type Command } from '../protocol/messages.js';
+import { toWireArgs } from '../protocol/commands/command.js';
+import type { CommandName, ParamsOf, ResultOf } from '../protocol/commands/index.js';
 
 interface Pending {
   resolve: (v: CborMap) => void;
@@ -34,6 +36,16 @@ export class ApplianceClient {
     this.maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
   }
 
+  /**
+   * A command with its catalogue types (protocol/commands/): the parameters are checked by the
+   * compiler here and by the command's parser in the appliance; the result is typed as the catalogue
+   * says (the appliance's answer is canonical CBOR of that shape).
+   */
+  command<C extends CommandName>(cmd: C, params: ParamsOf<C>, traceId?: string): Promise<ResultOf<C>> {
+    return this.call(cmd, toWireArgs(params as object), traceId) as Promise<ResultOf<C>>;
+  }
+
+  /** A command with arguments as a CBOR map (tools that send what the catalogue would not type: the fuzzer, the red team). */
   async call(cmd: Command, args: CborMap = {}, traceId?: string): Promise<CborMap> {
     const sock = await this.connection();
     const id = this.nextId;

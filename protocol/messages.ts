@@ -4,38 +4,12 @@
 import type { CborMap, CborValue } from './cbor.js';
 import { ApplianceError, isErrorCode, type ErrorCode } from './errors.js';
 import { asMap, str, uint } from './args.js';
+import { COMMAND_NAMES, isCommandName, type CommandName } from './commands/index.js';
 
-export const COMMANDS = [
-  'health',
-  'key.generate',
-  'key.list',
-  'key.get',
-  'sign.evm-tx',
-  'sign.typed-data',
-  'request.get',
-  'request.approve',
-  'whitelist.propose',
-  'whitelist.approve',
-  'whitelist.list',
-  'whitelist.remove',
-  'whitelist.cancel',
-  'policy.get',
-  'policy.init',
-  'audit.list',
-  'device.info',
-  'device.attest',
-  'firmware.approve',
-  'policy.propose',
-  'policy.approve',
-  'policy.cancel',
-  'policy.activate',
-  'policy.proposal',
-  'policy.diff',
-  'device.time',
-  'device.time.attest',
-] as const;
+/** Every wire command, from the catalogue (protocol/commands/index.ts). */
+export const COMMANDS = COMMAND_NAMES;
 
-export type Command = (typeof COMMANDS)[number];
+export type Command = CommandName;
 
 export interface RequestEnvelope {
   id: number;
@@ -58,9 +32,9 @@ export function parseRequestEnvelope(v: CborValue): RequestEnvelope {
   for (const k of Object.keys(m)) if (k !== 'id' && k !== 'cmd' && k !== 'args' && k !== 'traceId') throw new ApplianceError('bad_request', `request has an unknown field "${k}"`);
   const id = uint(m, 'id', 2 ** 32 - 1);
   const cmd = str(m, 'cmd', 64);
-  if (!(COMMANDS as readonly string[]).includes(cmd)) throw new ApplianceError('unknown_command', `unknown command "${cmd}"`);
+  if (!isCommandName(cmd)) throw new ApplianceError('unknown_command', `unknown command "${cmd}"`);
   const traceId = m.traceId === undefined ? null : str(m, 'traceId', 128);
-  return { id, cmd: cmd as Command, args: asMap(m.args, 'args'), traceId };
+  return { id, cmd, args: asMap(m.args, 'args'), traceId };
 }
 
 export function okEnvelope(id: number, result: CborMap): CborMap {

@@ -1,15 +1,10 @@
-// audit.list: a page of audit entries from a seq, as stored (canonical CBOR bytes and their hash).
-// A page holds at most `limit` entries and about AUDIT_PAGE_MAX_BYTES of them (entries can embed a
-// whole policy document), so it always fits the response frame; `nextSeq` says where the next page
-// starts, or is null when this page reaches the head.
-import type { CborMap } from '../../protocol/cbor.js';
-import { onlyKeys, optUint } from '../../protocol/args.js';
+// audit.list (protocol/commands/audit-list.ts): a page of audit entries from a seq, as stored.
+import type { AuditListArgs, AuditListResult } from '../../protocol/commands/audit-list.js';
 import { AUDIT_PAGE_MAX_BYTES } from '../../protocol/limits.js';
 import type { Device } from '../device.js';
 
-export async function auditList(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['fromSeq', 'limit']);
-  const entries = dev.audit.list(optUint(args, 'fromSeq', 1), optUint(args, 'limit', 100, 1000), AUDIT_PAGE_MAX_BYTES);
+export async function auditList(dev: Device, { fromSeq, limit }: AuditListArgs): Promise<AuditListResult> {
+  const entries = dev.audit.list(fromSeq, limit, AUDIT_PAGE_MAX_BYTES);
   const head = dev.audit.head();
   const last = entries[entries.length - 1];
   return {

@@ -1,13 +1,12 @@
-// health: is the device ready, which policy is active, how long is the log.
-import type { CborMap } from '../../protocol/cbor.js';
+// health (protocol/commands/health.ts): is the device ready, which policy is active, how long is the log.
+import type { HealthArgs, HealthResult } from '../../protocol/commands/health.js';
 import type { Device } from '../device.js';
 
-export async function health(dev: Device): Promise<CborMap> {
-  const hasPolicy = dev.policies.hasPolicy();
-  const p = hasPolicy ? dev.policies.current() : undefined;
+export async function health(dev: Device, _args: HealthArgs): Promise<HealthResult> {
+  const p = dev.policies.hasPolicy() ? dev.policies.current() : undefined;
   return {
     deviceId: dev.config.deviceId,
-    ready: hasPolicy,
+    ready: p !== undefined,
     policyVersion: p ? p.doc.version : null,
     policyHash: p ? p.hash : null,
     auditHeadSeq: dev.audit.head().seq,

@@ -11,12 +11,9 @@ import type { Device } from '../device.js';
 import { assertRequesterRole } from '../requester-role.js';
 import { assertFirmwareApproved } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
+import { keyInfo } from '../key-info.js';
 
 const LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
-
-export function keyToCbor(k: KeyRecord): CborMap {
-  return { keyId: k.keyId, label: k.label, group: k.group, curve: 'secp256k1', address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash, certificate: k.certificate };
-}
 
 export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> {
   onlyKeys(args, 'args', ['requester', 'label', 'group']);
@@ -59,5 +56,5 @@ export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> 
     dev.keys.insert(record);
     return dev.audit.append(now, { kind: 'key.generate', ...(requester === undefined ? {} : { requester }), keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
   });
-  return { ...keyToCbor(record), auditSeq: entry.seq };
+  return { ...keyInfo(record), auditSeq: entry.seq };
 }

@@ -1,0 +1,51 @@
+// The appliance's handler for every command of the catalogue (protocol/commands/index.ts), one file
+// each. The compiler holds the two lists together: a command without a handler, or a handler whose
+// argument or result type is not its command's, does not build.
+import type { ArgsOf, CommandName, ResultOf } from '../../protocol/commands/index.js';
+import type { Device } from '../device.js';
+import { health } from './health.js';
+import { keyGenerate } from './key-generate.js';
+import { keyList } from './key-list.js';
+import { keyGet } from './key-get.js';
+import { signEvmTx } from './sign-evm-tx.js';
+import { signTypedData } from './sign-typed-data.js';
+import { requestGet } from './request-get.js';
+import { requestApprove } from './request-approve.js';
+import { whitelistApprove, whitelistCancel, whitelistList, whitelistPropose, whitelistRemove } from './whitelist.js';
+import { policyGet, policyInit } from './policy.js';
+import { auditList } from './audit-list.js';
+import { deviceAttest, deviceInfo, firmwareApprove } from './device.js';
+import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './policy-change.js';
+import { deviceTime, deviceTimeAttest } from './device-time.js';
+
+export type Handler<C extends CommandName> = (dev: Device, args: ArgsOf<C>) => Promise<ResultOf<C>>;
+
+export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
+  health,
+  'key.generate': keyGenerate,
+  'key.list': keyList,
+  'key.get': keyGet,
+  'sign.evm-tx': signEvmTx,
+  'sign.typed-data': signTypedData,
+  'request.get': requestGet,
+  'request.approve': requestApprove,
+  'whitelist.propose': whitelistPropose,
+  'whitelist.approve': whitelistApprove,
+  'whitelist.list': whitelistList,
+  'whitelist.remove': whitelistRemove,
+  'whitelist.cancel': whitelistCancel,
+  'policy.get': policyGet,
+  'policy.init': policyInit,
+  'audit.list': auditList,
+  'device.info': deviceInfo,
+  'device.attest': deviceAttest,
+  'firmware.approve': firmwareApprove,
+  'policy.propose': policyPropose,
+  'policy.approve': policyApprove,
+  'policy.cancel': policyCancel,
+  'policy.activate': policyActivate,
+  'policy.proposal': policyProposal,
+  'policy.diff': policyDiff,
+  'device.time': deviceTime,
+  'device.time.attest': deviceTimeAttest,
+};

@@ -1,0 +1,12 @@
+// policy.cancel: cancel a policy proposal by admin signatures.
+// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
+import type { CborMap } from '../cbor.js';
+import { defineCommand } from './command.js';
+
+export const policyCancel = defineCommand<CborMap, CborMap>()({
+  name: 'policy.cancel',
+  summary: 'Cancel a policy proposal by admin signatures.',
+  changesState: true,
+  errors: ['not_found',  'conflict',  'denied'],
+  parseArgs: (m) => m,
+});
