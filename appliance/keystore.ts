@@ -288,7 +288,7 @@ export class KeyStore {
 
   // --- state sealing ---
   // The state-seal key (HMAC-SHA256, generic secret, sensitive, non-extractable) and two anchor slots
-  // (private data objects) that pin the sealed state (docs/reliability.md "Sealed state"). Both are found by an id
+  // (private data objects) that pin the sealed state (docs/sealed-state.md). Both are found by an id
   // derived from the device id, so a token that is not this device's has none of them. All calls run
   // on the synchronous session: they happen inside, or right after, a database transaction.
 

@@ -5,7 +5,7 @@
 // - spend counters are at least the sum of signed amounts (never under-counted);
 // - a retry of every request with its idempotency key returns the same signed bytes, or a clear
 //   "not signed" answer, and never a second, different signature;
-// - the sealed state (docs/reliability.md "Sealed state") is intact: a SIGKILL must never read as tampering.
+// - the sealed state (docs/sealed-state.md) is intact: a SIGKILL must never read as tampering.
 // Prints one row per cycle and a last line with the totals. CRASH_CYCLES sets the cycle count.
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';

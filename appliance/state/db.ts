@@ -1,7 +1,7 @@
 // Opens the device's state database: better-sqlite3 in WAL mode with synchronous=FULL, so a commit
 // is on disk before the call returns (DESIGN.md invariant 2). This folder is the only SQLite user.
 // Every table but `audit` (hash-chained and signed on its own) and `seal` is sealed: each row carries
-// `mac`, an HMAC by the token's state-seal key over the row (docs/reliability.md "Sealed state", state-seal.ts).
+// `mac`, an HMAC by the token's state-seal key over the row (docs/sealed-state.md, state-seal.ts).
 import Database from 'better-sqlite3';
 import { digestAdd, digestSub } from './seal-digest.js';
 
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS tamper_pending (id INTEGER PRIMARY KEY, at INTEGER NO
 /**
  * The sealed tables and their columns in MAC order (the order of the CREATE TABLE above, `mac`
  * excluded). A row's MAC covers [table, ...these values]. `tamper_pending` is deliberately not sealed:
- * it holds findings noticed while the token could not seal anything (docs/reliability.md "Sealed state").
+ * it holds findings noticed while the token could not seal anything (docs/sealed-state.md).
  */
 export const SEALED_TABLES = {
   meta: ['k', 'v'],

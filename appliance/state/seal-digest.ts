@@ -1,4 +1,4 @@
-// Pure pieces of the sealed state (docs/reliability.md "Sealed state"): the state digest arithmetic, the MAC
+// Pure pieces of the sealed state (docs/sealed-state.md): the state digest arithmetic, the MAC
 // inputs of a row and of the checkpoint, the token anchor's encoding, and the comparison of the
 // database's checkpoint with the token's anchor. No I/O here, so each piece has a unit test.
 //

@@ -1,4 +1,4 @@
-// The seal over the device's state (docs/reliability.md "Sealed state"). Every row of a sealed table carries a
+// The seal over the device's state (docs/sealed-state.md). Every row of a sealed table carries a
 // MAC made in the token (HMAC-SHA256 under a non-extractable key, on the key store's synchronous
 // session), over [table, ...column values]; the stores compute it on every write and check it on the
 // reads that decisions use. The sum of all row MACs (the state digest, seal-digest.ts) and the audit
@@ -16,7 +16,7 @@ export interface SealKey {
   hmac(message: Uint8Array): Uint8Array;
 }
 
-/** The refusal every key-using or state-changing command gets once tampering was found (the contract in docs/reliability.md "Sealed state"). */
+/** The refusal every key-using or state-changing command gets once tampering was found (the contract in docs/sealed-state.md). */
 export function tamperedError(findings: readonly string[]): ApplianceError {
   return new ApplianceError('denied', `sealed state broken, the device refuses to act: ${findings.join('; ')}`, { rule: 'sealed-state', code: 'state_tampered', findings: [...findings] });
 }

@@ -20,7 +20,7 @@ export interface CommandSpec<Name extends string, Params, Result extends CborMap
   readonly summary: string;
   /**
    * Uses a key or changes sealed state: refused while the sealed state is broken or the clock is set
-   * back (docs/reliability.md "Sealed state"). Reads stay available so an auditor can investigate.
+   * back (docs/sealed-state.md). Reads stay available so an auditor can investigate.
    */
   readonly changesState: boolean;
   /** The codes this command can answer beyond COMMON_ERRORS. */
