@@ -77,6 +77,8 @@ export interface GroupPolicy {
   contracts?: AllowedContract[];
   /** EIP-712 domains allowed for typed-data signing (deny by default). */
   typedData?: AllowedTypedDomain[];
+  /** Every request for this group's keys must be stamped by its requester (request-stamp.ts). */
+  requireSignedRequests?: boolean;
 }
 
 export interface PolicyDocument {
@@ -103,15 +105,26 @@ export interface PolicyDocument {
    * Absent means none: every signing request is refused. Ids share one namespace with admins and
    * approvers, so a requester who is also an approver cannot approve their own request.
    */
-  requesters?: NamedPrincipal[];
+  requesters?: RequesterPrincipal[];
   /** Who may read the log and the policy through the bridge (an auditor token names one). */
   auditors?: NamedPrincipal[];
   groups: Record<string, GroupPolicy>;
 }
 
-/** A principal known by id only (requesters and auditors; the appliance does not verify their signatures yet). */
+/** A principal known by id only (auditors). */
 export interface NamedPrincipal {
   id: string;
+}
+
+/**
+ * A principal that may ask for signatures. With a request key, every request in its name must carry
+ * its stamp (firmware-policy/request-stamp.ts); with `groups`, it may ask only for those key groups.
+ */
+export interface RequesterPrincipal {
+  id: string;
+  alg?: ApprovalAlg;
+  publicKey?: Uint8Array;
+  groups?: string[];
 }
 
 export const DEFAULT_CHANGE_DELAY_SECONDS = 172_800;
@@ -181,6 +194,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
     if (g.contracts !== undefined) gm.contracts = g.contracts.map((c) => ({ chainId: c.chainId, address: c.address, selectors: c.selectors }));
     if (g.typedData !== undefined) gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
+    if (g.requireSignedRequests === true) gm.requireSignedRequests = true;
     groups[name] = gm;
   }
   const out: CborMap = {
@@ -195,7 +209,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
   };
   if (p.changeDelaySeconds !== undefined) out.changeDelaySeconds = p.changeDelaySeconds;
   if (p.maxApprovalLifetimeSeconds !== undefined) out.maxApprovalLifetimeSeconds = p.maxApprovalLifetimeSeconds;
-  if (p.requesters !== undefined) out.requesters = p.requesters.map((r) => ({ id: r.id }));
+  if (p.requesters !== undefined) out.requesters = p.requesters.map(requesterToCbor);
   if (p.auditors !== undefined) out.auditors = p.auditors.map((r) => ({ id: r.id }));
   if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
@@ -239,6 +253,12 @@ function amount(v: CborValue | undefined, path: string): bigint {
   if (typeof b !== 'bigint' || b < 0n || b >= 1n << 256n) throw bad(path, 'must be an unsigned 256-bit integer');
   return b;
 }
+/** `requireSignedRequests` is true or absent: one encoding per meaning, so a policy has one hash. */
+function signedOnly(v: CborValue | undefined, path: string): true {
+  if (v !== true) throw bad(path, 'must be true (leave it out for false)');
+  return true;
+}
+
 function bool(v: CborValue | undefined, path: string): boolean {
   if (typeof v !== 'boolean') throw bad(path, 'must be a boolean');
   return v;
@@ -302,6 +322,45 @@ function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
   });
 }
 
+function requesterToCbor(r: RequesterPrincipal): CborMap {
+  const out: CborMap = { id: r.id };
+  if (r.alg !== undefined && r.publicKey !== undefined) {
+    out.alg = r.alg;
+    out.publicKey = r.publicKey;
+  }
+  if (r.groups !== undefined) out.groups = [...r.groups];
+  return out;
+}
+
+function parseRequesters(v: CborValue | undefined, path: string, groups: Record<string, GroupPolicy>): RequesterPrincipal[] {
+  const seen = new Set<string>();
+  return arr(v, path).map((x, i) => {
+    const at = `${path}[${i}]`;
+    const m = obj(x, at);
+    keysExactly(m, at, ['id', 'alg', 'publicKey', 'groups']);
+    const id = str(m.id, `${at}.id`);
+    if (seen.has(id)) throw bad(`${at}.id`, 'is a duplicate');
+    seen.add(id);
+    const out: RequesterPrincipal = { id };
+    if ((m.alg === undefined) !== (m.publicKey === undefined)) throw bad(at, 'has "alg" and "publicKey" together or neither');
+    if (m.alg !== undefined) {
+      if (m.alg !== 'ES256' && m.alg !== 'EdDSA') throw bad(`${at}.alg`, 'must be "ES256" or "EdDSA"');
+      if (!(m.publicKey instanceof Uint8Array)) throw bad(`${at}.publicKey`, 'must be a byte string');
+      out.alg = m.alg;
+      out.publicKey = parseApproverPublicKey(m.alg, m.publicKey);
+    }
+    if (m.groups !== undefined) {
+      const names = arr(m.groups, `${at}.groups`).map((g, j) => str(g, `${at}.groups[${j}]`));
+      names.forEach((g, j) => {
+        if (!Object.prototype.hasOwnProperty.call(groups, g)) throw bad(`${at}.groups[${j}]`, `names key group "${g}", which the policy does not have`);
+        if (names.indexOf(g) !== j) throw bad(`${at}.groups[${j}]`, 'is a duplicate');
+      });
+      out.groups = names;
+    }
+    return out;
+  });
+}
+
 function parseNamed(v: CborValue | undefined, path: string): NamedPrincipal[] {
   const seen = new Set<string>();
   return arr(v, path).map((x, i) => {
@@ -339,7 +398,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     const gp = `groups.${name}`;
     if (!NAME_RE.test(name)) throw bad(gp, `name must match ${NAME_RE}`);
     const g = obj(gv, gp);
-    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData']);
+    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'requireSignedRequests']);
     const assets: Record<string, AssetRules> = {};
     for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
       const ap = `${gp}.assets.${asset}`;
@@ -402,6 +461,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
               };
             }),
           }),
+      ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: signedOnly(g.requireSignedRequests, `${gp}.requireSignedRequests`) }),
     };
     noDuplicateTypedDomains(groups[name]!.typedData, `${gp}.typedData`);
     checkContractEntries(groups[name]!, `${gp}.contracts`);
@@ -418,7 +478,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     admins,
     adminQuorum,
     approvers,
-    ...(m.requesters === undefined ? {} : { requesters: parseNamed(m.requesters, 'requesters') }),
+    ...(m.requesters === undefined ? {} : { requesters: parseRequesters(m.requesters, 'requesters', groups) }),
     ...(m.auditors === undefined ? {} : { auditors: parseNamed(m.auditors, 'auditors') }),
     groups,
   };

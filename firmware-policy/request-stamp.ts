@@ -1,0 +1,96 @@
+// Signed requests (issue 12 item 1): a requester stamps what it asks for with its own key, so the
+// host that carries the request can delay or drop it but never originate, alter or re-target it.
+// The stamp is a signature over a canonical request statement naming the device, the command, the
+// requester, the request id, the SHA-256 of the command's canonical arguments (without the stamp)
+// and an expiry. Pure: the caller gives the policy, the request's parts and the device's time.
+import { encodeCanonical } from '../protocol/cbor.js';
+import type { Reason } from './decision.js';
+import { groupOf, maxApprovalLifetimeSeconds, type PolicyDocument } from './policy-document.js';
+import { verifyApprovalSignature } from './approvals/verify-signature.js';
+import { earliestOf, latestOf, type Now } from './device-time.js';
+import { checkRequester } from './principals.js';
+
+/** The variable parts of a stamp as the request carries them. */
+export interface RequestStamp {
+  /** Device time (Unix seconds) after which the stamp is refused. */
+  expiresAt: number;
+  /** ES256 (DER) or Ed25519 over the encoded statement, with the requester's key in the policy. */
+  signature: Uint8Array;
+}
+
+export interface RequestStatement {
+  deviceId: string;
+  /** The wire command, e.g. "sign.evm-tx". */
+  command: string;
+  requester: string;
+  requestId: string;
+  /** sha256Canonical of the command's arguments without the stamp. */
+  argsDigest: Uint8Array;
+  expiresAt: number;
+}
+
+/** What a requester signs. */
+export function encodeRequestStatement(s: RequestStatement): Uint8Array {
+  return encodeCanonical({ type: 'request', deviceId: s.deviceId, command: s.command, requester: s.requester, requestId: s.requestId, argsDigest: s.argsDigest, expiresAt: s.expiresAt });
+}
+
+export interface StampedRequest {
+  command: string;
+  requester: string;
+  requestId: string;
+  argsDigest: Uint8Array;
+  /** The key group the request would use. */
+  keyGroup: string;
+  stamp: RequestStamp | undefined;
+}
+
+/**
+ * Who asked, as far as the firmware can tell: `verified` when the requester's stamp checked out
+ * against its key in the policy, `named` when the request is unsigned and the policy lets it pass on
+ * the bridge's word (a requester without a key, in a group that does not require signed requests).
+ */
+export type RequesterProof = 'verified' | 'named';
+
+export interface RequesterCheck {
+  reasons: Reason[];
+  proof: RequesterProof;
+}
+
+const reason = (code: string, message: string, requester: string): Reason => ({ rule: 'requester', code, message, detail: { requester } });
+
+/**
+ * The requester rule: the id is a requester of the policy, may use the key group (its `groups`, when
+ * listed), and, when it has a request key or the group requires signed requests, its stamp is present,
+ * unexpired, not meant to outlive the policy's approval lifetime, and verifies over this very request.
+ */
+export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, now: Now): RequesterCheck {
+  const named = checkRequester(policy, req.requester, 'requester');
+  if (named.length > 0) return { reasons: named, proof: 'named' };
+  const who = (policy.requesters ?? []).find((r) => r.id === req.requester);
+  if (!who) return { reasons: [reason('unknown_principal', `"${req.requester}" is not a principal of the active policy`, req.requester)], proof: 'named' };
+  const reasons: Reason[] = [];
+  if (who.groups !== undefined && !who.groups.includes(req.keyGroup)) {
+    reasons.push({ rule: 'requester', code: 'requester_group_not_allowed', message: `requester "${who.id}" may not ask for key group "${req.keyGroup}"`, detail: { requester: who.id, group: req.keyGroup } });
+  }
+  const required = who.publicKey !== undefined || groupOf(policy, req.keyGroup)?.requireSignedRequests === true;
+  if (req.stamp === undefined) {
+    if (required) reasons.push(reason('request_unsigned', 'this request must be signed by its requester', who.id));
+    return { reasons, proof: 'named' };
+  }
+  if (who.publicKey === undefined || who.alg === undefined) {
+    reasons.push(reason('requester_has_no_key', `requester "${who.id}" has no request key in the active policy`, who.id));
+    return { reasons, proof: 'named' };
+  }
+  const { expiresAt, signature } = req.stamp;
+  if (expiresAt <= latestOf(now)) {
+    reasons.push(reason('request_expired', 'the request signature has expired', who.id));
+  } else if (expiresAt - earliestOf(now) > maxApprovalLifetimeSeconds(policy)) {
+    reasons.push(reason('request_lifetime_too_long', 'the request signature is meant to outlive the policy\'s approval lifetime', who.id));
+  } else {
+    const statement = encodeRequestStatement({ deviceId: policy.deviceId, command: req.command, requester: who.id, requestId: req.requestId, argsDigest: req.argsDigest, expiresAt });
+    if (!verifyApprovalSignature(who.alg, who.publicKey, statement, signature)) {
+      reasons.push(reason('request_bad_signature', 'the request signature does not verify with the requester\'s key over this request', who.id));
+    }
+  }
+  return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };
+}
