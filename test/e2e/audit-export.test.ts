@@ -17,7 +17,7 @@ import { ATTESTATION_OIDS } from '../../attestation/certificates.js';
 import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
 import { repoRoot } from '../helpers/vectors.js';
-import { CHAIN_ID, sleep, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { advanceDeviceTime, CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
 const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 let dev: TestDevice;
@@ -58,7 +58,7 @@ async function makeTraffic(d: TestDevice, allowed: number, denied: number, tag: 
   const keyId = String(d.keys[0]?.keyId);
   const recipient = privateKeyToAccount(generatePrivateKey()).address;
   await whitelist(d, recipient);
-  await sleep(2100);
+  await advanceDeviceTime(d, 2); // past the test policy's 2 s whitelist hold, on the device's own clock
   const stranger = privateKeyToAccount(generatePrivateKey()).address;
   const jobs: (() => Promise<unknown>)[] = [];
   for (let i = 0; i < allowed + denied; i++) {

@@ -1,17 +1,20 @@
 // GET /v1/events: a connected client is told when a whitelist hold starts and ends, through the real
-// bridge over HTTP in front of the real appliance.
+// bridge over HTTP in front of the real appliance. The group's hold is 0 s, so the hold ends as soon
+// as the feed has read it: this test is about delivery, not waiting. When a hold ends (device time,
+// not the bridge host's clock) is tested with controlled clocks in hold-ended-device-time.test.ts
+// and test/host-bridge/events.test.ts.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
-import { startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
 
 let dev: TestDevice;
 let bridge: RunningBridge;
 
 describe('server-sent events', () => {
   before(async () => {
-    dev = await startTestDevice();
+    dev = await startTestDevice({ policy: (p) => testPolicyJson(p, { holdSeconds: 0 }) });
     bridge = await startBridge({ socketPath: dev.paths.socket, tokensFile: dev.paths.bridgeTokens, host: '127.0.0.1', port: 0 });
   });
   after(async () => {
@@ -56,7 +59,9 @@ describe('server-sent events', () => {
     const proposal = await whitelist(dev, address);
     const started = await waitFor('whitelist.hold_started', 5000);
     assert.equal((started.data.data as { proposalId: string }).proposalId, proposal.proposalId);
-    await waitFor('whitelist.hold_ended', 6000);
+    const ended = await waitFor('whitelist.hold_ended', 5000);
+    assert.equal((ended.data.data as { proposalId: string }).proposalId, proposal.proposalId);
+    assert.ok(seen.indexOf(started) < seen.indexOf(ended), 'the hold ends after it started');
     abort.abort();
   });
 });

@@ -10,7 +10,7 @@ import { runningCodeRoot } from '../../attestation/measurement.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodeFirmwareStatement } from '../../appliance/commands/device.js';
 import { repoRoot } from '../helpers/vectors.js';
-import { CHAIN_ID, sleep, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { advanceDeviceTime, CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
 let dev: TestDevice;
 let patched: string;
@@ -20,7 +20,7 @@ describe('firmware measurement gate', () => {
   before(async () => {
     dev = await startTestDevice();
     await whitelist(dev, recipient);
-    await sleep(2100);
+    await advanceDeviceTime(dev, 2); // past the test policy's 2 s whitelist hold, on the device's own clock
     // Another build: the same code with one byte changed in a measured file.
     patched = mkdtempSync(join(tmpdir(), 'fw-'));
     cpSync(runningCodeRoot(), join(patched, 'dist'), { recursive: true });

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { parseEther, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
-import { CHAIN_ID, sleep, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { advanceDeviceTime, CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
 let anvil: Anvil;
 let dev: TestDevice;
@@ -43,7 +43,7 @@ describe('nonce-conflict guard on anvil', () => {
     const h = await anvil.funder.sendTransaction({ to: from, value: parseEther('10'), account: anvil.funder.account!, chain: anvil.funder.chain });
     await anvil.publicClient.waitForTransactionReceipt({ hash: h });
     await whitelist(dev, recipient);
-    await sleep(2100);
+    await advanceDeviceTime(dev, 2); // past the test policy's 2 s whitelist hold, on the device's own clock
     await anvil.publicClient.request({ method: 'evm_setAutomine' as never, params: [false] as never });
   });
   after(async () => {

@@ -1,6 +1,8 @@
 // Policy governance through the real appliance (DESIGN.md invariant 5): a loosening waits for the
 // admin quorum and the time lock; a tightening applies at once; a removed approver's approval stops
 // counting on a pending request; turning the whitelist off waits the group's hold; a diff is readable.
+// Time passes only on the device's own clock, moved by admin time statements (advanceDeviceTime),
+// never by waiting: each check before a time lock or hold runs well inside it.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
@@ -8,18 +10,23 @@ import type { PolicyJson } from '../../cli/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
-import { approvalBody, CHAIN_ID, ETH, sleep, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import Database from 'better-sqlite3';
+import type { CborMap } from '../../protocol/cbor.js';
+import { entryPayload } from '../../cli/audit-tools.js';
+import { advanceDeviceTime, approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 
 let dev: TestDevice;
 let policy: PolicyJson;
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
 const stranger = privateKeyToAccount(generatePrivateKey()).address;
 let n = 0;
-const HOLD = 3;
+/** The whitelist hold and the loosening time lock, in device seconds (their sum of advances stays under the device's 300 s tolerance). */
+const HOLD = 60;
+const LOCK = 30;
 
 function basePolicy(p: TestPeople): PolicyJson {
   const j = testPolicyJson(p, { holdSeconds: HOLD });
-  return { ...j, changeDelaySeconds: 1 };
+  return { ...j, changeDelaySeconds: LOCK };
 }
 const asset = (j: PolicyJson) => j.groups.hot!.assets[`${CHAIN_ID}:native`]!;
 const clone = (j: PolicyJson) => JSON.parse(JSON.stringify(j)) as PolicyJson;
@@ -48,12 +55,40 @@ async function change(next: PolicyJson, approvers = 2) {
 const activeVersion = async () => Number((await dev.request('GET', '/v1/policy', dev.tokens.auditor)).json.version);
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
 
+function auditEntries(): CborMap[] {
+  const db = new Database(dev.paths.stateDb, { readonly: true });
+  try {
+    return (db.prepare('SELECT entry FROM audit ORDER BY seq').all() as { entry: Buffer }[]).map((r) => entryPayload(new Uint8Array(r.entry)));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Waits (bounded) until the appliance has activated proposal `pid` by itself: its timer checks due
+ * proposals every second of its run. This waits for that event, not for time to pass: the device's
+ * time is already past the time lock. Asserts the activation was the appliance's own (no requester).
+ */
+async function activatedByTheAppliance(pid: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const p = await dev.request('GET', `/v1/policy/proposals/${pid}`, dev.tokens.auditor);
+    if (p.json.status === 'active') break;
+    assert.equal(p.json.status, 'scheduled', JSON.stringify(p.json));
+    if (Date.now() > deadline) assert.fail(`proposal ${pid} was not activated by the appliance within 15 s of its time lock passing`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const entry = auditEntries().find((e) => e.kind === 'policy.activate' && e.proposalId === pid);
+  assert.ok(entry, 'the activation is audited');
+  assert.equal(entry.requester, undefined, 'activated by the appliance, not on request');
+}
+
 describe('policy governance', () => {
   before(async () => {
     dev = await startTestDevice({ policy: basePolicy });
     policy = basePolicy(dev.people);
     await whitelist(dev, recipient);
-    await sleep(HOLD * 1000 + 100);
+    await advanceDeviceTime(dev, HOLD);
   });
   after(async () => {
     await dev?.stop();
@@ -74,15 +109,21 @@ describe('policy governance', () => {
     const one = await dev.request('POST', `/v1/policy/proposals/${pid}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
     assert.equal(one.json.status, 'pending');
     assert.deepEqual(codes(await sign(15n * ETH)), ['per_tx_limit'], 'no effect with one admin');
-    // Second admin: quorum; the time lock (1 s here) still holds it back.
+    // Second admin: quorum; the time lock still holds it back.
     const admin2 = dev.people.admins[1]!;
     const sig2 = signStatement(admin2, encodePolicyChangeStatement(dev.deviceId, { id: pid, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin2.id, expiresAt));
     const two = await dev.request('POST', `/v1/policy/proposals/${pid}/approvals`, dev.tokens.admin, { adminId: admin2.id, expiresAt, signature: '0x' + Buffer.from(sig2).toString('hex') });
     assert.equal(two.json.status, 'scheduled');
-    assert.equal(Number(two.json.activateAfter) - Number(two.json.quorumAt), 1);
+    assert.equal(Number(two.json.activateAfter) - Number(two.json.quorumAt), LOCK);
     const early = await dev.request('POST', `/v1/policy/proposals/${pid}/activate`, dev.tokens.admin, {});
-    assert.ok(early.status === 409 || (early.status === 200 && early.json.status === 'active'), 'activation before the time lock is refused');
-    await sleep(2300); // the appliance activates it by itself
+    assert.equal(early.status, 409, JSON.stringify(early.json));
+    const earlyError = early.json.error as { code: string; details: { activateAfter: number } };
+    assert.equal(earlyError.code, 'conflict');
+    assert.equal(earlyError.details.activateAfter, two.json.activateAfter, 'the refusal names when the time lock ends');
+    assert.equal(await activeVersion(), 1, 'the refused activation changed nothing');
+    assert.deepEqual(codes(await sign(15n * ETH)), ['per_tx_limit'], 'no effect with the quorum, inside the time lock');
+    await advanceDeviceTime(dev, LOCK);
+    await activatedByTheAppliance(pid);
     assert.equal(await activeVersion(), 2);
     assert.equal((await sign(15n * ETH)).status, 202, 'now only the approval tier applies');
     policy = looser;
@@ -137,8 +178,10 @@ describe('policy governance', () => {
     };
     assert.equal((await cancel(0)).json.status, 'pending', 'one admin is not the quorum');
     assert.equal((await cancel(1)).json.status, 'cancelled');
-    await sleep(HOLD * 1000 + 200);
+    await advanceDeviceTime(dev, HOLD);
     assert.deepEqual(codes(await sign(1000n, suspicious)), ['not_whitelisted'], 'the cancelled entry never becomes usable');
+    const listed = ((await dev.client.call('whitelist.list', {})).entries as { proposalId: string }[]).find((e) => e.proposalId === id);
+    assert.equal(listed, undefined, 'the device lists no entry for the cancelled proposal, past its hold');
   });
 
   test('turning off the whitelist requirement waits the group\'s hold, not just the time lock', async () => {
@@ -147,10 +190,12 @@ describe('policy governance', () => {
     open.groups.hot!.whitelistRequired = false;
     const scheduled = await change(open);
     assert.equal(scheduled.status, 'scheduled');
-    assert.equal(Number(scheduled.activateAfter) - Number(scheduled.quorumAt), HOLD, 'the hold (3 s), longer than the 1 s time lock');
-    await sleep(1500);
+    assert.equal(Number(scheduled.activateAfter) - Number(scheduled.quorumAt), HOLD, 'the hold, longer than the time lock');
+    await advanceDeviceTime(dev, LOCK);
     assert.deepEqual(codes(await sign(1000n, stranger)), ['not_whitelisted'], 'still required after the time lock alone');
-    await sleep(2200);
+    assert.equal((await dev.request('GET', `/v1/policy/proposals/${String(scheduled.proposalId)}`, dev.tokens.auditor)).json.status, 'scheduled');
+    await advanceDeviceTime(dev, HOLD - LOCK);
+    await activatedByTheAppliance(String(scheduled.proposalId));
     assert.equal((await sign(1000n, stranger)).status, 200);
   });
 });

@@ -8,7 +8,7 @@ import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { CborMap } from '../../protocol/cbor.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
-import { approvalBody, CHAIN_ID, ETH, sleep, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { advanceDeviceTime, approvalBody, CHAIN_ID, ETH, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
 let anvil: Anvil;
 let dev: TestDevice;
@@ -59,7 +59,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
       await anvil.publicClient.waitForTransactionReceipt({ hash: h });
     }
     await whitelist(dev, recipient);
-    await sleep(2100); // the test policy's hold is 2 s
+    await advanceDeviceTime(dev, 2); // past the test policy's 2 s hold, on the device's own clock
   });
 
   after(async () => {
@@ -84,7 +84,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     assert.equal(parsed.value, ETH / 2n);
   });
 
-  test('b) a destination not on the whitelist gets 403 naming the whitelist, nothing signed, audited', async () => {
+  test('b) a destination not on the whitelist gets 403 naming the whitelist, nothing signed, audited; the nonce stays free', async () => {
     const nonce = await nextNonce();
     const res = await sign(await eip1559(stranger, 1000n, nonce));
     assert.equal(res.status, 403);
@@ -96,7 +96,16 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     assert.ok(entry, 'an audit entry exists for the denial');
     assert.equal(entry.outcome, 'deny');
     assert.equal(entry.txHash, undefined);
-    assert.equal(await nextNonce(), nonce, 'nothing was broadcast for that nonce');
+    const stored = await dev.request('GET', `/v1/requests/${String(res.json.requestId)}`, dev.tokens.orchestrator);
+    assert.equal(stored.status, 403, JSON.stringify(stored.json));
+    assert.equal(stored.json.status, 'denied');
+    assert.equal(stored.json.rawTransaction, undefined, 'the stored answer holds no signature');
+    // The denial recorded nothing against the nonce: a whitelisted transfer at the same nonce is
+    // signed (the nonce guard would refuse a second intent at a nonce it had signed for) and mined.
+    const next = await sign(await eip1559(recipient, 1000n, nonce));
+    assert.equal(next.status, 200, JSON.stringify(next.json));
+    assert.equal((await broadcast(String(next.json.rawTransaction))).status, 'success');
+    assert.equal(await nextNonce(), nonce + 1);
   });
 
   test('c) an address in hold is denied until its hold has passed, then allowed', async () => {
@@ -107,7 +116,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     const held = await sign(tx);
     assert.equal(held.status, 403);
     assert.ok((held.json.reasons as { code: string }[]).some((r) => r.code === 'whitelist_hold'));
-    await sleep(2100);
+    await advanceDeviceTime(dev, 2); // the hold ends on the device's clock
     const ok = await sign(tx);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal((await broadcast(String(ok.json.rawTransaction))).status, 'success');

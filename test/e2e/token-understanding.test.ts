@@ -10,7 +10,7 @@ import type { PolicyJson } from '../../cli/policy-json.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
-import { CHAIN_ID, ETH, sleep, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { advanceDeviceTime, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { permitTypedData } from '../helpers/typed-data-fixtures.js';
 
 let anvil: Anvil;
@@ -71,7 +71,7 @@ describe('transaction understanding on anvil', () => {
     await whitelist(dev, tokenAddress);
     await whitelist(dev, recipient);
     await whitelist(dev, spender);
-    await sleep(2100);
+    await advanceDeviceTime(dev, 2); // past the test policy's 2 s whitelist hold, on the device's own clock
   });
 
   test('an ERC-20 transfer to a recipient not on the whitelist is denied, though `to` is the whitelisted token', async () => {

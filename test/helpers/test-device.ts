@@ -14,6 +14,7 @@ import { createApp } from '../../host-bridge/app.js';
 import { addToken, readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
 import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-governance.js';
+import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
 
 export const ETH = 10n ** 18n;
 export const CHAIN_ID = 31337;
@@ -181,4 +182,26 @@ export async function whitelist(dev: TestDevice, address: string, group = 'hot')
   return last;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Moves the device's own time `seconds` forward, the way the product allows it: an admin-quorum time
+ * statement (two admins) over the device's current nonce (POST /v1/device/time/attestations). The
+ * device's time is then exactly the one read plus `seconds`; a hold, time lock or window is passed by
+ * this, never by waiting. The statement may not run ahead of the host clock by more than the device's
+ * tolerance (300 s by default), so a test moves it by at most a few minutes in all. Returns the new time.
+ */
+export async function advanceDeviceTime(dev: TestDevice, seconds: number): Promise<number> {
+  const read = await dev.request('GET', '/v1/device/time', dev.tokens.admin);
+  if (read.status !== 200) throw new Error(`device time read failed: ${JSON.stringify(read.json)}`);
+  const { time, nonce, hostTime } = read.json as { time: number; nonce: string; hostTime: number };
+  const target = time + seconds;
+  const n = Buffer.from(nonce.slice(2), 'hex');
+  const expiresAt = hostTime + 600;
+  const approvals = dev.people.admins.slice(0, 2).map((a) => ({
+    adminId: a.id,
+    expiresAt,
+    signature: '0x' + Buffer.from(signStatement(a, encodeTimeStatement(dev.deviceId, { nonce: n, time: target }, a.id, expiresAt))).toString('hex'),
+  }));
+  const r = await dev.request('POST', '/v1/device/time/attestations', dev.tokens.admin, { time: target, nonce, approvals });
+  if (r.status !== 200 || r.json.status !== 'accepted') throw new Error(`device time attestation refused: ${JSON.stringify(r.json)}`);
+  return Number(r.json.time);
+}
