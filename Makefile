@@ -13,8 +13,9 @@ all: build
 
 setup: system-deps $(NODE_MODULES_STAMP)
 
-# SoftHSM2 from Debian's packages when it is absent (root, as in CI), and faketime (libfaketime: the
-# device-clock tests start the appliance with the host clock moved).
+# SoftHSM2 from Debian's packages when it is absent (root, as in CI), faketime (libfaketime: the
+# device-clock tests start the appliance with the host clock moved) and Chromium (the passkey tests
+# drive a real browser with its DevTools virtual authenticator; playwright-core downloads no browser).
 system-deps:
 	@if [ ! -e "$(SOFTHSM_MODULE)" ] && ! ls /usr/lib/*/softhsm/libsofthsm2.so >/dev/null 2>&1; then \
 	  echo "setup: installing softhsm2 with apt-get"; \
@@ -25,6 +26,11 @@ system-deps:
 	  echo "setup: installing faketime with apt-get"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "setup: installing chromium with apt-get"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 # npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.
