@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevice } from '../cli/device-create.js';
 import { startAppliance } from '../cli/appliance-process.js';
-import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { policyFromJson, type PolicyJson } from '../host-bridge/policy-json.js';
 import { generateApproverKey, publicPart, writeApproverKey } from '../cli/approver-key.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { addToken } from '../host-bridge/auth.js';

@@ -8,7 +8,7 @@ import { addToken, type Scope } from '../host-bridge/auth.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { generateApproverKey, publicPart, writeApproverKey, type ApproverPublic } from './approver-key.js';
 import { createDevice } from './device-create.js';
-import { policyFromJson, type PolicyJson } from './policy-json.js';
+import { policyFromJson, type PolicyJson } from '../host-bridge/policy-json.js';
 
 export const DEMO_DEVICE = 'demo';
 const ETH = 10n ** 18n;

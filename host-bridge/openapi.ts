@@ -1,5 +1,12 @@
 // The bridge's API description (OpenAPI 3.1), served at GET /openapi.json. Keep it true: a test
-// checks that every route the app serves is described here and the other way round.
+// checks that every route the app serves is described here and the other way round. The typed
+// error responses of a route come from the command catalogue (protocol/commands/): the codes of the
+// command it forwards (COMMON_ERRORS and the command's own) and the bridge's own, each at its HTTP
+// status from http-status.ts (ROUTE_ERRORS below).
+import { COMMON_ERRORS } from '../protocol/commands/command.js';
+import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import { ERROR_STATUS } from './http-status.js';
 
 const err = { $ref: '#/components/responses/Error' };
 const tooLarge = { $ref: '#/components/responses/TooLarge' };
@@ -21,7 +28,7 @@ const address = {
   description: 'all lower case, all upper case, or mixed case that is the EIP-55 checksum; a wrong checksum is refused with 400 bad_checksum',
 };
 
-export const openApiDocument = {
+const baseDocument = {
   openapi: '3.1.0',
   info: {
     title: 'HSM signer appliance: host bridge',
@@ -307,3 +314,97 @@ export const openApiDocument = {
     },
   },
 } as const;
+
+/** The bridge's own refusals: a token (401) or scope (403), and a body over its route's cap (413). */
+const SCOPED = ['unauthorized', 'forbidden'] as const satisfies readonly ErrorCode[];
+const WITH_BODY = [...SCOPED, 'body_too_large'] as const satisfies readonly ErrorCode[];
+/** Routes that read an address: a mixed-case one whose EIP-55 checksum is wrong is 400 bad_checksum. */
+const WITH_ADDRESS = [...WITH_BODY, 'bad_checksum'] as const satisfies readonly ErrorCode[];
+
+export interface RouteErrors {
+  /** The appliance commands the route forwards (none: the bridge answers alone, or streams). */
+  commands: readonly CommandName[];
+  /** The bridge's own codes for the route. */
+  bridge: readonly ErrorCode[];
+}
+
+/** Per operation ('GET /v1/keys'): which commands it forwards and which codes the bridge adds. */
+export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
+  'GET /healthz': { commands: ['health'], bridge: [] },
+  'GET /v1/keys': { commands: ['key.list'], bridge: SCOPED },
+  'POST /v1/keys': { commands: ['key.generate'], bridge: WITH_BODY },
+  'GET /v1/keys/{keyId}': { commands: ['key.get'], bridge: SCOPED },
+  'POST /v1/sign/evm-transaction': { commands: ['sign.evm-tx'], bridge: WITH_ADDRESS },
+  'POST /v1/sign/typed-data': { commands: ['sign.typed-data'], bridge: WITH_BODY },
+  'GET /v1/requests/{id}': { commands: ['request.get'], bridge: SCOPED },
+  'POST /v1/requests/{id}/approvals': { commands: ['request.approve'], bridge: WITH_BODY },
+  'GET /v1/whitelist': { commands: ['whitelist.list'], bridge: SCOPED },
+  'POST /v1/whitelist/proposals': { commands: ['whitelist.propose'], bridge: WITH_ADDRESS },
+  'POST /v1/whitelist/proposals/{id}/approvals': { commands: ['whitelist.approve'], bridge: WITH_BODY },
+  'POST /v1/whitelist/proposals/{id}/cancel': { commands: ['whitelist.cancel'], bridge: WITH_BODY },
+  'DELETE /v1/whitelist/{chainId}/{address}': { commands: ['whitelist.remove'], bridge: WITH_ADDRESS },
+  'POST /v1/policy/proposals': { commands: ['policy.get', 'policy.propose'], bridge: WITH_ADDRESS },
+  'GET /v1/policy/proposals/{id}': { commands: ['policy.proposal'], bridge: SCOPED },
+  'POST /v1/policy/proposals/{id}/approvals': { commands: ['policy.approve'], bridge: WITH_BODY },
+  'POST /v1/policy/proposals/{id}/cancel': { commands: ['policy.cancel'], bridge: WITH_BODY },
+  'POST /v1/policy/proposals/{id}/activate': { commands: ['policy.activate'], bridge: WITH_BODY },
+  'GET /v1/policy/versions/{v}/diff': { commands: ['policy.diff'], bridge: SCOPED },
+  'GET /v1/policy': { commands: ['policy.get'], bridge: SCOPED },
+  // The stream answers 200 once its query is read; the appliance's errors end the stream.
+  'GET /v1/audit/export': { commands: [], bridge: ['bad_request', 'non_canonical', ...SCOPED] },
+  'GET /v1/events': { commands: [], bridge: SCOPED },
+  'GET /v1/device': { commands: ['device.info'], bridge: SCOPED },
+  'GET /v1/device/attestation': { commands: ['device.attest'], bridge: SCOPED },
+  'POST /v1/firmware/approvals': { commands: ['firmware.approve'], bridge: WITH_BODY },
+  'GET /v1/audit': { commands: ['audit.list'], bridge: SCOPED },
+  'GET /v1/device/time': { commands: ['device.time'], bridge: SCOPED },
+  'POST /v1/device/time/attestations': { commands: ['device.time.attest'], bridge: WITH_BODY },
+};
+
+/** Every code an operation can answer: COMMON_ERRORS and each forwarded command's, then the bridge's. */
+export function routeErrorCodes(route: RouteErrors): ErrorCode[] {
+  const codes = new Set<ErrorCode>();
+  for (const cmd of route.commands) for (const code of [...COMMON_ERRORS, ...CATALOGUE[cmd].errors]) codes.add(code);
+  for (const code of route.bridge) codes.add(code);
+  return [...codes];
+}
+
+type Operation = { description?: string; responses?: Record<string, unknown> } & Record<string, unknown>;
+const errorSchema = { $ref: '#/components/schemas/Error' };
+
+/** The operation with a response for each status its codes map to; a response it already describes keeps its words, and names the codes. */
+function withErrors(op: Operation, route: RouteErrors): Operation {
+  const byStatus = new Map<string, ErrorCode[]>();
+  for (const code of routeErrorCodes(route)) {
+    const status = String(ERROR_STATUS[code]);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, unknown> = { ...op.responses };
+  for (const [status, codes] of byStatus) {
+    const typed = `typed error: ${codes.join(', ')}`;
+    const given = responses[status] as { description?: string; content?: Record<string, { schema?: object }> } | undefined;
+    const schema = given?.content?.['application/json']?.schema;
+    if (!given || given === err || given === tooLarge || !given.description) {
+      responses[status] = { description: given === tooLarge ? `${typed} (the body is refused before the rest is read; the connection is closed)` : typed[0]!.toUpperCase() + typed.slice(1), content: json(errorSchema) };
+    } else {
+      responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: json(schema && schema !== errorSchema ? { oneOf: [schema, errorSchema] } : errorSchema) };
+    }
+  }
+  const described = route.commands.map((cmd) => `${cmd}: ${CATALOGUE[cmd].summary}`).join(' ');
+  const description = described ? (op.description ? `${op.description}\n\nAppliance command ${described}` : `Appliance command ${described}`) : op.description;
+  return { ...op, ...(description === undefined ? {} : { description }), ...(route.commands.length ? { 'x-appliance-commands': route.commands } : {}), responses };
+}
+
+function describeErrors<D extends { paths: Record<string, Record<string, object>> }>(doc: D): D {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(ops)) {
+      const route = ROUTE_ERRORS[`${method.toUpperCase()} ${path}`];
+      paths[path][method] = route ? withErrors(op as Operation, route) : op;
+    }
+  }
+  return { ...doc, paths };
+}
+
+export const openApiDocument = describeErrors(baseDocument);

@@ -18,7 +18,7 @@ import { encodeFrame, FrameReader } from '../protocol/frame.js';
 import { isErrorCode } from '../protocol/errors.js';
 import { createDevice } from '../cli/device-create.js';
 import { startAppliance } from '../cli/appliance-process.js';
-import { policyFromJson, type PolicyJson } from '../cli/policy-json.js';
+import { policyFromJson, type PolicyJson } from '../host-bridge/policy-json.js';
 import { generateApproverKey, publicPart } from '../cli/approver-key.js';
 import { entryPayload } from '../cli/audit-tools.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';

@@ -6,7 +6,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import { devicePaths } from '../../softhsm-config/device-layout.js';
 import { cborToJson } from '../../host-bridge/json-cbor.js';
 import { readApproverKey } from '../approver-key.js';
-import { readPolicyJson } from '../policy-json.js';
+import { readPolicyJson } from '../../host-bridge/policy-json.js';
 import { makePlan, readPlan, readPlanSignature, readPublicKeyFile, signPlan } from './plan.js';
 import { runCeremonyBackup, runCeremonyInit, runCeremonyKeygen, runCeremonyRestore } from './operations.js';
 import { promptSecret, readSecretFromFile } from './secret-input.js';

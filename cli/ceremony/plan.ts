@@ -8,7 +8,7 @@ import { encodePolicy, maxApprovalLifetimeSeconds, policyHash } from '../../firm
 import { encodePolicyInitStatement } from '../../firmware-policy/policy-governance.js';
 import { newDeviceId } from '../../softhsm-config/create-token.js';
 import { assertDeviceName } from '../../softhsm-config/device-layout.js';
-import { policyFromJson, type PolicyJson } from '../policy-json.js';
+import { policyFromJson, type PolicyJson } from '../../host-bridge/policy-json.js';
 import { signStatement, type ApproverKeyFile, type ApproverPublic } from '../approver-key.js';
 
 export const PLAN_FORMAT = 'hsm-ceremony-plan/1';

@@ -2,7 +2,7 @@
 // does, whether it uses a key or changes sealed state, the error codes it can answer, and the parser
 // that turns its canonical CBOR arguments into typed ones. The argument and result types travel with
 // the spec, so the appliance's handler, the bridge route, the CLI and the OpenAPI description all
-// take them from one place (docs/adding-a-command.md).
+// take them from one place (docs/architecture.md "Adding a command").
 import type { CborMap, CborValue } from '../cbor.js';
 import type { ErrorCode } from '../errors.js';
 

@@ -1,6 +1,6 @@
 // The command catalogue: every wire command of the appliance, one module each. The appliance's
 // dispatcher, the bridge, the CLI and the OpenAPI description take names, argument and result types,
-// error codes and the state-changing flag from here (docs/adding-a-command.md).
+// error codes and the state-changing flag from here (docs/architecture.md "Adding a command").
 import type { CborMap } from '../cbor.js';
 import type { CommandSpec } from './command.js';
 import { health } from './health.js';

@@ -1,7 +1,7 @@
 // Red-team scenarios against policy governance (DESIGN.md invariant 5): a loosening pushed by one
 // compromised admin, a loosening with a real quorum activated before its time lock, and the
 // whitelist turned off at once. In each, the old policy must keep deciding.
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { CHAIN_ID, ETH, person, reasonCodes, rejectedWhy, tx, type Reply } from './harness.js';
 import { judgeDenied } from './judge.js';
 import type { Scenario, Verdict } from './scenario.js';

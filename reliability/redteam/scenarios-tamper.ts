@@ -7,7 +7,7 @@
 // the bridge: 403 with error.details.code "state_tampered"), and the audit log holds an entry
 // { kind: 'tamper.detected', findings }.
 import Database from 'better-sqlite3';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { publicPart } from '../../cli/approver-key.js';
 import type { Outcome, Scenario, Verdict } from './scenario.js';
 import { CHAIN_ID, ETH, reasonCodes, tx, type RedteamDevice, type Reply } from './harness.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { publicPart } from '../../cli/approver-key.js';
 import { startAnvil, type Anvil } from '../anvil.js';
 import { CHAIN_ID, ETH, GWEI, makePeople, randomAddress, RedteamDevice, type People } from './harness.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevice } from '../../cli/device-create.js';
-import { policyFromJson } from '../../cli/policy-json.js';
+import { policyFromJson } from '../../host-bridge/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-config/device-layout.js';
 import { KeyStore } from '../../appliance/keystore.js';

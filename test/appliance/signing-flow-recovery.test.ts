@@ -14,7 +14,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { createDevice } from '../../cli/device-create.js';
-import { policyFromJson } from '../../cli/policy-json.js';
+import { policyFromJson } from '../../host-bridge/policy-json.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-config/device-layout.js';
 import { KeyStore } from '../../appliance/keystore.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEMO_TOKENS, demoPolicyJson } from '../../cli/demo.js';
 import { generateApproverKey, publicPart } from '../../cli/approver-key.js';
-import { policyFromJson } from '../../cli/policy-json.js';
+import { policyFromJson } from '../../host-bridge/policy-json.js';
 import { rolesOf } from '../../firmware-policy/principals.js';
 
 test('each demo token names a principal of the demo policy with the role of its main scope', () => {

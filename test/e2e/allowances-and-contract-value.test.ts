@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, getContractAddress, toFunctionSelector, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';

@@ -9,7 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { publicPart, signStatement, type ApproverKeyFile } from '../../cli/approver-key.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
 import { startBridge } from '../../host-bridge/main.js';

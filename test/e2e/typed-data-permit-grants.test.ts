@@ -11,7 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWalletClient, encodeFunctionData, getContractAddress, http, parseSignature, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { splitCborSeq } from '../../attestation/cbor-seq.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';

@@ -11,7 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';

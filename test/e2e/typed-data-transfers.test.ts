@@ -10,7 +10,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFunctionData, keccak256, parseEther, toHex, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import type { PolicyJson } from '../../cli/policy-json.js';
+import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError, type ErrorCode } from '../../protocol/errors.js';
 import { createDevice } from '../../cli/device-create.js';
-import { policyFromJson, type PolicyJson } from '../../cli/policy-json.js';
+import { policyFromJson, type PolicyJson } from '../../host-bridge/policy-json.js';
 import { signStatement, type ApproverKeyFile } from '../../cli/approver-key.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-config/device-layout.js';
 import { KeyStore } from '../../appliance/keystore.js';

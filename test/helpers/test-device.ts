@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CborMap } from '../../protocol/cbor.js';
 import { createDevice } from '../../cli/device-create.js';
 import { startAppliance, type ApplianceProcess } from '../../cli/appliance-process.js';
-import { policyFromJson, type PolicyJson } from '../../cli/policy-json.js';
+import { policyFromJson, type PolicyJson } from '../../host-bridge/policy-json.js';
 import { generateApproverKey, publicPart, signStatement, type ApproverKeyFile } from '../../cli/approver-key.js';
 import { devicePaths, type DevicePaths } from '../../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../../host-bridge/appliance-client.js';

@@ -11,7 +11,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { policyToCbor } from '../../firmware-policy/policy-document.js';
 import { generateApproverKey, publicPart } from '../../cli/approver-key.js';
-import { policyFromJson } from '../../cli/policy-json.js';
+import { policyFromJson } from '../../host-bridge/policy-json.js';
 
 /** policy.get of a policy whose requesters are `orchestrator-svc`, whose auditor is `aud-1`. */
 function policyGet(): CborMap {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { policyToCbor } from '../../firmware-policy/policy-document.js';
-import { policyFromJson } from '../../cli/policy-json.js';
+import { policyFromJson } from '../../host-bridge/policy-json.js';
 import { PrincipalDirectory } from '../../host-bridge/principal-directory.js';
 import type { Principal, Scope } from '../../host-bridge/auth.js';
 import { ApplianceError } from '../../protocol/errors.js';

@@ -14,7 +14,7 @@
 import { createWalletClient, encodeFunctionData, getContractAddress, http, toFunctionSelector, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { publicPart } from '../../../cli/approver-key.js';
-import type { PolicyJson } from '../../../cli/policy-json.js';
+import type { PolicyJson } from '../../../host-bridge/policy-json.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../../firmware-policy/policy-document.js';
 import type { CborMap } from '../../../protocol/cbor.js';
 import { compileFixture, type Compiled } from '../../../test/helpers/solidity.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import { createDevice } from '../../../cli/device-create.js';
-import { policyFromJson } from '../../../cli/policy-json.js';
+import { policyFromJson } from '../../../host-bridge/policy-json.js';
 import { entryPayload } from '../../../cli/audit-tools.js';
 import { signStatement } from '../../../cli/approver-key.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../../../softhsm-config/device-layout.js';

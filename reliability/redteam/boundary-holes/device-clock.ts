@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { PolicyJson } from '../../../cli/policy-json.js';
+import type { PolicyJson } from '../../../host-bridge/policy-json.js';
 import { publicPart, signStatement, type ApproverKeyFile } from '../../../cli/approver-key.js';
 import { encodeTimeStatement } from '../../../firmware-policy/time-statement.js';
 import { faketimeEnv, libfaketimePath } from '../../faketime.js';

@@ -8,7 +8,7 @@
 // Where it is recorded: the appliance's log, at boot ("firmware measurement not approved", with the
 // running and the enrolled measurement) and for each refused command ("command failed"). The sign
 // refusal becomes an audit entry where every refusal is audited (item 10); the scenario then reports its seq.
-import type { PolicyJson } from '../../../cli/policy-json.js';
+import type { PolicyJson } from '../../../host-bridge/policy-json.js';
 import { publicPart } from '../../../cli/approver-key.js';
 import { startAppliance, type ApplianceProcess } from '../../../cli/appliance-process.js';
 import { copyFirmwareTree, type FirmwareTree } from '../../firmware-tree.js';

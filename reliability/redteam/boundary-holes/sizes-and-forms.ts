@@ -4,7 +4,7 @@
 // unchanged audit head; H7b reaches the appliance and is recorded in its audit log.
 import type { Scenario } from '../scenario.js';
 import { publicPart } from '../../../cli/approver-key.js';
-import type { PolicyJson } from '../../../cli/policy-json.js';
+import type { PolicyJson } from '../../../host-bridge/policy-json.js';
 import { MAX_CALLDATA_BYTES, MAX_LISTED_CHANGES } from '../../../protocol/limits.js';
 import { CHAIN_ID, ETH, tx, type RedteamDevice } from '../harness.js';
 

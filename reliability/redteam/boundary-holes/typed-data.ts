@@ -11,7 +11,7 @@
 // - H9: a stricter policy's quorum lands while signatures are in flight; every audit entry must name
 //   the policy that decided, so the offline replay of the whole log confirms every decision.
 import { keccak256, toHex } from 'viem';
-import type { PolicyJson } from '../../../cli/policy-json.js';
+import type { PolicyJson } from '../../../host-bridge/policy-json.js';
 import { replayDecisions } from '../../../attestation/audit-replay.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { decodeCanonical, type CborMap } from '../../../protocol/cbor.js';

@@ -16,7 +16,7 @@ import { diffPolicies, isStrictlyTighter } from '../../../firmware-policy/policy
 import type { StateView } from '../../../firmware-policy/state-view.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../../protocol/cbor.js';
 import { join } from 'node:path';
-import { policyFromJson, readPolicyJson } from '../../../cli/policy-json.js';
+import { policyFromJson, readPolicyJson } from '../../../host-bridge/policy-json.js';
 import { repoRoot } from '../../helpers/vectors.js';
 import { transferWithAuthorizationTypedData } from '../../helpers/typed-data-fixtures.js';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { DEFAULT_HOLD_SECONDS, parsePolicy, type PolicyDocument } from '../firmware-policy/policy-document.js';
-import { jsonAddress, jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
+import { jsonAddress, jsonHex, jsonObject, jsonUint } from './json-cbor.js';
 
 function jsonArray(v: unknown, field: string): unknown[] {
   if (!Array.isArray(v)) throw new ApplianceError('bad_request', `"${field}" must be an array`, { field });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { policyFromJson, readPolicyJson } from '../../cli/policy-json.js';
+import { policyFromJson, readPolicyJson } from '../../host-bridge/policy-json.js';
 import { policyHash } from '../../firmware-policy/policy-document.js';
 import { repoRoot } from '../helpers/vectors.js';
 

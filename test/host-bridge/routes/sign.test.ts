@@ -1,0 +1,82 @@
+// POST /v1/sign/*: the JSON request becomes the exact sign command (request id from the
+// Idempotency-Key, requester from the token's principal, amounts as bigints, addresses as bytes), the
+// header is required, only an orchestrator token is served, and the reply's status follows the decision.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { recordingBridge, TOKENS, documentedCommands, errorOf } from './recording-bridge.js';
+
+const to = '0x' + 'ab'.repeat(20);
+const transaction = { type: 'eip1559', chainId: 1, nonce: 7, gasLimit: 21000, to, value: '1000000000000000000', maxFeePerGas: '30000000000', maxPriorityFeePerGas: '0x3b9aca00' };
+
+test('an EVM transaction becomes sign.evm-tx with bigint amounts and address bytes, under the trace id', async () => {
+  const { request, sent } = recordingBridge({ 'sign.evm-tx': { status: 'signed', requestId: 'order-1', txHash: new Uint8Array([1, 2]) } });
+  const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'order-1', 'X-Request-Id': 'trace-9' }, body: { keyId: 'k1', transaction } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('X-Request-Id'), 'trace-9');
+  assert.deepEqual(await res.json(), { status: 'signed', requestId: 'order-1', txHash: '0x0102' });
+  assert.equal(sent.length, 1);
+  const { cmd, args, traceId } = sent[0]!;
+  assert.equal(cmd, 'sign.evm-tx');
+  assert.ok(documentedCommands('POST /v1/sign/evm-transaction').includes(cmd));
+  assert.equal(traceId, 'trace-9');
+  assert.deepEqual(Object.keys(args).sort(), ['keyId', 'requestId', 'requester', 'tx']);
+  assert.equal(args.requestId, 'order-1');
+  assert.equal(args.requester, 'orch-1');
+  assert.equal(args.keyId, 'k1');
+  const tx = args.tx as Record<string, unknown>;
+  assert.equal(tx.value, 10n ** 18n);
+  assert.equal(tx.chainId, 1n);
+  assert.equal(tx.maxPriorityFeePerGas, 1_000_000_000n);
+  assert.deepEqual(tx.to, new Uint8Array(20).fill(0xab));
+});
+
+test('the reply status follows the result: pending 202, denied 403, aborted 409', async () => {
+  for (const [status, http] of [['pending_approval', 202], ['denied', 403], ['aborted', 409]] as const) {
+    const { request } = recordingBridge({ 'sign.typed-data': { status, requestId: 'r' } });
+    const res = await request('POST', '/v1/sign/typed-data', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'r' }, body: { keyId: 'k1', typedData: { primaryType: 'Mail', domain: { chainId: '1' }, types: {}, message: {} } } });
+    assert.equal(res.status, http, status);
+    assert.equal(((await res.json()) as { status: string }).status, status);
+  }
+});
+
+test('typed data travels as its JSON, with the same request id and requester', async () => {
+  const { request, sent } = recordingBridge({ 'sign.typed-data': { status: 'signed', requestId: 'td-1' } });
+  const typedData = { primaryType: 'Mail', domain: { name: 'x', chainId: 1 }, types: { Mail: [{ name: 'a', type: 'uint256' }] }, message: { a: '5' } };
+  await request('POST', '/v1/sign/typed-data', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'td-1' }, body: { keyId: 'k2', typedData } });
+  assert.equal(sent[0]?.cmd, 'sign.typed-data');
+  assert.deepEqual(Object.keys(sent[0]!.args).sort(), ['keyId', 'requestId', 'requester', 'typedData']);
+  assert.equal(sent[0]!.args.requestId, 'td-1');
+  assert.equal(sent[0]!.args.requester, 'orch-1');
+  assert.equal((sent[0]!.args.typedData as { primaryType: string }).primaryType, 'Mail');
+});
+
+test('a missing or malformed Idempotency-Key is refused with 400 before anything is sent', async () => {
+  for (const path of ['/v1/sign/evm-transaction', '/v1/sign/typed-data']) {
+    for (const headers of [{}, { 'Idempotency-Key': 'has space' }, { 'Idempotency-Key': 'x'.repeat(129) }] as Record<string, string>[]) {
+      const { request, sent } = recordingBridge();
+      const res = await request('POST', path, { token: TOKENS.orchestrator, headers, body: { keyId: 'k1', transaction } });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await errorOf(res), { code: 'bad_request', message: 'an Idempotency-Key header of 1-128 characters [A-Za-z0-9._:-] is required' });
+      assert.equal(sent.length, 0);
+    }
+  }
+});
+
+test('only an orchestrator token signs: another scope is 403 scope_missing, no token 401, and nothing is sent', async () => {
+  const { request, sent } = recordingBridge();
+  const other = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.admin, headers: { 'Idempotency-Key': 'a' }, body: { keyId: 'k1', transaction } });
+  assert.equal(other.status, 403);
+  assert.equal((await errorOf(other)).details?.code, 'scope_missing');
+  const none = await request('POST', '/v1/sign/evm-transaction', { headers: { 'Idempotency-Key': 'a' }, body: { keyId: 'k1', transaction } });
+  assert.equal(none.status, 401);
+  assert.equal(sent.length, 0);
+});
+
+test('a mixed-case address with a wrong EIP-55 checksum is 400 bad_checksum, not sent', async () => {
+  const { request, sent } = recordingBridge();
+  const bad = '0x' + 'aB'.repeat(20);
+  const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'a' }, body: { keyId: 'k1', transaction: { ...transaction, to: bad } } });
+  assert.equal(res.status, 400);
+  assert.equal((await errorOf(res)).code, 'bad_checksum');
+  assert.equal(sent.length, 0);
+});
