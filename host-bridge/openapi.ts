@@ -1,5 +1,8 @@
 // The bridge's API description (OpenAPI 3.1), served at GET /openapi.json. Keep it true: a test
-// checks that every route the app serves is described here and the other way round.
+// checks that every route the app serves is described here and the other way round. The
+// closed vocabularies (error codes, reason codes) are the source's own lists, never copies.
+import { ERROR_CODES } from '../protocol/errors.js';
+import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 
 const err = { $ref: '#/components/responses/Error' };
 const tooLarge = { $ref: '#/components/responses/TooLarge' };
@@ -43,7 +46,7 @@ export const openApiDocument = {
         type: 'object',
         required: ['error'],
         properties: {
-          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'body_too_large', 'response_too_large', 'bad_checksum', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
         },
       },
       Transaction: {
@@ -63,7 +66,7 @@ export const openApiDocument = {
           accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
         },
       },
-      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' }, detail: { type: 'object' } } },
+      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string', enum: [...REASON_CODES] }, message: { type: 'string' }, detail: { type: 'object' } } },
       SignResult: {
         type: 'object',
         required: ['status', 'requestId'],
