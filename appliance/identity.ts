@@ -8,6 +8,7 @@
 // a device rebuilt from a backup. Whatever the first entry records is applied in the same transaction.
 import type { CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
+import type { AuditKind } from '../protocol/audit-kinds.js';
 import { issueDeviceCertificate, type ManufacturerCa } from '../attestation/certificates.js';
 import type { Device } from './device.js';
 import { attachAuditSigner } from './device.js';
@@ -32,7 +33,7 @@ export async function prepareIdentity(dev: Device, ca: ManufacturerCa): Promise<
   return { attestationKey, deviceCertPem, caCertPem: ca.certPem };
 }
 
-export type FirstEntryKind = 'device.provision' | 'ceremony.init' | 'device.restore';
+export type FirstEntryKind = Extract<AuditKind, 'device.provision' | 'ceremony.init' | 'device.restore'>;
 
 /** The identity fields every first entry carries. */
 export function identityFields(p: PreparedIdentity, measurement: Uint8Array): CborMap {

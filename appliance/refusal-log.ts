@@ -8,6 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
+import type { AuditFields } from '../protocol/audit-kinds.js';
 import type { AuditLog } from './state/audit-log.js';
 
 export interface RefusalLimits {
@@ -53,7 +54,7 @@ export class RefusalLog {
    * Records one refusal described by `fields` (its audit payload, without seq and time). Returns the
    * seq of the entry that names it: its own, or the first identical one's when it is counted.
    */
-  record(fields: CborMap): number {
+  record(fields: AuditFields): number {
     const now = this.clock();
     this.flushDue(now);
     let digest = sha256(encodeCanonical(fields));
@@ -194,7 +195,7 @@ export function needsRefusalAudit(err: unknown): err is ApplianceError {
  * were refused (without storing what an attacker sent): the same request refused the same way is
  * one refusal, counted; a different one is its own entry.
  */
-export function refusalFields(cmd: Command, args: CborMap, err: ApplianceError): CborMap {
+export function refusalFields(cmd: Command, args: CborMap, err: ApplianceError): AuditFields {
   return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), argsDigest: sha256Canonical(args), message: err.message.slice(0, 256), details: detailsOf(err) };
 }
 

@@ -3,11 +3,12 @@
 // remove an address. A refusal is audited (kind of the command, outcome "rejected", through the refusal counter)
 // before it answers.
 import { ApplianceError } from '../protocol/errors.js';
+import type { AuditKind } from '../protocol/audit-kinds.js';
 import { reasonsToCbor } from '../firmware-policy/decision.js';
 import { checkRequester } from '../firmware-policy/principals.js';
 import type { Device } from './device.js';
 
-export function assertRequesterRole(dev: Device, kind: string, requester: string, role: 'requester' | 'admin'): void {
+export function assertRequesterRole(dev: Device, kind: AuditKind, requester: string, role: 'requester' | 'admin'): void {
   const policy = dev.policies.current();
   const reasons = checkRequester(policy.doc, requester, role);
   const first = reasons[0];

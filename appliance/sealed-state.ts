@@ -13,11 +13,10 @@ import { ApplianceError } from '../protocol/errors.js';
 import { log } from './log.js';
 import type { Device } from './device.js';
 import { tamperedError } from './state/state-seal.js';
+import { sealedStateDetails, type SealCode } from './state/seal-codes.js';
 import { compareWithAnchor, decodeAnchor, encodeAnchor, ZERO_DIGEST, type Anchor } from './state/seal-digest.js';
 
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 300;
-
-export type SealCode = 'state_tampered' | 'clock_rollback';
 
 type LastSealEvent = ReturnType<Device['audit']['checkChain']>['lastSealEvent'];
 
@@ -77,8 +76,8 @@ export class SealedState {
       this.booting = false;
     }
     const { findings, lastSealEvent: last } = checked;
-    if (last?.kind === 'tamper.detected' && last.code === 'state_tampered') {
-      // The log already says the state was found broken, and nothing restored it since.
+    if (last?.code === 'state_tampered') {
+      // The log already says the state was found broken (a restore starts a new device and a new log).
       for (const f of last.findings) this.logged.add(f);
       this.latch(last.findings);
     }
@@ -202,7 +201,7 @@ export class SealedState {
       log('error', 'clock set back: the device refuses to sign or change state', { code: 'clock_rollback', finding: clock });
       this.found('clock_rollback', [clock]);
     }
-    throw new ApplianceError('denied', `clock set back, the device refuses to act: ${clock}`, { rule: 'sealed-state', code: 'clock_rollback', findings: [clock] });
+    throw new ApplianceError('denied', `clock set back, the device refuses to act: ${clock}`, sealedStateDetails('clock_rollback', [clock]));
   }
 
   /** For device.info: whether the device accepts commands, and why not. */

@@ -8,6 +8,7 @@
 import { equalBytes } from '../protocol/bytes.js';
 import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
+import type { AuditFields, DecisionKind } from '../protocol/audit-kinds.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
 import { allowanceToCbor, reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
@@ -86,7 +87,7 @@ function subjectFields(ctx: SignContext): CborMap {
   };
 }
 
-function auditFields(kind: string, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): CborMap {
+function auditFields(kind: DecisionKind, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): AuditFields {
   const { decision } = ev;
   return {
     kind,
@@ -144,7 +145,7 @@ export interface ActOptions {
   audit?: CborMap;
 }
 
-export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: string, opts: ActOptions): Promise<CborMap> {
+export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<CborMap> {
   const { isNew } = opts;
   const rec = ctx.record;
 
@@ -265,7 +266,7 @@ function recordNonce(dev: Device, ctx: TxSignContext, decision: Decision, now: n
  * same typed refusal for every signing command (a different request under the key; a request whose
  * signature is not settled yet).
  */
-export function storedAnswer(existing: RequestRecord, kind: string, requestHash: Uint8Array): CborMap {
+export function storedAnswer(existing: RequestRecord, kind: DecisionKind, requestHash: Uint8Array): CborMap {
   const same = existing.kind === kind && equalBytes(existing.requestHash, requestHash);
   if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
   if (!existing.response) throw new ApplianceError('conflict', 'request is being signed');

@@ -6,6 +6,7 @@
 import { equalBytes } from '../protocol/bytes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
+import { auditKindOf } from '../protocol/audit-kinds.js';
 import { decodeCoseSign1, isCanonicalCoseSign1, verifyCoseSign1 } from './cose-sign1.js';
 import { readDeviceIdentity, verifyChain } from './certificates.js';
 
@@ -81,7 +82,7 @@ export async function verifyAuditLog(entries: Uint8Array[], opts: VerifyOptions)
     if (!allowed.has(measurement)) return fail(i, seq, `entry was made by firmware ${measurement || '(none)'}, which is not allowed`);
     // A firmware update the admin quorum accepted (recorded, like every entry, by allowed firmware)
     // extends the default allowlist. The approved measurement is `approvedMeasurement` in that entry.
-    if (opts.allowedMeasurements === undefined && p.kind === 'firmware.approve' && p.outcome === 'accepted' && p.approvedMeasurement instanceof Uint8Array) {
+    if (opts.allowedMeasurements === undefined && auditKindOf(p) === 'firmware.approve' && p.outcome === 'accepted' && p.approvedMeasurement instanceof Uint8Array) {
       allowed.add(hex(p.approvedMeasurement));
     }
     prevHash = sha256(bytes);

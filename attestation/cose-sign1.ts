@@ -26,7 +26,7 @@
 import { equalBytes } from '../protocol/bytes.js';
 import { encodeCanonical, MAX_NESTING_DEPTH, type CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
-import { verifyEd25519, verifyP256 } from '../firmware-policy/approvals/verify-signature.js';
+import { verifyEd25519, verifyP256 } from '../protocol/signature-verify.js';
 
 export const COSE_ALG_ES256 = -7;
 export const COSE_ALG_EDDSA = -8;

@@ -1,5 +1,6 @@
 // What the evaluator returns. A denial is a value naming the rule and why, never an exception.
 import type { CborMap } from '../protocol/cbor.js';
+import type { ReasonCode } from './reason-codes.js';
 
 export type Outcome = 'allow' | 'deny' | 'needs_approval';
 
@@ -20,8 +21,8 @@ export type RuleName =
 
 export interface Reason {
   rule: RuleName;
-  /** Stable machine code, e.g. "not_whitelisted", "whitelist_hold". */
-  code: string;
+  /** Stable machine code, e.g. "not_whitelisted", "whitelist_hold" (reason-codes.ts). */
+  code: ReasonCode;
   message: string;
   detail?: CborMap;
 }

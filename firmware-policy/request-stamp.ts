@@ -5,6 +5,7 @@
 // and an expiry. Pure: the caller gives the policy, the request's parts and the device's time.
 import { encodeCanonical } from '../protocol/cbor.js';
 import type { Reason } from './decision.js';
+import type { ReasonCode } from './reason-codes.js';
 import { groupOf, maxApprovalLifetimeSeconds, type PolicyDocument } from './policy-document.js';
 import { verifyApprovalSignature } from './approvals/verify-signature.js';
 import { earliestOf, latestOf, type Now } from './device-time.js';
@@ -56,7 +57,7 @@ export interface RequesterCheck {
   proof: RequesterProof;
 }
 
-const reason = (code: string, message: string, requester: string): Reason => ({ rule: 'requester', code, message, detail: { requester } });
+const reason = (r: { code: ReasonCode; message: string }, requester: string): Reason => ({ rule: 'requester', ...r, detail: { requester } });
 
 /**
  * The requester rule: the id is a requester of the policy, may use the key group (its `groups`, when
@@ -67,29 +68,29 @@ export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, n
   const named = checkRequester(policy, req.requester, 'requester');
   if (named.length > 0) return { reasons: named, proof: 'named' };
   const who = (policy.requesters ?? []).find((r) => r.id === req.requester);
-  if (!who) return { reasons: [reason('unknown_principal', `"${req.requester}" is not a principal of the active policy`, req.requester)], proof: 'named' };
+  if (!who) return { reasons: [reason({ code: 'unknown_principal', message: `"${req.requester}" is not a principal of the active policy` }, req.requester)], proof: 'named' };
   const reasons: Reason[] = [];
   if (who.groups !== undefined && !who.groups.includes(req.keyGroup)) {
     reasons.push({ rule: 'requester', code: 'requester_group_not_allowed', message: `requester "${who.id}" may not ask for key group "${req.keyGroup}"`, detail: { requester: who.id, group: req.keyGroup } });
   }
   const required = who.publicKey !== undefined || groupOf(policy, req.keyGroup)?.requireSignedRequests === true;
   if (req.stamp === undefined) {
-    if (required) reasons.push(reason('request_unsigned', 'this request must be signed by its requester', who.id));
+    if (required) reasons.push(reason({ code: 'request_unsigned', message: 'this request must be signed by its requester' }, who.id));
     return { reasons, proof: 'named' };
   }
   if (who.publicKey === undefined || who.alg === undefined) {
-    reasons.push(reason('requester_has_no_key', `requester "${who.id}" has no request key in the active policy`, who.id));
+    reasons.push(reason({ code: 'requester_has_no_key', message: `requester "${who.id}" has no request key in the active policy` }, who.id));
     return { reasons, proof: 'named' };
   }
   const { expiresAt, signature } = req.stamp;
   if (expiresAt <= latestOf(now)) {
-    reasons.push(reason('request_expired', 'the request signature has expired', who.id));
+    reasons.push(reason({ code: 'request_expired', message: 'the request signature has expired' }, who.id));
   } else if (expiresAt - earliestOf(now) > maxApprovalLifetimeSeconds(policy)) {
-    reasons.push(reason('request_lifetime_too_long', 'the request signature is meant to outlive the policy\'s approval lifetime', who.id));
+    reasons.push(reason({ code: 'request_lifetime_too_long', message: 'the request signature is meant to outlive the policy\'s approval lifetime' }, who.id));
   } else {
     const statement = encodeRequestStatement({ deviceId: policy.deviceId, command: req.command, requester: who.id, requestId: req.requestId, argsDigest: req.argsDigest, expiresAt });
     if (!verifyApprovalSignature(who.alg, who.publicKey, statement, signature)) {
-      reasons.push(reason('request_bad_signature', 'the request signature does not verify with the requester\'s key over this request', who.id));
+      reasons.push(reason({ code: 'request_bad_signature', message: 'the request signature does not verify with the requester\'s key over this request' }, who.id));
     }
   }
   return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };

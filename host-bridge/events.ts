@@ -9,6 +9,7 @@
 // other scope sees the whole feed. Events are notifications, not evidence: the bridge does not verify
 // entry signatures here; auditors verify the export offline.
 import { decodeCanonical, type CborValue } from '../protocol/cbor.js';
+import { auditKindOf, isDecisionKind } from '../protocol/audit-kinds.js';
 import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { cborToJson } from './json-cbor.js';
 
@@ -118,15 +119,15 @@ function pick(payload: Record<string, unknown>, keys: readonly string[]): Json {
 const REQUEST_KEYS = ['requestId', 'kind', 'requester', 'keyId', 'intentDigest', 'typedDataDigest', 'primaryType'] as const;
 
 /**
- * Pure mapping of one decoded audit payload to 0..n events, with their ids. A decision entry (kind
- * `request.approve` or `sign.*`, whatever the signing path) maps by its outcome; unknown kinds, and
+ * Pure mapping of one decoded audit payload to 0..n events, with their ids. A decision entry (one of
+ * DECISION_KINDS: `request.approve` or `sign.*`, whatever the signing path) maps by its outcome; unknown kinds, and
  * outcomes that tell nobody anything (pending, rejected), produce nothing.
  */
 export function eventsFromEntry(payload: Record<string, unknown>, seq: number): BridgeEvent[] {
   const time = typeof payload.time === 'number' ? payload.time : 0;
   const ev = (type: BridgeEventType, keys: readonly string[]): BridgeEvent[] => [{ id: String(seq), type, seq, time, data: pick(payload, keys) }];
-  const kind = typeof payload.kind === 'string' ? payload.kind : '';
-  if (kind === 'request.approve' || kind.startsWith('sign.')) {
+  const kind = auditKindOf(payload);
+  if (isDecisionKind(kind)) {
     if (payload.outcome === 'needs_approval') return ev('approval.needed', [...REQUEST_KEYS, 'approvedBy', 'reasons']);
     if (payload.outcome === 'deny') return ev('sign.denied', [...REQUEST_KEYS, 'reasons']);
     if (payload.outcome === 'allow' && payload.result === 'signed') return ev('sign.signed', [...REQUEST_KEYS, 'txHash', 'approvedBy']);
@@ -337,7 +338,7 @@ export class AuditEventFeed {
   }
 
   private ingest(payload: Record<string, unknown>, seq: number): void {
-    if (payload.kind === 'whitelist.propose' && typeof payload.proposalId === 'string') {
+    if (auditKindOf(payload) === 'whitelist.propose' && typeof payload.proposalId === 'string') {
       this.proposals.set(payload.proposalId, pick(payload, ['group', 'chainId', 'address', 'label']));
       if (this.proposals.size > MAX_REMEMBERED_PROPOSALS) this.proposals.delete(this.proposals.keys().next().value as string);
     }
@@ -360,7 +361,7 @@ export class AuditEventFeed {
         this.startHold(proposalId, payload.activeAt, { ...data, proposalId, activeAt: payload.activeAt });
       }
     }
-    if (payload.kind === 'whitelist.remove') this.endRemovedHolds(payload, seq, events.length);
+    if (auditKindOf(payload) === 'whitelist.remove') this.endRemovedHolds(payload, seq, events.length);
   }
 
   private dropHold(proposalId: string): void {

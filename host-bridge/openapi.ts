@@ -2,10 +2,12 @@
 // checks that every route the app serves is described here and the other way round. The typed
 // error responses of a route come from the command catalogue (protocol/commands/): the codes of the
 // command it forwards (COMMON_ERRORS and the command's own) and the bridge's own, each at its HTTP
-// status from http-status.ts (ROUTE_ERRORS below).
+// status from http-status.ts (ROUTE_ERRORS below). The closed vocabularies (error codes, reason
+// codes) are the source's own lists, never copies.
 import { COMMON_ERRORS } from '../protocol/commands/command.js';
 import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
-import type { ErrorCode } from '../protocol/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
+import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 import { ERROR_STATUS } from './http-status.js';
 
 const err = { $ref: '#/components/responses/Error' };
@@ -50,7 +52,7 @@ const baseDocument = {
         type: 'object',
         required: ['error'],
         properties: {
-          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: ['bad_request', 'non_canonical', 'unknown_command', 'frame_too_large', 'body_too_large', 'response_too_large', 'bad_checksum', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'denied', 'unavailable', 'internal'] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
+          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
         },
       },
       Transaction: {
@@ -70,7 +72,7 @@ const baseDocument = {
           accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
         },
       },
-      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' }, detail: { type: 'object' } } },
+      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string', enum: [...REASON_CODES] }, message: { type: 'string' }, detail: { type: 'object' } } },
       SignResult: {
         type: 'object',
         required: ['status', 'requestId'],

@@ -6,6 +6,7 @@
 // that reaches the quorum check is audited, refused or not.
 import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
+import type { AuditFields } from '../../protocol/audit-kinds.js';
 import { bytes, onlyKeys, uint } from '../../protocol/args.js';
 import { tallyTimeStatement, type TimeStatement } from '../../firmware-policy/time-statement.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
@@ -42,7 +43,7 @@ export async function deviceTimeAttest(dev: Device, args: CborMap): Promise<Cbor
   const bounds = dev.time();
   const host = clock.host();
   const policy = dev.policies.current();
-  const base = { kind: 'device.time.attest', attestedTime: statement.time, nonce: statement.nonce, deviceTime: bounds.earliest, hostTime: host, policyVersion: policy.doc.version, policyHash: policy.hash };
+  const base = { kind: 'device.time.attest' as const, attestedTime: statement.time, nonce: statement.nonce, deviceTime: bounds.earliest, hostTime: host, policyVersion: policy.doc.version, policyHash: policy.hash };
 
   const refuse = (code: Refusal, message: string, details: CborMap, extra: CborMap = {}): never => {
     // Through the refusal counter, so a flood of replayed statements folds into counted entries.
@@ -66,7 +67,7 @@ export async function deviceTimeAttest(dev: Device, args: CborMap): Promise<Cbor
 }
 
 /** Advances the clock and seals the new time with its audit entry; an advance whose commit fails is undone. */
-function commitAdvance(dev: Device, statement: TimeStatement, approvals: Approval[], counted: string[], base: CborMap): CborMap {
+function commitAdvance(dev: Device, statement: TimeStatement, approvals: Approval[], counted: string[], base: AuditFields): CborMap {
   const clock = dev.deviceClock;
   const before = clock.snapshot();
   try {

@@ -7,9 +7,11 @@ import { equalBytes } from '../../protocol/bytes.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
+import { auditKindOf, type AuditFields } from '../../protocol/audit-kinds.js';
 import { COSE_ALG_ES256, decodeCoseSign1, signCoseSign1Sync } from '../../attestation/cose-sign1.js';
 import { currentTraceId } from '../trace.js';
 import type { Db } from './db.js';
+import { isSealCode, type SealCode } from './seal-codes.js';
 
 export const GENESIS_PREV_HASH = new Uint8Array(32);
 
@@ -32,8 +34,8 @@ export interface ChainCheck {
   findings: string[];
   head: { seq: number; hash: Uint8Array };
   entries: number;
-  /** The last entry about the sealed state: a detection (with its code and findings) or a restore. */
-  lastSealEvent: { seq: number; kind: string; code: string | null; findings: string[] } | undefined;
+  /** The last `tamper.detected` entry (with its code and findings). A restore starts a new log, so none follows it. */
+  lastSealEvent: { seq: number; code: SealCode | null; findings: string[] } | undefined;
 }
 
 const MAX_CHAIN_FINDINGS = 10;
@@ -70,7 +72,7 @@ export class AuditLog {
   }
 
   /** Appends one entry; must run inside the transaction that makes the recorded change. */
-  append(time: number, fields: CborMap): StoredEntry {
+  append(time: number, fields: AuditFields): StoredEntry {
     if (!this.db.inTransaction) throw new ApplianceError('internal', 'audit append outside a transaction');
     const signer = this.signer;
     if (!signer) throw new ApplianceError('unavailable', 'device has no attestation key yet');
@@ -128,9 +130,9 @@ export class AuditLog {
       if (payload) {
         if (!(payload.prevHash instanceof Uint8Array) || !equalBytes(payload.prevHash, prev)) note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
         if (payload.seq !== row.seq || payload.deviceId !== this.deviceId) note(`audit entry ${row.seq}: names seq ${String(payload.seq)} of device ${String(payload.deviceId)}`);
-        if (payload.kind === 'tamper.detected' || payload.kind === 'state.restore') {
+        if (auditKindOf(payload) === 'tamper.detected') {
           const f = Array.isArray(payload.findings) ? payload.findings.filter((x): x is string => typeof x === 'string') : [];
-          lastSealEvent = { seq: row.seq, kind: payload.kind, code: typeof payload.code === 'string' ? payload.code : null, findings: f };
+          lastSealEvent = { seq: row.seq, code: isSealCode(payload.code) ? payload.code : null, findings: f };
         }
       }
       prev = actual;

@@ -7,6 +7,7 @@
 // depended on. Writes happen only inside `transaction()`, which writes that checkpoint.
 import { ApplianceError } from '../../protocol/errors.js';
 import type { Db, SealedTable } from './db.js';
+import { sealedStateDetails } from './seal-codes.js';
 import { SEALED_TABLES } from './db.js';
 import { checkpointMacInput, DIGEST_BYTES, digestAdd, rowMacInput, ZERO_DIGEST, type Checkpoint, type SqlValue } from './seal-digest.js';
 
@@ -18,7 +19,7 @@ export interface SealKey {
 
 /** The refusal every key-using or state-changing command gets once tampering was found (the contract in docs/sealed-state.md). */
 export function tamperedError(findings: readonly string[]): ApplianceError {
-  return new ApplianceError('denied', `sealed state broken, the device refuses to act: ${findings.join('; ')}`, { rule: 'sealed-state', code: 'state_tampered', findings: [...findings] });
+  return new ApplianceError('denied', `sealed state broken, the device refuses to act: ${findings.join('; ')}`, sealedStateDetails('state_tampered', findings));
 }
 
 /** How many leading columns of each sealed table form its primary key (to name a row in a finding). */

@@ -9,6 +9,7 @@ import { detailsOf, MAX_DETAIL_TEXT, MAX_DETAILS_BYTES, needsRefusalAudit, Refus
 import { ApplianceError } from '../../protocol/errors.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import type { AuditFields } from '../../protocol/audit-kinds.js';
 import { sealedDb } from '../helpers/sealed-db.js';
 
 function setup(limits: RefusalLimits) {
@@ -22,7 +23,7 @@ function setup(limits: RefusalLimits) {
   return { refusals, entries, advance: (s: number) => (now += s), db };
 }
 
-const refusal = (requester = 'mallory', code = 'denied'): CborMap => ({ kind: 'refusal', command: 'whitelist.cancel', code, requester, subject: 'wp-1', message: 'cancel rejected: bad_signature', details: { why: 'bad_signature' } });
+const refusal = (requester = 'mallory', code = 'denied'): AuditFields => ({ kind: 'refusal', command: 'whitelist.cancel', code, requester, subject: 'wp-1', message: 'cancel rejected: bad_signature', details: { why: 'bad_signature' } });
 
 test('identical refusals: the first is an entry at once, the repeats one counted entry at the end of the window', () => {
   const t = setup({ windowSeconds: 60, maxRepeats: 1000, maxDistinct: 16 });

@@ -24,7 +24,7 @@ const record = (kind: string, response: Uint8Array | null): RequestRecord => ({
 });
 const conflict = (message: RegExp) => (e: unknown) => e instanceof ApplianceError && e.code === 'conflict' && message.test(e.message);
 
-for (const kind of ['sign.evm-tx', 'sign.typed-data']) {
+for (const kind of ['sign.evm-tx', 'sign.typed-data'] as const) {
   test(`${kind}: the stored answer, or the same typed conflict while the signature is not settled`, () => {
     assert.deepEqual(storedAnswer(record(kind, encodeCanonical({ status: 'signed', auditSeq: 7 })), kind, hash), { status: 'signed', auditSeq: 7 });
     assert.throws(() => storedAnswer(record(kind, null), kind, hash), conflict(/being signed/));

@@ -350,7 +350,7 @@ describe('firmware-policy and the protocol files it imports are pure', () => {
   test('no import leaves firmware-policy/ or protocol/, only @noble packages, no node:, no clock, randomness or I/O', () => {
     const { violations, visited } = checkTree(ROOT);
     // Not vacuous: it read the evaluator, its rules and the protocol files they import.
-    for (const f of ['firmware-policy/evaluate.ts', 'firmware-policy/policy-document.ts', 'firmware-policy/rules/approval-tier.ts', 'firmware-policy/approvals/verify-signature.ts', 'protocol/cbor.ts', 'protocol/errors.ts']) {
+    for (const f of ['firmware-policy/evaluate.ts', 'firmware-policy/policy-document.ts', 'firmware-policy/rules/approval-tier.ts', 'firmware-policy/approvals/verify-signature.ts', 'protocol/cbor.ts', 'protocol/errors.ts', 'protocol/signature-verify.ts']) {
       assert.ok(visited.includes(f), `did not scan ${f}; scanned:\n${visited.join('\n')}`);
     }
     assert.ok(visited.filter((f) => f.startsWith('firmware-policy/')).length >= 15, `too few firmware-policy files: ${visited.length}`);

@@ -8,11 +8,8 @@ import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import {
-  verifyApprovalSignature,
-  verifyEd25519,
-  verifyP256,
-} from '../../../firmware-policy/approvals/verify-signature.js';
+import { verifyApprovalSignature } from '../../../firmware-policy/approvals/verify-signature.js';
+import { verifyEd25519, verifyP256 } from '../../../protocol/signature-verify.js';
 
 // Fixed secrets so failures reproduce.
 const P256_SK = new Uint8Array(32).fill(7);

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { readVectorJson } from '../../helpers/vectors.js';
-import { verifyEd25519, verifyP256, type EcdsaEncoding } from '../../../firmware-policy/approvals/verify-signature.js';
+import { verifyEd25519, verifyP256, type EcdsaEncoding } from '../../../protocol/signature-verify.js';
 
 type WycheproofResult = 'valid' | 'invalid' | 'acceptable';
 
