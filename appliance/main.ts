@@ -7,7 +7,7 @@ import { KeyStore } from './keystore.js';
 import { closeDevice, firmwareStatus, openDevice } from './device.js';
 import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
 import { listen } from './server.js';
-import { activateDue } from './commands/policy-change.js';
+import { activateDue } from './policy-activation.js';
 import { log } from './log.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './sealed-state.js';
 import { sealTimeIfDue, systemClockSources } from './device-clock.js';

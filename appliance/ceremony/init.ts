@@ -7,7 +7,7 @@ import { parsePolicy } from '../../firmware-policy/policy-document.js';
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { ManufacturerCa } from '../../attestation/certificates.js';
 import type { Device } from '../device.js';
-import { checkFirstPolicy } from '../commands/policy.js';
+import { checkFirstPolicy } from '../first-policy.js';
 import { countedApprovals } from '../admin-quorum.js';
 import { commitIdentity, prepareIdentity } from '../identity.js';
 import type { StoredEntry } from '../state/audit-log.js';

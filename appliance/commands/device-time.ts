@@ -12,7 +12,7 @@ import { tallyTimeStatement, type TimeStatement } from '../../firmware-policy/ti
 import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
 import { countedApprovals } from '../admin-quorum.js';
-import { parseAdminApprovals } from './policy.js';
+import { parseAdminApprovals } from '../../protocol/commands/admin-approval.js';
 
 const NONCE_BYTES = 16;
 

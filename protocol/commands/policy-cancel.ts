@@ -1,12 +1,17 @@
-// policy.cancel: cancel a policy proposal by admin signatures.
-// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
-import type { CborMap } from '../cbor.js';
+// policy.cancel: any one admin's signature cancels a policy proposal that is pending or scheduled
+// (a time-locked change can be stopped before it activates).
 import { defineCommand } from './command.js';
+import { parseProposalApproval, type ProposalApprovalArgs, type ProposalApprovalParams } from './admin-approval.js';
+import type { PolicyProposalView } from './policy-proposal-view.js';
 
-export const policyCancel = defineCommand<CborMap, CborMap>()({
+export type PolicyCancelParams = ProposalApprovalParams;
+export type PolicyCancelArgs = ProposalApprovalArgs;
+export type PolicyCancelResult = PolicyProposalView;
+
+export const policyCancel = defineCommand<PolicyCancelParams, PolicyCancelResult, PolicyCancelArgs>()({
   name: 'policy.cancel',
-  summary: 'Cancel a policy proposal by admin signatures.',
+  summary: "Cancel a pending or scheduled policy proposal with one admin's signature.",
   changesState: true,
-  errors: ['not_found',  'conflict',  'denied'],
-  parseArgs: (m) => m,
+  errors: ['not_found', 'conflict', 'denied'],
+  parseArgs: parseProposalApproval,
 });

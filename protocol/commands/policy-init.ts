@@ -1,12 +1,35 @@
-// policy.init: install the first policy of a device (ceremony only).
-// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
-import type { CborMap } from '../cbor.js';
+// policy.init: installs the first policy of a device that has none. The document must name this
+// device, have no parent, and carry the signatures of its own admin quorum; later versions go through
+// policy.propose.
+import { bytes, onlyKeys } from '../args.js';
 import { defineCommand } from './command.js';
+import { parseAdminApprovals, type AdminApproval, type AdminApprovalParams } from './admin-approval.js';
 
-export const policyInit = defineCommand<CborMap, CborMap>()({
+export type PolicyInitParams = {
+  /** Canonical CBOR of the policy document (parsed by the device's policy parser). */
+  document: Uint8Array;
+  approvals: AdminApprovalParams[];
+};
+
+export interface PolicyInitArgs {
+  /** At most 1 MiB, not yet decoded. */
+  document: Uint8Array;
+  approvals: AdminApproval[];
+}
+
+export type PolicyInitResult = {
+  version: number;
+  hash: Uint8Array;
+  auditSeq: number;
+};
+
+export const policyInit = defineCommand<PolicyInitParams, PolicyInitResult, PolicyInitArgs>()({
   name: 'policy.init',
-  summary: 'Install the first policy of a device (ceremony only).',
+  summary: "Install a device's first policy, signed by that policy's own admin quorum.",
   changesState: true,
-  errors: ['conflict'],
-  parseArgs: (m) => m,
+  errors: ['conflict', 'denied'],
+  parseArgs: (m) => {
+    onlyKeys(m, 'args', ['document', 'approvals']);
+    return { document: bytes(m, 'document', undefined, 1 << 20), approvals: parseAdminApprovals(m.approvals) };
+  },
 });

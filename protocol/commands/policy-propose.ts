@@ -1,12 +1,28 @@
-// policy.propose: propose a new policy version (admin quorum and time lock before it activates).
-// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
-import type { CborMap } from '../cbor.js';
+// policy.propose: an admin proposes the next policy version. It must name this device, be the active
+// version plus one and name the active policy's hash as its parent; it activates after the admin
+// quorum (policy.approve) and the time lock (none for a change that only tightens).
+import { bytes, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
+import type { PolicyProposalView } from './policy-proposal-view.js';
 
-export const policyPropose = defineCommand<CborMap, CborMap>()({
+export type PolicyProposeParams = {
+  /** The admin proposing (a principal of the active policy with the admin role). */
+  requester: string;
+  /** Canonical CBOR of the proposed policy document (parsed by the device's policy parser). */
+  document: Uint8Array;
+};
+
+export type PolicyProposeArgs = PolicyProposeParams;
+
+export type PolicyProposeResult = PolicyProposalView;
+
+export const policyPropose = defineCommand<PolicyProposeParams, PolicyProposeResult>()({
   name: 'policy.propose',
-  summary: 'Propose a new policy version (admin quorum and time lock before it activates).',
+  summary: 'Propose the next policy version (admin quorum and time lock before it activates).',
   changesState: true,
-  errors: ['forbidden',  'conflict'],
-  parseArgs: (m) => m,
+  errors: ['conflict', 'denied'],
+  parseArgs: (m) => {
+    onlyKeys(m, 'args', ['requester', 'document']);
+    return { requester: str(m, 'requester', 128), document: bytes(m, 'document', undefined, 1 << 20) };
+  },
 });
