@@ -14,9 +14,12 @@ import { requestApprove } from './request-approve.js';
 import { whitelistApprove, whitelistCancel, whitelistList, whitelistPropose, whitelistRemove } from './whitelist.js';
 import { policyGet, policyInit } from './policy.js';
 import { auditList } from './audit-list.js';
-import { deviceAttest, deviceInfo, firmwareApprove } from './device.js';
+import { deviceInfo } from './device-info.js';
+import { deviceAttest } from './device-attest.js';
+import { firmwareApprove } from './firmware-approve.js';
 import { policyActivate, policyApprove, policyCancel, policyDiff, policyPropose, policyProposal } from './policy-change.js';
-import { deviceTime, deviceTimeAttest } from './device-time.js';
+import { deviceTime } from './device-time.js';
+import { deviceTimeAttest } from './device-time-attest.js';
 
 export type Handler<C extends CommandName> = (dev: Device, args: ArgsOf<C>) => Promise<ResultOf<C>>;
 
