@@ -2,7 +2,7 @@
 // time: its wall clock may be read, never believed forward. The device's time starts at boot from
 // the last time the device itself sealed (its checkpoint and the token's anchor), advances only as
 // fast as the monotonic clock while the process runs, and moves forward faster only by an
-// admin-quorum time statement carrying the nonce this clock handed out (commands/device-time.ts).
+// admin-quorum time statement carrying the nonce this clock handed out (commands/device-time-attest.ts).
 // That time is the earliest plausible now (holds, time locks, window expiry); the host clock, never
 // below it, is the latest plausible now (approval expiry).
 import { randomBytes } from 'node:crypto';

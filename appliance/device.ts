@@ -13,7 +13,7 @@ import { PolicyStore } from './state/policy-store.js';
 import { WhitelistStore } from './state/whitelist-store.js';
 import { RequestStore } from './state/request-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { DeviceMeta } from './state/device-meta.js';
+import { DeviceMeta, type DeviceIdentityRecord } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
 import { NonceGuardStore } from './state/nonce-guard-store.js';
 import { AllowanceStore } from './state/allowance-store.js';
@@ -188,6 +188,13 @@ export function closeDevice(dev: Device): void {
   }
   dev.db.close();
   dev.keystore.close();
+}
+
+/** The device's attestation identity, or 'unavailable' before provisioning. */
+export function requireIdentity(dev: Device): DeviceIdentityRecord {
+  const id = dev.meta.identity();
+  if (!id) throw new ApplianceError('unavailable', 'device has no attestation identity');
+  return id;
 }
 
 export function requireKey(dev: Device, keyId: string) {

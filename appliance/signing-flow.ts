@@ -21,6 +21,7 @@ import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
 import { normalizeSignature, SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
 import { asMap } from '../protocol/args.js';
+import type { DeniedAnswer, FailedAnswer, PendingAnswer, RequestAnswer, SignedTxAnswer, SignedTypedAnswer } from '../protocol/commands/signing-answer.js';
 import type { Device } from './device.js';
 import { requireKey } from './device.js';
 import type { KeyRecord } from './state/key-registry.js';
@@ -117,7 +118,7 @@ function auditFields(kind: DecisionKind, ctx: SignContext, ev: Evaluated, approv
   };
 }
 
-function pendingResponse(dev: Device, ctx: SignContext, decision: Decision, auditSeq: number): CborMap {
+function pendingResponse(dev: Device, ctx: SignContext, decision: Decision, auditSeq: number): PendingAnswer {
   return {
     status: 'pending_approval',
     requestId: ctx.record.requestId,
@@ -145,14 +146,17 @@ export interface ActOptions {
   audit?: CborMap;
 }
 
-export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<CborMap> {
+export async function decideAndAct(dev: Device, ctx: TxSignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<RequestAnswer<SignedTxAnswer>>;
+export async function decideAndAct(dev: Device, ctx: TypedSignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<RequestAnswer<SignedTypedAnswer>>;
+export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<RequestAnswer>;
+export async function decideAndAct(dev: Device, ctx: SignContext, approvals: readonly Approval[], kind: DecisionKind, opts: ActOptions): Promise<RequestAnswer> {
   const { isNew } = opts;
   const rec = ctx.record;
 
   // 1. Evaluate and record the decision in one group-committed step: the evaluation sees every
   //    reservation committed or queued before it, and an allow reserves its spend durably before the
   //    key is used. Deny and pending answers are final here, with their audit entry.
-  const first = await dev.commits.run((): { done: CborMap } | { ev: Evaluated } => {
+  const first = await dev.commits.run((): { done: DeniedAnswer | PendingAnswer } | { ev: Evaluated } => {
     const time = dev.time();
     const now = time.earliest;
     const policy = dev.policies.current();
@@ -167,7 +171,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(kind, ctx, ev, approvals));
-      const response: CborMap =
+      const response: DeniedAnswer | PendingAnswer =
         decision.outcome === 'deny'
           ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, ...(ctx.typed ? { digest: ctx.digest } : {}), reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
           : pendingResponse(dev, ctx, decision, entry.seq);
@@ -206,7 +210,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       const t = dev.clock();
       const fault = err instanceof SignatureRecoveryError ? err.fault : 'not_signed';
       const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'sign_failed', fault, reservationsKept: dev.spend.reservationsOf(rec.requestId) });
-      const response = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
+      const response: FailedAnswer = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
     throw err;
@@ -227,7 +231,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   return dev.commits.run(() => {
     const t = dev.clock();
     const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', txHash });
-    const response: CborMap = {
+    const response: SignedTxAnswer = {
       status: 'signed',
       requestId: rec.requestId,
       keyId: ctx.key.keyId,
@@ -266,9 +270,15 @@ function recordNonce(dev: Device, ctx: TxSignContext, decision: Decision, now: n
  * same typed refusal for every signing command (a different request under the key; a request whose
  * signature is not settled yet).
  */
-export function storedAnswer(existing: RequestRecord, kind: DecisionKind, requestHash: Uint8Array): CborMap {
+export function storedAnswer<A extends RequestAnswer>(existing: RequestRecord, kind: DecisionKind, requestHash: Uint8Array): A {
   const same = existing.kind === kind && equalBytes(existing.requestHash, requestHash);
   if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
   if (!existing.response) throw new ApplianceError('conflict', 'request is being signed');
-  return asMap(decodeCanonical(existing.response), 'response');
+  // Stored by this flow for a request of this kind (the record is sealed, its MAC checked on read).
+  return storedResponse(existing.response) as A;
+}
+
+/** A request's stored answer, as this flow (or the recovery at boot) wrote it. */
+export function storedResponse(encoded: Uint8Array): RequestAnswer {
+  return asMap(decodeCanonical(encoded), 'response') as RequestAnswer;
 }

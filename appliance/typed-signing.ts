@@ -3,6 +3,7 @@
 // recomputes the digest, the reading and the decision), and the 65-byte signature it releases.
 import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
 import { asMap } from '../protocol/args.js';
+import type { SignedTypedAnswer } from '../protocol/commands/signing-answer.js';
 import { readTypedRequest, typedSummaryToCbor, type TypedRequest } from '../firmware-policy/evm/typed-intent.js';
 import type { TxSignature } from '../firmware-policy/evm/transaction.js';
 import type { Device } from './device.js';
@@ -45,7 +46,7 @@ function word(n: bigint): Uint8Array {
   return out;
 }
 
-export function typedSignedResponse(ctx: TypedSignContext, typed: TypedRequest, signature: Uint8Array, approvedBy: string[], entry: { seq: number; entry: Uint8Array }): CborMap {
+export function typedSignedResponse(ctx: TypedSignContext, typed: TypedRequest, signature: Uint8Array, approvedBy: string[], entry: { seq: number; entry: Uint8Array }): SignedTypedAnswer {
   return {
     status: 'signed',
     requestId: ctx.record.requestId,

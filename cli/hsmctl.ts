@@ -23,7 +23,7 @@ import { initManufacturer } from './manufacturer.js';
 import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { encodeFirmwareStatement } from '../appliance/commands/device.js';
+import { encodeFirmwareStatement } from '../firmware-policy/firmware-statement.js';
 import { encodePolicyCancelStatement, encodePolicyChangeStatement } from '../firmware-policy/policy-governance.js';
 import { encodeTimeStatement } from '../firmware-policy/time-statement.js';
 

@@ -1,6 +1,7 @@
 // What the evaluator returns. A denial is a value naming the rule and why, never an exception.
 import type { CborMap } from '../protocol/cbor.js';
 import type { ReasonCode } from './reason-codes.js';
+import type { PolicyReason } from '../protocol/commands/signing-answer.js';
 
 export type Outcome = 'allow' | 'deny' | 'needs_approval';
 
@@ -70,9 +71,9 @@ export function allowanceToCbor(a: AllowanceUpdate | undefined): CborMap | null 
   return a ? { keyId: a.keyId, asset: a.asset, spender: a.spender, amount: a.amount, nonce: a.nonce } : null;
 }
 
-export function reasonsToCbor(reasons: Reason[]): CborMap[] {
+export function reasonsToCbor(reasons: Reason[]): PolicyReason[] {
   return reasons.map((r) => {
-    const m: CborMap = { rule: r.rule, code: r.code, message: r.message };
+    const m: PolicyReason = { rule: r.rule, code: r.code, message: r.message };
     if (r.detail) m.detail = r.detail;
     return m;
   });

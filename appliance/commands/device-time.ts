@@ -1,23 +1,9 @@
-// device.time: the device's two readings of now and the nonce an admin time statement must carry.
-// device.time.attest: an admin-quorum time statement moves the device's time forward (README
-// "Device time"). It is believed only with the active policy's admin quorum, only with the current
-// nonce (a used or older statement is refused: it cannot be replayed), and only up to the host
-// clock plus the tolerance (a forward move needs the admins and the host to agree). Every attempt
-// that reaches the quorum check is audited, refused or not.
-import type { CborMap } from '../../protocol/cbor.js';
-import { ApplianceError } from '../../protocol/errors.js';
-import type { AuditFields } from '../../protocol/audit-kinds.js';
-import { bytes, onlyKeys, uint } from '../../protocol/args.js';
-import { tallyTimeStatement, type TimeStatement } from '../../firmware-policy/time-statement.js';
-import type { Approval } from '../../firmware-policy/approvals/statement.js';
+// device.time (protocol/commands/device-time.ts): the device's two readings of now, the host's, and
+// the nonce an admin time statement must carry (README "Device time").
+import type { DeviceTimeArgs, DeviceTimeResult } from '../../protocol/commands/device-time.js';
 import type { Device } from '../device.js';
-import { countedApprovals } from '../admin-quorum.js';
-import { parseAdminApprovals } from '../../protocol/commands/admin-approval.js';
 
-const NONCE_BYTES = 16;
-
-export async function deviceTime(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', []);
+export async function deviceTime(dev: Device, _args: DeviceTimeArgs): Promise<DeviceTimeResult> {
   const { earliest, latest } = dev.time();
   const host = dev.deviceClock.host();
   const nonce = dev.deviceClock.nonce();
@@ -31,57 +17,4 @@ export async function deviceTime(dev: Device, args: CborMap): Promise<CborMap> {
     // What each admin signs: this map with time, adminId and expiresAt filled in, canonically encoded.
     statement: { type: 'device-time', deviceId: dev.config.deviceId, nonce, time: null, adminId: null, expiresAt: null },
   };
-}
-
-type Refusal = 'stale_nonce' | 'time_ahead_of_host' | 'quorum_not_met';
-
-export async function deviceTimeAttest(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['time', 'nonce', 'approvals']);
-  const statement: TimeStatement = { time: uint(args, 'time'), nonce: bytes(args, 'nonce', NONCE_BYTES) };
-  const approvals = parseAdminApprovals(args.approvals);
-  const clock = dev.deviceClock;
-  const bounds = dev.time();
-  const host = clock.host();
-  const policy = dev.policies.current();
-  const base = { kind: 'device.time.attest' as const, attestedTime: statement.time, nonce: statement.nonce, deviceTime: bounds.earliest, hostTime: host, policyVersion: policy.doc.version, policyHash: policy.hash };
-
-  const refuse = (code: Refusal, message: string, details: CborMap, extra: CborMap = {}): never => {
-    // Through the refusal counter, so a flood of replayed statements folds into counted entries.
-    const auditSeq = dev.refusals.record({ ...base, outcome: 'rejected', code, ...extra });
-    throw new ApplianceError('denied', message, { rule: 'device-time', code, auditSeq, ...details });
-  };
-
-  if (!clock.isCurrentNonce(statement.nonce)) {
-    refuse('stale_nonce', 'the time statement does not carry the current device nonce (a used or older statement cannot be replayed; ask device.time for the nonce)', {});
-  }
-  const tolerance = dev.sealed.toleranceSeconds;
-  if (statement.time > host + tolerance) {
-    refuse('time_ahead_of_host', `the attested time is ${statement.time - host} s ahead of the host clock (tolerance ${tolerance} s): the device moves forward only when the admins and the host agree`, { hostTime: host, toleranceSeconds: tolerance });
-  }
-  const tally = tallyTimeStatement(policy.doc, statement, approvals, bounds);
-  if (tally.counted.length < tally.required) {
-    const rejected = tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why }));
-    refuse('quorum_not_met', `the time statement needs ${tally.required} admin signatures; ${tally.counted.length} counted`, { counted: tally.counted, rejected }, { approvedBy: tally.counted, rejectedApprovals: rejected });
-  }
-  return commitAdvance(dev, statement, approvals, tally.counted, base);
-}
-
-/** Advances the clock and seals the new time with its audit entry; an advance whose commit fails is undone. */
-function commitAdvance(dev: Device, statement: TimeStatement, approvals: Approval[], counted: string[], base: AuditFields): CborMap {
-  const clock = dev.deviceClock;
-  const before = clock.snapshot();
-  try {
-    const { entry, advanced, now } = dev.seal.transaction(() => {
-      const advanced = clock.advanceTo(statement.time);
-      const now = clock.now();
-      // The checkpoint this transaction writes carries the new time: a restart resumes from it.
-      const entry = dev.audit.append(now, { ...base, outcome: 'accepted', advancedSeconds: advanced, approvals: countedApprovals(approvals, counted), approvedBy: counted });
-      return { entry, advanced, now };
-    });
-    clock.renewNonce();
-    return { status: 'accepted', time: now, advancedSeconds: advanced, approvedBy: counted, auditSeq: entry.seq };
-  } catch (err) {
-    clock.restore(before);
-    throw err;
-  }
 }

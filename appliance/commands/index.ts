@@ -19,14 +19,17 @@ import { whitelistCancel } from './whitelist-cancel.js';
 import { policyGet } from './policy-get.js';
 import { policyInit } from './policy-init.js';
 import { auditList } from './audit-list.js';
-import { deviceAttest, deviceInfo, firmwareApprove } from './device.js';
+import { deviceInfo } from './device-info.js';
+import { deviceAttest } from './device-attest.js';
+import { firmwareApprove } from './firmware-approve.js';
 import { policyPropose } from './policy-propose.js';
 import { policyApprove } from './policy-approve.js';
 import { policyCancel } from './policy-cancel.js';
 import { policyActivate } from './policy-activate.js';
 import { policyProposal } from './policy-proposal.js';
 import { policyDiff } from './policy-diff.js';
-import { deviceTime, deviceTimeAttest } from './device-time.js';
+import { deviceTime } from './device-time.js';
+import { deviceTimeAttest } from './device-time-attest.js';
 
 export type Handler<C extends CommandName> = (dev: Device, args: ArgsOf<C>) => Promise<ResultOf<C>>;
 

@@ -1,32 +1,23 @@
-// key.generate: a secp256k1 key pair generated inside the token (sensitive; it leaves the token only
+// key.generate (protocol/commands/key-generate.ts): a secp256k1 key pair generated inside the token (sensitive; it leaves the token only
 // wrapped under the SO's trusted key at a backup ceremony),
 // registered with its group and the policy active at generation, and audited.
-import type { CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
-import { onlyKeys, str } from '../../protocol/args.js';
+import type { KeyGenerateArgs, KeyGenerateResult } from '../../protocol/commands/key-generate.js';
 import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
 import { issueKeyAttestationCertificate } from '../../attestation/certificates.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
 import { assertRequesterRole } from '../requester-role.js';
-import { assertFirmwareApproved } from '../device.js';
+import { assertFirmwareApproved, requireIdentity } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import { keyInfo } from '../key-info.js';
 
-const LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
-
-export async function keyGenerate(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['requester', 'label', 'group']);
+export async function keyGenerate(dev: Device, { requester, label, group }: KeyGenerateArgs): Promise<KeyGenerateResult> {
   // The bridge names the admin asking (refused and audited unless the policy makes it an admin); the
   // local operator on the socket and the ceremony name none.
-  const requester = args.requester === undefined ? undefined : str(args, 'requester', 128);
-  const label = str(args, 'label', 64);
-  const group = str(args, 'group', 64);
-  if (!LABEL_RE.test(label)) throw new ApplianceError('bad_request', `"label" must match ${LABEL_RE}`, { field: 'label' });
   if (requester !== undefined) assertRequesterRole(dev, 'key.generate', requester, 'admin');
   assertFirmwareApproved(dev);
-  const identity = dev.meta.identity();
-  if (!identity) throw new ApplianceError('unavailable', 'device has no attestation identity');
+  const identity = requireIdentity(dev);
   const policy = dev.policies.current();
   if (!groupOf(policy.doc, group)) throw new ApplianceError('bad_request', `key group "${group}" is not in the active policy`, { field: 'group' });
 

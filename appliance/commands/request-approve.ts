@@ -1,29 +1,25 @@
-// request.approve: add one approver's signed statement to a pending request. The approval is checked
+// request.approve (protocol/commands/request-approve.ts): add one approver's signed statement to a pending request. The approval is checked
 // by the firmware policy before it is stored (one from the requester, an unknown approver, an expired
 // one or one over another intent is refused and audited); once the tier's quorum is met, the request
 // is signed in the same command. An approver's stored approval that no longer counts (it expired, or
 // the policy's approval lifetime or approver set changed) is replaced by a fresh one that does, and
 // the audit entry names what was replaced; a repeat of one that still counts changes nothing.
-import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
+import { encodeCanonical } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
-import { asMap, bytes, onlyKeys, str, uint } from '../../protocol/args.js';
+import type { RequestApproveArgs, RequestApproveResult } from '../../protocol/commands/request-approve.js';
 import { tallyApprovals } from '../../firmware-policy/rules/approval-tier.js';
-import type { Approval } from '../../firmware-policy/approvals/statement.js';
 import type { Device } from '../device.js';
 import { assertFirmwareApproved } from '../device.js';
-import { contextFromRecord, decideAndAct } from '../signing-flow.js';
+import { contextFromRecord, decideAndAct, storedResponse } from '../signing-flow.js';
 
-export async function requestApprove(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['requestId', 'approverId', 'expiresAt', 'signature']);
-  const requestId = str(args, 'requestId', 128);
-  const approval: Approval = { approverId: str(args, 'approverId', 128), expiresAt: uint(args, 'expiresAt'), signature: bytes(args, 'signature', undefined, 512) };
+export async function requestApprove(dev: Device, { requestId, approval }: RequestApproveArgs): Promise<RequestApproveResult> {
 
   return dev.requestLocks.run(requestId, async () => {
     const rec = dev.requests.get(requestId);
     if (!rec) throw new ApplianceError('not_found', 'no such request');
     if (rec.status !== 'pending') {
       if (!rec.response) throw new ApplianceError('conflict', 'request is being signed');
-      const current = asMap(decodeCanonical(rec.response), 'response');
+      const current = storedResponse(rec.response);
       if (rec.status === 'signed') return current; // approving a signed request changes nothing
       throw new ApplianceError('conflict', `request is ${rec.status}, not pending approval`, { status: rec.status });
     }
@@ -37,7 +33,7 @@ export async function requestApprove(dev: Device, args: CborMap): Promise<CborMa
       // The same approver twice counts once: nothing changes, the current state is returned, and the
       // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
       dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
-      return asMap(decodeCanonical(rec.response ?? encodeCanonical({})), 'response');
+      return storedResponse(rec.response ?? encodeCanonical({}));
     }
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time());
     const rejected = single.rejected[0];

@@ -1,25 +1,22 @@
-// sign.evm-tx: decode an EVM transaction from its fields, judge it with the active policy and, if
+// sign.evm-tx (protocol/commands/sign-evm-tx.ts): decode an EVM transaction from its fields, judge it with the active policy and, if
 // allowed, sign it with a token key. Idempotent by request id (DESIGN.md invariant 4).
 import { encodeCanonical, sha256Canonical, type CborMap } from '../../protocol/cbor.js';
-import { asMap, onlyKeys, str } from '../../protocol/args.js';
+import type { SignEvmTxArgs, SignEvmTxResult } from '../../protocol/commands/sign-evm-tx.js';
 import { txFromFields, txToFields } from '../../firmware-policy/evm/tx-from-fields.js';
 import { intentDigest, intentFromEvmTx } from '../../firmware-policy/intent.js';
 import type { Device } from '../device.js';
 import { assertFirmwareApproved, requireKey } from '../device.js';
 import { decideAndAct, storedAnswer } from '../signing-flow.js';
 
-export async function signEvmTx(dev: Device, args: CborMap): Promise<CborMap> {
-  onlyKeys(args, 'args', ['requestId', 'requester', 'keyId', 'tx']);
-  const requestId = str(args, 'requestId', 128);
-  const requester = str(args, 'requester', 128);
-  const keyId = str(args, 'keyId', 128);
-  const tx = txFromFields(asMap(args.tx, 'tx'));
+export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignEvmTxResult> {
+  const { requestId, requester, keyId } = args;
+  const tx = txFromFields(args.tx);
   const canonicalArgs: CborMap = { requester, keyId, tx: txToFields(tx) };
   const requestHash = sha256Canonical({ cmd: 'sign.evm-tx', ...canonicalArgs });
 
   return dev.requestLocks.run(requestId, async () => {
     const existing = dev.requests.get(requestId);
-    if (existing) return storedAnswer(existing, 'sign.evm-tx', requestHash);
+    if (existing) return storedAnswer<SignEvmTxResult>(existing, 'sign.evm-tx', requestHash);
     assertFirmwareApproved(dev);
     const key = requireKey(dev, keyId);
     const intent = intentFromEvmTx(key.keyId, tx);

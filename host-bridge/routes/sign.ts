@@ -1,5 +1,6 @@
 // Signing requests (orchestrator): an EVM transaction or EIP-712 typed data, named by the caller's
 // Idempotency-Key; the reply's status follows the decision (signed 200, pending 202, denied 403).
+import type { CborMap } from '../../protocol/cbor.js';
 import { jsonObject, jsonString, jsonToCbor, txFieldsFromJson } from '../json-cbor.js';
 import type { BridgeApp, RouteContext } from './context.js';
 
@@ -13,7 +14,7 @@ export function signRoutes(app: BridgeApp, r: RouteContext): void {
     const requestId = r.idempotencyKey(c);
     const b = await r.body(c);
     const keyId = jsonString(b.keyId, 'keyId', 128);
-    const typedData = jsonToCbor(jsonObject(b.typedData, 'typedData'), 'typedData');
+    const typedData = jsonToCbor(jsonObject(b.typedData, 'typedData'), 'typedData') as CborMap; // a JSON object becomes a CBOR map
     return r.forward(c, 'sign.typed-data', { requestId, requester: c.get('principal').id, keyId, typedData }, 'by-result');
   });
 }

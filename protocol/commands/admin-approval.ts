@@ -1,4 +1,4 @@
-// An admin's signature as the governance commands carry it (whitelist and policy approvals and
+// A signed approval as commands carry it: an approver's (request.approve) or an admin's, as the governance commands carry it (whitelist and policy approvals and
 // cancels, a first policy, a time statement): who signed, until when it counts, and the signature over
 // the command's statement. Parsers for the one-approval form (fields beside the command's own) and the
 // list form (`approvals`).
@@ -21,9 +21,14 @@ export type AdminApproval = {
   signature: Uint8Array;
 };
 
-/** The approval fields of `m`; the caller has refused unknown fields. */
+/** The signature fields of one approval (the signer's id under `idField`), at most 512 bytes of signature; the caller has refused unknown fields. */
+export function signedApproval(m: CborMap, idField: 'adminId' | 'approverId'): AdminApproval {
+  return { approverId: str(m, idField, 128), expiresAt: uint(m, 'expiresAt'), signature: bytes(m, 'signature', undefined, 512) };
+}
+
+/** An admin's approval fields of `m`. */
 export function parseAdminApproval(m: CborMap): AdminApproval {
-  return { approverId: str(m, 'adminId', 128), expiresAt: uint(m, 'expiresAt'), signature: bytes(m, 'signature', undefined, 512) };
+  return signedApproval(m, 'adminId');
 }
 
 /** `approvals`: an array of 1 to 64 { adminId, expiresAt, signature }. */

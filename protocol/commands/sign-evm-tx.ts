@@ -1,12 +1,32 @@
-// sign.evm-tx: judge an EVM transaction by the policy; sign it, hold it for approvals, or deny it.
-// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
+// sign.evm-tx: judge an EVM transaction by the active policy; sign it, hold it for approvals, or deny
+// it. Idempotent by `requestId`: a retry of the same request gets the stored answer. The transaction
+// fields are a map the firmware policy decodes (firmware-policy/evm/tx-from-fields.ts).
 import type { CborMap } from '../cbor.js';
+import { asMap, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
+import type { RequestAnswer, SignedTxAnswer } from './signing-answer.js';
 
-export const signEvmTx = defineCommand<CborMap, CborMap>()({
+export interface SignEvmTxArgs {
+  /** The idempotency key. */
+  requestId: string;
+  requester: string;
+  keyId: string;
+  /** The transaction's fields (type, chainId, nonce, to, value, data, gas…), checked by the firmware policy. */
+  tx: CborMap;
+}
+
+export type SignEvmTxResult = RequestAnswer<SignedTxAnswer>;
+
+export const signEvmTx = defineCommand<SignEvmTxArgs, SignEvmTxResult>()({
   name: 'sign.evm-tx',
   summary: 'Judge an EVM transaction by the policy; sign it, hold it for approvals, or deny it.',
   changesState: true,
-  errors: ['forbidden',  'not_found',  'conflict',  'denied'],
-  parseArgs: (m) => m,
+  // not_found: no such key. conflict: the requestId was used for another request, or is being
+  // signed. denied: the firmware is not approved or the sealed state is broken (a policy denial is
+  // an answer, status "denied").
+  errors: ['not_found', 'conflict', 'denied'],
+  parseArgs: (m) => {
+    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'tx']);
+    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), tx: asMap(m.tx, 'tx') };
+  },
 });

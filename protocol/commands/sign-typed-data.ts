@@ -1,12 +1,32 @@
-// sign.typed-data: judge EIP-712 typed data by the policy; sign it, hold it for approvals, or deny it.
-// Not yet typed: arguments and result travel as a checked CBOR map, parsed by the handler.
+// sign.typed-data: judge EIP-712 typed data by the active policy; sign it, hold it for approvals, or
+// deny it. The appliance hashes the typed data itself (it never signs a digest it is given).
+// Idempotent by `requestId`. The typed data is a map the firmware policy decodes
+// (firmware-policy/evm/typed-intent.ts).
 import type { CborMap } from '../cbor.js';
+import { asMap, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
+import type { RequestAnswer, SignedTypedAnswer } from './signing-answer.js';
 
-export const signTypedData = defineCommand<CborMap, CborMap>()({
+export interface SignTypedDataArgs {
+  /** The idempotency key. */
+  requestId: string;
+  requester: string;
+  keyId: string;
+  /** The EIP-712 message (domain, types, primaryType, message), checked by the firmware policy. */
+  typedData: CborMap;
+}
+
+export type SignTypedDataResult = RequestAnswer<SignedTypedAnswer>;
+
+export const signTypedData = defineCommand<SignTypedDataArgs, SignTypedDataResult>()({
   name: 'sign.typed-data',
   summary: 'Judge EIP-712 typed data by the policy; sign it, hold it for approvals, or deny it.',
   changesState: true,
-  errors: ['forbidden',  'not_found',  'conflict',  'denied'],
-  parseArgs: (m) => m,
+  // As sign.evm-tx: not_found (key), conflict (requestId reused or being signed), denied (firmware
+  // not approved, sealed state broken); a policy denial is an answer.
+  errors: ['not_found', 'conflict', 'denied'],
+  parseArgs: (m) => {
+    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'typedData']);
+    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), typedData: asMap(m.typedData, 'typedData') };
+  },
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { runningCodeRoot } from '../../attestation/measurement.js';
 import { signStatement } from '../../cli/approver-key.js';
-import { encodeFirmwareStatement } from '../../appliance/commands/device.js';
+import { encodeFirmwareStatement } from '../../firmware-policy/firmware-statement.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { advanceDeviceTime, CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { measureCode, runningCodeRoot } from '../../attestation/measurement.js';
 import { signStatement } from '../../cli/approver-key.js';
-import { encodeFirmwareStatement } from '../../appliance/commands/device.js';
+import { encodeFirmwareStatement } from '../../firmware-policy/firmware-statement.js';
 import { copyFirmwareTree, type FirmwareTree } from '../../reliability/firmware-tree.js';
 import { CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
 
