@@ -11,6 +11,7 @@ import { ApplianceError } from '../protocol/errors.js';
 import type { AuditFields, DecisionKind } from '../protocol/audit-kinds.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
 import { allowanceToCbor, reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
+import type { RequestAuth } from '../firmware-policy/request-stamp.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
 import type { TypedRequest } from '../firmware-policy/evm/typed-intent.js';
 import { intentDigest, intentFromEvmTx, intentToCbor, type TransferIntent } from '../firmware-policy/intent.js';
@@ -31,6 +32,8 @@ import { typedAuditFields, typedContextFromRecord, typedSignature, typedSignedRe
 interface SignContextBase {
   record: RequestRecord;
   key: KeyRecord;
+  /** A new request's stamp and what it covers; absent when the request is judged again for its approvals. */
+  requestAuth?: RequestAuth;
   /** What approvals name: the intent digest of a transaction, the EIP-712 digest of typed data. */
   digest: Uint8Array;
 }
@@ -88,12 +91,23 @@ function subjectFields(ctx: SignContext): CborMap {
   };
 }
 
+function requesterProof(auth: RequestAuth, decision: Decision): 'verified' | 'named' {
+  return auth.stamp !== undefined && !decision.reasons.some((r) => r.rule === 'requester') ? 'verified' : 'named';
+}
+
+function requestAuthToCbor(auth: RequestAuth): CborMap {
+  return { command: auth.command, requestId: auth.requestId, argsDigest: auth.argsDigest, stamp: auth.stamp ? { expiresAt: auth.stamp.expiresAt, signature: auth.stamp.signature } : null };
+}
+
 function auditFields(kind: DecisionKind, ctx: SignContext, ev: Evaluated, approvals: readonly Approval[]): AuditFields {
   const { decision } = ev;
   return {
     kind,
     requestId: ctx.record.requestId,
     requester: ctx.record.requester,
+    // How the requester is known: its stamp verified, or only named by the bridge (a new request), and
+    // what the stamp covered, so an offline replay judges it again.
+    ...(ctx.requestAuth ? { requesterProof: requesterProof(ctx.requestAuth, decision), requestAuth: requestAuthToCbor(ctx.requestAuth) } : {}),
     keyId: ctx.key.keyId,
     keyGroup: ev.keyGroup,
     keyAddress: keyAddressBytes(ctx.key.address),
@@ -165,8 +179,8 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const view = recordingView(dev.view, inputs);
     const keyAddress = keyAddressBytes(ctx.key.address);
     const decision = ctx.typed
-      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester }, approvals, time)
-      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress }, approvals, time);
+      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) }, approvals, time)
+      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) }, approvals, time);
     const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash, ...(opts.audit ? { extra: opts.audit } : {}) };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {

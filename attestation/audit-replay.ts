@@ -3,6 +3,7 @@
 // log), and confirms each recorded decision. An edited decision, intent, policy or input shows up as
 // a mismatch. A transaction entry records its decoded intent; a typed-data entry records the typed
 // data itself, from which the replay recomputes the EIP-712 digest, the reading and the decision.
+import type { RequestAuth } from '../firmware-policy/request-stamp.js';
 import { equalBytes } from '../protocol/bytes.js';
 import { decodeCanonical, type CborMap, type CborValue } from '../protocol/cbor.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
@@ -102,7 +103,7 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
     const intent = intentFrom(p.intent as CborMap);
     if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
     try {
-      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}) }, approvalsFrom(p.approvals), replayTime(p));
+      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}), ...requestAuthFrom(p.requestAuth) }, approvalsFrom(p.approvals), replayTime(p));
     } catch (err) {
       return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
     }
@@ -128,8 +129,18 @@ function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
   }
   if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
   try {
-    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester) }, approvalsFrom(p.approvals), replayTime(p));
+    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester), ...requestAuthFrom(p.requestAuth) }, approvalsFrom(p.approvals), replayTime(p));
   } catch (err) {
     return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
   }
+}
+
+/** A new request's stamp as its entry recorded it (appliance/signing-flow.ts), for the requester rule. */
+function requestAuthFrom(v: unknown): { requestAuth?: RequestAuth } {
+  if (typeof v !== 'object' || v === null || v instanceof Uint8Array || Array.isArray(v)) return {};
+  const m = v as Record<string, unknown>;
+  if (typeof m.command !== 'string' || typeof m.requestId !== 'string' || !(m.argsDigest instanceof Uint8Array)) return {};
+  const st = m.stamp as Record<string, unknown> | null;
+  const stamp = st && typeof st.expiresAt === 'number' && st.signature instanceof Uint8Array ? { expiresAt: st.expiresAt, signature: st.signature } : undefined;
+  return { requestAuth: { command: m.command, requestId: m.requestId, argsDigest: m.argsDigest, ...(stamp ? { stamp } : {}) } };
 }

@@ -17,7 +17,7 @@ import { checkFeeCap } from './rules/fee-cap.js';
 import { allowanceModeOf, judgeAllowanceGrant } from './rules/token-allowance.js';
 import { checkContractCall } from './rules/contract-call.js';
 import type { Now } from './device-time.js';
-import { checkRequester } from './principals.js';
+import { requesterReasons, type RequestAuth } from './request-stamp.js';
 
 export interface EvaluationRequest {
   intent: TransferIntent;
@@ -27,13 +27,15 @@ export interface EvaluationRequest {
   requester: string;
   /** The signing key's own address (a cancel sends 0 to it at a used nonce). */
   keyAddress?: Uint8Array;
+  /** A new request's stamp and what it covers (request-stamp.ts); absent when a request is judged again for its approvals. */
+  requestAuth?: RequestAuth;
 }
 
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
 
 export function evaluate(policy: PolicyDocument, view: StateView, req: EvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const { intent } = req;
-  const who = checkRequester(policy, req.requester, 'requester');
+  const who = requesterReasons(policy, req.requester, req.keyGroup, req.requestAuth, now).reasons;
   const group = groupOf(policy, req.keyGroup);
   if (!group) {
     return deny([...who, { rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);

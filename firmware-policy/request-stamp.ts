@@ -95,3 +95,21 @@ export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, n
   }
   return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };
 }
+
+/** What a new request carries for the requester rule: its command, id, argument digest and stamp. */
+export interface RequestAuth {
+  command: string;
+  requestId: string;
+  argsDigest: Uint8Array;
+  stamp?: RequestStamp;
+}
+
+/**
+ * The requester rule as the evaluators apply it. A new request (with `auth`) is judged on its stamp;
+ * a request judged again for its approvals was judged on its stamp when it was made, so its id only
+ * needs to hold the role still.
+ */
+export function requesterReasons(policy: PolicyDocument, requester: string, keyGroup: string, auth: RequestAuth | undefined, now: Now): RequesterCheck {
+  if (!auth) return { reasons: checkRequester(policy, requester, 'requester'), proof: 'named' };
+  return checkRequestStamp(policy, { command: auth.command, requester, requestId: auth.requestId, argsDigest: auth.argsDigest, keyGroup, stamp: auth.stamp }, now);
+}

@@ -20,7 +20,7 @@ export interface PolicyJson {
   admins: { id: string; alg: string; publicKey: string }[];
   approvers: { id: string; alg: string; publicKey: string }[];
   /** Principals that may ask for signatures (bridge orchestrator tokens name one); ids share the admins' and approvers' namespace. */
-  requesters?: { id: string }[];
+  requesters?: { id: string; alg?: string; publicKey?: string; groups?: string[] }[];
   /** Principals that may read the log and the policy (bridge auditor tokens name one). */
   auditors?: { id: string }[];
   groups: Record<string, {
@@ -37,6 +37,8 @@ export interface PolicyJson {
     }>;
     contracts?: { chainId: number | string; address: string; selectors: string[] }[];
     typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
+    /** Every request for this group's keys must carry its requester's stamp. */
+    requireSignedRequests?: true;
   }>;
 }
 
@@ -52,6 +54,19 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
   const named = (list: unknown, field: string): CborValue[] => {
     if (!Array.isArray(list)) throw new ApplianceError('bad_request', `policy "${field}" must be an array`);
     return list.map((p, i) => ({ id: jsonObject(p, `${field}[${i}]`).id as string }));
+  };
+  // A requester may carry a request key (alg, publicKey as 0x hex) and the key groups it may ask for.
+  const requesters = (list: unknown, field: string): CborValue[] => {
+    if (!Array.isArray(list)) throw new ApplianceError('bad_request', `policy "${field}" must be an array`);
+    return list.map((p, i) => {
+      const m = jsonObject(p, `${field}[${i}]`);
+      return {
+        id: m.id as string,
+        ...(m.alg === undefined ? {} : { alg: m.alg as string }),
+        ...(m.publicKey === undefined ? {} : { publicKey: jsonHex(m.publicKey, `${field}[${i}].publicKey`) }),
+        ...(m.groups === undefined ? {} : { groups: m.groups as CborValue[] }),
+      };
+    });
   };
   const groups: CborMap = {};
   for (const [name, gv] of Object.entries(jsonObject(o.groups, 'groups'))) {
@@ -103,6 +118,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
             }),
           }
         : {}),
+      ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: g.requireSignedRequests as boolean }),
     };
   }
   return parsePolicy({
@@ -125,7 +141,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     admins: principals(o.admins, 'admins'),
     adminQuorum: o.adminQuorum as number,
     approvers: principals(o.approvers, 'approvers'),
-    ...(o.requesters === undefined ? {} : { requesters: named(o.requesters, 'requesters') }),
+    ...(o.requesters === undefined ? {} : { requesters: requesters(o.requesters, 'requesters') }),
     ...(o.auditors === undefined ? {} : { auditors: named(o.auditors, 'auditors') }),
     groups,
   } as CborMap);

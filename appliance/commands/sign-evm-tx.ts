@@ -10,6 +10,8 @@ import { decideAndAct, storedAnswer } from '../signing-flow.js';
 
 export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignEvmTxResult> {
   const { requestId, requester, keyId } = args;
+  // The stamp is judged once, when the request is made (re-judged for approvals, it is not needed).
+  const requestAuth = { command: 'sign.evm-tx', requestId, argsDigest: args.argsDigest, ...(args.stamp ? { stamp: args.stamp } : {}) };
   const tx = txFromFields(args.tx);
   const canonicalArgs: CborMap = { requester, keyId, tx: txToFields(tx) };
   const requestHash = sha256Canonical({ cmd: 'sign.evm-tx', ...canonicalArgs });
@@ -35,6 +37,6 @@ export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignE
       updatedAt: now,
       response: null,
     };
-    return decideAndAct(dev, { record, tx, key, intent, digest }, [], 'sign.evm-tx', { isNew: true });
+    return decideAndAct(dev, { record, tx, key, intent, digest, requestAuth }, [], 'sign.evm-tx', { isNew: true });
   });
 }

@@ -14,6 +14,8 @@ import { typedRecordArgs } from '../typed-signing.js';
 
 export async function signTypedData(dev: Device, args: SignTypedDataArgs): Promise<SignTypedDataResult> {
   const { requestId, requester, keyId } = args;
+  // The stamp is judged once, when the request is made (re-judged for approvals, it is not needed).
+  const requestAuth = { command: 'sign.typed-data', requestId, argsDigest: args.argsDigest, ...(args.stamp ? { stamp: args.stamp } : {}) };
   const typed = readTypedRequest(args.typedData); // validates the whole message
   const digest = typed.digest;
   const requestHash = sha256Canonical({ cmd: 'sign.typed-data', requester, keyId, digest });
@@ -37,6 +39,6 @@ export async function signTypedData(dev: Device, args: SignTypedDataArgs): Promi
       updatedAt: now,
       response: null,
     };
-    return decideAndAct(dev, { record, key, typed, digest }, [], 'sign.typed-data', { isNew: true });
+    return decideAndAct(dev, { record, key, typed, digest, requestAuth }, [], 'sign.typed-data', { isNew: true });
   });
 }

@@ -22,7 +22,7 @@ import { checkTypedGrant, MAX_UINT160 } from './typed-grant.js';
 import { checkTypedTransfer } from './typed-transfer.js';
 import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-transfer.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
-import { checkRequester } from '../principals.js';
+import { requesterReasons, type RequestAuth } from '../request-stamp.js';
 
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -33,6 +33,8 @@ export interface TypedEvaluationRequest {
   keyAddress: Uint8Array;
   /** Authenticated principal that asked; it may not approve its own request. */
   requester: string;
+  /** A new request's stamp and what it covers (request-stamp.ts); absent when judged again for approvals. */
+  requestAuth?: RequestAuth;
   /** The EIP-712 signing digest (what approvals name). */
   digest: Uint8Array;
   primaryType: string;
@@ -45,7 +47,7 @@ export interface TypedEvaluationRequest {
 export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: TypedEvaluationRequest, approvals: readonly Approval[], now: Now): Decision {
   const tally = { required: 0, counted: [], rejected: [] };
   const deny = (reasons: Reason[]): Decision => ({ outcome: 'deny', reasons, approvals: tally });
-  const who = checkRequester(policy, req.requester, 'requester');
+  const who = requesterReasons(policy, req.requester, req.keyGroup, req.requestAuth, now).reasons;
   if (who.length > 0) return deny(who);
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);

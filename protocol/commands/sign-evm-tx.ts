@@ -4,20 +4,25 @@
 import type { CborMap } from '../cbor.js';
 import { asMap, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
+import { parseStamp, type RequestStampParam, type StampedArgs } from './request-stamp-arg.js';
 import type { RequestAnswer, SignedTxAnswer } from './signing-answer.js';
 
-export interface SignEvmTxArgs {
+export type SignEvmTxParams = {
   /** The idempotency key. */
   requestId: string;
   requester: string;
   keyId: string;
   /** The transaction's fields (type, chainId, nonce, to, value, data, gas…), checked by the firmware policy. */
   tx: CborMap;
-}
+  /** The requester's signature over this request (required when the policy says so). */
+  stamp?: RequestStampParam;
+};
+
+export type SignEvmTxArgs = Omit<SignEvmTxParams, 'stamp'> & StampedArgs;
 
 export type SignEvmTxResult = RequestAnswer<SignedTxAnswer>;
 
-export const signEvmTx = defineCommand<SignEvmTxArgs, SignEvmTxResult>()({
+export const signEvmTx = defineCommand<SignEvmTxParams, SignEvmTxResult, SignEvmTxArgs>()({
   name: 'sign.evm-tx',
   summary: 'Judge an EVM transaction by the policy; sign it, hold it for approvals, or deny it.',
   changesState: true,
@@ -26,7 +31,7 @@ export const signEvmTx = defineCommand<SignEvmTxArgs, SignEvmTxResult>()({
   // an answer, status "denied").
   errors: ['not_found', 'conflict', 'denied'],
   parseArgs: (m) => {
-    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'tx']);
-    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), tx: asMap(m.tx, 'tx') };
+    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'tx', 'stamp']);
+    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), tx: asMap(m.tx, 'tx'), ...parseStamp(m) };
   },
 });

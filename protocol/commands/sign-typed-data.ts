@@ -5,20 +5,25 @@
 import type { CborMap } from '../cbor.js';
 import { asMap, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
+import { parseStamp, type RequestStampParam, type StampedArgs } from './request-stamp-arg.js';
 import type { RequestAnswer, SignedTypedAnswer } from './signing-answer.js';
 
-export interface SignTypedDataArgs {
+export type SignTypedDataParams = {
   /** The idempotency key. */
   requestId: string;
   requester: string;
   keyId: string;
   /** The EIP-712 message (domain, types, primaryType, message), checked by the firmware policy. */
   typedData: CborMap;
-}
+  /** The requester's signature over this request (required when the policy says so). */
+  stamp?: RequestStampParam;
+};
+
+export type SignTypedDataArgs = Omit<SignTypedDataParams, 'stamp'> & StampedArgs;
 
 export type SignTypedDataResult = RequestAnswer<SignedTypedAnswer>;
 
-export const signTypedData = defineCommand<SignTypedDataArgs, SignTypedDataResult>()({
+export const signTypedData = defineCommand<SignTypedDataParams, SignTypedDataResult, SignTypedDataArgs>()({
   name: 'sign.typed-data',
   summary: 'Judge EIP-712 typed data by the policy; sign it, hold it for approvals, or deny it.',
   changesState: true,
@@ -26,7 +31,7 @@ export const signTypedData = defineCommand<SignTypedDataArgs, SignTypedDataResul
   // not approved, sealed state broken); a policy denial is an answer.
   errors: ['not_found', 'conflict', 'denied'],
   parseArgs: (m) => {
-    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'typedData']);
-    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), typedData: asMap(m.typedData, 'typedData') };
+    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'typedData', 'stamp']);
+    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), typedData: asMap(m.typedData, 'typedData'), ...parseStamp(m) };
   },
 });
