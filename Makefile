@@ -1,12 +1,13 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    install what is missing, create the demo device, run appliance + bridge
-#   make test   install what is missing, build, run every test
+#   make test   install what is missing, build, lint, run every test
+#   make check  the fast loop while editing: typecheck, lint, the pure layers' unit tests
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck test run clean bench crash-test fuzz soak redteam
+.PHONY: all setup system-deps build typecheck lint format-check check test run clean bench crash-test fuzz soak redteam
 BENCH_SMOKE ?=
 
 all: build
@@ -45,8 +46,26 @@ build: setup
 typecheck: setup
 	npx tsc -p tsconfig.json --noEmit
 
-# The benchmark's smoke run, a short crash test, a small fuzz and the red team go first, so the test runner's summary closes the output.
-test: build
+# The pure layers typechecked without Node's types, then ESLint: typescript-eslint's recommended rules
+# and the import rules that hold the layers (eslint.config.js; docs/tests.md "Lint and format").
+lint: setup
+	npx tsc -p tsconfig.pure.json
+	npx eslint .
+
+# Prettier's verdict on the formatting (.prettierrc.json). Not in lint until the tree is formatted once.
+# FORMAT_CHECK: add format-check to lint after the one-time reformat
+format-check: setup
+	npx prettier --check .
+
+# Typecheck (the build), lint, and the unit tests that start no SoftHSM, anvil or appliance process:
+# test/protocol, test/firmware-policy and the lint rules' own test.
+CHECK_TESTS = $$(find dist/test/protocol dist/test/firmware-policy -name '*.test.js' | sort) dist/test/repository/lint-rules.test.js
+check: build lint
+	node --test $(CHECK_TESTS)
+
+# Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz and the red
+# team, so the test runner's summary closes the output.
+test: lint build
 	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
 	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
 	tail -n 1 dist/crash-test.log

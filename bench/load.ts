@@ -80,7 +80,7 @@ export async function runLoad(cfg: LoadConfig) {
         const i = next++;
         if (i >= cfg.requests) return;
         const t0 = performance.now();
-        let ok = false;
+        let ok: boolean;
         try {
           ok = await one(i);
         } catch {

@@ -537,6 +537,7 @@ function groupSummary(g: GroupPolicy): string {
 
 /** Control characters (line breaks included) shown as \u escapes, so one value stays one table cell. */
 function visible(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

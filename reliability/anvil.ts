@@ -59,7 +59,7 @@ export async function startAnvil(opts: { chainId?: number } = {}): Promise<Anvil
     } catch (err) {
       if (Date.now() > deadline || child.exitCode !== null) {
         child.kill('SIGKILL');
-        throw new Error(`anvil did not start: ${String(err)}`);
+        throw new Error(`anvil did not start: ${String(err)}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 100));
     }

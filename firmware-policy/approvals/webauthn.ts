@@ -229,7 +229,7 @@ export function verifyWebAuthnAssertion(
   const signed = new Uint8Array(authData.length + 32);
   signed.set(authData, 0);
   signed.set(sha256(clientDataJSON), authData.length);
-  let valid = false;
+  let valid: boolean;
   try {
     valid = p256.verify(compact, signed, point, { prehash: true, lowS: false, format: 'compact' }) === true;
   } catch {

@@ -55,11 +55,13 @@ let started = 0;
 
 /** Registers a discoverable credential (a passkey) on the page's authenticator. */
 async function register(tab: AuthenticatorPage, uv: UserVerification, challenge: Uint8Array) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's own function, typed by its result's use
   const r = await tab.page.evaluate(([c, u, v]) => (globalThis as any).register(c, u, v), [b64u(challenge), b64u(enc.encode('approver-1')), uv] as const);
   return { id: unb64u(r.id), attestationObject: unb64u(r.attestationObject), clientDataJSON: unb64u(r.clientDataJSON) };
 }
 
 async function approve(tab: AuthenticatorPage, credentialId: Uint8Array, challenge: Uint8Array, uv: UserVerification): Promise<WebAuthnAssertion> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's own function, typed by its result's use
   const r = await tab.page.evaluate(([c, id, v]) => (globalThis as any).approve(c, id, v), [b64u(challenge), b64u(credentialId), uv] as const);
   return { credentialId: unb64u(r.id), authenticatorData: unb64u(r.authenticatorData), clientDataJSON: unb64u(r.clientDataJSON), signature: unb64u(r.signature) };
 }

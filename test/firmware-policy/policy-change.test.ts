@@ -452,7 +452,6 @@ describe('diff output', () => {
 
 const CHAINS = [1n, 10n, 31337n] as const;
 const ASSETS = ['31337:native', '1:native', '10:native', 'usdc'] as const;
-const GROUPS = ['hot', 'warm'] as const;
 const ADDRESSES = [0xa1, 0xb2, 0xc3].map((b) => new Uint8Array(20).fill(b));
 const WINDOW_SECONDS = [60, 600, 3600, 86_400] as const;
 
