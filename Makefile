@@ -51,9 +51,9 @@ typecheck: setup
 lint: setup
 	npx tsc -p tsconfig.pure.json
 	npx eslint .
+	npx prettier --check --log-level warn .
 
-# Prettier's verdict on the formatting (.prettierrc.json). Not in lint until the tree is formatted once.
-# FORMAT_CHECK: add format-check to lint after the one-time reformat
+# Prettier's verdict on the formatting alone (.prettierrc.json); `npx prettier --write .` fixes it.
 format-check: setup
 	npx prettier --check .
 

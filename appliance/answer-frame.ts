@@ -18,7 +18,11 @@ export function answerFrame(m: CborMap, maxResponse: number): Buffer {
       log('warn', 'answer too large', { bytes: length, maxResponse });
       return encodeFrame(
         encodeCanonical(
-          errorEnvelope(idOf(m), { code: 'response_too_large', message: `the answer (${length} bytes) exceeds the ${maxResponse}-byte response frame: ask for less`, details: { length, maxResponse } }),
+          errorEnvelope(idOf(m), {
+            code: 'response_too_large',
+            message: `the answer (${length} bytes) exceeds the ${maxResponse}-byte response frame: ask for less`,
+            details: { length, maxResponse },
+          }),
         ),
         maxResponse,
       );

@@ -3,5 +3,15 @@ import type { KeyInfo } from '../protocol/commands/key-info.js';
 import type { KeyRecord } from './state/key-registry.js';
 
 export function keyInfo(k: KeyRecord): KeyInfo {
-  return { keyId: k.keyId, label: k.label, group: k.group, curve: 'secp256k1', address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash, certificate: k.certificate };
+  return {
+    keyId: k.keyId,
+    label: k.label,
+    group: k.group,
+    curve: 'secp256k1',
+    address: k.address,
+    publicKey: k.publicKey,
+    createdAt: k.createdAt,
+    policyHash: k.policyHash,
+    certificate: k.certificate,
+  };
 }

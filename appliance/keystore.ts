@@ -176,11 +176,7 @@ export class KeyStore {
         { type: P11.CKA_CLASS, value: P11.CKO_PUBLIC_KEY },
         { type: P11.CKA_KEY_TYPE, value: P11.CKK_EC },
       ])) {
-        const [id, lbl, params] = this.mod.C_GetAttributeValue(session, h, [
-          { type: P11.CKA_ID },
-          { type: P11.CKA_LABEL },
-          { type: P11.CKA_EC_PARAMS },
-        ]);
+        const [id, lbl, params] = this.mod.C_GetAttributeValue(session, h, [{ type: P11.CKA_ID }, { type: P11.CKA_LABEL }, { type: P11.CKA_EC_PARAMS }]);
         if (!(params?.value instanceof Buffer) || !params.value.equals(SECP256K1_PARAMS)) continue;
         keys.push({
           ckaId: new Uint8Array(id?.value as Buffer),
@@ -197,7 +193,11 @@ export class KeyStore {
     return this.withSession(async (session) => {
       const h = this.privateHandle(session, ckaId);
       const types = [P11.CKA_TOKEN, P11.CKA_PRIVATE, P11.CKA_SENSITIVE, P11.CKA_EXTRACTABLE, P11.CKA_ALWAYS_SENSITIVE, P11.CKA_NEVER_EXTRACTABLE, P11.CKA_WRAP_WITH_TRUSTED, P11.CKA_MODIFIABLE];
-      const attrs = this.mod.C_GetAttributeValue(session, h, types.map((type) => ({ type })));
+      const attrs = this.mod.C_GetAttributeValue(
+        session,
+        h,
+        types.map((type) => ({ type })),
+      );
       const flag = (i: number) => {
         const v = attrs[i]?.value;
         return v instanceof Buffer ? v[0] === 1 : Boolean(v);

@@ -77,7 +77,9 @@ export async function main(argv: string[]): Promise<void> {
     try {
       const ahead = dev.deviceClock.host() - dev.clock();
       if (ahead > dev.sealed.toleranceSeconds && !hostAhead) {
-        log('warn', 'the host clock is ahead of the device time: holds, time locks and windows follow the device time until an admin quorum attests the time (device.time.attest)', { aheadSeconds: ahead });
+        log('warn', 'the host clock is ahead of the device time: holds, time locks and windows follow the device time until an admin quorum attests the time (device.time.attest)', {
+          aheadSeconds: ahead,
+        });
       }
       hostAhead = ahead > dev.sealed.toleranceSeconds;
       if (dev.sealed.status().ok) {

@@ -18,7 +18,16 @@ export function activateDue(dev: Device, now = dev.clock(), requester?: string):
       const doc = proposedDocument(p);
       const next = dev.policies.activate(doc, now);
       dev.proposals.setStatus(p.id, 'active', p.quorumAt, p.activateAfter);
-      dev.audit.append(now, { kind: 'policy.activate', proposalId: p.id, ...(requester === undefined ? {} : { requester }), previousVersion: active.doc.version, previousHash: active.hash, policyVersion: doc.version, policyHash: next.hash, document: next.encoded });
+      dev.audit.append(now, {
+        kind: 'policy.activate',
+        proposalId: p.id,
+        ...(requester === undefined ? {} : { requester }),
+        previousVersion: active.doc.version,
+        previousHash: active.hash,
+        policyVersion: doc.version,
+        policyHash: next.hash,
+        document: next.encoded,
+      });
       n++;
     });
   }

@@ -196,7 +196,16 @@ export function needsRefusalAudit(err: unknown): err is ApplianceError {
  * one refusal, counted; a different one is its own entry.
  */
 export function refusalFields(cmd: Command, args: CborMap, err: ApplianceError): AuditFields {
-  return { kind: 'refusal', command: cmd, code: err.code, requester: who(args), subject: subjectOf(args), argsDigest: sha256Canonical(args), message: err.message.slice(0, 256), details: detailsOf(err) };
+  return {
+    kind: 'refusal',
+    command: cmd,
+    code: err.code,
+    requester: who(args),
+    subject: subjectOf(args),
+    argsDigest: sha256Canonical(args),
+    message: err.message.slice(0, 256),
+    details: detailsOf(err),
+  };
 }
 
 /** The same error, with the seq of the audit entry that records it in its details. */

@@ -20,7 +20,6 @@ export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 300;
 
 type LastSealEvent = ReturnType<Device['audit']['checkChain']>['lastSealEvent'];
 
-
 export class SealedState {
   /** Findings of tampering: once there is one, the device refuses to act (latched). */
   private readonly tampered: string[] = [];

@@ -87,7 +87,13 @@ interface Evaluated {
 function subjectFields(ctx: SignContext): CborMap {
   if (ctx.typed) return typedAuditFields(ctx.typed);
   return {
-    intent: { ...intentToCbor(ctx.intent), maxFee: ctx.intent.maxFee, maxFeePerGas: ctx.intent.maxFeePerGas ?? null, maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null, gasLimit: ctx.intent.gasLimit ?? null },
+    intent: {
+      ...intentToCbor(ctx.intent),
+      maxFee: ctx.intent.maxFee,
+      maxFeePerGas: ctx.intent.maxFeePerGas ?? null,
+      maxPriorityFeePerGas: ctx.intent.maxPriorityFeePerGas ?? null,
+      gasLimit: ctx.intent.gasLimit ?? null,
+    },
   };
 }
 
@@ -179,15 +185,38 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const view = recordingView(dev.view, inputs);
     const keyAddress = keyAddressBytes(ctx.key.address);
     const decision = ctx.typed
-      ? evaluateTypedData(policy.doc, view, { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) }, approvals, time)
+      ? evaluateTypedData(
+          policy.doc,
+          view,
+          { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) },
+          approvals,
+          time,
+        )
       : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) }, approvals, time);
-    const ev: Evaluated = { decision, keyGroup, decidedAt: now, latestNow: time.latest, inputs, policyVersion: policy.doc.version, policyHash: policy.hash, ...(opts.audit ? { extra: opts.audit } : {}) };
+    const ev: Evaluated = {
+      decision,
+      keyGroup,
+      decidedAt: now,
+      latestNow: time.latest,
+      inputs,
+      policyVersion: policy.doc.version,
+      policyHash: policy.hash,
+      ...(opts.audit ? { extra: opts.audit } : {}),
+    };
     opts.inFirstCommit?.();
     if (decision.outcome !== 'allow') {
       const entry = dev.audit.append(now, auditFields(kind, ctx, ev, approvals));
       const response: DeniedAnswer | PendingAnswer =
         decision.outcome === 'deny'
-          ? { status: 'denied', requestId: rec.requestId, keyId: ctx.key.keyId, intentDigest: ctx.digest, ...(ctx.typed ? { digest: ctx.digest } : {}), reasons: reasonsToCbor(decision.reasons), auditSeq: entry.seq }
+          ? {
+              status: 'denied',
+              requestId: rec.requestId,
+              keyId: ctx.key.keyId,
+              intentDigest: ctx.digest,
+              ...(ctx.typed ? { digest: ctx.digest } : {}),
+              reasons: reasonsToCbor(decision.reasons),
+              auditSeq: entry.seq,
+            }
           : pendingResponse(dev, ctx, decision, entry.seq);
       const status = decision.outcome === 'deny' ? 'denied' : 'pending';
       if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });

@@ -103,7 +103,13 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
     const intent = intentFrom(p.intent as CborMap);
     if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(intentDigest(intent), p.intentDigest)) return 'intent digest does not match the recorded intent';
     try {
-      decision = evaluate(policy.doc, replayView(inputsFromCbor(p.inputs)), { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}), ...requestAuthFrom(p.requestAuth) }, approvalsFrom(p.approvals), replayTime(p));
+      decision = evaluate(
+        policy.doc,
+        replayView(inputsFromCbor(p.inputs)),
+        { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}), ...requestAuthFrom(p.requestAuth) },
+        approvalsFrom(p.approvals),
+        replayTime(p),
+      );
     } catch (err) {
       return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
     }
@@ -119,7 +125,8 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
 
 /** A typed-data decision re-run from the recorded typed data (or why it cannot be). */
 function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
-  if (p.typedData === null || typeof p.typedData !== 'object' || Array.isArray(p.typedData) || p.typedData instanceof Uint8Array || p.typedData instanceof Map) return 'recorded typed data is not a map';
+  if (p.typedData === null || typeof p.typedData !== 'object' || Array.isArray(p.typedData) || p.typedData instanceof Uint8Array || p.typedData instanceof Map)
+    return 'recorded typed data is not a map';
   if (!(p.keyAddress instanceof Uint8Array)) return 'typed-data entry has no key address';
   let typed;
   try {
@@ -129,7 +136,13 @@ function replayTyped(p: CborMap, doc: PolicyDocument): Decision | string {
   }
   if (!(p.intentDigest instanceof Uint8Array) || !equalBytes(typed.digest, p.intentDigest)) return 'EIP-712 digest does not match the recorded typed data';
   try {
-    return evaluateTypedData(doc, replayView(inputsFromCbor(p.inputs)), { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester), ...requestAuthFrom(p.requestAuth) }, approvalsFrom(p.approvals), replayTime(p));
+    return evaluateTypedData(
+      doc,
+      replayView(inputsFromCbor(p.inputs)),
+      { ...typed, keyGroup: String(p.keyGroup), keyId: String(p.keyId), keyAddress: p.keyAddress, requester: String(p.requester), ...requestAuthFrom(p.requestAuth) },
+      approvalsFrom(p.approvals),
+      replayTime(p),
+    );
   } catch (err) {
     return err instanceof MissingInputError ? `replay needed an input the entry did not record (${err.message})` : 'replay failed';
   }

@@ -102,9 +102,11 @@ export async function verifyAuditLog(entries: Uint8Array[], opts: VerifyOptions)
       return fail(entries.length, null, 'the quote payload cannot be read');
     }
     const head = q.logHead as CborMap | undefined;
-    if (q.deviceId !== identity.deviceId || !head || typeof head.seq !== 'number' || !(head.hash instanceof Uint8Array)) return fail(entries.length, null, 'the quote is not a log-head quote of this device');
+    if (q.deviceId !== identity.deviceId || !head || typeof head.seq !== 'number' || !(head.hash instanceof Uint8Array))
+      return fail(entries.length, null, 'the quote is not a log-head quote of this device');
     report.quoteHead = { seq: head.seq, hash: hex(head.hash) };
-    if (report.lastSeq === null || report.lastSeq < head.seq) return fail(entries.length, report.lastSeq, `the log ends at seq ${report.lastSeq ?? 0} but the device quoted a head at seq ${head.seq}: the tail was truncated`);
+    if (report.lastSeq === null || report.lastSeq < head.seq)
+      return fail(entries.length, report.lastSeq, `the log ends at seq ${report.lastSeq ?? 0} but the device quoted a head at seq ${head.seq}: the tail was truncated`);
     const atHead = hashes.get(head.seq);
     if (atHead !== undefined && atHead !== hex(head.hash)) return fail(entries.length - 1, head.seq, `the entry at seq ${head.seq} is not the one the device quoted`);
   }

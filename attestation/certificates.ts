@@ -140,11 +140,7 @@ export async function createManufacturerCa(opts: { commonName: string; validityD
     spki: ecSpki(OID_P256, point),
     notBefore,
     notAfter: new Date(notBefore.getTime() + days * DAY_MS),
-    extensions: [
-      basicConstraintsExt(true, 1),
-      keyUsageExt(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign),
-      asnExt(id_ce_subjectKeyIdentifier, new SubjectKeyIdentifier(ski)),
-    ],
+    extensions: [basicConstraintsExt(true, 1), keyUsageExt(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign), asnExt(id_ce_subjectKeyIdentifier, new SubjectKeyIdentifier(ski))],
   });
   const signature = sign('sha256', tbs, { key: privateKey, dsaEncoding: 'der' });
   return {
@@ -154,13 +150,7 @@ export async function createManufacturerCa(opts: { commonName: string; validityD
 }
 
 /** CA-signed certificate for the device attestation key: basicConstraints cA=true pathLen=0, keyUsage keyCertSign+digitalSignature, subject CN=deviceId, and extensions carrying deviceId and measurement. */
-export async function issueDeviceCertificate(opts: {
-  ca: ManufacturerCa;
-  device: DeviceIdentity;
-  devicePublicKey: Uint8Array;
-  notBefore?: Date;
-  validityDays?: number;
-}): Promise<string> {
+export async function issueDeviceCertificate(opts: { ca: ManufacturerCa; device: DeviceIdentity; devicePublicKey: Uint8Array; notBefore?: Date; validityDays?: number }): Promise<string> {
   const deviceId = assertName('device.deviceId', opts.device?.deviceId);
   const measurement = assertBytes('device.measurement', opts.device?.measurement, 32);
   const point = assertPoint('devicePublicKey', opts.devicePublicKey, 'p256');
@@ -633,7 +623,7 @@ function derSpan(der: Uint8Array, offset: number): number {
 /** The elements inside a constructed element, which must fill it exactly. */
 function derChildren(der: Uint8Array, parent: DerElement): DerElement[] {
   const out: DerElement[] = [];
-  for (let at = parent.contentStart; at < parent.end; ) {
+  for (let at = parent.contentStart; at < parent.end;) {
     const child = derElement(der, at);
     if (child.end > parent.end) throw badRequest('DER element overruns its parent');
     out.push(child);
@@ -721,7 +711,10 @@ function wholeSeconds(d: Date): Date {
 }
 
 function toPem(der: Uint8Array): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 

@@ -79,8 +79,7 @@ export type CoseRejectReason =
 
 export type CoseCheckResult = { ok: true; alg: number } | { ok: false; reason: CoseRejectReason };
 
-const malformed = (message: string, details?: Record<string, unknown>): ApplianceError =>
-  new ApplianceError('bad_request', message, details);
+const malformed = (message: string, details?: Record<string, unknown>): ApplianceError => new ApplianceError('bad_request', message, details);
 
 function isBytes(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array;
@@ -466,11 +465,7 @@ export interface CoseVerifyOptions {
   allowUnprotectedAlg?: boolean;
 }
 
-export function checkCoseSign1(
-  bytes: Uint8Array,
-  publicKey: Uint8Array,
-  opts?: CoseVerifyOptions,
-): CoseCheckResult {
+export function checkCoseSign1(bytes: Uint8Array, publicKey: Uint8Array, opts?: CoseVerifyOptions): CoseCheckResult {
   const no = (reason: CoseRejectReason): CoseCheckResult => ({ ok: false, reason });
   try {
     const externalAad = opts?.externalAad ?? EMPTY;
@@ -518,11 +513,7 @@ export function checkCoseSign1(
 }
 
 /** Verifies an ES256 (P-256, raw r||s) or EdDSA (Ed25519) COSE_Sign1; false (never throws) on any mismatch or malformed input. */
-export function verifyCoseSign1(
-  bytes: Uint8Array,
-  publicKey: Uint8Array,
-  opts?: CoseVerifyOptions,
-): boolean {
+export function verifyCoseSign1(bytes: Uint8Array, publicKey: Uint8Array, opts?: CoseVerifyOptions): boolean {
   return checkCoseSign1(bytes, publicKey, opts).ok;
 }
 

@@ -34,11 +34,15 @@ function txJson(cfg: LoadConfig, nonce: number) {
 function post(agent: http.Agent, url: string, path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}${path}`, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-    });
+    const req = http.request(
+      `${url}${path}`,
+      { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -56,7 +60,16 @@ export async function runLoad(cfg: LoadConfig) {
     const nonce = cfg.nonceBase + i;
     const requestId = `${cfg.tag}-${i}`;
     if (cfg.mode === 'socket') {
-      const tx = { type: 'eip1559', chainId: 31337n, nonce: BigInt(nonce), to: hexToBytes(cfg.to), value: BigInt(cfg.value), gasLimit: 21000n, maxFeePerGas: 2000000000n, maxPriorityFeePerGas: 1000000000n };
+      const tx = {
+        type: 'eip1559',
+        chainId: 31337n,
+        nonce: BigInt(nonce),
+        to: hexToBytes(cfg.to),
+        value: BigInt(cfg.value),
+        gasLimit: 21000n,
+        maxFeePerGas: 2000000000n,
+        maxPriorityFeePerGas: 1000000000n,
+      };
       const r = await client!.call('sign.evm-tx', { requestId, requester: 'bench', keyId: cfg.keyId, tx });
       return r.status === 'signed';
     }

@@ -26,9 +26,7 @@ const repo = join(here, '..', '..');
 const smoke = process.env.BENCH_SMOKE === '1';
 const say = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
-const N = smoke
-  ? { raw: 300, viem: 100, perLevel: 40, approvals: 10, levels: [1, 8] }
-  : { raw: 20_000, viem: 2_000, perLevel: 2_000, approvals: 300, levels: [1, 8, 32, 128] };
+const N = smoke ? { raw: 300, viem: 100, perLevel: 40, approvals: 10, levels: [1, 8] } : { raw: 20_000, viem: 2_000, perLevel: 2_000, approvals: 300, levels: [1, 8, 32, 128] };
 
 function runChild(script: string, arg: unknown): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -119,7 +117,19 @@ async function main(): Promise<void> {
     for (const c of N.levels) sweep.e2e.push(await level({ mode: 'http', concurrency: c, requests: N.perLevel, keyId, to, value: '1000', url, token: tokens.orchestrator }));
     for (const c of smoke ? [8] : [8, 32]) {
       sweep.e2e_approvals.push(
-        await level({ mode: 'http-approvals', concurrency: c, requests: N.approvals, keyId, to, value: (2n * 10n ** 18n).toString(), url, token: tokens.orchestrator, approverToken: tokens.approver, approverKeys: approverFiles, deviceId }),
+        await level({
+          mode: 'http-approvals',
+          concurrency: c,
+          requests: N.approvals,
+          keyId,
+          to,
+          value: (2n * 10n ** 18n).toString(),
+          url,
+          token: tokens.orchestrator,
+          approverToken: tokens.approver,
+          approverKeys: approverFiles,
+          deviceId,
+        }),
       );
     }
   } finally {
@@ -175,7 +185,8 @@ async function main(): Promise<void> {
     const end = '<!-- bench:end -->';
     const i = text.indexOf(start);
     const j = text.indexOf(end);
-    if (i >= 0 && j > i) writeFileSync(readme, text.slice(0, i + start.length) + `\n\nLatest run (${results.date}, ${results.machine.cpus} cores, Node ${results.machine.node}):\n\n` + md + '\n' + text.slice(j));
+    if (i >= 0 && j > i)
+      writeFileSync(readme, text.slice(0, i + start.length) + `\n\nLatest run (${results.date}, ${results.machine.cpus} cores, Node ${results.machine.node}):\n\n` + md + '\n' + text.slice(j));
   }
   process.stdout.write(md);
   say(`results in ${outDir}`);
@@ -187,6 +198,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -51,7 +51,7 @@ function readInput(file: string | undefined): string {
 const CEREMONY_SUBS = ceremonySubs({ out, say });
 
 const SUBS: Record<string, Sub> = {
-...CEREMONY_SUBS,
+  ...CEREMONY_SUBS,
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
@@ -84,7 +84,9 @@ const SUBS: Record<string, Sub> = {
       const paths = devicePaths(varRoot, DEMO_DEVICE);
       if (!app.firmwareApproved) {
         say('WARNING: the code, a library it loads (node_modules) or Node changed since this demo device was enrolled, so its firmware measurement differs and it will refuse to sign.');
-        say(`  Approve the new measurement with two demo admins (hsmctl approver sign --firmware ${app.measurement} …; POST /v1/firmware/approvals), or remove ${paths.dir} to make a fresh demo device.`);
+        say(
+          `  Approve the new measurement with two demo admins (hsmctl approver sign --firmware ${app.measurement} …; POST /v1/firmware/approvals), or remove ${paths.dir} to make a fresh demo device.`,
+        );
       }
       if (readTokens(paths.bridgeTokens).some((t) => t.principal === undefined)) {
         say(`WARNING: this demo's bridge tokens are bound to no policy principal (made before that binding) and will be refused; remove ${paths.dir} to make a fresh demo device.`);
@@ -109,7 +111,11 @@ const SUBS: Record<string, Sub> = {
         ].join('\n') + '\n',
       );
       await new Promise<void>((res) => {
-        const stop = () => void bridge.close().then(() => app.stop()).then(res);
+        const stop = () =>
+          void bridge
+            .close()
+            .then(() => app.stop())
+            .then(res);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
@@ -165,7 +171,13 @@ const SUBS: Record<string, Sub> = {
     options: { out: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
-      await exportAudit({ url: String(v.url), token: readToken(v['token-file'] as string | undefined), file: String(v.out), ...(v['from-seq'] ? { fromSeq: Number(v['from-seq']) } : {}), progress: say });
+      await exportAudit({
+        url: String(v.url),
+        token: readToken(v['token-file'] as string | undefined),
+        file: String(v.out),
+        ...(v['from-seq'] ? { fromSeq: Number(v['from-seq']) } : {}),
+        progress: say,
+      });
     },
   },
   'audit verify': {
@@ -223,7 +235,9 @@ const SUBS: Record<string, Sub> = {
     usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME]`,
     options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' } },
     async run(v) {
-      const scopes = String(v.scopes ?? '').split(',').filter(Boolean) as Scope[];
+      const scopes = String(v.scopes ?? '')
+        .split(',')
+        .filter(Boolean) as Scope[];
       if (!v.principal) throw new ApplianceError('bad_request', '--principal POLICY_ID is required: the requester, admin, approver or auditor id in the policy this token speaks for');
       const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes, String(v.principal));
       process.stdout.write(token + '\n');
@@ -236,15 +250,33 @@ const SUBS: Record<string, Sub> = {
     options: { id: { type: 'string' }, alg: { type: 'string', default: 'ES256' }, out: { type: 'string' } },
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
-      const key = generateApproverKey(String(v.id ?? ''), v.alg === 'EdDSA' ? 'EdDSA' : v.alg === 'ES256' ? 'ES256' : (() => { throw new ApplianceError('bad_request', '--alg must be ES256 or EdDSA'); })());
+      const key = generateApproverKey(
+        String(v.id ?? ''),
+        v.alg === 'EdDSA'
+          ? 'EdDSA'
+          : v.alg === 'ES256'
+            ? 'ES256'
+            : (() => {
+                throw new ApplianceError('bad_request', '--alg must be ES256 or EdDSA');
+              })(),
+      );
       writeApproverKey(resolve(String(v.out)), key);
       out(publicPart(key));
     },
   },
   'approver sign': {
     summary: 'sign the statement of a pending request, whitelist proposal, policy change or device time (JSON from the bridge)',
-    usage: 'hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS] [--time UNIX_SECONDS (device time: default this machine\'s clock)]   |   --key FILE --firmware HEX --device-id ID   |   --key FILE --cancel-policy PROPOSAL_ID --device-id ID',
-    options: { key: { type: 'string' }, in: { type: 'string' }, ttl: { type: 'string', default: '3600' }, time: { type: 'string' }, firmware: { type: 'string' }, 'cancel-policy': { type: 'string' }, 'device-id': { type: 'string' } },
+    usage:
+      "hsmctl approver sign --key FILE [--in RESPONSE.json|-] [--ttl SECONDS] [--time UNIX_SECONDS (device time: default this machine's clock)]   |   --key FILE --firmware HEX --device-id ID   |   --key FILE --cancel-policy PROPOSAL_ID --device-id ID",
+    options: {
+      key: { type: 'string' },
+      in: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+      time: { type: 'string' },
+      firmware: { type: 'string' },
+      'cancel-policy': { type: 'string' },
+      'device-id': { type: 'string' },
+    },
     async run(v) {
       if (!v.key) throw new ApplianceError('bad_request', '--key FILE is required');
       const key = readApproverKey(String(v.key));
@@ -268,7 +300,14 @@ const SUBS: Record<string, Sub> = {
         const statement = encodeApprovalStatement({ deviceId: String(st.deviceId), intentDigest: jsonHex(st.intentDigest, 'statement.intentDigest', 32), approverId: key.id, expiresAt });
         out({ approverId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
       } else if (st.type === 'whitelist-add') {
-        const proposal = { id: String(st.proposalId), group: String(st.group), chainId: jsonUint(st.chainId, 'statement.chainId'), address: jsonHex(st.address, 'statement.address', 20), label: String(st.label ?? ''), proposedBy: '' };
+        const proposal = {
+          id: String(st.proposalId),
+          group: String(st.group),
+          chainId: jsonUint(st.chainId, 'statement.chainId'),
+          address: jsonHex(st.address, 'statement.address', 20),
+          label: String(st.label ?? ''),
+          proposedBy: '',
+        };
         const statement = encodeWhitelistStatement(String(st.deviceId), proposal, key.id, expiresAt);
         out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
       } else if (st.type === 'policy-change') {
@@ -290,7 +329,17 @@ const SUBS: Record<string, Sub> = {
 
 function help(): string {
   const rows = Object.entries(SUBS).map(([name, s]) => `  ${name.padEnd(18)} ${s.summary}`);
-  return ['hsmctl: operate the HSM signer appliance', '', 'Usage: hsmctl <command> [options]   (hsmctl <command> --help for its options)', '', 'Commands:', ...rows, '', 'Common options: --var DIR (default ./var or $HSM_VAR), --device NAME (default demo)', ''].join('\n');
+  return [
+    'hsmctl: operate the HSM signer appliance',
+    '',
+    'Usage: hsmctl <command> [options]   (hsmctl <command> --help for its options)',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Common options: --var DIR (default ./var or $HSM_VAR), --device NAME (default demo)',
+    '',
+  ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -308,7 +357,9 @@ export async function main(argv: string[]): Promise<number> {
   const rest = argv.slice(name.split(' ').length);
   const { values, positionals } = parseArgs({ args: rest, options: { ...COMMON, ...sub.options }, allowPositionals: true });
   if (values.help) {
-    const opts = Object.keys(sub.options).map((o) => `--${o}`).join(' ');
+    const opts = Object.keys(sub.options)
+      .map((o) => `--${o}`)
+      .join(' ');
     process.stdout.write(`${sub.summary}\n\nUsage: ${sub.usage}\n${opts ? `Options: ${opts} --var --device --help\n` : ''}`);
     return 0;
   }

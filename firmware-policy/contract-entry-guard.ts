@@ -36,12 +36,16 @@ export function checkContractEntries(group: GroupPolicy, path: string): void {
   const tokens = new Set(Object.keys(group.assets).filter((a) => a.includes(':erc20:')));
   (group.contracts ?? []).forEach((c, i) => {
     if (tokens.has(erc20AssetId(c.chainId, c.address))) {
-      throw new ApplianceError('bad_request', `policy "${path}[${i}].address" is one of this group's ERC-20 assets: calls to it are judged through its decoded ERC-20 calls only, not allowlisted`, { field: `${path}[${i}].address` });
+      throw new ApplianceError('bad_request', `policy "${path}[${i}].address" is one of this group's ERC-20 assets: calls to it are judged through its decoded ERC-20 calls only, not allowlisted`, {
+        field: `${path}[${i}].address`,
+      });
     }
     c.selectors.forEach((s, j) => {
       const grants = GRANT_SELECTORS.get(hex(s));
       if (grants !== undefined) {
-        throw new ApplianceError('bad_request', `policy "${path}[${i}].selectors[${j}]" is ${grants}, which grants spending or operator rights the contract allowlist would not count`, { field: `${path}[${i}].selectors[${j}]` });
+        throw new ApplianceError('bad_request', `policy "${path}[${i}].selectors[${j}]" is ${grants}, which grants spending or operator rights the contract allowlist would not count`, {
+          field: `${path}[${i}].selectors[${j}]`,
+        });
       }
     });
   });

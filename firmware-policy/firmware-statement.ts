@@ -16,7 +16,14 @@ export function encodeFirmwareStatement(deviceId: string, measurement: Uint8Arra
 /** Counts the admins of the active policy who approved this measurement for this device (distinct, known, unexpired, within the policy's approval lifetime, valid). */
 export function tallyFirmwareApprovals(policy: PolicyDocument, deviceId: string, measurement: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: policy.admins, required: policy.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy), statementFor: (adminId, expiresAt) => encodeFirmwareStatement(deviceId, measurement, adminId, expiresAt) },
+    {
+      principals: policy.admins,
+      required: policy.adminQuorum,
+      requester: '',
+      now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
+      statementFor: (adminId, expiresAt) => encodeFirmwareStatement(deviceId, measurement, adminId, expiresAt),
+    },
     approvals,
   );
 }

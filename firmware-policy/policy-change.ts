@@ -65,13 +65,29 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
     const before = changeDelaySeconds(from);
     const after = changeDelaySeconds(to);
     const longer = after >= before;
-    out.push(changed('changeDelaySeconds', holdText(from.changeDelaySeconds ?? null, before), holdText(to.changeDelaySeconds ?? null, after), longer, longer ? 'longer time lock for later changes' : 'shorter time lock for later changes'));
+    out.push(
+      changed(
+        'changeDelaySeconds',
+        holdText(from.changeDelaySeconds ?? null, before),
+        holdText(to.changeDelaySeconds ?? null, after),
+        longer,
+        longer ? 'longer time lock for later changes' : 'shorter time lock for later changes',
+      ),
+    );
   }
   if (from.maxApprovalLifetimeSeconds !== to.maxApprovalLifetimeSeconds) {
     const before = maxApprovalLifetimeSeconds(from);
     const after = maxApprovalLifetimeSeconds(to);
     const shorter = after <= before;
-    out.push(changed('maxApprovalLifetimeSeconds', holdText(from.maxApprovalLifetimeSeconds ?? null, before), holdText(to.maxApprovalLifetimeSeconds ?? null, after), shorter, after === before ? 'the same approval lifetime' : shorter ? 'approvals may run for less time' : 'approvals may run for longer'));
+    out.push(
+      changed(
+        'maxApprovalLifetimeSeconds',
+        holdText(from.maxApprovalLifetimeSeconds ?? null, before),
+        holdText(to.maxApprovalLifetimeSeconds ?? null, after),
+        shorter,
+        after === before ? 'the same approval lifetime' : shorter ? 'approvals may run for less time' : 'approvals may run for longer',
+      ),
+    );
   }
   diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
@@ -114,9 +130,7 @@ export function renderDiff(from: PolicyDocument, to: PolicyDocument, maxRows = N
     '',
     `- From: version ${from.version}, hash ${code(bytesToHex(policyHash(from)))}`,
     `- To: version ${to.version}, hash ${code(bytesToHex(policyHash(to)))}`,
-    stricter
-      ? '- Classification: **stricter only**; it may take effect at once'
-      : '- Classification: **not stricter**; it takes effect only after the admin quorum and the time lock',
+    stricter ? '- Classification: **stricter only**; it may take effect at once' : '- Classification: **not stricter**; it takes effect only after the admin quorum and the time lock',
     `- Changes: ${changes.length} (${changes.filter((c) => !c.stricter).length} not stricter)`,
     '',
   ];
@@ -148,13 +162,29 @@ function diffGroup(out: PolicyChange[], path: string, name: string, from: Policy
     else if (!inA && inB) out.push(added(p, c.toString(), false, 'chain newly allowed'));
   }
   if (a.whitelistRequired !== b.whitelistRequired) {
-    out.push(changed(`${path}.whitelistRequired`, String(a.whitelistRequired), String(b.whitelistRequired), b.whitelistRequired, b.whitelistRequired ? 'recipients must now be whitelisted' : 'recipients need no longer be whitelisted'));
+    out.push(
+      changed(
+        `${path}.whitelistRequired`,
+        String(a.whitelistRequired),
+        String(b.whitelistRequired),
+        b.whitelistRequired,
+        b.whitelistRequired ? 'recipients must now be whitelisted' : 'recipients need no longer be whitelisted',
+      ),
+    );
   }
   if (a.holdSeconds !== b.holdSeconds) {
     const before = groupHoldSeconds(from, name);
     const after = groupHoldSeconds(to, name);
     const longer = after >= before;
-    out.push(changed(`${path}.holdSeconds`, holdText(a.holdSeconds, before), holdText(b.holdSeconds, after), longer, longer ? 'new whitelist entries wait at least as long' : 'new whitelist entries wait less'));
+    out.push(
+      changed(
+        `${path}.holdSeconds`,
+        holdText(a.holdSeconds, before),
+        holdText(b.holdSeconds, after),
+        longer,
+        longer ? 'new whitelist entries wait at least as long' : 'new whitelist entries wait less',
+      ),
+    );
   }
   for (const asset of unionKeys(a.assets, b.assets)) {
     const p = `${path}.assets.${asset}`;
@@ -246,7 +276,21 @@ function cmpChainKey(x: string, y: string): number {
 // reported as a change that is NOT stricter, so a field added to the document later can never be
 // loosened at once before this module learns what it means.
 
-const KNOWN_TOP = ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'admins', 'adminQuorum', 'approvers', 'requesters', 'auditors', 'groups'];
+const KNOWN_TOP = [
+  'version',
+  'parentHash',
+  'deviceId',
+  'defaultHoldSeconds',
+  'changeDelaySeconds',
+  'maxApprovalLifetimeSeconds',
+  'feeCaps',
+  'admins',
+  'adminQuorum',
+  'approvers',
+  'requesters',
+  'auditors',
+  'groups',
+];
 const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData'];
 const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
@@ -303,7 +347,9 @@ function asMap(v: CborValue | undefined): CborMap {
 }
 
 function commonKeys(a: CborMap, b: CborMap): string[] {
-  return Object.keys(a).filter((k) => Object.hasOwn(b, k)).sort(cmpString);
+  return Object.keys(a)
+    .filter((k) => Object.hasOwn(b, k))
+    .sort(cmpString);
 }
 
 function sameCbor(x: CborValue | undefined, y: CborValue | undefined): boolean {
@@ -332,7 +378,15 @@ function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
     const before = a.allowUnlimitedApproval === true;
     const after = b.allowUnlimitedApproval === true;
     const show = (raw: boolean | undefined) => (raw === undefined ? 'not set (false)' : String(raw));
-    out.push(changed(`${path}.allowUnlimitedApproval`, show(a.allowUnlimitedApproval), show(b.allowUnlimitedApproval), !after || before, after && !before ? 'unlimited allowances now allowed' : 'unlimited allowances not allowed'));
+    out.push(
+      changed(
+        `${path}.allowUnlimitedApproval`,
+        show(a.allowUnlimitedApproval),
+        show(b.allowUnlimitedApproval),
+        !after || before,
+        after && !before ? 'unlimited allowances now allowed' : 'unlimited allowances not allowed',
+      ),
+    );
   }
   if (a.decimals !== b.decimals) {
     const show = (d: number | undefined) => (d === undefined ? 'not set' : String(d));
@@ -359,7 +413,14 @@ function countCovered(w: VelocityWindow, windows: readonly VelocityWindow[]): bo
 
 function diffWindows(out: PolicyChange[], path: string, a: readonly VelocityWindow[], b: readonly VelocityWindow[]): void {
   const byAmountThenCount = (x: VelocityWindow, y: VelocityWindow) => cmpBigint(x.maxAmount, y.maxAmount) || x.maxCount - y.maxCount;
-  for (const { label, before, after } of matchBy(a, b, (w) => w.seconds, (x, y) => x - y, byAmountThenCount, (s) => `seconds=${s}`)) {
+  for (const { label, before, after } of matchBy(
+    a,
+    b,
+    (w) => w.seconds,
+    (x, y) => x - y,
+    byAmountThenCount,
+    (s) => `seconds=${s}`,
+  )) {
     const p = `${path}[${label}]`;
     if (before && !after) {
       const covered = amountCovered(before, b) && countCovered(before, b);
@@ -369,11 +430,27 @@ function diffWindows(out: PolicyChange[], path: string, a: readonly VelocityWind
     } else if (before && after) {
       if (before.maxAmount !== after.maxAmount) {
         const ok = amountCovered(before, b);
-        out.push(changed(`${p}.maxAmount`, before.maxAmount.toString(), after.maxAmount.toString(), ok, after.maxAmount <= before.maxAmount ? 'lower rolling amount limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling amount limit'));
+        out.push(
+          changed(
+            `${p}.maxAmount`,
+            before.maxAmount.toString(),
+            after.maxAmount.toString(),
+            ok,
+            after.maxAmount <= before.maxAmount ? 'lower rolling amount limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling amount limit',
+          ),
+        );
       }
       if (before.maxCount !== after.maxCount) {
         const ok = countCovered(before, b);
-        out.push(changed(`${p}.maxCount`, String(before.maxCount), String(after.maxCount), ok, after.maxCount <= before.maxCount ? 'lower rolling count limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling count limit'));
+        out.push(
+          changed(
+            `${p}.maxCount`,
+            String(before.maxCount),
+            String(after.maxCount),
+            ok,
+            after.maxCount <= before.maxCount ? 'lower rolling count limit' : ok ? 'higher, but another window at least as long is as tight' : 'higher rolling count limit',
+          ),
+        );
       }
     }
   }
@@ -392,7 +469,14 @@ function tierCovered(t: ApprovalTier, rules: AssetRules): boolean {
 
 function diffTiers(out: PolicyChange[], path: string, a: AssetRules, b: AssetRules): void {
   const byRequired = (x: ApprovalTier, y: ApprovalTier) => x.required - y.required;
-  for (const { label, before, after } of matchBy(a.approvalTiers, b.approvalTiers, (t) => t.above, cmpBigint, byRequired, (v) => `above=${v}`)) {
+  for (const { label, before, after } of matchBy(
+    a.approvalTiers,
+    b.approvalTiers,
+    (t) => t.above,
+    cmpBigint,
+    byRequired,
+    (v) => `above=${v}`,
+  )) {
     const p = `${path}[${label}]`;
     if (before && !after) {
       const ok = tierCovered(before, b);
@@ -401,7 +485,15 @@ function diffTiers(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
       out.push(added(p, tierSummary(after), true, 'new approval tier'));
     } else if (before && after && before.required !== after.required) {
       const ok = tierCovered(before, b);
-      out.push(changed(`${p}.required`, String(before.required), String(after.required), ok, after.required >= before.required ? 'more approvals needed' : ok ? 'lower, but another tier requires as many approvals' : 'fewer approvals needed'));
+      out.push(
+        changed(
+          `${p}.required`,
+          String(before.required),
+          String(after.required),
+          ok,
+          after.required >= before.required ? 'more approvals needed' : ok ? 'lower, but another tier requires as many approvals' : 'fewer approvals needed',
+        ),
+      );
     }
   }
 }
@@ -412,7 +504,14 @@ function diffTiers(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
 // only shrinks who can sign; adding one, or changing an id's algorithm or key, is not stricter.
 
 function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal[], b: readonly Principal[], role: string): void {
-  for (const { label, before, after } of matchBy(a, b, (p) => p.id, cmpString, () => 0, (id) => `id=${id}`)) {
+  for (const { label, before, after } of matchBy(
+    a,
+    b,
+    (p) => p.id,
+    cmpString,
+    () => 0,
+    (id) => `id=${id}`,
+  )) {
     const p = `${path}[${label}]`;
     if (before && !after) out.push(removed(p, principalSummary(before), true, `${role} removed`));
     else if (!before && after) out.push(added(p, principalSummary(after), false, `new ${role}`));
@@ -425,7 +524,14 @@ function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal
 
 /** Requesters and auditors (ids only): removing one is stricter at once, adding one waits the time lock. */
 function diffNamed(out: PolicyChange[], path: string, a: readonly NamedPrincipal[], b: readonly NamedPrincipal[], role: string): void {
-  for (const { label, before, after } of matchBy(a, b, (p) => p.id, cmpString, () => 0, (id) => `id=${id}`)) {
+  for (const { label, before, after } of matchBy(
+    a,
+    b,
+    (p) => p.id,
+    cmpString,
+    () => 0,
+    (id) => `id=${id}`,
+  )) {
     const p = `${path}[${label}]`;
     if (before && !after) out.push(removed(p, before.id, true, `${role} removed`));
     else if (!before && after) out.push(added(p, after.id, false, `new ${role}`));
@@ -529,7 +635,10 @@ function assetSummary(r: AssetRules): string {
   return `perTxMax ${r.perTxMax}, ${r.windows.length} windows, ${r.approvalTiers.length} approval tiers`;
 }
 function groupSummary(g: GroupPolicy): string {
-  const chains = [...chainSet(g.chains)].map((c) => BigInt(c)).sort(cmpBigint).join(', ');
+  const chains = [...chainSet(g.chains)]
+    .map((c) => BigInt(c))
+    .sort(cmpBigint)
+    .join(', ');
   const assets = Object.keys(g.assets).sort(cmpString).join(', ');
   const hold = g.holdSeconds === null ? 'default hold' : `hold ${g.holdSeconds} s`;
   return `chains [${chains}], whitelist ${g.whitelistRequired ? 'required' : 'not required'}, ${hold}, assets [${assets}]`;

@@ -193,7 +193,8 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     }
     const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
     if (g.contracts !== undefined) gm.contracts = g.contracts.map((c) => ({ chainId: c.chainId, address: c.address, selectors: c.selectors }));
-    if (g.typedData !== undefined) gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
+    if (g.typedData !== undefined)
+      gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
     if (g.requireSignedRequests === true) gm.requireSignedRequests = true;
     groups[name] = gm;
   }
@@ -385,7 +386,22 @@ function checkOneNamespace(admins: readonly Principal[], approvers: readonly Pri
 
 export function parsePolicy(v: CborValue): PolicyDocument {
   const m = obj(v, '$');
-  keysExactly(m, '$', ['version', 'parentHash', 'deviceId', 'defaultHoldSeconds', 'changeDelaySeconds', 'maxApprovalLifetimeSeconds', 'feeCaps', 'keyGroups', 'admins', 'adminQuorum', 'approvers', 'requesters', 'auditors', 'groups']);
+  keysExactly(m, '$', [
+    'version',
+    'parentHash',
+    'deviceId',
+    'defaultHoldSeconds',
+    'changeDelaySeconds',
+    'maxApprovalLifetimeSeconds',
+    'feeCaps',
+    'keyGroups',
+    'admins',
+    'adminQuorum',
+    'approvers',
+    'requesters',
+    'auditors',
+    'groups',
+  ]);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');

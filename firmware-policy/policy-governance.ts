@@ -38,7 +38,14 @@ export function encodePolicyInitStatement(deviceId: string, hash: Uint8Array, ad
  */
 export function tallyPolicyInit(doc: PolicyDocument, hash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc), statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt) },
+    {
+      principals: doc.admins,
+      required: doc.adminQuorum,
+      requester: '',
+      now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc),
+      statementFor: (adminId, expiresAt) => encodePolicyInitStatement(doc.deviceId, hash, adminId, expiresAt),
+    },
     approvals,
   );
 }
@@ -54,7 +61,14 @@ export function encodeRestoreStatement(deviceId: string, backupHash: Uint8Array,
 /** Restore approvals, counted against the admins and quorum of the policy inside the backup. */
 export function tallyRestoreApprovals(doc: PolicyDocument, backupHash: Uint8Array, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: doc.admins, required: doc.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc), statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt) },
+    {
+      principals: doc.admins,
+      required: doc.adminQuorum,
+      requester: '',
+      now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(doc),
+      statementFor: (adminId, expiresAt) => encodeRestoreStatement(doc.deviceId, backupHash, adminId, expiresAt),
+    },
     approvals,
   );
 }
@@ -77,7 +91,14 @@ export function tallyPolicyApprovals(active: PolicyDocument, p: PolicyProposalRe
 /** One admin of the active policy may cancel a pending change (cancelling never loosens anything). */
 export function verifyCancel(active: PolicyDocument, proposalId: string, approval: Approval, now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: active.admins, required: 1, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(active), statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt) },
+    {
+      principals: active.admins,
+      required: 1,
+      requester: '',
+      now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(active),
+      statementFor: (adminId, expiresAt) => encodePolicyCancelStatement(active.deviceId, proposalId, adminId, expiresAt),
+    },
     [approval],
   );
 }

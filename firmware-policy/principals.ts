@@ -34,7 +34,9 @@ export function checkRequester(policy: PolicyDocument, id: string, role: 'reques
     return [{ rule: 'requester', code: 'unknown_principal', message: `"${id}" is not a principal of the active policy`, detail: { requester: id, role } }];
   }
   if (!roles.includes(role)) {
-    return [{ rule: 'requester', code: 'requester_not_allowed', message: `principal "${id}" is not ${role === 'admin' ? 'an admin' : 'a requester'} in the active policy`, detail: { requester: id, role } }];
+    return [
+      { rule: 'requester', code: 'requester_not_allowed', message: `principal "${id}" is not ${role === 'admin' ? 'an admin' : 'a requester'} in the active policy`, detail: { requester: id, role } },
+    ];
   }
   return [];
 }

@@ -38,7 +38,6 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
   };
 }
 
-
 export class MissingInputError extends Error {}
 
 /** A view that answers only from the record; a question that was not recorded throws MissingInputError. */
@@ -72,7 +71,10 @@ export function replayView(rec: RecordedInputs): StateView {
 }
 
 export function inputsToCbor(rec: RecordedInputs): CborMap {
-  const allowances: CborMap = rec.allowances === undefined ? {} : { allowances: rec.allowances.map((a) => ({ keyId: a.keyId, asset: a.asset, spender: a.spender, allowance: a.allowance ? { amount: a.allowance.amount, nonce: a.allowance.nonce } : null })) };
+  const allowances: CborMap =
+    rec.allowances === undefined
+      ? {}
+      : { allowances: rec.allowances.map((a) => ({ keyId: a.keyId, asset: a.asset, spender: a.spender, allowance: a.allowance ? { amount: a.allowance.amount, nonce: a.allowance.nonce } : null })) };
   return {
     ...allowances,
     whitelist: rec.whitelist.map((w) => ({ group: w.group, chainId: w.chainId, address: w.address, activeAt: w.activeAt })),

@@ -71,7 +71,12 @@ export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, n
   if (!who) return { reasons: [reason({ code: 'unknown_principal', message: `"${req.requester}" is not a principal of the active policy` }, req.requester)], proof: 'named' };
   const reasons: Reason[] = [];
   if (who.groups !== undefined && !who.groups.includes(req.keyGroup)) {
-    reasons.push({ rule: 'requester', code: 'requester_group_not_allowed', message: `requester "${who.id}" may not ask for key group "${req.keyGroup}"`, detail: { requester: who.id, group: req.keyGroup } });
+    reasons.push({
+      rule: 'requester',
+      code: 'requester_group_not_allowed',
+      message: `requester "${who.id}" may not ask for key group "${req.keyGroup}"`,
+      detail: { requester: who.id, group: req.keyGroup },
+    });
   }
   const required = who.publicKey !== undefined || groupOf(policy, req.keyGroup)?.requireSignedRequests === true;
   if (req.stamp === undefined) {
@@ -86,11 +91,11 @@ export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, n
   if (expiresAt <= latestOf(now)) {
     reasons.push(reason({ code: 'request_expired', message: 'the request signature has expired' }, who.id));
   } else if (expiresAt - earliestOf(now) > maxApprovalLifetimeSeconds(policy)) {
-    reasons.push(reason({ code: 'request_lifetime_too_long', message: 'the request signature is meant to outlive the policy\'s approval lifetime' }, who.id));
+    reasons.push(reason({ code: 'request_lifetime_too_long', message: "the request signature is meant to outlive the policy's approval lifetime" }, who.id));
   } else {
     const statement = encodeRequestStatement({ deviceId: policy.deviceId, command: req.command, requester: who.id, requestId: req.requestId, argsDigest: req.argsDigest, expiresAt });
     if (!verifyApprovalSignature(who.alg, who.publicKey, statement, signature)) {
-      reasons.push(reason({ code: 'request_bad_signature', message: 'the request signature does not verify with the requester\'s key over this request' }, who.id));
+      reasons.push(reason({ code: 'request_bad_signature', message: "the request signature does not verify with the requester's key over this request" }, who.id));
     }
   }
   return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };

@@ -24,7 +24,15 @@ export function encodeTimeStatement(deviceId: string, s: TimeStatement, adminId:
 /** Counts the admins of the active policy who signed this statement (distinct, known, unexpired, within the policy's approval lifetime, valid). */
 export function tallyTimeStatement(policy: PolicyDocument, s: TimeStatement, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
-    { principals: policy.admins, required: policy.adminQuorum, requester: '', now, maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy), lifetimeFrom: 'latest', statementFor: (adminId, expiresAt) => encodeTimeStatement(policy.deviceId, s, adminId, expiresAt) },
+    {
+      principals: policy.admins,
+      required: policy.adminQuorum,
+      requester: '',
+      now,
+      maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
+      lifetimeFrom: 'latest',
+      statementFor: (adminId, expiresAt) => encodeTimeStatement(policy.deviceId, s, adminId, expiresAt),
+    },
     approvals,
   );
 }

@@ -16,6 +16,5 @@ export type TypedCommand = <C extends CommandName>(cmd: C, params: ParamsOf<C>, 
 /** The caller's typed `command`, or one made from its `call` (absent fields left out, as ApplianceClient does). */
 export function commandOf(appliance: ApplianceCaller): TypedCommand {
   if (appliance.command) return appliance.command.bind(appliance) as TypedCommand;
-  return <C extends CommandName>(cmd: C, params: ParamsOf<C>, traceId?: string) =>
-    appliance.call(cmd, toWireArgs(params as object), traceId) as Promise<ResultOf<C>>;
+  return <C extends CommandName>(cmd: C, params: ParamsOf<C>, traceId?: string) => appliance.call(cmd, toWireArgs(params as object), traceId) as Promise<ResultOf<C>>;
 }

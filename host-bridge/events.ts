@@ -453,7 +453,7 @@ export class AuditEventFeed {
     try {
       const head = Number((await this.appliance.call('audit.list', { limit: 1 })).headSeq);
       if (Number.isSafeInteger(head) && head - after[0] > this.maxLogReplay) last = after = [head - this.maxLogReplay, Number.MAX_SAFE_INTEGER];
-      for (let from = Math.max(1, after[0]); ; ) {
+      for (let from = Math.max(1, after[0]); ;) {
         const page = await this.appliance.call('audit.list', { fromSeq: from, limit: PAGE_LIMIT });
         const entries = Array.isArray(page.entries) ? (page.entries as Record<string, unknown>[]) : [];
         const headSeq = Number(page.headSeq);

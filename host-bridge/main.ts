@@ -40,7 +40,8 @@ async function warnUnknownPrincipals(records: TokenRecord[], principals: Princip
   try {
     for (const r of records) {
       if (r.principal === undefined) process.stderr.write(`bridge: token "${r.name}" is bound to no policy principal and will be refused; issue it again with --principal\n`);
-      else if ((await principals.rolesOf(r.principal)).length === 0) process.stderr.write(`bridge: token "${r.name}" is bound to "${r.principal}", which the active policy does not know: refused until a policy names it\n`);
+      else if ((await principals.rolesOf(r.principal)).length === 0)
+        process.stderr.write(`bridge: token "${r.name}" is bound to "${r.principal}", which the active policy does not know: refused until a policy names it\n`);
     }
   } catch {
     // the appliance is not up yet: each request is checked anyway

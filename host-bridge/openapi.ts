@@ -35,8 +35,7 @@ const baseDocument = {
   info: {
     title: 'HSM signer appliance: host bridge',
     version: '0.1.0',
-    description:
-      'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
+    description: 'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
   },
   components: {
     securitySchemes: {
@@ -52,7 +51,19 @@ const baseDocument = {
         type: 'object',
         required: ['error'],
         properties: {
-          error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' }, details: { type: 'object', description: "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry)." } } },
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: { type: 'string', enum: [...ERROR_CODES] },
+              message: { type: 'string' },
+              details: {
+                type: 'object',
+                description:
+                  "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
+              },
+            },
+          },
         },
       },
       Transaction: {
@@ -65,7 +76,7 @@ const baseDocument = {
           gasLimit: uint,
           to: { oneOf: [address, { type: 'null' }] },
           value: uint,
-          data: { ...hex, maxLength: 2 + 2 * 131072, description: 'calldata, at most 128 KiB (go-ethereum\'s transaction-pool limit for a whole transaction); more is 400 bad_request' },
+          data: { ...hex, maxLength: 2 + 2 * 131072, description: "calldata, at most 128 KiB (go-ethereum's transaction-pool limit for a whole transaction); more is 400 bad_request" },
           gasPrice: { ...uint, description: 'legacy and eip2930' },
           maxFeePerGas: { ...uint, description: 'eip1559' },
           maxPriorityFeePerGas: { ...uint, description: 'eip1559' },
@@ -89,18 +100,34 @@ const baseDocument = {
           statement: { type: 'object', description: 'the approval statement to sign, with approverId and expiresAt filled in (status pending_approval)' },
           reasons: { type: 'array', items: { $ref: '#/components/schemas/Reason' } },
           auditSeq: { type: 'integer' },
-          fault: { type: 'string', enum: ['malformed', 'out_of_range', 'not_by_key', 'r_overflow', 'not_signed'], description: "status failed: why no signature was released (the token's answer did not recover to the key, or signing was stopped); the reservation is kept and the audit entry (sign_failed) names it" },
+          fault: {
+            type: 'string',
+            enum: ['malformed', 'out_of_range', 'not_by_key', 'r_overflow', 'not_signed'],
+            description:
+              "status failed: why no signature was released (the token's answer did not recover to the key, or signing was stopped); the reservation is kept and the audit entry (sign_failed) names it",
+          },
         },
       },
       Approval: {
         type: 'object',
         required: ['approverId', 'expiresAt', 'signature'],
-        properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)" }, signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' } },
+        properties: {
+          approverId: { type: 'string' },
+          expiresAt: {
+            type: 'integer',
+            description:
+              "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)",
+          },
+          signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' },
+        },
       },
     },
     responses: {
       Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) },
-      TooLarge: { description: 'body_too_large: the request body is over this route\'s cap (refused before the rest is read; the connection is closed), or frame_too_large', content: json({ $ref: '#/components/schemas/Error' }) },
+      TooLarge: {
+        description: "body_too_large: the request body is over this route's cap (refused before the rest is read; the connection is closed), or frame_too_large",
+        content: json({ $ref: '#/components/schemas/Error' }),
+      },
     },
   },
   paths: {
@@ -121,13 +148,31 @@ const baseDocument = {
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
-    '/v1/keys/{keyId}': { get: { summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)', security: bearer, parameters: [pathParam('keyId', 'key id')], responses: { 200: ok('the key'), 404: err } } },
+    '/v1/keys/{keyId}': {
+      get: {
+        summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)',
+        security: bearer,
+        parameters: [pathParam('keyId', 'key id')],
+        responses: { 200: ok('the key'), 404: err },
+      },
+    },
     '/v1/sign/evm-transaction': {
       post: {
         summary: 'Sign an EVM transaction if the active policy allows it (orchestrator)',
         security: bearer,
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'a retry with the same key returns the same result and never signs twice' }],
-        requestBody: { required: true, content: json({ type: 'object', required: ['keyId', 'transaction'], properties: { keyId: { type: 'string' }, transaction: { $ref: '#/components/schemas/Transaction' } } }) },
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: true,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            description: 'a retry with the same key returns the same result and never signs twice',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['keyId', 'transaction'], properties: { keyId: { type: 'string' }, transaction: { $ref: '#/components/schemas/Transaction' } } }),
+        },
         responses: {
           200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
           202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', { $ref: '#/components/schemas/SignResult' }),
@@ -143,14 +188,23 @@ const baseDocument = {
     '/v1/sign/typed-data': {
       post: {
         summary:
-          'Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group, its chainId one of the group\'s chains (else chain_not_allowed), and the primary type decoded by the firmware (Permit and Permit2 PermitSingle/PermitBatch judged like approve: whitelisted spender, approval cap per grant and on the spender\'s outstanding allowance (allowance_total_above_cap), unlimited refused unless allowed (unlimited_approval), the token\'s rolling window (reserved) and approval tiers, a Permit\'s owner the signing key (else typed_owner_not_signer), one token per PermitBatch (else typed_batch_tokens); EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers; Permit2 PermitTransferFrom/PermitBatchTransferFrom judged as a transfer to the spender of the amount summed per token, one token per signature (else typed_batch_tokens), their witness forms only if their exact type hash is allowlisted) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).',
+          "Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group, its chainId one of the group's chains (else chain_not_allowed), and the primary type decoded by the firmware (Permit and Permit2 PermitSingle/PermitBatch judged like approve: whitelisted spender, approval cap per grant and on the spender's outstanding allowance (allowance_total_above_cap), unlimited refused unless allowed (unlimited_approval), the token's rolling window (reserved) and approval tiers, a Permit's owner the signing key (else typed_owner_not_signer), one token per PermitBatch (else typed_batch_tokens); EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers; Permit2 PermitTransferFrom/PermitBatchTransferFrom judged as a transfer to the spender of the amount summed per token, one token per signature (else typed_batch_tokens), their witness forms only if their exact type hash is allowlisted) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).",
         security: bearer,
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
-        requestBody: { required: true, content: json({ type: 'object', required: ['keyId', 'typedData'], properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' } } }) },
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['keyId', 'typedData'],
+            properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' } },
+          }),
+        },
         responses: {
           200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq'),
           202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest'),
-          403: ok('denied, with reasons (e.g. typed_domain_not_allowed, chain_not_allowed, typed_type_not_allowed, typed_from_not_signer, typed_owner_not_signer, typed_batch_tokens, not_whitelisted, per_tx_limit, window_amount, approval_above_cap, allowance_total_above_cap, unlimited_approval)'),
+          403: ok(
+            'denied, with reasons (e.g. typed_domain_not_allowed, chain_not_allowed, typed_type_not_allowed, typed_from_not_signer, typed_owner_not_signer, typed_batch_tokens, not_whitelisted, per_tx_limit, window_amount, approval_above_cap, allowance_total_above_cap, unlimited_approval)',
+          ),
           400: err,
           409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
           413: tooLarge,
@@ -173,15 +227,34 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
-        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('still pending'), 403: ok("approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts"), 404: err, 409: err, 413: tooLarge },
+        responses: {
+          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
+          202: ok('still pending'),
+          403: ok(
+            "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
+          ),
+          404: err,
+          409: err,
+          413: tooLarge,
+        },
       },
     },
-    '/v1/whitelist': { get: { summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)', security: bearer, parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')], responses: { 200: ok('entries') } } },
+    '/v1/whitelist': {
+      get: {
+        summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)',
+        security: bearer,
+        parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')],
+        responses: { 200: ok('entries') },
+      },
+    },
     '/v1/whitelist/proposals': {
       post: {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }),
+        },
         responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
       },
     },
@@ -190,7 +263,10 @@ const baseDocument = {
         summary: 'Add an admin approval to a whitelist proposal (admin)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+        },
         responses: { 200: ok('the proposal'), 403: err, 404: err, 413: tooLarge },
       },
     },
@@ -199,28 +275,51 @@ const baseDocument = {
         summary: 'Admin approval to cancel an accepted entry still in its hold (admin); at the admin quorum the entry is removed',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+        },
         responses: { 200: ok('cancel state'), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/{chainId}/{address}': {
-      delete: { summary: 'Remove an address at once (admin)', security: bearer, parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }], responses: { 200: ok('removed'), 404: err, 413: tooLarge } },
+      delete: {
+        summary: 'Remove an address at once (admin)',
+        security: bearer,
+        parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
+        responses: { 200: ok('removed'), 404: err, 413: tooLarge },
+      },
     },
     '/v1/policy/proposals': {
       post: {
-        summary: 'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
+        summary:
+          'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', properties: { policy: { type: 'object', description: 'same format as DEMO-policy.json' }, document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' } } }) },
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            properties: {
+              policy: { type: 'object', description: 'same format as DEMO-policy.json' },
+              document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' },
+            },
+          }),
+        },
         responses: { 201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign'), 400: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/policy/proposals/{id}': { get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } } },
+    '/v1/policy/proposals/{id}': {
+      get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } },
+    },
     '/v1/policy/proposals/{id}/approvals': {
       post: {
-        summary: 'Admin approval of a policy proposal (admin); the proposer\'s own does not count',
+        summary: "Admin approval of a policy proposal (admin); the proposer's own does not count",
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+        },
         responses: { 200: ok('proposal'), 403: err, 404: err, 413: tooLarge },
       },
     },
@@ -229,11 +328,21 @@ const baseDocument = {
         summary: 'Cancel a pending or scheduled change (admin, one signature over the cancel statement)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        requestBody: { required: true, content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+        },
         responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
       },
     },
-    '/v1/policy/proposals/{id}/activate': { post: { summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge } } },
+    '/v1/policy/proposals/{id}/activate': {
+      post: {
+        summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
+      },
+    },
     '/v1/policy/versions/{v}/diff': {
       get: {
         summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
@@ -248,20 +357,38 @@ const baseDocument = {
         summary: 'Stream audit entries from a seq (auditor): application/cbor-seq of COSE_Sign1 entries (RFC 8742), or JSON Lines for SIEMs',
         security: bearer,
         parameters: [queryInt('fromSeq', 'first seq (default 1)'), { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['cbor-seq', 'jsonl'] } }],
-        responses: { 200: { description: 'the stream', content: { 'application/cbor-seq': { schema: { type: 'string', format: 'binary' } }, 'application/jsonl': { schema: { type: 'string' } } } }, 400: err },
+        responses: {
+          200: { description: 'the stream', content: { 'application/cbor-seq': { schema: { type: 'string', format: 'binary' } }, 'application/jsonl': { schema: { type: 'string' } } } },
+          400: err,
+        },
       },
     },
     '/v1/events': {
       get: {
-        summary: 'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+        summary:
+          'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
         description:
           "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<n>~<proposalId>' for the n-th hold (from 0) that elapsed after entry <seq>, so no two events share a position; hold_ended is sent only after the log was read up to then and whitelist.list, on the device's own time, shows the entry out of its hold (a failed read, or an entry still held, means asking again later); so Last-Event-ID survives a bridge restart (missed entries are read from the log again, at most the last 10 000 entries; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
         security: bearer,
-        parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[0-9]{1,9}~[A-Za-z0-9._-]{1,64})?$' }, description: 'resume after this event id (an audit position)' }],
+        parameters: [
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,5}|~[0-9]{1,9}~[A-Za-z0-9._-]{1,64})?$' },
+            description: 'resume after this event id (an audit position)',
+          },
+        ],
         responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: err, 403: err },
       },
     },
-    '/v1/device': { get: { summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)', security: bearer, responses: { 200: ok('device') } } },
+    '/v1/device': {
+      get: {
+        summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)',
+        security: bearer,
+        responses: { 200: ok('device') },
+      },
+    },
     '/v1/device/attestation': {
       get: {
         summary: 'Attestation quote (auditor): a COSE_Sign1 by the device key over device id, measurement, policy hash, log head, time and the challenge',
@@ -274,13 +401,21 @@ const baseDocument = {
       post: {
         summary: 'Admin approval of a new firmware measurement (admin); at quorum the device signs again',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', required: ['measurement', 'adminId', 'expiresAt', 'signature'], properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }) },
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['measurement', 'adminId', 'expiresAt', 'signature'],
+            properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex },
+          }),
+        },
         responses: { 200: ok('approval state'), 403: err, 413: tooLarge },
       },
     },
     '/v1/audit': {
       get: {
-        summary: 'Audit entries from a seq (auditor): at most `limit` entries and about 1 MiB of entry bytes per page (one entry always), so pages whose entries embed policy documents still fit; `nextSeq` is where the next page starts, null at the head',
+        summary:
+          'Audit entries from a seq (auditor): at most `limit` entries and about 1 MiB of entry bytes per page (one entry always), so pages whose entries embed policy documents still fit; `nextSeq` is where the next page starts, null at the head',
         security: bearer,
         parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')],
         responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload') },
@@ -307,7 +442,12 @@ const baseDocument = {
             properties: {
               time: { type: 'integer', description: 'unix seconds' },
               nonce: { ...hex, description: 'the 16-byte nonce from GET /v1/device/time' },
-              approvals: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } } },
+              approvals: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 64,
+                items: { type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } },
+              },
             },
           }),
         },
@@ -387,7 +527,10 @@ function withErrors(op: Operation, route: RouteErrors): Operation {
     const given = responses[status] as { description?: string; content?: Record<string, { schema?: object }> } | undefined;
     const schema = given?.content?.['application/json']?.schema;
     if (!given || given === err || given === tooLarge || !given.description) {
-      responses[status] = { description: given === tooLarge ? `${typed} (the body is refused before the rest is read; the connection is closed)` : typed[0]!.toUpperCase() + typed.slice(1), content: json(errorSchema) };
+      responses[status] = {
+        description: given === tooLarge ? `${typed} (the body is refused before the rest is read; the connection is closed)` : typed[0]!.toUpperCase() + typed.slice(1),
+        content: json(errorSchema),
+      };
     } else {
       responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: json(schema && schema !== errorSchema ? { oneOf: [schema, errorSchema] } : errorSchema) };
     }

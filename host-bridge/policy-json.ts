@@ -23,23 +23,29 @@ export interface PolicyJson {
   requesters?: { id: string; alg?: string; publicKey?: string; groups?: string[] }[];
   /** Principals that may read the log and the policy (bridge auditor tokens name one). */
   auditors?: { id: string }[];
-  groups: Record<string, {
-    chains: (number | string)[];
-    whitelistRequired: boolean;
-    holdSeconds?: number | null;
-    assets: Record<string, {
-      perTxMax: string;
-      windows: { seconds: number; maxAmount: string; maxCount: number }[];
-      approvalTiers: { above: string; required: number }[];
-      decimals?: number;
-      approvalCap?: string;
-      allowUnlimitedApproval?: boolean;
-    }>;
-    contracts?: { chainId: number | string; address: string; selectors: string[] }[];
-    typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
-    /** Every request for this group's keys must carry its requester's stamp. */
-    requireSignedRequests?: true;
-  }>;
+  groups: Record<
+    string,
+    {
+      chains: (number | string)[];
+      whitelistRequired: boolean;
+      holdSeconds?: number | null;
+      assets: Record<
+        string,
+        {
+          perTxMax: string;
+          windows: { seconds: number; maxAmount: string; maxCount: number }[];
+          approvalTiers: { above: string; required: number }[];
+          decimals?: number;
+          approvalCap?: string;
+          allowUnlimitedApproval?: boolean;
+        }
+      >;
+      contracts?: { chainId: number | string; address: string; selectors: string[] }[];
+      typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
+      /** Every request for this group's keys must carry its requester's stamp. */
+      requireSignedRequests?: true;
+    }
+  >;
 }
 
 export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, parentHash: Uint8Array | null = null): PolicyDocument {
@@ -102,7 +108,11 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
             contracts: g.contracts.map((cv, i) => {
               const c = jsonObject(cv, `groups.${name}.contracts[${i}]`);
               const sels = Array.isArray(c.selectors) ? c.selectors : [];
-              return { chainId: jsonUint(c.chainId, 'chainId'), address: jsonAddress(c.address, `groups.${name}.contracts[${i}].address`), selectors: sels.map((x, j) => jsonHex(x, `groups.${name}.contracts[${i}].selectors[${j}]`, 4)) };
+              return {
+                chainId: jsonUint(c.chainId, 'chainId'),
+                address: jsonAddress(c.address, `groups.${name}.contracts[${i}].address`),
+                selectors: sels.map((x, j) => jsonHex(x, `groups.${name}.contracts[${i}].selectors[${j}]`, 4)),
+              };
             }),
           }
         : {}),
@@ -113,7 +123,9 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
               return {
                 chainId: jsonUint(d.chainId, 'chainId'),
                 verifyingContract: jsonAddress(d.verifyingContract, `groups.${name}.typedData[${i}].verifyingContract`),
-                ...(d.typeHashes === undefined ? {} : { typeHashes: jsonArray(d.typeHashes, `groups.${name}.typedData[${i}].typeHashes`).map((h, j) => jsonHex(h, `groups.${name}.typedData[${i}].typeHashes[${j}]`, 32)) }),
+                ...(d.typeHashes === undefined
+                  ? {}
+                  : { typeHashes: jsonArray(d.typeHashes, `groups.${name}.typedData[${i}].typeHashes`).map((h, j) => jsonHex(h, `groups.${name}.typedData[${i}].typeHashes[${j}]`, 32)) }),
               };
             }),
           }

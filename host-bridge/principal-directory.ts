@@ -54,12 +54,16 @@ export class PrincipalDirectory {
     if (held.length === 0) throw new ApplianceError('forbidden', `this token lacks the ${accepted.map((s) => `"${s}"`).join(' or ')} scope`, { code: 'scope_missing', scopes: [...accepted] });
     const allowed = held.filter((s) => roles.includes(SCOPE_ROLE[s]));
     if (allowed.length > 0) return allowed;
-    throw new ApplianceError('forbidden', `principal "${p.id}" does not hold the ${held.map((s) => SCOPE_ROLE[s]).join(' or ')} role the ${held.map((s) => `"${s}"`).join(' or ')} scope needs in the active policy`, {
-      code: 'role_not_held',
-      principal: p.id,
-      scopes: held,
-      roles: held.map((s) => SCOPE_ROLE[s]),
-    });
+    throw new ApplianceError(
+      'forbidden',
+      `principal "${p.id}" does not hold the ${held.map((s) => SCOPE_ROLE[s]).join(' or ')} role the ${held.map((s) => `"${s}"`).join(' or ')} scope needs in the active policy`,
+      {
+        code: 'role_not_held',
+        principal: p.id,
+        scopes: held,
+        roles: held.map((s) => SCOPE_ROLE[s]),
+      },
+    );
   }
 
   private load(): Promise<NonNullable<PrincipalDirectory['cached']>> {

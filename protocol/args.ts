@@ -3,8 +3,7 @@
 import type { CborMap, CborValue } from './cbor.js';
 import { ApplianceError } from './errors.js';
 
-const fail = (field: string, expected: string, got: CborValue | undefined) =>
-  new ApplianceError('bad_request', `"${field}" expected ${expected}, got ${describe(got)}`, { field });
+const fail = (field: string, expected: string, got: CborValue | undefined) => new ApplianceError('bad_request', `"${field}" expected ${expected}, got ${describe(got)}`, { field });
 
 function describe(v: CborValue | undefined): string {
   if (v === undefined) return 'nothing';

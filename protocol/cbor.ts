@@ -21,16 +21,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ApplianceError } from './errors.js';
 
-export type CborValue =
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | boolean
-  | null
-  | CborValue[]
-  | CborMap
-  | Map<CborValue, CborValue>;
+export type CborValue = number | bigint | string | Uint8Array | boolean | null | CborValue[] | CborMap | Map<CborValue, CborValue>;
 export interface CborMap {
   [key: string]: CborValue;
 }
@@ -41,10 +32,8 @@ export const MAX_NESTING_DEPTH = 64;
 const TWO_32 = 0x1_0000_0000;
 const TWO_64 = 1n << 64n;
 
-const badRequest = (message: string, details?: Record<string, unknown>): ApplianceError =>
-  new ApplianceError('bad_request', message, details);
-const nonCanonical = (message: string, details?: Record<string, unknown>): ApplianceError =>
-  new ApplianceError('non_canonical', message, details);
+const badRequest = (message: string, details?: Record<string, unknown>): ApplianceError => new ApplianceError('bad_request', message, details);
+const nonCanonical = (message: string, details?: Record<string, unknown>): ApplianceError => new ApplianceError('non_canonical', message, details);
 
 // ---------------------------------------------------------------------------------------------------
 // Encoder. One growable scratch buffer, reused between calls; the result is a copy of the written part.
@@ -371,7 +360,6 @@ function encodeToScratch(value: CborValue, digest: boolean): Uint8Array {
     }
   }
 }
-
 
 // ---------------------------------------------------------------------------------------------------
 // Strict decoder: one pass that refuses every encoding other than the deterministic one.

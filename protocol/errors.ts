@@ -35,5 +35,4 @@ export class ApplianceError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: Record<string, unknown>) =>
-  new ApplianceError('bad_request', message, details);
+export const badRequest = (message: string, details?: Record<string, unknown>) => new ApplianceError('bad_request', message, details);

@@ -32,12 +32,7 @@ function isBytes(x: unknown): x is Uint8Array {
 }
 
 /** P-256 ECDSA over SHA-256 of `message`. publicKey: SEC1 (65-byte uncompressed or 33-byte compressed). High-s is valid for P-256 (no low-s rule). */
-export function verifyP256(
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-  encoding: EcdsaEncoding,
-): boolean {
+export function verifyP256(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, encoding: EcdsaEncoding): boolean {
   try {
     if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return false;
     if (publicKey.length !== P256_COMPRESSED_LEN && publicKey.length !== P256_UNCOMPRESSED_LEN) return false;

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     killed = true;
     app.child.kill('SIGKILL');
     await Promise.all(workers);
-    await new Promise((r) => app.child.exitCode !== null || app.child.signalCode !== null ? r(undefined) : app.child.once('exit', r));
+    await new Promise((r) => (app.child.exitCode !== null || app.child.signalCode !== null ? r(undefined) : app.child.once('exit', r)));
     client.close();
     app = await startAppliance(varRoot, 'crash', { stderr: 'ignore', env });
     client = new ApplianceClient(paths.socket, { timeoutMs: 10_000 });
@@ -138,6 +138,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`crash-test failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`crash-test failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

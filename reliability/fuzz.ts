@@ -36,7 +36,7 @@ const say = (m: string) => process.stderr.write(`fuzz: ${m}\n`);
 
 // A small deterministic PRNG, so a failing run can be repeated (FUZZ_SEED).
 let seed = Number(process.env.FUZZ_SEED ?? 1);
-const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
 
@@ -85,7 +85,12 @@ async function main(): Promise<void> {
   const app = await startAppliance(varRoot, 'fuzz', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
   const client = new ApplianceClient(paths.socket);
   // One pending request, so that approvals with invalid signatures reach the policy (and are logged).
-  const pending = await client.call('sign.evm-tx', { requestId: 'fuzz-pending', requester: 'fuzz', keyId, tx: { type: 'eip1559', chainId: 31337n, nonce: 0n, to: new Uint8Array(20).fill(1), value: 100n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n } });
+  const pending = await client.call('sign.evm-tx', {
+    requestId: 'fuzz-pending',
+    requester: 'fuzz',
+    keyId,
+    tx: { type: 'eip1559', chainId: 31337n, nonce: 0n, to: new Uint8Array(20).fill(1), value: 100n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+  });
   if (pending.status !== 'pending_approval') throw new Error('setup: expected a pending request');
 
   const stateHash = () => {
@@ -102,7 +107,15 @@ async function main(): Promise<void> {
 
   // ---- the socket
   const bases: CborMap[] = [
-    { cmd: 'sign.evm-tx', args: { requestId: 'fz', requester: 'fuzz', keyId: 'k-unknown', tx: { type: 'eip1559', chainId: 31337n, nonce: 1n, to: new Uint8Array(20), value: 1n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n } } },
+    {
+      cmd: 'sign.evm-tx',
+      args: {
+        requestId: 'fz',
+        requester: 'fuzz',
+        keyId: 'k-unknown',
+        tx: { type: 'eip1559', chainId: 31337n, nonce: 1n, to: new Uint8Array(20), value: 1n, gasLimit: 21000n, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n },
+      },
+    },
     { cmd: 'request.approve', args: { requestId: 'fuzz-pending', approverId: 'alice', expiresAt: 4_000_000_000, signature: new Uint8Array(70) } },
     { cmd: 'key.get', args: { keyId: 'k-unknown' } },
     { cmd: 'request.get', args: { requestId: 'nope' } },
@@ -132,7 +145,11 @@ async function main(): Promise<void> {
       case 6:
         return encodeCanonical({ id, cmd: pick(['sign.evm-tx', 'key.export', 'x'.repeat(70), 'policy.init']), args: { a: hostileValue() } });
       case 7:
-        return encodeCanonical({ id, cmd: 'request.approve', args: { requestId: 'fuzz-pending', approverId: pick(['alice', 'bob', 'mallory']), expiresAt: 4_000_000_000, signature: bytes(8 + Math.floor(rnd() * 80)) } });
+        return encodeCanonical({
+          id,
+          cmd: 'request.approve',
+          args: { requestId: 'fuzz-pending', approverId: pick(['alice', 'bob', 'mallory']), expiresAt: 4_000_000_000, signature: bytes(8 + Math.floor(rnd() * 80)) },
+        });
       default:
         return encodeCanonical({ ...base, extra: hostileValue() });
     }
@@ -192,7 +209,12 @@ async function main(): Promise<void> {
 
   // ---- the bridge
   const tokensFile = paths.bridgeTokens;
-  const tokens = [addToken(tokensFile, 'f-orch', ['orchestrator'], 'fuzz'), addToken(tokensFile, 'f-admin', ['admin'], 'admin-1'), addToken(tokensFile, 'f-appr', ['approver'], 'alice'), addToken(tokensFile, 'f-aud', ['auditor'], 'fuzz-auditor')];
+  const tokens = [
+    addToken(tokensFile, 'f-orch', ['orchestrator'], 'fuzz'),
+    addToken(tokensFile, 'f-admin', ['admin'], 'admin-1'),
+    addToken(tokensFile, 'f-appr', ['approver'], 'alice'),
+    addToken(tokensFile, 'f-aud', ['auditor'], 'fuzz-auditor'),
+  ];
   const bridge = createApp({ appliance: client, tokens: new TokenVerifier(readTokens(tokensFile)) });
   const routes = bridge.routes.filter((r) => r.method !== 'ALL' && r.path !== '/v1/events');
   const http = { requests: 0, server5xx: 0, untyped: 0, audited: 0 };
@@ -292,6 +314,6 @@ function hostileJson(depth = 0): unknown {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`fuzz failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`fuzz failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -54,7 +54,14 @@ export async function startLoadDevice(name: string, recipient: Uint8Array): Prom
     approvers: [],
     // The requester ids of the load generators (crash test, soak, bench over the socket).
     requesters: LOAD_REQUESTERS.map((id) => ({ id })),
-    groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } } } },
+    groups: {
+      hot: {
+        chains: [31337],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 1_000_000_000 }], approvalTiers: [] } },
+      },
+    },
   };
   const created = await createDevice({ varRoot, name, policy: (id) => policyFromJson(policy, id), keys: [{ label: `${name}-1`, group: 'hot' }], adminSigners: admins });
   const paths = devicePaths(varRoot, name);

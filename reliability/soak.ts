@@ -25,17 +25,24 @@ async function main(): Promise<void> {
   let transportRetries = 0;
   const post = (body: string, key: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = http.request(`${bridge.url}/v1/sign/evm-transaction`, { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        `${bridge.url}/v1/sign/evm-transaction`,
+        { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key, 'Content-Length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   /** One signed transfer; a transport error (a kept-alive socket closed by the server) is retried once with the same idempotency key, which the appliance makes safe. */
   const one = async (): Promise<number> => {
     const n = nonce++;
-    const body = JSON.stringify({ keyId, transaction: { type: 'eip1559', chainId: 31337, nonce: n, to: '0x' + '55'.repeat(20), value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } });
+    const body = JSON.stringify({
+      keyId,
+      transaction: { type: 'eip1559', chainId: 31337, nonce: n, to: '0x' + '55'.repeat(20), value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+    });
     const t0 = performance.now();
     let status: number;
     try {
@@ -50,9 +57,11 @@ async function main(): Promise<void> {
   // Capacity: closed loop at concurrency 16 for a few seconds.
   let done = 0;
   const until = performance.now() + 5000;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (performance.now() < until) if ((await one()) >= 0) done++;
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (performance.now() < until) if ((await one()) >= 0) done++;
+    }),
+  );
   const capacity = done / 5;
   const rate = capacity / 2;
   say(`capacity ${capacity.toFixed(0)}/s; soaking at ${rate.toFixed(0)}/s for ${SECONDS} s (windows of ${WINDOW} s)`);
@@ -83,11 +92,17 @@ async function main(): Promise<void> {
   rmSync(varRoot, { recursive: true, force: true });
 
   const full = windows.filter((w) => w.lat.length > 0);
-  const p99 = (w: { lat: number[] }) => percentile([...w.lat].sort((a, b) => a - b), 99);
+  const p99 = (w: { lat: number[] }) =>
+    percentile(
+      [...w.lat].sort((a, b) => a - b),
+      99,
+    );
   process.stdout.write('window | requests | errors | p50 ms | p99 ms | appliance RSS MB\n');
   full.forEach((w, i) => {
     const sorted = [...w.lat].sort((a, b) => a - b);
-    process.stdout.write(`${String(i + 1).padStart(6)} | ${String(w.lat.length + w.errors).padStart(8)} | ${String(w.errors).padStart(6)} | ${percentile(sorted, 50).toFixed(2).padStart(6)} | ${percentile(sorted, 99).toFixed(2).padStart(6)} | ${(w.rssKb / 1024).toFixed(1)}\n`);
+    process.stdout.write(
+      `${String(i + 1).padStart(6)} | ${String(w.lat.length + w.errors).padStart(8)} | ${String(w.errors).padStart(6)} | ${percentile(sorted, 50).toFixed(2).padStart(6)} | ${percentile(sorted, 99).toFixed(2).padStart(6)} | ${(w.rssKb / 1024).toFixed(1)}\n`,
+    );
   });
   // Drift and growth are measured after the first window (warm-up: JIT, caches, SQLite pages).
   // The drift is the trend of the per-window p99 (least squares over the windows after warm-up), so one
@@ -105,6 +120,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`soak failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

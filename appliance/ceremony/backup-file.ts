@@ -58,7 +58,8 @@ export async function verifyBackupFile(bytes: Uint8Array, caCertPem: string): Pr
   if (identity.deviceId !== source.deviceId) throw bad('the certificate names another device');
   if (!verifyCoseSign1(bytes, identity.publicKey)) throw bad('the signature does not verify with the source device key');
   const state = payload.state as CborMap | undefined;
-  if (!state || !(payload.stateHash instanceof Uint8Array) || Buffer.compare(Buffer.from(snapshotHash(state)), Buffer.from(payload.stateHash)) !== 0) throw bad('the state snapshot does not match its hash');
+  if (!state || !(payload.stateHash instanceof Uint8Array) || Buffer.compare(Buffer.from(snapshotHash(state)), Buffer.from(payload.stateHash)) !== 0)
+    throw bad('the state snapshot does not match its hash');
   const { backupId, threshold, shares, custodians, kcv, shareDigests } = payload;
   if (typeof backupId !== 'string' || typeof threshold !== 'number' || typeof shares !== 'number' || !Array.isArray(custodians) || !(kcv instanceof Uint8Array)) throw bad('share layout missing');
   if (!Array.isArray(shareDigests) || shareDigests.length !== shares || custodians.length !== shares || !shareDigests.every((d) => d instanceof Uint8Array)) throw bad('share digests missing');

@@ -55,7 +55,16 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
       deviceCertPem: prepared.deviceCertPem,
       sign: (data) => dev.keystore.signP256(prepared.attestationKey.ckaId, data),
       keyPublicKey: k.publicKey as Uint8Array,
-      attestation: { keyId, group: String(k.group), policyHash: hash, measurement: dev.measurement, generatedOnDevice: false, nonExtractable: false, wrapWithTrustedOnly: true, deviceId: dev.config.deviceId },
+      attestation: {
+        keyId,
+        group: String(k.group),
+        policyHash: hash,
+        measurement: dev.measurement,
+        generatedOnDevice: false,
+        nonExtractable: false,
+        wrapWithTrustedOnly: true,
+        deviceId: dev.config.deviceId,
+      },
     });
     keys.push({
       keyId,
@@ -88,7 +97,13 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
       approvals: countedApprovals(input.approvals, counted),
       threshold: input.backup.threshold,
       witness: input.witness,
-      keys: keys.map((k) => ({ keyId: k.keyId, address: k.address, publicKey: k.publicKey, certificate: k.certificate, sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? '') })),
+      keys: keys.map((k) => ({
+        keyId: k.keyId,
+        address: k.address,
+        publicKey: k.publicKey,
+        certificate: k.certificate,
+        sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? ''),
+      })),
       policyVersion: doc.version,
       policyHash: hash,
       document: policyRow.document as Uint8Array,

@@ -21,7 +21,17 @@ export function snapshotState(dev: Device): CborMap {
   }
   return {
     policy: { version: policy.doc.version, hash: policy.hash, document: policy.encoded, activatedAt: policy.activatedAt },
-    keys: dev.keys.list().map((k) => ({ keyId: k.keyId, ckaId: k.ckaId, label: k.label, group: k.group, address: k.address, publicKey: k.publicKey, createdAt: k.createdAt, policyHash: k.policyHash, certificate: k.certificate })),
+    keys: dev.keys.list().map((k) => ({
+      keyId: k.keyId,
+      ckaId: k.ckaId,
+      label: k.label,
+      group: k.group,
+      address: k.address,
+      publicKey: k.publicKey,
+      createdAt: k.createdAt,
+      policyHash: k.policyHash,
+      certificate: k.certificate,
+    })),
     whitelist,
     spend: dev.spend.all(dev.db).map((r) => ({ keyId: r.keyId, asset: r.asset, at: r.at, amount: r.amount, requestId: r.requestId })),
     nonces: dev.nonces.all(dev.db).map((r) => ({ ...r })),
@@ -50,7 +60,15 @@ const num = (v: CborValue | undefined): number => Number(v);
 export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist: number; spend: number; nonces: number; allowances: number } {
   const wl = list(snapshot, 'whitelist');
   for (const e of wl) {
-    dev.whitelist.put({ group: String(e.group), chainId: big(e.chainId), address: e.address as Uint8Array, label: String(e.label), activeAt: num(e.activeAt), proposalId: String(e.proposalId), addedAt: num(e.addedAt) });
+    dev.whitelist.put({
+      group: String(e.group),
+      chainId: big(e.chainId),
+      address: e.address as Uint8Array,
+      label: String(e.label),
+      activeAt: num(e.activeAt),
+      proposalId: String(e.proposalId),
+      addedAt: num(e.addedAt),
+    });
   }
   const spend = list(snapshot, 'spend');
   for (const r of spend) dev.spend.reserve(String(r.keyId), String(r.asset), big(r.amount), num(r.at), String(r.requestId));

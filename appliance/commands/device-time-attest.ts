@@ -20,7 +20,15 @@ export async function deviceTimeAttest(dev: Device, { time, nonce, approvals }: 
   const bounds = dev.time();
   const host = clock.host();
   const policy = dev.policies.current();
-  const base = { kind: 'device.time.attest' as const, attestedTime: statement.time, nonce: statement.nonce, deviceTime: bounds.earliest, hostTime: host, policyVersion: policy.doc.version, policyHash: policy.hash };
+  const base = {
+    kind: 'device.time.attest' as const,
+    attestedTime: statement.time,
+    nonce: statement.nonce,
+    deviceTime: bounds.earliest,
+    hostTime: host,
+    policyVersion: policy.doc.version,
+    policyHash: policy.hash,
+  };
 
   const refuse = (code: Refusal, message: string, details: CborMap, extra: CborMap = {}): never => {
     // Through the refusal counter, so a flood of replayed statements folds into counted entries.
@@ -33,12 +41,21 @@ export async function deviceTimeAttest(dev: Device, { time, nonce, approvals }: 
   }
   const tolerance = dev.sealed.toleranceSeconds;
   if (statement.time > host + tolerance) {
-    refuse('time_ahead_of_host', `the attested time is ${statement.time - host} s ahead of the host clock (tolerance ${tolerance} s): the device moves forward only when the admins and the host agree`, { hostTime: host, toleranceSeconds: tolerance });
+    refuse(
+      'time_ahead_of_host',
+      `the attested time is ${statement.time - host} s ahead of the host clock (tolerance ${tolerance} s): the device moves forward only when the admins and the host agree`,
+      { hostTime: host, toleranceSeconds: tolerance },
+    );
   }
   const tally = tallyTimeStatement(policy.doc, statement, approvals, bounds);
   if (tally.counted.length < tally.required) {
     const rejected = tally.rejected.map((r) => ({ approverId: r.approverId, why: r.why }));
-    refuse('quorum_not_met', `the time statement needs ${tally.required} admin signatures; ${tally.counted.length} counted`, { counted: tally.counted, rejected }, { approvedBy: tally.counted, rejectedApprovals: rejected });
+    refuse(
+      'quorum_not_met',
+      `the time statement needs ${tally.required} admin signatures; ${tally.counted.length} counted`,
+      { counted: tally.counted, rejected },
+      { approvedBy: tally.counted, rejectedApprovals: rejected },
+    );
   }
   return commitAdvance(dev, statement, approvals, tally.counted, base);
 }

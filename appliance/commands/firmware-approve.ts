@@ -17,7 +17,13 @@ export async function firmwareApprove(dev: Device, { measurement, approval }: Fi
   const tallyOf = (approvals: SignedApproval[]) => tallyFirmwareApprovals(policy.doc, dev.config.deviceId, measurement, approvals, time);
   const rejected = tallyOf([approval]).rejected[0];
   if (rejected) {
-    const auditSeq = dev.refusals.record({ kind: 'firmware.approve', approvedMeasurement: measurement, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+    const auditSeq = dev.refusals.record({
+      kind: 'firmware.approve',
+      approvedMeasurement: measurement,
+      outcome: 'rejected',
+      approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+      rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
+    });
     throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
   }
   const others = dev.meta.firmwareApprovals(measurement).filter((a) => a.approverId !== approval.approverId);

@@ -45,7 +45,17 @@ export async function keyGenerate(dev: Device, { requester, label, group }: KeyG
   };
   const entry = dev.seal.transaction(() => {
     dev.keys.insert(record);
-    return dev.audit.append(now, { kind: 'key.generate', ...(requester === undefined ? {} : { requester }), keyId: record.keyId, group, address, publicKey: record.publicKey, certificate, policyVersion: policy.doc.version, policyHash: policy.hash });
+    return dev.audit.append(now, {
+      kind: 'key.generate',
+      ...(requester === undefined ? {} : { requester }),
+      keyId: record.keyId,
+      group,
+      address,
+      publicKey: record.publicKey,
+      certificate,
+      policyVersion: policy.doc.version,
+      policyHash: policy.hash,
+    });
   });
   return { ...keyInfo(record), auditSeq: entry.seq };
 }

@@ -18,7 +18,13 @@ export async function policyApprove(dev: Device, { proposalId: id, approval }: P
     const now = time.earliest;
     const rejected = tallyPolicyApprovals(active.doc, p, [approval], time).rejected[0];
     if (rejected) {
-      const auditSeq = dev.refusals.record({ kind: 'policy.approve', proposalId: id, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+      const auditSeq = dev.refusals.record({
+        kind: 'policy.approve',
+        proposalId: id,
+        outcome: 'rejected',
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
+      });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     const others = dev.proposals.approvals(id).filter((a) => a.approverId !== approval.approverId);

@@ -18,7 +18,13 @@ export async function policyCancel(dev: Device, { proposalId: id, approval }: Po
     if (rejected) throw new ApplianceError('denied', `cancel rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why });
     dev.seal.transaction(() => {
       dev.proposals.setStatus(id, 'cancelled', p.quorumAt, null);
-      dev.audit.append(now, { kind: 'policy.cancel', proposalId: id, approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], policyVersion: active.doc.version, policyHash: active.hash });
+      dev.audit.append(now, {
+        kind: 'policy.cancel',
+        proposalId: id,
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        policyVersion: active.doc.version,
+        policyHash: active.hash,
+      });
     });
     return policyProposalView(dev, requirePolicyProposal(dev, id));
   });

@@ -34,7 +34,17 @@ export async function policyPropose(dev: Device, { requester, document }: Policy
   };
   dev.seal.transaction(() => {
     dev.proposals.insert(p);
-    dev.audit.append(now, { kind: 'policy.propose', proposalId: p.id, requester, policyVersion: active.doc.version, policyHash: active.hash, proposedVersion: p.version, proposedHash: p.hash, proposedDocument: p.doc, stricter: p.stricter });
+    dev.audit.append(now, {
+      kind: 'policy.propose',
+      proposalId: p.id,
+      requester,
+      policyVersion: active.doc.version,
+      policyHash: active.hash,
+      proposedVersion: p.version,
+      proposedHash: p.hash,
+      proposedDocument: p.doc,
+      stricter: p.stricter,
+    });
   });
   return policyProposalView(dev, requirePolicyProposal(dev, p.id));
 }

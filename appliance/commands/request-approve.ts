@@ -13,7 +13,6 @@ import { assertFirmwareApproved } from '../device.js';
 import { contextFromRecord, decideAndAct, storedResponse } from '../signing-flow.js';
 
 export async function requestApprove(dev: Device, { requestId, approval }: RequestApproveArgs): Promise<RequestApproveResult> {
-
   return dev.requestLocks.run(requestId, async () => {
     const rec = dev.requests.get(requestId);
     if (!rec) throw new ApplianceError('not_found', 'no such request');
@@ -32,7 +31,14 @@ export async function requestApprove(dev: Device, { requestId, approval }: Reque
     if (prior && priorWhy === undefined) {
       // The same approver twice counts once: nothing changes, the current state is returned, and the
       // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
-      dev.refusals.record({ kind: 'request.approve', requestId, intentDigest: ctx.digest, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }] });
+      dev.refusals.record({
+        kind: 'request.approve',
+        requestId,
+        intentDigest: ctx.digest,
+        outcome: 'rejected',
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        rejectedApprovals: [{ approverId: approval.approverId, why: 'duplicate' }],
+      });
       return storedResponse(rec.response ?? encodeCanonical({}));
     }
     const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time());

@@ -19,7 +19,13 @@ export async function whitelistApprove(dev: Device, { proposalId, approval }: Wh
     const single = tallyAdminApprovals(policy.doc, p, [approval], time);
     const rejected = single.rejected[0];
     if (rejected) {
-      const auditSeq = dev.refusals.record({ kind: 'whitelist.approve', proposalId, outcome: 'rejected', approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }], rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }] });
+      const auditSeq = dev.refusals.record({
+        kind: 'whitelist.approve',
+        proposalId,
+        outcome: 'rejected',
+        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
+        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
+      });
       throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
     }
     const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], time);

@@ -55,9 +55,7 @@ export function findTokenSlot(mod: Pkcs11, label: string): Handle {
  * only (never argv), as the SoftHSM2 command-line tool would require.
  */
 export function initToken(mod: Pkcs11, label: string, soPin: string, userPin: string): void {
-  const free = mod
-    .C_GetSlotList(true)
-    .find((slot) => (mod.C_GetTokenInfo(slot).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
+  const free = mod.C_GetSlotList(true).find((slot) => (mod.C_GetTokenInfo(slot).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
   if (free === undefined) throw new ApplianceError('unavailable', 'no free slot to initialise a token in');
   mod.C_InitToken(free, soPin, label);
   const slot = findTokenSlot(mod, label);

@@ -75,7 +75,15 @@ export class AllowanceStore {
   all(db: Db): AllowanceRow[] {
     return (db.prepare('SELECT * FROM allowances ORDER BY key_id, asset, spender').all() as Row[]).map((r) => {
       this.seal.require('allowances', r);
-      return { keyId: r.key_id, asset: r.asset, spender: new Uint8Array(r.spender), amount: BigInt(r.amount), nonce: r.nonce === null ? null : BigInt(r.nonce), requestId: r.request_id, now: r.updated_at };
+      return {
+        keyId: r.key_id,
+        asset: r.asset,
+        spender: new Uint8Array(r.spender),
+        amount: BigInt(r.amount),
+        nonce: r.nonce === null ? null : BigInt(r.nonce),
+        requestId: r.request_id,
+        now: r.updated_at,
+      };
     });
   }
 }

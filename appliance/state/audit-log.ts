@@ -128,7 +128,8 @@ export class AuditLog {
         note(`audit entry ${row.seq}: not a well-formed signed entry (edited)`);
       }
       if (payload) {
-        if (!(payload.prevHash instanceof Uint8Array) || !equalBytes(payload.prevHash, prev)) note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
+        if (!(payload.prevHash instanceof Uint8Array) || !equalBytes(payload.prevHash, prev))
+          note(`audit entry ${row.seq}: does not chain to the entry before it (an entry was edited, removed or reordered)`);
         if (payload.seq !== row.seq || payload.deviceId !== this.deviceId) note(`audit entry ${row.seq}: names seq ${String(payload.seq)} of device ${String(payload.deviceId)}`);
         if (auditKindOf(payload) === 'tamper.detected') {
           const f = Array.isArray(payload.findings) ? payload.findings.filter((x): x is string => typeof x === 'string') : [];

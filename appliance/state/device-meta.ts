@@ -13,7 +13,6 @@ export interface DeviceIdentityRecord {
   enrolledMeasurement: Uint8Array;
 }
 
-
 export class DeviceMeta {
   /** Read (and checked) once: the identity changes only at provisioning, approvals only here. */
   private identityCache: DeviceIdentityRecord | undefined;
@@ -94,5 +93,4 @@ export class DeviceMeta {
   addFirmwareApproval(measurement: Uint8Array, a: Approval): void {
     this.fwApprovals.add(measurement, a);
   }
-
 }

@@ -53,9 +53,7 @@ export class KeyRegistry {
   ) {
     this.getStmt = db.prepare('SELECT * FROM keys WHERE key_id = ?');
     this.listStmt = db.prepare('SELECT * FROM keys ORDER BY created_at, key_id');
-    this.insertStmt = db.prepare(
-      'INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash, certificate, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.insertStmt = db.prepare('INSERT INTO keys (key_id, cka_id, label, grp, address, public_key, created_at, policy_hash, certificate, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   }
 
   get(keyId: string): KeyRecord | undefined {
@@ -78,7 +76,17 @@ export class KeyRegistry {
   }
 
   insert(k: KeyRecord): void {
-    const row = { key_id: k.keyId, cka_id: k.ckaId, label: k.label, grp: k.group, address: k.address, public_key: k.publicKey, created_at: k.createdAt, policy_hash: k.policyHash, certificate: k.certificate };
+    const row = {
+      key_id: k.keyId,
+      cka_id: k.ckaId,
+      label: k.label,
+      grp: k.group,
+      address: k.address,
+      public_key: k.publicKey,
+      created_at: k.createdAt,
+      policy_hash: k.policyHash,
+      certificate: k.certificate,
+    };
     this.insertStmt.run(k.keyId, k.ckaId, k.label, k.group, k.address, k.publicKey, k.createdAt, k.policyHash, k.certificate, this.seal.inserted('keys', row));
   }
 }

@@ -76,7 +76,15 @@ export class NonceGuardStore {
   /** Every record (for a backup; restore writes them back through record()). */
   all(db: Db): NonceRecordRow[] {
     const rows = db.prepare('SELECT * FROM nonce_guard ORDER BY key_id, chain_id, nonce').all() as {
-      key_id: string; chain_id: string; nonce: string; intent_digest: Buffer; max_fee_per_gas: string; max_priority_fee_per_gas: string; cancelled: number; request_id: string; updated_at: number;
+      key_id: string;
+      chain_id: string;
+      nonce: string;
+      intent_digest: Buffer;
+      max_fee_per_gas: string;
+      max_priority_fee_per_gas: string;
+      cancelled: number;
+      request_id: string;
+      updated_at: number;
     }[];
     return rows.map((r) => ({
       keyId: r.key_id,

@@ -33,7 +33,6 @@ interface Row {
   mac: Buffer;
 }
 
-
 const fromRow = (r: Row): StoredPolicyProposal => ({
   id: r.id,
   version: r.version,
@@ -61,7 +60,9 @@ export class PolicyProposals {
   ) {
     this.getStmt = db.prepare('SELECT * FROM policy_proposals WHERE id = ?');
     this.adminApprovals = new AdminApprovals(db, seal, 'policy_proposal_approvals', 'proposal_id');
-    this.insertStmt = db.prepare('INSERT INTO policy_proposals (id, version, hash, doc, proposed_by, created_at, status, stricter, quorum_at, activate_after, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)');
+    this.insertStmt = db.prepare(
+      'INSERT INTO policy_proposals (id, version, hash, doc, proposed_by, created_at, status, stricter, quorum_at, activate_after, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)',
+    );
     this.statusStmt = db.prepare('UPDATE policy_proposals SET status = ?, quorum_at = ?, activate_after = ?, mac = ? WHERE id = ?');
     this.dueStmt = db.prepare("SELECT * FROM policy_proposals WHERE status = 'scheduled' AND activate_after <= ? ORDER BY activate_after, id");
     this.openStmt = db.prepare("SELECT * FROM policy_proposals WHERE status IN ('pending', 'scheduled') ORDER BY created_at, id");
@@ -78,7 +79,18 @@ export class PolicyProposals {
   }
 
   insert(p: Omit<StoredPolicyProposal, 'quorumAt' | 'activateAfter'>): void {
-    const row = { id: p.id, version: p.version, hash: p.hash, doc: p.doc, proposed_by: p.proposedBy, created_at: p.createdAt, status: p.status, stricter: p.stricter ? 1 : 0, quorum_at: null, activate_after: null };
+    const row = {
+      id: p.id,
+      version: p.version,
+      hash: p.hash,
+      doc: p.doc,
+      proposed_by: p.proposedBy,
+      created_at: p.createdAt,
+      status: p.status,
+      stricter: p.stricter ? 1 : 0,
+      quorum_at: null,
+      activate_after: null,
+    };
     this.insertStmt.run(p.id, p.version, p.hash, p.doc, p.proposedBy, p.createdAt, p.status, row.stricter, this.seal.inserted('policy_proposals', row));
   }
 

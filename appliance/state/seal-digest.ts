@@ -108,13 +108,15 @@ export function compareWithAnchor(c: Checkpoint, a: Anchor, hashAt: (seq: number
   }
   if (c.gen === a.gen) {
     const f: string[] = [];
-    if (c.headSeq !== a.headSeq || !equalBytes(c.headHash, a.headHash)) f.push(`audit head seq ${c.headSeq} (${hex(c.headHash).slice(0, 16)}…) differs from the token's anchor, seq ${a.headSeq} (${hex(a.headHash).slice(0, 16)}…)`);
+    if (c.headSeq !== a.headSeq || !equalBytes(c.headHash, a.headHash))
+      f.push(`audit head seq ${c.headSeq} (${hex(c.headHash).slice(0, 16)}…) differs from the token's anchor, seq ${a.headSeq} (${hex(a.headHash).slice(0, 16)}…)`);
     if (!equalBytes(c.digest, a.digest)) f.push(`state digest differs from the token's anchor at the same generation ${c.gen}`);
     return f;
   }
   // Ahead: the anchor's head must be on this database's chain.
   if (c.headSeq < a.headSeq) return [`audit log ends at seq ${c.headSeq} but the token's anchor records seq ${a.headSeq} (entries removed)`];
   const h = hashAt(a.headSeq);
-  if (a.headSeq > 0 && (!h || !equalBytes(h, a.headHash))) return [`the token's anchor (audit seq ${a.headSeq}) is not on the database's audit chain (the log was rewritten or the database belongs to another history)`];
+  if (a.headSeq > 0 && (!h || !equalBytes(h, a.headHash)))
+    return [`the token's anchor (audit seq ${a.headSeq}) is not on the database's audit chain (the log was rewritten or the database belongs to another history)`];
   return [];
 }

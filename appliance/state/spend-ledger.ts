@@ -82,13 +82,15 @@ export class SpendLedger {
 
   /** Every reservation in order (for a backup; restore replays them through reserve()). */
   all(db: Db): SpendRow[] {
-    return (db.prepare('SELECT key_id, asset, at, amount, request_id FROM spend ORDER BY id').all() as { key_id: string; asset: string; at: number; amount: string; request_id: string }[]).map((r) => ({
-      keyId: r.key_id,
-      asset: r.asset,
-      at: r.at,
-      amount: BigInt(r.amount),
-      requestId: r.request_id,
-    }));
+    return (db.prepare('SELECT key_id, asset, at, amount, request_id FROM spend ORDER BY id').all() as { key_id: string; asset: string; at: number; amount: string; request_id: string }[]).map(
+      (r) => ({
+        keyId: r.key_id,
+        asset: r.asset,
+        at: r.at,
+        amount: BigInt(r.amount),
+        requestId: r.request_id,
+      }),
+    );
   }
 }
 

@@ -149,7 +149,10 @@ export class StateSeal {
   private remember(mac: Uint8Array, values: readonly SqlValue[]): void {
     if (this.memo.size >= MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value as string);
     // Byte values are copied: the caller's buffers may be reused.
-    this.memo.set(Buffer.from(mac).toString('latin1'), values.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)));
+    this.memo.set(
+      Buffer.from(mac).toString('latin1'),
+      values.map((v) => (v instanceof Uint8Array ? new Uint8Array(v) : v)),
+    );
   }
 
   /** The MAC of a row's values, made in the token; remembered. */

@@ -158,5 +158,4 @@ export class WhitelistStore {
   addApproval(proposalId: string, a: Approval): void {
     this.adminApprovals.add(proposalId, a);
   }
-
 }

@@ -43,7 +43,14 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     'ceremony plan': {
       summary: 'prepare a key ceremony: fix the device id, enrol admins and approvers, write the policy the admins must sign',
       usage: 'hsmctl ceremony plan --device NAME --policy POLICY.json --admin A.pub.json --admin B.pub.json … [--approver X.pub.json …] [--admin-quorum M] [--valid-hours 12] --out PLAN.json',
-      options: { policy: { type: 'string' }, admin: { type: 'string', multiple: true }, approver: { type: 'string', multiple: true }, 'admin-quorum': { type: 'string' }, 'valid-hours': { type: 'string', default: '12' }, out: { type: 'string' } },
+      options: {
+        policy: { type: 'string' },
+        admin: { type: 'string', multiple: true },
+        approver: { type: 'string', multiple: true },
+        'admin-quorum': { type: 'string' },
+        'valid-hours': { type: 'string', default: '12' },
+        out: { type: 'string' },
+      },
       async run(v) {
         const outFile = resolve(need(v, 'out', 'PLAN.json'));
         const plan = makePlan({
@@ -80,7 +87,14 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     'ceremony init': {
       summary: 'create the device of a plan: token with generated PINs, attestation identity, signed first policy; writes the transcript',
       usage: 'hsmctl ceremony init --plan PLAN.json --signature A.sig.json --signature B.sig.json … --operator NAME --witness NAME --so-pin-out FILE [--out DIR] [--var DIR]',
-      options: { plan: { type: 'string' }, signature: { type: 'string', multiple: true }, operator: { type: 'string' }, witness: { type: 'string' }, 'so-pin-out': { type: 'string' }, out: { type: 'string' } },
+      options: {
+        plan: { type: 'string' },
+        signature: { type: 'string', multiple: true },
+        operator: { type: 'string' },
+        witness: { type: 'string' },
+        'so-pin-out': { type: 'string' },
+        out: { type: 'string' },
+      },
       async run(v) {
         const planFile = need(v, 'plan', 'PLAN.json');
         const planBytes = new Uint8Array(readFileSync(planFile));
@@ -111,7 +125,15 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     'ceremony backup': {
       summary: 'back up every key wrapped under a fresh AES-256 key the SO makes trusted, split M-of-N among custodians',
       usage: 'hsmctl ceremony backup --device NAME --threshold M --shares N --custodian NAME … --witness NAME --out DIR [--so-pin-file FILE | --so-pin-prompt] [--var DIR]',
-      options: { threshold: { type: 'string' }, shares: { type: 'string' }, custodian: { type: 'string', multiple: true }, witness: { type: 'string' }, out: { type: 'string' }, 'so-pin-file': { type: 'string' }, 'so-pin-prompt': { type: 'boolean' } },
+      options: {
+        threshold: { type: 'string' },
+        shares: { type: 'string' },
+        custodian: { type: 'string', multiple: true },
+        witness: { type: 'string' },
+        out: { type: 'string' },
+        'so-pin-file': { type: 'string' },
+        'so-pin-prompt': { type: 'boolean' },
+      },
       async run(v) {
         const shares = int(v, 'shares');
         const custodians = list(v, 'custodian');
@@ -121,9 +143,19 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
         let soPin: string;
         if (v['so-pin-prompt']) soPin = await promptSecret('token SO PIN');
         else if (typeof v['so-pin-file'] === 'string') soPin = readSecretFromFile(v['so-pin-file'], 'SO PIN');
-        else if (existsSync(paths.soPinFile)) soPin = readSecretFromFile(paths.soPinFile, 'SO PIN'); // demo and test devices only
+        else if (existsSync(paths.soPinFile))
+          soPin = readSecretFromFile(paths.soPinFile, 'SO PIN'); // demo and test devices only
         else throw new ApplianceError('bad_request', 'the SO PIN is needed: --so-pin-file FILE or --so-pin-prompt');
-        const res = await runCeremonyBackup({ varRoot: String(v.var), name: String(v.device), threshold: int(v, 'threshold'), custodians: names, outDir: need(v, 'out', 'DIR'), witness: need(v, 'witness', 'NAME'), soPin, progress: say });
+        const res = await runCeremonyBackup({
+          varRoot: String(v.var),
+          name: String(v.device),
+          threshold: int(v, 'threshold'),
+          custodians: names,
+          outDir: need(v, 'out', 'DIR'),
+          witness: need(v, 'witness', 'NAME'),
+          soPin,
+          progress: say,
+        });
         say(`hand each share file to its custodian on separate media, then delete it here: ${res.shareFiles.join(', ')}`);
         out(res);
       },
@@ -131,7 +163,14 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
     'ceremony restore': {
       summary: 'rebuild a device in a new token from a backup and any M custodian shares (same key addresses)',
       usage: 'hsmctl ceremony restore --device NEWNAME --backup FILE.cbor --share S1.json … --approval A.restore.json … --witness NAME --so-pin-out FILE [--ca CA.pem] [--var DIR]',
-      options: { backup: { type: 'string' }, share: { type: 'string', multiple: true }, approval: { type: 'string', multiple: true }, witness: { type: 'string' }, 'so-pin-out': { type: 'string' }, ca: { type: 'string' } },
+      options: {
+        backup: { type: 'string' },
+        share: { type: 'string', multiple: true },
+        approval: { type: 'string', multiple: true },
+        witness: { type: 'string' },
+        'so-pin-out': { type: 'string' },
+        ca: { type: 'string' },
+      },
       async run(v) {
         const res = await runCeremonyRestore({
           varRoot: String(v.var),

@@ -42,7 +42,17 @@ export interface InitResult {
   policyHash: string;
 }
 
-export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPlan; planBytes: Uint8Array; signatures: PlanSignature[]; operator: string; witness: string; soPinOut: string; outDir?: string; progress?: Progress }): Promise<InitResult> {
+export async function runCeremonyInit(opts: {
+  varRoot: string;
+  plan: CeremonyPlan;
+  planBytes: Uint8Array;
+  signatures: PlanSignature[];
+  operator: string;
+  witness: string;
+  soPinOut: string;
+  outDir?: string;
+  progress?: Progress;
+}): Promise<InitResult> {
   const say = opts.progress ?? quiet;
   const { plan } = opts;
   const { document, hash } = checkPlan(plan);
@@ -62,7 +72,7 @@ export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPla
     const config = createDeviceToken({ varRoot: opts.varRoot, name: plan.deviceName, deviceId: plan.deviceId, soPinFile: opts.soPinOut });
     const { dev } = openLocalDevice(opts.varRoot, plan.deviceName);
     try {
-      say('2/4 checking the admin quorum\'s signatures over the first policy');
+      say("2/4 checking the admin quorum's signatures over the first policy");
       say('3/4 generating the device attestation key; the manufacturer CA certifies it');
       const record: CborMap = {
         deviceName: plan.deviceName,
@@ -71,7 +81,8 @@ export async function runCeremonyInit(opts: { varRoot: string; plan: CeremonyPla
         planHash: sha256(opts.planBytes),
         tokenLabel: tokenLabelFromUri(config.tokenUri),
         tokenModule: config.modulePath,
-        pinHandling: 'SO and user PINs generated from the OS RNG, never in argv, never displayed; user PIN 0600 in secrets/user.pin for the appliance; SO PIN 0600 to the security officer\'s file, not kept on the device host',
+        pinHandling:
+          "SO and user PINs generated from the OS RNG, never in argv, never displayed; user PIN 0600 in secrets/user.pin for the appliance; SO PIN 0600 to the security officer's file, not kept on the device host",
       };
       const res = await deviceCeremonyInit(dev, ca, { document, approvals, record });
       say(`4/4 first audit entry #${res.entry.seq} (ceremony.init) signed by the device; writing the transcript`);
@@ -125,7 +136,16 @@ export interface BackupResult {
   stateHash: string;
 }
 
-export async function runCeremonyBackup(opts: { varRoot: string; name: string; threshold: number; custodians: string[]; outDir: string; witness: string; soPin: string; progress?: Progress }): Promise<BackupResult> {
+export async function runCeremonyBackup(opts: {
+  varRoot: string;
+  name: string;
+  threshold: number;
+  custodians: string[];
+  outDir: string;
+  witness: string;
+  soPin: string;
+  progress?: Progress;
+}): Promise<BackupResult> {
   const say = opts.progress ?? quiet;
   checkLayout(opts.threshold, opts.custodians.length, opts.custodians);
   const paths = devicePaths(opts.varRoot, opts.name);
@@ -152,7 +172,12 @@ export async function runCeremonyBackup(opts: { varRoot: string; name: string; t
   let kcv: Uint8Array;
   try {
     say(`2/4 wrapping ${plan.keys.length} key(s) under a fresh AES-256 key the SO marks trusted (CKM_AES_KEY_WRAP_PAD)`);
-    wrapped = wrapUnderTrustedKey({ modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) }, { so: opts.soPin, user: readSecretFile(paths.userPinFile) }, wrapKey, plan.keys.map((k) => k.ckaId));
+    wrapped = wrapUnderTrustedKey(
+      { modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) },
+      { so: opts.soPin, user: readSecretFile(paths.userPinFile) },
+      wrapKey,
+      plan.keys.map((k) => k.ckaId),
+    );
     say(`3/4 splitting the wrap key ${opts.threshold}-of-${opts.custodians.length} among the custodians`);
     kcv = keyCheckValue(wrapKey, backupId);
     shares = await splitWrapKey(wrapKey, { backupId, sourceDeviceId: config.deviceId, threshold: opts.threshold, custodians: opts.custodians });
@@ -165,7 +190,17 @@ export async function runCeremonyBackup(opts: { varRoot: string; name: string; t
   opened = openLocalDevice(opts.varRoot, opts.name);
   try {
     const shareDigests = shares.map((s) => shareDigest(backupId, s.index, s.custodian, Uint8Array.from(Buffer.from(s.share, 'hex'))));
-    const sealed = await sealBackup(opened.dev, { plan, backupId, threshold: opts.threshold, shares: opts.custodians.length, custodians: opts.custodians, witness: opts.witness, kcv, shareDigests, wrapped });
+    const sealed = await sealBackup(opened.dev, {
+      plan,
+      backupId,
+      threshold: opts.threshold,
+      shares: opts.custodians.length,
+      custodians: opts.custodians,
+      witness: opts.witness,
+      kcv,
+      shareDigests,
+      wrapped,
+    });
     writeFileSync(backupFile, sealed.file, { mode: 0o600, flag: 'wx' });
     const shareFiles = writeShareFiles(outDir, shares);
     for (const s of shares) s.share = '';
@@ -183,7 +218,17 @@ export interface RestoreResult {
   sharesUsed: { index: number; custodian: string }[];
 }
 
-export async function runCeremonyRestore(opts: { varRoot: string; name: string; backupFile: string; shareFiles: string[]; approvals: Approval[]; witness: string; soPinOut: string; caCertFile?: string; progress?: Progress }): Promise<RestoreResult> {
+export async function runCeremonyRestore(opts: {
+  varRoot: string;
+  name: string;
+  backupFile: string;
+  shareFiles: string[];
+  approvals: Approval[];
+  witness: string;
+  soPinOut: string;
+  caCertFile?: string;
+  progress?: Progress;
+}): Promise<RestoreResult> {
   const say = opts.progress ?? quiet;
   // Everything is checked before anything is written.
   say('1/5 checking the backup signature against the manufacturer CA');
@@ -196,7 +241,7 @@ export async function runCeremonyRestore(opts: { varRoot: string; name: string; 
   const wrapKey = await combineShares(shares, backup);
   try {
     if (Buffer.compare(Buffer.from(keyCheckValue(wrapKey, backup.backupId)), Buffer.from(backup.kcv)) !== 0) {
-      throw new ApplianceError('bad_request', 'the shares do not rebuild this backup\'s wrap key (key check value differs): one of them is from another split or was altered');
+      throw new ApplianceError('bad_request', "the shares do not rebuild this backup's wrap key (key check value differs): one of them is from another split or was altered");
     }
     failIfExists(opts.varRoot, opts.name);
     assertSoPinOut(opts.soPinOut, devicePaths(opts.varRoot, opts.name).dir);
@@ -217,7 +262,8 @@ export async function runCeremonyRestore(opts: { varRoot: string; name: string; 
       const probe = sha256(new TextEncoder().encode(`restore-check:${backup.backupId}`));
       const sigs = unwrapIntoToken({ modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) }, readSecretFile(paths.userPinFile), wrapKey, keys, probe);
       sigs.forEach((sig, i) => {
-        if (!secp256k1.verify(sig, probe, keys[i]!.publicKey, { prehash: false, lowS: false })) throw new ApplianceError('internal', `restored key ${hex(keys[i]!.ckaId)} does not match its recorded public key`);
+        if (!secp256k1.verify(sig, probe, keys[i]!.publicKey, { prehash: false, lowS: false }))
+          throw new ApplianceError('internal', `restored key ${hex(keys[i]!.ckaId)} does not match its recorded public key`);
       });
       wrapKey.fill(0);
       say('5/5 new attestation identity; the first audit entry names the source device and the backup');

@@ -39,12 +39,21 @@ const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
 
 export function readPublicKeyFile(file: string): ApproverPublic {
   const k = readJsonObject(file, 'public key file (JSON from hsmctl approver keygen)') as Partial<ApproverPublic>;
-  if (typeof k.id !== 'string' || (k.alg !== 'ES256' && k.alg !== 'EdDSA') || typeof k.publicKey !== 'string') throw new ApplianceError('bad_request', `${file} is not a public key file (id, alg, publicKey)`);
+  if (typeof k.id !== 'string' || (k.alg !== 'ES256' && k.alg !== 'EdDSA') || typeof k.publicKey !== 'string')
+    throw new ApplianceError('bad_request', `${file} is not a public key file (id, alg, publicKey)`);
   if ('privateKey' in k) throw new ApplianceError('bad_request', `${file} holds a PRIVATE key; enrol admins from their public parts only`);
   return { id: k.id, alg: k.alg, publicKey: k.publicKey };
 }
 
-export function makePlan(opts: { deviceName: string; policy: PolicyJson; admins?: ApproverPublic[]; approvers?: ApproverPublic[]; adminQuorum?: number; now: number; validSeconds: number }): CeremonyPlan {
+export function makePlan(opts: {
+  deviceName: string;
+  policy: PolicyJson;
+  admins?: ApproverPublic[];
+  approvers?: ApproverPublic[];
+  adminQuorum?: number;
+  now: number;
+  validSeconds: number;
+}): CeremonyPlan {
   assertDeviceName(opts.deviceName);
   const policy: PolicyJson = {
     ...opts.policy,
@@ -76,7 +85,7 @@ export function checkPlan(plan: CeremonyPlan): { document: Uint8Array; hash: Uin
   const doc = policyFromJson(plan.policy, plan.deviceId);
   const document = encodePolicy(doc);
   const hash = policyHash(doc);
-  if (hex(document) !== plan.document || hex(hash) !== plan.policyHash) throw new ApplianceError('bad_request', 'the plan\'s policy document does not match its readable policy; do not sign it');
+  if (hex(document) !== plan.document || hex(hash) !== plan.policyHash) throw new ApplianceError('bad_request', "the plan's policy document does not match its readable policy; do not sign it");
   if (doc.adminQuorum < 2 && doc.admins.length > 1) throw new ApplianceError('bad_request', 'the plan lets one admin change the policy (quorum 1); do not sign it');
   return { document, hash };
 }
@@ -107,11 +116,19 @@ export function signPlan(plan: CeremonyPlan, key: ApproverKeyFile): PlanSignatur
     throw new ApplianceError('bad_request', `key "${key.id}" is not one of the plan's admins`);
   }
   const statement = encodePolicyInitStatement(plan.deviceId, hash, key.id, plan.signaturesExpireAt);
-  return { format: 'hsm-ceremony-signature/1', deviceId: plan.deviceId, policyHash: plan.policyHash, adminId: key.id, expiresAt: plan.signaturesExpireAt, signature: hex(signStatement(key, statement)) };
+  return {
+    format: 'hsm-ceremony-signature/1',
+    deviceId: plan.deviceId,
+    policyHash: plan.policyHash,
+    adminId: key.id,
+    expiresAt: plan.signaturesExpireAt,
+    signature: hex(signStatement(key, statement)),
+  };
 }
 
 export function readPlanSignature(file: string): PlanSignature {
   const s = readJsonObject(file, 'signature file') as Partial<PlanSignature>;
-  if (s.format !== 'hsm-ceremony-signature/1' || typeof s.adminId !== 'string' || typeof s.signature !== 'string' || typeof s.expiresAt !== 'number') throw new ApplianceError('bad_request', `${file} is not a ceremony signature file`);
+  if (s.format !== 'hsm-ceremony-signature/1' || typeof s.adminId !== 'string' || typeof s.signature !== 'string' || typeof s.expiresAt !== 'number')
+    throw new ApplianceError('bad_request', `${file} is not a ceremony signature file`);
   return s as PlanSignature;
 }

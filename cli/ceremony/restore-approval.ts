@@ -54,7 +54,15 @@ export function readRestoreApproval(file: string): Approval {
     throw new ApplianceError('bad_request', `cannot read restore approval ${file}`);
   }
   const r = a as Partial<RestoreApprovalFile> | null;
-  if (typeof r !== 'object' || r === null || r.format !== RESTORE_APPROVAL_FORMAT || typeof r.adminId !== 'string' || typeof r.signature !== 'string' || !/^0x([0-9a-f]{2})+$/.test(r.signature) || !Number.isInteger(r.expiresAt)) {
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    r.format !== RESTORE_APPROVAL_FORMAT ||
+    typeof r.adminId !== 'string' ||
+    typeof r.signature !== 'string' ||
+    !/^0x([0-9a-f]{2})+$/.test(r.signature) ||
+    !Number.isInteger(r.expiresAt)
+  ) {
     throw new ApplianceError('bad_request', `${file} is not a ${RESTORE_APPROVAL_FORMAT} file`);
   }
   return { approverId: r.adminId, expiresAt: r.expiresAt as number, signature: Uint8Array.from(Buffer.from(r.signature.slice(2), 'hex')) };

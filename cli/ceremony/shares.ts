@@ -32,13 +32,16 @@ type Unsigned = Omit<ShareFile, 'checksum'>;
 
 /** The share file's checksum (a typo guard, not an authenticator: see shareDigest). */
 export function checksumOf(s: Unsigned): string {
-  const digest = sha256(encodeCanonical({ format: s.format, backupId: s.backupId, sourceDeviceId: s.sourceDeviceId, custodian: s.custodian, index: s.index, threshold: s.threshold, shares: s.shares, share: s.share }));
+  const digest = sha256(
+    encodeCanonical({ format: s.format, backupId: s.backupId, sourceDeviceId: s.sourceDeviceId, custodian: s.custodian, index: s.index, threshold: s.threshold, shares: s.shares, share: s.share }),
+  );
   return Buffer.from(digest.subarray(0, 16)).toString('hex');
 }
 
 export function checkLayout(threshold: number, shares: number, custodians: string[]): void {
   if (!Number.isInteger(shares) || shares < 2 || shares > 255) throw new ApplianceError('bad_request', '--shares must be an integer from 2 to 255');
-  if (!Number.isInteger(threshold) || threshold < 2 || threshold > shares) throw new ApplianceError('bad_request', '--threshold must be an integer from 2 to the number of shares (one share alone must never be enough)');
+  if (!Number.isInteger(threshold) || threshold < 2 || threshold > shares)
+    throw new ApplianceError('bad_request', '--threshold must be an integer from 2 to the number of shares (one share alone must never be enough)');
   if (custodians.length !== shares) throw new ApplianceError('bad_request', `name one custodian per share: ${shares} expected, ${custodians.length} given`);
   for (const c of custodians) if (!NAME_RE.test(c)) throw new ApplianceError('bad_request', `custodian name "${c}" must match ${NAME_RE}`);
   if (new Set(custodians).size !== custodians.length) throw new ApplianceError('bad_request', 'custodian names must be distinct');
@@ -108,7 +111,8 @@ export function readShareFile(path: string): ShareFile {
   if (s.format !== SHARE_FORMAT) throw fault(`is not a ${SHARE_FORMAT} file`);
   if (typeof s.backupId !== 'string' || typeof s.sourceDeviceId !== 'string' || typeof s.custodian !== 'string') throw fault('names no backup, device or custodian');
   const inRange = (v: unknown, lo: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= 255;
-  if (!inRange(s.shares, 2) || !inRange(s.threshold, 2) || !inRange(s.index, 1) || (s.index as number) > (s.shares as number) || (s.threshold as number) > (s.shares as number)) throw fault('has no valid index, threshold or share count');
+  if (!inRange(s.shares, 2) || !inRange(s.threshold, 2) || !inRange(s.index, 1) || (s.index as number) > (s.shares as number) || (s.threshold as number) > (s.shares as number))
+    throw fault('has no valid index, threshold or share count');
   if (typeof s.share !== 'string' || !/^[0-9a-f]{66}$/.test(s.share)) throw fault('has no share value (33 bytes of hex expected)');
   if (typeof s.checksum !== 'string' || checksumOf(s as Unsigned) !== s.checksum) throw fault('checksum does not match: the share was mistyped or damaged');
   return s as ShareFile;
@@ -125,7 +129,8 @@ export async function combineShares(
   for (const { path, share } of shares) {
     const fault = (why: string) => new ApplianceError('bad_request', `share ${path}: ${why}`, { share: path });
     if (share.backupId !== backup.backupId) throw fault(`belongs to backup ${share.backupId}, not ${backup.backupId}`);
-    if (share.sourceDeviceId !== backup.sourceDeviceId || share.threshold !== backup.threshold || share.shares !== backup.shares) throw fault('its device, threshold or share count differs from the backup\'s');
+    if (share.sourceDeviceId !== backup.sourceDeviceId || share.threshold !== backup.threshold || share.shares !== backup.shares)
+      throw fault("its device, threshold or share count differs from the backup's");
     if (backup.custodians[share.index - 1] !== share.custodian) throw fault(`position ${share.index} belongs to custodian ${backup.custodians[share.index - 1] ?? '?'}, not ${share.custodian}`);
     const recorded = backup.shareDigests[share.index - 1];
     const digest = shareDigest(share.backupId, share.index, share.custodian, Uint8Array.from(Buffer.from(share.share, 'hex')));
@@ -138,7 +143,10 @@ export async function combineShares(
     seen.set(share.index, path);
   }
   if (shares.length < backup.threshold) {
-    throw new ApplianceError('bad_request', `${shares.length} share${shares.length === 1 ? '' : 's'} given; this backup needs ${backup.threshold} of its custodians' shares`, { needed: backup.threshold, given: shares.length });
+    throw new ApplianceError('bad_request', `${shares.length} share${shares.length === 1 ? '' : 's'} given; this backup needs ${backup.threshold} of its custodians' shares`, {
+      needed: backup.threshold,
+      given: shares.length,
+    });
   }
   const parts = shares.map(({ share }) => Uint8Array.from(Buffer.from(share.share, 'hex')));
   try {

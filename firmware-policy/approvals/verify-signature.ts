@@ -34,12 +34,7 @@ function memoKey(alg: string, publicKey: Uint8Array, message: Uint8Array, signat
 }
 
 /** Dispatch used by the policy: ES256 signatures travel DER-encoded. */
-export function verifyApprovalSignature(
-  alg: ApprovalAlg,
-  publicKey: Uint8Array,
-  message: Uint8Array,
-  signature: Uint8Array,
-): boolean {
+export function verifyApprovalSignature(alg: ApprovalAlg, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return false;
   const key = memoKey(String(alg), publicKey, message, signature);
   const hit = verified.get(key);

@@ -179,12 +179,7 @@ function readCounter(authData: Uint8Array): number {
  * Verifies `assertion` for `credential` against `expectedChallenge` and the stored signature
  * counter. On success returns the counter to store next.
  */
-export function verifyWebAuthnAssertion(
-  credential: WebAuthnCredential,
-  assertion: WebAuthnAssertion,
-  expectedChallenge: Uint8Array,
-  storedCounter: number,
-): WebAuthnResult {
+export function verifyWebAuthnAssertion(credential: WebAuthnCredential, assertion: WebAuthnAssertion, expectedChallenge: Uint8Array, storedCounter: number): WebAuthnResult {
   if (!Number.isSafeInteger(storedCounter) || storedCounter < 0 || storedCounter > MAX_COUNTER) {
     throw new ApplianceError('internal', '"storedCounter" expected an integer in [0, 2^32-1]', { storedCounter: String(storedCounter) });
   }

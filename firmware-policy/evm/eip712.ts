@@ -42,13 +42,7 @@ export interface TypedDomainFacts {
 }
 
 /** The Permit2 message layouts classifyTypedData reads (see PERMIT2_LAYOUTS below). */
-export type Permit2Variant =
-  | 'PermitSingle'
-  | 'PermitBatch'
-  | 'PermitTransferFrom'
-  | 'PermitBatchTransferFrom'
-  | 'PermitWitnessTransferFrom'
-  | 'PermitBatchWitnessTransferFrom';
+export type Permit2Variant = 'PermitSingle' | 'PermitBatch' | 'PermitTransferFrom' | 'PermitBatchTransferFrom' | 'PermitWitnessTransferFrom' | 'PermitBatchWitnessTransferFrom';
 
 export type TypedIntent =
   | {
@@ -384,7 +378,14 @@ function encodeTypeIn(ctx: Context, primary: string): string {
     }
   }
   const deps = [...seen].filter((t) => t !== primary).sort();
-  return [primary, ...deps].map((t) => `${t}(${structFields(ctx, t).map((f) => `${f.type} ${f.name}`).join(',')})`).join('');
+  return [primary, ...deps]
+    .map(
+      (t) =>
+        `${t}(${structFields(ctx, t)
+          .map((f) => `${f.type} ${f.name}`)
+          .join(',')})`,
+    )
+    .join('');
 }
 
 function typeHashIn(ctx: Context, type: string): Uint8Array {
@@ -576,32 +577,60 @@ const TOKEN_PERMISSIONS: Layout = [
 ];
 const PERMIT2_LAYOUTS: Readonly<Record<Permit2Variant, { fields: Layout; nested: [string, Layout]; witness: boolean }>> = {
   PermitSingle: {
-    fields: [['details', 'PermitDetails'], ['spender', 'address'], ['sigDeadline', 'uint256']],
+    fields: [
+      ['details', 'PermitDetails'],
+      ['spender', 'address'],
+      ['sigDeadline', 'uint256'],
+    ],
     nested: ['PermitDetails', PERMIT_DETAILS],
     witness: false,
   },
   PermitBatch: {
-    fields: [['details', 'PermitDetails[]'], ['spender', 'address'], ['sigDeadline', 'uint256']],
+    fields: [
+      ['details', 'PermitDetails[]'],
+      ['spender', 'address'],
+      ['sigDeadline', 'uint256'],
+    ],
     nested: ['PermitDetails', PERMIT_DETAILS],
     witness: false,
   },
   PermitTransferFrom: {
-    fields: [['permitted', 'TokenPermissions'], ['spender', 'address'], ['nonce', 'uint256'], ['deadline', 'uint256']],
+    fields: [
+      ['permitted', 'TokenPermissions'],
+      ['spender', 'address'],
+      ['nonce', 'uint256'],
+      ['deadline', 'uint256'],
+    ],
     nested: ['TokenPermissions', TOKEN_PERMISSIONS],
     witness: false,
   },
   PermitBatchTransferFrom: {
-    fields: [['permitted', 'TokenPermissions[]'], ['spender', 'address'], ['nonce', 'uint256'], ['deadline', 'uint256']],
+    fields: [
+      ['permitted', 'TokenPermissions[]'],
+      ['spender', 'address'],
+      ['nonce', 'uint256'],
+      ['deadline', 'uint256'],
+    ],
     nested: ['TokenPermissions', TOKEN_PERMISSIONS],
     witness: false,
   },
   PermitWitnessTransferFrom: {
-    fields: [['permitted', 'TokenPermissions'], ['spender', 'address'], ['nonce', 'uint256'], ['deadline', 'uint256']],
+    fields: [
+      ['permitted', 'TokenPermissions'],
+      ['spender', 'address'],
+      ['nonce', 'uint256'],
+      ['deadline', 'uint256'],
+    ],
     nested: ['TokenPermissions', TOKEN_PERMISSIONS],
     witness: true,
   },
   PermitBatchWitnessTransferFrom: {
-    fields: [['permitted', 'TokenPermissions[]'], ['spender', 'address'], ['nonce', 'uint256'], ['deadline', 'uint256']],
+    fields: [
+      ['permitted', 'TokenPermissions[]'],
+      ['spender', 'address'],
+      ['nonce', 'uint256'],
+      ['deadline', 'uint256'],
+    ],
     nested: ['TokenPermissions', TOKEN_PERMISSIONS],
     witness: true,
   },

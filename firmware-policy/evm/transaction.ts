@@ -186,17 +186,7 @@ function bodyFields(tx: EvmTx): RlpItem[] {
     case 'eip2930':
       return [u(tx.chainId), u(tx.nonce), u(tx.gasPrice), u(tx.gasLimit), toItem(tx.to), u(tx.value), tx.data, accessListItem(tx.accessList)];
     case 'eip1559':
-      return [
-        u(tx.chainId),
-        u(tx.nonce),
-        u(tx.maxPriorityFeePerGas),
-        u(tx.maxFeePerGas),
-        u(tx.gasLimit),
-        toItem(tx.to),
-        u(tx.value),
-        tx.data,
-        accessListItem(tx.accessList),
-      ];
+      return [u(tx.chainId), u(tx.nonce), u(tx.maxPriorityFeePerGas), u(tx.maxFeePerGas), u(tx.gasLimit), toItem(tx.to), u(tx.value), tx.data, accessListItem(tx.accessList)];
   }
 }
 

@@ -14,14 +14,7 @@ export function requiredApprovals(rules: AssetRules, amount: bigint): number {
   return required;
 }
 
-export function tallyApprovals(
-  policy: PolicyDocument,
-  required: number,
-  intentDigest: Uint8Array,
-  requester: string,
-  approvals: readonly Approval[],
-  now: Now,
-): ApprovalTally {
+export function tallyApprovals(policy: PolicyDocument, required: number, intentDigest: Uint8Array, requester: string, approvals: readonly Approval[], now: Now): ApprovalTally {
   return tallySignedApprovals(
     {
       principals: policy.approvers,

@@ -4,7 +4,6 @@ import { equalBytes } from '../../protocol/bytes.js';
 import type { GroupPolicy } from '../policy-document.js';
 import type { Reason } from '../decision.js';
 
-
 export function checkContractCall(group: GroupPolicy, chainId: bigint, contract: Uint8Array, selector: Uint8Array): Reason[] {
   const allowed = (group.contracts ?? []).some((c) => c.chainId === chainId && equalBytes(c.address, contract) && c.selectors.some((s) => equalBytes(s, selector)));
   if (allowed) return [];

@@ -11,7 +11,6 @@ import type { NonceRecordView, StateView } from '../state-view.js';
 
 export type NonceMode = 'first' | 'bump' | 'cancel';
 
-
 /** At least 10% more, in integers: 10·new ≥ 11·old. */
 const bumped = (now: bigint, before: bigint) => now * 10n >= before * 11n;
 
@@ -19,12 +18,7 @@ export function isCancel(intent: TransferIntent, keyAddress: Uint8Array | undefi
   return keyAddress !== undefined && intent.to !== null && equalBytes(intent.to, keyAddress) && intent.amount === 0n && intent.data.length === 0;
 }
 
-export function checkNonce(
-  view: StateView,
-  intent: TransferIntent,
-  digest: Uint8Array,
-  keyAddress: Uint8Array | undefined,
-): { mode: NonceMode; record?: NonceRecordView; reasons: Reason[] } {
+export function checkNonce(view: StateView, intent: TransferIntent, digest: Uint8Array, keyAddress: Uint8Array | undefined): { mode: NonceMode; record?: NonceRecordView; reasons: Reason[] } {
   const record = view.nonceRecord?.(intent.keyId, intent.chainId, intent.nonce);
   if (!record) return { mode: 'first', reasons: [] };
   // Unknown fees (-1) never count as raised.

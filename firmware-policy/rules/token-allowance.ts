@@ -56,13 +56,11 @@ export interface AllowanceJudgement {
 /** The per-grant cap: unlimited only when the policy allows it, otherwise at most the approval cap. */
 export function checkAllowance(rules: AssetRules, amount: bigint): Reason[] {
   if (amount === MAX_UINT256) {
-    return rules.allowUnlimitedApproval === true
-      ? []
-      : [{ rule: 'allowance', code: 'unlimited_approval', message: 'an unlimited allowance is not allowed for this asset' }];
+    return rules.allowUnlimitedApproval === true ? [] : [{ rule: 'allowance', code: 'unlimited_approval', message: 'an unlimited allowance is not allowed for this asset' }];
   }
   const cap = approvalCap(rules);
   if (amount <= cap) return [];
-  return [{ rule: 'allowance', code: 'approval_above_cap', message: 'the allowance is above the asset\'s approval cap', detail: { amount, cap } }];
+  return [{ rule: 'allowance', code: 'approval_above_cap', message: "the allowance is above the asset's approval cap", detail: { amount, cap } }];
 }
 
 export function approvalCap(rules: AssetRules): bigint {
@@ -104,7 +102,7 @@ export function judgeAllowanceGrant(rules: AssetRules, view: StateView, g: Allow
     reasons.push({
       rule: 'allowance',
       code: 'allowance_total_above_cap',
-      message: 'the spender\'s outstanding allowance would be above the asset\'s approval cap',
+      message: "the spender's outstanding allowance would be above the asset's approval cap",
       detail: { outstanding: prevAmount, amount: g.amount, total: amount, cap },
     });
   }

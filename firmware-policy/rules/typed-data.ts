@@ -80,7 +80,13 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   }
   // Permit (EIP-2612, DAI) and Permit2 AllowanceTransfer grant an allowance (rules/typed-grant.ts).
   if (intent.kind === 'permit') {
-    return checkTypedGrant(ctx, view, { chainId, owner: intent.owner, spender: intent.spender, tokens: [{ token: intent.token ?? verifyingContract, amount: intent.value }], unlimited: MAX_UINT256 }, approvals, now);
+    return checkTypedGrant(
+      ctx,
+      view,
+      { chainId, owner: intent.owner, spender: intent.spender, tokens: [{ token: intent.token ?? verifyingContract, amount: intent.value }], unlimited: MAX_UINT256 },
+      approvals,
+      now,
+    );
   }
   return checkTypedGrant(ctx, view, { chainId, owner: null, spender: intent.spender, tokens: intent.tokens, unlimited: MAX_UINT160 }, approvals, now);
 }

@@ -78,7 +78,14 @@ export function checkTypedGrant(ctx: TypedTransferContext, view: StateView, g: T
   if (tally.counted.length < grant.required) {
     return {
       outcome: 'needs_approval',
-      reasons: [{ rule: 'approval-tier', code: 'needs_approval', message: `${grant.required} distinct approvals needed, ${tally.counted.length} valid`, detail: { required: grant.required, valid: tally.counted.length } }],
+      reasons: [
+        {
+          rule: 'approval-tier',
+          code: 'needs_approval',
+          message: `${grant.required} distinct approvals needed, ${tally.counted.length} valid`,
+          detail: { required: grant.required, valid: tally.counted.length },
+        },
+      ],
       approvals: tally,
     };
   }

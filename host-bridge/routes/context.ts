@@ -47,8 +47,7 @@ export interface RouteContext {
 export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, principals: PrincipalDirectory): RouteContext {
   const typed = commandOf(appliance);
   const command = <C extends CommandName>(c: Ctx, cmd: C, params: ParamsOf<C>) => typed(cmd, params, c.get('traceId'));
-  const reply = (c: Ctx, result: CborMap, status: ReplyStatus = 200) =>
-    c.json(cborToJson(result) as object, status === 'by-result' ? resultStatus(result.status) : status);
+  const reply = (c: Ctx, result: CborMap, status: ReplyStatus = 200) => c.json(cborToJson(result) as object, status === 'by-result' ? resultStatus(result.status) : status);
   const requireScope =
     (...scopes: Scope[]): MiddlewareHandler<Env> =>
     async (c, next) => {

@@ -13,12 +13,8 @@ export function whitelistRoutes(app: BridgeApp, r: RouteContext): void {
     const label: { label?: string } = b.label === undefined ? {} : { label: jsonString(b.label, 'label', 128) };
     return r.forward(c, 'whitelist.propose', { requester, group, chainId, address, ...label }, 201);
   });
-  app.post('/v1/whitelist/proposals/:id/approvals', r.requireScope('admin'), async (c) =>
-    r.forward(c, 'whitelist.approve', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }),
-  );
-  app.post('/v1/whitelist/proposals/:id/cancel', r.requireScope('admin'), async (c) =>
-    r.forward(c, 'whitelist.cancel', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }),
-  );
+  app.post('/v1/whitelist/proposals/:id/approvals', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.approve', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
+  app.post('/v1/whitelist/proposals/:id/cancel', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.cancel', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
   app.get('/v1/whitelist', r.readers, async (c) => r.forward(c, 'whitelist.list', queryUints(c, 'limit', 'offset')));
   app.delete('/v1/whitelist/:chainId/:address', r.requireScope('admin'), async (c) => {
     const requester = c.get('principal').id;

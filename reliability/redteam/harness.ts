@@ -235,7 +235,11 @@ export class RedteamDevice {
     const adminId = as ?? admin.id;
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
     const statement = encodePolicyChangeStatement(this.deviceId, { id: st.proposalId, version: st.version, hash: hexToBytes(st.hash), proposedBy: '' }, adminId, expiresAt);
-    return this.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, this.tokens.admin, { adminId, expiresAt, signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex') });
+    return this.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, this.tokens.admin, {
+      adminId,
+      expiresAt,
+      signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex'),
+    });
   }
 
   async activePolicyVersion(): Promise<number> {
@@ -250,7 +254,7 @@ export class RedteamDevice {
   /** Decoded payloads of the audit entries after `seq`, read through GET /v1/audit (auditor). */
   async auditSince(seq: number): Promise<Json[]> {
     const out: Json[] = [];
-    for (let from = seq + 1; ; ) {
+    for (let from = seq + 1; ;) {
       const page = await this.request('GET', `/v1/audit?fromSeq=${from}&limit=1000`, this.tokens.auditor);
       const entries = (page.json.entries ?? []) as Json[];
       if (entries.length === 0) return out;

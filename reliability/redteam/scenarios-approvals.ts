@@ -139,12 +139,19 @@ export const approvalScenarios: Scenario[] = [
       const withBob = await m.approve(p.requestId, approvalBody(bob, m.deviceId, p.digest));
       v.expect(withBob.status === 202 && approved(withBob.json) === 'bob', `bob + removed carol: ${withBob.status} approvedBy ${approved(withBob.json)}`);
       v.expect(await m.noSignatureSince(head), 'a signature was made');
-      const seq = await m.findAudit(head, (e) => e.kind === 'request.approve' && e.requestId === p.requestId && e.outcome === 'needs_approval' && ((e.rejectedApprovals ?? []) as Json[]).some((x) => x.approverId === 'carol' && x.why === 'unknown_approver'));
+      const seq = await m.findAudit(
+        head,
+        (e) =>
+          e.kind === 'request.approve' &&
+          e.requestId === p.requestId &&
+          e.outcome === 'needs_approval' &&
+          ((e.rejectedApprovals ?? []) as Json[]).some((x) => x.approverId === 'carol' && x.why === 'unknown_approver'),
+      );
       // A fresh approval from her is refused outright.
       const q = await pending(m, w);
       const head2 = await m.auditHead();
       const j = await judgeRejectedApproval(m, v, head2, await m.approve(q.requestId, approvalBody(carol, m.deviceId, q.digest)), q.requestId, 'carol', 'unknown_approver');
-      const logged = v.recorded(seq !== null, 'no audit entry shows carol\'s stored approval rejected as unknown_approver') && j.seq !== null;
+      const logged = v.recorded(seq !== null, "no audit entry shows carol's stored approval rejected as unknown_approver") && j.seq !== null;
       return { result: `202 (${approved(withBob.json)} of 2, carol dropped); new approval: ${j.text}`, auditSeq: seq, logged };
     },
   },

@@ -89,7 +89,10 @@ export const boundaryScenarios: Scenario[] = [
         const r = await m.request('POST', route, m.tokens.orchestrator, { keyId, digest: '0x' + Buffer.from(digest).toString('hex') }, { 'Idempotency-Key': m.newRequestId('blind') });
         statuses.push(`${r.status} ${String(r.json.error?.code)}`);
       }
-      v.expect(statuses.every((s) => s === '404 not_found'), `bridge: [${statuses.join(', ')}]`);
+      v.expect(
+        statuses.every((s) => s === '404 not_found'),
+        `bridge: [${statuses.join(', ')}]`,
+      );
       v.expect((await m.auditHead()) === head, 'the audit head moved: something was recorded as a command');
       const lines = await oplogGrowth(m, failedWith('unknown_command'), before, cmds.length);
       const logged = v.recorded(lines >= cmds.length, `${lines} "command failed" log lines with unknown_command, expected ${cmds.length}`);
@@ -145,7 +148,10 @@ export const boundaryScenarios: Scenario[] = [
       // 2. Nor do such routes; every GET route, with every scope, and some errors, feed the scan below.
       const probes = [`/v1/keys/${keyId}/export`, `/v1/keys/${keyId}/private`, '/v1/device/pin', '/v1/secrets'];
       const probeStatus = await Promise.all(probes.map(async (p) => (await m.request('GET', p, m.tokens.admin)).status));
-      v.expect(probeStatus.every((s) => s === 404), `secret routes: [${probeStatus.join(', ')}]`);
+      v.expect(
+        probeStatus.every((s) => s === 404),
+        `secret routes: [${probeStatus.join(', ')}]`,
+      );
       const gets = m.app.routes.filter((r) => r.method === 'GET' && r.path !== '/v1/events' && !r.path.includes('*'));
       for (const r of gets) {
         const path = r.path.replace(':keyId', keyId).replace(':v', '1').replace(/:\w+/g, 'x');
@@ -155,7 +161,10 @@ export const boundaryScenarios: Scenario[] = [
       await m.request('POST', '/v1/sign/evm-transaction', m.tokens.orchestrator, { keyId: 'k-00', transaction: {} }, { 'Idempotency-Key': m.newRequestId('bad') });
       await m.request('POST', '/v1/requests/none/approvals', m.tokens.approver, { approverId: 'bob', expiresAt: 1, signature: '0x00' });
       const protection = (await m.request('GET', `/v1/keys/${keyId}`, m.tokens.orchestrator)).json.protection as Json | undefined;
-      v.expect(protection?.sensitive === true && protection?.alwaysSensitive === true && protection?.wrapWithTrusted === true, `key protection (sensitive, wrappable only under the SO-trusted backup key): ${JSON.stringify(protection)}`);
+      v.expect(
+        protection?.sensitive === true && protection?.alwaysSensitive === true && protection?.wrapWithTrusted === true,
+        `key protection (sensitive, wrappable only under the SO-trusted backup key): ${JSON.stringify(protection)}`,
+      );
       // 3. The scan: every bridge response of the whole run so far, these socket answers, the appliance log.
       const socketText = JSON.stringify(ex.responses.map((r) => cborToJson(r as CborMap)));
       const everything = [...m.transcript, socketText, m.rawLog()];
@@ -179,7 +188,10 @@ export const boundaryScenarios: Scenario[] = [
       if (isRoot) {
         const read = asNobody(READ_FILES, [m.paths.userPinFile, m.paths.soPinFile]);
         const outcomes = [read[m.paths.userPinFile], read[m.paths.soPinFile]];
-        v.expect(outcomes.every((o) => o === 'EACCES'), `uid ${NOBODY} reading the PIN files: ${JSON.stringify(read)}`);
+        v.expect(
+          outcomes.every((o) => o === 'EACCES'),
+          `uid ${NOBODY} reading the PIN files: ${JSON.stringify(read)}`,
+        );
         v.expect((statSync(m.paths.userPinFile).mode & 0o777) === 0o600 && (statSync(m.paths.secretsDir).mode & 0o777) === 0o700, 'PIN file or secrets dir mode');
         os = `uid ${NOBODY} reading user.pin/so.pin: ${outcomes.join('/')}`;
       }
@@ -216,7 +228,11 @@ export const boundaryScenarios: Scenario[] = [
       const direct = String(asNobody(CONNECT, [m.paths.socket]).connect);
       v.expect(direct === 'EACCES' && (viaLink === undefined || viaLink === 'EACCES'), `connect as uid ${NOBODY}: direct ${direct}, via link ${String(viaLink)}`);
       v.expect((await m.client.call('health')).ready === true, 'the owner can no longer connect');
-      return { result: `connect: ${direct} (path in 0700 dir), ${viaLink ?? 'n/a'} (hard link in /tmp: socket mode 0600)`, auditSeq: 'os:EACCES', logged: v.recorded(direct === 'EACCES', 'no OS refusal') };
+      return {
+        result: `connect: ${direct} (path in 0700 dir), ${viaLink ?? 'n/a'} (hard link in /tmp: socket mode 0600)`,
+        auditSeq: 'os:EACCES',
+        logged: v.recorded(direct === 'EACCES', 'no OS refusal'),
+      };
     },
   },
 ];

@@ -42,7 +42,10 @@ export const governanceScenarios: Scenario[] = [
       const admin1 = person(w.people.admins, 'admin-1');
       const once = await m.approvePolicy(p.json, admin1);
       const twice = await m.approvePolicy(p.json, admin1);
-      v.expect(once.json.status === 'pending' && twice.json.status === 'pending' && (twice.json.approvedBy as string[]).join() === 'admin-1', `admin-1 twice: ${String(twice.json.status)} approvedBy ${JSON.stringify(twice.json.approvedBy)}`);
+      v.expect(
+        once.json.status === 'pending' && twice.json.status === 'pending' && (twice.json.approvedBy as string[]).join() === 'admin-1',
+        `admin-1 twice: ${String(twice.json.status)} approvedBy ${JSON.stringify(twice.json.approvedBy)}`,
+      );
       const head = await m.auditHead();
       const forged = await m.approvePolicy(p.json, admin1, 'admin-2');
       v.expect(forged.status === 403 && forged.json.error?.code === 'denied' && forged.json.error?.details?.why === 'bad_signature', `forged admin-2: ${forged.status} ${forged.text.slice(0, 160)}`);

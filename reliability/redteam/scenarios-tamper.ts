@@ -22,7 +22,14 @@ function tamperPolicy(w: World): PolicyJson {
     // The ids the harness's tokens are bound to (the auditor reads the log through the bridge).
     requesters: [{ id: 'orchestrator' }],
     auditors: [{ id: 'auditor' }],
-    groups: { hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } } } },
+    groups: {
+      hot: {
+        chains: [CHAIN_ID],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } },
+      },
+    },
   };
 }
 

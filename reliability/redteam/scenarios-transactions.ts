@@ -71,7 +71,9 @@ export const transactionScenarios: Scenario[] = [
       v.expect(reserved === 3n * ETH, `spend counter ${reserved} wei`);
       const received = (await w.chain.publicClient.getBalance({ address: w.addr.recipient as Hex })) - before;
       v.expect(received === 3n * ETH, `anvil: the recipient received ${received} wei`);
-      const seq = firstDenial ? await m.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === firstDenial.requestId && p.outcome === 'deny' && reasonCodes(p).includes('window_amount')) : null;
+      const seq = firstDenial
+        ? await m.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === firstDenial.requestId && p.outcome === 'deny' && reasonCodes(p).includes('window_amount'))
+        : null;
       const logged = v.recorded(seq !== null && seq === firstDenial?.auditSeq, 'no audit entry for the first window denial');
       return { result: `${ethText(signed)} of 5 ETH signed and mined, then ${denials.length} x 403 window_amount; spend counter ${ethText(reserved)}`, auditSeq: seq, logged };
     },
@@ -144,7 +146,7 @@ export const transactionScenarios: Scenario[] = [
         refusal = String((err as { details?: string }).details ?? (err as Error).message);
       }
       v.expect(/chain id/i.test(refusal), `chain 1 node: ${refusal}`);
-      v.expect((await w.mainnet.publicClient.getTransactionCount({ address: from })) === 0, 'chain 1: the key\'s nonce moved');
+      v.expect((await w.mainnet.publicClient.getTransactionCount({ address: from })) === 0, "chain 1: the key's nonce moved");
       await w.chain.publicClient.waitForTransactionReceipt({ hash: await w.chain.publicClient.sendRawTransaction({ serializedTransaction: legit.json.rawTransaction as Hex }) });
       return { ...o, result: `${o.result}; chain 1 node: "${refusal}"` };
     },

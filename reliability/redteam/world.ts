@@ -48,7 +48,11 @@ export function mainPolicy(people: People, token: string): PolicyJson {
         whitelistRequired: true,
         holdSeconds: 0,
         assets: {
-          [`${CHAIN_ID}:native`]: { perTxMax: (10n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: (1000n * ETH).toString(), maxCount: 1000 }], approvalTiers: [{ above: ETH.toString(), required: 2 }] },
+          [`${CHAIN_ID}:native`]: {
+            perTxMax: (10n * ETH).toString(),
+            windows: [{ seconds: 3600, maxAmount: (1000n * ETH).toString(), maxCount: 1000 }],
+            approvalTiers: [{ above: ETH.toString(), required: 2 }],
+          },
           [`${CHAIN_ID}:erc20:${token.toLowerCase()}`]: { perTxMax: (1000n * ETH).toString(), windows: [], approvalTiers: [], decimals: 18, approvalCap: (500n * ETH).toString() },
         },
       },
@@ -80,7 +84,17 @@ export async function buildWorld(say: (m: string) => void): Promise<World> {
   const anvils = Promise.all([startAnvil(), startAnvil({ chainId: 1 })]);
   const policy = mainPolicy(people, addr.token);
   say('creating the main device (SoftHSM2 token, appliance process, bridge)');
-  const main = await RedteamDevice.start({ varRoot, name: 'main', people, policy, keys: [{ label: 'hot-1', group: 'hot' }, { label: 'sweep-1', group: 'sweep' }, { label: 'vault-1', group: 'vault' }] });
+  const main = await RedteamDevice.start({
+    varRoot,
+    name: 'main',
+    people,
+    policy,
+    keys: [
+      { label: 'hot-1', group: 'hot' },
+      { label: 'sweep-1', group: 'sweep' },
+      { label: 'vault-1', group: 'vault' },
+    ],
+  });
   devices.push(main);
   for (const a of [addr.recipient, addr.token, addr.spender]) await main.whitelist(a, 'hot');
   await main.whitelist(addr.recipient, 'sweep');

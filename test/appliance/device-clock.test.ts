@@ -27,7 +27,10 @@ function sources(host: number): ClockSources & { host_: number; mono: bigint; ru
 
 test('it cannot be read before boot', () => {
   const c = new DeviceClock(sources(T));
-  assert.throws(() => c.now(), (e: unknown) => e instanceof ApplianceError && e.code === 'internal');
+  assert.throws(
+    () => c.now(),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'internal',
+  );
 });
 
 test('at boot it resumes from the last sealed time and ignores a host clock three days ahead', () => {
@@ -89,7 +92,10 @@ test('the nonce stays until a statement uses it, then a new one is made', () => 
 test('guardedMonotonic: a process clock jumped forward mid-run is not followed; the uptime is', () => {
   let hr = 1_000n;
   let up: bigint | undefined = 50n * NS;
-  const mono = guardedMonotonic(() => hr, () => up);
+  const mono = guardedMonotonic(
+    () => hr,
+    () => up,
+  );
   hr += 10n * NS;
   up += 10n * NS;
   assert.equal(mono(), 10n * NS);
@@ -104,7 +110,10 @@ test('guardedMonotonic: a process clock jumped forward mid-run is not followed; 
 test('guardedMonotonic: a process clock running ten times fast is held to the uptime rate', () => {
   let hr = 0n;
   let up = 0n;
-  const mono = guardedMonotonic(() => hr, () => up);
+  const mono = guardedMonotonic(
+    () => hr,
+    () => up,
+  );
   for (let i = 1; i <= 5; i++) {
     hr += 10n * NS;
     up += NS;
@@ -115,7 +124,10 @@ test('guardedMonotonic: a process clock running ten times fast is held to the up
 test('guardedMonotonic: an uptime that lags (its 10 ms resolution, or a reading reused) only slows the clock; never backwards', () => {
   let hr = 0n;
   let up = 0n;
-  const mono = guardedMonotonic(() => hr, () => up);
+  const mono = guardedMonotonic(
+    () => hr,
+    () => up,
+  );
   let last = 0n;
   for (let i = 0; i < 100; i++) {
     hr += 3_000_000n; // 3 ms: uptime is re-read only every 5 ms of process time
@@ -129,7 +141,10 @@ test('guardedMonotonic: an uptime that lags (its 10 ms resolution, or a reading 
 
 test('guardedMonotonic: without /proc/uptime it is the process clock alone', () => {
   let hr = 7n;
-  const mono = guardedMonotonic(() => hr, () => undefined);
+  const mono = guardedMonotonic(
+    () => hr,
+    () => undefined,
+  );
   hr += 2n * NS;
   assert.equal(mono(), 2n * NS);
 });

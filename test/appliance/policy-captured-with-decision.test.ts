@@ -81,7 +81,18 @@ test('a policy activated while the key signs is not recorded as the policy that 
     requestId: 'gap-1',
     requester: 'orchestrator',
     keyId,
-    tx: { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: 0n, to: new Uint8Array(20).fill(0x42), value: ETH / 2n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n, data: new Uint8Array(), accessList: [] },
+    tx: {
+      type: 'eip1559',
+      chainId: BigInt(CHAIN_ID),
+      nonce: 0n,
+      to: new Uint8Array(20).fill(0x42),
+      value: ETH / 2n,
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 10n ** 9n,
+      data: new Uint8Array(),
+      accessList: [],
+    },
   });
   assert.equal(activatedDuringSign, true);
   assert.equal(r.status, 'signed', JSON.stringify(r));
@@ -105,7 +116,18 @@ test('a policy activated while the key signs is not recorded as the policy that 
     requestId: 'gap-2',
     requester: 'orchestrator',
     keyId,
-    tx: { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: 1n, to: new Uint8Array(20).fill(0x42), value: ETH / 2n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n, data: new Uint8Array(), accessList: [] },
+    tx: {
+      type: 'eip1559',
+      chainId: BigInt(CHAIN_ID),
+      nonce: 1n,
+      to: new Uint8Array(20).fill(0x42),
+      value: ETH / 2n,
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 10n ** 9n,
+      data: new Uint8Array(),
+      accessList: [],
+    },
   });
   assert.equal(next.status, 'denied');
 });

@@ -18,12 +18,25 @@ function setup(limits: RefusalLimits) {
   const audit = new AuditLog(db, 'hsm-test');
   const { secretKey } = p256.keygen();
   audit.attachSigner({ measurement: new Uint8Array(32), sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
-  const refusals = new RefusalLog(audit, (fn) => seal.transaction(fn), () => now, limits);
+  const refusals = new RefusalLog(
+    audit,
+    (fn) => seal.transaction(fn),
+    () => now,
+    limits,
+  );
   const entries = (): CborMap[] => audit.list(1, 10_000).map((e) => entryPayload(e.entry));
   return { refusals, entries, advance: (s: number) => (now += s), db };
 }
 
-const refusal = (requester = 'mallory', code = 'denied'): AuditFields => ({ kind: 'refusal', command: 'whitelist.cancel', code, requester, subject: 'wp-1', message: 'cancel rejected: bad_signature', details: { why: 'bad_signature' } });
+const refusal = (requester = 'mallory', code = 'denied'): AuditFields => ({
+  kind: 'refusal',
+  command: 'whitelist.cancel',
+  code,
+  requester,
+  subject: 'wp-1',
+  message: 'cancel rejected: bad_signature',
+  details: { why: 'bad_signature' },
+});
 
 test('identical refusals: the first is an entry at once, the repeats one counted entry at the end of the window', () => {
   const t = setup({ windowSeconds: 60, maxRepeats: 1000, maxDistinct: 16 });
@@ -33,7 +46,10 @@ test('identical refusals: the first is an entry at once, the repeats one counted
     if (i % 100 === 99) t.advance(10);
   }
   assert.equal(t.entries().length, 1, 'one entry for 500 identical refusals so far');
-  assert.ok(seqs.every((s) => s === 1), 'every answer names the first entry');
+  assert.ok(
+    seqs.every((s) => s === 1),
+    'every answer names the first entry',
+  );
   assert.equal(t.refusals.pending(), 499);
   assert.equal(t.refusals.flushDue(), 0, 'the window has not ended (50 s of 60)');
   t.advance(10);
@@ -60,7 +76,10 @@ test('the count bound writes a counted entry at once; close writes what is pendi
   assert.deepEqual(kinds, ['refusal:', 'refusal.repeated:100', 'refusal.repeated:100']);
   assert.equal(t.refusals.pending(), 50);
   assert.equal(t.refusals.flushAll(), 1);
-  assert.deepEqual(t.entries().map((e) => e.repeats ?? null), [null, 100, 100, 50]);
+  assert.deepEqual(
+    t.entries().map((e) => e.repeats ?? null),
+    [null, 100, 100, 50],
+  );
   t.db.close();
 });
 
@@ -69,12 +88,15 @@ test('different refusals are kept apart; interleaved repeats are each counted', 
   for (let i = 0; i < 300; i++) t.refusals.record(refusal(i % 2 === 0 ? 'alice' : 'bob'));
   t.refusals.flushAll();
   const e = t.entries();
-  assert.deepEqual(e.map((x) => [x.kind, x.requester ?? null, x.repeats ?? null]), [
-    ['refusal', 'alice', null],
-    ['refusal', 'bob', null],
-    ['refusal.repeated', null, 149],
-    ['refusal.repeated', null, 149],
-  ]);
+  assert.deepEqual(
+    e.map((x) => [x.kind, x.requester ?? null, x.repeats ?? null]),
+    [
+      ['refusal', 'alice', null],
+      ['refusal', 'bob', null],
+      ['refusal.repeated', null, 149],
+      ['refusal.repeated', null, 149],
+    ],
+  );
   t.db.close();
 });
 
@@ -91,8 +113,14 @@ test('a flood of distinct refusals (a requester name varied per frame) stays bou
   t.advance(60);
   t.refusals.flushDue();
   const counted = t.entries().filter((x) => x.kind === 'refusal.repeated');
-  assert.deepEqual(counted.map((x) => x.repeats), [1000, 1000, 1000, 1000, 5000 - 17 - 4000]);
-  assert.ok(counted.every((x) => x.firstSeq === 17), 'every count names the folded entry');
+  assert.deepEqual(
+    counted.map((x) => x.repeats),
+    [1000, 1000, 1000, 1000, 5000 - 17 - 4000],
+  );
+  assert.ok(
+    counted.every((x) => x.firstSeq === 17),
+    'every count names the folded entry',
+  );
   t.db.close();
 });
 
@@ -101,7 +129,14 @@ test('a count whose write fails stays pending (nothing is lost in memory by a ro
   for (let i = 0; i < 10; i++) t.refusals.record(refusal());
   let fail = true;
   const failing = new RefusalLog(
-    { append: () => (fail ? (() => { throw new Error('disk full'); })() : { seq: 1, hash: new Uint8Array(32), entry: new Uint8Array() }) },
+    {
+      append: () =>
+        fail
+          ? (() => {
+              throw new Error('disk full');
+            })()
+          : { seq: 1, hash: new Uint8Array(32), entry: new Uint8Array() },
+    },
     (fn) => fn(),
     () => 1_700_000_000,
     { windowSeconds: 60, maxRepeats: 3, maxDistinct: 16 },
@@ -152,5 +187,7 @@ test("a refusal entry's size does not depend on what was refused: caller text in
   const digest = detailsOf(new ApplianceError('bad_request', 'x', many))!;
   assert.equal(digest.truncated, true);
   assert.ok(digest.digest instanceof Uint8Array && digest.digest.length === 32);
-  assert.ok(encodeCanonical(refusalFields('sign.typed-data', { requestId: 'r', requester: 'orchestrator' }, new ApplianceError('bad_request', long, { field: long }))).length < MAX_DETAILS_BYTES + 600);
+  assert.ok(
+    encodeCanonical(refusalFields('sign.typed-data', { requestId: 'r', requester: 'orchestrator' }, new ApplianceError('bad_request', long, { field: long }))).length < MAX_DETAILS_BYTES + 600,
+  );
 });

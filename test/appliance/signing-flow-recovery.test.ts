@@ -36,7 +36,17 @@ const keyId = (i: number) => String(keys[i]?.keyId);
 const ckaOf = (i: number) => dev.keys.get(keyId(i))!.ckaId;
 
 function signArgs(requestId: string, value: bigint): CborMap {
-  const tx: CborMap = { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: BigInt(nonce++), gasLimit: 21_000n, to: RECIPIENT, value, data: new Uint8Array(0), maxFeePerGas: 20_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
+  const tx: CborMap = {
+    type: 'eip1559',
+    chainId: BigInt(CHAIN_ID),
+    nonce: BigInt(nonce++),
+    gasLimit: 21_000n,
+    to: RECIPIENT,
+    value,
+    data: new Uint8Array(0),
+    maxFeePerGas: 20_000_000_000n,
+    maxPriorityFeePerGas: 1_000_000_000n,
+  };
   return { requestId, requester: 'orchestrator', keyId: keyId(0), tx };
 }
 
@@ -57,7 +67,16 @@ describe('signing flow: nothing is released unless the signature recovers to the
     const people = makePeople();
     const json = testPolicyJson(people);
     json.groups.hot!.whitelistRequired = false; // this test is about the token, not recipients
-    const created = await createDevice({ varRoot, name: 'dev', policy: (id) => policyFromJson(json, id), keys: [{ label: 'hot-1', group: 'hot' }, { label: 'hot-2', group: 'hot' }], adminSigners: people.admins });
+    const created = await createDevice({
+      varRoot,
+      name: 'dev',
+      policy: (id) => policyFromJson(json, id),
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'hot-2', group: 'hot' },
+      ],
+      adminSigners: people.admins,
+    });
     keys = created.keys;
     const paths = devicePaths(varRoot, 'dev');
     process.env.SOFTHSM2_CONF = paths.softhsmConf;
@@ -84,7 +103,10 @@ describe('signing flow: nothing is released unless the signature recovers to the
       const args = signArgs(requestId, 1000n);
       const before = lastSeq();
       try {
-        await assert.rejects(dispatch(dev, 'sign.evm-tx', args), (e: unknown) => e instanceof SignatureRecoveryError && e.fault === 'not_by_key' && e instanceof ApplianceError && e.code === 'internal');
+        await assert.rejects(
+          dispatch(dev, 'sign.evm-tx', args),
+          (e: unknown) => e instanceof SignatureRecoveryError && e.fault === 'not_by_key' && e instanceof ApplianceError && e.code === 'internal',
+        );
       } finally {
         keystore.signDigest = honestSign();
       }

@@ -71,8 +71,7 @@ function openssl(args: string[]): { ok: boolean; out: string } {
     return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
 }
-const opensslVerify = (leaf: string, untrusted: string[], root: string) =>
-  openssl(['verify', '-CAfile', file(root), ...untrusted.flatMap((u) => ['-untrusted', file(u)]), file(leaf)]);
+const opensslVerify = (leaf: string, untrusted: string[], root: string) => openssl(['verify', '-CAfile', file(root), ...untrusted.flatMap((u) => ['-untrusted', file(u)]), file(leaf)]);
 
 /** Flip one byte of the DER inside a PEM, at the first occurrence of `needle` (or at `offset`). */
 function tamper(pem: string, at: string | number): string {
@@ -80,7 +79,10 @@ function tamper(pem: string, at: string | number): string {
   const i = typeof at === 'number' ? at : der.indexOf(Buffer.from(at, 'utf8'));
   assert.ok(i >= 0 && i < der.length);
   der[i] = der[i]! ^ 0x01;
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
 test('ATTESTATION_OIDS: eight distinct arcs under one UUID-derived 2.25 arc', () => {
@@ -175,10 +177,7 @@ test('a key certificate signed by another device key is rejected', async () => {
   assert.equal(await verifyChain(forged, [deviceCert], ca.certPem), false);
   assert.equal(opensslVerify(forged, [deviceCert], ca.certPem).ok, false);
   // The issuer itself refuses to produce a certificate its device certificate does not cover.
-  await assert.rejects(
-    issueKeyAttestationCertificate({ deviceCertPem: deviceCert, sign: other.sign, keyPublicKey, attestation: attestation() }),
-    isCode('internal'),
-  );
+  await assert.rejects(issueKeyAttestationCertificate({ deviceCertPem: deviceCert, sign: other.sign, keyPublicKey, attestation: attestation() }), isCode('internal'));
 });
 
 test('a chain to another CA is rejected', async () => {
@@ -286,9 +285,6 @@ test('bad input is refused with bad_request', async () => {
   await assert.rejects(issueKeyAttestationCertificate({ ...base, attestation: attestation({ policyHash: new Uint8Array(31) }) }), isCode('bad_request'));
   await assert.rejects(issueKeyAttestationCertificate({ ...base, attestation: attestation({ deviceId: 'dev-0002' }) }), isCode('bad_request'));
   await assert.rejects(issueKeyAttestationCertificate({ ...base, deviceCertPem: keyCert, attestation: attestation() }), isCode('bad_request'));
-  await assert.rejects(
-    issueKeyAttestationCertificate({ ...base, attestation: attestation(), sign: async () => new Uint8Array(63) }),
-    isCode('internal'),
-  );
+  await assert.rejects(issueKeyAttestationCertificate({ ...base, attestation: attestation(), sign: async () => new Uint8Array(63) }), isCode('internal'));
   await assert.rejects(createManufacturerCa({ commonName: '' }), isCode('bad_request'));
 });

@@ -37,10 +37,8 @@ const eddsa = (m: Uint8Array): Uint8Array => ed25519.sign(m, ED_SK);
 const PAYLOAD = encodeCanonical({ seq: 1, event: 'sign', digest: new Uint8Array(32).fill(0xab) });
 const KID = 'device-0001';
 
-const signEs256 = (payload = PAYLOAD, externalAad?: Uint8Array): Uint8Array =>
-  signCoseSign1Sync({ alg: COSE_ALG_ES256, kid: KID, payload, externalAad, sign: es256 });
-const signEdDsa = (payload = PAYLOAD, externalAad?: Uint8Array): Uint8Array =>
-  signCoseSign1Sync({ alg: COSE_ALG_EDDSA, kid: KID, payload, externalAad, sign: eddsa });
+const signEs256 = (payload = PAYLOAD, externalAad?: Uint8Array): Uint8Array => signCoseSign1Sync({ alg: COSE_ALG_ES256, kid: KID, payload, externalAad, sign: es256 });
+const signEdDsa = (payload = PAYLOAD, externalAad?: Uint8Array): Uint8Array => signCoseSign1Sync({ alg: COSE_ALG_EDDSA, kid: KID, payload, externalAad, sign: eddsa });
 
 function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
   return Uint8Array.from(parts.flatMap((p) => [...p]));
@@ -57,12 +55,7 @@ function protectedOf(alg: number, kid = KID): Uint8Array {
 }
 
 /** Tag 18 + [protected, unprotected, payload, signature], deterministically encoded. */
-function message(
-  protectedBytes: Uint8Array,
-  payload: Uint8Array | null,
-  signature: Uint8Array,
-  unprotected = new Map<CborValue, CborValue>(),
-): Uint8Array {
+function message(protectedBytes: Uint8Array, payload: Uint8Array | null, signature: Uint8Array, unprotected = new Map<CborValue, CborValue>()): Uint8Array {
   return concat([0xd2], encodeCanonical([protectedBytes, unprotected, payload, signature]));
 }
 
@@ -72,10 +65,7 @@ function isBadRequest(e: unknown): boolean {
 
 test('sigStructure1: ["Signature1", protected, aad, payload] in deterministic CBOR (RFC 9052 §4.4)', () => {
   assert.equal(bytesToHex(sigStructure1(new Uint8Array(0), new Uint8Array(0), new Uint8Array(0))), '846a5369676e61747572653140' + '4040');
-  assert.equal(
-    bytesToHex(sigStructure1(Uint8Array.of(0xa1, 0x01, 0x26), Uint8Array.of(0xaa), new Uint8Array(24))),
-    '846a5369676e617475726531' + '43a10126' + '41aa' + '5818' + '00'.repeat(24),
-  );
+  assert.equal(bytesToHex(sigStructure1(Uint8Array.of(0xa1, 0x01, 0x26), Uint8Array.of(0xaa), new Uint8Array(24))), '846a5369676e617475726531' + '43a10126' + '41aa' + '5818' + '00'.repeat(24));
   assert.throws(() => sigStructure1('x' as unknown as Uint8Array, new Uint8Array(0), new Uint8Array(0)), isBadRequest);
 });
 
@@ -229,7 +219,10 @@ test('crit, duplicate labels, labels in both buckets, non-label keys', () => {
   const dup2 = concat([0xd2, 0x84], encodeCanonical(good.protectedBytes), [0xa2, 0x05, 0x40, 0x18, 0x05, 0x40], encodeCanonical(PAYLOAD), encodeCanonical(good.signature));
   assert.throws(() => decodeCoseSign1(dup2), isBadRequest);
   // Labels must be int or tstr: a bstr key, and a float 1.0 (f93c00) posing as label 1.
-  for (const key of [[0x41, 0x01], [0xf9, 0x3c, 0x00]]) {
+  for (const key of [
+    [0x41, 0x01],
+    [0xf9, 0x3c, 0x00],
+  ]) {
     const bad = concat([0xd2, 0x84], encodeCanonical(good.protectedBytes), [0xa1, ...key, 0x40], encodeCanonical(PAYLOAD), encodeCanonical(good.signature));
     assert.throws(() => decodeCoseSign1(bad), isBadRequest, bytesToHex(Uint8Array.from(key)));
   }
@@ -341,10 +334,7 @@ test('signCoseSign1: bad options are bad_request, a bad signer result is interna
   }
   const isInternal = (e: unknown): boolean => e instanceof ApplianceError && e.code === 'internal';
   assert.throws(() => signCoseSign1Sync({ ...base, sign: (m) => eddsa(m).subarray(0, 63) }), isInternal);
-  assert.throws(
-    () => signCoseSign1Sync({ ...base, alg: COSE_ALG_ES256, sign: (m) => p256.sign(m, P256_SK, { format: 'der' }) }),
-    isInternal,
-  );
+  assert.throws(() => signCoseSign1Sync({ ...base, alg: COSE_ALG_ES256, sign: (m) => p256.sign(m, P256_SK, { format: 'der' }) }), isInternal);
   await assert.rejects(signCoseSign1({ ...base, sign: async () => new Uint8Array(65) }), isInternal);
   await assert.rejects(signCoseSign1({ ...base, kid: '', sign: async (m) => eddsa(m) }), isBadRequest);
   // The signer sees exactly the Sig_structure.

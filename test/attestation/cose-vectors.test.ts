@@ -226,8 +226,7 @@ for (const dir of DIRS) {
       if (d !== undefined && k.crv !== 'Ed448') {
         const kid = k.kid ?? 'vector';
         const alg = k.kty === 'EC' ? COSE_ALG_ES256 : COSE_ALG_EDDSA;
-        const signer = (m: Uint8Array): Uint8Array =>
-          alg === COSE_ALG_ES256 ? p256.sign(m, d, { prehash: true, format: 'compact' }) : ed25519.sign(m, d);
+        const signer = (m: Uint8Array): Uint8Array => (alg === COSE_ALG_ES256 ? p256.sign(m, d, { prehash: true, format: 'compact' }) : ed25519.sign(m, d));
         const ours = signCoseSign1Sync({ alg, kid, payload, externalAad, sign: signer });
         assert.equal(verifyCoseSign1(ours, publicKey, { externalAad }), true, 'our signature verifies');
         assert.equal(isCanonicalCoseSign1(ours), true);
@@ -237,10 +236,7 @@ for (const dir of DIRS) {
         if (alg === COSE_ALG_EDDSA) {
           assert.deepEqual(signCoseSign1Sync({ alg, kid, payload, externalAad, sign: signer }), ours, 'Ed25519 is deterministic');
           // The vector's exact bytes from its parts: our Sig_structure + deterministic encoding + Ed25519.
-          const rebuilt = Uint8Array.from([
-            0xd2,
-            ...encodeCanonical([protectedBytes, headerFromInput(s0.unprotected), payload, ed25519.sign(tbs, d)]),
-          ]);
+          const rebuilt = Uint8Array.from([0xd2, ...encodeCanonical([protectedBytes, headerFromInput(s0.unprotected), payload, ed25519.sign(tbs, d)])]);
           assert.equal(bytesToHex(rebuilt), v.output.cbor.toLowerCase(), 'rebuilt Ed25519 message = vector output');
           counts.ed25519BytesMatched++;
         }

@@ -42,10 +42,16 @@ test('the closure follows declared dependencies where Node finds them, nested co
     pkg(join(nm, 'b', 'node_modules', 'c'), 'c', '1.0.0');
     pkg(join(nm, 'unrelated'), 'unrelated', '1.0.0');
     mkdirSync(join(dir, 'code'));
-    const found = packageClosure([{ name: 'a', fromDir: join(dir, 'code') }]).map((p) => `${p.name}@${p.version}`).sort();
+    const found = packageClosure([{ name: 'a', fromDir: join(dir, 'code') }])
+      .map((p) => `${p.name}@${p.version}`)
+      .sort();
     assert.deepEqual(found, ['a@1.0.0', 'b@1.0.0', 'c@1.0.0', 'c@2.0.0']);
     const b = packageClosure([{ name: 'b', fromDir: join(dir, 'code') }]).find((p) => p.name === 'b')!;
-    assert.deepEqual(packageFiles(b).map((f) => f.path), ['node_modules/b@1.0.0/index.js', 'node_modules/b@1.0.0/package.json'], 'nested node_modules/ are packages of their own');
+    assert.deepEqual(
+      packageFiles(b).map((f) => f.path),
+      ['node_modules/b@1.0.0/index.js', 'node_modules/b@1.0.0/package.json'],
+      'nested node_modules/ are packages of their own',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -58,7 +64,10 @@ test('a FIFO or a dangling link in a package is measured by what it is, never op
     execFileSync('mkfifo', [join(dir, 'pipe')]);
     symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'));
     const files = packageFiles({ name: 'p', version: '1.0.0', dir });
-    assert.deepEqual(files.map((f) => f.path), ['node_modules/p@1.0.0/dangling', 'node_modules/p@1.0.0/package.json', 'node_modules/p@1.0.0/pipe']);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['node_modules/p@1.0.0/dangling', 'node_modules/p@1.0.0/package.json', 'node_modules/p@1.0.0/pipe'],
+    );
     for (const f of files) assert.match(f.sha256, /^[0-9a-f]{64}$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

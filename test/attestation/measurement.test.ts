@@ -21,16 +21,30 @@ test('the running code measures to the value the build wrote, and MEASUREMENT.js
   };
   const m = measureCode(root);
   assert.equal(hex(m.measurement), expected.measurement);
-  for (const d of MEASURED_DIRS) assert.ok(m.files.some((f) => f.path.startsWith(`${d}/`)), `${d}/ is measured`);
+  for (const d of MEASURED_DIRS)
+    assert.ok(
+      m.files.some((f) => f.path.startsWith(`${d}/`)),
+      `${d}/ is measured`,
+    );
   assert.ok(!m.files.some((f) => f.path.startsWith('host-bridge/')), 'the bridge is outside the device');
   assert.equal(expected.runtime.node, process.version);
-  assert.deepEqual(expected.files, m.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  assert.deepEqual(
+    expected.files,
+    m.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+  );
   for (const name of ['@noble/curves', '@noble/hashes', '@peculiar/asn1-x509', '@peculiar/asn1-schema', '@peculiar/asn1-ecc', 'asn1js', 'better-sqlite3', 'bindings', 'pkcs11js']) {
     const p = expected.packages.find((x) => x.name === name);
     assert.ok(p, `${name} is measured`);
-    assert.ok(expected.files.some((f) => f.path.startsWith(`node_modules/${name}@${p.version}/`)), `${name}'s files are listed`);
+    assert.ok(
+      expected.files.some((f) => f.path.startsWith(`node_modules/${name}@${p.version}/`)),
+      `${name}'s files are listed`,
+    );
   }
-  for (const addon of ['better_sqlite3.node', 'pkcs11.node']) assert.ok(expected.files.some((f) => f.path.endsWith(`/build/Release/${addon}`)), `${addon} is measured`);
+  for (const addon of ['better_sqlite3.node', 'pkcs11.node'])
+    assert.ok(
+      expected.files.some((f) => f.path.endsWith(`/build/Release/${addon}`)),
+      `${addon} is measured`,
+    );
   for (const outside of ['hono', '@hono/node-server', 'viem', 'cbor2', 'typescript']) assert.ok(!expected.packages.some((p) => p.name === outside), `${outside} is not device firmware`);
 });
 

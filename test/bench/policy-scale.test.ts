@@ -24,6 +24,12 @@ test('smoke run reports every scale point with ordered percentiles', async () =>
   const largest = result.points[result.points.length - 1];
   assert.equal(result.policy_eval_p99_us, largest?.p99_us);
   assert.ok(Number.isFinite(result.p99_ratio_1m_vs_10) && result.p99_ratio_1m_vs_10 > 0);
-  assert.ok(messages.some((m) => m.includes('loaded')), 'progress reports loading');
-  assert.ok(messages.some((m) => m.includes('p99')), 'progress reports measured points');
+  assert.ok(
+    messages.some((m) => m.includes('loaded')),
+    'progress reports loading',
+  );
+  assert.ok(
+    messages.some((m) => m.includes('p99')),
+    'progress reports measured points',
+  );
 });

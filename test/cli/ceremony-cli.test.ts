@@ -19,16 +19,65 @@ function hsmctl(cwd: string, ...args: string[]): { status: number | null; stdout
 test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ceremony-cli-'));
   try {
-    for (const [id, alg] of [['admin-1', 'ES256'], ['admin-2', 'EdDSA'], ['admin-3', 'ES256']] as const) {
+    for (const [id, alg] of [
+      ['admin-1', 'ES256'],
+      ['admin-2', 'EdDSA'],
+      ['admin-3', 'ES256'],
+    ] as const) {
       const k = hsmctl(dir, 'approver', 'keygen', '--id', id, '--alg', alg, '--out', `${id}.key.json`);
       assert.equal(k.status, 0, k.stderr);
       writeFileSync(join(dir, `${id}.pub.json`), k.stdout);
     }
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ adminQuorum: 2, admins: [], approvers: [], requesters: [{ id: 'orchestrator' }], groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } } }));
-    const plan = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--admin', 'admin-3.pub.json', '--out', 'plan.json');
+    writeFileSync(
+      join(dir, 'policy.json'),
+      JSON.stringify({
+        adminQuorum: 2,
+        admins: [],
+        approvers: [],
+        requesters: [{ id: 'orchestrator' }],
+        groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } },
+      }),
+    );
+    const plan = hsmctl(
+      dir,
+      'ceremony',
+      'plan',
+      '--device',
+      'prod',
+      '--policy',
+      'policy.json',
+      '--admin',
+      'admin-1.pub.json',
+      '--admin',
+      'admin-2.pub.json',
+      '--admin',
+      'admin-3.pub.json',
+      '--out',
+      'plan.json',
+    );
     assert.equal(plan.status, 0, plan.stderr);
-    assert.equal(hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status, 1, 'a private key file is refused as a public one');
-    const tooLong = hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', '--valid-hours', '25', '--out', 'plan3.json');
+    assert.equal(
+      hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', 'policy.json', '--admin', 'admin-1.key.json', '--out', 'plan2.json').status,
+      1,
+      'a private key file is refused as a public one',
+    );
+    const tooLong = hsmctl(
+      dir,
+      'ceremony',
+      'plan',
+      '--device',
+      'prod',
+      '--policy',
+      'policy.json',
+      '--admin',
+      'admin-1.pub.json',
+      '--admin',
+      'admin-2.pub.json',
+      '--valid-hours',
+      '25',
+      '--out',
+      'plan3.json',
+    );
     assert.equal(tooLong.status, 1, 'signatures valid longer than the policy counts approvals (24 h default) are refused at planning');
     assert.match(tooLong.stderr, /maxApprovalLifetimeSeconds/);
     for (const id of ['admin-1', 'admin-2']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--plan', 'plan.json', '--key', `${id}.key.json`, '--out', `${id}.sig.json`).status, 0);
@@ -38,8 +87,30 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
     assert.match(lone.stderr, /denied: the first policy needs 2 admin signatures; 1 counted/);
     assert.deepEqual(readdirSync(join(dir, 'var')).sort(), ['manufacturer'], 'a refused init leaves no device');
 
-    assert.equal(hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda').status, 1, 'init needs --so-pin-out');
-    const init = hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda', '--so-pin-out', 'so.pin', '--out', 'transcript');
+    assert.equal(
+      hsmctl(dir, 'ceremony', 'init', '--plan', 'plan.json', '--signature', 'admin-1.sig.json', '--signature', 'admin-2.sig.json', '--operator', 'olga', '--witness', 'wanda').status,
+      1,
+      'init needs --so-pin-out',
+    );
+    const init = hsmctl(
+      dir,
+      'ceremony',
+      'init',
+      '--plan',
+      'plan.json',
+      '--signature',
+      'admin-1.sig.json',
+      '--signature',
+      'admin-2.sig.json',
+      '--operator',
+      'olga',
+      '--witness',
+      'wanda',
+      '--so-pin-out',
+      'so.pin',
+      '--out',
+      'transcript',
+    );
     assert.equal(init.status, 0, init.stderr);
     assert.match(init.stderr, /1\/4 initialising the token/);
     assert.equal(existsSync(join(dir, 'var', 'prod', 'secrets', 'so.pin')), false, 'the SO PIN left the device host');
@@ -57,12 +128,50 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
     const noPin = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk');
     assert.equal(noPin.status, 1);
     assert.match(noPin.stderr, /--so-pin-file FILE or --so-pin-prompt/);
-    const backup = hsmctl(dir, 'ceremony', 'backup', '--device', 'prod', '--threshold', '2', '--shares', '3', '--custodian', 'carol,dave,erin', '--witness', 'wanda', '--out', 'bk', '--so-pin-file', 'so.pin');
+    const backup = hsmctl(
+      dir,
+      'ceremony',
+      'backup',
+      '--device',
+      'prod',
+      '--threshold',
+      '2',
+      '--shares',
+      '3',
+      '--custodian',
+      'carol,dave,erin',
+      '--witness',
+      'wanda',
+      '--out',
+      'bk',
+      '--so-pin-file',
+      'so.pin',
+    );
     assert.equal(backup.status, 0, backup.stderr);
     const { backupFile, shareFiles } = JSON.parse(backup.stdout) as { backupFile: string; shareFiles: string[] };
     rmSync(join(dir, 'var', 'prod'), { recursive: true });
     for (const id of ['admin-2', 'admin-3']) assert.equal(hsmctl(dir, 'ceremony', 'sign', '--backup', backupFile, '--key', `${id}.key.json`, '--out', `${id}.restore.json`).status, 0);
-    const restore = hsmctl(dir, 'ceremony', 'restore', '--device', 'prod', '--backup', backupFile, '--share', shareFiles[2]!, '--share', shareFiles[0]!, '--approval', 'admin-2.restore.json', '--approval', 'admin-3.restore.json', '--witness', 'wanda', '--so-pin-out', 'restored-so.pin');
+    const restore = hsmctl(
+      dir,
+      'ceremony',
+      'restore',
+      '--device',
+      'prod',
+      '--backup',
+      backupFile,
+      '--share',
+      shareFiles[2]!,
+      '--share',
+      shareFiles[0]!,
+      '--approval',
+      'admin-2.restore.json',
+      '--approval',
+      'admin-3.restore.json',
+      '--witness',
+      'wanda',
+      '--so-pin-out',
+      'restored-so.pin',
+    );
     assert.equal(restore.status, 0, restore.stderr);
     assert.deepEqual((JSON.parse(restore.stdout) as { keys: { address: string }[] }).keys.map((k) => k.address).sort(), keys.map((k) => k.address).sort(), 'every key keeps its address');
 

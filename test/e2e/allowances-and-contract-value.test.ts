@@ -53,7 +53,15 @@ function policy(p: TestPeople): PolicyJson {
     chains: [CHAIN_ID],
     whitelistRequired: true,
     holdSeconds: 0,
-    assets: { [`${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`]: { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() } },
+    assets: {
+      [`${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`]: {
+        perTxMax: (100n * T).toString(),
+        windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }],
+        approvalTiers: [],
+        decimals: 18,
+        approvalCap: (100n * T).toString(),
+      },
+    },
   };
   return j;
 }
@@ -63,10 +71,16 @@ const key = (label: string) => keyByLabel(dev, label);
 async function sign(label: string, to: string, data: Hex, value = 0n) {
   const k = key(label);
   const nonce = await anvil.publicClient.getTransactionCount({ address: k.address, blockTag: 'pending' });
-  return dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-    keyId: k.keyId,
-    transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to, value: value.toString(), gasLimit: 100_000, maxFeePerGas: (20n * GWEI).toString(), maxPriorityFeePerGas: GWEI.toString(), data },
-  }, { 'Idempotency-Key': `allow-${n++}` });
+  return dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    dev.tokens.orchestrator,
+    {
+      keyId: k.keyId,
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to, value: value.toString(), gasLimit: 100_000, maxFeePerGas: (20n * GWEI).toString(), maxPriorityFeePerGas: GWEI.toString(), data },
+    },
+    { 'Idempotency-Key': `allow-${n++}` },
+  );
 }
 
 async function mine(raw: unknown) {
@@ -119,7 +133,7 @@ before(async () => {
 });
 
 describe('item 3: an allowance uses up the token window', () => {
-  test('the issue\'s attack: with the transfer window exhausted, three approvals of 50 are refused (window_amount, audited) and the spender pulls nothing', async () => {
+  test("the issue's attack: with the transfer window exhausted, three approvals of 50 are refused (window_amount, audited) and the spender pulls nothing", async () => {
     const owner = key('hot-1').address;
     const spent = await sign('hot-1', tokenAddress, call('transfer', [recipient, 100n * T]));
     assert.equal(spent.status, 200, JSON.stringify(spent.json));
@@ -131,7 +145,10 @@ describe('item 3: an allowance uses up the token window', () => {
       const entry = await auditEntry(r.json.auditSeq);
       assert.equal(entry.outcome, 'deny');
       assert.equal(entry.requestId, r.json.requestId);
-      assert.deepEqual(((entry.reasons ?? []) as { code: string }[]).map((x) => x.code), ['window_amount']);
+      assert.deepEqual(
+        ((entry.reasons ?? []) as { code: string }[]).map((x) => x.code),
+        ['window_amount'],
+      );
     }
     assert.equal(await allowanceOf(owner), 0n);
     assert.equal(await pull(owner, 50n * T), false, 'transferFrom without an allowance reverts');
@@ -169,7 +186,7 @@ describe('item 3: an allowance uses up the token window', () => {
     assert.equal(String((revoked.allowance as Record<string, unknown>).amount), (50n * T).toString());
   });
 
-  test('increaseAllowance is counted against the window and capped on the spender\'s total', async () => {
+  test("increaseAllowance is counted against the window and capped on the spender's total", async () => {
     const a = await sign('hot-3', tokenAddress, call('increaseAllowance', [spender, 40n * T]));
     assert.equal(a.status, 200, JSON.stringify(a.json));
     await mine(a.json.rawTransaction);
@@ -228,7 +245,10 @@ test('every decision replays offline from its audit entry, allowances included',
   const res = await dev.app.request('/v1/audit/export', { headers: { Authorization: `Bearer ${dev.tokens.auditor}` } });
   assert.equal(res.status, 200);
   const payloads = splitCborSeq(new Uint8Array(await res.arrayBuffer())).map((e) => entryPayload(new Uint8Array(e)));
-  assert.ok(payloads.some((p) => p.allowance !== undefined), 'some entries record an allowance');
+  assert.ok(
+    payloads.some((p) => p.allowance !== undefined),
+    'some entries record an allowance',
+  );
   const report = replayDecisions(payloads);
   assert.ok(report.decisions >= 10);
   assert.deepEqual(report.mismatches, []);
@@ -247,5 +267,8 @@ test('an edited allowance row is found at boot and the device refuses', async ()
   assert.equal(r.status, 403, JSON.stringify(r.json));
   const err = r.json.error as { code: string; details: { code: string; findings: string[] } };
   assert.equal(err.details.code, 'state_tampered');
-  assert.ok(err.details.findings.some((f) => /allowances row .*MAC does not match/.test(f)), JSON.stringify(err.details.findings));
+  assert.ok(
+    err.details.findings.some((f) => /allowances row .*MAC does not match/.test(f)),
+    JSON.stringify(err.details.findings),
+  );
 });

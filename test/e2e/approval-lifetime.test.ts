@@ -33,7 +33,17 @@ function auditEntries(): CborMap[] {
 
 async function pendingTransfer(tag: string): Promise<{ requestId: string; digest: string }> {
   const requestId = `${tag}-${Date.now()}`;
-  const tx = { type: 'eip1559', chainId: CHAIN_ID, nonce: nonce++, to: recipient, value: (2n * ETH).toString(), gasLimit: 21000, maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000', data: '0x' };
+  const tx = {
+    type: 'eip1559',
+    chainId: CHAIN_ID,
+    nonce: nonce++,
+    to: recipient,
+    value: (2n * ETH).toString(),
+    gasLimit: 21000,
+    maxFeePerGas: '20000000000',
+    maxPriorityFeePerGas: '1000000000',
+    data: '0x',
+  };
   const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId, transaction: tx }, { 'Idempotency-Key': requestId });
   assert.equal(res.status, 202, JSON.stringify(res.json));
   assert.equal(res.json.required, 2);
@@ -83,15 +93,24 @@ describe('approval lifetime (issue 11 item 6)', () => {
     const id = String(proposed.json.proposalId);
     const admin = dev.people.admins[0]!;
     const expiresAt = deviceNow() + TEN_YEARS;
-    const statement = encodeWhitelistStatement(dev.deviceId, { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'far future', proposedBy: '' }, admin.id, expiresAt);
-    const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex') });
+    const statement = encodeWhitelistStatement(
+      dev.deviceId,
+      { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'far future', proposedBy: '' },
+      admin.id,
+      expiresAt,
+    );
+    const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, {
+      adminId: admin.id,
+      expiresAt,
+      signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex'),
+    });
     assert.equal(r.status, 403, JSON.stringify(r.json));
     assert.match(message(r), /lifetime_too_long/);
     const entry = auditEntries().find((e) => e.kind === 'whitelist.approve' && e.proposalId === id);
     assert.deepEqual(entry?.rejectedApprovals, [{ approverId: admin.id, why: 'lifetime_too_long' }]);
   });
 
-  test('a fresh approval replaces the same approver\'s expired one (audited); a repeat of a valid one changes nothing', async () => {
+  test("a fresh approval replaces the same approver's expired one (audited); a repeat of a valid one changes nothing", async () => {
     const { requestId, digest } = await pendingTransfer('replace');
     const [, bob, carol] = dev.people.approvers;
     const stale = deviceNow() + 60;
@@ -129,7 +148,10 @@ describe('approval lifetime (issue 11 item 6)', () => {
     assert.deepEqual(entry.replacedApproval, { approverId: 'bob', expiresAt: stale, why: 'expired' });
     assert.deepEqual(
       (entry.approvals as CborMap[]).map((a) => [a.approverId, a.expiresAt]),
-      [['carol', (entry.approvals as CborMap[])[0]!.expiresAt], ['bob', fresh]],
+      [
+        ['carol', (entry.approvals as CborMap[])[0]!.expiresAt],
+        ['bob', fresh],
+      ],
       'the entry carries the fresh approval, not the expired one',
     );
   });

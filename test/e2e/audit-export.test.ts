@@ -64,10 +64,16 @@ async function makeTraffic(d: TestDevice, allowed: number, denied: number, tag: 
   for (let i = 0; i < allowed + denied; i++) {
     const to = i < allowed ? recipient : stranger;
     jobs.push(() =>
-      d.request('POST', '/v1/sign/evm-transaction', d.tokens.orchestrator, {
-        keyId,
-        transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: i, to, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
-      }, { 'Idempotency-Key': `${tag}-${i}` }),
+      d.request(
+        'POST',
+        '/v1/sign/evm-transaction',
+        d.tokens.orchestrator,
+        {
+          keyId,
+          transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: i, to, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+        },
+        { 'Idempotency-Key': `${tag}-${i}` },
+      ),
     );
   }
   for (let i = 0; i < jobs.length; i += 25) await Promise.all(jobs.slice(i, i + 25).map((j) => j()));
@@ -176,7 +182,7 @@ describe('auditor toolkit: export, verify, replay', () => {
     assert.match(String(r.report?.fault?.reason), /kid is not this device|signature/);
   });
 
-  test('the verifier detects an entry re-signed with a key that is not the device\'s', async () => {
+  test("the verifier detects an entry re-signed with a key that is not the device's", async () => {
     const items = entries();
     const victim = items[600]!;
     const payload = payloadOf(victim);

@@ -42,7 +42,7 @@ function exchange(bytes: Uint8Array, expected: number): Promise<{ responses: Cbo
 }
 
 const frame = (payload: Uint8Array) => encodeFrame(payload, 1 << 22);
-const errCode = (r: CborMap | undefined) => ((r?.error as CborMap | undefined)?.code as string | undefined);
+const errCode = (r: CborMap | undefined) => (r?.error as CborMap | undefined)?.code as string | undefined;
 
 async function auditHead(): Promise<number> {
   const h = await dev.client.call('health');
@@ -84,7 +84,14 @@ describe('invariant 8: bad input gets a typed error and changes nothing', () => 
       [{ id: 1, cmd: 'health' }, 'bad_request'],
       [{ id: 1, cmd: 'health', args: {}, extra: 1 }, 'bad_request'],
       [{ id: 1, cmd: 'sign.evm-tx', args: { requestId: 'x', requester: 'r', keyId: 'k', tx: { type: 'eip1559', chainId: CHAIN_ID, nonce: 'zero' } } }, 'bad_request'],
-      [{ id: 1, cmd: 'sign.evm-tx', args: { requestId: 'x', requester: 'r', keyId: 'nope', tx: { type: 'legacy', chainId: CHAIN_ID, nonce: 0, gasLimit: 21000, gasPrice: 1, to: new Uint8Array(20), value: 1 } } }, 'not_found'],
+      [
+        {
+          id: 1,
+          cmd: 'sign.evm-tx',
+          args: { requestId: 'x', requester: 'r', keyId: 'nope', tx: { type: 'legacy', chainId: CHAIN_ID, nonce: 0, gasLimit: 21000, gasPrice: 1, to: new Uint8Array(20), value: 1 } },
+        },
+        'not_found',
+      ],
       [{ id: 1, cmd: 'request.approve', args: { requestId: 'missing', approverId: 'a', expiresAt: 1, signature: new Uint8Array(64) } }, 'not_found'],
       [new Uint8Array([0xff, 0x00, 0x13]), 'bad_request'],
       [new Uint8Array([0xfa, 0x3f, 0x80, 0x00, 0x00]), 'bad_request'],
@@ -95,7 +102,10 @@ describe('invariant 8: bad input gets a typed error and changes nothing', () => 
       assert.equal(errCode(responses[0]), code, `for ${JSON.stringify(msg, (_k, v) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`);
       assert.equal(typeof (responses[0]?.error as CborMap).message, 'string');
     }
-    const nonce = await exchange(frame(encodeCanonical({ id: 9, cmd: 'sign.evm-tx', args: { requestId: 'x', requester: 'r', keyId: 'k', tx: { type: 'eip1559', chainId: CHAIN_ID, nonce: 'zero' } } })), 1);
+    const nonce = await exchange(
+      frame(encodeCanonical({ id: 9, cmd: 'sign.evm-tx', args: { requestId: 'x', requester: 'r', keyId: 'k', tx: { type: 'eip1559', chainId: CHAIN_ID, nonce: 'zero' } } })),
+      1,
+    );
     assert.match(String((nonce.responses[0]?.error as CborMap).message), /"nonce"/);
   });
 
@@ -135,7 +145,11 @@ describe('invariant 8: bad input gets a typed error and changes nothing', () => 
     const added = (await dev.client.call('audit.list', { fromSeq: headBefore + 1, limit: 1000 })).entries as CborMap[];
     assert.equal(headBefore + added.length, await auditHead());
     const kinds = new Set(added.map((e) => String(entryPayload(e.entry as Uint8Array).kind)));
-    assert.deepEqual([...kinds].filter((k) => k !== 'refusal' && k !== 'refusal.repeated'), [], 'no audit entry other than refusals was appended');
+    assert.deepEqual(
+      [...kinds].filter((k) => k !== 'refusal' && k !== 'refusal.repeated'),
+      [],
+      'no audit entry other than refusals was appended',
+    );
     const req = await dev.request('GET', '/v1/requests/bad-1', dev.tokens.orchestrator);
     assert.equal(req.status, 404, 'no request was recorded');
     assert.equal(dev.appliance.child.exitCode, null);

@@ -134,7 +134,16 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     const plan = makePlan({ deviceName: NAME, policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600 });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
     const progress: string[] = [];
-    const res = await runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!), signPlan(plan, admins[2]!)], operator: 'olga', witness: 'wanda', soPinOut: join(backupDir, 'so.pin'), progress: (m) => progress.push(m) });
+    const res = await runCeremonyInit({
+      varRoot,
+      plan,
+      planBytes,
+      signatures: [signPlan(plan, admins[0]!), signPlan(plan, admins[2]!)],
+      operator: 'olga',
+      witness: 'wanda',
+      soPinOut: join(backupDir, 'so.pin'),
+      progress: (m) => progress.push(m),
+    });
     deviceId = res.deviceId;
     assert.equal(res.auditSeq, 1);
     const paths = devicePaths(varRoot, NAME);
@@ -158,7 +167,10 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     const dir = join(paths.dir, 'ceremony');
     const report = await verifyExportFile(res.transcript.cbor, { deviceCertPem: readFileSync(join(dir, 'device-cert.pem'), 'utf8'), caCertPem: readFileSync(join(dir, 'ca-cert.pem'), 'utf8') });
     assert.equal(report.ok, true, JSON.stringify(report.fault));
-    const cli = execFileSync(process.execPath, [HSMCTL, 'audit', 'verify', res.transcript.cbor, '--device-cert', join(dir, 'device-cert.pem'), '--ca', join(dir, 'ca-cert.pem')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = execFileSync(process.execPath, [HSMCTL, 'audit', 'verify', res.transcript.cbor, '--device-cert', join(dir, 'device-cert.pem'), '--ca', join(dir, 'ca-cert.pem')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.equal(JSON.parse(cli).ok, true);
     // A transcript with one byte changed does not verify.
     const bad = Buffer.from(readFileSync(res.transcript.cbor));
@@ -227,15 +239,31 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
 
   test('restore with only 2 shares fails clearly and writes nothing', async () => {
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      runCeremonyRestore({
+        varRoot,
+        name: NAME,
+        backupFile: backup.backupFile,
+        shareFiles: [backup.shareFiles[0]!, backup.shareFiles[4]!],
+        approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]),
+        witness: 'wanda',
+        soPinOut: join(backupDir, 'r-so.pin'),
+      }),
       /2 shares given; this backup needs 3/,
     );
     nothingWritten(NAME);
   });
 
-  test('restore without the admin quorum\'s approval is refused before anything is written', async () => {
+  test("restore without the admin quorum's approval is refused before anything is written", async () => {
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      runCeremonyRestore({
+        varRoot,
+        name: NAME,
+        backupFile: backup.backupFile,
+        shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!],
+        approvals: restoreApprovals(backup.backupFile, [admins[1]!]),
+        witness: 'wanda',
+        soPinOut: join(backupDir, 'r-so.pin'),
+      }),
       (err: Error & { code?: string }) => err.code === 'denied' && /needs 2 admin approvals; 1 counted/.test(err.message),
     );
     nothingWritten(NAME);
@@ -250,7 +278,15 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     const path = join(backupDir, 'forged-share.json');
     writeFileSync(path, JSON.stringify({ ...forged, checksum: checksumOf(forged as never) }));
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [path, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      runCeremonyRestore({
+        varRoot,
+        name: NAME,
+        backupFile: backup.backupFile,
+        shareFiles: [path, backup.shareFiles[2]!, backup.shareFiles[4]!],
+        approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]),
+        witness: 'wanda',
+        soPinOut: join(backupDir, 'r-so.pin'),
+      }),
       (err: Error) => err.message.includes(path) && /not the share the device handed to dave/.test(err.message),
     );
     nothingWritten(NAME);
@@ -262,7 +298,15 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     s.share = (s.share[0] === 'a' ? 'b' : 'a') + s.share.slice(1);
     writeFileSync(damaged, JSON.stringify(s));
     await assert.rejects(
-      runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, damaged, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'r-so.pin') }),
+      runCeremonyRestore({
+        varRoot,
+        name: NAME,
+        backupFile: backup.backupFile,
+        shareFiles: [backup.shareFiles[0]!, damaged, backup.shareFiles[4]!],
+        approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]),
+        witness: 'wanda',
+        soPinOut: join(backupDir, 'r-so.pin'),
+      }),
       (err: Error) => err.message.includes(damaged) && /checksum/.test(err.message),
     );
     nothingWritten(NAME);
@@ -270,9 +314,20 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 
   test('6-7) restore from shares 1, 3 and 5: same address, log names the source, a transfer is mined', async () => {
-    const res = await runCeremonyRestore({ varRoot, name: NAME, backupFile: backup.backupFile, shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!], approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]), witness: 'wanda', soPinOut: join(backupDir, 'restored-so.pin') });
+    const res = await runCeremonyRestore({
+      varRoot,
+      name: NAME,
+      backupFile: backup.backupFile,
+      shareFiles: [backup.shareFiles[0]!, backup.shareFiles[2]!, backup.shareFiles[4]!],
+      approvals: restoreApprovals(backup.backupFile, [admins[0]!, admins[1]!]),
+      witness: 'wanda',
+      soPinOut: join(backupDir, 'restored-so.pin'),
+    });
     assert.deepEqual(res.keys, [{ keyId, address }]);
-    assert.deepEqual(res.sharesUsed.map((s) => s.custodian), ['carol', 'erin', 'grace']);
+    assert.deepEqual(
+      res.sharesUsed.map((s) => s.custodian),
+      ['carol', 'erin', 'grace'],
+    );
     const [first] = auditPayloads(NAME);
     assert.equal(first?.kind, 'device.restore');
     const source = first?.source as CborMap;
@@ -280,7 +335,14 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     assert.ok(source.attestationPublicKey instanceof Uint8Array);
     assert.equal(Number((source.auditHead as CborMap).seq), backupSeq - 1, 'the source log head just before backup.created');
     assert.equal(Buffer.from(first?.backupHash as Uint8Array).toString('hex'), Buffer.from(sha256(readFileSync(backup.backupFile))).toString('hex'));
-    assert.deepEqual((first?.sharesUsed as CborMap[]).map((s) => [s.index, s.custodian]), [[1, 'carol'], [3, 'erin'], [5, 'grace']]);
+    assert.deepEqual(
+      (first?.sharesUsed as CborMap[]).map((s) => [s.index, s.custodian]),
+      [
+        [1, 'carol'],
+        [3, 'erin'],
+        [5, 'grace'],
+      ],
+    );
     assert.deepEqual((first?.approvals as CborMap[]).map((a) => a.approverId).sort(), ['admin-1', 'admin-2']);
     // The restored key keeps the protection that matters: sensitive, wrappable only under a trusted key.
     // (SoftHSM2 refuses CKA_MODIFIABLE false on an unwrapped key, so that one stays true.)
@@ -300,7 +362,11 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
     // The nonce guard came with the backup: another intent at the nonce the source device used is refused.
     await withAppliance(NAME, async (client) => {
       const res = await transfer(client, 'replay-nonce-0', 0, 2n * ETH);
-      assert.equal(res.status, 'denied', JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      assert.equal(
+        res.status,
+        'denied',
+        JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+      );
       assert.ok(JSON.stringify(res.reasons, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).includes('nonce_conflict'));
     });
     // The whitelist came with it too: nonce 1 to the same recipient is signed without a new hold.
@@ -336,6 +402,13 @@ function policyJson() {
     admins: [],
     approvers: [],
     requesters: [{ id: 'orchestrator' }],
-    groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 100 }], approvalTiers: [] } } } },
+    groups: {
+      hot: {
+        chains: [31337],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 100 }], approvalTiers: [] } },
+      },
+    },
   };
 }

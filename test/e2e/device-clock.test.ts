@@ -64,7 +64,11 @@ const deviceTime = async () => {
 function timeStatement(nonce: string, time: number, hostTime: number, admins: ApproverKeyFile[]) {
   const n = Buffer.from(nonce.slice(2), 'hex');
   const expiresAt = hostTime + 600;
-  const approvals = admins.map((a) => ({ adminId: a.id, expiresAt, signature: '0x' + Buffer.from(signStatement(a, encodeTimeStatement(dev.deviceId, { nonce: n, time }, a.id, expiresAt))).toString('hex') }));
+  const approvals = admins.map((a) => ({
+    adminId: a.id,
+    expiresAt,
+    signature: '0x' + Buffer.from(signStatement(a, encodeTimeStatement(dev.deviceId, { nonce: n, time }, a.id, expiresAt))).toString('hex'),
+  }));
   return { time, nonce, approvals };
 }
 
@@ -94,7 +98,13 @@ async function assertTimeRefused(r: { status: number; json: Record<string, unkno
 
 describe('device clock: a host clock moved forward passes no hold, window or time lock early', () => {
   before(async () => {
-    dev = await startTestDevice({ policy: (p) => clockPolicy(p), keys: [{ label: 'hot-1', group: 'hot' }, { label: 'vault-1', group: 'vault' }] });
+    dev = await startTestDevice({
+      policy: (p) => clockPolicy(p),
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'vault-1', group: 'vault' },
+      ],
+    });
     await whitelist(dev, recipient, 'hot');
     await whitelist(dev, recipient, 'vault');
     // Fill the hot window (2 ETH an hour).
@@ -107,7 +117,10 @@ describe('device clock: a host clock moved forward passes no hold, window or tim
     proposalId = st.proposalId;
     for (const admin of dev.people.admins.slice(0, 2)) {
       const expiresAt = realNow() + 600;
-      const sig = signStatement(admin, encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt));
+      const sig = signStatement(
+        admin,
+        encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt),
+      );
       const r = await dev.request('POST', `/v1/policy/proposals/${proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
       assert.equal(r.status, 200, JSON.stringify(r.json));
     }
@@ -176,7 +189,10 @@ describe('device clock: a host clock moved forward passes no hold, window or tim
     const logged = await auditEntry(Number(ok.json.auditSeq));
     assert.equal(logged.kind, 'device.time.attest');
     assert.equal(logged.outcome, 'accepted');
-    assert.deepEqual(logged.approvedBy, dev.people.admins.slice(0, 2).map((a) => a.id));
+    assert.deepEqual(
+      logged.approvedBy,
+      dev.people.admins.slice(0, 2).map((a) => a.id),
+    );
     const after = await deviceTime();
     assert.ok(after.time >= t.hostTime, 'the device time is now the attested time');
     assert.notEqual(after.nonce, t.nonce, 'the nonce was renewed');

@@ -36,7 +36,13 @@ function policy(p: TestPeople): PolicyJson {
 const permit = (spender: string, value: bigint) => permitTypedData({ name: 'Test Token', version: '1', chainId: CHAIN_ID, verifyingContract: token }, { owner, spender, value });
 const signTyped = (typedData: unknown, as = dev.tokens.orchestrator) => dev.request('POST', '/v1/sign/typed-data', as, { keyId, typedData }, { 'Idempotency-Key': `ev-td-${n++}` });
 const denyTransfer = (as = dev.tokens.orchestrator) =>
-  dev.request('POST', '/v1/sign/evm-transaction', as, { keyId, transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: stranger, value: (ETH / 10n).toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } }, { 'Idempotency-Key': `ev-tx-${n++}` });
+  dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    as,
+    { keyId, transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: stranger, value: (ETH / 10n).toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } },
+    { 'Idempotency-Key': `ev-tx-${n++}` },
+  );
 
 interface Parsed {
   id: string;
@@ -79,7 +85,13 @@ async function connect(url: string, bearer: string, lastEventId?: string) {
     /** The next k events (fails after ms without them). */
     async take(k: number, ms = 8000): Promise<Parsed[]> {
       await pump(Date.now() + ms, () => frames.length >= taken + k);
-      assert.ok(frames.length >= taken + k, `expected ${k} more events, got ${frames.length - taken}: ${frames.slice(taken).map((f) => f.event).join(', ')}`);
+      assert.ok(
+        frames.length >= taken + k,
+        `expected ${k} more events, got ${frames.length - taken}: ${frames
+          .slice(taken)
+          .map((f) => f.event)
+          .join(', ')}`,
+      );
       const out = frames.slice(taken, taken + k);
       taken += k;
       return out;
@@ -138,8 +150,15 @@ describe('events tell the truth', () => {
     assert.equal((await denyTransfer()).status, 403);
     assert.equal((await denyTransfer()).status, 403);
     const seen = await first.take(2);
-    assert.deepEqual(seen.map((f) => f.event), ['sign.denied', 'sign.denied']);
-    assert.deepEqual(seen.map((f) => f.id), seen.map((f) => String(f.data.seq)), 'an event id is its audit seq');
+    assert.deepEqual(
+      seen.map((f) => f.event),
+      ['sign.denied', 'sign.denied'],
+    );
+    assert.deepEqual(
+      seen.map((f) => f.id),
+      seen.map((f) => String(f.data.seq)),
+      'an event id is its audit seq',
+    );
     first.close();
     await bridge.stop(); // the bridge process dies (SIGKILL): its memory of events is gone
 
@@ -155,12 +174,18 @@ describe('events tell the truth', () => {
     try {
       const again = await connect(bridge.url, dev.tokens.admin, seen[1]!.id);
       const missed = await again.take(3);
-      assert.deepEqual(missed.map((f) => f.id), missedSeqs.map(String));
-      assert.deepEqual(missed.map((f) => [f.event, f.data.data.kind]), [
-        ['sign.denied', 'sign.evm-tx'],
-        ['sign.denied', 'sign.typed-data'],
-        ['sign.signed', 'sign.typed-data'],
-      ]);
+      assert.deepEqual(
+        missed.map((f) => f.id),
+        missedSeqs.map(String),
+      );
+      assert.deepEqual(
+        missed.map((f) => [f.event, f.data.data.kind]),
+        [
+          ['sign.denied', 'sign.evm-tx'],
+          ['sign.denied', 'sign.typed-data'],
+          ['sign.signed', 'sign.typed-data'],
+        ],
+      );
       assert.equal(missed[2]!.data.data.requestId, signedTyped.json.requestId);
       // Then live events follow, with nothing repeated.
       assert.equal((await denyTransfer()).status, 403);
@@ -182,8 +207,14 @@ describe('events tell the truth', () => {
       const theirs = await denyTransfer(dev.tokens.alice); // alice's request
       const mine = await denyTransfer(dev.tokens.orchestrator);
       const all = await admin.take(3);
-      assert.deepEqual(all.map((f) => f.event), ['whitelist.hold_started', 'sign.denied', 'sign.denied']);
-      assert.deepEqual(all.slice(1).map((f) => f.data.data.requester), ['alice', 'orchestrator']);
+      assert.deepEqual(
+        all.map((f) => f.event),
+        ['whitelist.hold_started', 'sign.denied', 'sign.denied'],
+      );
+      assert.deepEqual(
+        all.slice(1).map((f) => f.data.data.requester),
+        ['alice', 'orchestrator'],
+      );
       const own = await orchestrator.take(1);
       assert.deepEqual([own[0]!.event, own[0]!.data.data.requestId, own[0]!.data.data.requester], ['sign.denied', mine.json.requestId, 'orchestrator']);
       assert.deepEqual(await orchestrator.rest(500), [], `the orchestrator saw another's request (${String(theirs.json.requestId)}) or the admin feed`);
@@ -219,7 +250,10 @@ describe('events tell the truth', () => {
     await feed.pollNow();
     feed.stop();
     const mine = got.filter((e) => e.data.proposalId === proposalId);
-    assert.deepEqual(mine.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+    assert.deepEqual(
+      mine.map((e) => e.type),
+      ['whitelist.hold_started', 'whitelist.cancelled'],
+    );
     assert.equal(String(mine[1]!.data.address).toLowerCase(), address.toLowerCase(), 'the cancel names the address');
   });
 });

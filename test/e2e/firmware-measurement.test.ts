@@ -40,10 +40,16 @@ describe('firmware measurement gate', () => {
   });
 
   const sign = (key: string) =>
-    dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-      keyId: String(dev.keys[0]?.keyId),
-      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: recipient, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
-    }, { 'Idempotency-Key': key });
+    dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      {
+        keyId: String(dev.keys[0]?.keyId),
+        transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: recipient, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+      },
+      { 'Idempotency-Key': key },
+    );
 
   test('a changed firmware byte makes the device refuse to sign, and say why, until an admin quorum approves the new measurement', async () => {
     const info = await dev.request('GET', '/v1/device', dev.tokens.auditor);

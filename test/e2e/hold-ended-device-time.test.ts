@@ -66,12 +66,19 @@ describe('hold_ended: only once read, and only when the device no longer holds t
     const accepted = await whitelist(dev, privateKeyToAccount(generatePrivateKey()).address, 'slow');
     const proposalId = String(accepted.proposalId);
     await feed.pollNow();
-    assert.deepEqual(got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type), ['whitelist.hold_started']);
+    assert.deepEqual(
+      got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type),
+      ['whitelist.hold_started'],
+    );
     // The bridge host's clock runs two hours ahead: the hold is due there; the device still holds it.
     await advance(2 * 3600 * 1000);
     const listed = ((await dev.client.call('whitelist.list', {})).entries as { proposalId: string; inHold: boolean }[]).find((e) => e.proposalId === proposalId);
     assert.equal(listed?.inHold, true, 'the device still holds the address');
-    assert.deepEqual(got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type), ['whitelist.hold_started'], 'no hold_ended while the device holds it');
+    assert.deepEqual(
+      got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type),
+      ['whitelist.hold_started'],
+      'no hold_ended while the device holds it',
+    );
     assert.ok(timers.length >= 1, 'the feed asks again later');
     feed.stop();
   });
@@ -86,12 +93,19 @@ describe('hold_ended: only once read, and only when the device no longer holds t
     await dev.appliance.stop();
     try {
       await advance(3601 * 1000);
-      assert.deepEqual(got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type), ['whitelist.hold_started'], 'nothing emitted while the log cannot be read');
+      assert.deepEqual(
+        got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type),
+        ['whitelist.hold_started'],
+        'nothing emitted while the log cannot be read',
+      );
     } finally {
       await dev.restartAppliance();
     }
     await advance(60_000);
-    assert.deepEqual(got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+    assert.deepEqual(
+      got.filter((e) => e.data.proposalId === proposalId).map((e) => e.type),
+      ['whitelist.hold_started', 'whitelist.cancelled'],
+    );
     feed.stop();
   });
 });

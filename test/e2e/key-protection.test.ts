@@ -20,7 +20,7 @@ describe('invariant 7: keys never leave the token', () => {
     await dev?.stop();
   });
 
-  test('invariant 7: the key\'s PKCS#11 attributes say sensitive and wrappable only with a trusted key, read by the appliance', async () => {
+  test("invariant 7: the key's PKCS#11 attributes say sensitive and wrappable only with a trusted key, read by the appliance", async () => {
     const keyId = String(dev.keys[0]?.keyId);
     const res = await dev.request('GET', `/v1/keys/${keyId}`, dev.tokens.orchestrator);
     assert.equal(res.status, 200);
@@ -41,7 +41,11 @@ describe('invariant 7: keys never leave the token', () => {
       const slot = findTokenSlot(mod, tokenLabelFromUri(config.tokenUri));
       const session = mod.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
       mod.C_Login(session, pkcs11js.CKU_USER, readSecretFile(dev.paths.userPinFile));
-      mod.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06052b8104000a', 'hex') }]);
+      mod.C_FindObjectsInit(session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06052b8104000a', 'hex') },
+      ]);
       const [key] = mod.C_FindObjects(session, 1);
       mod.C_FindObjectsFinal(session);
       assert.ok(key !== undefined, 'the secp256k1 signing key is on the token');

@@ -24,10 +24,16 @@ let scratch: string;
 let tree: FirmwareTree | undefined;
 
 const sign = (key: string) =>
-  dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-    keyId: String(dev.keys[0]?.keyId),
-    transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: nonce++, to: recipient, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
-  }, { 'Idempotency-Key': key });
+  dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    dev.tokens.orchestrator,
+    {
+      keyId: String(dev.keys[0]?.keyId),
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: nonce++, to: recipient, value: '1000', gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+    },
+    { 'Idempotency-Key': key },
+  );
 
 /** Real paths of the files a recorded appliance loaded (node: built-ins and the recorder left out). */
 function loadedFiles(record: string): string[] {
@@ -72,10 +78,20 @@ describe('the firmware measurement covers every file the appliance loads (issue 
     const fromPackages = loaded.filter((f) => f.includes(`${sep}node_modules${sep}`));
     // The recording saw the libraries the issue names, so an empty or partial record cannot pass.
     for (const part of ['@noble/curves', '@noble/hashes', '@peculiar/asn1-x509', '@peculiar/asn1-schema', 'asn1js', 'better-sqlite3/lib', 'bindings']) {
-      assert.ok(fromPackages.some((f) => f.includes(`${sep}node_modules${sep}${part.split('/').join(sep)}`)), `the appliance loaded ${part}`);
+      assert.ok(
+        fromPackages.some((f) => f.includes(`${sep}node_modules${sep}${part.split('/').join(sep)}`)),
+        `the appliance loaded ${part}`,
+      );
     }
-    for (const addon of ['better_sqlite3.node', 'pkcs11.node']) assert.ok(fromPackages.some((f) => f.endsWith(`${sep}${addon}`)), `the appliance loaded ${addon}`);
-    assert.ok(loaded.some((f) => f.endsWith(`${sep}attestation${sep}cose-sign1.js`)), 'the appliance loaded attestation/ code');
+    for (const addon of ['better_sqlite3.node', 'pkcs11.node'])
+      assert.ok(
+        fromPackages.some((f) => f.endsWith(`${sep}${addon}`)),
+        `the appliance loaded ${addon}`,
+      );
+    assert.ok(
+      loaded.some((f) => f.endsWith(`${sep}attestation${sep}cose-sign1.js`)),
+      'the appliance loaded attestation/ code',
+    );
 
     const unmeasured = loaded.filter((f) => !measured.has(f));
     assert.deepEqual(unmeasured, [], 'files the appliance loaded that its measurement does not cover');
@@ -108,7 +124,10 @@ describe('the firmware measurement covers every file the appliance loads (issue 
     assert.equal(err.details.running, running);
     assert.equal(err.details.enrolled, enrolled);
     const entries = (await dev.request('GET', `/v1/audit?fromSeq=${head + 1}&limit=1000`, dev.tokens.auditor)).json.entries as { payload: { kind: string; txHash?: unknown } }[];
-    assert.ok(entries.every((e) => e.payload.txHash === undefined), 'nothing was signed');
+    assert.ok(
+      entries.every((e) => e.payload.txHash === undefined),
+      'nothing was signed',
+    );
 
     const approve = async (i: number) => {
       const admin = dev.people.admins[i]!;

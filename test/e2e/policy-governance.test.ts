@@ -32,10 +32,16 @@ const asset = (j: PolicyJson) => j.groups.hot!.assets[`${CHAIN_ID}:native`]!;
 const clone = (j: PolicyJson) => JSON.parse(JSON.stringify(j)) as PolicyJson;
 
 const sign = (value: bigint, to = recipient, key = `pg-${n++}`) =>
-  dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-    keyId: String(dev.keys[0]?.keyId),
-    transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: n, to, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
-  }, { 'Idempotency-Key': key });
+  dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    dev.tokens.orchestrator,
+    {
+      keyId: String(dev.keys[0]?.keyId),
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: n, to, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+    },
+    { 'Idempotency-Key': key },
+  );
 
 /** Proposes `next` and has two admins approve it; returns the proposal after the quorum. */
 async function change(next: PolicyJson, approvers = 2) {
@@ -45,7 +51,10 @@ async function change(next: PolicyJson, approvers = 2) {
   let last = proposed.json;
   for (const admin of dev.people.admins.slice(0, approvers)) {
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const sig = signStatement(admin, encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt));
+    const sig = signStatement(
+      admin,
+      encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt),
+    );
     const r = await dev.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     last = r.json;
@@ -131,7 +140,10 @@ describe('policy governance', () => {
     const diff = await dev.request('GET', '/v1/policy/versions/2/diff', dev.tokens.auditor);
     assert.equal(diff.status, 200);
     assert.equal(diff.json.stricter, false);
-    assert.ok((diff.json.changes as { path: string }[]).some((c) => c.path.includes('perTxMax')), JSON.stringify(diff.json.changes));
+    assert.ok(
+      (diff.json.changes as { path: string }[]).some((c) => c.path.includes('perTxMax')),
+      JSON.stringify(diff.json.changes),
+    );
     assert.match(String(diff.json.markdown), /perTxMax/);
   });
 
@@ -145,7 +157,7 @@ describe('policy governance', () => {
     policy = stricter;
   });
 
-  test('a removed approver\'s approval stops counting, even on a request already pending', async () => {
+  test("a removed approver's approval stops counting, even on a request already pending", async () => {
     const key = `pending-${n}`;
     const pending = await sign(2n * ETH, recipient, key);
     assert.equal(pending.status, 202);
@@ -184,7 +196,7 @@ describe('policy governance', () => {
     assert.equal(listed, undefined, 'the device lists no entry for the cancelled proposal, past its hold');
   });
 
-  test('turning off the whitelist requirement waits the group\'s hold, not just the time lock', async () => {
+  test("turning off the whitelist requirement waits the group's hold, not just the time lock", async () => {
     assert.deepEqual(codes(await sign(1000n, stranger)), ['not_whitelisted']);
     const open = clone(policy);
     open.groups.hot!.whitelistRequired = false;

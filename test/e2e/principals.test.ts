@@ -20,7 +20,16 @@ const recipient = privateKeyToAccount(generatePrivateKey()).address;
 let n = 0;
 
 const person = (list: ApproverKeyFile[], id: string) => list.find((p) => p.id === id)!;
-const tx = (value: bigint, nonce = n) => ({ type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' });
+const tx = (value: bigint, nonce = n) => ({
+  type: 'eip1559',
+  chainId: CHAIN_ID,
+  nonce,
+  to: recipient,
+  value: value.toString(),
+  gasLimit: 21000,
+  maxFeePerGas: '2000000000',
+  maxPriorityFeePerGas: '1',
+});
 const headSeq = async () => Number((await dev.client.call('audit.list', { limit: 1 })).headSeq);
 async function auditAt(seq: number): Promise<Record<string, unknown>> {
   const page = await dev.request('GET', `/v1/audit?fromSeq=${seq}&limit=1`, dev.tokens.auditor);
@@ -44,7 +53,11 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
       ['POST', '/v1/sign/evm-transaction', { keyId: String(dev.keys[0]?.keyId), transaction: tx(ETH / 10n) }],
       ['GET', '/v1/audit?limit=1', undefined],
     ] as const) {
-      const res = await app.request(path, { method, headers: { Authorization: `Bearer ${stale}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'stale-1' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await app.request(path, {
+        method,
+        headers: { Authorization: `Bearer ${stale}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'stale-1' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       const json = (await res.json()) as { error: { code: string; details: { code: string; principal: string } } };
       assert.equal(res.status, 403, path);
       assert.deepEqual([json.error.code, json.error.details.code, json.error.details.principal], ['forbidden', 'unknown_principal', 'orchestrator-v1']);
@@ -53,15 +66,30 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
   });
 
   test('a compromised bridge naming an unknown requester, or an admin as requester, is denied by the appliance and audited', async () => {
-    for (const [requester, code] of [['mallory', 'unknown_principal'], ['admin-1', 'requester_not_allowed']] as const) {
+    for (const [requester, code] of [
+      ['mallory', 'unknown_principal'],
+      ['admin-1', 'requester_not_allowed'],
+    ] as const) {
       const res = await dev.client.call('sign.evm-tx', {
         requestId: `forged-${requester}`,
         requester,
         keyId: String(dev.keys[0]?.keyId),
-        tx: { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: 0n, to: Buffer.from(recipient.slice(2), 'hex'), value: ETH / 10n, gasLimit: 21000n, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1n },
+        tx: {
+          type: 'eip1559',
+          chainId: BigInt(CHAIN_ID),
+          nonce: 0n,
+          to: Buffer.from(recipient.slice(2), 'hex'),
+          value: ETH / 10n,
+          gasLimit: 21000n,
+          maxFeePerGas: 2_000_000_000n,
+          maxPriorityFeePerGas: 1n,
+        },
       });
       assert.equal(res.status, 'denied');
-      assert.deepEqual((res.reasons as { rule: string; code: string }[]).map((r) => [r.rule, r.code]), [['requester', code]]);
+      assert.deepEqual(
+        (res.reasons as { rule: string; code: string }[]).map((r) => [r.rule, r.code]),
+        [['requester', code]],
+      );
       assert.equal(res.signature, undefined);
       const entry = await auditAt(Number(res.auditSeq));
       assert.deepEqual([entry.kind, entry.requester, entry.outcome], ['sign.evm-tx', requester, 'deny']);
@@ -75,7 +103,10 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
       ['whitelist.remove', { requester: 'ops-admin', chainId: BigInt(CHAIN_ID), address: Buffer.from(recipient.slice(2), 'hex') }],
     ] as const;
     for (const [cmd, args] of cases) {
-      const err = await dev.client.call(cmd, { ...args }).then(() => undefined, (e: unknown) => e);
+      const err = await dev.client.call(cmd, { ...args }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApplianceError && err.code === 'denied', `${cmd}: ${String(err)}`);
       const details = err.details as { rule: string; code: string; auditSeq: number };
       assert.equal(details.rule, 'requester');
@@ -95,8 +126,17 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     const id = String(proposed.json.proposalId);
     const admin3 = person(dev.people.admins, 'admin-3');
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const statement = encodeWhitelistStatement(dev.deviceId, { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'self', proposedBy: '' }, admin3.id, expiresAt);
-    const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, { adminId: admin3.id, expiresAt, signature: '0x' + Buffer.from(signStatement(admin3, statement)).toString('hex') });
+    const statement = encodeWhitelistStatement(
+      dev.deviceId,
+      { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'self', proposedBy: '' },
+      admin3.id,
+      expiresAt,
+    );
+    const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, {
+      adminId: admin3.id,
+      expiresAt,
+      signature: '0x' + Buffer.from(signStatement(admin3, statement)).toString('hex'),
+    });
     assert.equal(r.status, 403, JSON.stringify(r.json));
     const details = (r.json.error as { details: Record<string, unknown> }).details;
     assert.deepEqual({ approverId: details.approverId, why: details.why }, { approverId: 'admin-3', why: 'requester_cannot_approve' });
@@ -127,7 +167,10 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     const st = proposed.json.statement as { proposalId: string; version: number; hash: string };
     for (const admin of dev.people.admins.slice(0, 2)) {
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
-      const sig = signStatement(admin, encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt));
+      const sig = signStatement(
+        admin,
+        encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt),
+      );
       const r = await dev.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
       assert.equal(r.status, 200, JSON.stringify(r.json));
     }

@@ -47,7 +47,10 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     // "hot" holds new addresses for an hour (so a cancel is possible); "warm" needs no whitelist (so
     // requests reach the approval stage).
     dev = await startTestDevice({
-      keys: [{ label: 'hot-1', group: 'hot' }, { label: 'warm-1', group: 'warm' }],
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'warm-1', group: 'warm' },
+      ],
       policy: (p) => {
         const j = testPolicyJson(p, { holdSeconds: 3600 });
         return { ...j, groups: { ...j.groups, warm: { ...j.groups.hot!, whitelistRequired: false } } };
@@ -63,7 +66,12 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
 
   test('a whitelist cancel with a bad signature is refused with an audit entry (command, typed code, requester), and cancels nothing', async () => {
     const before = await head();
-    const r = await dev.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, dev.tokens.admin, badCancel((id, exp) => encodeWhitelistCancelStatement(dev.deviceId, 'wp-other', id, exp)));
+    const r = await dev.request(
+      'POST',
+      `/v1/whitelist/proposals/${proposalId}/cancel`,
+      dev.tokens.admin,
+      badCancel((id, exp) => encodeWhitelistCancelStatement(dev.deviceId, 'wp-other', id, exp)),
+    );
     assert.equal(r.status, 403, JSON.stringify(r.json));
     const seq = auditSeqOf(r);
     assert.equal(seq, before + 1, 'the answer names the new entry');
@@ -75,7 +83,10 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     assert.equal(e.subject, proposalId);
     assert.equal((e.details as CborMap).why, 'bad_signature');
     const list = await dev.request('GET', '/v1/whitelist', dev.tokens.orchestrator);
-    assert.ok((list.json.entries as { address: string }[]).some((x) => x.address === recipient), 'the entry is still on the whitelist');
+    assert.ok(
+      (list.json.entries as { address: string }[]).some((x) => x.address === recipient),
+      'the entry is still on the whitelist',
+    );
   });
 
   test('a policy-proposal cancel with a bad signature is refused with an audit entry, and the proposal stays', async () => {
@@ -85,7 +96,12 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     assert.equal(proposed.status, 201, JSON.stringify(proposed.json));
     const pid = String(proposed.json.proposalId);
     const before = await head();
-    const r = await dev.request('POST', `/v1/policy/proposals/${pid}/cancel`, dev.tokens.admin, badCancel((id, exp) => encodePolicyCancelStatement(dev.deviceId, 'pp-other', id, exp)));
+    const r = await dev.request(
+      'POST',
+      `/v1/policy/proposals/${pid}/cancel`,
+      dev.tokens.admin,
+      badCancel((id, exp) => encodePolicyCancelStatement(dev.deviceId, 'pp-other', id, exp)),
+    );
     assert.equal(r.status, 403, JSON.stringify(r.json));
     const seq = auditSeqOf(r);
     assert.equal(seq, before + 1);
@@ -119,7 +135,10 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
 
   test('an idempotency conflict is refused with an audit entry naming the request id', async () => {
     const keyId = String(dev.keys[1]?.keyId);
-    const tx = (value: bigint) => ({ keyId, transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 2, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } });
+    const tx = (value: bigint) => ({
+      keyId,
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 2, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+    });
     const first = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, tx(2n * ETH), { 'Idempotency-Key': 'idem-1' });
     assert.equal(first.status, 202);
     const before = await head();
@@ -160,10 +179,16 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
       }
     }
     assert.equal(await head(), before + 1, 'the flood added one entry so far');
-    assert.ok(seqs.every((s) => s === before + 1), 'every refusal names the first entry');
+    assert.ok(
+      seqs.every((s) => s === before + 1),
+      'every refusal names the first entry',
+    );
     await dev.restartAppliance('SIGTERM'); // a clean stop writes the pending count
     const added = await entries(before + 1);
-    assert.deepEqual(added.map((e) => e.kind), ['refusal', 'refusal.repeated']);
+    assert.deepEqual(
+      added.map((e) => e.kind),
+      ['refusal', 'refusal.repeated'],
+    );
     const [first, counted] = added;
     assert.equal(counted?.repeats, 999);
     assert.equal(counted?.firstSeq, before + 1);
@@ -178,7 +203,11 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     for (let i = 0; i < 20; i++) assert.equal((await dev.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, dev.tokens.admin, body)).status, 403);
     await dev.restartAppliance('SIGKILL');
     const added = await entries(before + 1);
-    assert.deepEqual(added.map((e) => e.kind), ['refusal'], 'the first entry survived; the 19 counted repeats were in memory only');
+    assert.deepEqual(
+      added.map((e) => e.kind),
+      ['refusal'],
+      'the first entry survived; the 19 counted repeats were in memory only',
+    );
     // After the restart the same refusal starts a new count with a new first entry.
     const again = await dev.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, dev.tokens.admin, body);
     assert.equal(auditSeqOf(again), before + 2);

@@ -54,7 +54,11 @@ function rawPost(path: string, headers: Record<string, string>, total: number, p
       const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
       const cut = text.indexOf('\r\n\r\n');
       let body = cut >= 0 ? text.slice(cut + 4) : '';
-      if (/transfer-encoding: chunked/i.test(text.slice(0, cut))) body = body.replace(/^[0-9a-f]+\r\n/i, '').replace(/\r\n0\r\n\r\n$/, '').replace(/\r\n$/, '');
+      if (/transfer-encoding: chunked/i.test(text.slice(0, cut)))
+        body = body
+          .replace(/^[0-9a-f]+\r\n/i, '')
+          .replace(/\r\n0\r\n\r\n$/, '')
+          .replace(/\r\n$/, '');
       resolve({ status: m ? Number(m[1]) : 0, body, written, serverRead: s?.bytesRead ?? -1 });
     };
     sock.on('data', (d) => {
@@ -93,7 +97,9 @@ function rawPost(path: string, headers: Record<string, string>, total: number, p
 
 /** A sign request whose `transaction.data` holds `hexDigits` digits, produced piece by piece. */
 function signBody(hexDigits: number): { total: number; piece: (offset: number, max: number) => Buffer } {
-  const prefix = Buffer.from(`{"keyId":"${String(dev.keys[0]!.keyId)}","transaction":{"type":"eip1559","chainId":${CHAIN_ID},"nonce":0,"to":"0x${'11'.repeat(20)}","value":"0","gasLimit":21000,"maxFeePerGas":"1","maxPriorityFeePerGas":"1","data":"0x`);
+  const prefix = Buffer.from(
+    `{"keyId":"${String(dev.keys[0]!.keyId)}","transaction":{"type":"eip1559","chainId":${CHAIN_ID},"nonce":0,"to":"0x${'11'.repeat(20)}","value":"0","gasLimit":21000,"maxFeePerGas":"1","maxPriorityFeePerGas":"1","data":"0x`,
+  );
   const suffix = Buffer.from('"}}');
   const total = prefix.length + hexDigits + suffix.length;
   const whole = (i: number) => (i < prefix.length ? prefix[i]! : i < prefix.length + hexDigits ? 0x61 + (i % 2) : suffix[i - prefix.length - hexDigits]!);
@@ -143,7 +149,12 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
   test('a 40 MiB body with Content-Length is answered 413 body_too_large, unread', async () => {
     const head = await auditHead();
     const { total, piece } = signBody(40 * MiB);
-    const r = await rawPost('/v1/sign/evm-transaction', { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-1', 'Content-Length': String(total) }, total, piece);
+    const r = await rawPost(
+      '/v1/sign/evm-transaction',
+      { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-1', 'Content-Length': String(total) },
+      total,
+      piece,
+    );
     assert.equal(r.status, 413, r.body.slice(0, 200));
     assert.equal(errorOf(r.body).code, 'body_too_large');
     assert.equal(errorOf(r.body).details?.limit, SIGN_LIMIT);
@@ -156,7 +167,12 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
 
   test('a 40 MiB chunked body (no Content-Length) is refused once it passes the cap, the rest unread', async () => {
     const { total, piece } = signBody(40 * MiB);
-    const r = await rawPost('/v1/sign/evm-transaction', { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-2', 'Transfer-Encoding': 'chunked' }, total, chunked(piece));
+    const r = await rawPost(
+      '/v1/sign/evm-transaction',
+      { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-2', 'Transfer-Encoding': 'chunked' },
+      total,
+      chunked(piece),
+    );
     assert.equal(r.status, 413, r.body.slice(0, 200));
     assert.equal(errorOf(r.body).code, 'body_too_large');
     assert.ok(r.serverRead >= SIGN_LIMIT && r.serverRead < 4 * MiB, `server consumed ${r.serverRead} bytes`);
@@ -172,19 +188,42 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
   test('a 4 MiB hex data string is a typed refusal (413 over HTTP and through app.request), not 500', async () => {
     const head = await auditHead();
     const { total, piece } = signBody(4 * MiB);
-    const r = await rawPost('/v1/sign/evm-transaction', { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-3', 'Content-Length': String(total) }, total, piece);
+    const r = await rawPost(
+      '/v1/sign/evm-transaction',
+      { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'big-3', 'Content-Length': String(total) },
+      total,
+      piece,
+    );
     assert.equal(r.status, 413);
     assert.equal(errorOf(r.body).code, 'body_too_large');
     const tx = { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: '0x' + '11'.repeat(20), value: '0', gasLimit: 21000, maxFeePerGas: '1', maxPriorityFeePerGas: '1' };
-    const viaApp = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: { ...tx, data: '0x' + 'ab'.repeat(2 * MiB) } }, { 'Idempotency-Key': 'big-4' });
+    const viaApp = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      { keyId: dev.keys[0]!.keyId, transaction: { ...tx, data: '0x' + 'ab'.repeat(2 * MiB) } },
+      { 'Idempotency-Key': 'big-4' },
+    );
     assert.equal(viaApp.status, 413);
     assert.equal((viaApp.json.error as { code: string }).code, 'body_too_large');
     // Under the body cap but over the calldata cap: 400 naming the field.
-    const over = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: { ...tx, data: '0x' + '00'.repeat(MAX_CALLDATA_BYTES + 1) } }, { 'Idempotency-Key': 'big-5' });
+    const over = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      { keyId: dev.keys[0]!.keyId, transaction: { ...tx, data: '0x' + '00'.repeat(MAX_CALLDATA_BYTES + 1) } },
+      { 'Idempotency-Key': 'big-5' },
+    );
     assert.equal(over.status, 400);
     assert.deepEqual(over.json.error, { code: 'bad_request', message: `"transaction.data" expected 0x-prefixed hex bytes (at most ${MAX_CALLDATA_BYTES})`, details: { field: 'transaction.data' } });
     // Typed data under the default cap: a 4 MiB hex `bytes` value is refused the same way.
-    const typed = await dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, typedData: { types: { M: [{ name: 'b', type: 'bytes' }] }, primaryType: 'M', domain: {}, message: { b: '0x' + 'ab'.repeat(2 * MiB) } } }, { 'Idempotency-Key': 'big-6' });
+    const typed = await dev.request(
+      'POST',
+      '/v1/sign/typed-data',
+      dev.tokens.orchestrator,
+      { keyId: dev.keys[0]!.keyId, typedData: { types: { M: [{ name: 'b', type: 'bytes' }] }, primaryType: 'M', domain: {}, message: { b: '0x' + 'ab'.repeat(2 * MiB) } } },
+      { 'Idempotency-Key': 'big-6' },
+    );
     assert.equal(typed.status, 413);
     assert.equal((typed.json.error as { details: { limit: number } }).details.limit, DEFAULT_BODY_LIMIT);
     assert.equal(await auditHead(), head, 'nothing reached the appliance');
@@ -234,7 +273,7 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
     const headSeq = await auditHead();
     const seen: number[] = [];
     const pageSizes: number[] = [];
-    for (let next: number | null = from; next !== null; ) {
+    for (let next: number | null = from; next !== null;) {
       const page = await dev.request('GET', `/v1/audit?fromSeq=${next}&limit=1000`, dev.tokens.auditor);
       assert.equal(page.status, 200, JSON.stringify(page.json).slice(0, 300));
       const entries = page.json.entries as { seq: number; entry: string; payload: { kind: string; proposalId?: string; proposedDocument?: string } }[];
@@ -250,13 +289,23 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
       next = page.json.nextSeq as number | null;
       if (next !== null) assert.equal(next, entries[entries.length - 1]!.seq + 1);
     }
-    assert.deepEqual(seen, Array.from({ length: headSeq - from + 1 }, (_, i) => from + i), 'every entry once, in order');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: headSeq - from + 1 }, (_, i) => from + i),
+      'every entry once, in order',
+    );
     assert.ok(pageSizes.length >= 2, `pages: ${pageSizes.join(', ')}`);
     // The export streams them all too.
     const res = await dev.app.request(`/v1/audit/export?fromSeq=${from}&format=jsonl`, { headers: { Authorization: `Bearer ${dev.tokens.auditor}` } });
     assert.equal(res.status, 200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; payload: { proposalId?: string } });
-    assert.deepEqual(lines.map((l) => l.seq), seen);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; payload: { proposalId?: string } });
+    assert.deepEqual(
+      lines.map((l) => l.seq),
+      seen,
+    );
     assert.equal(lines.filter((l) => ids.includes(String(l.payload.proposalId))).length, ids.length);
     assert.equal(dev.appliance.child.exitCode, null);
   });

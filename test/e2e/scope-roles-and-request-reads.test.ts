@@ -29,7 +29,11 @@ const policy = (p: TestPeople) => {
 };
 const headSeq = async () => Number((await dev.client.call('audit.list', { limit: 1 })).headSeq);
 async function req(method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await app.request(path, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const res = await app.request(path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
@@ -69,7 +73,10 @@ describe('scopes stand for policy roles; requests are read by their requester or
       assert.deepEqual([r.status, r.json.requester], [200, 'orchestrator']);
     }
     // A compromised bridge claiming a role the policy does not give the viewer reads nothing either.
-    const err = await dev.client.call('request.get', { requestId: 'orch-pay-1', viewer: 'orchestrator-b', role: 'approver' }).then(() => undefined, (e: unknown) => e);
+    const err = await dev.client.call('request.get', { requestId: 'orch-pay-1', viewer: 'orchestrator-b', role: 'approver' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ApplianceError && err.code === 'not_found', String(err));
   });
 
@@ -90,7 +97,11 @@ describe('scopes stand for policy roles; requests are read by their requester or
     ] as const) {
       const r = await req(method, path, tok.adminAsRequester!, body);
       const e = errorOf(r);
-      assert.deepEqual([r.status, e.code, e.details?.code, e.details?.principal, e.details?.roles], [403, 'forbidden', 'role_not_held', 'orchestrator', ['admin']], `${path}: ${JSON.stringify(r.json)}`);
+      assert.deepEqual(
+        [r.status, e.code, e.details?.code, e.details?.principal, e.details?.roles],
+        [403, 'forbidden', 'role_not_held', 'orchestrator', ['admin']],
+        `${path}: ${JSON.stringify(r.json)}`,
+      );
     }
     assert.equal(await headSeq(), before, 'nothing reached the log');
     assert.equal(((await dev.client.call('key.list', {})).keys as unknown[]).length, dev.keys.length, 'no key was made');
@@ -102,7 +113,10 @@ describe('scopes stand for policy roles; requests are read by their requester or
       ['key.generate', { requester: 'orchestrator', label: 'forged', group: 'hot' }],
       ['policy.activate', { requester: 'alice', proposalId: 'pp-0000000000000000' }],
     ] as const) {
-      const err = await dev.client.call(cmd, { ...args }).then(() => undefined, (e: unknown) => e);
+      const err = await dev.client.call(cmd, { ...args }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ApplianceError && err.code === 'denied', `${cmd}: ${String(err)}`);
       const d = err.details as { code: string; auditSeq: number };
       assert.equal(d.code, 'requester_not_allowed');
@@ -132,7 +146,10 @@ describe('scopes stand for policy roles; requests are read by their requester or
     const st = proposed.json.statement as { proposalId: string; version: number; hash: string };
     for (const admin of dev.people.admins.slice(0, 2)) {
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
-      const sig = signStatement(admin, encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt));
+      const sig = signStatement(
+        admin,
+        encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt),
+      );
       const r = await req('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
       assert.equal(r.status, 200, JSON.stringify(r.json));
     }

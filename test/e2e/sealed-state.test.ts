@@ -42,7 +42,10 @@ function sign(f: Fresh, value: bigint = 1000n) {
     'POST',
     '/v1/sign/evm-transaction',
     f.dev.tokens.orchestrator,
-    { keyId: String(f.dev.keys[0]?.keyId), transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' } },
+    {
+      keyId: String(f.dev.keys[0]?.keyId),
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' },
+    },
     { 'Idempotency-Key': `seal-${nonce}-${Math.random().toString(36).slice(2)}` },
   );
 }
@@ -78,7 +81,10 @@ async function assertRefused(f: Fresh, code: 'state_tampered' | 'clock_rollback'
   assert.equal(err.code, 'denied');
   assert.equal(err.details.rule, 'sealed-state');
   assert.equal(err.details.code, code);
-  assert.ok(err.details.findings.some((x) => pattern.test(x)), `a finding matches ${pattern}: ${JSON.stringify(err.details.findings)}`);
+  assert.ok(
+    err.details.findings.some((x) => pattern.test(x)),
+    `a finding matches ${pattern}: ${JSON.stringify(err.details.findings)}`,
+  );
   assert.ok(pattern.test(err.message), 'the message names what was found');
 
   // State-changing commands are refused too (a whitelist proposal, a key generation).
@@ -93,7 +99,10 @@ async function assertRefused(f: Fresh, code: 'state_tampered' | 'clock_rollback'
   assert.equal(info.status, 200);
   const sealed = info.json.sealed as { ok: boolean; findings: string[] };
   assert.equal(sealed.ok, false);
-  assert.ok(sealed.findings.some((x) => pattern.test(x)), 'device.info names the finding');
+  assert.ok(
+    sealed.findings.some((x) => pattern.test(x)),
+    'device.info names the finding',
+  );
   assert.equal((await dev.request('GET', '/healthz', dev.tokens.auditor)).status, 200);
   assert.equal((await dev.request('GET', '/v1/keys', dev.tokens.orchestrator)).status, 200);
   assert.equal((await dev.request('GET', '/v1/policy', dev.tokens.auditor)).status, 200);
@@ -104,7 +113,10 @@ async function assertRefused(f: Fresh, code: 'state_tampered' | 'clock_rollback'
   const detections = (await auditPayloads(dev)).filter((p) => p.kind === 'tamper.detected' && p.code === code);
   if (logged) {
     assert.ok(detections.length >= 1, 'one tamper.detected entry says why');
-    assert.ok(detections.some((p) => (p.findings as string[]).some((x) => pattern.test(x))), 'the entry names the finding');
+    assert.ok(
+      detections.some((p) => (p.findings as string[]).some((x) => pattern.test(x))),
+      'the entry names the finding',
+    );
   } else assert.equal(detections.length, 0);
   assert.match(dev.logs(), code === 'clock_rollback' ? /clock set back/ : /sealed state broken/, 'the appliance log names it');
   return err.details.findings;
@@ -176,9 +188,9 @@ describe('sealed state', () => {
       const removed = await f.dev.request('DELETE', `/v1/whitelist/${CHAIN_ID}/${recipient}`, f.dev.tokens.admin);
       assert.equal(removed.status, 200, JSON.stringify(removed.json));
       await editStopped(f.dev, (db2) => {
-        db2.prepare('INSERT INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          saved.grp, saved.chain_id, saved.address, saved.label, saved.active_at, saved.proposal_id, saved.added_at, saved.mac,
-        );
+        db2
+          .prepare('INSERT INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(saved.grp, saved.chain_id, saved.address, saved.label, saved.active_at, saved.proposal_id, saved.added_at, saved.mac);
       });
       await assertRefused(f, 'state_tampered', /state digest does not match/);
     } finally {
@@ -230,13 +242,16 @@ describe('sealed state', () => {
         assert.ok(db.prepare('DELETE FROM audit WHERE seq > ?').run(head - 2).changes === 2);
       });
       const findings = await assertRefused(f, 'state_tampered', /audit log ends at seq/);
-      assert.ok(findings.some((x) => x.includes(`seq ${head}`)), 'names the seq the log should reach');
+      assert.ok(
+        findings.some((x) => x.includes(`seq ${head}`)),
+        'names the seq the log should reach',
+      );
     } finally {
       await f.dev.stop();
     }
   });
 
-  test('a swapped token is refused: another device\'s token does not boot, a token without this device\'s objects is refused, and the log records it once the real token is back', async () => {
+  test("a swapped token is refused: another device's token does not boot, a token without this device's objects is refused, and the log records it once the real token is back", async () => {
     const f = await freshDevice();
     const other = await startTestDevice();
     const aside = mkdtempSync(join(tmpdir(), 'seal-token-'));
@@ -244,7 +259,7 @@ describe('sealed state', () => {
     try {
       await other.appliance.stop();
       await dev.appliance.stop();
-      const headBefore = (await readHead(dev));
+      const headBefore = await readHead(dev);
       renameSync(dev.paths.tokenDir, join(aside, 'tokens'));
       cpSync(dev.paths.userPinFile, join(aside, 'user.pin'));
 

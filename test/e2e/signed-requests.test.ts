@@ -28,7 +28,16 @@ let anvil: Anvil;
 let keyId: string;
 let keyAddress: `0x${string}`;
 
-const transfer = (value: bigint, nonce: number) => ({ type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' });
+const transfer = (value: bigint, nonce: number) => ({
+  type: 'eip1559',
+  chainId: CHAIN_ID,
+  nonce,
+  to: recipient,
+  value: value.toString(),
+  gasLimit: 21000,
+  maxFeePerGas: '2000000000',
+  maxPriorityFeePerGas: '1',
+});
 
 async function deviceNow(): Promise<number> {
   return Number((await dev.request('GET', '/v1/device/time', dev.tokens.admin)).json.time);
@@ -50,7 +59,10 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
   before(async () => {
     anvil = await startAnvil();
     dev = await startTestDevice({
-      keys: [{ label: 'hot-1', group: 'hot' }, { label: 'cold-1', group: 'cold' }],
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'cold-1', group: 'cold' },
+      ],
       policy: (p) => {
         const base = testPolicyJson(p, { holdSeconds: 0 });
         const hot = base.groups.hot!;
@@ -79,7 +91,13 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
 
   test('a stamped transfer is signed, audited with the requester verified, and mined by anvil', async () => {
     const body = { keyId, transaction: transfer(ETH / 10n, 0) };
-    const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-ok', (await deviceNow()) + 600) }, { 'Idempotency-Key': 'sr-ok' });
+    const res = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-ok', (await deviceNow()) + 600) },
+      { 'Idempotency-Key': 'sr-ok' },
+    );
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const raw = String(res.json.rawTransaction) as `0x${string}`;
     assert.equal(parseTransaction(raw).to?.toLowerCase(), recipient.toLowerCase());
@@ -98,9 +116,15 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
     assert.deepEqual([e.outcome, e.requesterProof], ['deny', 'named']);
   });
 
-  test('a stamp that expired on the device\'s time is refused', async () => {
+  test("a stamp that expired on the device's time is refused", async () => {
     const body = { keyId, transaction: transfer(ETH / 10n, 1) };
-    const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-expired', (await deviceNow()) - 1) }, { 'Idempotency-Key': 'sr-expired' });
+    const res = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-expired', (await deviceNow()) - 1) },
+      { 'Idempotency-Key': 'sr-expired' },
+    );
     assert.equal(res.status, 403);
     assert.deepEqual(reasonCodes(res.json), ['request_expired']);
   });
@@ -108,7 +132,13 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
   test('a requester signing for a key group it may not use is refused', async () => {
     const cold = String(dev.keys.find((k) => k.label === 'cold-1')!.keyId);
     const body = { keyId: cold, transaction: transfer(ETH / 10n, 0) };
-    const res = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-cold', (await deviceNow()) + 600) }, { 'Idempotency-Key': 'sr-cold' });
+    const res = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      { ...body, stamp: stamp(orchSecret, 'sign.evm-tx', body, 'orchestrator', 'sr-cold', (await deviceNow()) + 600) },
+      { 'Idempotency-Key': 'sr-cold' },
+    );
     assert.equal(res.status, 403);
     assert.ok(reasonCodes(res.json).includes('requester_group_not_allowed'), reasonCodes(res.json).join(','));
   });
@@ -134,7 +164,10 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
       const answer = await dev.client.call('sign.evm-tx', args);
       assert.equal(answer.status, 'denied', name);
       const codes = (answer.reasons as { code: string }[]).map((r) => r.code);
-      assert.ok(codes.some((c) => c.startsWith('request') || c === 'requester_group_not_allowed'), `${name}: ${codes.join(',')}`);
+      assert.ok(
+        codes.some((c) => c.startsWith('request') || c === 'requester_group_not_allowed'),
+        `${name}: ${codes.join(',')}`,
+      );
       const e = await entry(answer.auditSeq);
       assert.deepEqual([e.kind, e.outcome, e.requesterProof], ['sign.evm-tx', 'deny', 'named'], name);
     }

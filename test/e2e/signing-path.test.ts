@@ -22,7 +22,17 @@ async function nextNonce(): Promise<number> {
 }
 
 async function eip1559(to: string, value: bigint, nonce?: number) {
-  return { type: 'eip1559', chainId: CHAIN_ID, nonce: nonce ?? (await nextNonce()), to, value: value.toString(), gasLimit: 21000, maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000', data: '0x' };
+  return {
+    type: 'eip1559',
+    chainId: CHAIN_ID,
+    nonce: nonce ?? (await nextNonce()),
+    to,
+    value: value.toString(),
+    gasLimit: 21000,
+    maxFeePerGas: '20000000000',
+    maxPriorityFeePerGas: '1000000000',
+    data: '0x',
+  };
 }
 
 let idem = 0;
@@ -51,7 +61,12 @@ const hex = (b: unknown) => '0x' + Buffer.from(b as Uint8Array).toString('hex');
 describe('signing path through real SoftHSM2 and anvil', () => {
   before(async () => {
     anvil = await startAnvil();
-    dev = await startTestDevice({ keys: [{ label: 'hot-1', group: 'hot' }, { label: 'hot-2', group: 'hot' }] });
+    dev = await startTestDevice({
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'hot-2', group: 'hot' },
+      ],
+    });
     keyId = String(dev.keys[0]?.keyId);
     from = String(dev.keys[0]?.address) as Hex;
     for (const k of dev.keys) {
@@ -91,7 +106,10 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     assert.equal(res.json.status, 'denied');
     assert.equal(res.json.rawTransaction, undefined);
     const reasons = res.json.reasons as { rule: string; code: string }[];
-    assert.ok(reasons.some((r) => r.rule === 'whitelist' && r.code === 'not_whitelisted'), JSON.stringify(reasons));
+    assert.ok(
+      reasons.some((r) => r.rule === 'whitelist' && r.code === 'not_whitelisted'),
+      JSON.stringify(reasons),
+    );
     const entry = auditEntries().find((e) => e.requestId === res.json.requestId);
     assert.ok(entry, 'an audit entry exists for the denial');
     assert.equal(entry.outcome, 'deny');
@@ -175,10 +193,16 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     const a2 = String(dev.keys[1]?.address) as Hex;
     let nonce = await anvil.publicClient.getTransactionCount({ address: a2, blockTag: 'pending' });
     const send = (value: bigint) =>
-      dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-        keyId: k2,
-        transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000' },
-      }, { 'Idempotency-Key': newKey('win') });
+      dev.request(
+        'POST',
+        '/v1/sign/evm-transaction',
+        dev.tokens.orchestrator,
+        {
+          keyId: k2,
+          transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: value.toString(), gasLimit: 21000, maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000' },
+        },
+        { 'Idempotency-Key': newKey('win') },
+      );
     let signed = 0n;
     while (signed + ETH <= 50n * ETH) {
       const r = await send(ETH);
@@ -189,7 +213,10 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     const over = await send(ETH);
     assert.equal(over.status, 403);
     const reasons = over.json.reasons as { rule: string; code: string }[];
-    assert.ok(reasons.some((r) => r.rule === 'velocity-window' && r.code === 'window_amount'), JSON.stringify(reasons));
+    assert.ok(
+      reasons.some((r) => r.rule === 'velocity-window' && r.code === 'window_amount'),
+      JSON.stringify(reasons),
+    );
   });
 
   test('f) a legacy EIP-155 transaction is signed and mined', async () => {

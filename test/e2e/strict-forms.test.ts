@@ -13,14 +13,25 @@ let dev: TestDevice;
 const GOOD = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
 const BAD = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD';
 
-const tx = (over: Record<string, unknown> = {}) => ({ type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: GOOD, value: '1000', gasLimit: 21000, maxFeePerGas: '20000000000', maxPriorityFeePerGas: '1000000000', ...over });
+const tx = (over: Record<string, unknown> = {}) => ({
+  type: 'eip1559',
+  chainId: CHAIN_ID,
+  nonce: 0,
+  to: GOOD,
+  value: '1000',
+  gasLimit: 21000,
+  maxFeePerGas: '20000000000',
+  maxPriorityFeePerGas: '1000000000',
+  ...over,
+});
 
 async function auditHead(): Promise<number> {
   return Number((await dev.client.call('health')).auditHeadSeq);
 }
 
 let idem = 0;
-const sign = (t: Record<string, unknown>) => dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: t }, { 'Idempotency-Key': `forms-${idem++}` });
+const sign = (t: Record<string, unknown>) =>
+  dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: t }, { 'Idempotency-Key': `forms-${idem++}` });
 
 const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; details?: { field?: string; auditSeq?: number } } | undefined;
 

@@ -41,10 +41,26 @@ function policyWithToken(p: TestPeople): PolicyJson {
 
 async function signCall(to: string, data: Hex, opts: { value?: bigint; gasLimit?: number; maxFee?: bigint } = {}) {
   const nonce = await anvil.publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
-  return dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-    keyId,
-    transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to, value: (opts.value ?? 0n).toString(), gasLimit: opts.gasLimit ?? 100_000, maxFeePerGas: (opts.maxFee ?? 20n * GWEI).toString(), maxPriorityFeePerGas: GWEI.toString(), data },
-  }, { 'Idempotency-Key': `tok-${n++}` });
+  return dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    dev.tokens.orchestrator,
+    {
+      keyId,
+      transaction: {
+        type: 'eip1559',
+        chainId: CHAIN_ID,
+        nonce,
+        to,
+        value: (opts.value ?? 0n).toString(),
+        gasLimit: opts.gasLimit ?? 100_000,
+        maxFeePerGas: (opts.maxFee ?? 20n * GWEI).toString(),
+        maxPriorityFeePerGas: GWEI.toString(),
+        data,
+      },
+    },
+    { 'Idempotency-Key': `tok-${n++}` },
+  );
 }
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
 const transferData = (to: string, amount: bigint) => encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [to, amount] });
@@ -87,7 +103,7 @@ describe('transaction understanding on anvil', () => {
     assert.equal(receipt.status, 'success');
     assert.equal(await anvil.publicClient.readContract({ address: tokenAddress, abi: token.abi, functionName: 'balanceOf', args: [recipient] }), 5n * ETH);
     const tooMuch = await signCall(tokenAddress, transferData(recipient, 1001n * ETH));
-    assert.deepEqual(codes(tooMuch), ['per_tx_limit'], 'the token\'s own per-transaction limit applies');
+    assert.deepEqual(codes(tooMuch), ['per_tx_limit'], "the token's own per-transaction limit applies");
     const withValue = await signCall(tokenAddress, transferData(recipient, 1n), { value: 1n });
     assert.ok(codes(withValue).includes('value_with_token_call'));
   });
@@ -102,13 +118,19 @@ describe('transaction understanding on anvil', () => {
     assert.equal(receipt.status, 'success');
   });
 
-  test('a fee above the chain\'s cap is denied, and so is a gas limit above it', async () => {
+  test("a fee above the chain's cap is denied, and so is a gas limit above it", async () => {
     const nonce = await anvil.publicClient.getTransactionCount({ address: from, blockTag: 'pending' });
     const plain = (gasLimit: number, maxFee: bigint) =>
-      dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-        keyId,
-        transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: '1', gasLimit, maxFeePerGas: maxFee.toString(), maxPriorityFeePerGas: '1' },
-      }, { 'Idempotency-Key': `fee-${n++}` });
+      dev.request(
+        'POST',
+        '/v1/sign/evm-transaction',
+        dev.tokens.orchestrator,
+        {
+          keyId,
+          transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: '1', gasLimit, maxFeePerGas: maxFee.toString(), maxPriorityFeePerGas: '1' },
+        },
+        { 'Idempotency-Key': `fee-${n++}` },
+      );
     assert.deepEqual(codes(await plain(200_000, 51n * GWEI)), ['fee_above_cap']);
     assert.deepEqual(codes(await plain(300_000, GWEI)), ['gas_limit_above_cap']);
     const ok = await plain(21_000, 50n * GWEI);

@@ -42,14 +42,22 @@ function policy(p: TestPeople): PolicyJson {
     { chainId: CHAIN_ID, verifyingContract: PERMIT2_ADDRESS },
   ];
   // "hot": the token's window is 100 per hour, the approval cap 100.
-  j.groups.hot!.assets[asset] = { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (100n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() };
+  j.groups.hot!.assets[asset] = {
+    perTxMax: (100n * T).toString(),
+    windows: [{ seconds: 3600, maxAmount: (100n * T).toString(), maxCount: 100 }],
+    approvalTiers: [],
+    decimals: 18,
+    approvalCap: (100n * T).toString(),
+  };
   j.groups.hot!.typedData = typedData;
   // "warm": a wide window (1000 per hour), the same approval cap: the outstanding cap binds on its own.
   j.groups.warm = {
     chains: [CHAIN_ID],
     whitelistRequired: true,
     holdSeconds: 0,
-    assets: { [asset]: { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() } },
+    assets: {
+      [asset]: { perTxMax: (100n * T).toString(), windows: [{ seconds: 3600, maxAmount: (1000n * T).toString(), maxCount: 100 }], approvalTiers: [], decimals: 18, approvalCap: (100n * T).toString() },
+    },
     typedData,
   };
   return j;
@@ -63,10 +71,16 @@ const read = async (functionName: string, args: unknown[]) => (await anvil.publi
 async function signTx(label: string, data: Hex) {
   const k = key(label);
   const nonce = await anvil.publicClient.getTransactionCount({ address: k.address, blockTag: 'pending' });
-  return dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-    keyId: k.keyId,
-    transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: tokenAddress, value: '0', gasLimit: 100_000, maxFeePerGas: (20n * GWEI).toString(), maxPriorityFeePerGas: GWEI.toString(), data },
-  }, { 'Idempotency-Key': `grant-tx-${n++}` });
+  return dev.request(
+    'POST',
+    '/v1/sign/evm-transaction',
+    dev.tokens.orchestrator,
+    {
+      keyId: k.keyId,
+      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce, to: tokenAddress, value: '0', gasLimit: 100_000, maxFeePerGas: (20n * GWEI).toString(), maxPriorityFeePerGas: GWEI.toString(), data },
+    },
+    { 'Idempotency-Key': `grant-tx-${n++}` },
+  );
 }
 
 async function mine(raw: unknown) {
@@ -82,14 +96,22 @@ async function permit(label: string, to: string, value: bigint) {
 
 const permitSingle = (amount: bigint) => permit2AllowanceTypedData(permit2Domain(CHAIN_ID), spender, { token: tokenAddress, amount });
 
-const signTyped = (label: string, typedData: unknown) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: key(label).keyId, typedData }, { 'Idempotency-Key': `grant-td-${n++}` });
+const signTyped = (label: string, typedData: unknown) =>
+  dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId: key(label).keyId, typedData }, { 'Idempotency-Key': `grant-td-${n++}` });
 
 /** The spender submits a signed Permit on chain (anyone may). */
 async function submitPermit(td: Awaited<ReturnType<typeof permit>>, signature: unknown) {
   const { v, r, s } = parseSignature(String(signature) as Hex);
   const m = td.message;
   const wallet = createWalletClient({ account: spenderAccount, chain: anvil.funder.chain, transport: http(anvil.rpcUrl) });
-  const hash = await wallet.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'permit', args: [m.owner, m.spender, BigInt(m.value), BigInt(m.deadline), Number(v), r, s], account: spenderAccount, chain: anvil.funder.chain });
+  const hash = await wallet.writeContract({
+    address: tokenAddress,
+    abi: token.abi,
+    functionName: 'permit',
+    args: [m.owner, m.spender, BigInt(m.value), BigInt(m.deadline), Number(v), r, s],
+    account: spenderAccount,
+    chain: anvil.funder.chain,
+  });
   assert.equal((await anvil.publicClient.waitForTransactionReceipt({ hash })).status, 'success');
 }
 
@@ -137,7 +159,10 @@ describe('item 3: a Permit uses up the token window', () => {
     const entry = await auditEntry(r.json.auditSeq);
     assert.equal(entry.outcome, 'deny');
     assert.equal(entry.requestId, r.json.requestId);
-    assert.deepEqual(((entry.reasons ?? []) as { code: string }[]).map((x) => x.code), ['window_amount']);
+    assert.deepEqual(
+      ((entry.reasons ?? []) as { code: string }[]).map((x) => x.code),
+      ['window_amount'],
+    );
     assert.equal(entry.reserve, null);
     assert.equal(entry.allowance, undefined);
     assert.equal(await read('allowance', [owner, spender]), 0n);
@@ -200,7 +225,10 @@ test('every decision replays offline from its audit entry, the Permit allowances
   const res = await dev.app.request('/v1/audit/export', { headers: { Authorization: `Bearer ${dev.tokens.auditor}` } });
   assert.equal(res.status, 200);
   const payloads = splitCborSeq(new Uint8Array(await res.arrayBuffer())).map((e) => entryPayload(new Uint8Array(e)));
-  assert.ok(payloads.some((p) => p.typedData !== undefined && p.allowance !== undefined), 'a typed-data entry records an allowance');
+  assert.ok(
+    payloads.some((p) => p.typedData !== undefined && p.allowance !== undefined),
+    'a typed-data entry records an allowance',
+  );
   const report = replayDecisions(payloads);
   assert.ok(report.decisions >= 10);
   assert.deepEqual(report.mismatches, []);

@@ -161,7 +161,15 @@ describe('Permit2 SignatureTransfer, the chain list and duplicate domains throug
     const doc = parsePolicy(active.document as CborMap);
     const hot = doc.groups.hot!;
     // The second entry would add a type hash the evaluator never reads (it takes the first entry).
-    const twice = { ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hot.typedData![0]!.verifyingContract, typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
+    const twice = {
+      ...doc,
+      version: doc.version + 1,
+      parentHash: policyHash(doc),
+      groups: {
+        ...doc.groups,
+        hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hot.typedData![0]!.verifyingContract, typeHashes: [new Uint8Array(32).fill(0xab)] }] },
+      },
+    };
     const r = await dev.request('POST', '/v1/policy/proposals', dev.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
     assert.equal(r.status, 400, JSON.stringify(r.json));
     const error = r.json.error as { code: string; message: string; details?: { auditSeq?: number } };

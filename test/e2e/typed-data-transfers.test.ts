@@ -47,8 +47,7 @@ function policyWithAuthToken(p: TestPeople): PolicyJson {
 }
 
 const domain = () => ({ name: 'Auth Token', version: '2', chainId: CHAIN_ID, verifyingContract: tokenAddress });
-const authorization = (to: string, value: bigint, nonce: Hex = keccak256(toHex(`auth-${n++}`))) =>
-  transferWithAuthorizationTypedData(domain(), { from, to, value, nonce, validBefore: VALID_BEFORE });
+const authorization = (to: string, value: bigint, nonce: Hex = keccak256(toHex(`auth-${n++}`))) => transferWithAuthorizationTypedData(domain(), { from, to, value, nonce, validBefore: VALID_BEFORE });
 
 const signTyped = (typedData: unknown, requestId = `td-${n++}`) => dev.request('POST', '/v1/sign/typed-data', dev.tokens.orchestrator, { keyId, typedData }, { 'Idempotency-Key': requestId });
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
@@ -137,21 +136,53 @@ describe('EIP-3009 and other typed data through the bridge', () => {
     const over = await signTyped(authorization(recipient, 20n * UNIT));
     assert.equal(over.status, 403);
     assert.deepEqual(codes(over), ['window_amount']);
-    const tx = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, {
-      keyId,
-      transaction: { type: 'eip1559', chainId: CHAIN_ID, nonce: 0, to: tokenAddress, value: '0', gasLimit: 100_000, maxFeePerGas: parseEther('0.00000002').toString(), maxPriorityFeePerGas: '1000000000', data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [recipient, 20n * UNIT] }) },
-    }, { 'Idempotency-Key': `tx-over-${n++}` });
+    const tx = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.orchestrator,
+      {
+        keyId,
+        transaction: {
+          type: 'eip1559',
+          chainId: CHAIN_ID,
+          nonce: 0,
+          to: tokenAddress,
+          value: '0',
+          gasLimit: 100_000,
+          maxFeePerGas: parseEther('0.00000002').toString(),
+          maxPriorityFeePerGas: '1000000000',
+          data: encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [recipient, 20n * UNIT] }),
+        },
+      },
+      { 'Idempotency-Key': `tx-over-${n++}` },
+    );
     assert.deepEqual(codes(tx), ['window_amount'], 'typed transfers and token transfers share the window');
     assert.equal(await balance(recipient), 140n * UNIT);
   });
 
   test('a primary type the firmware does not decode is refused on the allowlisted domain unless its exact type hash is allowlisted', async () => {
-    const mail = { types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] }, primaryType: 'Mail', domain: domain(), message: { contents: 'pay 1,000,000 to a stranger' } };
+    const mail = {
+      types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Mail: [{ name: 'contents', type: 'string' }] },
+      primaryType: 'Mail',
+      domain: domain(),
+      message: { contents: 'pay 1,000,000 to a stranger' },
+    };
     const refused = await signTyped(mail);
     assert.equal(refused.status, 403);
     assert.deepEqual(codes(refused), ['typed_type_not_allowed']);
-    assert.equal(((refused.json.reasons as { detail: { typeHash: string } }[])[0]!.detail.typeHash), keccak256(toHex('Mail(string contents)')));
-    const order = { types: { EIP712Domain: TOKEN_DOMAIN_TYPE, Order: [{ name: 'maker', type: 'address' }, { name: 'amount', type: 'uint256' }] }, primaryType: 'Order', domain: domain(), message: { maker: from, amount: '1' } };
+    assert.equal((refused.json.reasons as { detail: { typeHash: string } }[])[0]!.detail.typeHash, keccak256(toHex('Mail(string contents)')));
+    const order = {
+      types: {
+        EIP712Domain: TOKEN_DOMAIN_TYPE,
+        Order: [
+          { name: 'maker', type: 'address' },
+          { name: 'amount', type: 'uint256' },
+        ],
+      },
+      primaryType: 'Order',
+      domain: domain(),
+      message: { maker: from, amount: '1' },
+    };
     const ok = await signTyped(order);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     // The same type on a domain not on the allowlist stays refused.
@@ -166,14 +197,20 @@ describe('EIP-3009 and other typed data through the bridge', () => {
     const report = replayDecisions(payloads);
     assert.deepEqual(report.mismatches, []);
     assert.equal(report.confirmed, report.decisions);
-    assert.ok(typed.every((p) => typeof p.decidedAt === 'number' && p.policyHash instanceof Uint8Array), 'typed entries carry their replay inputs');
+    assert.ok(
+      typed.every((p) => typeof p.decidedAt === 'number' && p.policyHash instanceof Uint8Array),
+      'typed entries carry their replay inputs',
+    );
 
     // Edit the recipient of the refused 1,000,000-token authorisation: the replay no longer agrees.
     const denied = payloads.find((p) => p.kind === 'sign.typed-data' && p.outcome === 'deny' && p.classification === 'eip3009')!;
     const td = denied.typedData as CborMap;
     const edited = payloads.map((p) => (p === denied ? { ...p, typedData: { ...td, message: { ...(td.message as CborMap), to: recipient } } } : p));
     const bad = replayDecisions(edited);
-    assert.deepEqual(bad.mismatches.map((m) => m.seq), [denied.seq]);
+    assert.deepEqual(
+      bad.mismatches.map((m) => m.seq),
+      [denied.seq],
+    );
     assert.match(bad.mismatches[0]!.why, /EIP-712 digest does not match/);
   });
 });

@@ -44,7 +44,11 @@ test('the grant selectors are keccak256 of their signatures (viem agrees)', () =
 
 test('a selector that grants spending rights cannot be allowlisted on any contract', () => {
   for (const s of ['approve(address,address,uint160,uint48)', 'setApprovalForAll(address,bool)', 'increaseApproval(address,uint256)', 'approve(address,uint256)']) {
-    assert.throws(() => parse(doc([{ chainId: 1n, address: OTHER, selectors: [sel('ping()'), sel(s)] }])), (e: Error & { code?: string }) => e.code === 'bad_request' && e.message.includes('selectors[1]') && e.message.includes(s), s);
+    assert.throws(
+      () => parse(doc([{ chainId: 1n, address: OTHER, selectors: [sel('ping()'), sel(s)] }])),
+      (e: Error & { code?: string }) => e.code === 'bad_request' && e.message.includes('selectors[1]') && e.message.includes(s),
+      s,
+    );
   }
 });
 

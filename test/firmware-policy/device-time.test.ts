@@ -130,14 +130,21 @@ test('a time statement counts the admins who signed this nonce and this time, an
   const nonce = new Uint8Array(16).fill(3);
   const s = { nonce, time: T + DAY };
   const expiresAt = T + 600;
-  const by = (id: string, key: Uint8Array, over: Partial<typeof s> = {}) => ({ approverId: id, expiresAt, signature: p256.sign(encodeTimeStatement(DEVICE, { ...s, ...over }, id, expiresAt), key, { prehash: true, format: 'der' }) });
+  const by = (id: string, key: Uint8Array, over: Partial<typeof s> = {}) => ({
+    approverId: id,
+    expiresAt,
+    signature: p256.sign(encodeTimeStatement(DEVICE, { ...s, ...over }, id, expiresAt), key, { prehash: true, format: 'der' }),
+  });
   const both = [by('admin-1', secretKey), by('admin-2', admin2.secretKey)];
   assert.deepEqual(tallyTimeStatement(policy, s, both, T).counted, ['admin-1', 'admin-2']);
   // Signed over another nonce (an earlier statement) or another time: bad signatures for this one.
   const replayed = [by('admin-1', secretKey, { nonce: new Uint8Array(16).fill(4) }), by('admin-2', admin2.secretKey, { time: T + 2 * DAY })];
   const t = tallyTimeStatement(policy, s, replayed, T);
   assert.deepEqual(t.counted, []);
-  assert.deepEqual(t.rejected.map((r) => r.why), ['bad_signature', 'bad_signature']);
+  assert.deepEqual(
+    t.rejected.map((r) => r.why),
+    ['bad_signature', 'bad_signature'],
+  );
   // Expired at the latest plausible now.
   assert.deepEqual(tallyTimeStatement(policy, s, both, { earliest: T, latest: expiresAt }).counted, []);
 });

@@ -486,7 +486,12 @@ describe('approval tiers', () => {
 
   test('more valid approvals than needed: all counted, still allow', () => {
     const i = intent({ amount: 6_000n });
-    const d = run(basePolicy(), whitelistedView(), i, [alice, bob, carol, dave].map((s) => approve(s, i)));
+    const d = run(
+      basePolicy(),
+      whitelistedView(),
+      i,
+      [alice, bob, carol, dave].map((s) => approve(s, i)),
+    );
     assertAllowed(d, i);
     assert.deepEqual(d.approvals.counted, ['alice', 'bob', 'carol', 'dave']);
   });
@@ -684,7 +689,13 @@ describe('properties', () => {
           };
           const policy = basePolicy();
           const d1 = evaluate(policy, mk(), { intent: i, keyGroup: GROUP, requester }, approvals, NOW);
-          const d2 = evaluate(basePolicy(), mk(), { intent: intent({ amount, nonce }), keyGroup: GROUP, requester }, approvals.map((a) => ({ ...a, signature: Uint8Array.from(a.signature) })), NOW);
+          const d2 = evaluate(
+            basePolicy(),
+            mk(),
+            { intent: intent({ amount, nonce }), keyGroup: GROUP, requester },
+            approvals.map((a) => ({ ...a, signature: Uint8Array.from(a.signature) })),
+            NOW,
+          );
           assert.deepEqual(d1, d2);
           assert.deepEqual(policy, basePolicy(), 'the policy is not mutated');
           assert.deepEqual(i, intent({ amount, nonce }), 'the intent is not mutated');
@@ -734,7 +745,13 @@ describe('properties', () => {
           const v = new FakeView().allow(GROUP, CHAIN, TO, now);
           v.defaultUsage = { amount: usedAmount, count: usedCount };
           const i = intent({ amount, nonce, chainId, asset: chainId === CHAIN ? ASSET : `${chainId}:native`, to, data });
-          const d = evaluate(p, v, { intent: i, keyGroup: group, requester: 'bob' }, approvals.map((a) => ({ ...a })), now);
+          const d = evaluate(
+            p,
+            v,
+            { intent: i, keyGroup: group, requester: 'bob' },
+            approvals.map((a) => ({ ...a })),
+            now,
+          );
           assert.ok(['allow', 'deny', 'needs_approval'].includes(d.outcome));
           if (d.outcome === 'allow') {
             assert.deepEqual(d.reasons, []);

@@ -66,7 +66,11 @@ describe('intent from an EVM transaction', () => {
       maxPriorityFeePerGas: 20_000_000_000n,
     } satisfies TransferIntent);
     assert.equal(intentFromEvmTx('k', legacy({ to: null })).to, null);
-    assert.throws(() => intentFromEvmTx('k', legacy({ data: Uint8Array.of(1, 2) })), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request', '1-3 bytes of calldata are malformed');
+    assert.throws(
+      () => intentFromEvmTx('k', legacy({ data: Uint8Array.of(1, 2) })),
+      (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+      '1-3 bytes of calldata are malformed',
+    );
   });
 
   test('an ERC-20 transfer names the token asset, the calldata recipient and amount', () => {
@@ -110,14 +114,26 @@ describe('intent digest', () => {
     const i = intentFromEvmTx('k1', legacy({ chainId: 1n, nonce: 0n, value: 1n, to: TO }));
     const expected =
       'a8' +
-      '62746f' + '54' + '11'.repeat(20) + // "to": h'1111…'
-      '6464617461' + '40' + // "data": h''
-      '646b696e64' + '6c' + hex(new TextEncoder().encode('evm-transfer')) + // "kind"
-      '656173736574' + '68' + hex(new TextEncoder().encode('1:native')) + // "asset"
-      '656b65794964' + '62' + '6b31' + // "keyId": "k1"
-      '656e6f6e6365' + '00' + // "nonce": 0
-      '66616d6f756e74' + '01' + // "amount": 1
-      '67636861696e4964' + '01'; // "chainId": 1
+      '62746f' +
+      '54' +
+      '11'.repeat(20) + // "to": h'1111…'
+      '6464617461' +
+      '40' + // "data": h''
+      '646b696e64' +
+      '6c' +
+      hex(new TextEncoder().encode('evm-transfer')) + // "kind"
+      '656173736574' +
+      '68' +
+      hex(new TextEncoder().encode('1:native')) + // "asset"
+      '656b65794964' +
+      '62' +
+      '6b31' + // "keyId": "k1"
+      '656e6f6e6365' +
+      '00' + // "nonce": 0
+      '66616d6f756e74' +
+      '01' + // "amount": 1
+      '67636861696e4964' +
+      '01'; // "chainId": 1
     assert.equal(hex(encodeCanonical(intentToCbor(i))), expected);
     assert.equal(hex(intentDigest(i)), hex(sha256(hexToBytes(expected))));
   });
@@ -177,7 +193,17 @@ describe('intent digest', () => {
 
   test('is deterministic and does not depend on field order or object identity', () => {
     const i = intentFromEvmTx('key-1', eip1559());
-    const shuffled: TransferIntent = { maxFee: 0n, data: Uint8Array.from(i.data), amount: i.amount, to: Uint8Array.from(TO), asset: i.asset, nonce: i.nonce, chainId: i.chainId, keyId: i.keyId, kind: i.kind };
+    const shuffled: TransferIntent = {
+      maxFee: 0n,
+      data: Uint8Array.from(i.data),
+      amount: i.amount,
+      to: Uint8Array.from(TO),
+      asset: i.asset,
+      nonce: i.nonce,
+      chainId: i.chainId,
+      keyId: i.keyId,
+      kind: i.kind,
+    };
     assert.equal(hex(intentDigest(shuffled)), hex(intentDigest(i)));
     assert.equal(hex(intentDigest(i)), hex(intentDigest(i)));
   });

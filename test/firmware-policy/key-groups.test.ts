@@ -36,7 +36,10 @@ test('keyGroups round-trips canonically and must name a defined group', () => {
   const moved: PolicyDocument = { ...base, keyGroups: { 'k-1': 'cold' } };
   assert.deepEqual(parsePolicy(decodeCanonical(encodePolicy(moved))), moved);
   const bad = { ...policyToCbor(base), keyGroups: { 'k-1': 'frozen' } };
-  assert.throws(() => parsePolicy(bad), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
+  assert.throws(
+    () => parsePolicy(bad),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
 });
 
 test('moving a key between groups is a policy change that is never classed as stricter', () => {

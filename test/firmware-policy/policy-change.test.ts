@@ -268,9 +268,15 @@ const LOOSER: Case[] = [
   {
     name: 'contract moved to another chain',
     change: (p) => void (hot(p).contracts![0]!.chainId = 1n),
-    paths: [1, 2].map((k) => `groups.hot.contracts[1:0x${'cc'.repeat(20)}:0x${String(k).repeat(8)}]`).concat([1, 2].map((k) => `groups.hot.contracts[31337:0x${'cc'.repeat(20)}:0x${String(k).repeat(8)}]`)),
+    paths: [1, 2]
+      .map((k) => `groups.hot.contracts[1:0x${'cc'.repeat(20)}:0x${String(k).repeat(8)}]`)
+      .concat([1, 2].map((k) => `groups.hot.contracts[31337:0x${'cc'.repeat(20)}:0x${String(k).repeat(8)}]`)),
   },
-  { name: 'typed-data domain added', change: (p) => void hot(p).typedData!.push({ chainId: 1n, verifyingContract: new Uint8Array(20).fill(0xde) }), paths: [`groups.hot.typedData[1:0x${'de'.repeat(20)}]`] },
+  {
+    name: 'typed-data domain added',
+    change: (p) => void hot(p).typedData!.push({ chainId: 1n, verifyingContract: new Uint8Array(20).fill(0xde) }),
+    paths: [`groups.hot.typedData[1:0x${'de'.repeat(20)}]`],
+  },
   { name: 'approval cap raised', change: (p) => void (hotRules(p).approvalCap = 10_001n), paths: [`${A}.approvalCap`] },
   { name: 'approval cap dropped for a higher perTxMax default', change: (p) => void (open(p).assets[HOT_ASSET]!.approvalCap = undefined), paths: [`groups.open.assets.${HOT_ASSET}.approvalCap`] },
   { name: 'unlimited allowance allowed', change: (p) => void (open(p).assets[HOT_ASSET]!.allowUnlimitedApproval = true), paths: [`groups.open.assets.${HOT_ASSET}.allowUnlimitedApproval`] },
@@ -282,7 +288,10 @@ describe('classification of each field kind', () => {
     test(`stricter: ${c.name}`, () => {
       const to = variant(c.change);
       const diff = diffPolicies(basePolicy(), to);
-      assert.deepEqual(diff.map((d) => d.path), c.paths);
+      assert.deepEqual(
+        diff.map((d) => d.path),
+        c.paths,
+      );
       for (const d of diff) assert.equal(d.stricter, true, `${d.path}: ${d.note}`);
       assert.equal(isStrictlyTighter(basePolicy(), to), true);
     });
@@ -291,8 +300,14 @@ describe('classification of each field kind', () => {
     test(`not stricter: ${c.name}`, () => {
       const to = variant(c.change);
       const diff = diffPolicies(basePolicy(), to);
-      assert.deepEqual(diff.map((d) => d.path), c.paths);
-      assert.ok(diff.some((d) => !d.stricter), 'some change must be flagged not stricter');
+      assert.deepEqual(
+        diff.map((d) => d.path),
+        c.paths,
+      );
+      assert.ok(
+        diff.some((d) => !d.stricter),
+        'some change must be flagged not stricter',
+      );
       assert.equal(isStrictlyTighter(basePolicy(), to), false);
     });
   }
@@ -397,7 +412,10 @@ describe('diff output', () => {
     const a = diffPolicies(basePolicy(), tighter);
     assert.deepEqual(diffPolicies(shuffled, tighter), a);
     assert.deepEqual(diffPolicies(basePolicy(), tighter), a, 'same inputs, same diff');
-    assert.deepEqual(a.map((c) => c.path), ['approvers[id=alice]', `${A}.perTxMax`, 'groups.open']);
+    assert.deepEqual(
+      a.map((c) => c.path),
+      ['approvers[id=alice]', `${A}.perTxMax`, 'groups.open'],
+    );
   });
 
   test('groups, assets and chains are sorted; duplicate window lengths are paired and labelled', () => {
@@ -432,7 +450,10 @@ describe('diff output', () => {
     for (const c of diff) assert.ok(md.includes(`\`${c.path}\``), `missing ${c.path} in\n${md}`);
     assert.equal(md.split('\n').filter((l) => l.startsWith('| `')).length, diff.length, 'one table row per change');
 
-    const stricter = renderDiff(basePolicy(), variant((p) => void (hotRules(p).perTxMax = 1n)));
+    const stricter = renderDiff(
+      basePolicy(),
+      variant((p) => void (hotRules(p).perTxMax = 1n)),
+    );
     assert.match(stricter, /\*\*stricter only\*\*/);
     assert.match(renderDiff(basePolicy(), basePolicy()), /No changes\./);
   });
@@ -476,16 +497,11 @@ const SELECTORS = [0x01, 0x02, 0x03].map((b) => new Uint8Array(4).fill(b));
 const contractArb = fc.record({ chainId: fc.constantFrom(31337n, 1n), address: fc.constantFrom(...CONTRACTS), selectors: fc.subarray(SELECTORS) });
 const feeCapArb = fc.record({ maxGasLimit: fc.bigInt(40_000n, 200_000n), maxFeeWei: fc.bigInt(200_000n, 3_000_000n) });
 const groupArb: fc.Arbitrary<GroupPolicy> = fc.record({
-  chains: fc.oneof(
-    { weight: 3, arbitrary: fc.subarray([1n, 10n]).map((xs) => [...xs, 31337n]) },
-    { weight: 1, arbitrary: fc.subarray([...CHAINS], { minLength: 1 }) },
-  ),
+  chains: fc.oneof({ weight: 3, arbitrary: fc.subarray([1n, 10n]).map((xs) => [...xs, 31337n]) }, { weight: 1, arbitrary: fc.subarray([...CHAINS], { minLength: 1 }) }),
   whitelistRequired: fc.boolean(),
   holdSeconds: fc.option(fc.integer({ min: 0, max: 200_000 }), { nil: null }),
   contracts: fc.array(contractArb, { maxLength: 2 }),
-  assets: fc.record({ '31337:native': assetArb, '1:native': assetArb, '10:native': assetArb, usdc: assetArb }, { requiredKeys: ['31337:native'] }) as fc.Arbitrary<
-    Record<string, AssetRules>
-  >,
+  assets: fc.record({ '31337:native': assetArb, '1:native': assetArb, '10:native': assetArb, usdc: assetArb }, { requiredKeys: ['31337:native'] }) as fc.Arbitrary<Record<string, AssetRules>>,
 });
 const policyArb: fc.Arbitrary<PolicyDocument> = fc
   .record({
@@ -517,8 +533,16 @@ interface Mutation {
   n: bigint;
 }
 
-const groupsOf = (p: PolicyDocument): GroupPolicy[] => Object.keys(p.groups).sort().map((k) => p.groups[k]!);
-const assetsOf = (p: PolicyDocument): AssetRules[] => groupsOf(p).flatMap((g) => Object.keys(g.assets).sort().map((k) => g.assets[k]!));
+const groupsOf = (p: PolicyDocument): GroupPolicy[] =>
+  Object.keys(p.groups)
+    .sort()
+    .map((k) => p.groups[k]!);
+const assetsOf = (p: PolicyDocument): AssetRules[] =>
+  groupsOf(p).flatMap((g) =>
+    Object.keys(g.assets)
+      .sort()
+      .map((k) => g.assets[k]!),
+  );
 const nth = <T>(xs: readonly T[], pick: number): T | undefined => (xs.length === 0 ? undefined : xs[pick % xs.length]);
 const small = (n: bigint): number => Number(n % 1000n);
 
@@ -684,13 +708,19 @@ const LOOSEN: Record<string, (p: PolicyDocument, m: Mutation) => boolean> = {
     return true;
   },
   'drop-whitelist': (p, m) => {
-    const g = nth(groupsOf(p).filter((x) => x.whitelistRequired), m.pick);
+    const g = nth(
+      groupsOf(p).filter((x) => x.whitelistRequired),
+      m.pick,
+    );
     if (!g) return false;
     g.whitelistRequired = false;
     return true;
   },
   'shorter-hold': (p, m) => {
-    const name = nth(Object.keys(p.groups).filter((k) => groupHoldSeconds(p, k) > 0), m.pick);
+    const name = nth(
+      Object.keys(p.groups).filter((k) => groupHoldSeconds(p, k) > 0),
+      m.pick,
+    );
     if (name === undefined) return false;
     const hold = groupHoldSeconds(p, name);
     p.groups[name]!.holdSeconds = hold - 1 - (small(m.n) % hold);
@@ -708,43 +738,64 @@ const LOOSEN: Record<string, (p: PolicyDocument, m: Mutation) => boolean> = {
     return true;
   },
   'raise-window-amounts': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.windows.length > 0), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.windows.length > 0),
+      m.pick,
+    );
     if (!a) return false;
     for (const w of a.windows) w.maxAmount += m.n;
     return true;
   },
   'raise-window-counts': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.windows.length > 0), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.windows.length > 0),
+      m.pick,
+    );
     if (!a) return false;
     for (const w of a.windows) w.maxCount += 1;
     return true;
   },
   'shorten-windows': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.windows.some((w) => w.seconds >= 2)), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.windows.some((w) => w.seconds >= 2)),
+      m.pick,
+    );
     if (!a) return false;
     for (const w of a.windows) w.seconds = Math.max(1, Math.floor(w.seconds / 2));
     return true;
   },
   'remove-windows': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.windows.length > 0), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.windows.length > 0),
+      m.pick,
+    );
     if (!a) return false;
     a.windows = [];
     return true;
   },
   'lower-tiers': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)),
+      m.pick,
+    );
     if (!a) return false;
     for (const t of a.approvalTiers) t.required = Math.max(0, t.required - 1);
     return true;
   },
   'raise-tier-thresholds': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)),
+      m.pick,
+    );
     if (!a) return false;
     for (const t of a.approvalTiers) t.above += m.n;
     return true;
   },
   'remove-tiers': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.approvalTiers.some((t) => t.required > 0)),
+      m.pick,
+    );
     if (!a) return false;
     a.approvalTiers = a.approvalTiers.filter((t) => t.required === 0);
     return true;
@@ -827,7 +878,10 @@ const LOOSEN: Record<string, (p: PolicyDocument, m: Mutation) => boolean> = {
     return true;
   },
   'allow-unlimited': (p, m) => {
-    const a = nth(assetsOf(p).filter((x) => x.allowUnlimitedApproval !== true), m.pick);
+    const a = nth(
+      assetsOf(p).filter((x) => x.allowUnlimitedApproval !== true),
+      m.pick,
+    );
     if (!a) return false;
     a.allowUnlimitedApproval = true;
     return true;
@@ -861,8 +915,7 @@ function scramble(p: PolicyDocument, m: Mutation): void {
   }
 }
 
-const mutationArb = (kinds: readonly string[]): fc.Arbitrary<Mutation> =>
-  fc.record({ kind: fc.constantFrom(...kinds), pick: fc.nat({ max: 1 << 20 }), n: fc.bigInt(1n, 1_500n) });
+const mutationArb = (kinds: readonly string[]): fc.Arbitrary<Mutation> => fc.record({ kind: fc.constantFrom(...kinds), pick: fc.nat({ max: 1 << 20 }), n: fc.bigInt(1n, 1_500n) });
 
 function applyTightenings(p: PolicyDocument, ms: readonly Mutation[]): PolicyDocument {
   const t = structuredClone(p);
@@ -925,10 +978,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     }),
     { maxLength: 8 },
   ),
-  spends: fc.array(
-    fc.record({ keyId: fc.constantFrom(...KEY_IDS), asset: fc.constantFrom(...ASSETS), ago: fc.nat({ max: 100_000 }), amount: fc.bigInt(0n, 1_500n) }),
-    { maxLength: 6 },
-  ),
+  spends: fc.array(fc.record({ keyId: fc.constantFrom(...KEY_IDS), asset: fc.constantFrom(...ASSETS), ago: fc.nat({ max: 100_000 }), amount: fc.bigInt(0n, 1_500n) }), { maxLength: 6 }),
   kindPick: fc.nat({ max: 7 }),
   unlimited: fc.boolean(),
   contractPick: fc.nat({ max: 5 }),
@@ -1116,11 +1166,16 @@ describe('property: a stricter policy never allows what a looser one denied', ()
 
   test('a loosening on top of tightenings elsewhere is still not stricter', () => {
     fc.assert(
-      fc.property(policyArb, fc.array(mutationArb(['lower-per-tx', 'raise-tier', 'add-window', 'remove-approver']), { maxLength: 3 }), mutationArb(['add-group', 'add-chain', 'add-admin', 'change-device', 'add-approver']), (p, ms, m) => {
-        const t = applyTightenings(p, ms);
-        if (!LOOSEN[m.kind]!(t, m)) return;
-        assert.equal(isStrictlyTighter(p, t), false, m.kind);
-      }),
+      fc.property(
+        policyArb,
+        fc.array(mutationArb(['lower-per-tx', 'raise-tier', 'add-window', 'remove-approver']), { maxLength: 3 }),
+        mutationArb(['add-group', 'add-chain', 'add-admin', 'change-device', 'add-approver']),
+        (p, ms, m) => {
+          const t = applyTightenings(p, ms);
+          if (!LOOSEN[m.kind]!(t, m)) return;
+          assert.equal(isStrictlyTighter(p, t), false, m.kind);
+        },
+      ),
       { seed: 777, numRuns: 200 },
     );
   });
@@ -1156,7 +1211,10 @@ describe('property: a stricter policy never allows what a looser one denied', ()
         assert.equal(isStrictlyTighter(p, p), true);
         const d = diffPolicies(p, q);
         assert.deepEqual(diffPolicies(structuredClone(p), structuredClone(q)), d);
-        assert.equal(isStrictlyTighter(p, q), d.every((c) => c.stricter));
+        assert.equal(
+          isStrictlyTighter(p, q),
+          d.every((c) => c.stricter),
+        );
         assert.equal(new Set(d.map((c) => c.path)).size, d.length, 'paths are unique');
         const md = renderDiff(p, q);
         for (const c of d) assert.ok(md.includes(`\`${c.path}\``), c.path);
@@ -1272,7 +1330,13 @@ describe('focused properties: windows and tiers', () => {
     const tierArb2 = fc.record({ above: fc.integer({ min: 0, max: 10 }).map((k) => BigInt(k) * 100n), required: fc.integer({ min: 0, max: 4 }) });
     const editedTiersArb = (from: readonly ApprovalTierLike[]) =>
       fc
-        .tuple(fc.array(fc.record({ keep: fc.nat({ max: 4 }), dAbove: fc.integer({ min: -2, max: 2 }), fine: fc.boolean(), dRequired: fc.integer({ min: -1, max: 1 }) }), { minLength: from.length, maxLength: from.length }), fc.array(tierArb2, { maxLength: 1 }))
+        .tuple(
+          fc.array(fc.record({ keep: fc.nat({ max: 4 }), dAbove: fc.integer({ min: -2, max: 2 }), fine: fc.boolean(), dRequired: fc.integer({ min: -1, max: 1 }) }), {
+            minLength: from.length,
+            maxLength: from.length,
+          }),
+          fc.array(tierArb2, { maxLength: 1 }),
+        )
         .map(([edits, extra]) => [
           ...from.flatMap((t, i) => {
             const e = edits[i]!;

@@ -218,8 +218,9 @@ describe('canonical form and hash', () => {
         fc.dictionary(name, groupArb, { maxKeys: 3 }),
         (version, parentHash, defaultHoldSeconds, adminQuorum, groups) => {
           // fast-check builds objects with a null prototype; the codec and parser give plain ones.
-          const plain = JSON.parse(JSON.stringify(groups, (_k, v: unknown) => (typeof v === 'bigint' ? { $big: v.toString() } : v)), (_k, v: unknown) =>
-            v !== null && typeof v === 'object' && '$big' in v ? BigInt((v as { $big: string }).$big) : v,
+          const plain = JSON.parse(
+            JSON.stringify(groups, (_k, v: unknown) => (typeof v === 'bigint' ? { $big: v.toString() } : v)),
+            (_k, v: unknown) => (v !== null && typeof v === 'object' && '$big' in v ? BigInt((v as { $big: string }).$big) : v),
           ) as PolicyDocument['groups'];
           const p: PolicyDocument = { ...basePolicy(), version, parentHash, defaultHoldSeconds, adminQuorum, groups: plain };
           const bytes = encodePolicy(p);
@@ -343,7 +344,30 @@ describe('validation: every refusal is bad_request', () => {
   });
 
   test('missing required fields', () => {
-    const paths: Path[] = [['version'], ['parentHash'], ['deviceId'], ['defaultHoldSeconds'], ['admins'], ['adminQuorum'], ['approvers'], ['groups'], [...HOT, 'chains'], [...HOT, 'whitelistRequired'], [...HOT, 'assets'], [...ASSET, 'perTxMax'], [...ASSET, 'windows'], [...ASSET, 'approvalTiers'], [...ASSET, 'windows', 0, 'seconds'], [...ASSET, 'windows', 0, 'maxAmount'], [...ASSET, 'windows', 0, 'maxCount'], [...ASSET, 'approvalTiers', 0, 'above'], [...ASSET, 'approvalTiers', 0, 'required'], ['approvers', 0, 'publicKey'], ['approvers', 0, 'alg'], ['approvers', 0, 'id']];
+    const paths: Path[] = [
+      ['version'],
+      ['parentHash'],
+      ['deviceId'],
+      ['defaultHoldSeconds'],
+      ['admins'],
+      ['adminQuorum'],
+      ['approvers'],
+      ['groups'],
+      [...HOT, 'chains'],
+      [...HOT, 'whitelistRequired'],
+      [...HOT, 'assets'],
+      [...ASSET, 'perTxMax'],
+      [...ASSET, 'windows'],
+      [...ASSET, 'approvalTiers'],
+      [...ASSET, 'windows', 0, 'seconds'],
+      [...ASSET, 'windows', 0, 'maxAmount'],
+      [...ASSET, 'windows', 0, 'maxCount'],
+      [...ASSET, 'approvalTiers', 0, 'above'],
+      [...ASSET, 'approvalTiers', 0, 'required'],
+      ['approvers', 0, 'publicKey'],
+      ['approvers', 0, 'alg'],
+      ['approvers', 0, 'id'],
+    ];
     for (const path of paths) assertBadRequest(withChange(path, undefined), `missing ${path.join('.')}`);
   });
 
@@ -411,7 +435,11 @@ describe('validation: every refusal is bad_request', () => {
   });
 
   test('negative and >= 2^256 amounts, wherever an amount is', () => {
-    const amountPaths: Path[] = [[...ASSET, 'perTxMax'], [...ASSET, 'windows', 0, 'maxAmount'], [...ASSET, 'approvalTiers', 0, 'above']];
+    const amountPaths: Path[] = [
+      [...ASSET, 'perTxMax'],
+      [...ASSET, 'windows', 0, 'maxAmount'],
+      [...ASSET, 'approvalTiers', 0, 'above'],
+    ];
     for (const path of amountPaths) {
       for (const v of [-1, -1n, -(1n << 70n), 1n << 256n, (1n << 256n) + 1n, 1n << 300n, '1', new Uint8Array(1), true, null] as CborValue[]) {
         assertBadRequest(withChange(path, v), `${path.join('.')} = ${String(v)}`);
@@ -454,7 +482,20 @@ describe('validation: every refusal is bad_request', () => {
   });
 
   test('property: mutating any one field to a random value either parses or throws bad_request, nothing else', () => {
-    const paths: Path[] = [['version'], ['adminQuorum'], ['defaultHoldSeconds'], ['parentHash'], ['deviceId'], [...HOT, 'holdSeconds'], [...HOT, 'chains', 1], [...ASSET, 'perTxMax'], [...ASSET, 'windows', 1, 'seconds'], [...ASSET, 'approvalTiers', 0, 'required'], ['approvers', 2, 'publicKey'], ['admins', 1, 'alg']];
+    const paths: Path[] = [
+      ['version'],
+      ['adminQuorum'],
+      ['defaultHoldSeconds'],
+      ['parentHash'],
+      ['deviceId'],
+      [...HOT, 'holdSeconds'],
+      [...HOT, 'chains', 1],
+      [...ASSET, 'perTxMax'],
+      [...ASSET, 'windows', 1, 'seconds'],
+      [...ASSET, 'approvalTiers', 0, 'required'],
+      ['approvers', 2, 'publicKey'],
+      ['admins', 1, 'alg'],
+    ];
     const value: fc.Arbitrary<CborValue> = fc.oneof(
       fc.integer(),
       fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }),

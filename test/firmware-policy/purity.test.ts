@@ -258,8 +258,14 @@ describe('scanner self-check (in-memory sources)', () => {
 
   test('reports a node: import and Date.now() together', () => {
     const r = checkSource("import x from 'node:fs';\nexport const t = Date.now() + x;\n", fake, ROOT);
-    assert.ok(r.violations.some((v) => v.includes('"node:fs"')), r.violations.join('\n'));
-    assert.ok(r.violations.some((v) => v.includes('uses Date.now')), r.violations.join('\n'));
+    assert.ok(
+      r.violations.some((v) => v.includes('"node:fs"')),
+      r.violations.join('\n'),
+    );
+    assert.ok(
+      r.violations.some((v) => v.includes('uses Date.now')),
+      r.violations.join('\n'),
+    );
     assert.equal(r.violations.length, 2);
   });
 
@@ -277,11 +283,13 @@ describe('scanner self-check (in-memory sources)', () => {
       "export * as f from './f.js';",
       "export type { G } from './g.js';",
       "const h = await import('./h.js');",
-      "const i = require(\"i-pkg\");",
+      'const i = require("i-pkg");',
       'const ok = import.meta.url;',
     ].join('\n');
     assert.deepEqual(
-      scanSource(src).specifiers.map((s) => `${s.kind} ${s.spec}`).sort(),
+      scanSource(src)
+        .specifiers.map((s) => `${s.kind} ${s.spec}`)
+        .sort(),
       [
         'dynamic-import ./h.js',
         'export ./d.js',
@@ -350,7 +358,15 @@ describe('firmware-policy and the protocol files it imports are pure', () => {
   test('no import leaves firmware-policy/ or protocol/, only @noble packages, no node:, no clock, randomness or I/O', () => {
     const { violations, visited } = checkTree(ROOT);
     // Not vacuous: it read the evaluator, its rules and the protocol files they import.
-    for (const f of ['firmware-policy/evaluate.ts', 'firmware-policy/policy-document.ts', 'firmware-policy/rules/approval-tier.ts', 'firmware-policy/approvals/verify-signature.ts', 'protocol/cbor.ts', 'protocol/errors.ts', 'protocol/signature-verify.ts']) {
+    for (const f of [
+      'firmware-policy/evaluate.ts',
+      'firmware-policy/policy-document.ts',
+      'firmware-policy/rules/approval-tier.ts',
+      'firmware-policy/approvals/verify-signature.ts',
+      'protocol/cbor.ts',
+      'protocol/errors.ts',
+      'protocol/signature-verify.ts',
+    ]) {
       assert.ok(visited.includes(f), `did not scan ${f}; scanned:\n${visited.join('\n')}`);
     }
     assert.ok(visited.filter((f) => f.startsWith('firmware-policy/')).length >= 15, `too few firmware-policy files: ${visited.length}`);

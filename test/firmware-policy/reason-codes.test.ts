@@ -26,8 +26,16 @@ test('every reason code is given by a rule of the evaluator, once in the list', 
   const files = tsFiles('firmware-policy').filter((f) => f !== 'firmware-policy/reason-codes.ts');
   const given = new Set<string>();
   for (const f of files) for (const m of readFileSync(join(repoRoot, f), 'utf8').matchAll(/\bcode: '([a-z0-9_]+)'/g)) given.add(m[1]!);
-  assert.deepEqual(REASON_CODES.filter((c) => !given.has(c)), [], 'codes in the list that no rule gives');
-  assert.deepEqual([...given].filter((c) => !isReasonCode(c)), [], 'codes a rule gives that are not in the list');
+  assert.deepEqual(
+    REASON_CODES.filter((c) => !given.has(c)),
+    [],
+    'codes in the list that no rule gives',
+  );
+  assert.deepEqual(
+    [...given].filter((c) => !isReasonCode(c)),
+    [],
+    'codes a rule gives that are not in the list',
+  );
 });
 
 test('the API description lists the error and reason codes from their source lists', () => {

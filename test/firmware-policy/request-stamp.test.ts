@@ -51,7 +51,7 @@ function request(over: Partial<StampedRequest> = {}, expiresAt = NOW + 600, sign
 
 const codes = (r: { reasons: { code: string }[] }) => r.reasons.map((x) => x.code);
 
-test('a stamp by the requester\'s key over this request is verified', () => {
+test("a stamp by the requester's key over this request is verified", () => {
   const r = checkRequestStamp(policy(), request(), NOW);
   assert.deepEqual(codes(r), []);
   assert.equal(r.proof, 'verified');
@@ -87,7 +87,7 @@ test('a stamp for another request, command, requester or device does not verify'
   assert.deepEqual(codes(checkRequestStamp(policy({ deviceId: 'dev-other' }), good, NOW)), ['request_bad_signature']);
 });
 
-test('an expired stamp, or one meant to outlive the approval lifetime, is refused on the device\'s time bounds', () => {
+test("an expired stamp, or one meant to outlive the approval lifetime, is refused on the device's time bounds", () => {
   assert.deepEqual(codes(checkRequestStamp(policy(), request({}, NOW), NOW)), ['request_expired']);
   // Expiry reads the latest plausible now: refused once the device could be past it.
   assert.deepEqual(codes(checkRequestStamp(policy(), request({}, NOW + 100), { earliest: NOW, latest: NOW + 100 })), ['request_expired']);
@@ -112,7 +112,10 @@ test('the policy document keeps request keys, groups and requireSignedRequests, 
   const bad = (edit: (m: CborMap) => void) => {
     const m = raw();
     edit(m);
-    assert.throws(() => parsePolicy(m), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
+    assert.throws(
+      () => parsePolicy(m),
+      (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+    );
   };
   bad((m) => ((m.requesters as CborMap[])[0]!.groups = ['nowhere']));
   bad((m) => ((m.requesters as CborMap[])[0]!.groups = ['hot', 'hot']));

@@ -40,7 +40,15 @@ export async function auditEntryOf(dev: TestDevice, seq: number): Promise<CborMa
 export async function pullAsSpender(anvil: Anvil, token: { abi: Compiled['abi']; address: Hex }, spender: PrivateKeyAccount, owner: string, to: string, amount: bigint): Promise<boolean> {
   const wallet = createWalletClient({ account: spender, chain: anvil.funder.chain, transport: http(anvil.rpcUrl) });
   try {
-    const hash = await wallet.writeContract({ address: token.address, abi: token.abi, functionName: 'transferFrom', args: [owner, to, amount], account: spender, chain: anvil.funder.chain, gas: 100_000n });
+    const hash = await wallet.writeContract({
+      address: token.address,
+      abi: token.abi,
+      functionName: 'transferFrom',
+      args: [owner, to, amount],
+      account: spender,
+      chain: anvil.funder.chain,
+      gas: 100_000n,
+    });
     return (await anvil.publicClient.waitForTransactionReceipt({ hash })).status === 'success';
   } catch {
     return false; // refused by the node (the call reverts in estimation)

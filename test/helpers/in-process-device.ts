@@ -86,7 +86,14 @@ export function typedError(code: ErrorCode, details: Record<string, unknown> = {
 
 /** An admin's whitelist.approve arguments for a proposal answered by whitelist.propose. */
 export function whitelistApproval(d: InProcessDevice, proposal: CborMap, admin: ApproverKeyFile, expiresAt = d.dev.deviceClock.host() + 600): CborMap {
-  const p = { id: String(proposal.proposalId), group: String(proposal.group), chainId: BigInt(proposal.chainId as bigint | number), address: Buffer.from(String(proposal.address).slice(2), 'hex'), label: String(proposal.label), proposedBy: '' };
+  const p = {
+    id: String(proposal.proposalId),
+    group: String(proposal.group),
+    chainId: BigInt(proposal.chainId as bigint | number),
+    address: Buffer.from(String(proposal.address).slice(2), 'hex'),
+    label: String(proposal.label),
+    proposedBy: '',
+  };
   return { proposalId: p.id, adminId: admin.id, expiresAt, signature: signStatement(admin, encodeWhitelistStatement(d.dev.config.deviceId, p, admin.id, expiresAt)) };
 }
 

@@ -170,7 +170,12 @@ export async function whitelist(dev: TestDevice, address: string, group = 'hot')
   let last = proposed.json;
   for (const admin of dev.people.admins.slice(0, 2)) {
     const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const statement = encodeWhitelistStatement(dev.deviceId, { id, group, chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'test recipient', proposedBy: '' }, admin.id, expiresAt);
+    const statement = encodeWhitelistStatement(
+      dev.deviceId,
+      { id, group, chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'test recipient', proposedBy: '' },
+      admin.id,
+      expiresAt,
+    );
     const r = await dev.request('POST', `/v1/whitelist/proposals/${id}/approvals`, dev.tokens.admin, {
       adminId: admin.id,
       expiresAt,

@@ -67,11 +67,7 @@ type Permit2Domain = ReturnType<typeof permit2Domain>;
 type Amount = { token: string; amount: bigint };
 
 /** An EIP-2612 Permit. `domainType: false` leaves EIP712Domain out of `types` (the domain is still given). */
-export function permitTypedData(
-  domain: TokenDomain,
-  m: { owner: string; spender: string; value: bigint; nonce?: bigint; deadline?: bigint },
-  opts: { domainType?: boolean } = {},
-) {
+export function permitTypedData(domain: TokenDomain, m: { owner: string; spender: string; value: bigint; nonce?: bigint; deadline?: bigint }, opts: { domainType?: boolean } = {}) {
   return {
     types: { ...(opts.domainType === false ? {} : { EIP712Domain: TOKEN_DOMAIN_TYPE }), Permit: PERMIT_TYPE } as Record<string, TypedField[]>,
     primaryType: 'Permit',
@@ -84,12 +80,7 @@ export function permitTypedData(
  * A Permit2 allowance: a PermitSingle, or a PermitBatch when `details` is a list. Each detail expires
  * at `deadline`, nonce 0; the signature's deadline is `deadline` too.
  */
-export function permit2AllowanceTypedData(
-  domain: Permit2Domain,
-  spender: string,
-  details: Amount | Amount[],
-  opts: { deadline?: bigint; domainType?: boolean } = {},
-) {
+export function permit2AllowanceTypedData(domain: Permit2Domain, spender: string, details: Amount | Amount[], opts: { deadline?: bigint; domainType?: boolean } = {}) {
   const batch = Array.isArray(details);
   const primaryType = batch ? 'PermitBatch' : 'PermitSingle';
   const deadline = (opts.deadline ?? FAR_DEADLINE).toString();

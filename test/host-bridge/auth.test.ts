@@ -28,19 +28,34 @@ test('the tokens file stores hashes only, with mode 0600', () => {
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const v = new TokenVerifier(readTokens(file));
   assert.deepEqual(v.verify(`Bearer ${token}`), { name: 'orch', id: 'orchestrator-svc', scopes: ['orchestrator'] });
-  assert.throws(() => v.verify(`Bearer ${token}x`), (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized');
-  assert.throws(() => v.verify(undefined), (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized');
-  assert.throws(() => addToken(file, 'x', ['root' as never], 'p'), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
-  assert.throws(() => addToken(file, 'x', ['auditor'], 'bad id with spaces'), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
+  assert.throws(
+    () => v.verify(`Bearer ${token}x`),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized',
+  );
+  assert.throws(
+    () => v.verify(undefined),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized',
+  );
+  assert.throws(
+    () => addToken(file, 'x', ['root' as never], 'p'),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
+  assert.throws(
+    () => addToken(file, 'x', ['auditor'], 'bad id with spaces'),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
 });
 
 test('a token from a file made before binding (no principal) is refused, not taken at its name', () => {
   const token = 'hsm_' + 'a'.repeat(32);
   const v = new TokenVerifier([{ name: 'orchestrator', scopes: ['orchestrator'], sha256: hashToken(token) }]);
-  assert.throws(() => v.verify(`Bearer ${token}`), (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized' && e.details?.code === 'token_unbound');
+  assert.throws(
+    () => v.verify(`Bearer ${token}`),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'unauthorized' && e.details?.code === 'token_unbound',
+  );
 });
 
-test('scopes gate the routes, and the bridge forwards the token\'s principal id (not its name) as requester', async () => {
+test("scopes gate the routes, and the bridge forwards the token's principal id (not its name) as requester", async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'tok-')), 'tokens.json');
   const auditor = addToken(file, 'aud', ['auditor'], 'aud-1');
   const orch = addToken(file, 'orch', ['orchestrator'], 'orchestrator-svc');

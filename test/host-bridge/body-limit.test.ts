@@ -46,7 +46,9 @@ test('a declared length over the cap is refused before the body is read', async 
   const res = await post('/v1/keys', b.body, { 'Content-Length': String(40 << 20) });
   assert.equal(res.status, 413);
   assert.equal(res.headers.get('Connection'), 'close');
-  assert.deepEqual(await res.json(), { error: { code: 'body_too_large', message: `the request body exceeds the ${DEFAULT_BODY_LIMIT}-byte limit of this route`, details: { limit: DEFAULT_BODY_LIMIT } } });
+  assert.deepEqual(await res.json(), {
+    error: { code: 'body_too_large', message: `the request body exceeds the ${DEFAULT_BODY_LIMIT}-byte limit of this route`, details: { limit: DEFAULT_BODY_LIMIT } },
+  });
   assert.ok(b.pulled() <= 16 * 1024, `pulled ${b.pulled()}`); // at most the chunk a stream buffers on creation
 });
 

@@ -129,7 +129,10 @@ test('each audit kind maps to its event; data is JSON-safe; other kinds and outc
   assert.deepEqual(hold[0]?.data, { proposalId: 'wp-1', activeAt: T0 + HOLD, approvedBy: ['a1', 'a2'] });
   assert.deepEqual(eventsFromEntry({ kind: 'whitelist.approve', proposalId: 'wp-1', outcome: 'pending', activeAt: null }, 11), []);
 
-  const proposed = eventsFromEntry({ kind: 'policy.propose', proposalId: 'pp-1', requester: 'admin', policyVersion: 1, proposedVersion: 2, proposedHash: DIGEST, proposedDocument: { big: 'doc' }, stricter: false }, 12);
+  const proposed = eventsFromEntry(
+    { kind: 'policy.propose', proposalId: 'pp-1', requester: 'admin', policyVersion: 1, proposedVersion: 2, proposedHash: DIGEST, proposedDocument: { big: 'doc' }, stricter: false },
+    12,
+  );
   assert.deepEqual(proposed[0]?.data, { proposalId: 'pp-1', requester: 'admin', policyVersion: 1, proposedVersion: 2, proposedHash: '0x' + '07'.repeat(32), stricter: false });
   assert.equal(proposed[0]?.type, 'policy.proposed');
   const scheduled = eventsFromEntry({ kind: 'policy.approve', proposalId: 'pp-1', outcome: 'quorum', activateAfter: T0 + 100, approvedBy: ['a1'] }, 13);
@@ -408,7 +411,10 @@ test('a hold cancelled before its activeAt never ends, even when the cancel is r
   timers.advance(HOLD * 1000);
   await feed.pollNow();
   await feed.pollNow();
-  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started', 'whitelist.cancelled'],
+  );
   assert.equal(got[1]?.data.address, '0x' + 'ab'.repeat(20));
   feed.stop();
 });
@@ -429,11 +435,14 @@ test('a restarted feed answers an older Last-Event-ID from the log: exactly the 
   for (let i = 0; i < 100 && replayed.length < 2; i++) await new Promise((r) => setImmediate(r));
   appliance.append({ kind: 'policy.cancel', proposalId: 'pp-1' });
   await restarted.pollNow();
-  assert.deepEqual(replayed.map((e) => [e.id, e.type]), [
-    ['2', 'sign.denied'],
-    ['3', 'sign.denied'],
-    ['4', 'policy.cancelled'],
-  ]);
+  assert.deepEqual(
+    replayed.map((e) => [e.id, e.type]),
+    [
+      ['2', 'sign.denied'],
+      ['3', 'sign.denied'],
+      ['4', 'policy.cancelled'],
+    ],
+  );
   restarted.stop();
 });
 
@@ -442,9 +451,18 @@ test('an orchestrator-only viewer sees its own requests only; any other scope se
   const theirs: BridgeEvent = { ...mine, id: '2', data: { requester: 'alice' } };
   const hold: BridgeEvent = { id: '3', type: 'whitelist.hold_started', seq: 3, time: T0, data: {} };
   const orch = { principal: 'orch', scopes: ['orchestrator'] };
-  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, orch)), [true, false, false]);
-  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'admin-1', scopes: ['admin', 'orchestrator'] })), [true, true, true]);
-  assert.deepEqual([mine, theirs, hold].map((e) => visibleTo(e, { principal: 'aud', scopes: ['auditor'] })), [true, true, true]);
+  assert.deepEqual(
+    [mine, theirs, hold].map((e) => visibleTo(e, orch)),
+    [true, false, false],
+  );
+  assert.deepEqual(
+    [mine, theirs, hold].map((e) => visibleTo(e, { principal: 'admin-1', scopes: ['admin', 'orchestrator'] })),
+    [true, true, true],
+  );
+  assert.deepEqual(
+    [mine, theirs, hold].map((e) => visibleTo(e, { principal: 'aud', scopes: ['auditor'] })),
+    [true, true, true],
+  );
 });
 
 test('a Last-Event-ID far behind is answered from at most maxLogReplay entries before the head', async () => {
@@ -455,7 +473,10 @@ test('a Last-Event-ID far behind is answered from at most maxLogReplay entries b
   const got: BridgeEvent[] = [];
   feed.subscribe((e) => got.push(e), { afterId: '1' });
   for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => e.id), ['6', '7', '8']);
+  assert.deepEqual(
+    got.map((e) => e.id),
+    ['6', '7', '8'],
+  );
   feed.stop();
 });
 
@@ -470,13 +491,20 @@ test('a due hold ends only after the log and the whitelist were read: an unreach
   timers.advance(HOLD * 1000);
   await feed.pollNow().catch(() => undefined);
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started'], 'no hold_ended while the log cannot be read');
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started'],
+    'no hold_ended while the log cannot be read',
+  );
   assert.equal(timers.count, 1, 'the hold check re-armed');
   appliance.down = false;
   timers.advance(MAX_BACKOFF);
   await feed.pollNow();
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started', 'whitelist.cancelled']);
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started', 'whitelist.cancelled'],
+  );
   feed.stop();
 });
 
@@ -491,18 +519,31 @@ test('a hold due on the host clock but still held on the device clock does not e
   timers.advance(HOLD * 1000);
   await feed.pollNow();
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started'], 'the device still holds the address');
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started'],
+    'the device still holds the address',
+  );
   appliance.whitelistDown = true; // the log reads, the whitelist does not: still no end
   timers.advance(600 * 1000);
   await feed.pollNow();
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => e.type), ['whitelist.hold_started']);
+  assert.deepEqual(
+    got.map((e) => e.type),
+    ['whitelist.hold_started'],
+  );
   appliance.whitelistDown = false;
   lag = 0;
   timers.advance(MAX_BACKOFF);
   await feed.pollNow();
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(got.map((e) => [e.type, e.data.reason]), [['whitelist.hold_started', undefined], ['whitelist.hold_ended', 'elapsed']]);
+  assert.deepEqual(
+    got.map((e) => [e.type, e.data.reason]),
+    [
+      ['whitelist.hold_started', undefined],
+      ['whitelist.hold_ended', 'elapsed'],
+    ],
+  );
   feed.stop();
 });
 
@@ -518,12 +559,18 @@ test('two holds ending after the same entry get distinct, ordered positions; res
   await feed.pollNow();
   await new Promise((r) => setImmediate(r));
   const ended = got.filter((e) => e.type === 'whitelist.hold_ended');
-  assert.deepEqual(ended.map((e) => e.id), ['2~0~wp-a', '2~1~wp-b']);
+  assert.deepEqual(
+    ended.map((e) => e.id),
+    ['2~0~wp-a', '2~1~wp-b'],
+  );
   const [a, b] = ended.map((e) => parseEventId(e.id)!);
   assert.ok(a![0] === b![0] && a![1] < b![1], 'same seq, the second after the first');
   // A reconnect that resumes after the first, once its events have been read again from the log.
   const resumed: BridgeEvent[] = [];
   feed.subscribe((e) => resumed.push(e), { afterId: '2~0~wp-a' });
-  assert.deepEqual(resumed.map((e) => e.id), ['2~1~wp-b']);
+  assert.deepEqual(
+    resumed.map((e) => e.id),
+    ['2~1~wp-b'],
+  );
   feed.stop();
 });

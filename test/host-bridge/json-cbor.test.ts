@@ -15,7 +15,8 @@ test('unsigned integers: safe JSON integers, decimal strings or 0x hex; nothing 
   assert.equal(jsonUint('0x0', 'x'), 0n);
   assert.equal(jsonUint('0', 'x'), 0n);
   assert.equal(jsonUint('0xFF', 'x'), 255n);
-  for (const bad of [1.5, -1, 2 ** 53, '1e18', ' 1', '', null, true, '0x', '0X1', '0x-1', '0xg', '1'.repeat(79), '0x' + 'f'.repeat(65), '+1']) assert.throws(() => jsonUint(bad, 'x'), isBad, String(bad));
+  for (const bad of [1.5, -1, 2 ** 53, '1e18', ' 1', '', null, true, '0x', '0X1', '0x-1', '0xg', '1'.repeat(79), '0x' + 'f'.repeat(65), '+1'])
+    assert.throws(() => jsonUint(bad, 'x'), isBad, String(bad));
 });
 
 test('a quantity with leading zeros is refused as non_canonical (one value, one spelling)', () => {
@@ -39,7 +40,12 @@ test('hex bytes are checked by a linear scan: 8 MiB of hex is refused, typed, wi
 
 test('addresses: lower and upper case carry no checksum; mixed case must be the EIP-55 checksum', () => {
   // EIP-55's own examples (https://eips.ethereum.org/EIPS/eip-55).
-  for (const a of ['0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359', '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB', '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb']) {
+  for (const a of [
+    '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+    '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
+    '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB',
+    '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb',
+  ]) {
     assert.equal(jsonAddress(a, 'to').length, 20, a);
     assert.equal(jsonAddress(a.toLowerCase(), 'to').length, 20);
     assert.equal(jsonAddress('0x' + a.slice(2).toUpperCase(), 'to').length, 20);
@@ -52,7 +58,18 @@ test('addresses: lower and upper case carry no checksum; mixed case must be the 
 });
 
 test('transaction fields convert to typed CBOR values and unknown fields are refused', () => {
-  const m = txFieldsFromJson({ type: 'eip1559', chainId: 1, nonce: '7', to: '0x' + 'ab'.repeat(20), value: '1000000000000000000', data: '0x', gasLimit: 21000, maxFeePerGas: '3', maxPriorityFeePerGas: '1', accessList: [] });
+  const m = txFieldsFromJson({
+    type: 'eip1559',
+    chainId: 1,
+    nonce: '7',
+    to: '0x' + 'ab'.repeat(20),
+    value: '1000000000000000000',
+    data: '0x',
+    gasLimit: 21000,
+    maxFeePerGas: '3',
+    maxPriorityFeePerGas: '1',
+    accessList: [],
+  });
   assert.equal(m.value, 10n ** 18n);
   assert.ok(m.to instanceof Uint8Array && m.to.length === 20);
   assert.throws(() => txFieldsFromJson({ type: 'eip1559', from: '0x' }), isBad);

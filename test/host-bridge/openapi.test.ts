@@ -16,14 +16,14 @@ test('every served route is described in the OpenAPI document, and nothing else 
   assert.equal(doc.openapi, '3.1.0');
   const described = new Set<string>();
   for (const [path, ops] of Object.entries(doc.paths)) for (const method of Object.keys(ops)) described.add(`${method.toUpperCase()} ${path}`);
-  const served = new Set(
-    app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
-  );
+  const served = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
   assert.deepEqual([...served].sort(), [...described].sort());
 });
 
-test('each operation documents the error codes of the commands it forwards (the catalogue) and the bridge\'s own, at their HTTP statuses', async () => {
-  const doc = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { 'x-appliance-commands'?: string[]; responses: Record<string, { description: string }> }>> };
+test("each operation documents the error codes of the commands it forwards (the catalogue) and the bridge's own, at their HTTP statuses", async () => {
+  const doc = (await (await app.request('/openapi.json')).json()) as {
+    paths: Record<string, Record<string, { 'x-appliance-commands'?: string[]; responses: Record<string, { description: string }> }>>;
+  };
   const operations: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
@@ -40,7 +40,10 @@ test('each operation documents the error codes of the commands it forwards (the 
   }
   // Only the routes that answer without a token and without the appliance have no entry.
   assert.deepEqual(operations.filter((k) => !ROUTE_ERRORS[k]).sort(), ['GET /metrics', 'GET /openapi.json']);
-  assert.deepEqual(Object.keys(ROUTE_ERRORS).filter((k) => !operations.includes(k)), []);
+  assert.deepEqual(
+    Object.keys(ROUTE_ERRORS).filter((k) => !operations.includes(k)),
+    [],
+  );
   // The catalogue's codes reach the document: sign.evm-tx can answer conflict (409) and denied (403).
   const sign = doc.paths['/v1/sign/evm-transaction']!.post!;
   assert.match(sign.responses['409']!.description, /conflict/);

@@ -13,7 +13,15 @@ import { readRegistration, type RegistrationExpectations } from '../../host-brid
 const enc = new TextEncoder();
 const ORIGIN = 'https://approve.example.com';
 const PUB = p256.getPublicKey(new Uint8Array(32).fill(9), false);
-const COSE = encodeCanonical(new Map<CborValue, CborValue>([[1, 2], [3, -7], [-1, 1], [-2, PUB.slice(1, 33)], [-3, PUB.slice(33)]]));
+const COSE = encodeCanonical(
+  new Map<CborValue, CborValue>([
+    [1, 2],
+    [3, -7],
+    [-1, 1],
+    [-2, PUB.slice(1, 33)],
+    [-3, PUB.slice(33)],
+  ]),
+);
 const CRED_ID = new Uint8Array(20).fill(0xab);
 const expect: RegistrationExpectations = { rpId: 'approve.example.com', origins: [ORIGIN], challenge: sha256(enc.encode('enrol')), requireUserVerification: true };
 
@@ -44,7 +52,10 @@ function registration(b: Build = {}) {
 }
 
 const refused = (b: Build, pattern: RegExp, ex: RegistrationExpectations = expect) =>
-  assert.throws(() => readRegistration(registration(b), ex), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request' && pattern.test(e.message));
+  assert.throws(
+    () => readRegistration(registration(b), ex),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request' && pattern.test(e.message),
+  );
 
 test('a "none" registration gives the credential id, the COSE key and the counter', () => {
   const c = readRegistration(registration(), expect);
@@ -74,5 +85,17 @@ test('authenticator data: RP ID, UP, UV when required, AT, no extensions, creden
   refused({ idLength: 0 }, /credential id/);
   refused({ idLength: 4000 }, /credential id/);
   refused({ idLength: CRED_ID.length + 1 }, /COSE_Key/);
-  refused({ key: encodeCanonical(new Map<CborValue, CborValue>([[1, 1], [3, -8], [-1, 6], [-2, new Uint8Array(32)]])) }, /COSE_Key/);
+  refused(
+    {
+      key: encodeCanonical(
+        new Map<CborValue, CborValue>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, new Uint8Array(32)],
+        ]),
+      ),
+    },
+    /COSE_Key/,
+  );
 });

@@ -6,14 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decode as oracleDecode, encode as oracleEncode } from 'cbor2';
-import {
-  decodeCanonical,
-  encodeCanonical,
-  sha256Canonical,
-  MAX_NESTING_DEPTH,
-  type CborMap,
-  type CborValue,
-} from '../../protocol/cbor.js';
+import { decodeCanonical, encodeCanonical, sha256Canonical, MAX_NESTING_DEPTH, type CborMap, type CborValue } from '../../protocol/cbor.js';
 import { ApplianceError, type ErrorCode } from '../../protocol/errors.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -21,11 +14,7 @@ const unhex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/
 const enc = (v: CborValue): string => hex(encodeCanonical(v));
 
 function throwsCode(fn: () => unknown, code: ErrorCode, message?: string): void {
-  assert.throws(
-    fn,
-    (e: unknown) => e instanceof ApplianceError && e.code === code,
-    message ?? `expected ApplianceError('${code}')`,
-  );
+  assert.throws(fn, (e: unknown) => e instanceof ApplianceError && e.code === code, message ?? `expected ApplianceError('${code}')`);
 }
 
 /** Decode must refuse `h` with `code`. */
@@ -329,7 +318,13 @@ describe('strict decoding', () => {
     assert.equal(Object.getPrototypeOf(o), Object.prototype);
     const m = decodeCanonical(unhex('a2 01 02 6161 03'));
     assert.ok(m instanceof Map);
-    assert.deepStrictEqual(m, new Map<CborValue, CborValue>([[1, 2], ['a', 3]]));
+    assert.deepStrictEqual(
+      m,
+      new Map<CborValue, CborValue>([
+        [1, 2],
+        ['a', 3],
+      ]),
+    );
     assert.deepStrictEqual(decodeCanonical(unhex('a0')), {});
   });
 
@@ -390,17 +385,7 @@ const scalar: fc.Arbitrary<CborValue> = fc.oneof(
   fc.integer({ min: -30, max: 30 }),
   fc.maxSafeInteger(),
   fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }),
-  fc.constantFrom(
-    2n ** 53n,
-    2n ** 64n - 1n,
-    2n ** 64n,
-    -(2n ** 64n),
-    -(2n ** 64n) - 1n,
-    Number.MAX_SAFE_INTEGER,
-    Number.MIN_SAFE_INTEGER,
-    2 ** 32,
-    -(2 ** 32) - 1,
-  ),
+  fc.constantFrom(2n ** 53n, 2n ** 64n - 1n, 2n ** 64n, -(2n ** 64n), -(2n ** 64n) - 1n, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 2 ** 32, -(2 ** 32) - 1),
   fc.string({ unit: 'binary', maxLength: 12 }),
   fc.string({ maxLength: 30 }),
   fc.uint8Array({ maxLength: 40 }),
@@ -419,20 +404,12 @@ function keyId(k: CborValue): string {
 
 const mapKey: fc.Arbitrary<CborValue> = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }));
 
-const { value: cborValue } = fc.letrec<{ value: CborValue; array: CborValue[]; object: CborMap; map: Map<CborValue, CborValue> }>(
-  (tie) => ({
-    value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('array'), tie('object'), tie('map')),
-    array: fc.array(tie('value'), { maxLength: 5 }),
-    object: fc.dictionary(
-      fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', '10', '9', 'a')),
-      tie('value'),
-      { maxKeys: 6 },
-    ),
-    map: fc
-      .uniqueArray(fc.tuple(mapKey, tie('value')), { maxLength: 4, selector: ([k]) => keyId(k) })
-      .map((entries) => new Map<CborValue, CborValue>(entries)),
-  }),
-);
+const { value: cborValue } = fc.letrec<{ value: CborValue; array: CborValue[]; object: CborMap; map: Map<CborValue, CborValue> }>((tie) => ({
+  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('array'), tie('object'), tie('map')),
+  array: fc.array(tie('value'), { maxLength: 5 }),
+  object: fc.dictionary(fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', '10', '9', 'a')), tie('value'), { maxKeys: 6 }),
+  map: fc.uniqueArray(fc.tuple(mapKey, tie('value')), { maxLength: 4, selector: ([k]) => keyId(k) }).map((entries) => new Map<CborValue, CborValue>(entries)),
+}));
 
 /** What a value decodes to: safe bigints become numbers, text-keyed maps become ordinary objects. */
 function normalize(v: CborValue): CborValue {
@@ -440,8 +417,7 @@ function normalize(v: CborValue): CborValue {
   if (v === null || typeof v !== 'object') return v;
   if (v instanceof Uint8Array) return Uint8Array.from(v);
   if (Array.isArray(v)) return v.map(normalize);
-  const entries: [CborValue, CborValue][] =
-    v instanceof Map ? [...v].map(([k, x]) => [normalize(k), normalize(x)]) : Object.keys(v).map((k) => [k, normalize(v[k]!)]);
+  const entries: [CborValue, CborValue][] = v instanceof Map ? [...v].map(([k, x]) => [normalize(k), normalize(x)]) : Object.keys(v).map((k) => [k, normalize(v[k]!)]);
   if (entries.every(([k]) => typeof k === 'string')) {
     const o: CborMap = {};
     for (const [k, x] of entries) Object.defineProperty(o, k as string, { value: x, writable: true, enumerable: true, configurable: true });
@@ -560,13 +536,7 @@ describe('properties', () => {
 
   test('oracle: cbor2 (deterministic mode) reads our bytes back as the same value', () => {
     const toPlain = (v: unknown): unknown =>
-      v instanceof Uint8Array
-        ? hex(v)
-        : Array.isArray(v)
-          ? v.map(toPlain)
-          : v !== null && typeof v === 'object'
-            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)]))
-            : v;
+      v instanceof Uint8Array ? hex(v) : Array.isArray(v) ? v.map(toPlain) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toPlain(x)])) : v;
     fc.assert(
       fc.property(plainValue, (x) => {
         const bytes = encodeCanonical(x);

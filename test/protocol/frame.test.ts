@@ -78,19 +78,14 @@ test('payloads are copies: reusing a chunk buffer does not change them', () => {
 
 test('property: any chunking of any frame sequence yields the same payloads', () => {
   fc.assert(
-    fc.property(
-      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
-      fc.array(fc.nat(), { maxLength: 20 }),
-      fc.integer({ min: 300, max: 2000 }),
-      (payloads, cuts, maxFrame) => {
-        const stream = Buffer.concat(payloads.map((p) => encodeFrame(p, maxFrame)));
-        const r = new FrameReader(maxFrame);
-        const got: Uint8Array[] = [];
-        for (const chunk of split(stream, cuts)) got.push(...r.push(chunk));
-        assert.deepEqual(got.map(hex), payloads.map(hex));
-        assert.equal(r.buffered, 0);
-      },
-    ),
+    fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), fc.integer({ min: 300, max: 2000 }), (payloads, cuts, maxFrame) => {
+      const stream = Buffer.concat(payloads.map((p) => encodeFrame(p, maxFrame)));
+      const r = new FrameReader(maxFrame);
+      const got: Uint8Array[] = [];
+      for (const chunk of split(stream, cuts)) got.push(...r.push(chunk));
+      assert.deepEqual(got.map(hex), payloads.map(hex));
+      assert.equal(r.buffered, 0);
+    }),
     { numRuns: 1000 },
   );
 });
@@ -119,11 +114,14 @@ test('an oversize header is refused at once, without buffering the body', () => 
   const r3 = new FrameReader(max);
   assert.equal(r3.push(encodeFrame(new Uint8Array(max), max))[0]!.length, max);
   const r4 = new FrameReader();
-  assert.throws(() => r4.push(Uint8Array.from([0xff, 0xff, 0xff, 0xff])), (e: unknown) => {
-    assert.ok(e instanceof ApplianceError && e.code === 'frame_too_large');
-    assert.deepEqual(e.details, { length: 0xffff_ffff, maxFrame: DEFAULT_MAX_FRAME });
-    return true;
-  });
+  assert.throws(
+    () => r4.push(Uint8Array.from([0xff, 0xff, 0xff, 0xff])),
+    (e: unknown) => {
+      assert.ok(e instanceof ApplianceError && e.code === 'frame_too_large');
+      assert.deepEqual(e.details, { length: 0xffff_ffff, maxFrame: DEFAULT_MAX_FRAME });
+      return true;
+    },
+  );
 });
 
 test('an oversize header ends the stream, even after a good frame in the same chunk', () => {

@@ -47,20 +47,13 @@ function sameAsJson(actual: CborValue, expected: unknown): boolean {
   if (typeof actual === 'number') return Number.isSafeInteger(expected) && actual === expected;
   if (actual === null || typeof actual !== 'object') return actual === expected;
   if (Array.isArray(actual)) {
-    return (
-      Array.isArray(expected) &&
-      actual.length === expected.length &&
-      actual.every((v, i) => sameAsJson(v, expected[i] as unknown))
-    );
+    return Array.isArray(expected) && actual.length === expected.length && actual.every((v, i) => sameAsJson(v, expected[i] as unknown));
   }
   if (actual instanceof Uint8Array || actual instanceof Map) return false;
   if (typeof expected !== 'object' || expected === null || Array.isArray(expected)) return false;
   const ak = Object.keys(actual);
   const ek = Object.keys(expected);
-  return (
-    ak.length === ek.length &&
-    ak.every((k) => Object.hasOwn(expected, k) && sameAsJson(actual[k]!, (expected as Record<string, unknown>)[k]))
-  );
+  return ak.length === ek.length && ak.every((k) => Object.hasOwn(expected, k) && sameAsJson(actual[k]!, (expected as Record<string, unknown>)[k]));
 }
 
 function rejection(bytes: Uint8Array): ErrorCode {

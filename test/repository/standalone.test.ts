@@ -22,7 +22,10 @@ test('vectors are inside the repository, each source folder with its licence fil
   assert.ok(existsSync(join(vectorsDir, 'README.md')));
   for (const dir of readdirSync(vectorsDir).filter((d) => statSync(join(vectorsDir, d)).isDirectory())) {
     const files = readdirSync(join(vectorsDir, dir));
-    assert.ok(files.some((f) => /^LICEN[CS]E/i.test(f)), `${dir} has no licence file`);
+    assert.ok(
+      files.some((f) => /^LICEN[CS]E/i.test(f)),
+      `${dir} has no licence file`,
+    );
   }
 });
 

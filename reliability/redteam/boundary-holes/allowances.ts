@@ -114,7 +114,9 @@ function stage(w: World): Promise<Stage> {
     const setBalance = (a: string, wei: bigint) => pc.request({ method: 'anvil_setBalance' as never, params: [a, `0x${wei.toString(16)}`] as never });
     for (const label of [...labels, 'revoke-1']) {
       const { address } = dev.key(label);
-      await pc.waitForTransactionReceipt({ hash: await w.chain.funder.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transfer', args: [address, 1000n * T], account: funder, chain }) });
+      await pc.waitForTransactionReceipt({
+        hash: await w.chain.funder.writeContract({ address: tokenAddress, abi: token.abi, functionName: 'transfer', args: [address, 1000n * T], account: funder, chain }),
+      });
       await setBalance(address, 10n * ETH);
     }
     const spender = privateKeyToAccount(generatePrivateKey());
@@ -221,7 +223,10 @@ export const allowancesScenarios: Scenario[] = [
       const head = await s.dev.auditHead();
       const approve50 = tokenCall(s, 'approve', [s.spender.address, 50n * T]);
       const g = await grants(w, s, 'allow-1', [approve50, approve50, approve50], 50n * T);
-      v.expect(g.statuses.every((x) => x === 403), `approvals answered ${g.statuses.join(', ')}`);
+      v.expect(
+        g.statuses.every((x) => x === 403),
+        `approvals answered ${g.statuses.join(', ')}`,
+      );
       const o = await judgeRefusals(s, v, head, g.refusals, 'window_amount');
       const pulledAnyway = await pull(w, s, s.dev.key('allow-1').address, 50n * T);
       const stranger = await balanceOf(w, s, s.stranger);
@@ -398,7 +403,8 @@ export const allowancesScenarios: Scenario[] = [
   {
     id: 'H3i',
     attacker: 'admin',
-    attack: "propose a policy that allowlists Permit2's approve(address,address,uint160,uint48) as a plain contract call (grants the firmware would sign uncounted), and a call to the group's own token",
+    attack:
+      "propose a policy that allowlists Permit2's approve(address,address,uint160,uint48) as a plain contract call (grants the firmware would sign uncounted), and a call to the group's own token",
     expected: '400 bad_request for each, the refusals audited, nothing proposed',
     async run(w, v) {
       const s = await stage(w);
@@ -407,7 +413,12 @@ export const allowancesScenarios: Scenario[] = [
       const active = (await d.client.call('policy.get')) as CborMap;
       const doc = parsePolicy(active.document as CborMap);
       const hot = doc.groups.hot!;
-      const next = (contracts: NonNullable<typeof hot.contracts>) => ({ ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, contracts: [...(hot.contracts ?? []), ...contracts] } } });
+      const next = (contracts: NonNullable<typeof hot.contracts>) => ({
+        ...doc,
+        version: doc.version + 1,
+        parentHash: policyHash(doc),
+        groups: { ...doc.groups, hot: { ...hot, contracts: [...(hot.contracts ?? []), ...contracts] } },
+      });
       const selector = (sig: string) => new Uint8Array(Buffer.from(toFunctionSelector(sig).slice(2), 'hex'));
       const permit2 = new Uint8Array(Buffer.from(PERMIT2_ADDRESS.slice(2), 'hex'));
       const token = new Uint8Array(Buffer.from(s.tokenAddress.slice(2), 'hex'));
@@ -417,7 +428,10 @@ export const allowancesScenarios: Scenario[] = [
       ];
       const answers: Reply[] = [];
       for (const t of tries) answers.push(await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(t)).toString('hex') }));
-      v.expect(answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'), `answers: ${answers.map((r) => `${r.status} ${String(r.json.error?.code ?? r.json.status)}`).join(', ')}`);
+      v.expect(
+        answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'),
+        `answers: ${answers.map((r) => `${r.status} ${String(r.json.error?.code ?? r.json.status)}`).join(', ')}`,
+      );
       const since = await d.auditSince(head);
       v.expect(!since.some((p) => p.kind === 'policy.propose'), 'a policy proposal was recorded');
       const refusals = since.filter((p) => p.kind === 'refusal' && p.command === 'policy.propose' && p.code === 'bad_request');
@@ -427,4 +441,3 @@ export const allowancesScenarios: Scenario[] = [
     },
   },
 ];
-

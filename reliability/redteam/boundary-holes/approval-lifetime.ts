@@ -62,19 +62,43 @@ export const approvalLifetimeScenarios: Scenario[] = [
       const id = String(proposed.json.proposalId);
       const admin = w.people.admins[0]!;
       const expiresAt = Math.floor(Date.now() / 1000) + TEN_YEARS;
-      const statement = encodeWhitelistStatement(m.deviceId, { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'standing', proposedBy: '' }, admin.id, expiresAt);
+      const statement = encodeWhitelistStatement(
+        m.deviceId,
+        { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'standing', proposedBy: '' },
+        admin.id,
+        expiresAt,
+      );
       const head = await m.auditHead();
-      const r = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex') });
+      const r = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, {
+        adminId: admin.id,
+        expiresAt,
+        signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex'),
+      });
       const err = (r.json.error ?? {}) as Json;
       v.expect(r.status === 403 && err.code === 'denied', `expected 403 denied, got ${r.status} ${String(err.code)}`);
       v.expect(err.details?.why === 'lifetime_too_long', `expected lifetime_too_long, got ${String(err.details?.why)}`);
       // A second admin's ordinary approval is then only 1 of the 2 needed: the 10-year one was not stored.
       const second = w.people.admins[1]!;
       const okAt = Math.floor(Date.now() / 1000) + 600;
-      const okStatement = encodeWhitelistStatement(m.deviceId, { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'standing', proposedBy: '' }, second.id, okAt);
-      const next = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, { adminId: second.id, expiresAt: okAt, signature: '0x' + Buffer.from(signStatement(second, okStatement)).toString('hex') });
-      v.expect(next.status === 200 && next.json.status !== 'accepted' && approved(next.json) === second.id, `a second admin's approval: ${next.status} ${String(next.json.status)} (${approved(next.json)})`);
-      const seq = await m.findAudit(head, (p) => p.kind === 'whitelist.approve' && p.proposalId === id && p.outcome === 'rejected' && (p.rejectedApprovals as Json[])?.[0]?.why === 'lifetime_too_long');
+      const okStatement = encodeWhitelistStatement(
+        m.deviceId,
+        { id, group: 'hot', chainId: BigInt(CHAIN_ID), address: Buffer.from(address.slice(2), 'hex'), label: 'standing', proposedBy: '' },
+        second.id,
+        okAt,
+      );
+      const next = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, {
+        adminId: second.id,
+        expiresAt: okAt,
+        signature: '0x' + Buffer.from(signStatement(second, okStatement)).toString('hex'),
+      });
+      v.expect(
+        next.status === 200 && next.json.status !== 'accepted' && approved(next.json) === second.id,
+        `a second admin's approval: ${next.status} ${String(next.json.status)} (${approved(next.json)})`,
+      );
+      const seq = await m.findAudit(
+        head,
+        (p) => p.kind === 'whitelist.approve' && p.proposalId === id && p.outcome === 'rejected' && (p.rejectedApprovals as Json[])?.[0]?.why === 'lifetime_too_long',
+      );
       v.recorded(seq !== null, `no audit entry (whitelist.approve, rejected, lifetime_too_long) for ${id}`);
       return { result: `${r.status} ${String(err.code)} (${String(err.details?.why)})`, auditSeq: seq, logged: seq !== null };
     },
@@ -105,13 +129,28 @@ export const approvalLifetimeScenarios: Scenario[] = [
         const head2 = await d.auditHead();
         const freshAt = now() + 600;
         const fresh = await d.approve(p.requestId, approvalBody(bob, d.deviceId, p.digest, { expiresAt: freshAt }));
-        v.expect(fresh.status === 200 && fresh.json.status === 'signed', `bob's fresh approval: ${fresh.status} ${String(fresh.json.status)} (${approved(fresh.json)}); before the fix the request stalled at 1 of 2`);
+        v.expect(
+          fresh.status === 200 && fresh.json.status === 'signed',
+          `bob's fresh approval: ${fresh.status} ${String(fresh.json.status)} (${approved(fresh.json)}); before the fix the request stalled at 1 of 2`,
+        );
         v.expect(approved(fresh.json) === 'carol,bob', `counted ${approved(fresh.json)}`);
-        const replaced = await d.findAudit(head2, (e) => e.kind === 'request.approve' && e.requestId === p.requestId && e.replacedApproval?.approverId === 'bob' && e.replacedApproval?.why === 'expired' && e.replacedApproval?.expiresAt === staleAt);
+        const replaced = await d.findAudit(
+          head2,
+          (e) =>
+            e.kind === 'request.approve' &&
+            e.requestId === p.requestId &&
+            e.replacedApproval?.approverId === 'bob' &&
+            e.replacedApproval?.why === 'expired' &&
+            e.replacedApproval?.expiresAt === staleAt,
+        );
         v.recorded(replaced !== null && replaced === Number(fresh.json.auditSeq), 'the replacement is not in the signing entry');
         const state = await requestState(d, p.requestId);
         v.expect(state.status === 'signed', `request is ${String(state.status)}`);
-        return { result: `replay: ${replay.text}; fresh: ${fresh.status} ${String(fresh.json.status)} (${approved(fresh.json)}), replaced entry #${String(replaced)}`, auditSeq: replay.seq, logged: replay.seq !== null && replaced !== null };
+        return {
+          result: `replay: ${replay.text}; fresh: ${fresh.status} ${String(fresh.json.status)} (${approved(fresh.json)}), replaced entry #${String(replaced)}`,
+          auditSeq: replay.seq,
+          logged: replay.seq !== null && replaced !== null,
+        };
       } finally {
         delete process.env.HSM_CLOCK_OFFSET_SECONDS;
         await d.stop();
@@ -122,7 +161,7 @@ export const approvalLifetimeScenarios: Scenario[] = [
     id: 'H11',
     attacker: 'host user',
     attack: 'a hostile token answers a signing request with a signature by another of its keys',
-    expected: "typed fault not_by_key; nothing released; sign_failed audited with the kept reservation",
+    expected: 'typed fault not_by_key; nothing released; sign_failed audited with the kept reservation',
     async run(w, v) {
       // The device runs in this process on its real SoftHSM2 token and sealed state; only the token's
       // answer is swapped (a real token cannot be made to misbehave from outside). R.x >= n cannot be
@@ -130,7 +169,16 @@ export const approvalLifetimeScenarios: Scenario[] = [
       const varRoot = mkdtempSync(join(w.varRoot, 'h11-'));
       const json = mainPolicy(w.people, w.addr.token);
       json.groups.hot!.whitelistRequired = false;
-      const created = await createDevice({ varRoot, name: 'token', policy: (id) => policyFromJson(json, id), keys: [{ label: 'hot-1', group: 'hot' }, { label: 'hot-2', group: 'hot' }], adminSigners: w.people.admins });
+      const created = await createDevice({
+        varRoot,
+        name: 'token',
+        policy: (id) => policyFromJson(json, id),
+        keys: [
+          { label: 'hot-1', group: 'hot' },
+          { label: 'hot-2', group: 'hot' },
+        ],
+        adminSigners: w.people.admins,
+      });
       const paths = devicePaths(varRoot, 'token');
       process.env.SOFTHSM2_CONF = paths.softhsmConf;
       const config = readDeviceConfig(paths);
@@ -146,7 +194,17 @@ export const approvalLifetimeScenarios: Scenario[] = [
           requestId,
           requester: 'orchestrator',
           keyId: keyIds[0]!,
-          tx: { type: 'eip1559', chainId: BigInt(CHAIN_ID), nonce: 0n, gasLimit: 21_000n, to: Buffer.from(w.addr.recipient.slice(2), 'hex'), value: 1000n, data: new Uint8Array(0), maxFeePerGas: 20_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n },
+          tx: {
+            type: 'eip1559',
+            chainId: BigInt(CHAIN_ID),
+            nonce: 0n,
+            gasLimit: 21_000n,
+            to: Buffer.from(w.addr.recipient.slice(2), 'hex'),
+            value: 1000n,
+            data: new Uint8Array(0),
+            maxFeePerGas: 20_000_000_000n,
+            maxPriorityFeePerGas: 1_000_000_000n,
+          },
         };
         const seqNow = () => (dev.db.prepare('SELECT MAX(seq) AS s FROM audit').get() as { s: number }).s;
         const head = seqNow();
@@ -157,10 +215,16 @@ export const approvalLifetimeScenarios: Scenario[] = [
           thrown = e;
         }
         const fault = thrown instanceof SignatureRecoveryError ? thrown.fault : undefined;
-        v.expect(fault === 'not_by_key' && thrown instanceof ApplianceError && thrown.code === 'internal', `expected SignatureRecoveryError not_by_key, got ${thrown instanceof Error ? thrown.name + ': ' + thrown.message : 'a result'}`);
+        v.expect(
+          fault === 'not_by_key' && thrown instanceof ApplianceError && thrown.code === 'internal',
+          `expected SignatureRecoveryError not_by_key, got ${thrown instanceof Error ? thrown.name + ': ' + thrown.message : 'a result'}`,
+        );
         const rows = dev.db.prepare('SELECT seq, entry FROM audit WHERE seq > ? ORDER BY seq').all(head) as { seq: number; entry: Buffer }[];
         const entries = rows.map((r) => ({ seq: r.seq, p: entryPayload(new Uint8Array(r.entry)) }));
-        v.expect(entries.every((e) => e.p.txHash === undefined && e.p.result !== 'signed'), 'an entry records a signature');
+        v.expect(
+          entries.every((e) => e.p.txHash === undefined && e.p.result !== 'signed'),
+          'an entry records a signature',
+        );
         const failed = entries.find((e) => e.p.requestId === requestId && e.p.result === 'sign_failed' && e.p.fault === 'not_by_key');
         const kept = (failed?.p.reservationsKept ?? []) as CborMap[];
         v.recorded(failed !== undefined, 'no sign_failed entry naming the fault');

@@ -38,7 +38,10 @@ function clockPolicy(w: World, hotWindowMax = ETH): PolicyJson {
 }
 
 async function throwaway(w: World, name: string): Promise<RedteamDevice> {
-  const d = await w.device(name, clockPolicy(w), [{ label: 'hot-1', group: 'hot' }, { label: 'vault-1', group: 'vault' }]);
+  const d = await w.device(name, clockPolicy(w), [
+    { label: 'hot-1', group: 'hot' },
+    { label: 'vault-1', group: 'vault' },
+  ]);
   await d.whitelist(w.addr.recipient, 'hot');
   await d.whitelist(w.addr.recipient, 'vault');
   return d;
@@ -122,7 +125,7 @@ export const deviceClockScenarios: Scenario[] = [
         v.expect(after - before < 60, `the device time moved by ${after - before} s`);
         v.expect(await d.noSignatureSince(head), 'something was signed');
         const seq = await d.findAudit(head, (p) => p.kind === 'device.time.attest' && p.outcome === 'rejected' && p.code === 'stale_nonce');
-        const logged = v.recorded(seq !== null && seq === Number(det.auditSeq), 'no device.time.attest rejected entry at the refusal\'s auditSeq');
+        const logged = v.recorded(seq !== null && seq === Number(det.auditSeq), "no device.time.attest rejected entry at the refusal's auditSeq");
         return { result: `${r.status} ${String(det.code)}; device time unchanged`, auditSeq: seq, logged };
       } finally {
         await d.stop();
@@ -181,4 +184,3 @@ export const deviceClockScenarios: Scenario[] = [
     },
   },
 ];
-

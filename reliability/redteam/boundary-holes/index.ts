@@ -10,4 +10,13 @@ import { principalsAndEventsScenarios } from './principals-and-events.js';
 import { refusalsAuditedScenarios } from './refusals-audited.js';
 import { measurementScenarios } from './measurement.js';
 
-export const boundaryHoleScenarios: Scenario[] = [...typedDataScenarios, ...allowancesScenarios, ...deviceClockScenarios, ...approvalLifetimeScenarios, ...sizesAndFormsScenarios, ...principalsAndEventsScenarios, ...refusalsAuditedScenarios, ...measurementScenarios];
+export const boundaryHoleScenarios: Scenario[] = [
+  ...typedDataScenarios,
+  ...allowancesScenarios,
+  ...deviceClockScenarios,
+  ...approvalLifetimeScenarios,
+  ...sizesAndFormsScenarios,
+  ...principalsAndEventsScenarios,
+  ...refusalsAuditedScenarios,
+  ...measurementScenarios,
+];

@@ -25,7 +25,14 @@ function policy(w: World): PolicyJson {
     // The principals the harness's bridge tokens are bound to (one namespace with admins and approvers).
     requesters: [{ id: 'orchestrator' }, { id: 'alice' }],
     auditors: [{ id: 'auditor' }],
-    groups: { hot: { chains: [CHAIN_ID], whitelistRequired: true, holdSeconds: 0, assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } } } },
+    groups: {
+      hot: {
+        chains: [CHAIN_ID],
+        whitelistRequired: true,
+        holdSeconds: 0,
+        assets: { [`${CHAIN_ID}:native`]: { perTxMax: ETH.toString(), windows: [{ seconds: 3600, maxAmount: ETH.toString(), maxCount: 100 }], approvalTiers: [] } },
+      },
+    },
   };
 }
 
@@ -73,7 +80,10 @@ async function swappedDependency(w: World, v: Verdict, name: string, pkg: string
     v.expect(running !== enrolled, `the swapped ${pkg} measured as the enrolled firmware ${enrolled}`);
     v.expect(booted.appliance.firmwareApproved === false, 'the device booted the swapped tree as approved firmware');
     v.expect(r.status === 403 && r.json.error?.code === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
-    v.expect(details.rule === 'firmware-measurement' && details.code === 'measurement_not_approved', `expected firmware-measurement/measurement_not_approved, got ${String(details.rule)}/${String(details.code)}`);
+    v.expect(
+      details.rule === 'firmware-measurement' && details.code === 'measurement_not_approved',
+      `expected firmware-measurement/measurement_not_approved, got ${String(details.rule)}/${String(details.code)}`,
+    );
     v.expect(details.running === running && details.enrolled === enrolled, 'the refusal does not name the running and the enrolled measurement');
     v.expect(await d.noSignatureSince(head), 'an audit entry after the swap records a signature');
     // Once every refusal is audited (item 10), the refusal's entry names the code; until then the op log holds it.

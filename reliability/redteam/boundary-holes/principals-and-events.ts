@@ -63,7 +63,16 @@ export const principalsAndEventsScenarios: Scenario[] = [
         requestId,
         requester: 'ops-admin',
         keyId: m.key('hot-1').keyId,
-        tx: { type: 'eip1559', chainId: BigInt(t.chainId), nonce: BigInt(t.nonce), to: bytes(t.to), value: BigInt(t.value), gasLimit: BigInt(t.gasLimit), maxFeePerGas: BigInt(t.maxFeePerGas), maxPriorityFeePerGas: BigInt(t.maxPriorityFeePerGas) },
+        tx: {
+          type: 'eip1559',
+          chainId: BigInt(t.chainId),
+          nonce: BigInt(t.nonce),
+          to: bytes(t.to),
+          value: BigInt(t.value),
+          gasLimit: BigInt(t.gasLimit),
+          maxFeePerGas: BigInt(t.maxFeePerGas),
+          maxPriorityFeePerGas: BigInt(t.maxPriorityFeePerGas),
+        },
       });
       const codes = ((r.reasons ?? []) as { code: string }[]).map((x) => x.code);
       v.expect(r.status === 'denied' && codes.includes('unknown_principal'), `expected denied [unknown_principal], got ${String(r.status)} [${codes.join(', ')}]`);
@@ -88,7 +97,11 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const self = person(w.people.admins, 'admin-3');
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
       const statement = encodeWhitelistStatement(m.deviceId, { id, group: 'hot', chainId: 31337n, address: bytes(w.addr.stranger), label: 'insider', proposedBy: '' }, self.id, expiresAt);
-      const r = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, { adminId: self.id, expiresAt, signature: '0x' + Buffer.from(signStatement(self, statement)).toString('hex') });
+      const r = await m.request('POST', `/v1/whitelist/proposals/${id}/approvals`, m.tokens.admin, {
+        adminId: self.id,
+        expiresAt,
+        signature: '0x' + Buffer.from(signStatement(self, statement)).toString('hex'),
+      });
       const err = (r.json.error ?? {}) as Json;
       v.expect(r.status === 403 && err.details?.why === 'requester_cannot_approve', `expected 403 requester_cannot_approve, got ${r.status} ${String(err.details?.why ?? err.code)}`);
       const after = (await m.request('GET', '/v1/whitelist?limit=1000', m.tokens.orchestrator)).json;
@@ -113,7 +126,10 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const details = (err instanceof ApplianceError ? err.details : undefined) as Json | undefined;
       v.expect(err instanceof ApplianceError && err.code === 'denied' && details?.code === 'requester_not_allowed', `expected denied requester_not_allowed, got ${String(err)}`);
       const seq = await m.findAudit(head, (p) => p.kind === 'whitelist.propose' && p.outcome === 'rejected' && p.requester === 'orchestrator');
-      v.expect((await m.auditSince(head)).every((p) => !(p.kind === 'whitelist.propose' && p.outcome !== 'rejected')), 'a proposal was stored');
+      v.expect(
+        (await m.auditSince(head)).every((p) => !(p.kind === 'whitelist.propose' && p.outcome !== 'rejected')),
+        'a proposal was stored',
+      );
       const logged = v.recorded(seq !== null && seq === Number(details?.auditSeq), 'no audit entry (whitelist.propose, rejected) for the forged proposal');
       return { result: `denied (${String(details?.code)}), no proposal stored`, auditSeq: seq, logged };
     },
@@ -135,7 +151,10 @@ export const principalsAndEventsScenarios: Scenario[] = [
       v.expect(theirs.status === 403 && mine.status === 403, `setup: both requests should be denied, got ${theirs.status} and ${mine.status}`);
       const seen = await readEvents(res.body!, 6000, (got) => got.some((e) => e.data.requestId === mine.json.requestId));
       ac.abort();
-      v.expect(seen.some((e) => e.data.requestId === mine.json.requestId), 'the orchestrator did not get its own denial');
+      v.expect(
+        seen.some((e) => e.data.requestId === mine.json.requestId),
+        'the orchestrator did not get its own denial',
+      );
       const foreign = seen.filter((e) => e.data.requester !== 'orchestrator');
       v.expect(foreign.length === 0, `the orchestrator saw ${foreign.map((e) => `${e.type}#${e.seq}`).join(', ')}`);
       const seq = await m.findAudit(head, (p) => p.kind === 'sign.evm-tx' && p.requestId === theirs.json.requestId && p.requester === 'alice');
@@ -193,14 +212,20 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const head = await m.auditHead();
       const b = bridgeWithToken(m, 'h8d-admin-on-requester', ['admin'], 'orchestrator');
       const codes: string[] = [];
-      for (const [method, path, body] of [['POST', '/v1/keys', { label: 'h8d', group: 'hot' }], ['GET', '/v1/device/time', undefined]] as const) {
+      for (const [method, path, body] of [
+        ['POST', '/v1/keys', { label: 'h8d', group: 'hot' }],
+        ['GET', '/v1/device/time', undefined],
+      ] as const) {
         const r = await b.request(method, path, body);
         const err = (r.json.error ?? {}) as Json;
         codes.push(`${r.status} ${String(err.details?.code)}`);
         v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
       }
       v.expect((await m.auditHead()) === head, 'the bridge let a refused token reach the appliance');
-      const err = await m.client.call('key.generate', { requester: 'orchestrator', label: 'h8d-forged', group: 'hot' }).then(() => undefined, (e: unknown) => e);
+      const err = await m.client.call('key.generate', { requester: 'orchestrator', label: 'h8d-forged', group: 'hot' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const details = (err instanceof ApplianceError ? err.details : undefined) as Json | undefined;
       v.expect(err instanceof ApplianceError && err.code === 'denied' && details?.code === 'requester_not_allowed', `expected denied requester_not_allowed, got ${String(err)}`);
       v.expect(((await m.client.call('key.list', {})).keys as unknown[]).length === keysBefore, 'a key was generated');
@@ -226,7 +251,10 @@ export const principalsAndEventsScenarios: Scenario[] = [
         v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
       }
       const version = await m.activePolicyVersion();
-      const err = await m.client.call('policy.activate', { requester: 'alice', proposalId: 'pp-0000000000000000' }).then(() => undefined, (e: unknown) => e);
+      const err = await m.client.call('policy.activate', { requester: 'alice', proposalId: 'pp-0000000000000000' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       const details = (err instanceof ApplianceError ? err.details : undefined) as Json | undefined;
       v.expect(err instanceof ApplianceError && err.code === 'denied' && details?.code === 'requester_not_allowed', `expected denied requester_not_allowed, got ${String(err)}`);
       v.expect((await m.activePolicyVersion()) === version, 'the policy changed');
@@ -249,9 +277,15 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const r = await m.request('GET', `/v1/requests/${requestId}`, m.tokens.orchestrator);
       const never = await m.request('GET', `/v1/requests/${m.newRequestId('never-used')}`, m.tokens.orchestrator);
       const err = (r.json.error ?? {}) as Json;
-      v.expect(r.status === 404 && err.code === 'not_found' && err.message === ((never.json.error ?? {}) as Json).message, `expected 404 not_found like an unused id, got ${r.status} ${String(err.code)}`);
+      v.expect(
+        r.status === 404 && err.code === 'not_found' && err.message === ((never.json.error ?? {}) as Json).message,
+        `expected 404 not_found like an unused id, got ${r.status} ${String(err.code)}`,
+      );
       v.expect(!JSON.stringify(r.json).includes(String(theirs.json.rawTransaction)) && r.json.requester === undefined, 'the answer carries the request');
-      const forged = await m.client.call('request.get', { requestId, viewer: 'orchestrator', role: 'approver' }).then(() => undefined, (e: unknown) => e);
+      const forged = await m.client.call('request.get', { requestId, viewer: 'orchestrator', role: 'approver' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       v.expect(forged instanceof ApplianceError && forged.code === 'not_found', `a viewer claiming a role it lacks got ${String(forged)}`);
       const seq = await m.findAudit(head, (p) => p.kind === 'refusal' && p.command === 'request.get' && p.subject === requestId && p.code === 'not_found');
       const logged = v.recorded(seq !== null && seq === Number(err.details?.auditSeq), 'no audit entry (refusal of request.get, not_found) for the read');

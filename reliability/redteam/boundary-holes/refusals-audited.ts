@@ -17,7 +17,13 @@ const expiry = () => Math.floor(Date.now() / 1000) + 600;
  * A refusal answered with `status` and `code`, whose details name an audit entry that records it:
  * kind "refusal", this command and code, and (when given) this requester and subject.
  */
-async function judgeAuditedRefusal(m: RedteamDevice, v: Verdict, head: number, r: { status: number; code: string | undefined; auditSeq: unknown }, want: { status: number; code: string; command: string; requester?: string; subject?: string }): Promise<Outcome & { entry: Json | undefined }> {
+async function judgeAuditedRefusal(
+  m: RedteamDevice,
+  v: Verdict,
+  head: number,
+  r: { status: number; code: string | undefined; auditSeq: unknown },
+  want: { status: number; code: string; command: string; requester?: string; subject?: string },
+): Promise<Outcome & { entry: Json | undefined }> {
   v.expect(r.status === want.status && r.code === want.code, `expected ${want.status} ${want.code}, got ${r.status} ${String(r.code)}`);
   v.expect(await m.noSignatureSince(head), 'the audit log records a signature made since the attack');
   const seq = typeof r.auditSeq === 'number' ? r.auditSeq : null;
@@ -29,7 +35,10 @@ async function judgeAuditedRefusal(m: RedteamDevice, v: Verdict, head: number, r
     entry.code === want.code &&
     (want.requester === undefined || entry.requester === want.requester) &&
     (want.subject === undefined || entry.subject === want.subject);
-  const logged = v.recorded(seq !== null && seq > head && matches, `no refusal entry (${want.command}, ${want.code}) named by the answer (auditSeq ${String(r.auditSeq)}, entry ${JSON.stringify(entry ?? null).slice(0, 160)})`);
+  const logged = v.recorded(
+    seq !== null && seq > head && matches,
+    `no refusal entry (${want.command}, ${want.code}) named by the answer (auditSeq ${String(r.auditSeq)}, entry ${JSON.stringify(entry ?? null).slice(0, 160)})`,
+  );
   return { result: `${r.status} ${String(r.code)}, audited at seq ${String(seq)}`, auditSeq: seq, logged, entry };
 }
 
@@ -58,7 +67,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
   {
     id: 'H10',
     attacker: 'admin',
-    attack: 'one admin cancels a whitelist entry in its hold with a cancel forged in admin-2\'s name',
+    attack: "one admin cancels a whitelist entry in its hold with a cancel forged in admin-2's name",
     expected: '403 denied bad_signature; entry stays; refusal audited',
     async run(w, v) {
       const m = w.main;
@@ -75,7 +84,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
   {
     id: 'H10b',
     attacker: 'admin',
-    attack: 'one admin cancels another\'s policy proposal with a cancel forged in admin-2\'s name',
+    attack: "one admin cancels another's policy proposal with a cancel forged in admin-2's name",
     expected: '403 denied bad_signature; proposal stays; refusal audited',
     async run(w, v) {
       const m = w.main;
@@ -95,7 +104,11 @@ export const refusalsAuditedScenarios: Scenario[] = [
       // Clean up with one genuine cancel (a cancel needs one admin), so no proposal is left pending.
       const realExp = expiry();
       const admin1 = person(w.people.admins, 'admin-1');
-      await m.request('POST', `/v1/policy/proposals/${pid}/cancel`, m.tokens.admin, { adminId: 'admin-1', expiresAt: realExp, signature: hex(signStatement(admin1, encodePolicyCancelStatement(m.deviceId, pid, 'admin-1', realExp))) });
+      await m.request('POST', `/v1/policy/proposals/${pid}/cancel`, m.tokens.admin, {
+        adminId: 'admin-1',
+        expiresAt: realExp,
+        signature: hex(signStatement(admin1, encodePolicyCancelStatement(m.deviceId, pid, 'admin-1', realExp))),
+      });
       return { ...j, result: `${j.result}; proposal stayed pending` };
     },
   },
@@ -126,11 +139,21 @@ export const refusalsAuditedScenarios: Scenario[] = [
       const m = w.main;
       const head = await m.auditHead();
       const requestId = m.newRequestId('h10d');
-      const ex = await exchange(m.paths.socket, commandFrame(1, 'sign.evm-tx', { requestId, requester: 'orchestrator', keyId: m.key('hot-1').keyId, tx: { type: 'eip1559', chainId: CHAIN_ID, nonce: 'zero' } }), 1);
+      const ex = await exchange(
+        m.paths.socket,
+        commandFrame(1, 'sign.evm-tx', { requestId, requester: 'orchestrator', keyId: m.key('hot-1').keyId, tx: { type: 'eip1559', chainId: CHAIN_ID, nonce: 'zero' } }),
+        1,
+      );
       const answer = ex.responses[0];
       const err = (answer?.error ?? {}) as Json;
       v.expect(/"nonce"/.test(String(err.message)), `message: ${String(err.message)}`);
-      return judgeAuditedRefusal(m, v, head, { status: answer?.ok === false ? 400 : 0, code: errorCode(answer), auditSeq: err.details?.auditSeq }, { status: 400, code: 'bad_request', command: 'sign.evm-tx', subject: requestId });
+      return judgeAuditedRefusal(
+        m,
+        v,
+        head,
+        { status: answer?.ok === false ? 400 : 0, code: errorCode(answer), auditSeq: err.details?.auditSeq },
+        { status: 400, code: 'bad_request', command: 'sign.evm-tx', subject: requestId },
+      );
     },
   },
   {
@@ -180,13 +203,18 @@ export const refusalsAuditedScenarios: Scenario[] = [
       v.expect(Number(counted[0]?.repeats) === 1000, `the count says ${String(counted[0]?.repeats)} repeats, expected 1000`);
       v.expect(await stillWhitelisted(m, address), 'the whitelist entry was cancelled');
       const logged = v.recorded(mine[0]?.seq === head + 1 && counted[0]?.refusalDigest === mine[0]?.refusalDigest, 'the first refusal and its count are not linked in the log');
-      return { result: `1001 x 403 bad_signature; log +${mine.length}: refusal at ${head + 1}, refusal.repeated x${String(counted[0]?.repeats)} at ${String(counted[0]?.seq)}`, auditSeq: head + 1, logged };
+      return {
+        result: `1001 x 403 bad_signature; log +${mine.length}: refusal at ${head + 1}, refusal.repeated x${String(counted[0]?.repeats)} at ${String(counted[0]?.seq)}`,
+        auditSeq: head + 1,
+        logged,
+      };
     },
   },
   {
     id: 'H10g',
     attacker: 'orchestrator',
-    attack: 'grow the log by size: 20 typed-data requests (new request ids) whose message carries an unknown field with a 4,000-character name (the most the bridge passes), which the refusal would record',
+    attack:
+      'grow the log by size: 20 typed-data requests (new request ids) whose message carries an unknown field with a 4,000-character name (the most the bridge passes), which the refusal would record',
     expected: 'every one 400 bad_request and audited; each refusal entry stays under 2 KB',
     async run(w, v) {
       const m = w.main;
@@ -199,8 +227,12 @@ export const refusalsAuditedScenarios: Scenario[] = [
         message: { a: '1', [long]: '1' },
       };
       const answers: Reply[] = [];
-      for (let i = 0; i < 20; i++) answers.push(await m.request('POST', '/v1/sign/typed-data', m.tokens.orchestrator, { keyId: m.key('hot-1').keyId, typedData }, { 'Idempotency-Key': m.newRequestId('bigfield') }));
-      v.expect(answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'), `answers: ${[...new Set(answers.map((r) => `${r.status} ${String(r.json.error?.code)}`))].join(', ')}`);
+      for (let i = 0; i < 20; i++)
+        answers.push(await m.request('POST', '/v1/sign/typed-data', m.tokens.orchestrator, { keyId: m.key('hot-1').keyId, typedData }, { 'Idempotency-Key': m.newRequestId('bigfield') }));
+      v.expect(
+        answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'),
+        `answers: ${[...new Set(answers.map((r) => `${r.status} ${String(r.json.error?.code)}`))].join(', ')}`,
+      );
       const page = await m.request('GET', `/v1/audit?fromSeq=${head + 1}&limit=100`, m.tokens.auditor);
       const entries = (page.json.entries ?? []) as Json[];
       const refusals = entries.filter((e) => (e.payload as Json | undefined)?.kind === 'refusal' && (e.payload as Json).command === 'sign.typed-data');

@@ -81,7 +81,10 @@ export const sizesAndFormsScenarios: Scenario[] = [
       v.expect(big.status === 413 && big.json.error?.code === 'body_too_large', `4 MiB hex: ${big.status} ${String(big.json.error?.code)}`);
       // 3. Calldata one byte over the 128 KiB cap, in a body under the route's cap.
       const over = await m.sign('hot-1', tx(w.addr.recipient, 0n, w.freshNonce(), { data: '0x' + '00'.repeat(MAX_CALLDATA_BYTES + 1) }));
-      v.expect(over.status === 400 && over.json.error?.code === 'bad_request' && over.json.error?.details?.field === 'transaction.data', `129 KiB calldata: ${over.status} ${JSON.stringify(over.json.error)}`);
+      v.expect(
+        over.status === 400 && over.json.error?.code === 'bad_request' && over.json.error?.details?.field === 'transaction.data',
+        `129 KiB calldata: ${over.status} ${JSON.stringify(over.json.error)}`,
+      );
       results.push(`4 MiB hex: ${big.status}`, `129 KiB calldata: ${over.status} ${String(over.json.error?.code)}`);
       v.expect((await m.auditHead()) === head, 'the audit head moved: something reached the appliance');
       v.expect((await counted(m, 500)) === before500, 'a 500 was answered');
@@ -112,7 +115,10 @@ export const sizesAndFormsScenarios: Scenario[] = [
         const big = { ...policy, groups: { hot: { ...policy.groups.hot!, contracts: [{ chainId: CHAIN_ID, address: w.addr.token, selectors }] } } };
         const r = await d.proposePolicy(big);
         const listed = Array.isArray(r.json.changes) ? r.json.changes.length : -1;
-        v.expect(r.status === 201 && listed === MAX_LISTED_CHANGES && r.json.changeCount === 30_000, `propose: ${r.status} ${r.text.slice(0, 160)}; listed ${listed}, count ${String(r.json.changeCount)}`);
+        v.expect(
+          r.status === 201 && listed === MAX_LISTED_CHANGES && r.json.changeCount === 30_000,
+          `propose: ${r.status} ${r.text.slice(0, 160)}; listed ${listed}, count ${String(r.json.changeCount)}`,
+        );
         v.expect(d.applianceProcess.child.exitCode === null, `the appliance exited (${String(d.applianceProcess.child.exitCode)})`);
         const health = await d.client.call('health');
         v.expect(health.ready === true, 'the appliance does not answer the next command');
@@ -166,7 +172,13 @@ export const sizesAndFormsScenarios: Scenario[] = [
       ];
       const codes: string[] = [];
       for (const [field, over] of cases) {
-        const r = await m.request('POST', '/v1/sign/evm-transaction', m.tokens.orchestrator, { keyId: m.key('hot-1').keyId, transaction: { ...t, ...over } }, { 'Idempotency-Key': m.newRequestId('zeros') });
+        const r = await m.request(
+          'POST',
+          '/v1/sign/evm-transaction',
+          m.tokens.orchestrator,
+          { keyId: m.key('hot-1').keyId, transaction: { ...t, ...over } },
+          { 'Idempotency-Key': m.newRequestId('zeros') },
+        );
         v.expect(r.status === 400 && r.json.error?.code === 'non_canonical' && r.json.error?.details?.field === field, `${field}: ${r.status} ${r.text.slice(0, 160)}`);
         codes.push(`${r.status} ${String(r.json.error?.code)}`);
       }

@@ -79,7 +79,7 @@ function signTyped(d: RedteamDevice, typedData: Json): Promise<Reply> {
 /** Every audit payload, decoded from the exact COSE bytes the auditor route serves (what replay reads). */
 async function auditPayloads(d: RedteamDevice): Promise<CborMap[]> {
   const out: CborMap[] = [];
-  for (let from = 1; ; ) {
+  for (let from = 1; ;) {
     const page = await d.request('GET', `/v1/audit?fromSeq=${from}&limit=1000`, d.tokens.auditor);
     const entries = (page.json.entries ?? []) as Json[];
     if (entries.length === 0) return out;
@@ -144,7 +144,14 @@ export const typedDataScenarios: Scenario[] = [
     async run(w, v) {
       const d = await device(w);
       const head = await d.auditHead();
-      const r = await signTyped(d, permit2Transfer(w, w.addr.recipient, Array.from({ length: 50 }, () => 100n * TOKEN_UNIT)));
+      const r = await signTyped(
+        d,
+        permit2Transfer(
+          w,
+          w.addr.recipient,
+          Array.from({ length: 50 }, () => 100n * TOKEN_UNIT),
+        ),
+      );
       const o = await judgeTypedDenied(d, v, head, r, 'per_tx_limit');
       v.expect(reasonCodes(r.json).includes('window_amount'), 'the summed amount is not judged against the token window');
       return o;
@@ -185,7 +192,15 @@ export const typedDataScenarios: Scenario[] = [
       const active = (await d.client.call('policy.get')) as CborMap;
       const doc = parsePolicy(active.document as CborMap);
       const hot = doc.groups.hot!;
-      const twice = { ...doc, version: doc.version + 1, parentHash: policyHash(doc), groups: { ...doc.groups, hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hexToBytes(PERMIT2_ADDRESS.slice(2)), typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
+      const twice = {
+        ...doc,
+        version: doc.version + 1,
+        parentHash: policyHash(doc),
+        groups: {
+          ...doc.groups,
+          hot: { ...hot, typedData: [...hot.typedData!, { chainId: BigInt(CHAIN_ID), verifyingContract: hexToBytes(PERMIT2_ADDRESS.slice(2)), typeHashes: [new Uint8Array(32).fill(0xab)] }] },
+        },
+      };
       const r = await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
       const code = r.json.error?.code as string | undefined;
       v.expect(r.status === 400 && code === 'bad_request', `expected 400 bad_request, got ${r.status} ${String(code ?? r.json.status)}`);
@@ -225,7 +240,10 @@ export const typedDataScenarios: Scenario[] = [
       const payloads = await auditPayloads(d);
       const activation = payloads.find((p) => p.kind === 'policy.activate' && Number(p.seq) > head);
       const signed = payloads.filter((p) => p.kind === 'sign.evm-tx' && Number(p.seq) > head && p.result === 'signed');
-      v.expect(signed.every((p) => p.policyVersion === before), `a signed entry names v${after}, which would have denied it`);
+      v.expect(
+        signed.every((p) => p.policyVersion === before),
+        `a signed entry names v${after}, which would have denied it`,
+      );
       const report = replayDecisions(payloads);
       v.expect(report.mismatches.length === 0, `replay mismatches: ${JSON.stringify(report.mismatches.slice(0, 3))}`);
       const statuses = results.map((r) => r.status);

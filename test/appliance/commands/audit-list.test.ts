@@ -14,14 +14,22 @@ const payload = (entry: Uint8Array) => decodeCanonical(decodeCoseSign1(entry).pa
 
 describe('audit.list', () => {
   before(async () => {
-    d = await openInProcessDevice({ keys: [{ label: 'hot-1', group: 'hot' }, { label: 'hot-2', group: 'hot' }] });
+    d = await openInProcessDevice({
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'hot-2', group: 'hot' },
+      ],
+    });
   });
   after(() => d?.close());
 
   test('answers the log from seq 1 up to its head: contiguous, signed entries, the last one the head', async () => {
     const all = await list({});
     assert.ok(all.headSeq >= 3, `head ${all.headSeq}`);
-    assert.deepEqual(all.entries.map((e) => e.seq), Array.from({ length: all.headSeq }, (_, i) => i + 1));
+    assert.deepEqual(
+      all.entries.map((e) => e.seq),
+      Array.from({ length: all.headSeq }, (_, i) => i + 1),
+    );
     assert.deepEqual(all.entries.at(-1)?.hash, all.headHash);
     assert.equal(all.nextSeq, null);
     const kinds = all.entries.map((e) => payload(e.entry).kind);
@@ -30,7 +38,10 @@ describe('audit.list', () => {
 
   test('a page of one from seq 2 answers entry 2 and says the next is 3; a new entry moves the head', async () => {
     const page = await list({ fromSeq: 2, limit: 1 });
-    assert.deepEqual(page.entries.map((e) => e.seq), [2]);
+    assert.deepEqual(
+      page.entries.map((e) => e.seq),
+      [2],
+    );
     assert.equal(page.nextSeq, 3);
     const before = page.headSeq;
     d.clock.advance(1);

@@ -9,7 +9,12 @@ let d: InProcessDevice;
 
 describe('key.list and key.get', () => {
   before(async () => {
-    d = await openInProcessDevice({ keys: [{ label: 'hot-1', group: 'hot' }, { label: 'hot-2', group: 'hot' }] });
+    d = await openInProcessDevice({
+      keys: [
+        { label: 'hot-1', group: 'hot' },
+        { label: 'hot-2', group: 'hot' },
+      ],
+    });
   });
   after(() => d?.close());
 

@@ -27,7 +27,10 @@ describe('policy.get', () => {
     const hot = (doc.groups as Record<string, Record<string, unknown>>).hot;
     assert.ok(hot, JSON.stringify(Object.keys(doc.groups as object)));
     assert.deepEqual(hot.chains, [BigInt(CHAIN_ID)]);
-    assert.deepEqual((doc.admins as { id: string }[]).map((a) => a.id), ['admin-1', 'admin-2', 'admin-3']);
+    assert.deepEqual(
+      (doc.admins as { id: string }[]).map((a) => a.id),
+      ['admin-1', 'admin-2', 'admin-3'],
+    );
   });
 
   test('an argument is refused as bad_request naming it', async () => {

@@ -13,13 +13,19 @@ import { decodeCoseSign1, isCanonicalCoseSign1, verifyCoseSign1 } from '../../..
 test('entries are signed COSE_Sign1, chain by hash with contiguous seq, and append needs a transaction and a key', () => {
   const db = openDb(':memory:');
   const log = new AuditLog(db, 'hsm-test');
-  assert.throws(() => db.transaction(() => log.append(1, { kind: 'refusal' }))(), (e: unknown) => e instanceof ApplianceError && e.code === 'unavailable');
+  assert.throws(
+    () => db.transaction(() => log.append(1, { kind: 'refusal' }))(),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'unavailable',
+  );
   // Stand-in for the token's attestation key (the real one is exercised end to end).
   const { secretKey } = p256.keygen();
   const publicKey = p256.getPublicKey(secretKey, false);
   const measurement = new Uint8Array(32).fill(7);
   log.attachSigner({ measurement, sign: (tbs) => p256.sign(tbs, secretKey, { prehash: true, format: 'compact' }) });
-  assert.throws(() => log.append(1, { kind: 'refusal' }), (e: unknown) => e instanceof ApplianceError && e.code === 'internal');
+  assert.throws(
+    () => log.append(1, { kind: 'refusal' }),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'internal',
+  );
   for (let i = 0; i < 5; i++) db.transaction(() => log.append(100 + i, { kind: 'refusal', n: i }))();
   assert.throws(() =>
     db.transaction(() => {
@@ -57,10 +63,24 @@ test('a page holds at most maxBytes of entries, and always its first entry (issu
   for (let i = 0; i < 6; i++) db.transaction(() => log.append(100 + i, { kind: 'refusal', blob: new Uint8Array(10_000).fill(i) }))();
   const size = log.list(1, 1)[0]!.entry.length;
   assert.ok(size > 10_000 && size < 10_400);
-  assert.deepEqual(log.list(1, 100, 3 * size + 10).map((e) => e.seq), [1, 2, 3]);
-  assert.deepEqual(log.list(4, 100, 3 * size + 10).map((e) => e.seq), [4, 5, 6]);
-  assert.deepEqual(log.list(2, 100, 10).map((e) => e.seq), [2], 'one entry even when it alone is over the budget');
-  assert.deepEqual(log.list(1, 2, 1 << 20).map((e) => e.seq), [1, 2], 'the count still bounds the page');
+  assert.deepEqual(
+    log.list(1, 100, 3 * size + 10).map((e) => e.seq),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    log.list(4, 100, 3 * size + 10).map((e) => e.seq),
+    [4, 5, 6],
+  );
+  assert.deepEqual(
+    log.list(2, 100, 10).map((e) => e.seq),
+    [2],
+    'one entry even when it alone is over the budget',
+  );
+  assert.deepEqual(
+    log.list(1, 2, 1 << 20).map((e) => e.seq),
+    [1, 2],
+    'the count still bounds the page',
+  );
   assert.equal(log.list(1, 100).length, 6, 'no byte budget: as before');
   db.close();
 });

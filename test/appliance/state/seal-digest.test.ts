@@ -46,8 +46,14 @@ test('the anchor round-trips through its canonical encoding; anything else decod
 });
 
 test('checkpoint equal to the anchor, or ahead of it on the same chain (a crash before the anchor write), is accepted', () => {
-  assert.deepEqual(compareWithAnchor(cp(), anchor(), () => undefined), []);
-  assert.deepEqual(compareWithAnchor(cp({ gen: 12, headSeq: 23, headHash: h(9), digest: h(7) }), anchor(), (seq) => (seq === 20 ? h(2) : undefined)), []);
+  assert.deepEqual(
+    compareWithAnchor(cp(), anchor(), () => undefined),
+    [],
+  );
+  assert.deepEqual(
+    compareWithAnchor(cp({ gen: 12, headSeq: 23, headHash: h(9), digest: h(7) }), anchor(), (seq) => (seq === 20 ? h(2) : undefined)),
+    [],
+  );
 });
 
 test('a checkpoint behind the anchor, beside it, or ahead on another chain is tampering', () => {

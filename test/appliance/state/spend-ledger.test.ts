@@ -23,7 +23,10 @@ test('window usage equals the sum of reservations at or after `since`', () => {
         for (const key of ['k1', 'k2']) {
           const inWindow = rows.filter((r) => r.key === key && r.at >= since);
           const u = ledger.usage(key, 'a', since);
-          assert.equal(u.amount, inWindow.reduce((s, r) => s + r.amount, 0n));
+          assert.equal(
+            u.amount,
+            inWindow.reduce((s, r) => s + r.amount, 0n),
+          );
           assert.equal(u.count, inWindow.length);
         }
         db.close();

@@ -27,7 +27,19 @@ function populated() {
     spend.reserve('k', 'eth', 7n, 101, 'r2');
     nonces.record({ keyId: 'k', chainId: 1n, nonce: 0n, intentDigest: new Uint8Array(32), maxFeePerGas: 2n, maxPriorityFeePerGas: 1n, cancelled: false, requestId: 'r1', now: 100 });
     nonces.record({ keyId: 'k', chainId: 1n, nonce: 0n, intentDigest: new Uint8Array(32).fill(1), maxFeePerGas: 3n, maxPriorityFeePerGas: 2n, cancelled: false, requestId: 'r3', now: 102 });
-    requests.insert({ requestId: 'r1', requestHash: new Uint8Array(32), kind: 'sign.evm-tx', status: 'reserved', requester: 'o', keyId: 'k', intentDigest: null, args: new Uint8Array([0xa0]), createdAt: 100, updatedAt: 100, response: null });
+    requests.insert({
+      requestId: 'r1',
+      requestHash: new Uint8Array(32),
+      kind: 'sign.evm-tx',
+      status: 'reserved',
+      requester: 'o',
+      keyId: 'k',
+      intentDigest: null,
+      args: new Uint8Array([0xa0]),
+      createdAt: 100,
+      updatedAt: 100,
+      response: null,
+    });
     requests.update('r1', 'signed', new Uint8Array([0xa1, 0x61, 0x61, 0x01]), 103);
     requests.addApproval('r1', { approverId: 'alice', expiresAt: 200, signature: new Uint8Array(64) });
     assert.equal(requests.addApproval('r1', { approverId: 'alice', expiresAt: 300, signature: new Uint8Array(64) }), false);
@@ -81,7 +93,13 @@ test('a rolled-back savepoint leaves the digest as it was; writes outside a seal
   const scan = seal.scanRows();
   assert.deepEqual(scan.findings, []);
   assert.deepEqual(seal.readCheckpoint()?.checkpoint.digest, scan.digest);
-  assert.throws(() => spend.reserve('k', 'eth', 1n, 106, 'r6'), (e: unknown) => e instanceof ApplianceError && e.code === 'internal');
-  assert.throws(() => db.transaction(() => spend.reserve('k', 'eth', 1n, 106, 'r6'))(), (e: unknown) => e instanceof ApplianceError && e.code === 'internal');
+  assert.throws(
+    () => spend.reserve('k', 'eth', 1n, 106, 'r6'),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'internal',
+  );
+  assert.throws(
+    () => db.transaction(() => spend.reserve('k', 'eth', 1n, 106, 'r6'))(),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'internal',
+  );
   db.close();
 });

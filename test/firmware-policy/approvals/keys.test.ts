@@ -57,10 +57,7 @@ test('ES256: wrong lengths, wrong prefixes, off-curve points and infinity are ba
 });
 
 test('ES256: the Wycheproof group keys all parse', () => {
-  const data = readVectorJson<{ testGroups: { publicKey: { uncompressed: string } }[] }>(
-    'wycheproof',
-    'ecdsa_secp256r1_sha256_test.json',
-  );
+  const data = readVectorJson<{ testGroups: { publicKey: { uncompressed: string } }[] }>('wycheproof', 'ecdsa_secp256r1_sha256_test.json');
   for (const g of data.testGroups) {
     const key = hexToBytes(g.publicKey.uncompressed);
     assert.deepEqual(parseApproverPublicKey('ES256', key), key);

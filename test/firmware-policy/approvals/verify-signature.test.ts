@@ -215,18 +215,13 @@ test('property: valid keys with garbage signatures of the right length return fa
   const edPk = ed25519.getPublicKey(ED_SK);
   const pPk = p256.getPublicKey(P256_SK, false);
   fc.assert(
-    fc.property(
-      fc.uint8Array({ minLength: 64, maxLength: 64 }),
-      fc.uint8Array({ minLength: 8, maxLength: 72 }),
-      fc.uint8Array({ maxLength: 64 }),
-      (sig64, derish, msg) => {
-        assert.equal(verifyEd25519(edPk, msg, sig64), false);
-        assert.equal(verifyP256(pPk, msg, sig64, 'p1363'), false);
-        // DER-shaped garbage: a SEQUENCE header with random contents.
-        const der = concatBytes(Uint8Array.of(0x30, derish.length), derish);
-        assert.equal(verifyP256(pPk, msg, der, 'der'), false);
-      },
-    ),
+    fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 8, maxLength: 72 }), fc.uint8Array({ maxLength: 64 }), (sig64, derish, msg) => {
+      assert.equal(verifyEd25519(edPk, msg, sig64), false);
+      assert.equal(verifyP256(pPk, msg, sig64, 'p1363'), false);
+      // DER-shaped garbage: a SEQUENCE header with random contents.
+      const der = concatBytes(Uint8Array.of(0x30, derish.length), derish);
+      assert.equal(verifyP256(pPk, msg, der, 'der'), false);
+    }),
     { numRuns: 200 },
   );
 });

@@ -35,7 +35,13 @@ const CHALLENGE = sha256(enc.encode('approve request 42'));
 function coseKey(entries: [number, number | Uint8Array][]): Uint8Array {
   return encodeCanonical(new Map(entries));
 }
-const COSE = coseKey([[1, 2], [3, -7], [-1, 1], [-2, X], [-3, Y]]);
+const COSE = coseKey([
+  [1, 2],
+  [3, -7],
+  [-1, 1],
+  [-2, X],
+  [-3, Y],
+]);
 
 const credential: WebAuthnCredential = { credentialId: CRED_ID, publicKey: COSE, rpId: RP_ID, origins: [ORIGIN] };
 
@@ -62,11 +68,7 @@ function authData(b: Build): Uint8Array {
 /** What an authenticator and a browser would return for `b`. */
 function assertion(b: Build = {}): WebAuthnAssertion {
   const clientDataJSON =
-    b.clientDataBytes ??
-    enc.encode(
-      b.clientDataText ??
-        JSON.stringify({ type: 'webauthn.get', challenge: base64urlEncode(CHALLENGE), origin: ORIGIN, crossOrigin: false, ...b.clientData }),
-    );
+    b.clientDataBytes ?? enc.encode(b.clientDataText ?? JSON.stringify({ type: 'webauthn.get', challenge: base64urlEncode(CHALLENGE), origin: ORIGIN, crossOrigin: false, ...b.clientData }));
   const ad = authData(b);
   const signed = new Uint8Array([...ad, ...sha256(clientDataJSON)]);
   const signature = p256.sign(signed, b.sk ?? SK, { prehash: true, format: 'der' });
@@ -125,14 +127,86 @@ test('credential_mismatch: the assertion names another credential', () => {
 test('public_key_invalid: anything but the five-entry ES256 EC2 map, or a point off the curve', () => {
   const a = assertion();
   const bad: [string, Uint8Array | { x: Uint8Array; y: Uint8Array }][] = [
-    ['EdDSA alg', coseKey([[1, 2], [3, -8], [-1, 1], [-2, X], [-3, Y]])],
-    ['OKP kty', coseKey([[1, 1], [3, -7], [-1, 1], [-2, X], [-3, Y]])],
-    ['P-384 crv', coseKey([[1, 2], [3, -7], [-1, 2], [-2, X], [-3, Y]])],
-    ['extra entry', coseKey([[1, 2], [2, new Uint8Array(4)], [3, -7], [-1, 1], [-2, X], [-3, Y]])],
-    ['missing y', coseKey([[1, 2], [3, -7], [-1, 1], [-2, X]])],
-    ['short x', coseKey([[1, 2], [3, -7], [-1, 1], [-2, X.subarray(1)], [-3, Y]])],
-    ['y as a boolean y-sign (compressed form)', coseKey([[1, 2], [3, -7], [-1, 1], [-2, X], [-3, 1]])],
-    ['off the curve', coseKey([[1, 2], [3, -7], [-1, 1], [-2, X], [-3, X]])],
+    [
+      'EdDSA alg',
+      coseKey([
+        [1, 2],
+        [3, -8],
+        [-1, 1],
+        [-2, X],
+        [-3, Y],
+      ]),
+    ],
+    [
+      'OKP kty',
+      coseKey([
+        [1, 1],
+        [3, -7],
+        [-1, 1],
+        [-2, X],
+        [-3, Y],
+      ]),
+    ],
+    [
+      'P-384 crv',
+      coseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 2],
+        [-2, X],
+        [-3, Y],
+      ]),
+    ],
+    [
+      'extra entry',
+      coseKey([
+        [1, 2],
+        [2, new Uint8Array(4)],
+        [3, -7],
+        [-1, 1],
+        [-2, X],
+        [-3, Y],
+      ]),
+    ],
+    [
+      'missing y',
+      coseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, X],
+      ]),
+    ],
+    [
+      'short x',
+      coseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, X.subarray(1)],
+        [-3, Y],
+      ]),
+    ],
+    [
+      'y as a boolean y-sign (compressed form)',
+      coseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, X],
+        [-3, 1],
+      ]),
+    ],
+    [
+      'off the curve',
+      coseKey([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, X],
+        [-3, X],
+      ]),
+    ],
     // The same map with kty and alg swapped in order: well-formed CBOR, not deterministic.
     ['unsorted keys', new Uint8Array([0xa5, 0x03, 0x26, 0x01, 0x02, ...COSE.subarray(5)])],
     ['trailing byte', new Uint8Array([...COSE, 0])],
@@ -258,15 +332,17 @@ test('counter_replayed: equal, lower, or back to 0 once non-zero', () => {
 test("the caller's own mistakes are faults, not refusals", () => {
   const a = assertion();
   for (const stored of [-1, 2 ** 32, 1.5, Number.NaN]) {
-    assert.throws(() => verify(a, stored), (e: unknown) => e instanceof ApplianceError && e.code === 'internal', String(stored));
+    assert.throws(
+      () => verify(a, stored),
+      (e: unknown) => e instanceof ApplianceError && e.code === 'internal',
+      String(stored),
+    );
   }
   assert.throws(() => verifyWebAuthnAssertion(credential, a, 'x' as unknown as Uint8Array, 0), ApplianceError);
 });
 
 test('base64urlEncode matches RFC 4648 §5 unpadded on any length', () => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 70 }), (b) => base64urlEncode(b) === Buffer.from(b).toString('base64url')),
-  );
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 70 }), (b) => base64urlEncode(b) === Buffer.from(b).toString('base64url')));
 });
 
 test('hostile bytes anywhere give a refusal value, never a throw, and the same answer twice', () => {

@@ -141,23 +141,13 @@ function runEddsaFile(file: string): Tally {
   return tally;
 }
 
-function check(
-  t: { diagnostic(message: string): void },
-  file: string,
-  tally: Tally,
-  counts: { valid: number; invalid: number; acceptable: number },
-): void {
+function check(t: { diagnostic(message: string): void }, file: string, tally: Tally, counts: { valid: number; invalid: number; acceptable: number }): void {
   t.diagnostic(
-    `${file}: valid ${tally.valid}, invalid ${tally.invalid}, acceptable ${tally.acceptable} ` +
-      `(accepted ${tally.acceptableAccepted}), threw ${tally.threw}, mismatches ${tally.failures.length}`,
+    `${file}: valid ${tally.valid}, invalid ${tally.invalid}, acceptable ${tally.acceptable} ` + `(accepted ${tally.acceptableAccepted}), threw ${tally.threw}, mismatches ${tally.failures.length}`,
   );
   assert.equal(tally.threw, 0, `no vector may throw:\n${tally.failures.join('\n')}`);
   assert.deepEqual(tally.failures, [], `${file}: mismatches`);
-  assert.deepEqual(
-    { valid: tally.valid, invalid: tally.invalid, acceptable: tally.acceptable },
-    counts,
-    `${file}: pinned result counts`,
-  );
+  assert.deepEqual({ valid: tally.valid, invalid: tally.invalid, acceptable: tally.acceptable }, counts, `${file}: pinned result counts`);
 }
 
 test('wycheproof ecdsa_secp256r1_sha256_test.json (DER): valid accepted, invalid rejected', (t) => {

@@ -11,15 +11,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { hashTypedData, type Hex } from 'viem';
 import { ApplianceError } from '../../../protocol/errors.js';
-import {
-  domainFacts,
-  encodeData,
-  encodeType,
-  hashDomain,
-  hashStruct,
-  typedDataDigest,
-  type TypedData,
-} from '../../../firmware-policy/evm/eip712.js';
+import { domainFacts, encodeData, encodeType, hashDomain, hashStruct, typedDataDigest, type TypedData } from '../../../firmware-policy/evm/eip712.js';
 import { readVectorJson } from '../../helpers/vectors.js';
 import { TOKEN_DOMAIN_TYPE } from '../../helpers/typed-data-fixtures.js';
 
@@ -60,10 +52,7 @@ test('typed-data.json: all 65 cases give their digest and their encoded data', (
       signed++;
       const sig = hexToBytes(c.signature.slice(2));
       const recovery = (sig[64] as number) - 27;
-      const recovered = secp256k1.Signature.fromBytes(sig.slice(0, 64), 'compact')
-        .addRecoveryBit(recovery)
-        .recoverPublicKey(typedDataDigest(td))
-        .toBytes(true);
+      const recovered = secp256k1.Signature.fromBytes(sig.slice(0, 64), 'compact').addRecoveryBit(recovery).recoverPublicKey(typedDataDigest(td)).toBytes(true);
       assert.equal(bytesToHex(recovered), bytesToHex(secp256k1.getPublicKey(hexToBytes(c.privateKey.slice(2)), true)), `${c.name}: signature`);
     }
   }
@@ -136,10 +125,7 @@ test('encodeType sorts referenced structs by name and follows arrays and recursi
     message: { b: [{ a: { x: 1 } }, { a: { x: 2 } }], a: [], self: [{ b: [{ a: { x: 3 } }, { a: { x: 4 } }], a: [{ x: '0x5' }], self: [] }] },
   };
   assert.equal(encodeType(td, 'Z'), 'Z(B[2] b,A[] a,Z[] self)A(uint8 x)B(A a)');
-  assert.equal(
-    hex(typedDataDigest(td)),
-    hashTypedData({ domain: {}, types: td.types, primaryType: 'Z', message: td.message } as never),
-  );
+  assert.equal(hex(typedDataDigest(td)), hashTypedData({ domain: {}, types: td.types, primaryType: 'Z', message: td.message } as never));
 });
 
 test('integers: numbers, decimal and hex strings and bigints mean the same; ranges are enforced', () => {
@@ -169,7 +155,11 @@ test('integers: numbers, decimal and hex strings and bigints mean the same; rang
     [(1n << 256n).toString(), 'uint256'],
   ];
   for (const [v, type] of rejected) {
-    assert.throws(() => typedDataDigest(td(v, type)), (e) => isBadRequest(e) && fieldOf(e) === 'message.v', `${String(v)} as ${type}`);
+    assert.throws(
+      () => typedDataDigest(td(v, type)),
+      (e) => isBadRequest(e) && fieldOf(e) === 'message.v',
+      `${String(v)} as ${type}`,
+    );
   }
 });
 
@@ -201,7 +191,12 @@ test('bytes, bytesN, address, bool and string are checked strictly', () => {
     [42, 'string'],
     [{}, 'bytes32'],
   ];
-  for (const [v, type] of bad) assert.throws(() => typedDataDigest(td(v, type)), (e) => isBadRequest(e) && fieldOf(e) === 'message.v', `${String(v)} as ${type}`);
+  for (const [v, type] of bad)
+    assert.throws(
+      () => typedDataDigest(td(v, type)),
+      (e) => isBadRequest(e) && fieldOf(e) === 'message.v',
+      `${String(v)} as ${type}`,
+    );
 });
 
 test('structure: missing, extra and mistyped fields, arrays and domains are refused, naming the field', () => {
@@ -230,7 +225,18 @@ test('structure: missing, extra and mistyped fields, arrays and domains are refu
     [{ types: { Item: [{ name: 'n', type: 'uint7' }], Box: [{ name: 'items', type: 'Item[2]' }] } }, 'types.Item[0].type'],
     [{ types: { Item: [{ name: 'n', type: 'uint8' }], Box: [{ name: 'items', type: 'Item[0]' }] } }, 'types.Box[0].type'],
     [{ types: { Item: [{ name: 'n', type: 'uint8' }], Box: [{ name: 'items', type: 'Item[02]' }] } }, 'types.Box[0].type'],
-    [{ types: { Item: [{ name: 'n', type: 'uint8' }, { name: 'n', type: 'uint8' }], Box: [] } }, 'types.Item[1].name'],
+    [
+      {
+        types: {
+          Item: [
+            { name: 'n', type: 'uint8' },
+            { name: 'n', type: 'uint8' },
+          ],
+          Box: [],
+        },
+      },
+      'types.Item[1].name',
+    ],
     [{ types: { Item: [{ name: 'a b', type: 'uint8' }], Box: [] } }, 'types.Item[0].name'],
     [{ types: { 'Item(uint8 x)': [], Box: [] } }, 'types.Item(uint8 x)'],
     [{ types: { uint256: [], Box: [] } }, 'types.uint256'],
@@ -240,7 +246,11 @@ test('structure: missing, extra and mistyped fields, arrays and domains are refu
   ];
   for (const [patch, field] of refused) {
     const td = { ...base, ...patch } as TypedData;
-    assert.throws(() => typedDataDigest(td), (e) => isBadRequest(e) && fieldOf(e) === field, `${JSON.stringify(patch)} → ${field}`);
+    assert.throws(
+      () => typedDataDigest(td),
+      (e) => isBadRequest(e) && fieldOf(e) === field,
+      `${JSON.stringify(patch)} → ${field}`,
+    );
   }
   for (const td of [null, 1, 'x', [], {}, { ...base, types: null }, { ...base, message: [] }, { ...base, domain: 'd' }, { ...base, primaryType: 1 }]) {
     assert.throws(() => typedDataDigest(td as unknown as TypedData), isBadRequest);
@@ -272,10 +282,7 @@ test('hostile nesting and cycles end in bad_request, not a stack overflow', () =
 test('fuzz: arbitrary JSON-like typed data only ever throws bad_request', () => {
   const typeName = fc.constantFrom('uint8', 'int16', 'uint256', 'bool', 'address', 'bytes', 'bytes4', 'string', 'S', 'S[]', 'S[2]', 'uint8[][1]', 'Bad', 'T', 'int', '');
   const fields = fc.array(fc.record({ name: fc.constantFrom('a', 'b', 'c', 'x y', ''), type: typeName }), { maxLength: 4 });
-  const value = fc.oneof(
-    fc.jsonValue({ maxDepth: 4 }),
-    fc.constantFrom('0x', '0x00', '0xcccccccccccccccccccccccccccccccccccccccc', '0x01020304', '-1', '255', 1n, Number.MAX_VALUE),
-  );
+  const value = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom('0x', '0x00', '0xcccccccccccccccccccccccccccccccccccccccc', '0x01020304', '-1', '255', 1n, Number.MAX_VALUE));
   const message = fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor'), value, { maxKeys: 4 });
   const td = fc.record({
     types: fc.dictionary(fc.constantFrom('S', 'T', 'EIP712Domain', 'toString', 'uint8'), fields, { maxKeys: 3 }),
@@ -323,7 +330,13 @@ test('typedDataDigest agrees with viem on random well-formed messages', () => {
     ],
   };
   const addr = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => hex(b));
-  const inner = fc.record({ who: addr, tags: fc.array(fc.uint8Array({ minLength: 3, maxLength: 3 }).map((b) => hex(b)), { maxLength: 3 }) });
+  const inner = fc.record({
+    who: addr,
+    tags: fc.array(
+      fc.uint8Array({ minLength: 3, maxLength: 3 }).map((b) => hex(b)),
+      { maxLength: 3 },
+    ),
+  });
   const msg = fc.record({
     n: fc.bigInt({ min: -(1n << 39n), max: (1n << 39n) - 1n }),
     u: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),

@@ -8,18 +8,15 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { encodeFunctionData, erc20Abi, parseAbi, type Hex } from 'viem';
 import { ApplianceError } from '../../../protocol/errors.js';
-import {
-  MAX_UINT256,
-  TOKEN_CALL_SELECTORS,
-  TOKEN_CALL_SIGNATURES,
-  decodeTokenCall,
-  type KnownTokenCallKind,
-} from '../../../firmware-policy/evm/erc20-calldata.js';
+import { MAX_UINT256, TOKEN_CALL_SELECTORS, TOKEN_CALL_SIGNATURES, decodeTokenCall, type KnownTokenCallKind } from '../../../firmware-policy/evm/erc20-calldata.js';
 
 const bytes = (h: Hex | string): Uint8Array => hexToBytes(h.replace(/^0x/, ''));
 const hex = (b: Uint8Array): Hex => `0x${bytesToHex(b)}`;
 const isBadRequest = (e: unknown): boolean => e instanceof ApplianceError && e.code === 'bad_request';
-const fieldIs = (field: string) => (e: unknown): boolean => isBadRequest(e) && (e as ApplianceError).details?.['field'] === field;
+const fieldIs =
+  (field: string) =>
+  (e: unknown): boolean =>
+    isBadRequest(e) && (e as ApplianceError).details?.['field'] === field;
 
 const increaseAllowanceAbi = parseAbi(['function increaseAllowance(address spender, uint256 addedValue) returns (bool)']);
 const alice = '0x00000000000000000000000000000000000a11ce' as const;
@@ -48,19 +45,22 @@ test('round trips against viem encodeFunctionData', () => {
       recipient: bytes(bob),
       amount,
     });
-    assert.deepEqual(
-      decodeTokenCall(bytes(encodeFunctionData({ abi: erc20Abi, functionName: 'transferFrom', args: [alice, bob, amount] }))),
-      { kind: 'transferFrom', from: bytes(alice), recipient: bytes(bob), amount },
-    );
+    assert.deepEqual(decodeTokenCall(bytes(encodeFunctionData({ abi: erc20Abi, functionName: 'transferFrom', args: [alice, bob, amount] }))), {
+      kind: 'transferFrom',
+      from: bytes(alice),
+      recipient: bytes(bob),
+      amount,
+    });
     assert.deepEqual(decodeTokenCall(bytes(encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [bob, amount] }))), {
       kind: 'approve',
       spender: bytes(bob),
       amount,
     });
-    assert.deepEqual(
-      decodeTokenCall(bytes(encodeFunctionData({ abi: increaseAllowanceAbi, functionName: 'increaseAllowance', args: [bob, amount] }))),
-      { kind: 'increaseAllowance', spender: bytes(bob), amount },
-    );
+    assert.deepEqual(decodeTokenCall(bytes(encodeFunctionData({ abi: increaseAllowanceAbi, functionName: 'increaseAllowance', args: [bob, amount] }))), {
+      kind: 'increaseAllowance',
+      spender: bytes(bob),
+      amount,
+    });
   }
 });
 

@@ -129,7 +129,10 @@ test('ethers transactions.json: 200 entries, every present type reproduced byte 
       // Decoding back: everything a chain would accept. Typed transactions without a chain id
       // (chainId 0) are encodable but fail validateTx, so the decoders refuse them.
       if (tx.chainId === 0n) {
-        assert.throws(() => validateTx(tx), (e: unknown) => isBadRequest(e) && /"chainId" must be positive/.test((e as Error).message));
+        assert.throws(
+          () => validateTx(tx),
+          (e: unknown) => isBadRequest(e) && /"chainId" must be positive/.test((e as Error).message),
+        );
         assert.throws(() => decodeUnsigned(unsigned), isBadRequest, `${where}: decodeUnsigned with chainId 0`);
         assert.throws(() => decodeSigned(signed), isBadRequest, `${where}: decodeSigned with chainId 0`);
         refusedChainIdZero++;

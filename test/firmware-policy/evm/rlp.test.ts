@@ -113,10 +113,19 @@ test('integers: minimal big-endian, zero is the empty string, leading zeros reje
   assert.deepEqual(encodeUint(0x7fn), Uint8Array.of(0x7f));
   assert.deepEqual(encodeUint(0x100n), Uint8Array.of(0x01, 0x00));
   assert.equal(decodeUint(new Uint8Array(0), 'x'), 0n);
-  assert.throws(() => decodeUint(Uint8Array.of(0x00), 'nonce'), (e: unknown) => isBadRequest(e) && /"nonce" has a leading zero byte/.test((e as Error).message));
+  assert.throws(
+    () => decodeUint(Uint8Array.of(0x00), 'nonce'),
+    (e: unknown) => isBadRequest(e) && /"nonce" has a leading zero byte/.test((e as Error).message),
+  );
   assert.throws(() => decodeUint(Uint8Array.of(0x00, 0x01), 'nonce'), isBadRequest);
-  assert.throws(() => decodeUint(new Uint8Array(33).fill(1), 'value'), (e: unknown) => isBadRequest(e) && /"value" exceeds 256 bits/.test((e as Error).message));
-  assert.throws(() => decodeUint([], 'gasLimit'), (e: unknown) => isBadRequest(e) && /"gasLimit" must be a byte string/.test((e as Error).message));
+  assert.throws(
+    () => decodeUint(new Uint8Array(33).fill(1), 'value'),
+    (e: unknown) => isBadRequest(e) && /"value" exceeds 256 bits/.test((e as Error).message),
+  );
+  assert.throws(
+    () => decodeUint([], 'gasLimit'),
+    (e: unknown) => isBadRequest(e) && /"gasLimit" must be a byte string/.test((e as Error).message),
+  );
   assert.throws(() => encodeUint(-1n), isBadRequest);
 });
 
@@ -124,11 +133,7 @@ test('integers: minimal big-endian, zero is the empty string, leading zeros reje
 // Properties
 
 const itemArb: fc.Arbitrary<RlpItem> = fc.letrec<{ item: RlpItem }>((tie) => ({
-  item: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.uint8Array({ maxLength: 80 }),
-    fc.array(tie('item'), { maxLength: 6 }),
-  ),
+  item: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.uint8Array({ maxLength: 80 }), fc.array(tie('item'), { maxLength: 6 })),
 })).item;
 
 test('property: decode(encode(x)) = x for any item', () => {
@@ -157,16 +162,14 @@ test('property: one value, one encoding — any accepted input re-encodes to its
 });
 
 test('property: mutated valid encodings only ever raise bad_request, or decode canonically', () => {
-  const mutated = fc
-    .tuple(itemArb.map(encodeRlp), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete'))
-    .map(([enc, pos, byte, op]) => {
-      const b = Array.from(enc);
-      const i = b.length === 0 ? 0 : pos % b.length;
-      if (op === 'set') b[i] = byte;
-      else if (op === 'insert') b.splice(i, 0, byte);
-      else b.splice(i, 1);
-      return Uint8Array.from(b);
-    });
+  const mutated = fc.tuple(itemArb.map(encodeRlp), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')).map(([enc, pos, byte, op]) => {
+    const b = Array.from(enc);
+    const i = b.length === 0 ? 0 : pos % b.length;
+    if (op === 'set') b[i] = byte;
+    else if (op === 'insert') b.splice(i, 0, byte);
+    else b.splice(i, 1);
+    return Uint8Array.from(b);
+  });
   fc.assert(
     fc.property(mutated, (bytes) => {
       try {

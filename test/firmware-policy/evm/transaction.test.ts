@@ -48,17 +48,13 @@ const FULL: Limits = { uint: MAX_UINT256, nonce: MAX_UINT64, chainId: MAX_UINT25
 /** viem keeps nonce and chainId as JS numbers. */
 const VIEM: Limits = { uint: MAX_UINT256, nonce: BigInt(Number.MAX_SAFE_INTEGER), chainId: BigInt(Number.MAX_SAFE_INTEGER) };
 
-const uint = (max: bigint) =>
-  fc.oneof(fc.constantFrom(0n, 1n, 127n, 128n, 255n, 256n, max), fc.bigInt({ min: 0n, max: 1n << 64n > max ? max : 1n << 64n }), fc.bigInt({ min: 0n, max }));
+const uint = (max: bigint) => fc.oneof(fc.constantFrom(0n, 1n, 127n, 128n, 255n, 256n, max), fc.bigInt({ min: 0n, max: 1n << 64n > max ? max : 1n << 64n }), fc.bigInt({ min: 0n, max }));
 /** fast-check records have a null prototype; deepStrictEqual compares prototypes. */
 const plain = <T extends object>(r: T): T => ({ ...r });
 const bytesN = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const toArb = fc.option(bytesN(20), { nil: null, freq: 4 });
 const dataArb = fc.uint8Array({ maxLength: 120 });
-const accessListArb: fc.Arbitrary<AccessListEntry[]> = fc.array(
-  fc.record({ address: bytesN(20), storageKeys: fc.array(bytesN(32), { maxLength: 3 }) }).map(plain),
-  { maxLength: 3 },
-);
+const accessListArb: fc.Arbitrary<AccessListEntry[]> = fc.array(fc.record({ address: bytesN(20), storageKeys: fc.array(bytesN(32), { maxLength: 3 }) }).map(plain), { maxLength: 3 });
 
 function txArb(l: Limits): fc.Arbitrary<EvmTx> {
   const chainId = fc.oneof(fc.bigInt({ min: 1n, max: 100_000n }), fc.bigInt({ min: 1n, max: l.chainId }));
@@ -91,11 +87,13 @@ function txArb(l: Limits): fc.Arbitrary<EvmTx> {
   return fc.oneof(legacy.map(plain), eip2930.map(plain), eip1559.map(plain));
 }
 
-const sigArb: fc.Arbitrary<TxSignature> = fc.record({
-  r: fc.oneof(fc.constantFrom(1n, N - 1n), fc.bigInt({ min: 1n, max: N - 1n })),
-  s: fc.oneof(fc.constantFrom(1n, N >> 1n), fc.bigInt({ min: 1n, max: N >> 1n })),
-  yParity: fc.constantFrom(0 as const, 1 as const),
-}).map(plain);
+const sigArb: fc.Arbitrary<TxSignature> = fc
+  .record({
+    r: fc.oneof(fc.constantFrom(1n, N - 1n), fc.bigInt({ min: 1n, max: N - 1n })),
+    s: fc.oneof(fc.constantFrom(1n, N >> 1n), fc.bigInt({ min: 1n, max: N >> 1n })),
+    yParity: fc.constantFrom(0 as const, 1 as const),
+  })
+  .map(plain);
 
 // ---------------------------------------------------------------------------------------------
 // Round trips
@@ -199,7 +197,10 @@ const FIXED: EvmTx[] = [
     to: addr(0xab),
     value: 0n,
     data: hexToBytes('a9059cbb'),
-    accessList: [{ address: addr(0x01), storageKeys: [new Uint8Array(32), new Uint8Array(32).fill(0xff)] }, { address: addr(0x02), storageKeys: [] }],
+    accessList: [
+      { address: addr(0x01), storageKeys: [new Uint8Array(32), new Uint8Array(32).fill(0xff)] },
+      { address: addr(0x02), storageKeys: [] },
+    ],
   },
   { type: 'eip2930', chainId: 1n, nonce: 0n, gasPrice: 0n, gasLimit: 0n, to: null, value: MAX_UINT256, data: new Uint8Array(0), accessList: [] },
   {
@@ -247,12 +248,16 @@ test('viem: fixed transactions of each type serialise identically and parse to t
 test('property (viem): random transactions serialise identically, signed and unsigned', () => {
   fc.assert(
     // viem refuses maxPriorityFeePerGas > maxFeePerGas (a fee-market rule we leave to the chain)
-    fc.property(txArb(VIEM).filter((tx) => tx.type !== 'eip1559' || tx.maxPriorityFeePerGas <= tx.maxFeePerGas), sigArb, (tx, sig) => {
-      assert.equal(bytesToHex(serializeUnsigned(tx)), bytesToHex(fromHex(serializeTransaction(toViem(tx)))));
-      const theirs = fromHex(serializeTransaction(toViem(tx), viemSig(sig)));
-      assert.equal(bytesToHex(serializeSigned(tx, sig)), bytesToHex(theirs));
-      assert.deepEqual(decodeSigned(theirs), { tx, signature: sig });
-    }),
+    fc.property(
+      txArb(VIEM).filter((tx) => tx.type !== 'eip1559' || tx.maxPriorityFeePerGas <= tx.maxFeePerGas),
+      sigArb,
+      (tx, sig) => {
+        assert.equal(bytesToHex(serializeUnsigned(tx)), bytesToHex(fromHex(serializeTransaction(toViem(tx)))));
+        const theirs = fromHex(serializeTransaction(toViem(tx), viemSig(sig)));
+        assert.equal(bytesToHex(serializeSigned(tx, sig)), bytesToHex(theirs));
+        assert.deepEqual(decodeSigned(theirs), { tx, signature: sig });
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -387,12 +392,10 @@ const fieldArb: fc.Arbitrary<RlpItem> = fc.letrec<{ f: RlpItem }>((tie) => ({
   ),
 })).f;
 
-const envelopeArb = fc
-  .tuple(fc.constantFrom(null, 0x01, 0x02, 0x03, 0x7f), fc.array(fieldArb, { minLength: 5, maxLength: 13 }))
-  .map(([type, fields]) => {
-    const body = encodeRlp(fields);
-    return type === null ? body : Uint8Array.from([type, ...body]);
-  });
+const envelopeArb = fc.tuple(fc.constantFrom(null, 0x01, 0x02, 0x03, 0x7f), fc.array(fieldArb, { minLength: 5, maxLength: 13 })).map(([type, fields]) => {
+  const body = encodeRlp(fields);
+  return type === null ? body : Uint8Array.from([type, ...body]);
+});
 
 test('fuzz: transaction-shaped RLP never makes a decoder throw anything but bad_request', () => {
   fc.assert(fc.property(envelopeArb, assertDecodersTotal), { numRuns: 5000 });
@@ -400,16 +403,14 @@ test('fuzz: transaction-shaped RLP never makes a decoder throw anything but bad_
 
 test('fuzz: random bytes and mutated valid transactions never crash the decoders', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), assertDecodersTotal), { numRuns: 5000 });
-  const mutated = fc
-    .tuple(txArb(FULL), sigArb, fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete'))
-    .map(([tx, sig, signed, pos, byte, op]) => {
-      const b = Array.from(signed ? serializeSigned(tx, sig) : serializeUnsigned(tx));
-      const i = pos % b.length;
-      if (op === 'set') b[i] = byte;
-      else if (op === 'insert') b.splice(i, 0, byte);
-      else b.splice(i, 1);
-      return Uint8Array.from(b);
-    });
+  const mutated = fc.tuple(txArb(FULL), sigArb, fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')).map(([tx, sig, signed, pos, byte, op]) => {
+    const b = Array.from(signed ? serializeSigned(tx, sig) : serializeUnsigned(tx));
+    const i = pos % b.length;
+    if (op === 'set') b[i] = byte;
+    else if (op === 'insert') b.splice(i, 0, byte);
+    else b.splice(i, 1);
+    return Uint8Array.from(b);
+  });
   fc.assert(fc.property(mutated, assertDecodersTotal), { numRuns: 5000 });
 });
 

@@ -106,7 +106,10 @@ test('Permit2 PermitSingle: spender, token, amount, allowance expiration and sig
   });
   // uint160 and uint48 ranges are enforced.
   const tooMuch = { ...td, message: { ...td.message, details: { token, amount: (2n ** 160n).toString(), expiration: 0, nonce: 0 } } };
-  assert.throws(() => classifyTypedData(tooMuch), (e) => isBadRequest(e) && (e as ApplianceError).details?.['field'] === 'message.details.amount');
+  assert.throws(
+    () => classifyTypedData(tooMuch),
+    (e) => isBadRequest(e) && (e as ApplianceError).details?.['field'] === 'message.details.amount',
+  );
 });
 
 test('Permit2 PermitBatch and SignatureTransfer forms', () => {
@@ -159,7 +162,15 @@ test('Permit2 PermitBatch and SignatureTransfer forms', () => {
     types: { PermitBatchTransferFrom: [{ name: 'permitted', type: 'TokenPermissions[]' }, ...transferFields], TokenPermissions: TOKEN_PERMISSIONS_TYPE },
     primaryType: 'PermitBatchTransferFrom',
     domain: permit2Domain,
-    message: { permitted: [{ token, amount: 1 }, { token: other, amount: 2 }], spender, nonce: 1, deadline: 300 },
+    message: {
+      permitted: [
+        { token, amount: 1 },
+        { token: other, amount: 2 },
+      ],
+      spender,
+      nonce: 1,
+      deadline: 300,
+    },
   });
   assert.ok(batchTransfer.kind === 'permit2' && batchTransfer.tokens.length === 2 && batchTransfer.deadline === 300n);
 

@@ -25,11 +25,16 @@ const USDC = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48';
 const WETH = '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2';
 const PERMIT2 = '0x000000000022d473030f116ddee9f6b43ac78ba3';
 const ASSET = erc20AssetId(1n, bytes(USDC));
-const WITNESS_TYPE = 'PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Order witness)Order(address recipient)TokenPermissions(address token,uint256 amount)';
+const WITNESS_TYPE =
+  'PermitWitnessTransferFrom(TokenPermissions permitted,address spender,uint256 nonce,uint256 deadline,Order witness)Order(address recipient)TokenPermissions(address token,uint256 amount)';
 
 /** A SignatureTransfer under Permit2's domain on chain 1, nonce 7 (no EIP712Domain in `types`); a witness binds an Order to the stranger. */
-const transferFrom = (spender: string, permitted: { token: string; amount: bigint }[] | { token: string; amount: bigint }, primaryType = Array.isArray(permitted) ? 'PermitBatchTransferFrom' : 'PermitTransferFrom', witness = false) =>
-  permit2TransferTypedData(permit2Domain(1, PERMIT2), { spender, permitted, nonce: 7, ...(witness ? { witness: STRANGER } : {}) }, { primaryType, domainType: false });
+const transferFrom = (
+  spender: string,
+  permitted: { token: string; amount: bigint }[] | { token: string; amount: bigint },
+  primaryType = Array.isArray(permitted) ? 'PermitBatchTransferFrom' : 'PermitTransferFrom',
+  witness = false,
+) => permit2TransferTypedData(permit2Domain(1, PERMIT2), { spender, permitted, nonce: 7, ...(witness ? { witness: STRANGER } : {}) }, { primaryType, domainType: false });
 
 /** The reviewer's probe policy: perTxMax 100, a 150/h window, 2 approvers above 10. */
 function policy(opts: { tiers?: { above: bigint; required: number }[]; chains?: bigint[]; typeHashes?: string[] } = {}): PolicyDocument {
@@ -72,20 +77,38 @@ function judge(td: unknown, p: PolicyDocument = policy(), used = 0n) {
 const codes = (d: { reasons: { code: string }[] }) => d.reasons.map((r) => r.code);
 
 test('the probe: a PermitBatchTransferFrom of 50 × 100 USDC to a whitelisted spender is judged as one transfer of 5,000', () => {
-  const batch = transferFrom(SPENDER, Array.from({ length: 50 }, () => ({ token: USDC, amount: 100n })));
+  const batch = transferFrom(
+    SPENDER,
+    Array.from({ length: 50 }, () => ({ token: USDC, amount: 100n })),
+  );
   const d = judge(batch, policy({ tiers: [{ above: 10n, required: 2 }] }));
   assert.equal(d.outcome, 'deny');
   assert.deepEqual(codes(d), ['per_tx_limit', 'window_amount']);
   assert.equal(d.reserve, undefined);
   // Two entries of 60 sum to 120: over the per-transaction limit though each entry is within it.
-  assert.deepEqual(codes(judge(transferFrom(SPENDER, [{ token: USDC, amount: 60n }, { token: USDC, amount: 60n }]))), ['per_tx_limit']);
+  assert.deepEqual(
+    codes(
+      judge(
+        transferFrom(SPENDER, [
+          { token: USDC, amount: 60n },
+          { token: USDC, amount: 60n },
+        ]),
+      ),
+    ),
+    ['per_tx_limit'],
+  );
 });
 
 test('a PermitTransferFrom within limits is allowed and reserves its amount; the window and the tiers apply', () => {
   const d = judge(transferFrom(SPENDER, { token: USDC, amount: 100n }));
   assert.equal(d.outcome, 'allow', JSON.stringify(d.reasons));
   assert.deepEqual(d.reserve, { keyId: 'k1', asset: ASSET, amount: 100n });
-  const batchOfOne = judge(transferFrom(SPENDER, [{ token: USDC, amount: 40n }, { token: USDC, amount: 60n }]));
+  const batchOfOne = judge(
+    transferFrom(SPENDER, [
+      { token: USDC, amount: 40n },
+      { token: USDC, amount: 60n },
+    ]),
+  );
   assert.deepEqual(batchOfOne.reserve, { keyId: 'k1', asset: ASSET, amount: 100n }, 'a batch of one token reserves its sum');
   assert.deepEqual(codes(judge(transferFrom(SPENDER, { token: USDC, amount: 20n }), policy(), 140n)), ['window_amount']);
   const tiered = judge(transferFrom(SPENDER, { token: USDC, amount: 50n }), policy({ tiers: [{ above: 10n, required: 2 }] }));
@@ -98,7 +121,12 @@ test('the spender is the recipient: a stranger spender is refused as not whiteli
 });
 
 test('a batch of two tokens is refused (one signature reserves one asset), and so is an empty batch', () => {
-  const two = judge(transferFrom(SPENDER, [{ token: USDC, amount: 1n }, { token: WETH, amount: 1n }]));
+  const two = judge(
+    transferFrom(SPENDER, [
+      { token: USDC, amount: 1n },
+      { token: WETH, amount: 1n },
+    ]),
+  );
   assert.deepEqual(codes(two), ['typed_batch_tokens']);
   assert.equal(two.reasons[0]!.detail?.tokens, 2);
   assert.deepEqual(codes(judge(transferFrom(SPENDER, []))), ['typed_batch_tokens']);
@@ -136,7 +164,10 @@ test('parsePolicy refuses a typed-data domain listed twice (the evaluator and th
   const twice = { ...doc, groups: { hot: { ...hot, typedData: [...entries, { chainId: 1, verifyingContract: bytes(PERMIT2), typeHashes: [new Uint8Array(32).fill(0xab)] }] } } };
   assert.throws(
     () => parsePolicy(twice),
-    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request' && /groups\.hot\.typedData\[2\]" repeats the domain 1:0x000000000022d473030f116ddee9f6b43ac78ba3 of groups\.hot\.typedData\[0\]/.test(e.message),
+    (e: unknown) =>
+      e instanceof ApplianceError &&
+      e.code === 'bad_request' &&
+      /groups\.hot\.typedData\[2\]" repeats the domain 1:0x000000000022d473030f116ddee9f6b43ac78ba3 of groups\.hot\.typedData\[0\]/.test(e.message),
   );
   // The same contract on another chain is another domain.
   assert.doesNotThrow(() => parsePolicy({ ...doc, groups: { hot: { ...hot, typedData: [...entries, { chainId: 5, verifyingContract: bytes(PERMIT2) }] } } }));

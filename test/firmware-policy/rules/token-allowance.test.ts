@@ -61,7 +61,10 @@ describe('judgeAllowanceGrant', () => {
     const revoke = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: approve.next.amount, nonce: 5n } }), grant({ amount: 0n, order: 6n }));
     assert.equal(revoke.next.amount, 100n, 'the revoke leaves the bound at 100');
     const more = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: revoke.next.amount, nonce: 6n } }), grant({ mode: 'increase', amount: 100n, order: 7n }));
-    assert.deepEqual(more.reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      more.reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
     const far = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 100n, nonce: 5n } }), grant({ amount: 0n, order: 1n << 62n }));
     assert.equal(far.next.amount, 100n, 'a revoke signed at a nonce far ahead lowers nothing either');
   });
@@ -70,7 +73,10 @@ describe('judgeAllowanceGrant', () => {
     const one = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 50n, nonce: 5n } }), grant({ mode: 'increase', order: 6n }));
     assert.deepEqual([one.reasons, one.charge, one.next.amount], [[], 50n, 100n]);
     const two = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 100n, nonce: 6n } }), grant({ mode: 'increase', amount: 1n, order: 7n }));
-    assert.deepEqual(two.reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      two.reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
     assert.equal(two.reasons[0]?.detail?.total, 101n);
   });
 
@@ -80,12 +86,21 @@ describe('judgeAllowanceGrant', () => {
     const permit = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 30n, nonce: 9n } }), grant({ amount: 40n, order: null }));
     assert.deepEqual([permit.next.amount, permit.next.nonce, permit.charge], [70n, SIGNED_GRANT_ORDER, 40n], 'a Permit marks the row: no later approve replaces it');
     const overCap = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: 70n, nonce: 9n } }), grant({ amount: 40n, order: null }));
-    assert.deepEqual(overCap.reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      overCap.reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
   });
 
   test('per-grant caps stay: unlimited denied unless allowed (then not charged), above the cap denied', () => {
-    assert.deepEqual(judgeAllowanceGrant(rules, fakeView(), grant({ amount: MAX_UINT256 })).reasons.map((r) => r.code), ['unlimited_approval']);
-    assert.deepEqual(judgeAllowanceGrant(rules, fakeView(), grant({ amount: 101n })).reasons.map((r) => r.code), ['approval_above_cap']);
+    assert.deepEqual(
+      judgeAllowanceGrant(rules, fakeView(), grant({ amount: MAX_UINT256 })).reasons.map((r) => r.code),
+      ['unlimited_approval'],
+    );
+    assert.deepEqual(
+      judgeAllowanceGrant(rules, fakeView(), grant({ amount: 101n })).reasons.map((r) => r.code),
+      ['approval_above_cap'],
+    );
     const open = judgeAllowanceGrant({ ...rules, allowUnlimitedApproval: true }, fakeView(), grant({ amount: MAX_UINT256 }));
     assert.deepEqual([open.reasons, open.charge, open.next.amount], [[], 0n, MAX_UINT256]);
   });
@@ -105,7 +120,10 @@ describe('judgeAllowanceGrant', () => {
 describe('judgeSignedGrant (Permit, Permit2: for the typed-data path)', () => {
   const permit = { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 50n };
   test('a Permit is charged to the window, adds to the outstanding allowance, and reserves its amount', () => {
-    assert.deepEqual(judgeSignedGrant(rules, fakeView({ used: 60n }), permit, 1000).reasons.map((r) => r.code), ['window_amount']);
+    assert.deepEqual(
+      judgeSignedGrant(rules, fakeView({ used: 60n }), permit, 1000).reasons.map((r) => r.code),
+      ['window_amount'],
+    );
     const ok = judgeSignedGrant(rules, fakeView({ used: 50n, allowance: { amount: 20n, nonce: 3n } }), permit, 1000);
     assert.deepEqual(ok.reasons, []);
     assert.deepEqual(ok.reserve, { keyId: 'k', asset: ASSET, amount: 50n });
@@ -113,16 +131,22 @@ describe('judgeSignedGrant (Permit, Permit2: for the typed-data path)', () => {
     assert.equal(ok.required, 0);
     const tiered = judgeSignedGrant({ ...rules, approvalTiers: [{ above: 40n, required: 2 }] }, fakeView(), permit, 1000);
     assert.equal(tiered.required, 2, 'the approval tier applies to the grant');
-    assert.deepEqual(judgeSignedGrant(rules, fakeView({ allowance: { amount: 60n, nonce: null } }), permit, 1000).reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      judgeSignedGrant(rules, fakeView({ allowance: { amount: 60n, nonce: null } }), permit, 1000).reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
   });
 
-  test('an approve after a Permit adds to the outstanding allowance (the Permit may still land, or sit in Permit2\'s own slot)', () => {
+  test("an approve after a Permit adds to the outstanding allowance (the Permit may still land, or sit in Permit2's own slot)", () => {
     const afterPermit = judgeSignedGrant(rules, fakeView({ allowance: { amount: 10n, nonce: 3n } }), permit, 1000).allowance;
     assert.equal(afterPermit.nonce, SIGNED_GRANT_ORDER);
     const approve = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: afterPermit.amount, nonce: afterPermit.nonce } }), grant({ amount: 40n, order: 9n }));
     assert.deepEqual([approve.next.amount, approve.next.nonce], [100n, SIGNED_GRANT_ORDER]);
     const over = judgeAllowanceGrant(rules, fakeView({ allowance: { amount: afterPermit.amount, nonce: afterPermit.nonce } }), grant({ amount: 41n, order: 9n }));
-    assert.deepEqual(over.reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      over.reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
   });
 
   test('a Permit of 0 reserves nothing and passes a full window', () => {
@@ -150,11 +174,25 @@ describe('through evaluate()', () => {
           [ASSET]: rules,
           [nativeAssetId(1n)]: { perTxMax: 10n, windows: [{ seconds: 3600, maxAmount: 15n, maxCount: 10 }], approvalTiers: [] },
         },
-        contracts: [{ chainId: 1n, address: CONTRACT, selectors: [Uint8Array.of(0xde, 0xad, 0xbe, 0xef)] }, { chainId: 1n, address: STRANGER, selectors: [Uint8Array.of(0xde, 0xad, 0xbe, 0xef)] }],
+        contracts: [
+          { chainId: 1n, address: CONTRACT, selectors: [Uint8Array.of(0xde, 0xad, 0xbe, 0xef)] },
+          { chainId: 1n, address: STRANGER, selectors: [Uint8Array.of(0xde, 0xad, 0xbe, 0xef)] },
+        ],
       },
     },
   };
-  const tx = (to: Uint8Array, data: Hex, value = 0n, nonce = 5n): EvmTx => ({ type: 'eip1559', chainId: 1n, nonce, maxPriorityFeePerGas: 1n, maxFeePerGas: 1n, gasLimit: 100_000n, to, value, data: bytes(data), accessList: [] });
+  const tx = (to: Uint8Array, data: Hex, value = 0n, nonce = 5n): EvmTx => ({
+    type: 'eip1559',
+    chainId: 1n,
+    nonce,
+    maxPriorityFeePerGas: 1n,
+    maxFeePerGas: 1n,
+    gasLimit: 100_000n,
+    to,
+    value,
+    data: bytes(data),
+    accessList: [],
+  });
   const intentOf = (t: EvmTx): TransferIntent => intentFromEvmTx('k', t);
   const run = (view: StateView, i: TransferIntent) => evaluate(policy, view, { intent: i, keyGroup: 'hot', requester: 'orch' }, [], 1000);
   const approveTo = (who: Uint8Array, amount: bigint, nonce = 5n) => intentOf(tx(TOKEN, encodeFunctionData({ abi: erc20Abi, functionName: 'approve', args: [hex(who), amount] }), 0n, nonce));
@@ -162,17 +200,30 @@ describe('through evaluate()', () => {
     intentOf(tx(TOKEN, encodeFunctionData({ abi: parseAbi(['function increaseAllowance(address,uint256)']), functionName: 'increaseAllowance', args: [hex(who), amount] }), 0n, nonce));
 
   test('an approve with the token window exhausted is denied window_amount; one within it reserves its amount and records the allowance', () => {
-    assert.deepEqual(run(fakeView({ used: 100n }), approveTo(SPENDER, 50n)).reasons.map((r) => r.code), ['window_amount']);
+    assert.deepEqual(
+      run(fakeView({ used: 100n }), approveTo(SPENDER, 50n)).reasons.map((r) => r.code),
+      ['window_amount'],
+    );
     const ok = run(fakeView({ used: 50n }), approveTo(SPENDER, 50n));
     assert.equal(ok.outcome, 'allow');
     assert.deepEqual(ok.reserve, { keyId: 'k', asset: ASSET, amount: 50n });
     assert.deepEqual(ok.allowance, { keyId: 'k', asset: ASSET, spender: SPENDER, amount: 50n, nonce: 5n });
-    assert.deepEqual(run(fakeView(), approveTo(SPENDER, MAX_UINT256)).reasons.map((r) => r.code), ['unlimited_approval'], 'an unlimited grant is judged by its own rule only');
+    assert.deepEqual(
+      run(fakeView(), approveTo(SPENDER, MAX_UINT256)).reasons.map((r) => r.code),
+      ['unlimited_approval'],
+      'an unlimited grant is judged by its own rule only',
+    );
   });
 
   test('increaseAllowance is charged too, and capped on the total', () => {
-    assert.deepEqual(run(fakeView({ used: 60n }), increaseTo(SPENDER, 50n)).reasons.map((r) => r.code), ['window_amount']);
-    assert.deepEqual(run(fakeView({ allowance: { amount: 60n, nonce: 4n } }), increaseTo(SPENDER, 50n)).reasons.map((r) => r.code), ['allowance_total_above_cap']);
+    assert.deepEqual(
+      run(fakeView({ used: 60n }), increaseTo(SPENDER, 50n)).reasons.map((r) => r.code),
+      ['window_amount'],
+    );
+    assert.deepEqual(
+      run(fakeView({ allowance: { amount: 60n, nonce: 4n } }), increaseTo(SPENDER, 50n)).reasons.map((r) => r.code),
+      ['allowance_total_above_cap'],
+    );
   });
 
   test('a revoke (approve 0) passes with the window exhausted and the spender off the whitelist, reserving nothing', () => {
@@ -180,7 +231,10 @@ describe('through evaluate()', () => {
     assert.equal(d.outcome, 'allow', JSON.stringify(d.reasons));
     assert.equal(d.reserve, undefined);
     assert.equal(d.allowance?.amount, 50n, 'the bound is not lowered: the revoke may never execute');
-    assert.deepEqual(run(fakeView(), approveTo(STRANGER, 1n)).reasons.map((r) => r.code), ['not_whitelisted']);
+    assert.deepEqual(
+      run(fakeView(), approveTo(STRANGER, 1n)).reasons.map((r) => r.code),
+      ['not_whitelisted'],
+    );
   });
 
   test('replay from the recorded inputs gives the same decision, allowance included', () => {
@@ -194,12 +248,22 @@ describe('through evaluate()', () => {
 
   test('native value to an allowlisted contract: the contract must be whitelisted, and the value counts against the native limits', () => {
     const call = (to: Uint8Array, value: bigint) => run(fakeView(), intentOf(tx(to, '0xdeadbeef', value)));
-    assert.deepEqual(call(STRANGER, 1n).reasons.map((r) => r.code), ['not_whitelisted'], 'allowlisted for the call, not whitelisted as a payee');
+    assert.deepEqual(
+      call(STRANGER, 1n).reasons.map((r) => r.code),
+      ['not_whitelisted'],
+      'allowlisted for the call, not whitelisted as a payee',
+    );
     assert.equal(call(STRANGER, 0n).outcome, 'allow', 'value 0 calls still work on the contract allowlist alone');
     const paid = call(CONTRACT, 5n);
     assert.equal(paid.outcome, 'allow');
     assert.deepEqual(paid.reserve, { keyId: 'k', asset: nativeAssetId(1n), amount: 5n });
-    assert.deepEqual(call(CONTRACT, 11n).reasons.map((r) => r.code), ['per_tx_limit']);
-    assert.deepEqual(run(fakeView({ used: 12n }), intentOf(tx(CONTRACT, '0xdeadbeef', 5n))).reasons.map((r) => r.code), ['window_amount']);
+    assert.deepEqual(
+      call(CONTRACT, 11n).reasons.map((r) => r.code),
+      ['per_tx_limit'],
+    );
+    assert.deepEqual(
+      run(fakeView({ used: 12n }), intentOf(tx(CONTRACT, '0xdeadbeef', 5n))).reasons.map((r) => r.code),
+      ['window_amount'],
+    );
   });
 });

@@ -77,7 +77,15 @@ const codes = (d: { reasons: { code: string }[] }) => d.reasons.map((r) => r.cod
 test('EIP-3009: both authorisations are read as transfers (digest as viem computes it)', () => {
   const td = transferWithAuthorization(FRIEND, 5n);
   const { EIP712Domain: _d, ...types } = td.types;
-  assert.equal(hex(readTypedRequest(td as unknown as CborMap).digest), hashTypedData({ domain: { ...td.domain, verifyingContract: USDC }, types, primaryType: td.primaryType, message: { from: KEY, to: FRIEND, value: 5n, validAfter: 0n, validBefore: 4102444800n, nonce: NONCE } } as never));
+  assert.equal(
+    hex(readTypedRequest(td as unknown as CborMap).digest),
+    hashTypedData({
+      domain: { ...td.domain, verifyingContract: USDC },
+      types,
+      primaryType: td.primaryType,
+      message: { from: KEY, to: FRIEND, value: 5n, validAfter: 0n, validBefore: 4102444800n, nonce: NONCE },
+    } as never),
+  );
   for (const variant of ['TransferWithAuthorization', 'ReceiveWithAuthorization']) {
     const i = classifyTypedData(transferWithAuthorization(FRIEND, 5n, variant));
     assert.equal(i.kind, 'eip3009');
@@ -118,7 +126,16 @@ test('an unknown primary type is refused on an allowlisted domain unless its exa
   assert.equal(judge(mail, policy([mailHash])).outcome, 'allow');
   assert.equal(judge(mail, policy(['0x' + '00'.repeat(32)])).outcome, 'deny', 'another type hash does not cover it');
   // The same struct name with another field is another type hash.
-  const mail2 = { ...mail, types: { Mail: [{ name: 'contents', type: 'string' }, { name: 'to', type: 'address' }] }, message: { contents: 'hi', to: STRANGER } };
+  const mail2 = {
+    ...mail,
+    types: {
+      Mail: [
+        { name: 'contents', type: 'string' },
+        { name: 'to', type: 'address' },
+      ],
+    },
+    message: { contents: 'hi', to: STRANGER },
+  };
   assert.deepEqual(codes(judge(mail2, policy([mailHash]))), ['typed_type_not_allowed']);
   // A TransferWithAuthorization can never be let through as 'other' by a type-hash entry: it is judged as a transfer.
   const twaHash = hex(keccak_256(new TextEncoder().encode('TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)')));
@@ -132,7 +149,14 @@ test('type hashes are part of the canonical, hashed policy; adding one is a loos
   assert.notDeepEqual(policyHash(without), policyHash(withHash));
   const round = parsePolicy(decodeCanonical(encodeCanonical(policyToCbor(withHash))));
   assert.deepEqual(hex(policyHash(round)), hex(policyHash(withHash)));
-  assert.throws(() => parsePolicy({ ...policyToCbor(withHash), groups: { hot: { ...(policyToCbor(withHash).groups as CborMap).hot as CborMap, typedData: [{ chainId: 1, verifyingContract: bytes(USDC), typeHashes: [new Uint8Array(31)] }] } } }), /32 bytes/);
+  assert.throws(
+    () =>
+      parsePolicy({
+        ...policyToCbor(withHash),
+        groups: { hot: { ...((policyToCbor(withHash).groups as CborMap).hot as CborMap), typedData: [{ chainId: 1, verifyingContract: bytes(USDC), typeHashes: [new Uint8Array(31)] }] } },
+      }),
+    /32 bytes/,
+  );
   const loosen = diffPolicies(without, { ...withHash, version: 2 }).filter((c) => c.path.includes('typeHashes'));
   assert.equal(loosen.length, 1);
   assert.equal(loosen[0]!.stricter, false);
@@ -153,5 +177,7 @@ test('under the example policy (which allowlists a USDC domain) an EIP-3009 tran
   assert.equal(d.outcome, 'deny');
   assert.deepEqual(codes(d), ['not_whitelisted', 'per_tx_limit', 'window_amount']);
   const m = readTypedRequest({ ...mail, domain: { ...mail.domain, chainId: Number(domain.chainId), verifyingContract: usdc } } as unknown as CborMap);
-  assert.deepEqual(codes(evaluateTypedData(example, view(), { ...m, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'withdrawals-service' }, [], 1_700_000_000)), ['typed_type_not_allowed']);
+  assert.deepEqual(codes(evaluateTypedData(example, view(), { ...m, keyGroup: 'hot', keyId: 'k1', keyAddress: bytes(KEY), requester: 'withdrawals-service' }, [], 1_700_000_000)), [
+    'typed_type_not_allowed',
+  ]);
 });

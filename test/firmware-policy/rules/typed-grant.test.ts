@@ -84,7 +84,7 @@ function judge(td: unknown, o: { p?: PolicyDocument; v?: StateView } = {}): Deci
 }
 const codes = (d: { reasons: { code: string }[] }) => d.reasons.map((r) => r.code);
 
-test('the issue\'s attack by Permit: with the window used up, a Permit of 50 to a whitelisted spender is refused window_amount', () => {
+test("the issue's attack by Permit: with the window used up, a Permit of 50 to a whitelisted spender is refused window_amount", () => {
   const d = judge(permit(SPENDER, 50n), { v: view({ used: 150n }) });
   assert.equal(d.outcome, 'deny');
   assert.deepEqual(codes(d), ['window_amount']);
@@ -129,11 +129,31 @@ test('Permit2: unlimited is 2^160-1, refused unless allowed (then not counted); 
 });
 
 test('Permit2 PermitBatch: one token (repeats summed) is judged and reserved; two tokens are refused typed_batch_tokens', () => {
-  const one = judge(permit2(SPENDER, [{ token: TOKEN, amount: 30n }, { token: TOKEN, amount: 40n }]));
+  const one = judge(
+    permit2(SPENDER, [
+      { token: TOKEN, amount: 30n },
+      { token: TOKEN, amount: 40n },
+    ]),
+  );
   assert.equal(one.outcome, 'allow', JSON.stringify(codes(one)));
   assert.deepEqual(one.reserve, { keyId: 'k1', asset: ASSET, amount: 70n });
-  assert.deepEqual(codes(judge(permit2(SPENDER, [{ token: TOKEN, amount: 60n }, { token: TOKEN, amount: 60n }]))), ['approval_above_cap']);
-  const two = judge(permit2(SPENDER, [{ token: TOKEN, amount: 10n }, { token: OTHER_TOKEN, amount: 10n }]));
+  assert.deepEqual(
+    codes(
+      judge(
+        permit2(SPENDER, [
+          { token: TOKEN, amount: 60n },
+          { token: TOKEN, amount: 60n },
+        ]),
+      ),
+    ),
+    ['approval_above_cap'],
+  );
+  const two = judge(
+    permit2(SPENDER, [
+      { token: TOKEN, amount: 10n },
+      { token: OTHER_TOKEN, amount: 10n },
+    ]),
+  );
   assert.deepEqual(codes(two), ['typed_batch_tokens']);
   assert.equal(two.reserve, undefined);
 });

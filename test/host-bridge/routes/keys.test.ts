@@ -9,7 +9,10 @@ test('POST /v1/keys becomes key.generate with the admin principal as requester, 
   const res = await request('POST', '/v1/keys', { token: TOKENS.admin, body: { label: 'hot-1', group: 'hot' } });
   assert.equal(res.status, 201);
   assert.deepEqual(await res.json(), { keyId: 'k1', publicKey: '0x0401' });
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [{ cmd: 'key.generate', args: { requester: 'admin-1', label: 'hot-1', group: 'hot' } }]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [{ cmd: 'key.generate', args: { requester: 'admin-1', label: 'hot-1', group: 'hot' } }],
+  );
   assert.ok(documentedCommands('POST /v1/keys').includes('key.generate'));
 });
 
@@ -18,11 +21,14 @@ test('GET /v1/keys sends only the page fields given; GET /v1/keys/:keyId the key
   assert.equal((await request('GET', '/v1/keys', { token: TOKENS.auditor })).status, 200);
   assert.equal((await request('GET', '/v1/keys?limit=10&offset=20', { token: TOKENS.orchestrator })).status, 200);
   assert.equal((await request('GET', '/v1/keys/k-7', { token: TOKENS.admin })).status, 200);
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [
-    { cmd: 'key.list', args: {} },
-    { cmd: 'key.list', args: { limit: 10, offset: 20 } },
-    { cmd: 'key.get', args: { keyId: 'k-7' } },
-  ]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'key.list', args: {} },
+      { cmd: 'key.list', args: { limit: 10, offset: 20 } },
+      { cmd: 'key.get', args: { keyId: 'k-7' } },
+    ],
+  );
 });
 
 test('an admin-scope token bound to a requester is refused (role_not_held), an approver token (scope_missing); nothing is sent', async () => {

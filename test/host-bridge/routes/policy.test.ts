@@ -8,12 +8,15 @@ import { parsePolicy } from '../../../firmware-policy/policy-document.js';
 import { publicPart } from '../../../cli/approver-key.js';
 import { recordingBridge, TOKENS, activePolicy, admin } from './recording-bridge.js';
 
-test('a JSON policy proposal reads the active policy, then sends the next version\'s canonical document', async () => {
+test("a JSON policy proposal reads the active policy, then sends the next version's canonical document", async () => {
   const { request, sent } = recordingBridge({ 'policy.get': activePolicy, 'policy.propose': { proposalId: 'pp-1' } });
   const policy = { adminQuorum: 1, admins: [publicPart(admin)], approvers: [], requesters: [{ id: 'orch-1' }], groups: {} };
   const res = await request('POST', '/v1/policy/proposals', { token: TOKENS.admin, body: { policy } });
   assert.equal(res.status, 201);
-  assert.deepEqual(sent.map((s) => s.cmd), ['policy.get', 'policy.propose']);
+  assert.deepEqual(
+    sent.map((s) => s.cmd),
+    ['policy.get', 'policy.propose'],
+  );
   assert.deepEqual(sent[0]!.args, {});
   const { requester, document } = sent[1]!.args as { requester: string; document: Uint8Array };
   assert.equal(requester, 'admin-1');
@@ -26,7 +29,10 @@ test('a JSON policy proposal reads the active policy, then sends the next versio
 test('a hex document is sent as its bytes, without reading the active policy', async () => {
   const { request, sent } = recordingBridge();
   await request('POST', '/v1/policy/proposals', { token: TOKENS.admin, body: { document: '0xa0' } });
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [{ cmd: 'policy.propose', args: { requester: 'admin-1', document: new Uint8Array([0xa0]) } }]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [{ cmd: 'policy.propose', args: { requester: 'admin-1', document: new Uint8Array([0xa0]) } }],
+  );
 });
 
 test('approve, cancel, activate and reads send their ids; the diff sends version and against', async () => {
@@ -43,15 +49,18 @@ test('approve, cancel, activate and reads send their ids; the diff sends version
   assert.equal(md.headers.get('Content-Type'), 'text/markdown; charset=utf-8');
   assert.equal(await md.text(), '| a |');
   const approval = { proposalId: 'pp-1', adminId: 'admin-1', expiresAt: 5, signature: new Uint8Array([2]) };
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args }) as { cmd: string; args: CborMap }), [
-    { cmd: 'policy.approve', args: approval },
-    { cmd: 'policy.cancel', args: approval },
-    { cmd: 'policy.activate', args: { requester: 'admin-1', proposalId: 'pp-1' } },
-    { cmd: 'policy.proposal', args: { proposalId: 'pp-1' } },
-    { cmd: 'policy.get', args: {} },
-    { cmd: 'policy.diff', args: { version: 3 } },
-    { cmd: 'policy.diff', args: { version: 3, against: 1 } },
-  ]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args }) as { cmd: string; args: CborMap }),
+    [
+      { cmd: 'policy.approve', args: approval },
+      { cmd: 'policy.cancel', args: approval },
+      { cmd: 'policy.activate', args: { requester: 'admin-1', proposalId: 'pp-1' } },
+      { cmd: 'policy.proposal', args: { proposalId: 'pp-1' } },
+      { cmd: 'policy.get', args: {} },
+      { cmd: 'policy.diff', args: { version: 3 } },
+      { cmd: 'policy.diff', args: { version: 3, against: 1 } },
+    ],
+  );
 });
 
 test('policy reads are for auditors, changes for admins', async () => {

@@ -15,10 +15,7 @@ import { generateApproverKey, publicPart } from '../../../cli/approver-key.js';
 
 export const admin = generateApproverKey('admin-1', 'ES256');
 const approver = generateApproverKey('appr-1', 'EdDSA');
-const policy = policyFromJson(
-  { adminQuorum: 1, admins: [publicPart(admin)], approvers: [publicPart(approver)], requesters: [{ id: 'orch-1' }], auditors: [{ id: 'aud-1' }], groups: {} },
-  'dev-1',
-);
+const policy = policyFromJson({ adminQuorum: 1, admins: [publicPart(admin)], approvers: [publicPart(approver)], requesters: [{ id: 'orch-1' }], auditors: [{ id: 'aud-1' }], groups: {} }, 'dev-1');
 /** policy.get of the active policy (version 1). */
 export const activePolicy: CborMap = { version: 1, hash: new Uint8Array(32).fill(7), activatedAt: 0, document: policyToCbor(policy) };
 

@@ -10,17 +10,23 @@ test('GET /v1/requests/:id sends viewer and role, and answers by the request sta
   assert.equal(asRequester.status, 202);
   const asAuditor = await request('GET', '/v1/requests/r-1', { token: TOKENS.auditor });
   assert.equal(asAuditor.status, 202);
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [
-    { cmd: 'request.get', args: { requestId: 'r-1', viewer: 'orch-1', role: 'requester' } },
-    { cmd: 'request.get', args: { requestId: 'r-1', viewer: 'aud-1', role: 'auditor' } },
-  ]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'request.get', args: { requestId: 'r-1', viewer: 'orch-1', role: 'requester' } },
+      { cmd: 'request.get', args: { requestId: 'r-1', viewer: 'aud-1', role: 'auditor' } },
+    ],
+  );
 });
 
 test('POST /v1/requests/:id/approvals becomes request.approve with the signed fields; signed is 200', async () => {
   const { request, sent } = recordingBridge({ 'request.approve': { status: 'signed', requestId: 'r-1' } });
   const res = await request('POST', '/v1/requests/r-1/approvals', { token: TOKENS.approver, body: { approverId: 'appr-1', expiresAt: 1700000000, signature: '0xdead' } });
   assert.equal(res.status, 200);
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [{ cmd: 'request.approve', args: { requestId: 'r-1', approverId: 'appr-1', expiresAt: 1700000000, signature: new Uint8Array([0xde, 0xad]) } }]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [{ cmd: 'request.approve', args: { requestId: 'r-1', approverId: 'appr-1', expiresAt: 1700000000, signature: new Uint8Array([0xde, 0xad]) } }],
+  );
 });
 
 test('an approval needs the approver scope and well-formed fields', async () => {

@@ -10,7 +10,11 @@ const transaction = { type: 'eip1559', chainId: 1, nonce: 7, gasLimit: 21000, to
 
 test('an EVM transaction becomes sign.evm-tx with bigint amounts and address bytes, under the trace id', async () => {
   const { request, sent } = recordingBridge({ 'sign.evm-tx': { status: 'signed', requestId: 'order-1', txHash: new Uint8Array([1, 2]) } });
-  const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'order-1', 'X-Request-Id': 'trace-9' }, body: { keyId: 'k1', transaction } });
+  const res = await request('POST', '/v1/sign/evm-transaction', {
+    token: TOKENS.orchestrator,
+    headers: { 'Idempotency-Key': 'order-1', 'X-Request-Id': 'trace-9' },
+    body: { keyId: 'k1', transaction },
+  });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('X-Request-Id'), 'trace-9');
   assert.deepEqual(await res.json(), { status: 'signed', requestId: 'order-1', txHash: '0x0102' });
@@ -31,9 +35,17 @@ test('an EVM transaction becomes sign.evm-tx with bigint amounts and address byt
 });
 
 test('the reply status follows the result: pending 202, denied 403, aborted 409', async () => {
-  for (const [status, http] of [['pending_approval', 202], ['denied', 403], ['aborted', 409]] as const) {
+  for (const [status, http] of [
+    ['pending_approval', 202],
+    ['denied', 403],
+    ['aborted', 409],
+  ] as const) {
     const { request } = recordingBridge({ 'sign.typed-data': { status, requestId: 'r' } });
-    const res = await request('POST', '/v1/sign/typed-data', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'r' }, body: { keyId: 'k1', typedData: { primaryType: 'Mail', domain: { chainId: '1' }, types: {}, message: {} } } });
+    const res = await request('POST', '/v1/sign/typed-data', {
+      token: TOKENS.orchestrator,
+      headers: { 'Idempotency-Key': 'r' },
+      body: { keyId: 'k1', typedData: { primaryType: 'Mail', domain: { chainId: '1' }, types: {}, message: {} } },
+    });
     assert.equal(res.status, http, status);
     assert.equal(((await res.json()) as { status: string }).status, status);
   }

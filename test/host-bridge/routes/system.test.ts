@@ -10,7 +10,10 @@ test('GET /healthz answers the health result, or 503 ready:false when the applia
   const res = await up.request('GET', '/healthz');
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { ready: true, deviceId: 'dev-1', policyHash: '0x01' });
-  assert.deepEqual(up.sent.map(({ cmd, args }) => ({ cmd, args })), [{ cmd: 'health', args: {} }]);
+  assert.deepEqual(
+    up.sent.map(({ cmd, args }) => ({ cmd, args })),
+    [{ cmd: 'health', args: {} }],
+  );
   const down = recordingBridge({ health: new ApplianceError('unavailable', 'appliance is not reachable') });
   const r503 = await down.request('GET', '/healthz');
   assert.equal(r503.status, 503);

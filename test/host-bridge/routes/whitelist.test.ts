@@ -12,19 +12,28 @@ test('a proposal becomes whitelist.propose, answered 201; the label only when gi
   const res = await request('POST', '/v1/whitelist/proposals', { token: TOKENS.admin, body: { group: 'hot', chainId: '31337', address, label: 'exchange' } });
   assert.equal(res.status, 201);
   await request('POST', '/v1/whitelist/proposals', { token: TOKENS.admin, body: { group: 'hot', chainId: 1, address } });
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [
-    { cmd: 'whitelist.propose', args: { requester: 'admin-1', group: 'hot', chainId: 31337n, address: bytes, label: 'exchange' } },
-    { cmd: 'whitelist.propose', args: { requester: 'admin-1', group: 'hot', chainId: 1n, address: bytes } },
-  ]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'whitelist.propose', args: { requester: 'admin-1', group: 'hot', chainId: 31337n, address: bytes, label: 'exchange' } },
+      { cmd: 'whitelist.propose', args: { requester: 'admin-1', group: 'hot', chainId: 1n, address: bytes } },
+    ],
+  );
 });
 
-test('approvals and cancels carry the admin\'s signed fields; their replies are 200 whatever the result says', async () => {
+test("approvals and cancels carry the admin's signed fields; their replies are 200 whatever the result says", async () => {
   const { request, sent } = recordingBridge({ 'whitelist.approve': { status: 'denied' }, 'whitelist.cancel': { status: 'cancelled' } });
   const signed = { adminId: 'admin-1', expiresAt: '1700000000', signature: '0x01' };
   assert.equal((await request('POST', '/v1/whitelist/proposals/p-1/approvals', { token: TOKENS.admin, body: signed })).status, 200);
   assert.equal((await request('POST', '/v1/whitelist/proposals/p-1/cancel', { token: TOKENS.admin, body: signed })).status, 200);
   const args = { proposalId: 'p-1', adminId: 'admin-1', expiresAt: 1700000000, signature: new Uint8Array([1]) };
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [{ cmd: 'whitelist.approve', args }, { cmd: 'whitelist.cancel', args }]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'whitelist.approve', args },
+      { cmd: 'whitelist.cancel', args },
+    ],
+  );
 });
 
 test('the listing sends its page; a removal its chain, address bytes and group when given', async () => {
@@ -32,11 +41,14 @@ test('the listing sends its page; a removal its chain, address bytes and group w
   await request('GET', '/v1/whitelist?offset=5', { token: TOKENS.orchestrator });
   await request('DELETE', `/v1/whitelist/10/${address}`, { token: TOKENS.admin });
   await request('DELETE', `/v1/whitelist/10/${address}?group=cold`, { token: TOKENS.admin });
-  assert.deepEqual(sent.map(({ cmd, args }) => ({ cmd, args })), [
-    { cmd: 'whitelist.list', args: { offset: 5 } },
-    { cmd: 'whitelist.remove', args: { requester: 'admin-1', chainId: 10n, address: bytes } },
-    { cmd: 'whitelist.remove', args: { requester: 'admin-1', chainId: 10n, address: bytes, group: 'cold' } },
-  ]);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'whitelist.list', args: { offset: 5 } },
+      { cmd: 'whitelist.remove', args: { requester: 'admin-1', chainId: 10n, address: bytes } },
+      { cmd: 'whitelist.remove', args: { requester: 'admin-1', chainId: 10n, address: bytes, group: 'cold' } },
+    ],
+  );
 });
 
 test('a leading-zero quantity is 400 non_canonical; an auditor cannot propose; nothing is sent', async () => {

@@ -18,7 +18,10 @@ const compiled = (path: string) => import(new URL(`../../../${path}.js`, import.
 
 test('command names are unique', () => {
   const names = CATALOGUE_LIST.map((s) => s.name);
-  assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+  assert.deepEqual(
+    names.filter((n, i) => names.indexOf(n) !== i),
+    [],
+  );
   assert.ok(names.length > 0);
 });
 

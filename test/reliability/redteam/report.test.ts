@@ -18,7 +18,15 @@ const row = (over: Partial<ScenarioResult>): ScenarioResult => ({
 const rows: ScenarioResult[] = [
   row({}),
   row({ id: '12', attack: 'bridge: blind digest', expected: 'unknown_command', result: 'socket: 4 x unknown_command', auditSeq: 'oplog' }),
-  row({ id: '16', attack: 'host user: edit state.db', result: '200 signed: the edit went unnoticed', auditSeq: null, blocked: false, logged: false, failures: ['expected 403 denied, got 200 signed', 'no tamper.detected audit entry'] }),
+  row({
+    id: '16',
+    attack: 'host user: edit state.db',
+    result: '200 signed: the edit went unnoticed',
+    auditSeq: null,
+    blocked: false,
+    logged: false,
+    failures: ['expected 403 denied, got 200 signed', 'no tamper.detected audit entry'],
+  }),
   row({ id: '20', attack: 'host user: socket from another uid', result: 'not run', auditSeq: null, blocked: false, logged: false, skipped: 'needs root' }),
 ];
 
@@ -40,7 +48,10 @@ test('the result column starts with the verdict', () => {
 test('the table has a header, a separator and one aligned row per scenario', () => {
   const lines = formatTable(rows).trimEnd().split('\n');
   assert.equal(lines.length, 2 + rows.length);
-  assert.deepEqual(lines[0]!.split('|').map((c) => c.trim()), ['#', 'attack', 'expected', 'result', 'audit seq']);
+  assert.deepEqual(
+    lines[0]!.split('|').map((c) => c.trim()),
+    ['#', 'attack', 'expected', 'result', 'audit seq'],
+  );
   assert.match(lines[1]!, /^-+-\|-+-\|-+-\|-+-\|-+$/);
   // Every column separator sits at the same offset on every line.
   const bars = (l: string) => [...l.matchAll(/\|/g)].map((m) => m.index);
@@ -56,7 +67,10 @@ test('the last line counts every scenario; a skipped one is neither blocked nor 
 });
 
 test('only a scenario that ran and was not blocked fails the run, and its reasons are printed', () => {
-  assert.deepEqual(notBlocked(rows).map((r) => r.id), ['16']);
+  assert.deepEqual(
+    notBlocked(rows).map((r) => r.id),
+    ['16'],
+  );
   assert.equal(formatFailures(rows), 'NOT BLOCKED: #16 host user: edit state.db: expected 403 denied, got 200 signed; no tamper.detected audit entry\n');
   assert.equal(formatFailures(rows.filter((r) => r.id !== '16')), '');
   assert.equal(formatFailures([row({ logged: false, failures: ['no audit entry'] })]), 'not logged: #1 orchestrator: transfer to a stranger: no audit entry\n');
