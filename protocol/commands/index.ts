@@ -77,6 +77,3 @@ export const COMMAND_NAMES: readonly CommandName[] = CATALOGUE_LIST.map((s) => s
 export function isCommandName(s: string): s is CommandName {
   return Object.prototype.hasOwnProperty.call(CATALOGUE, s);
 }
-
-/** Commands whose arguments are not yet typed take and give a checked CBOR map. */
-export type UntypedCommand = { [C in CommandName]: ParamsOf<C> extends CborMap ? C : never }[CommandName];
