@@ -141,8 +141,15 @@ const baseDocument = {
     '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
     '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    '/console': { get: { summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin', responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: err } } },
-    '/console/console.js': { get: { summary: "The console page's script", responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } } },
+    '/console': {
+      get: {
+        summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: err },
+      },
+    },
+    '/console/console.js': {
+      get: { summary: "The console page's script", responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
+    },
     '/console/console.css': { get: { summary: "The console page's style sheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } } },
     '/console/session/challenge': {
       post: {

@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { ApplianceError } from '../../protocol/errors.js';
 import { verifyWebAuthnAssertion } from '../../firmware-policy/approvals/webauthn.js';
 import { readRegistration } from '../webauthn-registration.js';
-import { checkConsoleOrigin, requireConsoleOrigin, SESSION_COOKIE, type ConsoleConfig } from '../console/auth.js';
+import { checkConsoleOrigin, requireConsoleOrigin, SESSION_COOKIE } from '../console/auth.js';
 import { passkeyApprovers } from '../console/approvers.js';
 import { CONSOLE_CSS, CONSOLE_HTML } from '../console/page-html.js';
 import { SESSION_TTL_MS } from '../console/sessions.js';

@@ -43,7 +43,7 @@ function setup() {
   const sent: { cmd: string; args: CborMap }[] = [];
   const app = createApp({
     appliance: {
-      call: async (cmd, args = {}) => {
+      call: async (cmd, args = {}): Promise<CborMap> => {
         sent.push({ cmd, args });
         if (cmd === 'policy.get') return { version: 1, hash: new Uint8Array(32), activatedAt: 0, document: passkeyDoc };
         if (cmd === 'request.list') return { requests: [], next: null };
@@ -111,7 +111,14 @@ test('a passkey of the active policy signs in: HttpOnly, SameSite=Strict cookie 
 test('on an https origin the cookie is Secure', async () => {
   let now = 0;
   const app = createApp({
-    appliance: { call: async () => ({ version: 1, hash: new Uint8Array(32), activatedAt: 0, document: { ...passkeyDoc, approvers: [{ ...(passkeyDoc.approvers as CborMap[])[0]!, origins: ['https://approve.example.com'] }] } }) },
+    appliance: {
+      call: async () => ({
+        version: 1,
+        hash: new Uint8Array(32),
+        activatedAt: 0,
+        document: { ...passkeyDoc, approvers: [{ ...(passkeyDoc.approvers as CborMap[])[0]!, rpId: 'approve.example.com', origins: ['https://approve.example.com'] }] },
+      }),
+    },
     tokens: new TokenVerifier([]),
     console: { origin: 'https://approve.example.com', sessions: new ConsoleSessions(() => now++) },
   });
