@@ -25,6 +25,9 @@ import { policyRoutes } from './routes/policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/device.js';
 import { eventRoutes } from './routes/events.js';
+import { consoleRoutes } from './routes/console.js';
+import { checkConsoleOrigin } from './console/auth.js';
+import { ConsoleSessions } from './console/sessions.js';
 
 export type { ApplianceCaller } from './appliance-caller.js';
 
@@ -35,6 +38,8 @@ export interface BridgeOptions {
   events?: AuditEventFeed;
   /** The active policy's principals (a token bound to an unknown one is refused); made from `appliance` when not given. */
   principals?: PrincipalDirectory;
+  /** Serve the approver console (docs/console.md) from this origin ("https://host[:port]", or "http://localhost:port"); sessions made when not given. */
+  console?: { origin: string; sessions?: ConsoleSessions };
 }
 
 const TRACE_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -68,7 +73,9 @@ export function createApp(opts: BridgeOptions): BridgeApp {
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
   });
 
-  const r = routeContext(opts.appliance, opts.tokens, opts.principals ?? new PrincipalDirectory(opts.appliance));
+  if (opts.console) checkConsoleOrigin(opts.console.origin);
+  const consoleConfig = opts.console ? { origin: opts.console.origin, sessions: opts.console.sessions ?? new ConsoleSessions() } : undefined;
+  const r = routeContext(opts.appliance, opts.tokens, opts.principals ?? new PrincipalDirectory(opts.appliance), consoleConfig);
   systemRoutes(app, r, metrics);
   keyRoutes(app, r);
   signRoutes(app, r);
@@ -78,6 +85,7 @@ export function createApp(opts: BridgeOptions): BridgeApp {
   auditRoutes(app, r);
   deviceRoutes(app, r);
   eventRoutes(app, r, opts.events);
+  consoleRoutes(app, r);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));
   return app;

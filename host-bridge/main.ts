@@ -11,13 +11,13 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number }): Promise<RunningBridge> {
+export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number; consoleOrigin?: string }): Promise<RunningBridge> {
   const client = new ApplianceClient(opts.socketPath);
   const events = new AuditEventFeed({ appliance: client });
   void events.start();
   const records = readTokens(opts.tokensFile);
   const principals = new PrincipalDirectory(client);
-  const app = createApp({ appliance: client, tokens: new TokenVerifier(records), events, principals });
+  const app = createApp({ appliance: client, tokens: new TokenVerifier(records), events, principals, ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}) });
   void warnUnknownPrincipals(records, principals);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {

@@ -39,6 +39,13 @@ const baseDocument = {
   },
   components: {
     securitySchemes: {
+      consoleSession: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'hsm_console',
+        description:
+          'The approver console session (docs/console.md), set by POST /console/session after a passkey sign-in: HttpOnly, SameSite=Strict, Path=/, Secure on https. It stands for one approver of the active policy with the approver scope, and is accepted only by GET /v1/requests, GET /v1/requests/{id}, POST /v1/requests/{id}/approvals and GET /v1/events, and only when no Authorization header is sent; a POST must carry an Origin header equal to the console origin (else 403 forbidden, details.code origin_mismatch). An unknown or expired session is 401 (details.code session_expired).',
+      },
       bearer: {
         type: 'http',
         scheme: 'bearer',
@@ -134,6 +141,62 @@ const baseDocument = {
     '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
     '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
     '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/console': {
+      get: {
+        summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin',
+        responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: err },
+      },
+    },
+    '/console/console.js': {
+      get: { summary: "The console page's script", responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
+    },
+    '/console/console.css': { get: { summary: "The console page's style sheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } } },
+    '/console/session/challenge': {
+      post: {
+        summary: 'A one-time passkey challenge for sign-in or registration (kept by the bridge for 2 minutes, used once); the request must carry Origin equal to the console origin',
+        responses: { 200: ok('{ challenge (base64url), rpId, expiresAt (ms) }'), 403: err, 404: err },
+      },
+    },
+    '/console/session': {
+      get: { summary: 'Who the console session cookie signs in (401 when none or expired)', security: [{ consoleSession: [] }], responses: { 200: ok('{ approverId }'), 401: err, 404: err } },
+      post: {
+        summary:
+          'Sign in with a passkey: a WebAuthn assertion over a challenge from /console/session/challenge, verified against the passkey approvers (alg WebAuthn) of the ACTIVE policy; sets the hsm_console cookie',
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['credentialId', 'authenticatorData', 'clientDataJSON', 'signature'],
+            properties: { credentialId: { type: 'string' }, authenticatorData: { type: 'string' }, clientDataJSON: { type: 'string' }, signature: { type: 'string' } },
+            description: 'each base64url, as navigator.credentials.get() returns them',
+          }),
+        },
+        responses: {
+          200: ok('{ approverId, expiresAt (ms) }; Set-Cookie hsm_console'),
+          400: err,
+          401: ok('refused: challenge_expired (unknown, used or expired), credential_unknown (not an approver of the active policy), assertion_refused (details.reason from the WebAuthn verifier)'),
+          403: err,
+          404: err,
+          413: tooLarge,
+        },
+      },
+      delete: { summary: 'Sign out: the session ends and the cookie is cleared (Origin must be the console origin)', responses: { 204: { description: 'signed out' }, 403: err, 404: err } },
+    },
+    '/console/registration': {
+      post: {
+        summary:
+          "Enrolment helper: reads a passkey registration (attestation none, user verified) made over a challenge from /console/session/challenge and answers the approver entry for the policy ({ id, alg: 'WebAuthn', publicKey, credentialId, rpId, origins }); changes nothing: the passkey approves once an admin quorum activates a policy holding it",
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['approverId', 'attestationObject', 'clientDataJSON'],
+            properties: { approverId: { type: 'string' }, attestationObject: { type: 'string' }, clientDataJSON: { type: 'string' } },
+          }),
+        },
+        responses: { 200: ok('{ principal }'), 400: err, 401: err, 403: err, 404: err, 413: tooLarge },
+      },
+    },
     '/v1/keys': {
       get: {
         summary: 'List keys (orchestrator, admin or auditor): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
@@ -211,9 +274,23 @@ const baseDocument = {
         },
       },
     },
+    '/v1/requests': {
+      get: {
+        summary: 'Pending sign requests, newest first, each with what the appliance decoded (any approver, admin or auditor; a requester its own; the approver console with its session cookie)',
+        description:
+          "Each item is what GET /v1/requests/{id} answers plus `decoded`: read back by the appliance from its own audit entry of the hold (auditSeq): the intent (chainId, asset, to, amount, nonce, maxFee, maxFeePerGas, maxPriorityFeePerGas, gasLimit) or the typed-data summary, keyGroup, policyVersion, the reasons (the rules that ask for approval), and recipientLabels (the recipient's whitelist labels on its chain, by group). Pass `next` as `after` for the next page.",
+        security: [{ bearer: [] }, { consoleSession: [] }],
+        parameters: [
+          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['pending'] }, description: 'only pending requests are listed (the default)' },
+          queryInt('limit', 'page size (default 20, max 100)'),
+          { name: 'after', in: 'query', required: false, schema: { type: 'string' }, description: "the previous page's `next`" },
+        ],
+        responses: { 200: ok('requests, next'), 400: err },
+      },
+    },
     '/v1/requests/{id}': {
       get: {
-        summary: 'State of a sign request (its requester with an orchestrator token; any approver, admin or auditor)',
+        summary: 'State of a sign request (its requester with an orchestrator token; any approver, admin or auditor; the approver console with its session cookie)',
         description:
           "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 409 conflict with nothing of that request.",
         security: bearer,
@@ -223,7 +300,7 @@ const baseDocument = {
     },
     '/v1/requests/{id}/approvals': {
       post: {
-        summary: 'Add an approval (approver); signs the request once the quorum is met',
+        summary: 'Add an approval (approver, or the approver console with its session cookie and an Origin header equal to the console origin); signs the request once the quorum is met',
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
@@ -366,7 +443,7 @@ const baseDocument = {
     '/v1/events': {
       get: {
         summary:
-          'Server-sent events (any token): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
+          'Server-sent events (any token, or the approver console session cookie): whitelist hold started/ended/cancelled, approval needed, policy proposed/scheduled/activated/cancelled, signed, denied; derived from the attested log (notifications, not proof)',
         description:
           "Each event derives from one audit entry, by its kind and outcome: every decision entry (request.approve, sign.evm-tx, sign.typed-data…) yields approval.needed, sign.denied or sign.signed with { requestId, kind, requester, keyId, intentDigest | typedDataDigest, primaryType, reasons | txHash, approvedBy }. whitelist.hold_ended (reason 'elapsed' or 'removed') means the entry became active or was removed in its hold; an entry cancelled in its hold yields whitelist.cancelled and never hold_ended. The SSE id is a position in the audit log: '<seq>' (or '<seq>.<k>' for an entry's k-th further event), '<seq>~<n>~<proposalId>' for the n-th hold (from 0) that elapsed after entry <seq>, so no two events share a position; hold_ended is sent only after the log was read up to then and whitelist.list, on the device's own time, shows the entry out of its hold (a failed read, or an entry still held, means asking again later); so Last-Event-ID survives a bridge restart (missed entries are read from the log again, at most the last 10 000 entries; holds that elapsed while no bridge ran are not replayed). A token whose only scope is orchestrator sees the events of its own principal's requests; any other scope sees the whole feed.",
         security: bearer,
@@ -478,6 +555,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /v1/keys/{keyId}': { commands: ['key.get'], bridge: SCOPED },
   'POST /v1/sign/evm-transaction': { commands: ['sign.evm-tx'], bridge: WITH_ADDRESS },
   'POST /v1/sign/typed-data': { commands: ['sign.typed-data'], bridge: WITH_BODY },
+  'GET /v1/requests': { commands: ['request.list'], bridge: [...SCOPED, 'bad_request'] },
   'GET /v1/requests/{id}': { commands: ['request.get'], bridge: SCOPED },
   'POST /v1/requests/{id}/approvals': { commands: ['request.approve'], bridge: WITH_BODY },
   'GET /v1/whitelist': { commands: ['whitelist.list'], bridge: SCOPED },
@@ -500,6 +578,14 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /v1/firmware/approvals': { commands: ['firmware.approve'], bridge: WITH_BODY },
   'GET /v1/audit': { commands: ['audit.list'], bridge: SCOPED },
   'GET /v1/device/time': { commands: ['device.time'], bridge: SCOPED },
+  'GET /console': { commands: [], bridge: ['not_found'] },
+  'GET /console/console.js': { commands: [], bridge: ['not_found'] },
+  'GET /console/console.css': { commands: [], bridge: ['not_found'] },
+  'POST /console/session/challenge': { commands: [], bridge: ['forbidden', 'not_found'] },
+  'GET /console/session': { commands: [], bridge: ['unauthorized', 'not_found'] },
+  'POST /console/session': { commands: ['policy.get'], bridge: ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'body_too_large'] },
+  'DELETE /console/session': { commands: [], bridge: ['forbidden', 'not_found'] },
+  'POST /console/registration': { commands: [], bridge: ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'body_too_large'] },
   'POST /v1/device/time/attestations': { commands: ['device.time.attest'], bridge: WITH_BODY },
 };
 

@@ -11,6 +11,7 @@ import { signEvmTx } from './sign-evm-tx.js';
 import { signTypedData } from './sign-typed-data.js';
 import { requestGet } from './request-get.js';
 import { requestApprove } from './request-approve.js';
+import { requestList } from './request-list.js';
 import { whitelistPropose } from './whitelist-propose.js';
 import { whitelistApprove } from './whitelist-approve.js';
 import { whitelistList } from './whitelist-list.js';
@@ -41,6 +42,7 @@ export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
   'sign.evm-tx': signEvmTx,
   'sign.typed-data': signTypedData,
   'request.get': requestGet,
+  'request.list': requestList,
   'request.approve': requestApprove,
   'whitelist.propose': whitelistPropose,
   'whitelist.approve': whitelistApprove,

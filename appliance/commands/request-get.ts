@@ -8,11 +8,17 @@ import { ApplianceError } from '../../protocol/errors.js';
 import type { RequestGetArgs, RequestGetResult, SigningInProgress, ViewerRole } from '../../protocol/commands/request-get.js';
 import { rolesOf } from '../../firmware-policy/principals.js';
 import type { Device } from '../device.js';
+import type { RequestRecord } from '../state/request-store.js';
 import { storedResponse } from '../signing-flow.js';
 
 export async function requestGet(dev: Device, { requestId, viewer }: RequestGetArgs): Promise<RequestGetResult> {
   const rec = dev.requests.get(requestId);
   if (!rec || (viewer && !mayRead(dev, viewer, rec.requester))) throw new ApplianceError('not_found', 'no such request');
+  return requestView(dev, rec);
+}
+
+/** A stored request as request.get answers it (request.list answers each of its requests so too). */
+export function requestView(dev: Device, rec: RequestRecord): RequestGetResult {
   const signing: SigningInProgress = { status: 'signing', requestId: rec.requestId };
   const response = rec.response ? storedResponse(rec.response) : signing;
   return {
@@ -24,7 +30,7 @@ export async function requestGet(dev: Device, { requestId, viewer }: RequestGetA
   };
 }
 
-function mayRead(dev: Device, viewer: { id: string; role: ViewerRole }, requester: string): boolean {
+export function mayRead(dev: Device, viewer: { id: string; role: ViewerRole }, requester: string): boolean {
   if (!rolesOf(dev.policies.current().doc, viewer.id).includes(viewer.role)) return false;
   return viewer.role !== 'requester' || viewer.id === requester;
 }

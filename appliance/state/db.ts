@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS spend (
   id INTEGER PRIMARY KEY, key_id TEXT NOT NULL, asset TEXT NOT NULL, at INTEGER NOT NULL,
   amount TEXT NOT NULL, cum_amount TEXT NOT NULL, cum_count INTEGER NOT NULL, request_id TEXT NOT NULL, mac BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_window ON spend (key_id, asset, at, id);
+CREATE INDEX IF NOT EXISTS requests_pending ON requests (status, created_at, request_id);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, entry BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS policy_proposals (
   id TEXT PRIMARY KEY, version INTEGER NOT NULL, hash BLOB NOT NULL, doc BLOB NOT NULL, proposed_by TEXT NOT NULL,

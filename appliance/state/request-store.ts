@@ -57,6 +57,7 @@ export class RequestStore {
   private readonly approvalStmt;
   private readonly addApprovalStmt;
   private readonly replaceApprovalStmt;
+  private readonly pendingStmt;
 
   constructor(
     db: Db,
@@ -73,12 +74,27 @@ export class RequestStore {
     this.approvalStmt = db.prepare('SELECT * FROM request_approvals WHERE request_id = ? AND approver_id = ?');
     this.addApprovalStmt = db.prepare('INSERT INTO request_approvals (request_id, approver_id, expires_at, signature, mac) VALUES (?, ?, ?, ?, ?)');
     this.replaceApprovalStmt = db.prepare('UPDATE request_approvals SET expires_at = ?, signature = ?, mac = ? WHERE request_id = ? AND approver_id = ?');
+    // Newest first; the page after (createdAt, requestId) of the last one seen; optionally one requester's.
+    this.pendingStmt = db
+      .prepare(
+        `SELECT request_id FROM requests WHERE status = 'pending' AND (? IS NULL OR requester = ?)
+         AND (? IS NULL OR created_at < ? OR (created_at = ? AND request_id < ?))
+         ORDER BY created_at DESC, request_id DESC LIMIT ?`,
+      )
+      .pluck();
   }
 
   private row(requestId: string): Row | undefined {
     const r = this.getStmt.get(requestId) as Row | undefined;
     if (r) this.seal.require('requests', r);
     return r;
+  }
+
+  /** Ids of pending requests, newest first, after `after` (the last of the previous page), of `requester` when given. */
+  pendingIds(requester: string | null, after: { createdAt: number; requestId: string } | null, limit: number): string[] {
+    const c = after?.createdAt ?? null;
+    const id = after?.requestId ?? null;
+    return this.pendingStmt.all(requester, requester, c, c, c, id, limit) as string[];
   }
 
   get(requestId: string): RequestRecord | undefined {

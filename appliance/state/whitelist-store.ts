@@ -58,6 +58,7 @@ export class WhitelistStore {
   private readonly deleteStmt;
   private readonly proposalStmt;
   private readonly adminApprovals: AdminApprovals;
+  private readonly labelsStmt;
   private readonly insertProposalStmt;
   private readonly updateProposalStmt;
 
@@ -66,6 +67,7 @@ export class WhitelistStore {
     private readonly seal: StateSeal,
   ) {
     this.entryStmt = db.prepare('SELECT * FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
+    this.labelsStmt = db.prepare('SELECT * FROM whitelist WHERE chain_id = ? AND address = ? ORDER BY grp');
     this.listStmt = db.prepare('SELECT * FROM whitelist ORDER BY grp, chain_id, address LIMIT ? OFFSET ?');
     this.insertStmt = db.prepare('INSERT INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.updateStmt = db.prepare('UPDATE whitelist SET label = ?, active_at = ?, proposal_id = ?, added_at = ?, mac = ? WHERE grp = ? AND chain_id = ? AND address = ?');
@@ -84,6 +86,14 @@ export class WhitelistStore {
     if (!row) return undefined;
     this.seal.require('whitelist', row);
     return { activeAt: row.active_at };
+  }
+
+  /** The labels an address has on one chain, in every group that lists it. */
+  labels(chainId: bigint, address: Uint8Array): { group: string; label: string }[] {
+    return (this.labelsStmt.all(chainId.toString(), address) as EntryRow[]).map((r) => {
+      this.seal.require('whitelist', r);
+      return { group: r.grp, label: r.label };
+    });
   }
 
   list(limit: number, offset: number): WhitelistEntry[] {

@@ -12,6 +12,7 @@ import { resultStatus } from '../http-status.js';
 import { idempotencyKey } from '../idempotency-key.js';
 import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint } from '../json-cbor.js';
 import type { PrincipalDirectory } from '../principal-directory.js';
+import { consolePrincipal, type ConsoleConfig } from '../console/auth.js';
 
 export type Env = { Variables: { principal: Principal; traceId: string } };
 export type BridgeApp = Hono<Env>;
@@ -35,6 +36,10 @@ export interface RouteContext {
   reply(c: Ctx, result: CborMap, status?: ReplyStatus): Response;
   /** Accepts a token holding one of `scopes` whose policy role its principal holds; the principal is then seen with only those. */
   requireScope(...scopes: Scope[]): MiddlewareHandler<Env>;
+  /** As requireScope, but a request without an Authorization header may instead come from an approver's console session (console/auth.ts). */
+  requireScopeOrConsole(...scopes: Scope[]): MiddlewareHandler<Env>;
+  /** The approver console's origin and sessions, when the bridge serves the console. */
+  console: ConsoleConfig | undefined;
   /** Read-only listings: requesters, the admins who manage keys and the whitelist, and auditors. */
   readers: MiddlewareHandler<Env>;
   param(c: Ctx, name: string): string;
@@ -44,17 +49,20 @@ export interface RouteContext {
   idempotencyKey(c: Ctx): string;
 }
 
-export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, principals: PrincipalDirectory): RouteContext {
+export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, principals: PrincipalDirectory, consoleConfig?: ConsoleConfig): RouteContext {
   const typed = commandOf(appliance);
   const command = <C extends CommandName>(c: Ctx, cmd: C, params: ParamsOf<C>) => typed(cmd, params, c.get('traceId'));
   const reply = (c: Ctx, result: CborMap, status: ReplyStatus = 200) => c.json(cborToJson(result) as object, status === 'by-result' ? resultStatus(result.status) : status);
-  const requireScope =
-    (...scopes: Scope[]): MiddlewareHandler<Env> =>
+  const scoped =
+    (viaConsole: boolean, scopes: Scope[]): MiddlewareHandler<Env> =>
     async (c, next) => {
-      const principal = tokens.verify(c.req.header('Authorization'));
+      const header = c.req.header('Authorization');
+      const fromConsole = viaConsole && header === undefined && consoleConfig ? consolePrincipal(c, consoleConfig) : undefined;
+      const principal = fromConsole ?? tokens.verify(header);
       c.set('principal', { ...principal, scopes: await principals.allowedScopes(principal, scopes) });
       await next();
     };
+  const requireScope = (...scopes: Scope[]) => scoped(false, scopes);
   const body = async (c: Ctx) => jsonObject(await c.req.json(), 'body');
   return {
     appliance,
@@ -64,6 +72,8 @@ export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, 
     forward: async (c, cmd, params, status) => reply(c, (await command(c, cmd, params)) as CborMap, status),
     reply,
     requireScope,
+    requireScopeOrConsole: (...scopes: Scope[]) => scoped(true, scopes),
+    console: consoleConfig,
     readers: requireScope('orchestrator', 'admin', 'auditor'),
     param: (c, name) => {
       const v = c.req.param(name);

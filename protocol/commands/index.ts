@@ -11,6 +11,7 @@ import { signEvmTx } from './sign-evm-tx.js';
 import { signTypedData } from './sign-typed-data.js';
 import { requestGet } from './request-get.js';
 import { requestApprove } from './request-approve.js';
+import { requestList } from './request-list.js';
 import { whitelistPropose } from './whitelist-propose.js';
 import { whitelistApprove } from './whitelist-approve.js';
 import { whitelistList } from './whitelist-list.js';
@@ -40,6 +41,7 @@ export const CATALOGUE_LIST = [
   signTypedData,
   requestGet,
   requestApprove,
+  requestList,
   whitelistPropose,
   whitelistApprove,
   whitelistList,
