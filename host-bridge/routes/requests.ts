@@ -1,6 +1,8 @@
 // Sign requests after the fact: read one (a requester only its own; an approver, admin or auditor
-// any, as the appliance judges on its policy) and add an approver's signed approval.
+// any, as the appliance judges on its policy) and add an approver's signed approval (a key-file
+// signature or a passkey assertion, approval-body.ts).
 import { SCOPE_ROLE } from '../principal-directory.js';
+import { approverApprovalBody } from '../approval-body.js';
 import type { BridgeApp, RouteContext } from './context.js';
 
 export function requestRoutes(app: BridgeApp, r: RouteContext): void {
@@ -10,6 +12,6 @@ export function requestRoutes(app: BridgeApp, r: RouteContext): void {
     return r.forward(c, 'request.get', { requestId: r.param(c, 'id'), viewer: p.id, role: SCOPE_ROLE[scope] }, 'by-result');
   });
   app.post('/v1/requests/:id/approvals', r.requireScope('approver'), async (c) =>
-    r.forward(c, 'request.approve', { requestId: r.param(c, 'id'), ...(await r.signedBody(c, 'approverId')) }, 'by-result'),
+    r.forward(c, 'request.approve', { requestId: r.param(c, 'id'), ...approverApprovalBody(await r.body(c)) }, 'by-result'),
   );
 }
