@@ -117,7 +117,8 @@ const baseDocument = {
       },
       Approval: {
         type: 'object',
-        required: ['approverId', 'expiresAt', 'signature'],
+        description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
+        required: ['approverId', 'expiresAt'],
         properties: {
           approverId: { type: 'string' },
           expiresAt: {
@@ -126,6 +127,18 @@ const baseDocument = {
               "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)",
           },
           signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' },
+          webauthn: {
+            type: 'object',
+            description:
+              "a passkey approver's assertion from navigator.credentials.get() with challenge = SHA-256(canonical CBOR statement); the bridge passes it to the appliance as the canonical CBOR map of these three byte strings (at most 2,048 bytes)",
+            required: ['authenticatorData', 'clientDataJSON', 'signature'],
+            additionalProperties: false,
+            properties: {
+              authenticatorData: { ...hex, description: 'authenticatorData as returned (UP and UV set, no attested credential data)' },
+              clientDataJSON: { ...hex, description: 'the UTF-8 clientDataJSON bytes as returned' },
+              signature: { ...hex, description: 'the DER ES256 signature as returned' },
+            },
+          },
         },
       },
     },
@@ -308,7 +321,7 @@ const baseDocument = {
           200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
           202: ok('still pending'),
           403: ok(
-            "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
+            "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature, counter_replayed; a passkey's details.webauthn names the verifier's reason, e.g. challenge_mismatch) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
           ),
           404: err,
           409: err,
