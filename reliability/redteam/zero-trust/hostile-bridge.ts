@@ -151,15 +151,16 @@ export const hostileBridgeScenarios: Scenario[] = [
   {
     id: 'Z1d',
     attacker: 'bridge',
-    attack: "the bridge holds the orchestrator's stamped request (valid 5 min) and replays it after the device's attested time passed its expiry",
+    attack: "the bridge holds the orchestrator's stamped request (valid 4 min) and replays it once the device's attested time has passed its expiry",
     expected: 'denied: request_expired; audited; nothing signed',
     async run(w, v) {
       const d = await ztDevice(w);
       const t = await deviceTime(d);
       const now = Number(t.time);
-      const { args, stamp } = orchestratorRequest(d, w, d.newRequestId('held'), now + 300);
-      // Ten minutes pass on the device's own time (an admin-quorum time statement, as the product allows).
-      const target = now + 600;
+      const { args, stamp } = orchestratorRequest(d, w, d.newRequestId('held'), now + 240);
+      // The device's own time moves on by 290 s (an admin-quorum time statement, as the product allows,
+      // within its tolerance of the host clock), past the stamp's expiry.
+      const target = now + 290;
       const nonce = String(t.nonce);
       const n = new Uint8Array(Buffer.from(nonce.slice(2), 'hex'));
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
