@@ -89,6 +89,10 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
       ),
     );
   }
+  if ((from.requireSignedProposals === true) !== (to.requireSignedProposals === true)) {
+    const on = to.requireSignedProposals === true;
+    out.push(changed('requireSignedProposals', String(!on), String(on), on, on ? "admins' requests must now carry their stamps" : "admins' requests need no longer be stamped"));
+  }
   diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
   if (from.adminQuorum !== to.adminQuorum) {
@@ -277,6 +281,7 @@ function cmpChainKey(x: string, y: string): number {
 // loosened at once before this module learns what it means.
 
 const KNOWN_TOP = [
+  'requireSignedProposals',
   'version',
   'parentHash',
   'deviceId',

@@ -123,6 +123,11 @@ export interface PolicyDocument {
   requesters?: RequesterPrincipal[];
   /** Who may read the log and the policy through the bridge (an auditor token names one). */
   auditors?: NamedPrincipal[];
+  /**
+   * Every command an admin asks for through the bridge (whitelist.propose and .remove, policy.propose
+   * and .activate, key.generate) must carry that admin's stamp (request-stamp.ts). True or absent.
+   */
+  requireSignedProposals?: boolean;
   groups: Record<string, GroupPolicy>;
 }
 
@@ -230,6 +235,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
   if (p.maxApprovalLifetimeSeconds !== undefined) out.maxApprovalLifetimeSeconds = p.maxApprovalLifetimeSeconds;
   if (p.requesters !== undefined) out.requesters = p.requesters.map(requesterToCbor);
   if (p.auditors !== undefined) out.auditors = p.auditors.map((r) => ({ id: r.id }));
+  if (p.requireSignedProposals === true) out.requireSignedProposals = true;
   if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
     const caps: CborMap = {};
@@ -272,7 +278,7 @@ function amount(v: CborValue | undefined, path: string): bigint {
   if (typeof b !== 'bigint' || b < 0n || b >= 1n << 256n) throw bad(path, 'must be an unsigned 256-bit integer');
   return b;
 }
-/** `requireSignedRequests` is true or absent: one encoding per meaning, so a policy has one hash. */
+/** `requireSignedRequests` and `requireSignedProposals` are true or absent: one encoding per meaning, so a policy has one hash. */
 function signedOnly(v: CborValue | undefined, path: string): true {
   if (v !== true) throw bad(path, 'must be true (leave it out for false)');
   return true;
@@ -448,6 +454,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     'approvers',
     'requesters',
     'auditors',
+    'requireSignedProposals',
     'groups',
   ]);
   const parentHash = m.parentHash;
@@ -544,6 +551,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     approvers,
     ...(m.requesters === undefined ? {} : { requesters: parseRequesters(m.requesters, 'requesters', groups) }),
     ...(m.auditors === undefined ? {} : { auditors: parseNamed(m.auditors, 'auditors') }),
+    ...(m.requireSignedProposals === undefined ? {} : { requireSignedProposals: signedOnly(m.requireSignedProposals, 'requireSignedProposals') }),
     groups,
   };
 }

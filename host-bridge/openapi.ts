@@ -24,6 +24,16 @@ const uint = {
   description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers. No leading zeros: "0x00ff" or "007" is refused with 400 non_canonical',
 };
 const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$', maxLength: 2 + 2 * 65536, description: '0x hex of whole bytes, at most 64 KiB unless the field says otherwise' };
+/** What an admin adds to a command it asks for when it stamps it (required under the policy's requireSignedProposals). */
+const adminStamp = {
+  requestId: { type: 'string', maxLength: 128, description: 'the id the admin stamp names (required with a stamp)' },
+  stamp: {
+    type: 'object',
+    required: ['expiresAt', 'signature'],
+    properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
+    description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
+  },
+};
 const address = {
   type: 'string',
   pattern: '^0x[0-9a-fA-F]{40}$',
@@ -220,7 +230,7 @@ const baseDocument = {
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' } } }) },
+        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' }, ...adminStamp } }) },
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
@@ -343,7 +353,7 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }),
+          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
         },
         responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
       },
@@ -377,6 +387,7 @@ const baseDocument = {
         summary: 'Remove an address at once (admin)',
         security: bearer,
         parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
+        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
         responses: { 200: ok('removed'), 404: err, 413: tooLarge },
       },
     },
@@ -392,6 +403,7 @@ const baseDocument = {
             properties: {
               policy: { type: 'object', description: 'same format as DEMO-policy.json' },
               document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' },
+              ...adminStamp,
             },
           }),
         },
@@ -430,6 +442,7 @@ const baseDocument = {
         summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
         responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
       },
     },

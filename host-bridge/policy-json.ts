@@ -24,6 +24,8 @@ export interface PolicyJson {
   requesters?: { id: string; alg?: string; publicKey?: string; groups?: string[] }[];
   /** Principals that may read the log and the policy (bridge auditor tokens name one). */
   auditors?: { id: string }[];
+  /** Every command an admin asks for must carry that admin's stamp. */
+  requireSignedProposals?: true;
   groups: Record<
     string,
     {
@@ -146,6 +148,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
     ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
     ...(o.maxApprovalLifetimeSeconds === undefined ? {} : { maxApprovalLifetimeSeconds: o.maxApprovalLifetimeSeconds as number }),
+    ...(o.requireSignedProposals === undefined ? {} : { requireSignedProposals: o.requireSignedProposals as boolean }),
     ...(o.feeCaps === undefined
       ? {}
       : {
