@@ -17,6 +17,7 @@ import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.
 import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
+import { requesterSubs } from './requester-commands.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_TOKENS } from './demo.js';
 import { startAppliance } from './appliance-process.js';
 import { initManufacturer } from './manufacturer.js';
@@ -52,6 +53,7 @@ const CEREMONY_SUBS = ceremonySubs({ out, say });
 
 const SUBS: Record<string, Sub> = {
   ...CEREMONY_SUBS,
+  ...requesterSubs({ out, say }),
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
