@@ -18,7 +18,8 @@ import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governanc
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
 import { requesterSubs } from './requester-commands.js';
-import { ensureDemoDevice, DEMO_DEVICE, DEMO_TOKENS } from './demo.js';
+import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
+import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
 import { initManufacturer } from './manufacturer.js';
 import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
@@ -106,6 +107,8 @@ const SUBS: Record<string, Sub> = {
           `  auditor token:       ${demo.tokens.auditor}  (principal ${as('auditor')})`,
           `  key:                 ${demo.keyId}  address ${demo.address}`,
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
+          `  orchestrator's request key: in its own token under ${requesterPaths(varRoot, DEMO_REQUESTER).dir}; the demo group requires signed requests:`,
+          `    HSM_TOKEN=<orchestrator token> hsmctl sign tx --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
           '',
           '  Try:  curl -s ' + bridge.url + '/healthz',
           '  Ctrl-C stops the bridge and the appliance.',
