@@ -1,6 +1,8 @@
 // The demo device of `make run`: demo admins and approvers (key files named DEMO-… under
-// var/demo/demo-keys/), a demo policy for the local anvil chain (31337), bridge tokens, one key.
-// Everything here is for demonstration only and says so in its names.
+// var/demo/demo-keys/), a demo policy for the local anvil chain (31337), bridge tokens, one key, and
+// the orchestrator's request key in its own SoftHSM2 token (var/requesters/orchestrator/, kept when
+// var/demo/ is removed): the demo group requires signed requests, so the orchestrator signs through
+// `hsmctl sign tx`. Everything here is for demonstration only and says so in its names.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApprovalAlg } from '../firmware-policy/approvals/verify-signature.js';
@@ -9,23 +11,29 @@ import { devicePaths } from '../softhsm-config/device-layout.js';
 import { generateApproverKey, publicPart, writeApproverKey, type ApproverPublic } from './approver-key.js';
 import { createDevice } from './device-create.js';
 import { policyFromJson, type PolicyJson } from '../host-bridge/policy-json.js';
+import { initRequesterToken, policyEntry, readRequesterConfig, requesterPaths, type RequesterPolicyEntry } from './requester-token.js';
 
 export const DEMO_DEVICE = 'demo';
 const ETH = 10n ** 18n;
 
-export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number): PolicyJson {
+/** The demo's requester: its bridge token and its request key (in var/requesters/orchestrator/) share the id. */
+export const DEMO_REQUESTER = 'orchestrator';
+
+export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number, orchestratorKey: RequesterPolicyEntry): PolicyJson {
   return {
     defaultHoldSeconds: 172_800,
     adminQuorum: 2,
     admins,
     approvers,
-    // One namespace: bridge tokens name these ids (DEMO_TOKENS); the orchestrator asks, the auditor reads.
-    requesters: [{ id: 'orchestrator' }],
+    // One namespace: bridge tokens name these ids (DEMO_TOKENS); the orchestrator asks (each request
+    // stamped with its request key), the auditor reads.
+    requesters: [{ ...orchestratorKey, groups: ['hot'] }],
     auditors: [{ id: 'auditor' }],
     groups: {
       hot: {
         chains: [31337],
         whitelistRequired: true,
+        requireSignedRequests: true,
         holdSeconds,
         assets: {
           '31337:native': {
@@ -68,6 +76,13 @@ export const DEMO_TOKENS: [string, Scope[], string][] = [
   ['auditor', ['auditor'], 'auditor'],
 ];
 
+/** The orchestrator's request key: made in its own token, or the one made for an earlier demo. */
+async function demoRequesterKey(varRoot: string, say: (m: string) => void): Promise<RequesterPolicyEntry> {
+  if (existsSync(requesterPaths(varRoot, DEMO_REQUESTER).requesterJson)) return policyEntry(readRequesterConfig(varRoot, DEMO_REQUESTER));
+  say(`creating the orchestrator's request key in its own token (${requesterPaths(varRoot, DEMO_REQUESTER).dir})`);
+  return policyEntry(await initRequesterToken({ varRoot, name: DEMO_REQUESTER }));
+}
+
 /** Creates the demo device unless it exists; returns what an operator needs to try it. */
 export async function ensureDemoDevice(varRoot: string, say: (m: string) => void): Promise<DemoInfo> {
   const paths = devicePaths(varRoot, DEMO_DEVICE);
@@ -86,7 +101,7 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
     (p.role === 'admin' ? admins : approvers).push(publicPart(key));
     if (p.role === 'admin') adminSigners.push(key);
   }
-  const policyJson = demoPolicyJson(admins, approvers, 300);
+  const policyJson = demoPolicyJson(admins, approvers, 300, await demoRequesterKey(varRoot, say));
   writeFileSync(join(keysDir, 'DEMO-policy.json'), JSON.stringify(policyJson, null, 2) + '\n');
   const created = await createDevice({
     varRoot,

@@ -17,7 +17,9 @@ import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.
 import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
-import { ensureDemoDevice, DEMO_DEVICE, DEMO_TOKENS } from './demo.js';
+import { requesterSubs } from './requester-commands.js';
+import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
+import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
 import { initManufacturer } from './manufacturer.js';
 import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
@@ -52,6 +54,7 @@ const CEREMONY_SUBS = ceremonySubs({ out, say });
 
 const SUBS: Record<string, Sub> = {
   ...CEREMONY_SUBS,
+  ...requesterSubs({ out, say }),
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
@@ -105,6 +108,8 @@ const SUBS: Record<string, Sub> = {
           `  auditor token:       ${demo.tokens.auditor}  (principal ${as('auditor')})`,
           `  key:                 ${demo.keyId}  address ${demo.address}`,
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
+          `  orchestrator's request key: in its own token under ${requesterPaths(varRoot, DEMO_REQUESTER).dir}; the demo group requires signed requests:`,
+          `    HSM_TOKEN=<orchestrator token> hsmctl sign tx --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
           '',
           '  Try:  curl -s ' + bridge.url + '/healthz',
           '  Ctrl-C stops the bridge and the appliance.',

@@ -149,10 +149,12 @@ export function checkAdminRequestStamp(policy: PolicyDocument, req: AdminRequest
   const named = checkRequester(policy, req.requester, 'admin');
   if (named.length > 0) return { reasons: named, proof: 'named' };
   const admin = policy.admins.find((a) => a.id === req.requester)!;
+  // Admins are key files only (policy-document.ts refuses a WebAuthn admin); narrowed for the checker.
+  if (admin.alg === 'WebAuthn') return { reasons: [reason({ code: 'requester_has_no_key', message: `admin "${admin.id}" has no request key` }, admin.id)], proof: 'named' };
   if (req.stamp === undefined || req.requestId === undefined) {
     const reasons = policy.requireSignedProposals === true ? [reason({ code: 'request_unsigned', message: 'this request must be signed by the admin it names' }, admin.id)] : [];
     return { reasons, proof: 'named' };
   }
-  const reasons = stampReasons(policy, admin, { ...req, requestId: req.requestId }, req.stamp, now);
+  const reasons = stampReasons(policy, { alg: admin.alg, publicKey: admin.publicKey }, { ...req, requestId: req.requestId }, req.stamp, now);
   return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };
 }

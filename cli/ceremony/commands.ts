@@ -42,13 +42,15 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
   return {
     'ceremony plan': {
       summary: 'prepare a key ceremony: fix the device id, enrol admins and approvers, write the policy the admins must sign',
-      usage: 'hsmctl ceremony plan --device NAME --policy POLICY.json --admin A.pub.json --admin B.pub.json … [--approver X.pub.json …] [--admin-quorum M] [--valid-hours 12] --out PLAN.json',
+      usage:
+        'hsmctl ceremony plan --device NAME --policy POLICY.json --admin A.pub.json --admin B.pub.json … [--approver X.pub.json …] [--admin-quorum M] [--valid-hours 12] [--allow-unsigned-requests] --out PLAN.json   (every group must set "requireSignedRequests": true and every requester have a request key, unless --allow-unsigned-requests)',
       options: {
         policy: { type: 'string' },
         admin: { type: 'string', multiple: true },
         approver: { type: 'string', multiple: true },
         'admin-quorum': { type: 'string' },
         'valid-hours': { type: 'string', default: '12' },
+        'allow-unsigned-requests': { type: 'boolean' },
         out: { type: 'string' },
       },
       async run(v) {
@@ -61,6 +63,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
           ...(v['admin-quorum'] !== undefined ? { adminQuorum: int(v, 'admin-quorum') } : {}),
           now: Math.floor(Date.now() / 1000),
           validSeconds: Math.round(Number(v['valid-hours']) * 3600),
+          allowUnsignedRequests: v['allow-unsigned-requests'] === true,
         });
         writeFileSync(outFile, JSON.stringify(plan, null, 2) + '\n', { flag: 'wx' });
         say(`plan for device ${plan.deviceId} written to ${outFile}; each admin checks it and runs: hsmctl ceremony sign --plan ${outFile} --key ADMIN.key.json --out ADMIN.sig.json`);

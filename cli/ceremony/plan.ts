@@ -53,6 +53,8 @@ export function makePlan(opts: {
   adminQuorum?: number;
   now: number;
   validSeconds: number;
+  /** Lets groups take unsigned requests (`--allow-unsigned-requests`); by default every group requires signed ones. */
+  allowUnsignedRequests?: boolean;
 }): CeremonyPlan {
   assertDeviceName(opts.deviceName);
   const policy: PolicyJson = {
@@ -64,6 +66,7 @@ export function makePlan(opts: {
   const deviceId = newDeviceId();
   const doc = policyFromJson(policy, deviceId);
   if (doc.adminQuorum < 2 && doc.admins.length > 1) throw new ApplianceError('bad_request', 'an admin quorum of 1 lets one person change the policy; use at least 2');
+  if (!opts.allowUnsignedRequests) assertSignedRequests(doc);
   // The first policy counts its admins' signatures only within its own approval lifetime.
   const lifetime = maxApprovalLifetimeSeconds(doc);
   if (opts.validSeconds > lifetime) throw new ApplianceError('bad_request', `signatures valid for ${opts.validSeconds} s would not count: the policy's maxApprovalLifetimeSeconds is ${lifetime} s`);
@@ -77,6 +80,27 @@ export function makePlan(opts: {
     document: hex(encodePolicy(doc)),
     policyHash: hex(policyHash(doc)),
   };
+}
+
+/**
+ * A new device's policy requires signed requests (issue 12 item 1): every key group sets
+ * `requireSignedRequests`, and every requester that may ask for one has a request key to stamp with.
+ */
+function assertSignedRequests(doc: ReturnType<typeof policyFromJson>): void {
+  const unsigned = Object.entries(doc.groups)
+    .filter(([, g]) => g.requireSignedRequests !== true)
+    .map(([name]) => name);
+  if (unsigned.length > 0)
+    throw new ApplianceError(
+      'bad_request',
+      `key group(s) ${unsigned.join(', ')} take unsigned requests: set "requireSignedRequests": true (each requester then needs a request key, from hsmctl requester init, in the policy) or plan with --allow-unsigned-requests`,
+    );
+  const keyless = (doc.requesters ?? []).filter((r) => r.publicKey === undefined).map((r) => r.id);
+  if (keyless.length > 0)
+    throw new ApplianceError(
+      'bad_request',
+      `requester(s) ${keyless.join(', ')} have no request key, so every group would refuse them: run hsmctl requester init --name ID on each requester's host and list the printed entry`,
+    );
 }
 
 /** Re-derives the document from the plan's readable policy and checks it is the one the plan names. */

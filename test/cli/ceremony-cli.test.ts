@@ -28,16 +28,38 @@ test('hsmctl ceremony: plan, sign, init, keygen, backup and restore from the com
       assert.equal(k.status, 0, k.stderr);
       writeFileSync(join(dir, `${id}.pub.json`), k.stdout);
     }
-    writeFileSync(
-      join(dir, 'policy.json'),
+    // The requester's request key, from its own token, goes into the policy: a new device requires signed requests.
+    // (made on the requester's own host: another --var than the device's)
+    const requester = hsmctl(dir, 'requester', 'init', '--name', 'orchestrator', '--var', join(dir, 'orchestrator-host'));
+    assert.equal(requester.status, 0, requester.stderr);
+    const policy = (requireSignedRequests: boolean, requesters: unknown[]) =>
       JSON.stringify({
         adminQuorum: 2,
         admins: [],
         approvers: [],
-        requesters: [{ id: 'orchestrator' }],
-        groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } } } },
-      }),
-    );
+        requesters,
+        groups: {
+          hot: {
+            chains: [31337],
+            whitelistRequired: true,
+            ...(requireSignedRequests ? { requireSignedRequests } : {}),
+            holdSeconds: 0,
+            assets: { '31337:native': { perTxMax: '1000', windows: [], approvalTiers: [] } },
+          },
+        },
+      });
+    writeFileSync(join(dir, 'policy.json'), policy(true, [{ ...JSON.parse(requester.stdout), groups: ['hot'] }]));
+    writeFileSync(join(dir, 'unsigned.json'), policy(false, [{ id: 'orchestrator' }]));
+    writeFileSync(join(dir, 'keyless.json'), policy(true, [{ id: 'orchestrator' }]));
+    const planOf = (file: string, out: string, ...extra: string[]) =>
+      hsmctl(dir, 'ceremony', 'plan', '--device', 'prod', '--policy', file, '--admin', 'admin-1.pub.json', '--admin', 'admin-2.pub.json', ...extra, '--out', out);
+    const unsigned = planOf('unsigned.json', 'plan-u.json');
+    assert.equal(unsigned.status, 1, 'a group taking unsigned requests is refused at planning');
+    assert.match(unsigned.stderr, /key group\(s\) hot take unsigned requests/);
+    const keyless = planOf('keyless.json', 'plan-k.json');
+    assert.equal(keyless.status, 1, 'a requester without a request key is refused at planning');
+    assert.match(keyless.stderr, /requester\(s\) orchestrator have no request key/);
+    assert.equal(planOf('unsigned.json', 'plan-u.json', '--allow-unsigned-requests').status, 0, 'unless the plan says so explicitly');
     const plan = hsmctl(
       dir,
       'ceremony',

@@ -120,7 +120,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 
   test('init refuses a first policy without its admin quorum, and leaves no device behind', async () => {
-    const plan = makePlan({ deviceName: 'short', policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600 });
+    const plan = makePlan({ deviceName: 'short', policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600, allowUnsignedRequests: true });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
     await assert.rejects(
       runCeremonyInit({ varRoot, plan, planBytes, signatures: [signPlan(plan, admins[0]!)], operator: 'olga', witness: 'wanda', soPinOut: join(backupDir, 'short-so.pin') }),
@@ -131,7 +131,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 
   test('1) init: token with generated PINs, identity, admin-signed policy; the transcript is the first audit entry and verifies offline', async () => {
-    const plan = makePlan({ deviceName: NAME, policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600 });
+    const plan = makePlan({ deviceName: NAME, policy: policyJson(), admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600, allowUnsignedRequests: true });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
     const progress: string[] = [];
     const res = await runCeremonyInit({
@@ -395,6 +395,7 @@ describe('key ceremony: init, keygen, backup 3-of-5, restore from shares 1, 3, 5
   });
 });
 
+/** The ceremony's policy; its sign.evm-tx calls go unstamped (signed requests have their own tests), hence allowUnsignedRequests at planning. */
 function policyJson() {
   const big = (1000n * ETH).toString();
   return {

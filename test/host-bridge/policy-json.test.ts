@@ -1,4 +1,5 @@
-// The operator's policy format: the README's hot/warm/cold example parses into a valid document.
+// The operator's policy format: the README's hot/warm/cold example parses into a valid document that
+// requires signed requests from requesters that each have a request key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,5 +14,7 @@ test('examples/policy-tiers.json (hot, warm, cold) is a valid policy', () => {
   assert.equal(doc.groups.cold?.holdSeconds, 604_800, 'cold: long holds');
   assert.equal(doc.groups.hot?.assets['1:native']?.approvalTiers[0]?.above, 10n ** 18n, 'hot: no approvals under 1 ETH');
   assert.equal(doc.maxApprovalLifetimeSeconds, 14_400, 'approvals may run at most 4 h');
+  for (const [name, g] of Object.entries(doc.groups)) assert.equal(g.requireSignedRequests, true, `${name}: signed requests required`);
+  for (const r of doc.requesters ?? []) assert.equal(r.publicKey?.length, 65, `${r.id}: a request key`);
   assert.equal(policyHash(doc).length, 32);
 });

@@ -1,0 +1,115 @@
+// `hsmctl requester …` and `hsmctl sign …`: a requester's request key in its own SoftHSM2 token
+// (requester-token.ts), and signing requests stamped with it (stamped-request.ts). The bearer token
+// comes from $HSM_TOKEN or --token-file, never argv; the request key never leaves its token.
+import { readFileSync } from 'node:fs';
+import { ApplianceError } from '../protocol/errors.js';
+import { jsonObject } from '../host-bridge/json-cbor.js';
+import type { StampedCommand } from '../host-bridge/request-stamp-client.js';
+import { initRequesterToken, policyEntry, readRequesterConfig, requesterKeyProtection, requesterPaths } from './requester-token.js';
+import { sendStampedRequest } from './stamped-request.js';
+import { readToken } from './audit-tools.js';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+interface CliSub {
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; multiple?: boolean }>;
+  run(v: Values, positionals: string[]): Promise<void>;
+}
+
+const need = (v: Values, k: string, what: string): string => {
+  const x = v[k];
+  if (typeof x !== 'string' || x.length === 0) throw new ApplianceError('bad_request', `--${k} ${what} is required`);
+  return x;
+};
+
+function readJsonInput(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch {
+    throw new ApplianceError('bad_request', `cannot read ${what} from ${file === '-' ? 'stdin' : file}`);
+  }
+  try {
+    return jsonObject(JSON.parse(text), what);
+  } catch (err) {
+    if (err instanceof ApplianceError) throw err;
+    throw new ApplianceError('bad_request', `${what} in ${file === '-' ? 'stdin' : file} is not JSON`);
+  }
+}
+
+const SIGN_OPTIONS = {
+  requester: { type: 'string' as const },
+  key: { type: 'string' as const },
+  'idempotency-key': { type: 'string' as const },
+  url: { type: 'string' as const, default: process.env.HSM ?? 'http://127.0.0.1:8080' },
+  'token-file': { type: 'string' as const },
+  'device-id': { type: 'string' as const },
+  ttl: { type: 'string' as const, default: '300' },
+};
+
+export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) => void }): Record<string, CliSub> {
+  const { out, say } = io;
+
+  async function sign(v: Values, command: StampedCommand, field: 'transaction' | 'typedData', input: string): Promise<void> {
+    const requester = need(v, 'requester', 'NAME');
+    const ans = await sendStampedRequest({
+      varRoot: String(v.var),
+      requester,
+      url: String(v.url),
+      token: readToken(v['token-file'] as string | undefined),
+      command,
+      body: { keyId: need(v, 'key', 'KEY_ID'), [field]: readJsonInput(input, field) },
+      idempotencyKey: need(v, 'idempotency-key', 'KEY'),
+      ...(typeof v['device-id'] === 'string' ? { deviceId: v['device-id'] } : {}),
+      ttlSeconds: Number(v.ttl),
+    });
+    out(ans.json);
+    if (ans.status >= 400) {
+      const err = ans.json.error as { code?: string } | undefined;
+      const codes = ((ans.json.reasons as { code: string }[] | undefined) ?? []).map((r) => r.code);
+      say(`${String(v.url)} answered HTTP ${ans.status}${err?.code ? ` ${err.code}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+      process.exitCode = 1;
+    } else if (ans.status === 202) say('pending: the request waits for approvals (hsmctl approver sign --in this answer)');
+  }
+
+  return {
+    'requester init': {
+      summary: "make a requester's request key in its own SoftHSM2 token; prints the policy entry (no secret)",
+      usage: 'hsmctl requester init --name NAME [--var DIR]   (NAME is the requester id in the policy)',
+      options: { name: { type: 'string' } },
+      async run(v) {
+        const name = need(v, 'name', 'NAME');
+        const c = await initRequesterToken({ varRoot: String(v.var), name });
+        say(`request key for "${name}" made in its own token under ${requesterPaths(String(v.var), name).dir} (PINs in 0600 files); add the entry below to the policy's requesters, with its "groups"`);
+        out(policyEntry(c));
+      },
+    },
+    'requester show': {
+      summary: "show a requester's policy entry and how its key is protected in its token",
+      usage: 'hsmctl requester show --name NAME [--var DIR]',
+      options: { name: { type: 'string' } },
+      async run(v) {
+        const name = need(v, 'name', 'NAME');
+        const c = readRequesterConfig(String(v.var), name);
+        out({ ...policyEntry(c), tokenUri: c.tokenUri, createdAt: c.createdAt, protection: await requesterKeyProtection(String(v.var), name) });
+      },
+    },
+    'sign tx': {
+      summary: 'ask the bridge to sign an EVM transaction, stamped with the requester key (HSM_TOKEN: its orchestrator token)',
+      usage: 'HSM_TOKEN=… hsmctl sign tx --requester NAME --key KEY_ID --tx TX.json|- --idempotency-key KEY [--url $HSM] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]',
+      options: { ...SIGN_OPTIONS, tx: { type: 'string' } },
+      async run(v) {
+        await sign(v, 'sign.evm-tx', 'transaction', need(v, 'tx', 'TX.json|-'));
+      },
+    },
+    'sign typed-data': {
+      summary: 'ask the bridge to sign EIP-712 typed data, stamped with the requester key (HSM_TOKEN: its orchestrator token)',
+      usage: 'HSM_TOKEN=… hsmctl sign typed-data --requester NAME --key KEY_ID --typed-data TD.json|- --idempotency-key KEY [--url $HSM] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]',
+      options: { ...SIGN_OPTIONS, 'typed-data': { type: 'string' } },
+      async run(v) {
+        await sign(v, 'sign.typed-data', 'typedData', need(v, 'typed-data', 'TD.json|-'));
+      },
+    },
+  };
+}
