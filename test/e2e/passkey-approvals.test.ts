@@ -136,6 +136,25 @@ describe('passkey approvals (issue 12 item 2)', () => {
     assert.equal(storedCounter(), 7, 'still pending: the counter moves only with a signature');
   });
 
+  test('an assertion from an origin the credential does not list, or without user verification, is refused and audited', async () => {
+    const { requestId, digest } = await pendingTransfer('passkey-e');
+    for (const [o, reason] of [
+      [{ origin: 'http://localhost:9999' }, 'origin_not_allowed'],
+      [{ flags: 0x01 }, 'user_not_verified'],
+    ] as const) {
+      const r = await approve(requestId, passkeyBody(digest, expiry(), o));
+      assert.equal(r.status, 403, JSON.stringify(r.json));
+      assert.equal(errorOf(r).details?.webauthn, reason);
+      const entry = auditEntries()
+        .reverse()
+        .find((e) => e.requestId === requestId && e.kind === 'request.approve' && e.outcome === 'rejected');
+      assert.ok(entry, `the ${reason} refusal is audited`);
+      assert.equal((entry.rejectedApprovals as { webauthn?: string }[])[0]?.webauthn, reason);
+    }
+    const state = await dev.request('GET', `/v1/requests/${requestId}`, dev.tokens.orchestrator);
+    assert.deepEqual(state.json.approvedBy, []);
+  });
+
   test('the bridge refuses a body with both forms or neither, and an assertion field that is not hex', async () => {
     const { requestId, digest } = await pendingTransfer('passkey-d');
     const body = passkeyBody(digest, expiry(), { counter: 9 });
