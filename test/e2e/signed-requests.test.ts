@@ -15,7 +15,7 @@ import { requestStatement, type StampedCommand } from '../../host-bridge/request
 import { signEvmTxParams } from '../../host-bridge/sign-params.js';
 import { toWireArgs } from '../../protocol/commands/command.js';
 import type { CborMap } from '../../protocol/cbor.js';
-import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { entryPayload } from '../../cli/audit-tools.js';
@@ -81,6 +81,7 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
     keyId = String(hot.keyId);
     keyAddress = String(hot.address) as `0x${string}`;
     await whitelist(dev, recipient, 'hot');
+    await whitelist(dev, recipient, 'cold');
     const h = await anvil.funder.sendTransaction({ to: keyAddress as Hex, value: parseEther('10'), account: anvil.funder.account!, chain: anvil.funder.chain });
     await anvil.publicClient.waitForTransactionReceipt({ hash: h });
   });
@@ -141,6 +142,24 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
     );
     assert.equal(res.status, 403);
     assert.ok(reasonCodes(res.json).includes('requester_group_not_allowed'), reasonCodes(res.json).join(','));
+  });
+
+  test('a verified requester cannot approve its own request: alice stamps a transfer, then her approval does not count', async () => {
+    const cold = String(dev.keys.find((k) => k.label === 'cold-1')!.keyId);
+    const body = { keyId: cold, transaction: transfer(2n * ETH, 0) };
+    const res = await dev.request(
+      'POST',
+      '/v1/sign/evm-transaction',
+      dev.tokens.alice,
+      { ...body, stamp: stamp(aliceSecret, 'sign.evm-tx', body, 'alice', 'sr-alice', (await deviceNow()) + 600) },
+      { 'Idempotency-Key': 'sr-alice' },
+    );
+    assert.equal(res.status, 202, JSON.stringify(res.json));
+    assert.equal((await entry(res.json.auditSeq)).requesterProof, 'verified');
+    const alice = dev.people.approvers.find((p) => p.id === 'alice')!;
+    const r = await dev.request('POST', '/v1/requests/sr-alice/approvals', dev.tokens.approver, approvalBody(alice, dev.deviceId, String(res.json.intentDigest)));
+    assert.equal(r.status, 403, JSON.stringify(r.json));
+    assert.equal((r.json.error as { details?: { why?: string } }).details?.why, 'requester_cannot_approve');
   });
 
   test('a hostile bridge cannot forge, alter or re-target a stamped request: each is denied and audited', async () => {
