@@ -17,6 +17,7 @@ import { DeviceMeta, type DeviceIdentityRecord } from './state/device-meta.js';
 import { GroupCommitter } from './state/group-commit.js';
 import { NonceGuardStore } from './state/nonce-guard-store.js';
 import { AllowanceStore } from './state/allowance-store.js';
+import { PasskeyCounterStore } from './state/passkey-counter-store.js';
 import { PolicyProposals } from './state/policy-proposals.js';
 import { StateSeal } from './state/state-seal.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js';
@@ -37,6 +38,8 @@ export interface Device {
   meta: DeviceMeta;
   nonces: NonceGuardStore;
   allowances: AllowanceStore;
+  /** Passkey signature counters, stored with the allowed decision that counted the approval. */
+  passkeyCounters: PasskeyCounterStore;
   proposals: PolicyProposals;
   /** Row MACs, the state digest and the checkpoint; every state write runs in `seal.transaction`. */
   seal: StateSeal;
@@ -82,6 +85,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   const spend = new SpendLedger(db, seal);
   const nonces = new NonceGuardStore(db, seal);
   const allowances = new AllowanceStore(db, seal);
+  const passkeyCounters = new PasskeyCounterStore(db, seal);
   const audit = new AuditLog(db, opts.config.deviceId);
   audit.onAppend = () => seal.touch();
   const dev = {
@@ -97,6 +101,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     meta: new DeviceMeta(db, seal),
     nonces,
     allowances,
+    passkeyCounters,
     proposals: new PolicyProposals(db, seal),
     seal,
     measurement: opts.measurement,
@@ -108,6 +113,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
       nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
       allowance: (keyId, asset, spender) => allowances.get(keyId, asset, spender),
+      webauthnCounter: (credentialId) => passkeyCounters.get(credentialId),
     },
     clock,
     time: () => deviceClock.bounds(),

@@ -10,7 +10,7 @@ import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from 
 import { ApplianceError } from '../protocol/errors.js';
 import type { AuditFields, DecisionKind } from '../protocol/audit-kinds.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
-import { allowanceToCbor, reasonsToCbor, type Decision } from '../firmware-policy/decision.js';
+import { allowanceToCbor, reasonsToCbor, rejectedToCbor, type Decision } from '../firmware-policy/decision.js';
 import type { RequestAuth } from '../firmware-policy/request-stamp.js';
 import { evaluateTypedData } from '../firmware-policy/rules/typed-data.js';
 import type { TypedRequest } from '../firmware-policy/evm/typed-intent.js';
@@ -130,7 +130,7 @@ function auditFields(kind: DecisionKind, ctx: SignContext, ev: Evaluated, approv
     // Every approval the evaluation was given (with signatures), and which of them counted.
     approvals: approvals.map((a) => ({ approverId: a.approverId, expiresAt: a.expiresAt, signature: a.signature })),
     approvedBy: decision.approvals.counted,
-    rejectedApprovals: decision.approvals.rejected.map((r) => ({ approverId: r.approverId, why: r.why })),
+    rejectedApprovals: decision.approvals.rejected.map(rejectedToCbor),
     reserve: decision.reserve ? { keyId: decision.reserve.keyId, asset: decision.reserve.asset, amount: decision.reserve.amount } : null,
     // An allowance grant: the spender's outstanding allowance after it (present only for grants).
     ...(decision.allowance ? { allowance: allowanceToCbor(decision.allowance) } : {}),
@@ -228,6 +228,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const reserve = decision.reserve;
     if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
     if (decision.allowance) dev.allowances.set(decision.allowance, rec.requestId, now);
+    // The passkey approvals that counted move their credentials' signature counters, in the same
+    // commit: the next assertion of each must carry a higher one.
+    if (decision.approvals.counters) dev.passkeyCounters.record(decision.approvals.counters, rec.requestId, now);
     // The nonce guard records the signature in the same transaction as the decision that read it.
     if (ctx.intent) recordNonce(dev, ctx, decision, now);
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });

@@ -18,7 +18,16 @@ export interface Reason {
 
 export interface RejectedApproval {
   approverId: string;
-  why: 'unknown_approver' | 'requester_cannot_approve' | 'expired' | 'lifetime_too_long' | 'bad_signature' | 'duplicate';
+  why: 'unknown_approver' | 'requester_cannot_approve' | 'expired' | 'lifetime_too_long' | 'bad_signature' | 'duplicate' | 'counter_replayed';
+  /** A passkey approval: the WebAuthn verifier's own reason (approvals/webauthn.ts), e.g. challenge_mismatch. */
+  webauthn?: string;
+}
+
+/** A passkey's signature counter after a counted approval: the appliance stores it with an allowed decision. */
+export interface CounterUpdate {
+  approverId: string;
+  credentialId: Uint8Array;
+  counter: number;
 }
 
 export interface ApprovalTally {
@@ -26,6 +35,13 @@ export interface ApprovalTally {
   /** Distinct approver ids whose approvals count. */
   counted: string[];
   rejected: RejectedApproval[];
+  /** New signature counters of the passkey approvals that count (absent when none is a passkey's). */
+  counters?: CounterUpdate[];
+}
+
+/** A rejected approval as audit entries record it. */
+export function rejectedToCbor(r: RejectedApproval): CborMap {
+  return r.webauthn === undefined ? { approverId: r.approverId, why: r.why } : { approverId: r.approverId, why: r.why, webauthn: r.webauthn };
 }
 
 export interface Reservation {

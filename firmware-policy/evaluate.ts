@@ -91,7 +91,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   if (counted) reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, charge, now));
 
   const required = requiredApprovals(rules, charge);
-  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digest, req.requester, approvals, now);
+  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digest, req.requester, approvals, now, view);
   if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally, nonceMode: 'first' };
   if (tally.counted.length < required) {
     return {

@@ -89,6 +89,10 @@ export function diffPolicies(from: PolicyDocument, to: PolicyDocument): PolicyCh
       ),
     );
   }
+  if ((from.requireSignedProposals === true) !== (to.requireSignedProposals === true)) {
+    const on = to.requireSignedProposals === true;
+    out.push(changed('requireSignedProposals', String(!on), String(on), on, on ? "admins' requests must now carry their stamps" : "admins' requests need no longer be stamped"));
+  }
   diffFeeCaps(out, from.feeCaps ?? {}, to.feeCaps ?? {});
   diffPrincipals(out, 'admins', from.admins, to.admins, 'admin');
   if (from.adminQuorum !== to.adminQuorum) {
@@ -277,6 +281,7 @@ function cmpChainKey(x: string, y: string): number {
 // loosened at once before this module learns what it means.
 
 const KNOWN_TOP = [
+  'requireSignedProposals',
   'version',
   'parentHash',
   'deviceId',
@@ -295,7 +300,7 @@ const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'co
 const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
   admins: ['id', 'alg', 'publicKey'],
-  approvers: ['id', 'alg', 'publicKey'],
+  approvers: ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins'],
   requesters: ['id'],
   auditors: ['id'],
   windows: ['seconds', 'maxAmount', 'maxCount'],
@@ -518,6 +523,7 @@ function diffPrincipals(out: PolicyChange[], path: string, a: readonly Principal
     else if (before && after) {
       if (before.alg !== after.alg) out.push(changed(`${p}.alg`, before.alg, after.alg, false, `${role} algorithm changed`));
       if (!equalBytes(before.publicKey, after.publicKey)) out.push(changed(`${p}.publicKey`, shortHex(before.publicKey), shortHex(after.publicKey), false, `${role} key changed`));
+      diffPasskey(out, p, before, after, role);
     }
   }
 }
@@ -622,7 +628,32 @@ function shortHex(bytes: Uint8Array): string {
 function holdText(raw: number | null, effective: number): string {
   return raw === null ? `default (${effective} s)` : `${raw} s`;
 }
+/** A passkey approver's credential: another credential id, RP ID or origin lets other assertions count. */
+function diffPasskey(out: PolicyChange[], p: string, before: Principal, after: Principal, role: string): void {
+  const none = new Uint8Array(0);
+  const beforeId = before.credentialId ?? none;
+  const afterId = after.credentialId ?? none;
+  if (!equalBytes(beforeId, afterId))
+    out.push(changed(`${p}.credentialId`, beforeId.length ? shortHex(beforeId) : '-', afterId.length ? shortHex(afterId) : '-', false, `${role} passkey credential changed`));
+  if ((before.rpId ?? '') !== (after.rpId ?? '')) out.push(changed(`${p}.rpId`, before.rpId ?? '-', after.rpId ?? '-', false, `${role} passkey RP ID changed`));
+  const a = before.origins ?? [];
+  const b = after.origins ?? [];
+  if (a.length !== b.length || a.some((o, i) => o !== b[i])) {
+    const narrower = b.every((o) => a.includes(o));
+    out.push(
+      changed(
+        `${p}.origins`,
+        a.join(' ') || '-',
+        b.join(' ') || '-',
+        narrower && b.length > 0,
+        narrower ? `${role} passkey accepted from fewer origins` : `${role} passkey accepted from another origin`,
+      ),
+    );
+  }
+}
+
 function principalSummary(p: Principal): string {
+  if (p.alg === 'WebAuthn') return `WebAuthn credential ${shortHex(p.credentialId ?? new Uint8Array(0))} key ${shortHex(p.publicKey)} rpId ${p.rpId ?? '-'} origins ${(p.origins ?? []).join(' ')}`;
   return `${p.alg} ${shortHex(p.publicKey)}`;
 }
 function windowSummary(w: VelocityWindow): string {

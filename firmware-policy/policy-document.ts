@@ -5,16 +5,31 @@ import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { encodeCanonical, sha256Canonical } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { parseApproverPublicKey } from './approvals/keys.js';
+import { parseCoseEs256Key, p256PointFromCoordinates } from './approvals/cose-key.js';
 import type { ApprovalAlg } from './approvals/verify-signature.js';
 
 /** Coinbase-style default: a new whitelist entry waits 48 h. */
 export const DEFAULT_HOLD_SECONDS = 172_800;
 
+/** How a principal signs: a key file (ES256, EdDSA) or, for approvers only, a WebAuthn passkey. */
+export type PrincipalAlg = ApprovalAlg | 'WebAuthn';
+
 export interface Principal {
   id: string;
-  alg: ApprovalAlg;
+  alg: PrincipalAlg;
+  /** The public key: SEC 1 / Ed25519 bytes for a key file, the COSE_Key (ES256, P-256) for WebAuthn. */
   publicKey: Uint8Array;
+  /** WebAuthn only: the credential id (1 to 1023 bytes). */
+  credentialId?: Uint8Array;
+  /** WebAuthn only: the relying-party id the authenticator hashes into its data. */
+  rpId?: string;
+  /** WebAuthn only: the exact console origins an assertion may come from (1 to 16). */
+  origins?: string[];
 }
+
+/** The longest credential id WebAuthn allows (Level 3 §4, "Credential ID"). */
+export const MAX_CREDENTIAL_ID_BYTES = 1023;
+export const MAX_WEBAUTHN_ORIGINS = 16;
 
 export interface VelocityWindow {
   seconds: number;
@@ -108,6 +123,11 @@ export interface PolicyDocument {
   requesters?: RequesterPrincipal[];
   /** Who may read the log and the policy through the bridge (an auditor token names one). */
   auditors?: NamedPrincipal[];
+  /**
+   * Every command an admin asks for through the bridge (whitelist.propose and .remove, policy.propose
+   * and .activate, key.generate) must carry that admin's stamp (request-stamp.ts). True or absent.
+   */
+  requireSignedProposals?: boolean;
   groups: Record<string, GroupPolicy>;
 }
 
@@ -176,7 +196,10 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$/;
 // ---------- canonical form ----------
 
 export function policyToCbor(p: PolicyDocument): CborMap {
-  const principal = (x: Principal): CborMap => ({ id: x.id, alg: x.alg, publicKey: x.publicKey });
+  const principal = (x: Principal): CborMap =>
+    x.alg === 'WebAuthn'
+      ? { id: x.id, alg: x.alg, publicKey: x.publicKey, credentialId: x.credentialId ?? new Uint8Array(0), rpId: x.rpId ?? '', origins: [...(x.origins ?? [])] }
+      : { id: x.id, alg: x.alg, publicKey: x.publicKey };
   const groups: CborMap = {};
   for (const [name, g] of Object.entries(p.groups)) {
     const assets: CborMap = {};
@@ -212,6 +235,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
   if (p.maxApprovalLifetimeSeconds !== undefined) out.maxApprovalLifetimeSeconds = p.maxApprovalLifetimeSeconds;
   if (p.requesters !== undefined) out.requesters = p.requesters.map(requesterToCbor);
   if (p.auditors !== undefined) out.auditors = p.auditors.map((r) => ({ id: r.id }));
+  if (p.requireSignedProposals === true) out.requireSignedProposals = true;
   if (p.keyGroups !== undefined) out.keyGroups = { ...p.keyGroups };
   if (p.feeCaps !== undefined) {
     const caps: CborMap = {};
@@ -254,7 +278,7 @@ function amount(v: CborValue | undefined, path: string): bigint {
   if (typeof b !== 'bigint' || b < 0n || b >= 1n << 256n) throw bad(path, 'must be an unsigned 256-bit integer');
   return b;
 }
-/** `requireSignedRequests` is true or absent: one encoding per meaning, so a policy has one hash. */
+/** `requireSignedRequests` and `requireSignedProposals` are true or absent: one encoding per meaning, so a policy has one hash. */
 function signedOnly(v: CborValue | undefined, path: string): true {
   if (v !== true) throw bad(path, 'must be true (leave it out for false)');
   return true;
@@ -307,18 +331,48 @@ function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
 }
 
-function parsePrincipals(v: CborValue | undefined, path: string): Principal[] {
+/** A WebAuthn approver: its COSE_Key (ES256 on P-256, checked here), credential id, RP ID and origins. */
+function parseWebAuthnPrincipal(m: CborMap, at: string, id: string): Principal {
+  keysExactly(m, at, ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins']);
+  const pk = m.publicKey;
+  if (!(pk instanceof Uint8Array)) throw bad(`${at}.publicKey`, 'must be a byte string');
+  const coords = parseCoseEs256Key(pk);
+  if (coords === null || p256PointFromCoordinates(coords) === null) throw bad(`${at}.publicKey`, 'must be an ES256 COSE_Key on P-256 in deterministic CBOR');
+  const cid = m.credentialId;
+  if (!(cid instanceof Uint8Array) || cid.length === 0 || cid.length > MAX_CREDENTIAL_ID_BYTES) throw bad(`${at}.credentialId`, `must be 1 to ${MAX_CREDENTIAL_ID_BYTES} bytes`);
+  const rpId = str(m.rpId, `${at}.rpId`);
+  const list = arr(m.origins, `${at}.origins`);
+  if (list.length === 0 || list.length > MAX_WEBAUTHN_ORIGINS) throw bad(`${at}.origins`, `must hold 1 to ${MAX_WEBAUTHN_ORIGINS} origins`);
+  const origins = list.map((o, j) => str(o, `${at}.origins[${j}]`));
+  origins.forEach((o, j) => {
+    if (origins.indexOf(o) !== j) throw bad(`${at}.origins[${j}]`, 'is a duplicate');
+  });
+  return { id, alg: 'WebAuthn', publicKey: Uint8Array.from(pk), credentialId: Uint8Array.from(cid), rpId, origins };
+}
+
+/** Admins and approvers; a WebAuthn passkey only where `passkeys` allows it (approvers). */
+function parsePrincipals(v: CborValue | undefined, path: string, passkeys = false): Principal[] {
   const seen = new Set<string>();
+  const credentials = new Set<string>();
   return arr(v, path).map((x, i) => {
-    const m = obj(x, `${path}[${i}]`);
-    keysExactly(m, `${path}[${i}]`, ['id', 'alg', 'publicKey']);
-    const id = str(m.id, `${path}[${i}].id`);
-    if (seen.has(id)) throw bad(`${path}[${i}].id`, 'is a duplicate');
+    const at = `${path}[${i}]`;
+    const m = obj(x, at);
+    const id = str(m.id, `${at}.id`);
+    if (seen.has(id)) throw bad(`${at}.id`, 'is a duplicate');
     seen.add(id);
     const alg = m.alg;
-    if (alg !== 'ES256' && alg !== 'EdDSA') throw bad(`${path}[${i}].alg`, 'must be "ES256" or "EdDSA"');
+    if (alg === 'WebAuthn') {
+      if (!passkeys) throw bad(`${at}.alg`, 'must be "ES256" or "EdDSA" (a WebAuthn passkey may be an approver, not an admin)');
+      const p = parseWebAuthnPrincipal(m, at, id);
+      const cid = Array.from(p.credentialId ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
+      if (credentials.has(cid)) throw bad(`${at}.credentialId`, 'is the credential of another approver');
+      credentials.add(cid);
+      return p;
+    }
+    keysExactly(m, at, ['id', 'alg', 'publicKey']);
+    if (alg !== 'ES256' && alg !== 'EdDSA') throw bad(`${at}.alg`, passkeys ? 'must be "ES256", "EdDSA" or "WebAuthn"' : 'must be "ES256" or "EdDSA"');
     const pk = m.publicKey;
-    if (!(pk instanceof Uint8Array)) throw bad(`${path}[${i}].publicKey`, 'must be a byte string');
+    if (!(pk instanceof Uint8Array)) throw bad(`${at}.publicKey`, 'must be a byte string');
     return { id, alg, publicKey: parseApproverPublicKey(alg, pk) };
   });
 }
@@ -400,12 +454,13 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     'approvers',
     'requesters',
     'auditors',
+    'requireSignedProposals',
     'groups',
   ]);
   const parentHash = m.parentHash;
   if (parentHash !== null && !(parentHash instanceof Uint8Array && parentHash.length === 32)) throw bad('parentHash', 'must be null or 32 bytes');
   const admins = parsePrincipals(m.admins, 'admins');
-  const approvers = parsePrincipals(m.approvers, 'approvers');
+  const approvers = parsePrincipals(m.approvers, 'approvers', true);
   checkOneNamespace(admins, approvers);
   const adminQuorum = uint(m.adminQuorum, 'adminQuorum', admins.length);
   if (adminQuorum < 1) throw bad('adminQuorum', 'must be at least 1');
@@ -496,6 +551,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     approvers,
     ...(m.requesters === undefined ? {} : { requesters: parseRequesters(m.requesters, 'requesters', groups) }),
     ...(m.auditors === undefined ? {} : { auditors: parseNamed(m.auditors, 'auditors') }),
+    ...(m.requireSignedProposals === undefined ? {} : { requireSignedProposals: signedOnly(m.requireSignedProposals, 'requireSignedProposals') }),
     groups,
   };
 }

@@ -10,6 +10,8 @@ export interface RecordedInputs {
   nonces?: { keyId: string; chainId: bigint; nonce: bigint; record: NonceRecordView | null }[];
   /** Outstanding allowances looked up (absent in entries made before allowances were tracked). */
   allowances?: { keyId: string; asset: string; spender: Uint8Array; allowance: AllowanceView | null }[];
+  /** Passkey signature counters read (absent in entries made before passkey approvals). */
+  webauthnCounters?: { credentialId: Uint8Array; counter: number }[];
 }
 
 /** Wraps a view so that every answer is also written to `rec`. */
@@ -34,6 +36,11 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
       const a = view.allowance?.(keyId, asset, spender);
       (rec.allowances ??= []).push({ keyId, asset, spender, allowance: a ?? null });
       return a;
+    },
+    webauthnCounter(credentialId) {
+      const c = view.webauthnCounter?.(credentialId) ?? 0;
+      (rec.webauthnCounters ??= []).push({ credentialId, counter: c });
+      return c;
     },
   };
 }
@@ -67,6 +74,13 @@ export function replayView(rec: RecordedInputs): StateView {
       if (!hit) throw new MissingInputError('allowance not recorded');
       return hit.allowance ?? undefined;
     },
+    webauthnCounter(credentialId): number {
+      // Entries made before passkey approvals recorded none: no passkey approval was judged then.
+      if (rec.webauthnCounters === undefined) throw new MissingInputError('passkey counter not recorded');
+      const hit = rec.webauthnCounters.find((c) => equalBytes(c.credentialId, credentialId));
+      if (!hit) throw new MissingInputError('passkey counter not recorded');
+      return hit.counter;
+    },
   };
 }
 
@@ -75,8 +89,10 @@ export function inputsToCbor(rec: RecordedInputs): CborMap {
     rec.allowances === undefined
       ? {}
       : { allowances: rec.allowances.map((a) => ({ keyId: a.keyId, asset: a.asset, spender: a.spender, allowance: a.allowance ? { amount: a.allowance.amount, nonce: a.allowance.nonce } : null })) };
+  const counters: CborMap = rec.webauthnCounters === undefined ? {} : { webauthnCounters: rec.webauthnCounters.map((c) => ({ credentialId: c.credentialId, counter: c.counter })) };
   return {
     ...allowances,
+    ...counters,
     whitelist: rec.whitelist.map((w) => ({ group: w.group, chainId: w.chainId, address: w.address, activeAt: w.activeAt })),
     windows: rec.windows.map((w) => ({ keyId: w.keyId, asset: w.asset, since: w.since, amount: w.amount, count: w.count })),
     nonces: (rec.nonces ?? []).map((n) => ({
@@ -96,7 +112,9 @@ export function inputsFromCbor(v: CborValue | undefined): RecordedInputs {
   const ws = (Array.isArray(m.windows) ? m.windows : []) as CborMap[];
   const ns = Array.isArray(m.nonces) ? (m.nonces as CborMap[]) : undefined;
   const as = Array.isArray(m.allowances) ? (m.allowances as CborMap[]) : undefined;
+  const wc = Array.isArray(m.webauthnCounters) ? (m.webauthnCounters as CborMap[]) : undefined;
   return {
+    ...(wc ? { webauthnCounters: wc.map((c) => ({ credentialId: c.credentialId as Uint8Array, counter: Number(c.counter) })) } : {}),
     ...(as
       ? {
           allowances: as.map((a) => {

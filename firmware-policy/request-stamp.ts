@@ -7,7 +7,7 @@ import { encodeCanonical } from '../protocol/cbor.js';
 import type { Reason } from './decision.js';
 import type { ReasonCode } from './reason-codes.js';
 import { groupOf, maxApprovalLifetimeSeconds, type PolicyDocument } from './policy-document.js';
-import { verifyApprovalSignature } from './approvals/verify-signature.js';
+import { verifyApprovalSignature, type ApprovalAlg } from './approvals/verify-signature.js';
 import { earliestOf, latestOf, type Now } from './device-time.js';
 import { checkRequester } from './principals.js';
 
@@ -59,6 +59,26 @@ export interface RequesterCheck {
 
 const reason = (r: { code: ReasonCode; message: string }, requester: string): Reason => ({ rule: 'requester', ...r, detail: { requester } });
 
+/** Why a present stamp fails for `req` under the signer's key (none when it checks out). */
+function stampReasons(
+  policy: PolicyDocument,
+  key: { alg: ApprovalAlg; publicKey: Uint8Array },
+  req: { command: string; requester: string; requestId: string; argsDigest: Uint8Array },
+  stamp: RequestStamp,
+  now: Now,
+): Reason[] {
+  const { expiresAt, signature } = stamp;
+  if (expiresAt <= latestOf(now)) return [reason({ code: 'request_expired', message: 'the request signature has expired' }, req.requester)];
+  if (expiresAt - earliestOf(now) > maxApprovalLifetimeSeconds(policy)) {
+    return [reason({ code: 'request_lifetime_too_long', message: "the request signature is meant to outlive the policy's approval lifetime" }, req.requester)];
+  }
+  const statement = encodeRequestStatement({ deviceId: policy.deviceId, command: req.command, requester: req.requester, requestId: req.requestId, argsDigest: req.argsDigest, expiresAt });
+  if (!verifyApprovalSignature(key.alg, key.publicKey, statement, signature)) {
+    return [reason({ code: 'request_bad_signature', message: "the request signature does not verify with the requester's key over this request" }, req.requester)];
+  }
+  return [];
+}
+
 /**
  * The requester rule: the id is a requester of the policy, may use the key group (its `groups`, when
  * listed), and, when it has a request key or the group requires signed requests, its stamp is present,
@@ -87,17 +107,7 @@ export function checkRequestStamp(policy: PolicyDocument, req: StampedRequest, n
     reasons.push(reason({ code: 'requester_has_no_key', message: `requester "${who.id}" has no request key in the active policy` }, who.id));
     return { reasons, proof: 'named' };
   }
-  const { expiresAt, signature } = req.stamp;
-  if (expiresAt <= latestOf(now)) {
-    reasons.push(reason({ code: 'request_expired', message: 'the request signature has expired' }, who.id));
-  } else if (expiresAt - earliestOf(now) > maxApprovalLifetimeSeconds(policy)) {
-    reasons.push(reason({ code: 'request_lifetime_too_long', message: "the request signature is meant to outlive the policy's approval lifetime" }, who.id));
-  } else {
-    const statement = encodeRequestStatement({ deviceId: policy.deviceId, command: req.command, requester: who.id, requestId: req.requestId, argsDigest: req.argsDigest, expiresAt });
-    if (!verifyApprovalSignature(who.alg, who.publicKey, statement, signature)) {
-      reasons.push(reason({ code: 'request_bad_signature', message: "the request signature does not verify with the requester's key over this request" }, who.id));
-    }
-  }
+  reasons.push(...stampReasons(policy, { alg: who.alg, publicKey: who.publicKey }, req, req.stamp, now));
   return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };
 }
 
@@ -117,4 +127,32 @@ export interface RequestAuth {
 export function requesterReasons(policy: PolicyDocument, requester: string, keyGroup: string, auth: RequestAuth | undefined, now: Now): RequesterCheck {
   if (!auth) return { reasons: checkRequester(policy, requester, 'requester'), proof: 'named' };
   return checkRequestStamp(policy, { command: auth.command, requester, requestId: auth.requestId, argsDigest: auth.argsDigest, keyGroup, stamp: auth.stamp }, now);
+}
+
+/** A command an admin asks for (a proposal, a removal, an activation, a key): who, which, and its stamp. */
+export interface AdminRequest {
+  command: string;
+  requester: string;
+  /** The request id the stamp names; absent on an unsigned request. */
+  requestId: string | undefined;
+  argsDigest: Uint8Array;
+  stamp: RequestStamp | undefined;
+}
+
+/**
+ * The requester rule for a command an admin asks for. The id must be an admin of the policy; when the
+ * policy says `requireSignedProposals`, the request must carry that admin's stamp (by its approval
+ * key) over this very request, unexpired and within the approval lifetime. A stamp given when the
+ * policy does not require one is checked all the same: a wrong stamp is never ignored.
+ */
+export function checkAdminRequestStamp(policy: PolicyDocument, req: AdminRequest, now: Now): RequesterCheck {
+  const named = checkRequester(policy, req.requester, 'admin');
+  if (named.length > 0) return { reasons: named, proof: 'named' };
+  const admin = policy.admins.find((a) => a.id === req.requester)!;
+  if (req.stamp === undefined || req.requestId === undefined) {
+    const reasons = policy.requireSignedProposals === true ? [reason({ code: 'request_unsigned', message: 'this request must be signed by the admin it names' }, admin.id)] : [];
+    return { reasons, proof: 'named' };
+  }
+  const reasons = stampReasons(policy, admin, { ...req, requestId: req.requestId }, req.stamp, now);
+  return { reasons, proof: reasons.length === 0 ? 'verified' : 'named' };
 }

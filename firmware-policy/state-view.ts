@@ -40,4 +40,6 @@ export interface StateView {
   nonceRecord?(keyId: string, chainId: bigint, nonce: bigint): NonceRecordView | undefined;
   /** Outstanding allowance of (key, token asset, spender); a view without it means none granted yet. */
   allowance?(keyId: string, asset: string, spender: Uint8Array): AllowanceView | undefined;
+  /** The stored signature counter of a passkey credential; a view without it (or no counter yet) means 0. */
+  webauthnCounter?(credentialId: Uint8Array): number | undefined;
 }

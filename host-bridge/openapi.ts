@@ -24,6 +24,16 @@ const uint = {
   description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers. No leading zeros: "0x00ff" or "007" is refused with 400 non_canonical',
 };
 const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$', maxLength: 2 + 2 * 65536, description: '0x hex of whole bytes, at most 64 KiB unless the field says otherwise' };
+/** What an admin adds to a command it asks for when it stamps it (required under the policy's requireSignedProposals). */
+const adminStamp = {
+  requestId: { type: 'string', maxLength: 128, description: 'the id the admin stamp names (required with a stamp)' },
+  stamp: {
+    type: 'object',
+    required: ['expiresAt', 'signature'],
+    properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
+    description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
+  },
+};
 const address = {
   type: 'string',
   pattern: '^0x[0-9a-fA-F]{40}$',
@@ -117,7 +127,8 @@ const baseDocument = {
       },
       Approval: {
         type: 'object',
-        required: ['approverId', 'expiresAt', 'signature'],
+        description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
+        required: ['approverId', 'expiresAt'],
         properties: {
           approverId: { type: 'string' },
           expiresAt: {
@@ -126,6 +137,18 @@ const baseDocument = {
               "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)",
           },
           signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' },
+          webauthn: {
+            type: 'object',
+            description:
+              "a passkey approver's assertion from navigator.credentials.get() with challenge = SHA-256(canonical CBOR statement); the bridge passes it to the appliance as the canonical CBOR map of these three byte strings (at most 2,048 bytes)",
+            required: ['authenticatorData', 'clientDataJSON', 'signature'],
+            additionalProperties: false,
+            properties: {
+              authenticatorData: { ...hex, description: 'authenticatorData as returned (UP and UV set, no attested credential data)' },
+              clientDataJSON: { ...hex, description: 'the UTF-8 clientDataJSON bytes as returned' },
+              signature: { ...hex, description: 'the DER ES256 signature as returned' },
+            },
+          },
         },
       },
     },
@@ -207,7 +230,7 @@ const baseDocument = {
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' } } }) },
+        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' }, ...adminStamp } }) },
         responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
@@ -308,7 +331,7 @@ const baseDocument = {
           200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
           202: ok('still pending'),
           403: ok(
-            "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
+            "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature, counter_replayed; a passkey's details.webauthn names the verifier's reason, e.g. challenge_mismatch) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
           ),
           404: err,
           409: err,
@@ -330,7 +353,7 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' } } }),
+          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
         },
         responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
       },
@@ -364,6 +387,7 @@ const baseDocument = {
         summary: 'Remove an address at once (admin)',
         security: bearer,
         parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
+        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
         responses: { 200: ok('removed'), 404: err, 413: tooLarge },
       },
     },
@@ -379,6 +403,7 @@ const baseDocument = {
             properties: {
               policy: { type: 'object', description: 'same format as DEMO-policy.json' },
               document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' },
+              ...adminStamp,
             },
           }),
         },
@@ -417,6 +442,7 @@ const baseDocument = {
         summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
+        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
         responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
       },
     },

@@ -18,11 +18,14 @@ export interface PolicyJson {
   feeCaps?: Record<string, { maxGasLimit: number | string; maxFeeWei: string }>;
   adminQuorum: number;
   admins: { id: string; alg: string; publicKey: string }[];
-  approvers: { id: string; alg: string; publicKey: string }[];
+  /** A key-file approver ({ id, alg: ES256|EdDSA, publicKey }) or a passkey: alg "WebAuthn", publicKey the COSE_Key, credentialId, rpId, origins. */
+  approvers: { id: string; alg: string; publicKey: string; credentialId?: string; rpId?: string; origins?: string[] }[];
   /** Principals that may ask for signatures (bridge orchestrator tokens name one); ids share the admins' and approvers' namespace. */
   requesters?: { id: string; alg?: string; publicKey?: string; groups?: string[] }[];
   /** Principals that may read the log and the policy (bridge auditor tokens name one). */
   auditors?: { id: string }[];
+  /** Every command an admin asks for must carry that admin's stamp. */
+  requireSignedProposals?: true;
   groups: Record<
     string,
     {
@@ -54,7 +57,12 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     if (!Array.isArray(list)) throw new ApplianceError('bad_request', `policy "${field}" must be an array`);
     return list.map((p, i) => {
       const m = jsonObject(p, `${field}[${i}]`);
-      return { id: m.id as string, alg: m.alg as string, publicKey: jsonHex(m.publicKey, `${field}[${i}].publicKey`) };
+      const out: CborMap = { id: m.id as string, alg: m.alg as string, publicKey: jsonHex(m.publicKey, `${field}[${i}].publicKey`) };
+      // A passkey approver's credential (the firmware's parser checks each field and refuses extras).
+      if (m.credentialId !== undefined) out.credentialId = jsonHex(m.credentialId, `${field}[${i}].credentialId`);
+      if (m.rpId !== undefined) out.rpId = m.rpId as string;
+      if (m.origins !== undefined) out.origins = jsonArray(m.origins, `${field}[${i}].origins`) as CborValue[];
+      return out;
     });
   };
   const named = (list: unknown, field: string): CborValue[] => {
@@ -140,6 +148,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
     defaultHoldSeconds: (o.defaultHoldSeconds ?? DEFAULT_HOLD_SECONDS) as number,
     ...(o.changeDelaySeconds === undefined ? {} : { changeDelaySeconds: o.changeDelaySeconds as number }),
     ...(o.maxApprovalLifetimeSeconds === undefined ? {} : { maxApprovalLifetimeSeconds: o.maxApprovalLifetimeSeconds as number }),
+    ...(o.requireSignedProposals === undefined ? {} : { requireSignedProposals: o.requireSignedProposals as boolean }),
     ...(o.feeCaps === undefined
       ? {}
       : {

@@ -14,6 +14,7 @@ import { governanceScenarios } from './redteam/scenarios-governance.js';
 import { boundaryScenarios } from './redteam/scenarios-boundary.js';
 import { tamperScenarios } from './redteam/scenarios-tamper.js';
 import { boundaryHoleScenarios } from './redteam/boundary-holes/index.js';
+import { zeroTrustScenarios } from './redteam/zero-trust/index.js';
 
 const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
 
@@ -22,7 +23,8 @@ const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', 
 
 /**
  * The first 23 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
- * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order.
+ * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order,
+ * and the zero-trust host scenarios of issue 12 (`Z…`, redteam/zero-trust/).
  */
 function allScenarios(): Scenario[] {
   const all = [...transactionScenarios, ...approvalScenarios, ...governanceScenarios, ...boundaryScenarios, ...tamperScenarios];
@@ -33,7 +35,12 @@ function allScenarios(): Scenario[] {
     if (byId.has(s.id)) throw new Error(`duplicate red-team scenario id ${s.id}`);
     byId.set(s.id, s);
   }
-  return [...ORDER.map((id) => byId.get(id)!), ...holes];
+  // Then the zero-trust host scenarios of issue 12 (ids `Z<item>…`), in their file's order.
+  for (const s of zeroTrustScenarios) {
+    if (!/^Z\d+[a-z]?$/.test(s.id) || byId.has(s.id)) throw new Error(`zero-trust scenario id ${s.id} is not Z<item> or is a duplicate`);
+    byId.set(s.id, s);
+  }
+  return [...ORDER.map((id) => byId.get(id)!), ...holes, ...zeroTrustScenarios];
 }
 
 function holeOrder(id: string): number {

@@ -7,15 +7,16 @@ import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/e
 import { issueKeyAttestationCertificate } from '../../attestation/certificates.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
-import { assertRequesterRole } from '../requester-role.js';
+import { assertAdminRequest, type AdminProof } from '../requester-role.js';
 import { assertFirmwareApproved, requireIdentity } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import { keyInfo } from '../key-info.js';
 
-export async function keyGenerate(dev: Device, { requester, label, group }: KeyGenerateArgs): Promise<KeyGenerateResult> {
+export async function keyGenerate(dev: Device, args: KeyGenerateArgs): Promise<KeyGenerateResult> {
+  const { requester, label, group } = args;
   // The bridge names the admin asking (refused and audited unless the policy makes it an admin); the
   // local operator on the socket and the ceremony name none.
-  if (requester !== undefined) assertRequesterRole(dev, 'key.generate', requester, 'admin');
+  const proof: AdminProof | undefined = requester === undefined ? undefined : assertAdminRequest(dev, 'key.generate', 'key.generate', requester, args);
   assertFirmwareApproved(dev);
   const identity = requireIdentity(dev);
   const policy = dev.policies.current();
@@ -47,7 +48,7 @@ export async function keyGenerate(dev: Device, { requester, label, group }: KeyG
     dev.keys.insert(record);
     return dev.audit.append(now, {
       kind: 'key.generate',
-      ...(requester === undefined ? {} : { requester }),
+      ...(requester === undefined ? {} : { requester, ...proof }),
       keyId: record.keyId,
       group,
       address,

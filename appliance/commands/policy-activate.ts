@@ -5,13 +5,14 @@
 import type { PolicyActivateArgs, PolicyActivateResult } from '../../protocol/commands/policy-activate.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import type { Device } from '../device.js';
-import { assertRequesterRole } from '../requester-role.js';
+import { assertAdminRequest } from '../requester-role.js';
 import { activateDue } from '../policy-activation.js';
 import { requirePolicyProposal } from '../policy-proposal-lookup.js';
 import { policyProposalView } from '../policy-proposal-view.js';
 
-export async function policyActivate(dev: Device, { requester, proposalId }: PolicyActivateArgs): Promise<PolicyActivateResult> {
-  if (requester !== undefined) assertRequesterRole(dev, 'policy.activate', requester, 'admin');
+export async function policyActivate(dev: Device, args: PolicyActivateArgs): Promise<PolicyActivateResult> {
+  const { requester, proposalId } = args;
+  if (requester !== undefined) assertAdminRequest(dev, 'policy.activate', 'policy.activate', requester, args);
   const p = requirePolicyProposal(dev, proposalId);
   if (p.status === 'scheduled' && (p.activateAfter ?? Infinity) > dev.clock()) {
     throw new ApplianceError('conflict', `the time lock runs until ${p.activateAfter}`, { activateAfter: p.activateAfter });

@@ -8,12 +8,13 @@ import { ApplianceError } from '../../protocol/errors.js';
 import { encodePolicy, parsePolicy, policyHash } from '../../firmware-policy/policy-document.js';
 import { isStrictlyTighter } from '../../firmware-policy/policy-change.js';
 import type { Device } from '../device.js';
-import { assertRequesterRole } from '../requester-role.js';
+import { assertAdminRequest } from '../requester-role.js';
 import { requirePolicyProposal } from '../policy-proposal-lookup.js';
 import { policyProposalView } from '../policy-proposal-view.js';
 
-export async function policyPropose(dev: Device, { requester, document }: PolicyProposeArgs): Promise<PolicyProposeResult> {
-  assertRequesterRole(dev, 'policy.propose', requester, 'admin');
+export async function policyPropose(dev: Device, args: PolicyProposeArgs): Promise<PolicyProposeResult> {
+  const { requester, document } = args;
+  const proof = assertAdminRequest(dev, 'policy.propose', 'policy.propose', requester, args);
   const doc = parsePolicy(decodeCanonical(document));
   const active = dev.policies.current();
   if (doc.deviceId !== dev.config.deviceId) throw new ApplianceError('bad_request', 'the proposed policy names another device', { field: 'deviceId' });
@@ -44,6 +45,7 @@ export async function policyPropose(dev: Device, { requester, document }: Policy
       proposedHash: p.hash,
       proposedDocument: p.doc,
       stricter: p.stricter,
+      ...proof,
     });
   });
   return policyProposalView(dev, requirePolicyProposal(dev, p.id));

@@ -8,6 +8,7 @@ import { encodeCanonical } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import type { RequestApproveArgs, RequestApproveResult } from '../../protocol/commands/request-approve.js';
 import { tallyApprovals } from '../../firmware-policy/rules/approval-tier.js';
+import { rejectedToCbor } from '../../firmware-policy/decision.js';
 import type { Device } from '../device.js';
 import { assertFirmwareApproved } from '../device.js';
 import { contextFromRecord, decideAndAct, storedResponse } from '../signing-flow.js';
@@ -27,7 +28,7 @@ export async function requestApprove(dev: Device, { requestId, approval }: Reque
     const already = dev.requests.approvals(requestId);
     const policy = dev.policies.current();
     const prior = already.find((a) => a.approverId === approval.approverId);
-    const priorWhy = prior ? tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [prior], dev.time()).rejected[0]?.why : undefined;
+    const priorWhy = prior ? tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [prior], dev.time(), dev.view).rejected[0]?.why : undefined;
     if (prior && priorWhy === undefined) {
       // The same approver twice counts once: nothing changes, the current state is returned, and the
       // refused duplicate is audited (identical repeats counted, appliance/refusal-log.ts).
@@ -41,7 +42,7 @@ export async function requestApprove(dev: Device, { requestId, approval }: Reque
       });
       return storedResponse(rec.response ?? encodeCanonical({}));
     }
-    const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time());
+    const single = tallyApprovals(policy.doc, 1, ctx.digest, rec.requester, [approval], dev.time(), dev.view);
     const rejected = single.rejected[0];
     if (rejected) {
       const auditSeq = dev.refusals.record({
@@ -51,9 +52,10 @@ export async function requestApprove(dev: Device, { requestId, approval }: Reque
         outcome: 'rejected',
         // The approval presented, so distinct attempts stay distinct entries (exact replays are counted).
         approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
-        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
+        rejectedApprovals: [rejectedToCbor(rejected)],
       });
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
+      const detail = { approverId: rejected.approverId, why: rejected.why, ...(rejected.webauthn === undefined ? {} : { webauthn: rejected.webauthn }), auditSeq };
+      throw new ApplianceError('denied', `approval rejected: ${rejected.why}${rejected.webauthn === undefined ? '' : ` (${rejected.webauthn})`}`, detail);
     }
     if (prior && priorWhy !== undefined) {
       return decideAndAct(dev, ctx, [...already.filter((a) => a !== prior), approval], 'request.approve', {

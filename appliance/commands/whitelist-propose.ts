@@ -6,7 +6,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import type { WhitelistProposal } from '../../firmware-policy/whitelist-governance.js';
 import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
-import { assertRequesterRole } from '../requester-role.js';
+import { assertAdminRequest } from '../requester-role.js';
 import { whitelistProposalView } from '../whitelist-proposal-view.js';
 
 export async function whitelistPropose(dev: Device, args: WhitelistProposeArgs): Promise<WhitelistProposeResult> {
@@ -18,7 +18,9 @@ export async function whitelistPropose(dev: Device, args: WhitelistProposeArgs):
     address: args.address,
     label: args.label,
   };
-  assertRequesterRole(dev, 'whitelist.propose', proposal.proposedBy, 'admin');
+  // Under requireSignedProposals the proposer is the admin whose stamp verified, so the rule that a
+  // proposer may not approve its own proposal holds for the admin who really asked.
+  const proof = assertAdminRequest(dev, 'whitelist.propose', 'whitelist.propose', proposal.proposedBy, args);
   const policy = dev.policies.current();
   const group = groupOf(policy.doc, proposal.group);
   if (!group) throw new ApplianceError('bad_request', `key group "${proposal.group}" is not in the active policy`, { field: 'group' });
@@ -34,6 +36,7 @@ export async function whitelistPropose(dev: Device, args: WhitelistProposeArgs):
       chainId: proposal.chainId,
       address: proposal.address,
       label: proposal.label,
+      ...proof,
       policyVersion: policy.doc.version,
       policyHash: policy.hash,
     });

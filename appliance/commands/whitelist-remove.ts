@@ -4,14 +4,15 @@ import type { WhitelistRemoveArgs, WhitelistRemoveResult } from '../../protocol/
 import { ApplianceError } from '../../protocol/errors.js';
 import { toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
 import type { Device } from '../device.js';
-import { assertRequesterRole } from '../requester-role.js';
+import { assertAdminRequest } from '../requester-role.js';
 
-export async function whitelistRemove(dev: Device, { requester, chainId, address, group }: WhitelistRemoveArgs): Promise<WhitelistRemoveResult> {
-  assertRequesterRole(dev, 'whitelist.remove', requester, 'admin');
+export async function whitelistRemove(dev: Device, args: WhitelistRemoveArgs): Promise<WhitelistRemoveResult> {
+  const { requester, chainId, address, group } = args;
+  const proof = assertAdminRequest(dev, 'whitelist.remove', 'whitelist.remove', requester, args);
   const now = dev.clock();
   const removed = dev.seal.transaction(() => {
     const n = dev.whitelist.remove(chainId, address, group);
-    if (n > 0) dev.audit.append(now, { kind: 'whitelist.remove', requester, chainId, address, group, removed: n });
+    if (n > 0) dev.audit.append(now, { kind: 'whitelist.remove', requester, chainId, address, group, removed: n, ...proof });
     return n;
   });
   if (removed === 0) throw new ApplianceError('not_found', 'address is not on the whitelist');

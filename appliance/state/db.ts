@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS allowances (
   request_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
   mac BLOB NOT NULL,
   PRIMARY KEY (key_id, asset, spender));
+CREATE TABLE IF NOT EXISTS passkey_counters (
+  credential_id BLOB PRIMARY KEY, approver_id TEXT NOT NULL, counter INTEGER NOT NULL, request_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, mac BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS seal (
   id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL, digest BLOB NOT NULL, head_seq INTEGER NOT NULL,
   head_hash BLOB NOT NULL, time INTEGER NOT NULL, mac BLOB NOT NULL);
@@ -89,6 +92,7 @@ export const SEALED_TABLES = {
   nonce_guard: ['key_id', 'chain_id', 'nonce', 'intent_digest', 'max_fee_per_gas', 'max_priority_fee_per_gas', 'cancelled', 'request_id', 'updated_at'],
   firmware_approvals: ['measurement', 'admin_id', 'expires_at', 'signature'],
   allowances: ['key_id', 'asset', 'spender', 'amount', 'nonce', 'request_id', 'updated_at'],
+  passkey_counters: ['credential_id', 'approver_id', 'counter', 'request_id', 'updated_at'],
 } as const;
 
 export type SealedTable = keyof typeof SEALED_TABLES;

@@ -38,6 +38,7 @@ const KEY_COLUMNS: Record<SealedTable, number> = {
   nonce_guard: 3,
   firmware_approvals: 2,
   allowances: 3,
+  passkey_counters: 1,
 };
 
 const MEMO_LIMIT = 8192;

@@ -7,6 +7,7 @@ import type { ApprovalTally } from '../decision.js';
 import { encodeApprovalStatement, type Approval } from '../approvals/statement.js';
 import { tallySignedApprovals } from '../approvals/tally.js';
 import type { Now } from '../device-time.js';
+import type { StateView } from '../state-view.js';
 
 export function requiredApprovals(rules: AssetRules, amount: bigint): number {
   let required = 0;
@@ -14,7 +15,16 @@ export function requiredApprovals(rules: AssetRules, amount: bigint): number {
   return required;
 }
 
-export function tallyApprovals(policy: PolicyDocument, required: number, intentDigest: Uint8Array, requester: string, approvals: readonly Approval[], now: Now): ApprovalTally {
+/** `view` gives the stored passkey signature counters (a view that keeps none means 0 for every credential). */
+export function tallyApprovals(
+  policy: PolicyDocument,
+  required: number,
+  intentDigest: Uint8Array,
+  requester: string,
+  approvals: readonly Approval[],
+  now: Now,
+  view: Pick<StateView, 'webauthnCounter'>,
+): ApprovalTally {
   return tallySignedApprovals(
     {
       principals: policy.approvers,
@@ -23,6 +33,7 @@ export function tallyApprovals(policy: PolicyDocument, required: number, intentD
       now,
       maxLifetimeSeconds: maxApprovalLifetimeSeconds(policy),
       statementFor: (approverId, expiresAt) => encodeApprovalStatement({ deviceId: policy.deviceId, intentDigest, approverId, expiresAt }),
+      counterOf: (credentialId) => view.webauthnCounter?.(credentialId) ?? 0,
     },
     approvals,
   );

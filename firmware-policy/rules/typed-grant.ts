@@ -73,7 +73,7 @@ export function checkTypedGrant(ctx: TypedTransferContext, view: StateView, g: T
   if (only.amount > 0n) reasons.push(...checkWhitelist(ctx.group, ctx.keyGroup, view, g.chainId, g.spender, now));
   const grant = judgeSignedGrant(rules, view, { keyId: ctx.keyId, asset, spender: g.spender, amount: only.amount }, now);
   reasons.push(...grant.reasons);
-  const tally = grant.required === 0 ? noTally() : tallyApprovals(ctx.policy, grant.required, ctx.digest, ctx.requester, approvals, now);
+  const tally = grant.required === 0 ? noTally() : tallyApprovals(ctx.policy, grant.required, ctx.digest, ctx.requester, approvals, now, view);
   if (reasons.length > 0) return deny(reasons, tally);
   if (tally.counted.length < grant.required) {
     return {

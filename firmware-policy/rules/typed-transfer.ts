@@ -53,7 +53,7 @@ export function checkTypedTransfer(ctx: TypedTransferContext, view: StateView, t
   reasons.push(...checkPerTxLimit(rules, t.value));
   reasons.push(...checkVelocityWindows(rules, view, ctx.keyId, asset, t.value, now));
   const required = requiredApprovals(rules, t.value);
-  const tally = required === 0 ? noTally() : tallyApprovals(ctx.policy, required, ctx.digest, ctx.requester, approvals, now);
+  const tally = required === 0 ? noTally() : tallyApprovals(ctx.policy, required, ctx.digest, ctx.requester, approvals, now, view);
   if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally };
   if (tally.counted.length < required) {
     return {

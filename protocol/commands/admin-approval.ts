@@ -21,9 +21,13 @@ export type AdminApproval = {
   signature: Uint8Array;
 };
 
-/** The signature fields of one approval (the signer's id under `idField`), at most 512 bytes of signature; the caller has refused unknown fields. */
-export function signedApproval(m: CborMap, idField: 'adminId' | 'approverId'): AdminApproval {
-  return { approverId: str(m, idField, 128), expiresAt: uint(m, 'expiresAt'), signature: bytes(m, 'signature', undefined, 512) };
+/**
+ * The signature fields of one approval (the signer's id under `idField`), at most `maxSignature` bytes
+ * of signature (512; request.approve allows a passkey assertion's 2,048); the caller has refused
+ * unknown fields.
+ */
+export function signedApproval(m: CborMap, idField: 'adminId' | 'approverId', maxSignature = 512): AdminApproval {
+  return { approverId: str(m, idField, 128), expiresAt: uint(m, 'expiresAt'), signature: bytes(m, 'signature', undefined, maxSignature) };
 }
 
 /** An admin's approval fields of `m`. */

@@ -11,9 +11,16 @@ export interface RequestApproveParams {
   approverId: string;
   /** Unix seconds; the approval stops counting at this instant. */
   expiresAt: number;
-  /** Over the approval statement the pending answer names, at most 512 bytes. */
+  /**
+   * Over the approval statement the pending answer names: a key-file approver's signature, or a
+   * passkey approver's assertion as the canonical CBOR map { authenticatorData, clientDataJSON,
+   * signature } whose challenge is SHA-256 of the statement. At most 2,048 bytes.
+   */
   signature: Uint8Array;
 }
+
+/** Room for a passkey assertion (authenticator data, client data JSON and DER signature, CBOR-wrapped). */
+export const MAX_APPROVAL_SIGNATURE_BYTES = 2048;
 
 export interface RequestApproveArgs {
   requestId: string;
@@ -33,6 +40,6 @@ export const requestApprove = defineCommand<RequestApproveParams, RequestApprove
   errors: ['not_found', 'conflict', 'denied'],
   parseArgs: (m) => {
     onlyKeys(m, 'args', ['requestId', 'approverId', 'expiresAt', 'signature']);
-    return { requestId: str(m, 'requestId', 128), approval: signedApproval(m, 'approverId') };
+    return { requestId: str(m, 'requestId', 128), approval: signedApproval(m, 'approverId', MAX_APPROVAL_SIGNATURE_BYTES) };
   },
 });

@@ -2,7 +2,8 @@
 // over the request statement (firmware-policy/request-stamp.ts), plus the SHA-256 of the command's
 // canonical arguments without the stamp, which the statement names, computed here from what arrived.
 import { sha256Canonical, type CborMap } from '../cbor.js';
-import { asMap, bytes, onlyKeys, uint } from '../args.js';
+import { ApplianceError } from '../errors.js';
+import { asMap, bytes, onlyKeys, str, uint } from '../args.js';
 
 export type RequestStampParam = {
   /** Device time (Unix seconds) after which the stamp is refused. */
@@ -29,4 +30,20 @@ export function parseStamp(m: CborMap): StampedArgs {
 /** What a requester's stamp covers: the arguments exactly as sent, without the stamp. */
 export function stampedArgsDigest(args: CborMap): Uint8Array {
   return parseStamp(args).argsDigest;
+}
+
+/** A command an admin asks for: an optional request id and stamp (the stamp needs the id it names). */
+export type AdminStampParams = {
+  /** The id the admin's stamp names (any string the admin picks; required with a stamp). */
+  requestId?: string;
+  stamp?: RequestStampParam;
+};
+
+export type AdminStampedArgs = StampedArgs & { requestId?: string };
+
+export function parseAdminStamp(m: CborMap): AdminStampedArgs {
+  const stamped = parseStamp(m);
+  const requestId = m.requestId === undefined ? undefined : str(m, 'requestId', 128);
+  if (stamped.stamp !== undefined && requestId === undefined) throw new ApplianceError('bad_request', 'a stamped request must carry the "requestId" its stamp names', { field: 'requestId' });
+  return { ...stamped, ...(requestId === undefined ? {} : { requestId }) };
 }

@@ -2,6 +2,7 @@
 // counts only after the admin quorum approves it (whitelist.approve) and then the group's hold ends.
 import { bytes, onlyKeys, optStr, str, ubig } from '../args.js';
 import { defineCommand } from './command.js';
+import { parseAdminStamp, type AdminStampParams, type AdminStampedArgs } from './request-stamp-arg.js';
 import type { WhitelistProposalView } from './whitelist-proposal.js';
 
 export type WhitelistProposeParams = {
@@ -12,9 +13,9 @@ export type WhitelistProposeParams = {
   /** 20 bytes. */
   address: Uint8Array;
   label?: string | null;
-};
+} & AdminStampParams;
 
-export interface WhitelistProposeArgs {
+export interface WhitelistProposeArgs extends AdminStampedArgs {
   requester: string;
   group: string;
   chainId: bigint;
@@ -31,13 +32,14 @@ export const whitelistPropose = defineCommand<WhitelistProposeParams, WhitelistP
   changesState: true,
   errors: ['denied'],
   parseArgs: (m) => {
-    onlyKeys(m, 'args', ['requester', 'group', 'chainId', 'address', 'label']);
+    onlyKeys(m, 'args', ['requester', 'group', 'chainId', 'address', 'label', 'requestId', 'stamp']);
     return {
       requester: str(m, 'requester', 128),
       group: str(m, 'group', 64),
       chainId: ubig(m, 'chainId', 64),
       address: bytes(m, 'address', 20),
       label: optStr(m, 'label', 128) ?? '',
+      ...parseAdminStamp(m),
     };
   },
 });

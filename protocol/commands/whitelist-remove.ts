@@ -2,6 +2,7 @@
 // (stricter is immediate: no quorum, no hold).
 import { bytes, onlyKeys, optStr, str, ubig } from '../args.js';
 import { defineCommand } from './command.js';
+import { parseAdminStamp, type AdminStampParams, type AdminStampedArgs } from './request-stamp-arg.js';
 
 export type WhitelistRemoveParams = {
   /** The admin removing (a principal of the active policy with the admin role). */
@@ -11,9 +12,9 @@ export type WhitelistRemoveParams = {
   address: Uint8Array;
   /** Only from this group; every group when left out. */
   group?: string | null;
-};
+} & AdminStampParams;
 
-export interface WhitelistRemoveArgs {
+export interface WhitelistRemoveArgs extends AdminStampedArgs {
   requester: string;
   chainId: bigint;
   address: Uint8Array;
@@ -34,7 +35,7 @@ export const whitelistRemove = defineCommand<WhitelistRemoveParams, WhitelistRem
   changesState: true,
   errors: ['not_found', 'denied'],
   parseArgs: (m) => {
-    onlyKeys(m, 'args', ['requester', 'chainId', 'address', 'group']);
-    return { requester: str(m, 'requester', 128), chainId: ubig(m, 'chainId', 64), address: bytes(m, 'address', 20), group: optStr(m, 'group', 64) };
+    onlyKeys(m, 'args', ['requester', 'chainId', 'address', 'group', 'requestId', 'stamp']);
+    return { requester: str(m, 'requester', 128), chainId: ubig(m, 'chainId', 64), address: bytes(m, 'address', 20), group: optStr(m, 'group', 64), ...parseAdminStamp(m) };
   },
 });

@@ -9,7 +9,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { parsePolicy, policyToCbor, type PolicyDocument } from '../../firmware-policy/policy-document.js';
-import { checkRequestStamp, encodeRequestStatement, type StampedRequest } from '../../firmware-policy/request-stamp.js';
+import { checkAdminRequestStamp, checkRequestStamp, encodeRequestStatement, type AdminRequest, type StampedRequest } from '../../firmware-policy/request-stamp.js';
+import { isStrictlyTighter } from '../../firmware-policy/policy-change.js';
 
 const orchSecret = p256.keygen(new Uint8Array(48).fill(7)).secretKey;
 const edSecret = new Uint8Array(32).fill(9);
@@ -121,4 +122,69 @@ test('the policy document keeps request keys, groups and requireSignedRequests, 
   bad((m) => ((m.requesters as CborMap[])[0]!.groups = ['hot', 'hot']));
   bad((m) => delete (m.requesters as CborMap[])[0]!.alg);
   bad((m) => (((m.groups as CborMap).hot as CborMap).requireSignedRequests = false));
+});
+
+// Commands an admin asks for (checkAdminRequestStamp): the admin's approval key stamps the request.
+const adminSecret = p256.keygen(new Uint8Array(48).fill(1)).secretKey;
+const admin2Secret = p256.keygen(new Uint8Array(48).fill(2)).secretKey;
+const PROPOSE: CborMap = { requester: 'admin-1', group: 'hot', chainId: 1, address: new Uint8Array(20).fill(3), requestId: 'wp-req-1' };
+
+function adminPolicy(over: Partial<PolicyDocument> = {}): PolicyDocument {
+  const base = policy();
+  return { ...base, admins: [...base.admins, { id: 'admin-2', alg: 'ES256', publicKey: p256.getPublicKey(admin2Secret, false) }], requireSignedProposals: true, ...over };
+}
+
+function adminRequest(over: Partial<AdminRequest> = {}, expiresAt = NOW + 600, secret: Uint8Array | null = adminSecret): AdminRequest {
+  const base: AdminRequest = { command: 'whitelist.propose', requester: 'admin-1', requestId: 'wp-req-1', argsDigest: sha256Canonical(PROPOSE), stamp: undefined, ...over };
+  if (secret === null) return base;
+  const statement = encodeRequestStatement({ deviceId: 'dev-s', command: base.command, requester: base.requester, requestId: base.requestId ?? '', argsDigest: base.argsDigest, expiresAt });
+  return { ...base, stamp: { expiresAt, signature: p256.sign(sha256(statement), secret, { prehash: false, format: 'der' }) } };
+}
+
+test("an admin's stamp by its approval key over the request it names is verified", () => {
+  const r = checkAdminRequestStamp(adminPolicy(), adminRequest(), NOW);
+  assert.deepEqual(codes(r), []);
+  assert.equal(r.proof, 'verified');
+});
+
+test('under requireSignedProposals an unsigned admin request is refused; without it, it passes on the name', () => {
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({}, 0, null), NOW)), ['request_unsigned']);
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({ requestId: undefined }, 0, null), NOW)), ['request_unsigned']);
+  const named = checkAdminRequestStamp(adminPolicy({ requireSignedProposals: undefined }), adminRequest({}, 0, null), NOW);
+  assert.deepEqual(codes(named), []);
+  assert.equal(named.proof, 'named');
+  // A wrong stamp is refused even where none is required.
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy({ requireSignedProposals: undefined }), adminRequest({}, NOW + 600, admin2Secret), NOW)), ['request_bad_signature']);
+});
+
+test('a forged, altered or re-targeted admin stamp does not verify; a non-admin is refused on its role', () => {
+  const good = adminRequest();
+  for (const altered of [
+    adminRequest({}, NOW + 600, p256.keygen().secretKey),
+    { ...good, requestId: 'wp-req-2' },
+    { ...good, command: 'policy.propose' },
+    { ...good, argsDigest: sha256Canonical({ ...PROPOSE, address: new Uint8Array(20).fill(4) }) },
+    // admin-1's stamp under admin-2's name: admin-2's key does not verify it.
+    { ...good, requester: 'admin-2' },
+  ]) {
+    assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), altered, NOW)), ['request_bad_signature']);
+  }
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({}, NOW), NOW)), ['request_expired']);
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({}, NOW + 3601), NOW)), ['request_lifetime_too_long']);
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({ requester: 'orchestrator' }), NOW)), ['requester_not_allowed']);
+  assert.deepEqual(codes(checkAdminRequestStamp(adminPolicy(), adminRequest({ requester: 'mallory' }), NOW)), ['unknown_principal']);
+});
+
+test('requireSignedProposals is kept by the document, true or absent, and turning it on is stricter', () => {
+  const bytes = encodeCanonical(policyToCbor(adminPolicy()));
+  assert.equal(parsePolicy(decodeCanonical(bytes)).requireSignedProposals, true);
+  const m = decodeCanonical(bytes) as CborMap;
+  m.requireSignedProposals = false;
+  assert.throws(
+    () => parsePolicy(m),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
+  const off = adminPolicy({ requireSignedProposals: undefined });
+  assert.equal(isStrictlyTighter(off, adminPolicy()), true);
+  assert.equal(isStrictlyTighter(adminPolicy(), off), false);
 });
