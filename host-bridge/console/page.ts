@@ -75,8 +75,10 @@ async function api(method: string, path: string, body?: unknown): Promise<Obj> {
   if (res.status === 204) return {};
   const json = (await res.json()) as Obj;
   if (!res.ok) {
+    // The most specific code the bridge gives: details.code (credential_unknown, origin_mismatch...) over the error class.
     const err = json.error as Obj | undefined;
-    throw new Error(`${String(err?.code ?? res.status)}: ${String(err?.message ?? res.statusText)}`);
+    const details = err?.details as Obj | undefined;
+    throw new Error(`${String(details?.code ?? err?.code ?? res.status)}: ${String(err?.message ?? res.statusText)}`);
   }
   return json;
 }
@@ -97,6 +99,7 @@ async function signIn(): Promise<void> {
     clientDataJSON: b64u(r.clientDataJSON),
     signature: b64u(r.signature),
   });
+  status(''); // an earlier refusal no longer applies
   signedIn(String(s.approverId));
 }
 
