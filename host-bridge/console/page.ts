@@ -59,7 +59,10 @@ function cbor(v: Cbor): number[] {
   return [...head(5, entries.length), ...entries.flatMap(([k, x]) => [...k, ...x])];
 }
 
+/** Whether the status line shows a failed refresh of the list (the next one that succeeds clears it). */
+let listFailed = false;
 const status = (text: string, error = false) => {
+  listFailed = false;
   const s = $('status');
   s.textContent = text;
   s.className = error ? 'error' : '';
@@ -75,8 +78,10 @@ async function api(method: string, path: string, body?: unknown): Promise<Obj> {
   if (res.status === 204) return {};
   const json = (await res.json()) as Obj;
   if (!res.ok) {
+    // The most specific code the bridge gives: details.code (credential_unknown, origin_mismatch...) over the error class.
     const err = json.error as Obj | undefined;
-    throw new Error(`${String(err?.code ?? res.status)}: ${String(err?.message ?? res.statusText)}`);
+    const details = err?.details as Obj | undefined;
+    throw new Error(`${String(details?.code ?? err?.code ?? res.status)}: ${String(err?.message ?? res.statusText)}`);
   }
   return json;
 }
@@ -97,6 +102,7 @@ async function signIn(): Promise<void> {
     clientDataJSON: b64u(r.clientDataJSON),
     signature: b64u(r.signature),
   });
+  status(''); // an earlier refusal no longer applies
   signedIn(String(s.approverId));
 }
 
@@ -110,8 +116,30 @@ function signedIn(id: string | undefined): void {
   events = undefined;
   if (id === undefined) return;
   void refresh();
-  events = new EventSource('/v1/events');
-  for (const type of ['approval.needed', 'sign.denied', 'sign.signed']) events.addEventListener(type, () => void refresh());
+  listen();
+}
+
+/** How long the page waits before opening the event stream again after the bridge refused it. */
+const RECONNECT_MS = 2000;
+
+/**
+ * Follows the event stream, refreshing the list on each decision and on each (re)connection (so
+ * nothing missed while disconnected stays unseen). EventSource reconnects a dropped stream by itself
+ * but gives up for good on an HTTP error answer, such as a refusal in the second after a policy
+ * change while the bridge's view of the policy catches up: the page then opens a new one shortly.
+ */
+function listen(): void {
+  const source = new EventSource('/v1/events');
+  events = source;
+  source.addEventListener('open', () => void refresh());
+  for (const type of ['approval.needed', 'sign.denied', 'sign.signed']) source.addEventListener(type, () => void refresh());
+  source.addEventListener('error', () => {
+    if (source.readyState !== EventSource.CLOSED || events !== source) return;
+    events = undefined;
+    setTimeout(() => {
+      if (approverId !== undefined && events === undefined) listen();
+    }, RECONNECT_MS);
+  });
 }
 
 function row(dl: HTMLElement, label: string, value: Json | undefined): void {
@@ -165,8 +193,10 @@ async function refresh(): Promise<void> {
     const items = (list.requests as Obj[]).map(requestItem);
     $('requests').replaceChildren(...items);
     $('empty').hidden = items.length > 0;
+    if (listFailed) status('');
   } catch (e) {
     status(String(e), true);
+    listFailed = true;
   }
 }
 
