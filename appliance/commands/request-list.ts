@@ -9,8 +9,9 @@ import type { DecodedRequest, RequestListArgs, RequestListResult } from '../../p
 import type { PolicyReason } from '../../protocol/commands/signing-answer.js';
 import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
 import { rolesOf } from '../../firmware-policy/principals.js';
+import { groupOf } from '../../firmware-policy/policy-document.js';
 import type { Device } from '../device.js';
-import { requestView } from './request-get.js';
+import { requestView } from '../request-view.js';
 
 export async function requestList(dev: Device, { limit, after, viewer }: RequestListArgs): Promise<RequestListResult> {
   if (viewer && !rolesOf(dev.policies.current().doc, viewer.id).includes(viewer.role)) return { requests: [], next: null };
@@ -53,5 +54,14 @@ function decodedFrom(dev: Device, seq: number): DecodedRequest | null {
     typed,
     reasons: Array.isArray(payload.reasons) ? (payload.reasons.filter(isMap) as PolicyReason[]) : [],
     recipientLabels: labels,
+    decimals: assetDecimals(dev, typeof payload.keyGroup === 'string' ? payload.keyGroup : null, intent?.asset),
   };
+}
+
+/** The active policy's decimals for the asset in the key group; a native coin has 18 when the policy names none. */
+function assetDecimals(dev: Device, keyGroup: string | null, asset: CborValue | undefined): number | null {
+  if (typeof asset !== 'string') return null;
+  const rules = keyGroup === null ? undefined : groupOf(dev.policies.current().doc, keyGroup)?.assets[asset];
+  if (rules?.decimals !== undefined) return rules.decimals;
+  return asset.endsWith(':native') ? 18 : null;
 }

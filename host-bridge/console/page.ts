@@ -153,6 +153,16 @@ function row(dl: HTMLElement, label: string, value: Json | undefined): void {
 
 const when = (unix: Json | undefined) => (typeof unix === 'number' ? new Date(unix * 1000).toISOString().replace('.000Z', 'Z') : undefined);
 
+/** "2 (31337:native; 2000000000000000000 base units)": token units when the appliance knows the decimals. */
+function amountText(amount: Json, decimals: number | null, asset: string): string {
+  const base = String(amount);
+  if (decimals === null || !/^[0-9]+$/.test(base)) return `${base} (${asset}, base units)`;
+  const padded = base.padStart(decimals + 1, '0');
+  const whole = padded.slice(0, padded.length - decimals);
+  const frac = padded.slice(padded.length - decimals).replace(/0+$/, '');
+  return `${whole}${frac ? `.${frac}` : ''} (${asset}; ${base} base units)`;
+}
+
 function requestItem(q: Obj): HTMLElement {
   const li = document.createElement('li');
   li.className = 'request';
@@ -164,7 +174,7 @@ function requestItem(q: Obj): HTMLElement {
   const intent = (d.intent ?? {}) as Obj;
   const labels = Array.isArray(d.recipientLabels) ? (d.recipientLabels as Obj[]).map((l) => `${String(l.label)} (${String(l.group)})`).join(', ') : '';
   row(dl, 'Recipient', intent.to !== undefined ? `${String(intent.to)}${labels ? ` — ${labels}` : ' — on no whitelist'}` : undefined);
-  row(dl, 'Amount', intent.amount !== undefined ? `${String(intent.amount)} (${String(intent.asset)}, base units)` : undefined);
+  row(dl, 'Amount', intent.amount !== undefined ? amountText(intent.amount, typeof d.decimals === 'number' ? d.decimals : null, String(intent.asset)) : undefined);
   row(dl, 'Chain', intent.chainId);
   row(dl, 'Key', `${String(q.keyId)} (group ${String(d.keyGroup ?? '?')})`);
   row(dl, 'Fees', intent.maxFee !== undefined ? `max fee ${String(intent.maxFee)} wei; gas limit ${String(intent.gasLimit)}; max fee per gas ${String(intent.maxFeePerGas)}` : undefined);

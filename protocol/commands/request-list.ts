@@ -41,6 +41,8 @@ export type DecodedRequest = {
   reasons: PolicyReason[];
   /** The recipient's whitelist labels on its chain (empty when it is on no list). */
   recipientLabels: { group: string; label: string }[];
+  /** Decimals of the intent's asset, for showing the amount in token units: the policy's `decimals` for the asset, 18 for a native coin, else null. */
+  decimals: number | null;
 };
 
 export type RequestListItem = RequestGetResult & { decoded: DecodedRequest | null };

@@ -220,7 +220,7 @@ describe(
         await li.waitFor({ state: 'visible' });
         const text = (await li.textContent()) ?? '';
         assert.ok(text.includes(`${recipient.toLowerCase()} — test recipient (hot)`), text);
-        assert.ok(text.includes(`${parseEther('2')} (${CHAIN_ID}:native, base units)`), text);
+        assert.ok(text.includes(`2 (${CHAIN_ID}:native; ${parseEther('2')} base units)`), text);
         assert.ok(text.includes('0 of 2: none yet'), text);
         assert.ok(text.includes(String(res.json.intentDigest)), text);
       }
