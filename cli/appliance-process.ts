@@ -28,23 +28,6 @@ export function startAppliance(
     env: opts.env ?? process.env,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // With stderr piped, the reason an appliance gave for not starting (its last "failed to start" log
-  // line: a typed code and a secret-free message) goes into the error, so a failed restart says why.
-  let tail = '';
-  child.stderr?.on('data', (d: Buffer) => (tail = (tail + d.toString('utf8')).slice(-8192)));
-  const startFailure = (): string => {
-    const line = tail
-      .split('\n')
-      .reverse()
-      .find((l) => l.includes('"appliance failed to start"'));
-    if (!line) return '';
-    try {
-      const j = JSON.parse(line) as { code?: string; message?: string };
-      return ` (${String(j.code)}: ${String(j.message)})`;
-    } catch {
-      return '';
-    }
-  };
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
@@ -53,7 +36,7 @@ export function startAppliance(
     }, 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new ApplianceError('unavailable', `appliance exited with code ${code} before it was ready${startFailure()}`));
+      reject(new ApplianceError('unavailable', `appliance exited with code ${code} before it was ready`));
     });
     lines.once('line', (line) => {
       clearTimeout(timer);
