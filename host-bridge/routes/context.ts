@@ -44,6 +44,8 @@ export interface RouteContext {
   readers: MiddlewareHandler<Env>;
   param(c: Ctx, name: string): string;
   body(c: Ctx): Promise<Record<string, unknown>>;
+  /** A JSON object body that may be absent (empty): then {}. */
+  optionalBody(c: Ctx): Promise<Record<string, unknown>>;
   signedBody<F extends 'adminId' | 'approverId'>(c: Ctx, idField: F): Promise<SignedApproval<F>>;
   /** The Idempotency-Key header (400 without a well-formed one). */
   idempotencyKey(c: Ctx): string;
@@ -64,6 +66,10 @@ export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, 
     };
   const requireScope = (...scopes: Scope[]) => scoped(false, scopes);
   const body = async (c: Ctx) => jsonObject(await c.req.json(), 'body');
+  const optionalBody = async (c: Ctx) => {
+    const text = await c.req.text();
+    return text.trim() === '' ? {} : jsonObject(JSON.parse(text), 'body');
+  };
   return {
     appliance,
     tokens,
@@ -81,6 +87,7 @@ export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, 
       return v;
     },
     body,
+    optionalBody,
     signedBody: async <F extends 'adminId' | 'approverId'>(c: Ctx, idField: F) => {
       const b = await body(c);
       return { [idField]: jsonString(b[idField], idField, 128), expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')), signature: jsonHex(b.signature, 'signature') } as SignedApproval<F>;

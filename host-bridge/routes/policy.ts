@@ -23,7 +23,7 @@ export function policyRoutes(app: BridgeApp, r: RouteContext): void {
   app.post('/v1/policy/proposals/:id/cancel', r.requireScope('admin'), (c) => adminSigned(c, 'policy.cancel'));
   app.post('/v1/policy/proposals/:id/activate', r.requireScope('admin'), async (c) => {
     // A stamped activation carries { requestId, stamp } in a JSON body; an unsigned one needs none.
-    const body = c.req.header('Content-Type')?.includes('json') ? await r.body(c) : {};
+    const body = await r.optionalBody(c);
     return r.forward(c, 'policy.activate', policyActivateParams(r.param(c, 'id'), body, c.get('principal').id));
   });
   app.get('/v1/policy/proposals/:id', r.requireScope('auditor'), async (c) => r.forward(c, 'policy.proposal', { proposalId: r.param(c, 'id') }));

@@ -12,7 +12,7 @@ export function whitelistRoutes(app: BridgeApp, r: RouteContext): void {
   app.get('/v1/whitelist', r.readers, async (c) => r.forward(c, 'whitelist.list', queryUints(c, 'limit', 'offset')));
   app.delete('/v1/whitelist/:chainId/:address', r.requireScope('admin'), async (c) => {
     // A stamped removal carries { requestId, stamp } in a JSON body; an unsigned one needs none.
-    const body = c.req.header('Content-Type')?.includes('json') ? await r.body(c) : {};
+    const body = await r.optionalBody(c);
     return r.forward(c, 'whitelist.remove', whitelistRemoveParams(r.param(c, 'chainId'), r.param(c, 'address'), c.req.query('group'), body, c.get('principal').id));
   });
 }
