@@ -91,6 +91,15 @@ export function checkTransition(kind: Exclude<EntryKind, 'reversal'>, lines: Lin
     for (const l of lines) net.set(l.accountId, (net.get(l.accountId) ?? 0n) + l.amount);
     for (const [account, sum] of net) if (sum !== 0n) throw new LedgerError('illegal_transition', `${kind} moves value between states of one account only`, { kind, account });
   }
+  if (rule.mirrored) {
+    // Per asset, what moves up on customer lines equals what moves up on custody lines.
+    const up = new Map<string, bigint>();
+    for (const l of lines) if (l.amount > 0n) up.set(`${l.asset}|${l.accountKind}`, (up.get(`${l.asset}|${l.accountKind}`) ?? 0n) + l.amount);
+    for (const asset of new Set(lines.map((l) => l.asset))) {
+      if ((up.get(`${asset}|customer`) ?? 0n) !== (up.get(`${asset}|custody`) ?? 0n))
+        throw new LedgerError('illegal_transition', `${kind} moves the same amount on the customer and the custody address`, { kind, asset });
+    }
+  }
 }
 
 export function isEntryKind(x: string): x is EntryKind {

@@ -31,6 +31,8 @@ export interface KindRule {
   lines: LineRule[];
   /** Each account's lines net to zero: value moves between states of one account, not between accounts. */
   withinAccount: boolean;
+  /** Each asset's customer lines and custody lines move the same amount (a deposit's finality on both sides). */
+  mirrored?: boolean;
   what: string;
 }
 
@@ -51,6 +53,7 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
   'deposit.finality': {
     what: 'Pending → Available (customer) and Pending → Settled (custody address)',
     withinAccount: true,
+    mirrored: true,
     lines: [r('customer', 'pending', -1), r('customer', 'available', 1), r('custody', 'pending', 1), r('custody', 'settled', -1)],
   },
   'suspense.inflow': { what: 'an unmatched inflow into a custody address, held in suspense', withinAccount: false, lines: [r('custody', 'settled', -1), r('suspense', 'settled', 1)] },

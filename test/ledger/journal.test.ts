@@ -220,7 +220,26 @@ test('lines the kind does not allow are refused (illegal_transition) and write n
       ],
     }),
   );
-  assert.deepEqual(await balances('il1'), { available: 100n, reserved: 0n, pending: 0n, settled: 0n });
+  // A deposit's finality crediting the customer more than the custody address received.
+  await postEntry(db, {
+    kind: 'deposit.inclusion',
+    idempotencyKey: 'il1:e-inc',
+    trace,
+    lines: [
+      { account: c, state: 'pending', amount: 5n },
+      { account: h, state: 'pending', amount: -5n },
+    ],
+  });
+  await refused(
+    'illegal_transition',
+    postEntry(db, {
+      kind: 'deposit.finality',
+      idempotencyKey: 'il1:e-fin',
+      trace,
+      lines: [...move(c, 'pending', 'available', 5n), ...move(h, 'settled', 'pending', 4n)],
+    }),
+  );
+  assert.deepEqual(await balances('il1'), { available: 100n, reserved: 0n, pending: 5n, settled: 0n });
 });
 
 test('malformed entries and unknown accounts are refused', async () => {
@@ -275,6 +294,25 @@ test('a reorg reverses the Pending posting with an entry that references it; an 
   await refused('already_reversed', reverseEntry(db, { entryId: inc.entry.id, idempotencyKey: 'rev1:reorg-again' }));
   await refused('not_reversible', reverseEntry(db, { entryId: rev.entry.id, idempotencyKey: 'rev1:rev-rev' }));
   await refused('not_found', reverseEntry(db, { entryId: 999_999, idempotencyKey: 'rev1:none' }));
+});
+
+test('concurrent postings cannot overspend, and one idempotency key posted at once is one entry', async () => {
+  const { c } = await open('conc1');
+  await deposit('conc1', 100n, 'conc1-dep');
+  const trace = { traceId: 'wd-conc1' };
+  const results = await Promise.allSettled([
+    postEntry(db, { kind: 'withdrawal.request', idempotencyKey: 'conc1:a', trace, lines: move(c, 'available', 'reserved', 60n) }),
+    postEntry(db, { kind: 'withdrawal.request', idempotencyKey: 'conc1:b', trace, lines: move(c, 'available', 'reserved', 60n) }),
+  ]);
+  assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  const refusal = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.ok(refusal.reason instanceof LedgerError && refusal.reason.code === 'negative_balance');
+  assert.deepEqual(await balances('conc1'), { available: 40n, reserved: 60n, pending: 0n, settled: 0n });
+  const same = { kind: 'withdrawal.request' as const, idempotencyKey: 'conc1:c', trace, lines: move(c, 'available', 'reserved', 10n) };
+  const twice = await Promise.all([postEntry(db, same), postEntry(db, same)]);
+  assert.equal(twice[0].entry.id, twice[1].entry.id);
+  assert.deepEqual(twice.map((p) => p.duplicate).sort(), [false, true]);
+  assert.deepEqual(await balances('conc1'), { available: 30n, reserved: 70n, pending: 0n, settled: 0n });
 });
 
 test('a reversal that would make Available negative is refused', async () => {
