@@ -4,6 +4,8 @@
 //   package but @noble/*, and nothing from the layers above them (protocol/ imports only protocol/;
 //   firmware-policy/ imports itself and protocol/);
 // - host-bridge/ never imports appliance/, softhsm-config/ or cli/ (it holds no key and decides nothing);
+// - ledger/ (the custody service) never imports appliance/, firmware-policy/ or softhsm-config/: it talks
+//   to the appliance only through the bridge's HTTP API;
 // - attestation/cose-sign1.ts, the COSE codec every side shares, does not import firmware-policy/;
 // - no import cycles anywhere.
 // Paths in the zones are resolved files, so `../x.js` and `../../x.js` are judged by where they land;
@@ -80,6 +82,11 @@ export default defineConfig(
             { target: './protocol', from: '.', except: ['./protocol', './node_modules/@noble'], message: 'protocol/ imports only protocol/ and @noble/*.' },
             { target: './firmware-policy', from: '.', except: ['./firmware-policy', './protocol', './node_modules/@noble'], message: 'firmware-policy/ imports only itself, protocol/ and @noble/*.' },
             { target: './host-bridge', from: ['./appliance', './softhsm-config', './cli'], message: 'host-bridge/ never imports appliance/, softhsm-config/ or cli/.' },
+            {
+              target: './ledger',
+              from: ['./appliance', './firmware-policy', './softhsm-config'],
+              message: 'ledger/ talks to the appliance through the bridge only: no import from appliance/, firmware-policy/ or softhsm-config/.',
+            },
             { target: './attestation/cose-sign1.ts', from: './firmware-policy', message: 'attestation/cose-sign1.ts (the COSE codec every side shares) does not import firmware-policy/.' },
           ],
         },

@@ -41,6 +41,8 @@ const violations: readonly (readonly [string, string, string, string])[] = [
   ['appliance/ from host-bridge', 'host-bridge/planted.ts', "import type { TokenKey } from '../appliance/keystore.js';\nexport type K = TokenKey;\n", 'import-x/no-restricted-paths'],
   ['softhsm-config/ from host-bridge', 'host-bridge/planted.ts', "import * as token from '../softhsm-config/create-token.js';\nexport const t = token;\n", 'import-x/no-restricted-paths'],
   ['cli/ from host-bridge', 'host-bridge/planted.ts', "import * as cli from '../cli/hsmctl.js';\nexport const c = cli;\n", 'import-x/no-restricted-paths'],
+  ['appliance/ from ledger', 'ledger/planted.ts', "import type { TokenKey } from '../appliance/keystore.js';\nexport type K = TokenKey;\n", 'import-x/no-restricted-paths'],
+  ['firmware-policy/ from ledger', 'ledger/planted.ts', "import { evaluate } from '../firmware-policy/evaluate.js';\nexport const f = evaluate;\n", 'import-x/no-restricted-paths'],
   [
     'another firmware-policy module from attestation/cose-sign1.ts',
     'attestation/cose-sign1.ts',
@@ -68,6 +70,7 @@ test('lint allows what the layers may import', async () => {
       'host-bridge/planted.ts',
       "import { readFileSync } from 'node:fs';\nimport { ApplianceError } from '../protocol/errors.js';\nimport { parsePolicy } from '../firmware-policy/policy-document.js';\nexport const f = [readFileSync, ApplianceError, parsePolicy];\n",
     ],
+    ['ledger/planted.ts', "import { createHash } from 'node:crypto';\nimport type { Db } from './db.js';\nexport const f: [typeof createHash, Db?] = [createHash, undefined];\n"],
     [
       'appliance/planted.ts',
       "import type { TokenKey } from './keystore.js';\nimport { evaluate } from '../firmware-policy/evaluate.js';\nexport const f: [TokenKey?, typeof evaluate?] = [undefined, evaluate];\n",

@@ -1,0 +1,28 @@
+// The ledger's typed errors: a closed list of codes for a refused posting (nothing was written) and
+// for misuse of the journal's API. `details` carries the facts a caller needs (account, state, amount).
+
+export const LEDGER_ERROR_CODES = [
+  'bad_entry', // malformed: no lines, zero or non-integer amount, bad asset id, missing trace or key
+  'unbalanced', // the lines of some asset do not sum to zero
+  'unknown_account', // a line names an account that was never opened
+  'illegal_transition', // a line (account kind, state, direction) the entry's kind does not allow
+  'negative_balance', // a customer's Available (or Reserved, Pending) would go below zero
+  'idempotency_conflict', // the idempotency key was used for a different entry
+  'not_found', // no entry with that id
+  'already_reversed', // the entry has a reversal already
+  'not_reversible', // a reversal cannot itself be reversed
+  'corrupt', // stored data contradicts the journal (replay found a difference)
+] as const;
+
+export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
+
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: LedgerErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'LedgerError';
+    this.code = code;
+    this.details = details;
+  }
+}

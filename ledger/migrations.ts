@@ -1,0 +1,33 @@
+// Brings a ledger database to the current schema: the migrations in order, each in its own
+// transaction with its version recorded, under an advisory lock so two processes starting on one
+// server do not both apply it.
+import type { Db } from './db.js';
+import { MIGRATION_001_JOURNAL } from './schema/001-journal.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL }];
+
+const LOCK_KEY = 7_411_300_013;
+
+/** Applies the migrations not applied yet; returns the versions it applied. */
+export async function migrate(db: Db): Promise<number[]> {
+  await db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version integer PRIMARY KEY, name text NOT NULL)');
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+      const have = await tx.query('SELECT 1 FROM ledger_migrations WHERE version = $1', [m.version]);
+      if (have.rows.length > 0) return false;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO ledger_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
