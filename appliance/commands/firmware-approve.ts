@@ -2,11 +2,11 @@
 // measurement, checked against the active policy's admins (firmware-policy/firmware-statement.ts)
 // before it is stored; the measurement is approved once the admin quorum has signed. A rejected
 // approval is audited and refused; an accepted one is audited with the tally.
-import { ApplianceError } from '../../protocol/errors.js';
 import type { AdminApproval as SignedApproval } from '../../protocol/commands/admin-approval.js';
 import type { FirmwareApproveArgs, FirmwareApproveResult } from '../../protocol/commands/firmware-approve.js';
 import { tallyFirmwareApprovals } from '../../firmware-policy/firmware-statement.js';
 import type { Device } from '../device.js';
+import { refuseRejectedApproval } from '../admin-quorum.js';
 import { firmwareStatus, requireIdentity } from '../device.js';
 
 export async function firmwareApprove(dev: Device, { measurement, approval }: FirmwareApproveArgs): Promise<FirmwareApproveResult> {
@@ -16,16 +16,7 @@ export async function firmwareApprove(dev: Device, { measurement, approval }: Fi
   const time = dev.time();
   const tallyOf = (approvals: SignedApproval[]) => tallyFirmwareApprovals(policy.doc, dev.config.deviceId, measurement, approvals, time);
   const rejected = tallyOf([approval]).rejected[0];
-  if (rejected) {
-    const auditSeq = dev.refusals.record({
-      kind: 'firmware.approve',
-      approvedMeasurement: measurement,
-      outcome: 'rejected',
-      approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
-      rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
-    });
-    throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
-  }
+  if (rejected) refuseRejectedApproval(dev, 'firmware.approve', { approvedMeasurement: measurement }, approval, rejected);
   const others = dev.meta.firmwareApprovals(measurement).filter((a) => a.approverId !== approval.approverId);
   const tally = tallyOf([...others, approval]);
   const accepted = tally.counted.length >= tally.required;

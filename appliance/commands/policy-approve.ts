@@ -2,9 +2,9 @@
 // proposal, checked alone first (a bad one is refused and audited); at the admin quorum the proposal
 // is scheduled after its time lock, and a zero lock (a tightening) activates it in the same command.
 import type { PolicyApproveArgs, PolicyApproveResult } from '../../protocol/commands/policy-approve.js';
-import { ApplianceError } from '../../protocol/errors.js';
 import { activationDelay, tallyPolicyApprovals } from '../../firmware-policy/policy-governance.js';
 import type { Device } from '../device.js';
+import { refuseRejectedApproval } from '../admin-quorum.js';
 import { activateDue } from '../policy-activation.js';
 import { proposedDocument, requirePolicyProposal } from '../policy-proposal-lookup.js';
 import { policyProposalView } from '../policy-proposal-view.js';
@@ -17,16 +17,7 @@ export async function policyApprove(dev: Device, { proposalId: id, approval }: P
     const time = dev.time();
     const now = time.earliest;
     const rejected = tallyPolicyApprovals(active.doc, p, [approval], time).rejected[0];
-    if (rejected) {
-      const auditSeq = dev.refusals.record({
-        kind: 'policy.approve',
-        proposalId: id,
-        outcome: 'rejected',
-        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
-        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
-      });
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
-    }
+    if (rejected) refuseRejectedApproval(dev, 'policy.approve', { proposalId: id }, approval, rejected);
     const others = dev.proposals.approvals(id).filter((a) => a.approverId !== approval.approverId);
     const tally = tallyPolicyApprovals(active.doc, p, [...others, approval], time);
     const quorum = tally.counted.length >= tally.required;

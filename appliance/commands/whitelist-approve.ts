@@ -5,6 +5,7 @@ import type { WhitelistApproveArgs, WhitelistApproveResult } from '../../protoco
 import { ApplianceError } from '../../protocol/errors.js';
 import { tallyAdminApprovals, whitelistActiveAt } from '../../firmware-policy/whitelist-governance.js';
 import type { Device } from '../device.js';
+import { refuseRejectedApproval } from '../admin-quorum.js';
 import { whitelistProposalView } from '../whitelist-proposal-view.js';
 
 export async function whitelistApprove(dev: Device, { proposalId, approval }: WhitelistApproveArgs): Promise<WhitelistApproveResult> {
@@ -18,16 +19,7 @@ export async function whitelistApprove(dev: Device, { proposalId, approval }: Wh
     const existing = dev.whitelist.approvals(proposalId).filter((a) => a.approverId !== approval.approverId);
     const single = tallyAdminApprovals(policy.doc, p, [approval], time);
     const rejected = single.rejected[0];
-    if (rejected) {
-      const auditSeq = dev.refusals.record({
-        kind: 'whitelist.approve',
-        proposalId,
-        outcome: 'rejected',
-        approvals: [{ approverId: approval.approverId, expiresAt: approval.expiresAt, signature: approval.signature }],
-        rejectedApprovals: [{ approverId: rejected.approverId, why: rejected.why }],
-      });
-      throw new ApplianceError('denied', `approval rejected: ${rejected.why}`, { approverId: rejected.approverId, why: rejected.why, auditSeq });
-    }
+    if (rejected) refuseRejectedApproval(dev, 'whitelist.approve', { proposalId }, approval, rejected);
     const tally = tallyAdminApprovals(policy.doc, p, [...existing, approval], time);
     const accepted = tally.counted.length >= tally.required;
     dev.seal.transaction(() => {
