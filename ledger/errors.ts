@@ -11,6 +11,7 @@ export const LEDGER_ERROR_CODES = [
   'not_found', // no entry with that id
   'already_reversed', // the entry has a reversal already
   'not_reversible', // a reversal cannot itself be reversed
+  'address_taken', // the custody address is registered with another role or customer
   'corrupt', // stored data contradicts the journal (replay found a difference)
 ] as const;
 

@@ -3,6 +3,7 @@
 // server do not both apply it.
 import type { Db } from './db.js';
 import { MIGRATION_001_JOURNAL } from './schema/001-journal.js';
+import { MIGRATION_002_CUSTODY_ADDRESSES } from './schema/002-custody-addresses.js';
 
 export interface Migration {
   version: number;
@@ -10,7 +11,11 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL }];
+// Versions are taken in order; each feature adds its own file under schema/ and one line here.
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL },
+  { version: 2, name: 'custody addresses', sql: MIGRATION_002_CUSTODY_ADDRESSES },
+];
 
 const LOCK_KEY = 7_411_300_013;
 

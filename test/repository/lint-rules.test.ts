@@ -43,6 +43,8 @@ const violations: readonly (readonly [string, string, string, string])[] = [
   ['cli/ from host-bridge', 'host-bridge/planted.ts', "import * as cli from '../cli/hsmctl.js';\nexport const c = cli;\n", 'import-x/no-restricted-paths'],
   ['appliance/ from ledger', 'ledger/planted.ts', "import type { TokenKey } from '../appliance/keystore.js';\nexport type K = TokenKey;\n", 'import-x/no-restricted-paths'],
   ['firmware-policy/ from ledger', 'ledger/planted.ts', "import { evaluate } from '../firmware-policy/evaluate.js';\nexport const f = evaluate;\n", 'import-x/no-restricted-paths'],
+  ['appliance/ from orchestrator', 'orchestrator/planted.ts', "import type { TokenKey } from '../appliance/keystore.js';\nexport type K = TokenKey;\n", 'import-x/no-restricted-paths'],
+  ['firmware-policy/ from custody', 'custody/planted.ts', "import { evaluate } from '../firmware-policy/evaluate.js';\nexport const f = evaluate;\n", 'import-x/no-restricted-paths'],
   [
     'another firmware-policy module from attestation/cose-sign1.ts',
     'attestation/cose-sign1.ts',
