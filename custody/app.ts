@@ -3,6 +3,7 @@
 // system routes (health, the OpenAPI description built from the same modules).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Db } from '../ledger/db.js';
 import type { CustodyTokens } from './auth.js';
 import type { JobStatus } from './jobs.js';
@@ -22,13 +23,19 @@ export interface CustodyAppOptions {
   jobs?: () => JobStatus[];
   /** Where unexpected errors are reported (a message and the request id, never a body or header). */
   logError?: (line: string) => void;
+  /** Removes configured secrets (RPC URLs that carry an API key) from an error's text before it is logged. */
+  redact?: (text: string) => string;
 }
+
+/** The largest request body any route accepts. */
+export const BODY_LIMIT = 64 * 1024;
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createCustodyApp(opts: CustodyAppOptions): CustodyApp {
   const app = new Hono<Env>();
   const logError = opts.logError ?? ((line: string) => process.stderr.write(`custody: ${line}\n`));
+  const redact = opts.redact ?? ((text: string) => text);
 
   app.use('*', async (c, next) => {
     const given = c.req.header('X-Request-Id');
@@ -38,9 +45,21 @@ export function createCustodyApp(opts: CustodyAppOptions): CustodyApp {
     await next();
   });
 
+  // No route takes a large body: refuse one before reading it (413, and the connection is closed).
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: BODY_LIMIT,
+      onError: (c) => {
+        c.header('Connection', 'close');
+        throw new ProblemError('body_too_large', `the request body exceeds ${BODY_LIMIT} bytes`, { limit: BODY_LIMIT });
+      },
+    }),
+  );
+
   app.onError((err, c) => {
     const p = toProblem(err);
-    if (p.status >= 500) logError(`${c.req.method} ${c.req.routePath} request ${c.get('requestId')}: ${err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown'}`);
+    if (p.status >= 500) logError(`${c.req.method} ${c.req.routePath} request ${c.get('requestId')}: ${redact(err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown')}`);
     return c.body(JSON.stringify(p), p.status as 400, { 'Content-Type': 'application/problem+json' });
   });
   app.notFound(() => {

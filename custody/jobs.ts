@@ -70,9 +70,14 @@ export class JobRunner {
   private stopped = false;
   private readonly abort = new AbortController();
 
+  /**
+   * `onError` hears each failed run; `describeError` makes the `lastError` text /healthz shows (the
+   * service passes one that removes configured secrets such as RPC URLs with API keys).
+   */
   constructor(
     private readonly scheduler: Scheduler,
     private readonly onError: (job: string, err: unknown) => void = () => {},
+    private readonly describeError: (err: unknown) => string = (err) => (err instanceof Error ? err.message : String(err)),
   ) {}
 
   add(job: Job): void {
@@ -154,8 +159,12 @@ export class JobRunner {
         s.lastError = null;
       } catch (err) {
         s.failures++;
-        s.lastError = err instanceof Error ? err.message : String(err);
-        this.onError(slot.job.name, err);
+        s.lastError = this.describeError(err);
+        try {
+          this.onError(slot.job.name, err);
+        } catch {
+          // a failing reporter does not stop the job's schedule
+        }
       } finally {
         s.runs++;
         s.running = false;

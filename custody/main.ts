@@ -12,6 +12,7 @@ import { openCustodyDb } from './database.js';
 import { JobRunner, realScheduler, type Scheduler } from './jobs.js';
 import type { CustodyModule, ServiceContext } from './module.js';
 import { SERVICE_MODULES } from './modules.js';
+import { redactor } from './redact.js';
 import type { CustodyApp } from './routes/context.js';
 
 export interface RunningCustody {
@@ -59,12 +60,14 @@ export async function startCustody(cfg: CustodyConfig, opts: StartOptions = {}):
   const scheduler = opts.scheduler ?? realScheduler;
   const modules = opts.modules ?? SERVICE_MODULES;
   const db = await openCustodyDb(cfg.database);
-  const jobs = new JobRunner(scheduler, (name, err) => log(`job ${name} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown'}`));
+  const redact = redactor(cfg.chains);
+  const describe = (err: unknown) => redact(err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown');
+  const jobs = new JobRunner(scheduler, (name, err) => log(`job ${name} failed: ${describe(err)}`), describe);
   let server: ServerType | undefined;
   try {
     const svc: ServiceContext = { db, chains: cfg.chains, bridge: bridgeOf(cfg), scheduler };
     for (const m of modules) for (const job of m.jobs?.(svc) ?? []) jobs.add(job);
-    const app = createCustodyApp({ db, tokens: new CustodyTokens(cfg.tokens), modules, jobs: () => jobs.status(), logError: log });
+    const app = createCustodyApp({ db, tokens: new CustodyTokens(cfg.tokens), modules, jobs: () => jobs.status(), logError: log, redact });
     const port = await new Promise<number>((resolve, reject) => {
       server = serve({ fetch: app.fetch, hostname: cfg.http.host, port: cfg.http.port }, (info) => resolve(info.port));
       server.once('error', reject);

@@ -5,7 +5,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
 
-export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'internal'] as const;
+export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'body_too_large', 'internal'] as const;
 export type ServiceCode = (typeof SERVICE_CODES)[number];
 export type ProblemCode = ServiceCode | LedgerErrorCode;
 
@@ -14,6 +14,7 @@ export const SERVICE_STATUS: Record<ServiceCode, ContentfulStatusCode> = {
   unauthorized: 401,
   forbidden: 403,
   no_route: 404,
+  body_too_large: 413,
   internal: 500,
 };
 
@@ -37,6 +38,7 @@ const TITLES: Record<ProblemCode, string> = {
   unauthorized: 'Missing or unknown bearer token',
   forbidden: 'The token lacks the scope this route needs',
   no_route: 'No such route',
+  body_too_large: 'The request body is over the limit',
   internal: 'Internal error',
   bad_entry: 'Malformed ledger input',
   unbalanced: 'The lines of an asset do not sum to zero',

@@ -95,7 +95,7 @@ export const custodyAddressesModule: CustodyModule = {
         responses: {
           '200': ok('the address was registered already, as asked', ref('CustodyAddress')),
           '201': ok('registered', ref('CustodyAddress')),
-          ...problems('bad_request', 'bad_entry', 'address_taken', ...AUTH_PROBLEMS),
+          ...problems('bad_request', 'bad_entry', 'address_taken', 'body_too_large', ...AUTH_PROBLEMS),
         },
       },
     },
