@@ -21,7 +21,12 @@ const LOCK_KEY = 7_411_300_013;
 
 /** Applies the migrations not applied yet; returns the versions it applied. */
 export async function migrate(db: Db): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version integer PRIMARY KEY, name text NOT NULL)');
+  // Under the lock too: two sessions running CREATE TABLE IF NOT EXISTS at once can both pass the
+  // check, and the second then fails on the catalogue's unique index.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await tx.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version integer PRIMARY KEY, name text NOT NULL)');
+  });
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     const done = await db.transaction(async (tx) => {
