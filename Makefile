@@ -101,7 +101,7 @@ SOAK_SECONDS ?= 600
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) node dist/reliability/soak.js
 
-# The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
+# The full benchmark (about 10 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
 bench: build
 	BENCH_SMOKE=$(BENCH_SMOKE) node dist/bench/run.js
 
