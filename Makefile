@@ -41,9 +41,10 @@ system-deps:
 	fi
 
 # npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.
+# A node_modules that is a symbolic link (a git worktree sharing another checkout's packages) is left
+# alone: `npm ci` through the link would empty the folder it points to.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
+	@if [ -L node_modules ]; then echo "setup: node_modules is a link; not running npm ci"; else npm ci --no-audit --no-fund && touch $@; fi
 
 build: setup
 	npx tsc -p tsconfig.json
