@@ -122,4 +122,4 @@ export async function custodyBalance(db: Db, address: string, asset: string): Pr
   return b === null ? null : { available: b.available, reserved: b.reserved, pending: b.pending, settled: b.settled };
 }
 
-export const amounts = (a: Partial<StateAmounts>): StateAmounts => ({ available: 0n, reserved: 0n, pending: 0n, settled: 0n, ...a });
+export const amounts = (a: Partial<StateAmounts> = {}): StateAmounts => ({ available: 0n, reserved: 0n, pending: 0n, settled: 0n, ...a });

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWalletClient, encodeFunctionData, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { ChainWatcher } from '../../ledger/chain-watcher.js';
+import { ChainWatcher, type StepResult } from '../../ledger/chain-watcher.js';
 import type { Db } from '../../ledger/db.js';
 import { listDeposits } from '../../ledger/deposits.js';
 import { LedgerError } from '../../ledger/errors.js';
@@ -180,4 +180,59 @@ test("the `finalized` tag: anvil's final block is 64 below the latest", async ()
 test('a watcher pointed at another chain refuses to run', async () => {
   const watcher = new ChainWatcher(db, { ...c.config({ confirmations: 1 }), chainId: 1n });
   await assert.rejects(watcher.step(), (e: unknown) => e instanceof LedgerError && e.code === 'chain_mismatch');
+});
+
+test('the loop: steps through the injected scheduler, again after the interval, until stopped', async () => {
+  const pending: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+  const scheduler = {
+    schedule(fn: () => void, ms: number) {
+      const job = { fn, ms, cancelled: false };
+      pending.push(job);
+      return () => {
+        job.cancelled = true;
+      };
+    },
+  };
+  const results: StepResult[] = [];
+  let stepped: () => void = () => undefined;
+  const watcher = new ChainWatcher(db, c.config({ confirmations: CONFIRMATIONS }), {
+    scheduler,
+    intervalMs: 1234,
+    onStep: (r) => {
+      results.push(r);
+      stepped();
+    },
+    onError: (err) => assert.fail(String(err)),
+  });
+  const fire = async () => {
+    const job = pending.shift()!;
+    const done = new Promise<void>((resolve) => (stepped = resolve));
+    job.fn();
+    await done;
+  };
+  watcher.start();
+  assert.deepEqual(
+    pending.map((j) => j.ms),
+    [0],
+    'the first step is scheduled at once',
+  );
+  const tx = await transfer(c, 'native', c.alice, ETH);
+  await fire();
+  assert.deepEqual(
+    results[0]!.included.map((d) => d.txHash),
+    [tx],
+  );
+  await new Promise((r) => setImmediate(r)); // the loop schedules the next step when the step's promise settles
+  assert.deepEqual(
+    pending.map((j) => j.ms),
+    [1234],
+    'the next step comes an interval after',
+  );
+  await mine(c, CONFIRMATIONS);
+  await fire();
+  assert.equal(results[1]!.finalized.length, 1);
+  await new Promise((r) => setImmediate(r));
+  await watcher.stop();
+  assert.equal(pending.length, 1);
+  assert.equal(pending[0]!.cancelled, true, 'stop cancels the next step');
 });
