@@ -45,35 +45,41 @@ export interface ScanInput {
 }
 
 /**
- * The blocks from `fromBlock` to `toBlock` in order, with their deposits. Stops early (returns fewer
- * blocks) when a log's block hash is not the hash of the block read at its height: the chain changed
- * while it was read, and the watcher's next step sorts it out.
+ * The blocks from `fromBlock` to `toBlock` in order, with their deposits. The blocks are read first,
+ * then the logs of the whole range; the result stops early (fewer blocks) where the chain changed
+ * while it was read: a block whose parent is not the block read below it, or a log or receipt whose
+ * block hash is not the hash read at its height. The watcher's next step sorts that out. (Logs read
+ * after the blocks cannot miss a deposit of a block kept: if the block changed in between, either its
+ * new logs carry another hash, or the block kept is an orphan the next reorg check undoes.)
  */
 export async function scanBlocks(client: PublicClient, input: ScanInput): Promise<ScannedBlock[]> {
   if (input.toBlock < input.fromBlock) return [];
-  const tokens = input.tokens.map((t) => t.toLowerCase() as `0x${string}`);
-  const logs = tokens.length === 0 ? [] : await client.getLogs({ address: tokens, event: TRANSFER, strict: true, fromBlock: input.fromBlock, toBlock: input.toBlock });
-  const logsByBlock = new Map<bigint, typeof logs>();
-  for (const log of logs) {
-    if (log.blockNumber === null) continue;
-    logsByBlock.set(log.blockNumber, [...(logsByBlock.get(log.blockNumber) ?? []), log]);
-  }
-
-  const out: ScannedBlock[] = [];
+  const read: { block: Awaited<ReturnType<typeof readBlock>>; scanned: ScannedBlock }[] = [];
   for (let n = input.fromBlock; n <= input.toBlock; n++) {
-    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
+    const block = await readBlock(client, n);
     if (block.hash === null) break;
     const scanned: ScannedBlock = { number: n, hash: block.hash.toLowerCase(), parentHash: block.parentHash.toLowerCase(), deposits: [], skipped: [] };
-    let consistent = true;
+    const below = read[read.length - 1];
+    if (below !== undefined && below.scanned.hash !== scanned.parentHash) break;
+    read.push({ block, scanned });
+  }
+  if (read.length === 0) return [];
+  const last = read[read.length - 1]!.scanned.number;
+  let keep = read.length;
+  const cut = (n: bigint) => {
+    keep = Math.min(keep, Number(n - input.fromBlock));
+  };
 
+  for (const { block, scanned } of read) {
     for (const tx of block.transactions) {
+      if (scanned.number - input.fromBlock >= keep) break;
       if (tx.to === null || tx.value <= 0n) continue;
       const to = tx.to.toLowerCase();
       const owner = input.addresses.get(to);
       if (owner?.role !== 'deposit') continue;
       const receipt = await client.getTransactionReceipt({ hash: tx.hash });
       if (receipt.blockHash.toLowerCase() !== scanned.hash) {
-        consistent = false;
+        cut(scanned.number);
         break;
       }
       if (receipt.status !== 'success') continue;
@@ -87,29 +93,35 @@ export async function scanBlocks(client: PublicClient, input: ScanInput): Promis
         customer: owner.customer!,
       });
     }
-
-    for (const log of logsByBlock.get(n) ?? []) {
-      if (log.blockHash?.toLowerCase() !== scanned.hash) {
-        consistent = false;
-        break;
-      }
-      const to = log.args.to.toLowerCase();
-      const owner = input.addresses.get(to);
-      if (owner?.role !== 'deposit' || log.args.value <= 0n || log.transactionHash === null || log.logIndex === null) continue;
-      classify(scanned, input.addresses, {
-        txHash: log.transactionHash.toLowerCase(),
-        logIndex: log.logIndex,
-        from: log.args.from.toLowerCase(),
-        to,
-        asset: erc20Asset(input.chainId, log.address),
-        amount: log.args.value,
-        customer: owner.customer!,
-      });
-    }
-    if (!consistent) break;
-    out.push(scanned);
   }
-  return out;
+
+  const tokens = input.tokens.map((t) => t.toLowerCase() as `0x${string}`);
+  const logs = tokens.length === 0 ? [] : await client.getLogs({ address: tokens, event: TRANSFER, strict: true, fromBlock: input.fromBlock, toBlock: last });
+  for (const log of logs) {
+    if (log.blockNumber === null || log.blockNumber < input.fromBlock || log.blockNumber > last) continue;
+    const scanned = read[Number(log.blockNumber - input.fromBlock)]!.scanned;
+    if (log.blockHash?.toLowerCase() !== scanned.hash) {
+      cut(scanned.number);
+      continue;
+    }
+    const to = log.args.to.toLowerCase();
+    const owner = input.addresses.get(to);
+    if (owner?.role !== 'deposit' || log.args.value <= 0n || log.transactionHash === null || log.logIndex === null) continue;
+    classify(scanned, input.addresses, {
+      txHash: log.transactionHash.toLowerCase(),
+      logIndex: log.logIndex,
+      from: log.args.from.toLowerCase(),
+      to,
+      asset: erc20Asset(input.chainId, log.address),
+      amount: log.args.value,
+      customer: owner.customer!,
+    });
+  }
+  return read.slice(0, keep).map((r) => r.scanned);
+}
+
+function readBlock(client: PublicClient, n: bigint) {
+  return client.getBlock({ blockNumber: n, includeTransactions: true });
 }
 
 function classify(block: ScannedBlock, addresses: Map<string, CustodyAddress>, t: SeenTransfer): void {

@@ -18,9 +18,11 @@ CREATE TABLE ledger_deposits (
   amount numeric(78, 0) NOT NULL CHECK (amount > 0),
   customer text NOT NULL,
   status text NOT NULL CHECK (status IN ('included', 'final', 'removed')),
-  inclusion_entry_id bigint REFERENCES ledger_entries (id),
-  finality_entry_id bigint REFERENCES ledger_entries (id),
-  reversal_entry_id bigint REFERENCES ledger_entries (id),
+  -- journal entry ids; not foreign keys, so that what refuses a TRUNCATE of the journal is the
+  -- journal's own append-only trigger, whatever else refers to it
+  inclusion_entry_id bigint,
+  finality_entry_id bigint,
+  reversal_entry_id bigint,
   seen_at timestamptz NOT NULL DEFAULT now(),
   CHECK (status <> 'final' OR (inclusion_entry_id IS NOT NULL AND finality_entry_id IS NOT NULL))
 );
