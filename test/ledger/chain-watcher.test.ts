@@ -5,16 +5,31 @@
 // and a second watcher on the same database never credit twice. Blocks are mined by RPC, no waiting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWalletClient, encodeFunctionData, http } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { createWalletClient, encodeFunctionData, http, type Hex } from 'viem';
 import { ChainWatcher, type StepResult } from '../../ledger/chain-watcher.js';
+import { registerCustodyAddress } from '../../ledger/custody-addresses.js';
 import type { Db } from '../../ledger/db.js';
 import { listDeposits } from '../../ledger/deposits.js';
 import { LedgerError } from '../../ledger/errors.js';
 import { getEntry } from '../../ledger/journal.js';
 import { checkReplay } from '../../ledger/replay.js';
 import { readCursor, setCursor } from '../../ledger/scan-cursor.js';
-import { CHAIN, ETH, amounts, custodyBalance, customerBalance, mine, openDepositLedger, setAutomine, startDepositChain, transfer, type DepositChain } from '../helpers/deposit-chain.js';
+import {
+  CHAIN,
+  ETH,
+  amounts,
+  custodyBalance,
+  customerBalance,
+  mine,
+  openDepositLedger,
+  setAutomine,
+  startDepositChain,
+  transfer,
+  type DepositChain,
+  resetFunderNonce,
+} from '../helpers/deposit-chain.js';
+import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 
 let c: DepositChain;
 let db: Db;
@@ -88,13 +103,14 @@ test('ETH and token deposits to two customers: Pending at inclusion, Available a
   assert.deepEqual((await checkReplay(db)).differences, []);
 });
 
-test('a transfer from a custody address (a gas top-up) and one to an unregistered address are not credited', async () => {
+test('a transfer from a custody address (a gas top-up), one to an unregistered address and one to the hot address are not credited', async () => {
   const watcher = new ChainWatcher(db, c.config({ confirmations: CONFIRMATIONS }));
   const before = await entryCount(db);
   const topUp = (await c.hot.wallet.sendTransaction({ to: c.alice, value: ETH / 10n, account: c.hot.wallet.account!, chain: c.hot.wallet.chain })).toLowerCase();
   await c.anvil.publicClient.waitForTransactionReceipt({ hash: topUp as `0x${string}` });
   await transfer(c, 'native', c.stranger, ETH);
   await transfer(c, 'token', c.stranger, ETH);
+  await transfer(c, 'token', c.hot.address, ETH); // the hot address is custody, not a deposit address
   await mine(c, CONFIRMATIONS);
   const r = await watcher.step();
   assert.deepEqual(r.included, []);
@@ -108,18 +124,28 @@ test('a transfer from a custody address (a gas top-up) and one to an unregistere
   assert.equal(await customerBalance(db, 'stranger', c.native), null);
 });
 
-test('a failed transfer to a deposit address is not credited', async () => {
+test('a failed transaction to a deposit address is not credited, native or token', async () => {
   const watcher = new ChainWatcher(db, c.config({ confirmations: CONFIRMATIONS }));
-  // The funder holds the supply, a fresh account holds none: its token transfer reverts on chain.
+  // A deposit address that refuses coin: a contract with no payable function (a second copy of the
+  // token). A transaction sending it ETH is mined with status reverted and moves nothing.
+  const refusing = (await nextFunderDeployment(c.anvil)).toLowerCase() as Hex;
+  await deployFromFunder(c.anvil, c.token, [c.anvil.funder.account!.address, ETH], refusing);
+  await registerCustodyAddress(db, { chainId: CHAIN, address: refusing, role: 'deposit', customer: 'carol' });
+  resetFunderNonce();
+  const native = await transfer(c, 'native', refusing, ETH);
+  assert.equal((await c.anvil.publicClient.waitForTransactionReceipt({ hash: native })).status, 'reverted');
+
+  // A token transfer from an account that holds none reverts: no Transfer log.
   const poor = privateKeyToAccount(generatePrivateKey());
-  await c.anvil.publicClient.waitForTransactionReceipt({ hash: await transfer(c, 'native', poor.address.toLowerCase() as `0x${string}`, ETH) });
+  await c.anvil.publicClient.waitForTransactionReceipt({ hash: await transfer(c, 'native', poor.address.toLowerCase() as Hex, ETH) });
   const wallet = createWalletClient({ account: poor, chain: c.anvil.funder.chain, transport: http(c.anvil.rpcUrl) });
   const data = encodeFunctionData({ abi: c.token.abi, functionName: 'transfer', args: [c.bob, ETH] });
-  // A reverted transfer leaves no Transfer log: nothing to credit.
   const hash = await wallet.sendTransaction({ to: c.token.address, data, gas: 100_000n, account: poor, chain: c.anvil.funder.chain });
   assert.equal((await c.anvil.publicClient.waitForTransactionReceipt({ hash })).status, 'reverted');
+
   const r = await watcher.step();
   assert.deepEqual(r.included, []);
+  assert.equal(await customerBalance(db, 'carol', c.native), null);
   assert.deepEqual(await customerBalance(db, 'bob', c.erc20), amounts({ available: 50n * ETH }));
 });
 
