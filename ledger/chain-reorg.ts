@@ -44,7 +44,7 @@ export async function undoAbove(db: Db, chainId: bigint, ancestor: bigint): Prom
   const removed: Deposit[] = [];
   for (const d of await listDeposits(db, chainId, { status: 'included', aboveBlock: ancestor })) {
     const r = await recordRemoval(db, d);
-    if (r.posted || r.deposit.inclusionEntryId === null) removed.push(r.deposit);
+    if (r.deposit.status === 'removed') removed.push(r.deposit);
   }
   await rewindTo(db, chainId, ancestor);
   return removed;

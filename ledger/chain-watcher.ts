@@ -136,6 +136,7 @@ export class ChainWatcher {
     const finalized: Deposit[] = [];
     const canonical = new Map<bigint, string | null>();
     for (const d of await listDeposits(db, chainId, { status: 'included', atOrBelowBlock: fin })) {
+      if (d.inclusionEntryId === null) continue; // its block is rescanned first (the cursor did not pass it)
       if (!canonical.has(d.blockNumber)) canonical.set(d.blockNumber, await chainHashAt(client, d.blockNumber));
       if (canonical.get(d.blockNumber) !== d.blockHash) continue;
       const r = await recordFinality(db, d);

@@ -181,16 +181,33 @@ export async function recordFinality(db: Db, d: Deposit): Promise<Recorded> {
   return { deposit: { ...d, status: 'final', finalityEntryId: posted.entry.id }, posted: !posted.duplicate };
 }
 
-/** Reverses the inclusion of a deposit whose block left the chain, and marks it removed. Never called on a final deposit. */
+/** The id of the entry posted under `key`, or null. */
+async function entryIdByKey(db: Queryable, key: string): Promise<number | null> {
+  const r = await db.query<{ id: string }>('SELECT id::text AS id FROM ledger_entries WHERE idempotency_key = $1', [key]);
+  return r.rows[0] === undefined ? null : Number(r.rows[0].id);
+}
+
+/**
+ * Reverses the inclusion of a deposit whose block left the chain, and marks it removed. Never reverses a
+ * final deposit. The journal, not the row, says what was posted (a crash may have left the row behind
+ * it): a finality found under its key makes the row final instead (`posted` false, status final), and an
+ * inclusion found under its key is reversed even when the row lost its id.
+ */
 export async function recordRemoval(db: Db, d: Deposit): Promise<Recorded> {
   if (d.status !== 'included') throw new LedgerError('not_reversible', 'only an included deposit is removed', { deposit: d.id, status: d.status });
+  const finality = d.finalityEntryId ?? (await entryIdByKey(db, depositKey(d, 'finality')));
+  const inclusion = d.inclusionEntryId ?? (await entryIdByKey(db, depositKey(d, 'inclusion')));
+  if (finality !== null && inclusion !== null) {
+    await db.query("UPDATE ledger_deposits SET status = 'final', inclusion_entry_id = $2, finality_entry_id = $3 WHERE id = $1", [d.id, inclusion, finality]);
+    return { deposit: { ...d, status: 'final', inclusionEntryId: inclusion, finalityEntryId: finality }, posted: false };
+  }
   let reversal: number | null = null;
   let posted = false;
-  if (d.inclusionEntryId !== null) {
-    const r = await reverseEntry(db, { entryId: d.inclusionEntryId, idempotencyKey: depositKey(d, 'reversal') });
+  if (inclusion !== null) {
+    const r = await reverseEntry(db, { entryId: inclusion, idempotencyKey: depositKey(d, 'reversal') });
     reversal = r.entry.id;
     posted = !r.duplicate;
   }
-  await db.query("UPDATE ledger_deposits SET status = 'removed', reversal_entry_id = $2 WHERE id = $1 AND status = 'included'", [d.id, reversal]);
-  return { deposit: { ...d, status: 'removed', reversalEntryId: reversal }, posted };
+  await db.query("UPDATE ledger_deposits SET status = 'removed', inclusion_entry_id = $2, reversal_entry_id = $3 WHERE id = $1 AND status = 'included'", [d.id, inclusion, reversal]);
+  return { deposit: { ...d, status: 'removed', inclusionEntryId: inclusion, reversalEntryId: reversal }, posted };
 }

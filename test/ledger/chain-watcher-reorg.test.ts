@@ -68,6 +68,11 @@ test('a reorg removes two deposits: their inclusions are reversed exactly; the o
   assert.deepEqual(await customerBalance(db, 'alice', c.native), amounts({ pending: 5n * ETH }));
   assert.deepEqual(await customerBalance(db, 'bob', c.erc20), amounts({ pending: 20n * ETH }));
 
+  // A crash left the row of the second deposit behind the journal (its inclusion posted, the row not
+  // updated): the journal's key still finds the inclusion to reverse.
+  const d3Row = seen.included.find((d) => d.txHash === d3)!;
+  await db.query('UPDATE ledger_deposits SET inclusion_entry_id = NULL WHERE id = $1', [d3Row.id]);
+
   // The two blocks are replaced by one empty block: the chain is back at the ancestor, then goes on.
   await revertTo(snap);
   await mine(c, 1);
