@@ -30,6 +30,7 @@ export const LEDGER_STATUS: Record<LedgerErrorCode, ContentfulStatusCode> = {
   already_reversed: 409,
   not_reversible: 409,
   address_taken: 409,
+  chain_mismatch: 502,
   corrupt: 500,
 };
 
@@ -50,6 +51,7 @@ const TITLES: Record<ProblemCode, string> = {
   already_reversed: 'The entry has a reversal already',
   not_reversible: 'A reversal is not reversed',
   address_taken: 'The address is registered with another role or customer',
+  chain_mismatch: 'The RPC endpoint serves another chain than the one configured',
   corrupt: 'Stored data contradicts the journal',
 };
 

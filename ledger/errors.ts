@@ -13,6 +13,7 @@ export const LEDGER_ERROR_CODES = [
   'not_reversible', // a reversal cannot itself be reversed
   'address_taken', // the custody address is registered with another role or customer
   'corrupt', // stored data contradicts the journal (replay found a difference)
+  'chain_mismatch', // a chain's RPC endpoint serves another chain id than the one configured
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
