@@ -8,7 +8,7 @@
 // address's custody account Settled + (amount + fee), the hot address's Settled − amount, the fees
 // account Settled − fee, with fee = gasUsed × effectiveGasPrice from the receipt.
 import { randomUUID } from 'node:crypto';
-import { parseTransaction, type Hex, type PublicClient } from 'viem';
+import { keccak256, parseTransaction, type Hex, type PublicClient } from 'viem';
 import { custodyAccount, feesAccount, openAccount } from './accounts.js';
 import { nativeAsset } from './assets.js';
 import type { BridgeClient, SigningAnswer } from './bridge-client.js';
@@ -146,6 +146,11 @@ async function sweepFees(ctx: SweepContext, gasLimit: bigint): Promise<{ maxFeeP
  * `denied` (with the reason codes) when the appliance refused it.
  */
 export async function startSweep(ctx: SweepContext, o: { depositAddress: string; hotAddress: string }): Promise<Sweep> {
+  return askAndBroadcast(ctx, await recordSweep(ctx, o));
+}
+
+/** The first half of startSweep: the sweep built and recorded in `signing`, not asked for yet. */
+export async function recordSweep(ctx: SweepContext, o: { depositAddress: string; hotAddress: string }): Promise<Sweep> {
   const { db, chain } = ctx;
   const from = o.depositAddress.toLowerCase();
   const to = o.hotAddress.toLowerCase();
@@ -181,7 +186,7 @@ export async function startSweep(ctx: SweepContext, o: { depositAddress: string;
     'INSERT INTO ledger_sweeps (chain_id, from_address, to_address, asset, key_id, nonce, amount, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id::text AS id',
     [chain.chainId.toString(), from, to, asset, dep.keyId, nonce, amount.toString(), gasLimit.toString(), maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), requestId, 'signing'],
   );
-  return askAndBroadcast(ctx, (await getSweep(db, Number(inserted.rows[0]!.id)))!);
+  return (await getSweep(db, Number(inserted.rows[0]!.id)))!;
 }
 
 /** Asks the appliance for a sweep in `signing` (again, after a crash: same request id, same answer) and broadcasts what it signs. */
@@ -204,9 +209,44 @@ export async function askAndBroadcast(ctx: SweepContext, s: Sweep): Promise<Swee
   if (answer.status !== 'signed') return recordDecision(ctx.db, s, answer);
   const raw = answer.rawTransaction as Hex;
   checkSigned(s, raw);
-  const txHash = await ctx.client.sendRawTransaction({ serializedTransaction: raw });
+  const txHash = await broadcast(ctx.client, raw);
   await ctx.db.query('UPDATE ledger_sweeps SET status = $2, tx_hash = $3, raw_tx = $4, audit_seq = $5 WHERE id = $1', [s.id, 'broadcast', txHash.toLowerCase(), raw, answer.auditSeq ?? null]);
   return (await getSweep(ctx.db, s.id))!;
+}
+
+/**
+ * Sends the signed sweep. After a crash between the broadcast and its record, the same transaction is
+ * sent again: a node that already has it (or has mined it) refuses it, and that is a success.
+ */
+async function broadcast(client: PublicClient, raw: Hex): Promise<Hex> {
+  const txHash = keccak256(raw);
+  try {
+    await client.sendRawTransaction({ serializedTransaction: raw });
+  } catch (err) {
+    const known = await client.getTransaction({ hash: txHash }).catch(() => null);
+    if (known === null) throw err;
+  }
+  return txHash;
+}
+
+/**
+ * Asks again for every sweep left in `signing` (the service stopped after recording it) or
+ * `pending_approval`, under its own request id: the appliance answers a repeated request with its
+ * stored answer (the stamp, made afresh, is not part of what it compares), so nothing is signed twice.
+ */
+export async function resumeSweeps(ctx: SweepContext): Promise<Sweep[]> {
+  const out: Sweep[] = [];
+  for (const status of ['signing', 'pending_approval'] as const) {
+    for (const s of await listSweeps(ctx.db, { status, chainId: ctx.chain.chainId })) {
+      try {
+        out.push(await askAndBroadcast(ctx, s));
+      } catch (err) {
+        if (!(err instanceof LedgerError && err.code === 'sweep_refused')) throw err;
+        out.push((await getSweep(ctx.db, s.id))!); // recorded as denied; the others still resume
+      }
+    }
+  }
+  return out;
 }
 
 async function recordDecision(db: Db, s: Sweep, answer: SigningAnswer): Promise<Sweep> {

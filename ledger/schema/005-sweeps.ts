@@ -2,7 +2,8 @@
 // written before the appliance is asked (status `signing`, with the bridge request id it will use, so a
 // crash and retry asks again under the same id and gets the same answer), then records the decision,
 // the broadcast transaction, and at finality its fee, block and the journal entry that posted it. At
-// most one sweep per address is in flight (signing, pending approval or broadcast).
+// most one sweep per address is in flight (signing, pending approval or broadcast). `entry_id` names
+// the journal entry without a foreign key, so the journal stays the one table nothing else holds on to.
 
 export const MIGRATION_005_SWEEPS = `
 CREATE TABLE ledger_sweeps (
@@ -25,7 +26,7 @@ CREATE TABLE ledger_sweeps (
   raw_tx text,
   block_number bigint,
   fee numeric(78,0),
-  entry_id bigint REFERENCES ledger_entries (id),
+  entry_id bigint,
   created_at timestamptz NOT NULL DEFAULT now(),
   FOREIGN KEY (chain_id, from_address) REFERENCES ledger_custody_addresses (chain_id, address),
   FOREIGN KEY (chain_id, to_address) REFERENCES ledger_custody_addresses (chain_id, address)

@@ -30,7 +30,7 @@ import { custodyAccount, customerAccount, feesAccount, openAccount } from '../..
 import { accountBalance } from '../../ledger/balances.js';
 import { postEntry, getEntry } from '../../ledger/journal.js';
 import { nativeAsset } from '../../ledger/assets.js';
-import { settleSweeps, startSweep, getSweep, type SweepContext } from '../../ledger/sweep.js';
+import { recordSweep, resumeSweeps, settleSweeps, startSweep, getSweep, type SweepContext } from '../../ledger/sweep.js';
 import { stampSignRequest } from '../../ledger/request-stamps.js';
 import { LedgerError } from '../../ledger/errors.js';
 import { checkReplay } from '../../ledger/replay.js';
@@ -243,6 +243,34 @@ describe('sweeps: deposit addresses made by the appliance, swept to the hot addr
     assert.equal((await accountBalance(db, feesAccount(ASSET)))!.settled, -fee);
     assert.equal((await accountBalance(db, customer))!.available, funded);
     assert.deepEqual((await checkReplay(db)).differences, []);
+  });
+
+  test('a sweep the service recorded but never asked for is asked on resume; asked again after its broadcast, the same transaction is sent once', async () => {
+    const h = await anvil.funder.sendTransaction({ to: deposit as Hex, value: parseEther('0.5'), account: anvil.funder.account!, chain: anvil.funder.chain });
+    await anvil.publicClient.waitForTransactionReceipt({ hash: h });
+    await mine(CONFIRMATIONS);
+    const nonceBefore = await anvil.publicClient.getTransactionCount({ address: deposit as Hex });
+    // The service stopped right after recording the sweep.
+    const recorded = await recordSweep(ctx, { depositAddress: deposit, hotAddress });
+    assert.equal(recorded.status, 'signing');
+    const [resumed] = await resumeSweeps(ctx);
+    assert.equal(resumed!.status, 'broadcast');
+    await anvil.publicClient.waitForTransactionReceipt({ hash: resumed!.txHash as Hex });
+    // As if it had stopped after the broadcast but before recording it: the row is back in `signing`.
+    await db.query('UPDATE ledger_sweeps SET status = $2, tx_hash = NULL, raw_tx = NULL WHERE id = $1', [recorded.id, 'signing']);
+    const [again] = await resumeSweeps(ctx);
+    assert.deepEqual([again!.status, again!.txHash, again!.auditSeq], ['broadcast', resumed!.txHash, resumed!.auditSeq], 'the stored answer: the same signed transaction');
+    assert.equal(await anvil.publicClient.getTransactionCount({ address: deposit as Hex }), nonceBefore + 1, 'one transaction at that nonce');
+    await mine(CONFIRMATIONS);
+    const posted = await settleSweeps(ctx);
+    assert.equal(posted.length, 1);
+    assert.deepEqual((await checkReplay(db)).differences, []);
+    const onChainDeposit = await anvil.publicClient.getBalance({ address: deposit as Hex });
+    assert.equal(
+      (await accountBalance(db, custodyAccount(deposit, ASSET)))!.settled,
+      -(onChainDeposit - parseEther('0.5')),
+      'the second deposit was not credited by hand: the ledger is off by exactly it',
+    );
   });
 
   test('the deposit key asked to pay another address, or to approve a spender, is denied with sweep_only and audited', async () => {
