@@ -1,16 +1,18 @@
-// Sweeps (issue 13 item 3, docs/ledger.md "Sweeps"): a deposit address's native coin moved to its
-// group's hot address, signed by the appliance through the bridge. `startSweep` builds an EIP-1559
-// transfer of (final balance − gasLimit × maxFeePerGas) at the address's next nonce, with fees from the
-// chain kept within the policy's fee cap, records it (status `signing`, its bridge request id) before
+// Sweeps (issue 13 item 3, docs/ledger.md "Sweeps"): a deposit address's native coin, or one ERC-20
+// token, moved to its group's hot address, signed by the appliance through the bridge. `startSweep`
+// builds an EIP-1559 transfer of (final balance − gasLimit × maxFeePerGas), or the token's
+// transfer(hot, final token balance) paid with the address's own native coin, at the address's next
+// nonce, with fees from the chain kept within the policy's fee cap, records it (status `signing`, its bridge request id) before
 // asking, asks the bridge's signing route (stamped by the custody service's requester key when it has
 // one), checks that the signed transaction is the one asked for, and broadcasts it. `settleSweeps`
 // posts each broadcast sweep whose receipt's block is final as a `sweep` journal entry: the deposit
 // address's custody account Settled + (amount + fee), the hot address's Settled − amount, the fees
-// account Settled − fee, with fee = gasUsed × effectiveGasPrice from the receipt.
+// account Settled − fee, with fee = gasUsed × effectiveGasPrice from the receipt (a token sweep moves
+// the token between the two custody accounts and the fee out of the deposit address's native account).
 import { randomUUID } from 'node:crypto';
-import { keccak256, parseTransaction, type Hex, type PublicClient } from 'viem';
+import { encodeFunctionData, erc20Abi, keccak256, parseTransaction, type Hex, type PublicClient } from 'viem';
 import { custodyAccount, feesAccount, openAccount } from './accounts.js';
-import { nativeAsset } from './assets.js';
+import { erc20Asset, nativeAsset } from './assets.js';
 import type { BridgeClient, SigningAnswer } from './bridge-client.js';
 import { finalBlock, type ChainConfig } from './chain.js';
 import { findCustodyAddress } from './custody-addresses.js';
@@ -21,6 +23,27 @@ import { stampSignRequest, type StampingPrincipal } from './request-stamps.js';
 
 /** Gas of a plain native transfer to an address without code. */
 export const NATIVE_TRANSFER_GAS = 21_000n;
+
+export interface SweepRequest {
+  depositAddress: string;
+  /** A registered hot address: the deposit group's sweepTo. */
+  hotAddress: string;
+  /** An ERC-20 token contract to sweep instead of the native coin (the deposit address pays its gas in the native coin). */
+  token?: string;
+}
+
+/** The token contract of an ERC-20 asset id, or null for the native asset. */
+function tokenOf(asset: string): Hex | null {
+  const m = /:erc20:(0x[0-9a-f]{40})$/.exec(asset);
+  return m === null ? null : (m[1] as Hex);
+}
+
+/** What the sweep's transaction calls: the hot address with value, or the token's transfer(hot, amount). */
+function callOf(s: Pick<Sweep, 'asset' | 'to' | 'amount'>): { to: Hex; value: bigint; data: Hex | undefined } {
+  const token = tokenOf(s.asset);
+  if (token === null) return { to: s.to as Hex, value: s.amount, data: undefined };
+  return { to: token, value: 0n, data: encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [s.to as Hex, s.amount] }) };
+}
 
 export interface SweepContext {
   db: Db;
@@ -145,12 +168,12 @@ async function sweepFees(ctx: SweepContext, gasLimit: bigint): Promise<{ maxFeeP
  * recorded: `broadcast` when signed and sent, `pending_approval` when the policy asks for approvals,
  * `denied` (with the reason codes) when the appliance refused it.
  */
-export async function startSweep(ctx: SweepContext, o: { depositAddress: string; hotAddress: string }): Promise<Sweep> {
+export async function startSweep(ctx: SweepContext, o: SweepRequest): Promise<Sweep> {
   return askAndBroadcast(ctx, await recordSweep(ctx, o));
 }
 
 /** The first half of startSweep: the sweep built and recorded in `signing`, not asked for yet. */
-export async function recordSweep(ctx: SweepContext, o: { depositAddress: string; hotAddress: string }): Promise<Sweep> {
+export async function recordSweep(ctx: SweepContext, o: SweepRequest): Promise<Sweep> {
   const { db, chain } = ctx;
   const from = o.depositAddress.toLowerCase();
   const to = o.hotAddress.toLowerCase();
@@ -167,21 +190,44 @@ export async function recordSweep(ctx: SweepContext, o: { depositAddress: string
   ]);
   if (busy.rows.length > 0) throw new LedgerError('sweep_in_flight', 'the address has a sweep in flight', { address: from });
 
-  const gasLimit = NATIVE_TRANSFER_GAS;
-  const { maxFeePerGas, maxPriorityFeePerGas } = await sweepFees(ctx, gasLimit);
   const final = await finalBlock(ctx.client, chain.finality);
   if (final < 0n) throw new LedgerError('nothing_to_sweep', 'the chain has no final block yet', { address: from });
-  const [atFinal, now, nonce] = await Promise.all([
+  const asset = o.token === undefined ? nativeAsset(chain.chainId) : erc20Asset(chain.chainId, o.token);
+  const token = tokenOf(asset);
+  const [nativeAtFinal, nativeNow, nonce] = await Promise.all([
     ctx.client.getBalance({ address: from as Hex, blockNumber: final }),
     ctx.client.getBalance({ address: from as Hex, blockTag: 'latest' }),
     ctx.client.getTransactionCount({ address: from as Hex, blockTag: 'pending' }),
   ]);
-  const balance = atFinal < now ? atFinal : now;
-  const amount = balance - gasLimit * maxFeePerGas;
-  if (amount <= 0n) throw new LedgerError('nothing_to_sweep', 'the final balance does not cover the worst-case fee', { address: from, balance: balance.toString() });
+  let gasLimit: bigint;
+  let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+  let amount: bigint;
+  if (token === null) {
+    gasLimit = NATIVE_TRANSFER_GAS;
+    fees = await sweepFees(ctx, gasLimit);
+    const balance = nativeAtFinal < nativeNow ? nativeAtFinal : nativeNow;
+    amount = balance - gasLimit * fees.maxFeePerGas;
+    if (amount <= 0n) throw new LedgerError('nothing_to_sweep', 'the final balance does not cover the worst-case fee', { address: from, balance: balance.toString() });
+  } else {
+    const read = (blockNumber?: bigint) =>
+      ctx.client.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [from as Hex], ...(blockNumber === undefined ? {} : { blockNumber }) });
+    const [atFinal, now] = await Promise.all([read(final), read()]);
+    amount = atFinal < now ? atFinal : now;
+    if (amount <= 0n) throw new LedgerError('nothing_to_sweep', 'no final token balance at the address', { address: from, asset });
+    // The node's estimate of transfer(hot, amount) from the deposit address, with a fifth more room.
+    const estimate = await ctx.client.estimateGas({ account: from as Hex, ...callOf({ asset, to, amount }) });
+    gasLimit = (estimate * 6n) / 5n;
+    fees = await sweepFees(ctx, gasLimit);
+    if (nativeNow < gasLimit * fees.maxFeePerGas) {
+      throw new LedgerError('needs_gas', 'the deposit address holds too little of the native coin for the worst-case fee of a token sweep', {
+        address: from,
+        needed: (gasLimit * fees.maxFeePerGas).toString(),
+      });
+    }
+  }
+  const { maxFeePerGas, maxPriorityFeePerGas } = fees;
 
   const requestId = `sweep-${randomUUID()}`;
-  const asset = nativeAsset(chain.chainId);
   const inserted = await db.query<{ id: string }>(
     'INSERT INTO ledger_sweeps (chain_id, from_address, to_address, asset, key_id, nonce, amount, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id::text AS id',
     [chain.chainId.toString(), from, to, asset, dep.keyId, nonce, amount.toString(), gasLimit.toString(), maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), requestId, 'signing'],
@@ -191,14 +237,16 @@ export async function recordSweep(ctx: SweepContext, o: { depositAddress: string
 
 /** Asks the appliance for a sweep in `signing` (again, after a crash: same request id, same answer) and broadcasts what it signs. */
 export async function askAndBroadcast(ctx: SweepContext, s: Sweep): Promise<Sweep> {
+  const call = callOf(s);
   const body: Record<string, unknown> = {
     keyId: s.keyId,
     transaction: {
       type: 'eip1559',
       chainId: s.chainId.toString(),
       nonce: s.nonce.toString(),
-      to: s.to,
-      value: s.amount.toString(),
+      to: call.to,
+      value: call.value.toString(),
+      ...(call.data === undefined ? {} : { data: call.data }),
       gasLimit: s.gasLimit.toString(),
       maxFeePerGas: s.maxFeePerGas.toString(),
       maxPriorityFeePerGas: s.maxPriorityFeePerGas.toString(),
@@ -261,15 +309,16 @@ async function recordDecision(db: Db, s: Sweep, answer: SigningAnswer): Promise<
 /** The bridge carries what the appliance signed; the custody side still checks it is the sweep it asked for before sending it. */
 function checkSigned(s: Sweep, raw: Hex): void {
   const tx = parseTransaction(raw);
+  const call = callOf(s);
   const same =
     tx.type === 'eip1559' &&
     BigInt(tx.chainId ?? 0) === s.chainId &&
     BigInt(tx.nonce ?? -1) === s.nonce &&
-    tx.to?.toLowerCase() === s.to &&
-    tx.value === s.amount &&
+    tx.to?.toLowerCase() === call.to.toLowerCase() &&
+    (tx.value ?? 0n) === call.value &&
     tx.gas === s.gasLimit &&
     tx.maxFeePerGas === s.maxFeePerGas &&
-    (tx.data === undefined || tx.data === '0x');
+    (tx.data === undefined || tx.data === '0x' ? undefined : tx.data.toLowerCase()) === call.data?.toLowerCase();
   if (!same) throw new LedgerError('sweep_refused', 'the signed transaction is not the sweep asked for', { sweep: s.id });
 }
 
@@ -288,20 +337,31 @@ export async function settleSweeps(ctx: Pick<SweepContext, 'db' | 'chain' | 'cli
     if (receipt === null || receipt.blockNumber > final) continue;
     const fee = receipt.gasUsed * receipt.effectiveGasPrice;
     const moved = receipt.status === 'success' ? s.amount : 0n;
+    // The asset moves between the custody addresses; the fee is paid by the deposit address in the native coin.
+    const native = nativeAsset(s.chainId);
     const deposit = custodyAccount(s.from, s.asset);
     const hot = custodyAccount(s.to, s.asset);
-    const fees = feesAccount(s.asset);
-    for (const a of [deposit, hot, fees]) await openAccount(db, a);
-    const lines = [
-      { account: deposit, state: 'settled' as const, amount: moved + fee },
-      ...(moved > 0n ? [{ account: hot, state: 'settled' as const, amount: -moved }] : []),
-      { account: fees, state: 'settled' as const, amount: -fee },
-    ].filter((l) => l.amount !== 0n);
+    const depositNative = custodyAccount(s.from, native);
+    const fees = feesAccount(native);
+    for (const a of [deposit, hot, depositNative, fees]) await openAccount(db, a);
+    const lines =
+      s.asset === native
+        ? [
+            { account: deposit, state: 'settled' as const, amount: moved + fee },
+            { account: hot, state: 'settled' as const, amount: -moved },
+            { account: fees, state: 'settled' as const, amount: -fee },
+          ]
+        : [
+            { account: deposit, state: 'settled' as const, amount: moved },
+            { account: hot, state: 'settled' as const, amount: -moved },
+            { account: depositNative, state: 'settled' as const, amount: fee },
+            { account: fees, state: 'settled' as const, amount: -fee },
+          ];
     const entry = await postEntry(db, {
       kind: 'sweep',
       idempotencyKey: `sweep:${s.chainId}:${s.txHash}`,
       trace: { traceId: `sweep-${s.id}`, bridgeRequestId: s.requestId, ...(s.auditSeq === undefined ? {} : { auditSeq: s.auditSeq }) },
-      lines,
+      lines: lines.filter((l) => l.amount !== 0n),
     });
     await db.query('UPDATE ledger_sweeps SET status = $2, block_number = $3, fee = $4, entry_id = $5 WHERE id = $1', [
       s.id,

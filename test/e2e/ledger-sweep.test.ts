@@ -14,6 +14,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { serve, type ServerType } from '@hono/node-server';
 import { encodeFunctionData, erc20Abi, parseEther, parseTransaction, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
+import { compileFixture, type Compiled } from '../helpers/solidity.js';
+import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { signStatement } from '../../cli/approver-key.js';
@@ -29,7 +31,7 @@ import { registerCustodyAddress, findCustodyAddress } from '../../ledger/custody
 import { custodyAccount, customerAccount, feesAccount, openAccount } from '../../ledger/accounts.js';
 import { accountBalance } from '../../ledger/balances.js';
 import { postEntry, getEntry } from '../../ledger/journal.js';
-import { nativeAsset } from '../../ledger/assets.js';
+import { erc20Asset, nativeAsset } from '../../ledger/assets.js';
 import { recordSweep, resumeSweeps, settleSweeps, startSweep, getSweep, type SweepContext } from '../../ledger/sweep.js';
 import { stampSignRequest } from '../../ledger/request-stamps.js';
 import { LedgerError } from '../../ledger/errors.js';
@@ -50,6 +52,8 @@ let adminBridge: BridgeClient;
 let custodyBridge: BridgeClient;
 let hotAddress: string;
 let ctx: SweepContext;
+let token: Compiled;
+let tokenAddress: Hex;
 
 function basePolicy(p: TestPeople): PolicyJson {
   const base = testPolicyJson(p, { holdSeconds: 0 });
@@ -64,7 +68,10 @@ function basePolicy(p: TestPeople): PolicyJson {
         whitelistRequired: true,
         holdSeconds: null,
         requireSignedRequests: true,
-        assets: { [ASSET]: { perTxMax: (100n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: (500n * ETH).toString(), maxCount: 100 }], approvalTiers: [] } },
+        assets: {
+          [ASSET]: { perTxMax: (100n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: (500n * ETH).toString(), maxCount: 100 }], approvalTiers: [] },
+          [erc20Asset(CHAIN_ID, tokenAddress)]: { perTxMax: (10_000n * ETH).toString(), windows: [], approvalTiers: [], decimals: 18 },
+        },
       },
     },
   };
@@ -102,6 +109,9 @@ async function auditEntry(seq: unknown): Promise<Record<string, unknown>> {
 describe('sweeps: deposit addresses made by the appliance, swept to the hot address, posted at finality', () => {
   before(async () => {
     anvil = await startAnvil();
+    token = compileFixture('TestToken.sol', 'TestToken');
+    tokenAddress = await nextFunderDeployment(anvil);
+    await deployFromFunder(anvil, token, [anvil.funder.account!.address, 1_000_000n * ETH], tokenAddress);
     dev = await startTestDevice({ keys: [{ label: 'hot-1', group: 'hot' }], policy: basePolicy });
     hotAddress = String(dev.keys.find((k) => k.label === 'hot-1')!.address).toLowerCase();
     // The custody service's own requester token, and the bridge served over HTTP for its fetch client.
@@ -271,6 +281,77 @@ describe('sweeps: deposit addresses made by the appliance, swept to the hot addr
       -(onChainDeposit - parseEther('0.5')),
       'the second deposit was not credited by hand: the ledger is off by exactly it',
     );
+  });
+
+  test("an ERC-20 deposit is swept with the address's own gas: the token moves to the hot address, the fee is paid in ETH", async () => {
+    const TOKEN = erc20Asset(CHAIN_ID, tokenAddress);
+    const amount = 250n * ETH;
+    const h = await anvil.funder.writeContract({
+      address: tokenAddress,
+      abi: erc20Abi,
+      functionName: 'transfer',
+      args: [deposit as Hex, amount],
+      account: anvil.funder.account!,
+      chain: anvil.funder.chain,
+    });
+    await anvil.publicClient.waitForTransactionReceipt({ hash: h });
+    const customer = customerAccount('carol-customer', TOKEN);
+    const depToken = custodyAccount(deposit, TOKEN);
+    for (const a of [customer, depToken]) await openAccount(db, a);
+    await postEntry(db, {
+      kind: 'deposit.inclusion',
+      idempotencyKey: `dep:${h}:inc`,
+      trace: { traceId: h },
+      lines: [
+        { account: customer, state: 'pending', amount },
+        { account: depToken, state: 'pending', amount: -amount },
+      ],
+    });
+    await postEntry(db, {
+      kind: 'deposit.finality',
+      idempotencyKey: `dep:${h}:fin`,
+      trace: { traceId: h },
+      lines: [
+        { account: customer, state: 'pending', amount: -amount },
+        { account: customer, state: 'available', amount },
+        { account: depToken, state: 'pending', amount },
+        { account: depToken, state: 'settled', amount: -amount },
+      ],
+    });
+    await mine(CONFIRMATIONS);
+    // The earlier sweeps left only dust of ETH: not enough gas for a token transfer.
+    await assert.rejects(startSweep(ctx, { depositAddress: deposit, hotAddress, token: tokenAddress }), (e: unknown) => e instanceof LedgerError && e.code === 'needs_gas');
+    const gas = await anvil.funder.sendTransaction({ to: deposit as Hex, value: parseEther('0.01'), account: anvil.funder.account!, chain: anvil.funder.chain });
+    await anvil.publicClient.waitForTransactionReceipt({ hash: gas });
+    const ethBefore = await anvil.publicClient.getBalance({ address: deposit as Hex });
+    const ledgerEthBefore = (await accountBalance(db, custodyAccount(deposit, ASSET)))!.settled;
+    const feesBefore = (await accountBalance(db, feesAccount(ASSET)))!.settled;
+
+    const sweep = await startSweep(ctx, { depositAddress: deposit, hotAddress, token: tokenAddress });
+    assert.deepEqual([sweep.status, sweep.asset, sweep.amount], ['broadcast', TOKEN, amount]);
+    const receipt = await anvil.publicClient.waitForTransactionReceipt({ hash: sweep.txHash as Hex });
+    assert.equal(receipt.status, 'success');
+    const raw = (await db.query<{ raw_tx: string }>('SELECT raw_tx FROM ledger_sweeps WHERE id = $1', [sweep.id])).rows[0]!.raw_tx as Hex;
+    assert.equal(parseTransaction(raw).to?.toLowerCase(), tokenAddress.toLowerCase());
+    await mine(CONFIRMATIONS);
+    const [posted] = await settleSweeps(ctx);
+    const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+    const entry = (await getEntry(db, posted!.entry.id))!;
+    assert.deepEqual(Object.fromEntries(entry.lines.map((l) => [l.accountId, l.amount])), {
+      [`custody/${deposit}/${TOKEN}`]: amount,
+      [`custody/${hotAddress}/${TOKEN}`]: -amount,
+      [`custody/${deposit}/${ASSET}`]: fee,
+      [`fees/house/${ASSET}`]: -fee,
+    });
+    const balanceOf = (address: string) => anvil.publicClient.readContract({ address: tokenAddress, abi: erc20Abi, functionName: 'balanceOf', args: [address as Hex] });
+    assert.deepEqual([await balanceOf(deposit), await balanceOf(hotAddress)], [0n, amount]);
+    assert.equal((await accountBalance(db, depToken))!.settled, 0n, 'the deposit address holds no token, on chain and in the ledger');
+    assert.equal((await accountBalance(db, custodyAccount(hotAddress, TOKEN)))!.settled, -amount);
+    assert.equal(ethBefore - (await anvil.publicClient.getBalance({ address: deposit as Hex })), fee);
+    assert.equal((await accountBalance(db, custodyAccount(deposit, ASSET)))!.settled - ledgerEthBefore, fee);
+    assert.equal((await accountBalance(db, feesAccount(ASSET)))!.settled - feesBefore, -fee);
+    assert.equal((await accountBalance(db, customer))!.available, amount);
+    assert.deepEqual((await checkReplay(db)).differences, []);
   });
 
   test('the deposit key asked to pay another address, or to approve a spender, is denied with sweep_only and audited', async () => {
