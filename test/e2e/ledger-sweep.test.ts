@@ -25,7 +25,7 @@ import type { PolicyJson } from '../../host-bridge/policy-json.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import type { Db } from '../../ledger/db.js';
-import { BridgeClient } from '../../ledger/bridge-client.js';
+import { BridgeClient, BridgeError } from '../../ledger/bridge-client.js';
 import { provisionDepositAddress } from '../../ledger/deposit-addresses.js';
 import { registerCustodyAddress, findCustodyAddress } from '../../ledger/custody-addresses.js';
 import { custodyAccount, customerAccount, feesAccount, openAccount } from '../../ledger/accounts.js';
@@ -165,6 +165,11 @@ describe('sweeps: deposit addresses made by the appliance, swept to the hot addr
     assert.equal(made.role, 'deposit');
     assert.equal(made.keyGroup, 'deposit');
     assert.deepEqual(await findCustodyAddress(db, BigInt(CHAIN_ID), deposit), made);
+    // The custody service's own requester token cannot make keys: the bridge's refusal, typed.
+    await assert.rejects(
+      custodyBridge.generateKey({ label: 'x', group: 'deposit' }),
+      (e: unknown) => e instanceof BridgeError && e.status === 403 && e.code === 'forbidden' && e.details?.code === 'scope_missing',
+    );
     const key = await adminBridge.getKey(depositKeyId);
     assert.equal(key.address.toLowerCase(), deposit);
     assert.equal(key.group, 'deposit');
