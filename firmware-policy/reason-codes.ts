@@ -10,6 +10,8 @@ export const REASON_CODES = [
   'contract_creation_not_allowed',
   'calldata_not_allowed',
   'value_with_token_call',
+  // sweep groups (rules/sweep-only.ts, rules/typed-data.ts)
+  'sweep_only',
   // recipient whitelist (rules/whitelist-hold.ts)
   'not_whitelisted',
   'whitelist_hold',

@@ -47,6 +47,8 @@ export interface PolicyJson {
       typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
       /** Every request for this group's keys must carry its requester's stamp. */
       requireSignedRequests?: true;
+      /** A sweep group: its keys may send only to this address (0x, 20 bytes), by a native or ERC-20 transfer. */
+      sweepTo?: string;
     }
   >;
 }
@@ -139,6 +141,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
           }
         : {}),
       ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: g.requireSignedRequests as boolean }),
+      ...(g.sweepTo === undefined ? {} : { sweepTo: jsonAddress(g.sweepTo, `groups.${name}.sweepTo`) }),
     };
   }
   return parsePolicy({
