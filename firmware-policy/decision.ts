@@ -19,7 +19,8 @@ export type RuleName =
   | 'allowance'
   | 'typed-data'
   | 'requester'
-  | 'sweep';
+  | 'sweep'
+  | 'travel-rule';
 
 export interface Reason {
   rule: RuleName;

@@ -10,6 +10,7 @@ import type { Approval } from './approvals/statement.js';
 import { checkChainAllowlist } from './rules/chain-allowlist.js';
 import { checkWhitelist } from './rules/whitelist-hold.js';
 import { checkPerTxLimit } from './rules/per-tx-limit.js';
+import { checkTravelRule } from './rules/travel-rule.js';
 import { checkVelocityWindows } from './rules/velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
 import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
@@ -30,6 +31,8 @@ export interface EvaluationRequest {
   keyAddress?: Uint8Array;
   /** A new request's stamp and what it covers (request-stamp.ts); absent when a request is judged again for its approvals. */
   requestAuth?: RequestAuth;
+  /** SHA-256 of the request's travel-rule payload, when it names one (rules/travel-rule.ts). */
+  travelRuleHash?: Uint8Array;
 }
 
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
@@ -84,6 +87,8 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     allowance = grant.next;
   } else {
     reasons.push(...checkPerTxLimit(rules, intent.amount));
+    // A transfer (native, token, or native value sent with a contract call) above the travel-rule amount names its payload.
+    if (intent.kind !== 'erc20-approve') reasons.push(...checkTravelRule(rules, intent.amount, req.travelRuleHash));
   }
   reasons.push(...nonce.reasons);
   if (nonce.mode === 'bump') {

@@ -309,7 +309,7 @@ const KNOWN_TOP = [
   'groups',
 ];
 const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'sweepTo'];
-const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
+const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals', 'travelRuleAbove'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
   admins: ['id', 'alg', 'publicKey'],
   approvers: ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins'],
@@ -402,6 +402,20 @@ function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
         show(b.allowUnlimitedApproval),
         !after || before,
         after && !before ? 'unlimited allowances now allowed' : 'unlimited allowances not allowed',
+      ),
+    );
+  }
+  // The travel-rule amount: absent means no transfer needs a hash, so adding or lowering it only denies more.
+  if (a.travelRuleAbove !== b.travelRuleAbove) {
+    const stricter = b.travelRuleAbove !== undefined && (a.travelRuleAbove === undefined || b.travelRuleAbove <= a.travelRuleAbove);
+    const show = (t: bigint | undefined) => (t === undefined ? 'not set (never required)' : t.toString());
+    out.push(
+      changed(
+        `${path}.travelRuleAbove`,
+        show(a.travelRuleAbove),
+        show(b.travelRuleAbove),
+        stricter,
+        stricter ? 'travel-rule hash required for more transfers' : 'travel-rule hash required for fewer transfers',
       ),
     );
   }

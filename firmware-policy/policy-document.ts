@@ -54,6 +54,8 @@ export interface AssetRules {
   approvalCap?: bigint;
   /** An unlimited allowance (2^256-1) is denied unless this is true. */
   allowUnlimitedApproval?: boolean;
+  /** A transfer strictly above this amount must carry a travel-rule hash (rules/travel-rule.ts); absent: never required. */
+  travelRuleAbove?: bigint;
 }
 
 /** A contract call the group may make beyond transfers: this contract, these 4-byte selectors. */
@@ -219,6 +221,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
       if (a.decimals !== undefined) am.decimals = a.decimals;
       if (a.approvalCap !== undefined) am.approvalCap = a.approvalCap;
       if (a.allowUnlimitedApproval !== undefined) am.allowUnlimitedApproval = a.allowUnlimitedApproval;
+      if (a.travelRuleAbove !== undefined) am.travelRuleAbove = a.travelRuleAbove;
       assets[asset] = am;
     }
     const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
@@ -490,11 +493,12 @@ export function parsePolicy(v: CborValue): PolicyDocument {
       const ap = `${gp}.assets.${asset}`;
       if (!NAME_RE.test(asset)) throw bad(ap, `name must match ${NAME_RE}`);
       const a = obj(av, ap);
-      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers', 'decimals', 'approvalCap', 'allowUnlimitedApproval']);
+      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers', 'decimals', 'approvalCap', 'allowUnlimitedApproval', 'travelRuleAbove']);
       assets[asset] = {
         ...(a.decimals === undefined ? {} : { decimals: uint(a.decimals, `${ap}.decimals`, 77) }),
         ...(a.approvalCap === undefined ? {} : { approvalCap: amount(a.approvalCap, `${ap}.approvalCap`) }),
         ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: bool(a.allowUnlimitedApproval, `${ap}.allowUnlimitedApproval`) }),
+        ...(a.travelRuleAbove === undefined ? {} : { travelRuleAbove: amount(a.travelRuleAbove, `${ap}.travelRuleAbove`) }),
         perTxMax: amount(a.perTxMax, `${ap}.perTxMax`),
         windows: arr(a.windows, `${ap}.windows`).map((wv, i) => {
           const w = obj(wv, `${ap}.windows[${i}]`);

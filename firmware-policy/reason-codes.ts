@@ -19,6 +19,8 @@ export const REASON_CODES = [
   'per_tx_limit',
   'window_amount',
   'window_count',
+  // travel rule (rules/travel-rule.ts)
+  'travel_rule_missing',
   // approval tiers (evaluate.ts, rules/typed-transfer.ts, rules/typed-grant.ts)
   'needs_approval',
   // fees and nonces (rules/fee-cap.ts, rules/nonce-guard.ts)

@@ -41,6 +41,7 @@ export interface PolicyJson {
           decimals?: number;
           approvalCap?: string;
           allowUnlimitedApproval?: boolean;
+          travelRuleAbove?: string;
         }
       >;
       contracts?: { chainId: number | string; address: string; selectors: string[] }[];
@@ -96,6 +97,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
         ...(a.decimals === undefined ? {} : { decimals: a.decimals as number }),
         ...(a.approvalCap === undefined ? {} : { approvalCap: jsonUint(a.approvalCap, `${asset}.approvalCap`) }),
         ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: a.allowUnlimitedApproval as boolean }),
+        ...(a.travelRuleAbove === undefined ? {} : { travelRuleAbove: jsonUint(a.travelRuleAbove, `${asset}.travelRuleAbove`) }),
         perTxMax: jsonUint(a.perTxMax, `${asset}.perTxMax`),
         windows: windows.map((w, i) => {
           const wm = jsonObject(w, `${asset}.windows[${i}]`);
