@@ -4,6 +4,7 @@
 import type { Db } from './db.js';
 import { MIGRATION_001_JOURNAL } from './schema/001-journal.js';
 import { MIGRATION_002_CUSTODY_ADDRESSES } from './schema/002-custody-addresses.js';
+import { MIGRATION_004_RECONCILIATION } from './schema/004-reconciliation.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL },
   { version: 2, name: 'custody addresses', sql: MIGRATION_002_CUSTODY_ADDRESSES },
+  { version: 4, name: 'reconciliation', sql: MIGRATION_004_RECONCILIATION },
 ];
 
 const LOCK_KEY = 7_411_300_013;
