@@ -20,7 +20,11 @@ const OUTBOX_LOCK = 7_411_300_014;
 /** Appends an event inside the caller's transaction; returns its id. */
 export async function appendEvent(tx: Queryable, type: EventType, payload: Record<string, unknown>, at: Date = new Date()): Promise<number> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [OUTBOX_LOCK]);
-  const r = await tx.query<{ id: string }>('INSERT INTO ledger_events (type, payload, created_at) VALUES ($1, $2::jsonb, $3) RETURNING id::text AS id', [type, JSON.stringify(payload), at.toISOString()]);
+  const r = await tx.query<{ id: string }>('INSERT INTO ledger_events (type, payload, created_at) VALUES ($1, $2::jsonb, $3) RETURNING id::text AS id', [
+    type,
+    JSON.stringify(payload),
+    at.toISOString(),
+  ]);
   return Number(r.rows[0]!.id);
 }
 

@@ -146,10 +146,12 @@ export async function resolveException(db: Db, id: number, by: string, note: str
   if (typeof by !== 'string' || !BY_RE.test(by)) throw new LedgerError('bad_entry', 'who resolves (1-200 printable characters) is required');
   if (typeof note !== 'string' || note.trim().length === 0 || note.length > 2000) throw new LedgerError('bad_entry', 'a resolution note (1-2000 characters) is required');
   return db.transaction(async (tx) => {
-    const r = await tx.query<Row>(
-      `UPDATE ledger_exceptions SET status = 'resolved', resolved_by = $2, resolution_note = $3, resolved_at = $4 WHERE id = $1 AND status = 'open' RETURNING ${COLUMNS}`,
-      [id, by, note, at.toISOString()],
-    );
+    const r = await tx.query<Row>(`UPDATE ledger_exceptions SET status = 'resolved', resolved_by = $2, resolution_note = $3, resolved_at = $4 WHERE id = $1 AND status = 'open' RETURNING ${COLUMNS}`, [
+      id,
+      by,
+      note,
+      at.toISOString(),
+    ]);
     const row = r.rows[0];
     if (row === undefined) {
       const existing = await getException(tx, id);
@@ -157,7 +159,12 @@ export async function resolveException(db: Db, id: number, by: string, note: str
       throw new LedgerError('already_resolved', 'the exception was resolved already', { exceptionId: id, resolvedBy: existing.resolvedBy, resolvedAt: existing.resolvedAt });
     }
     const e = fromRow(row);
-    await appendEvent(tx, 'exception.resolved', { exceptionId: e.id, kind: e.kind, chainId: e.chainId.toString(), address: e.address, asset: e.asset, amount: e.amount.toString(), resolvedBy: by, note }, at);
+    await appendEvent(
+      tx,
+      'exception.resolved',
+      { exceptionId: e.id, kind: e.kind, chainId: e.chainId.toString(), address: e.address, asset: e.asset, amount: e.amount.toString(), resolvedBy: by, note },
+      at,
+    );
     return e;
   });
 }

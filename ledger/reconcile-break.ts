@@ -26,7 +26,9 @@ export interface Break {
 }
 
 export function breakKey(b: Pick<Break, 'chainId' | 'block' | 'address' | 'asset' | 'ledger'>): string {
-  const digest = createHash('sha256').update(JSON.stringify([b.address, b.asset, b.ledger.toString()])).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify([b.address, b.asset, b.ledger.toString()]))
+    .digest('hex');
   return `reconcile:${b.chainId}:${b.block}:${digest}`;
 }
 
@@ -51,11 +53,31 @@ export async function postBreak(tx: Queryable, b: Break): Promise<ReconException
     const existing = await exceptionForEntry(tx, posted.entry.id);
     if (existing !== null) return existing;
   }
-  const e = await insertException(tx, { chainId: b.chainId, address: b.address, asset: b.asset, amount, block: b.block, reconciliationId: b.reconciliationId, kind, entryId: posted.entry.id, at: b.at });
+  const e = await insertException(tx, {
+    chainId: b.chainId,
+    address: b.address,
+    asset: b.asset,
+    amount,
+    block: b.block,
+    reconciliationId: b.reconciliationId,
+    kind,
+    entryId: posted.entry.id,
+    at: b.at,
+  });
   await appendEvent(
     tx,
     'reconciliation.break',
-    { exceptionId: e.id, reconciliationId: b.reconciliationId, kind, chainId: b.chainId.toString(), block: b.block.toString(), address: b.address, asset: b.asset, amount: amount.toString(), entryId: posted.entry.id },
+    {
+      exceptionId: e.id,
+      reconciliationId: b.reconciliationId,
+      kind,
+      chainId: b.chainId.toString(),
+      block: b.block.toString(),
+      address: b.address,
+      asset: b.asset,
+      amount: amount.toString(),
+      entryId: posted.entry.id,
+    },
     b.at,
   );
   return e;
