@@ -24,7 +24,10 @@ CREATE TABLE ledger_exceptions (
   block bigint NOT NULL CHECK (block >= 0),
   reconciliation_id bigint NOT NULL REFERENCES ledger_reconciliations (id),
   kind text NOT NULL CHECK (kind IN ('unknown_inflow', 'missing_outflow')),
-  entry_id bigint NOT NULL UNIQUE REFERENCES ledger_entries (id),
+  -- The suspense entry, posted in the same transaction. No foreign key: the journal is append-only (its
+  -- entries never go away), and a reference would make TRUNCATE fail on the key before the journal's own
+  -- append-only trigger refuses it.
+  entry_id bigint NOT NULL UNIQUE,
   status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
   resolved_by text,
   resolution_note text,
