@@ -19,7 +19,7 @@ import type { PendingItem, ReconRow, Reconciliation } from './reconcile-types.js
 import { finishRun, insertRun } from './reconciliations.js';
 
 export interface ReconcileOptions {
-  /** The block to reconcile at; default `finalBlock(client, chain.finality)`. */
+  /** The block to reconcile at, at or below the final block (a block above it is refused, `not_final`); default `finalBlock(client, chain.finality)`. */
   block?: bigint;
   /** The run's time (default: now). */
   now?: () => Date;
@@ -29,8 +29,10 @@ export interface ReconcileOptions {
 
 /** Reconciles every custody address of `chain` at its final block (or `opts.block`); returns the stored run. */
 export async function reconcile(db: Db, client: PublicClient, chain: ChainConfig, opts: ReconcileOptions = {}): Promise<Reconciliation> {
-  const block = opts.block ?? (await finalBlock(client, chain.finality));
-  if (block < 0n) throw new LedgerError('not_final', 'the chain has no final block yet', { chainId: chain.chainId.toString() });
+  const final = await finalBlock(client, chain.finality);
+  const block = opts.block ?? final;
+  if (block < 0n || block > final)
+    throw new LedgerError('not_final', 'the block is not final on the chain (yet)', { chainId: chain.chainId.toString(), block: block.toString(), final: final.toString() });
   const assets = chainAssets(chain.chainId, chain.tokens);
   const addresses = await listCustodyAddresses(db, chain.chainId);
   // Address-major, then asset id: the order of the custody accounts' ids, so the run locks balance rows

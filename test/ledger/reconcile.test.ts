@@ -334,6 +334,11 @@ test('replay from empty still reproduces every balance after the suspense postin
   assert.deepEqual(kinds, ['suspense.inflow', 'suspense.outflow', 'suspense.inflow']);
 });
 
-test('a chain shorter than the confirmation depth has no final block to reconcile at', async () => {
+test('no reconciliation at a block that is not final: a chain shorter than the depth, or a block above the final one', async () => {
+  const runs = (await listReconciliations(db, { limit: 500 })).length;
   await assert.rejects(reconcile(db, client, { ...cfg, finality: { confirmations: 1_000_000 } }), (err: unknown) => err instanceof LedgerError && err.code === 'not_final');
+  const latest = await anvil.publicClient.getBlockNumber({ cacheTime: 0 });
+  await assert.rejects(reconcile(db, client, cfg, { block: latest }), (err: unknown) => err instanceof LedgerError && err.code === 'not_final', 'latest is two blocks above final');
+  assert.equal((await reconcile(db, client, cfg, { block: latest - 2n })).block, latest - 2n, 'the final block itself is fine');
+  assert.equal((await listReconciliations(db, { limit: 500 })).length, runs + 1, 'a refused run stores nothing');
 });
