@@ -1,7 +1,8 @@
 // What a custody address holds on chain at one block: the native balance (eth_getBalance) and each
 // watched token's ERC-20 `balanceOf`, both read at that block number so every figure of a
-// reconciliation comes from the same state of the chain.
-import { erc20Abi, type PublicClient } from 'viem';
+// reconciliation comes from the same state of the chain. A token with no code at that block (deployed
+// later) holds nothing for anyone there: its balances read as zero.
+import { BaseError, ContractFunctionZeroDataError, erc20Abi, type PublicClient } from 'viem';
 import { erc20Asset, nativeAsset } from './assets.js';
 
 export interface AssetOnChain {
@@ -23,7 +24,12 @@ export function chainAssets(chainId: bigint, tokens: readonly string[]): AssetOn
 export async function balanceAt(client: PublicClient, address: string, what: AssetOnChain, block: bigint): Promise<bigint> {
   const holder = address as `0x${string}`;
   if (what.token === null) return client.getBalance({ address: holder, blockNumber: block });
-  return client.readContract({ address: what.token as `0x${string}`, abi: erc20Abi, functionName: 'balanceOf', args: [holder], blockNumber: block });
+  try {
+    return await client.readContract({ address: what.token as `0x${string}`, abi: erc20Abi, functionName: 'balanceOf', args: [holder], blockNumber: block });
+  } catch (err) {
+    if (err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionZeroDataError) !== null) return 0n;
+    throw err;
+  }
 }
 
 /** Runs `fn` over `items` with at most `width` calls in flight; results in the items' order. */

@@ -342,3 +342,12 @@ test('no reconciliation at a block that is not final: a chain shorter than the d
   assert.equal((await reconcile(db, client, cfg, { block: latest - 2n })).block, latest - 2n, 'the final block itself is fine');
   assert.equal((await listReconciliations(db, { limit: 500 })).length, runs + 1, 'a refused run stores nothing');
 });
+
+test('a watched token with no code at the block (deployed later) holds nothing there', async () => {
+  const later = '0x' + '5a'.repeat(20);
+  const r = await reconcile(db, client, { ...cfg, tokens: [token, later] });
+  const rows = r.rows.filter((x) => x.asset === erc20Asset(CHAIN, later));
+  assert.equal(rows.length, 3);
+  assert.ok(rows.every((x) => x.chain === 0n && x.ledger === 0n && x.status === 'ok'));
+  assert.equal(r.breakCount, 0);
+});
