@@ -37,7 +37,8 @@ export async function reconcile(db: Db, client: PublicClient, chain: ChainConfig
   const addresses = await listCustodyAddresses(db, chain.chainId);
   // Address-major, then asset id: the order of the custody accounts' ids, so the run locks balance rows
   // in the order postings take them.
-  const pairs = addresses.flatMap((a) => [...assets].sort((x, y) => (x.asset < y.asset ? -1 : 1)).map((x) => ({ address: a, what: x })));
+  const byId = [...assets].sort((x, y) => (x.asset < y.asset ? -1 : 1));
+  const pairs = addresses.flatMap((a) => byId.map((x) => ({ address: a, what: x })));
   const onChain = await mapLimited(pairs, opts.concurrency ?? 8, (p) => balanceAt(client, p.address.address, p.what, block));
   const at = (opts.now ?? (() => new Date()))();
 
