@@ -34,6 +34,21 @@ export async function postEntry(db: Db, input: EntryInput): Promise<Posted> {
   return withUniqueRetry(() => db.transaction((tx) => commit(tx, prepared)));
 }
 
+/**
+ * Posts inside a transaction the caller holds, so a posting and the caller's own rows (a withdrawal's
+ * state change) commit or roll back together. A refusal throws; the caller's transaction must then
+ * roll back. A unique-key race with another process surfaces as the database's error (23505): the
+ * caller's transaction retries as a whole.
+ */
+export async function postEntryIn(tx: Queryable, input: EntryInput): Promise<Posted> {
+  checkIdempotencyKey(input.idempotencyKey);
+  checkTrace(input.trace);
+  const lines = resolveLines(input.lines);
+  checkBalanced(lines);
+  checkTransition(input.kind, lines);
+  return commit(tx, { kind: input.kind, idempotencyKey: input.idempotencyKey, trace: input.trace, reverses: null, lines, fingerprint: fingerprint(input.kind, input.trace, null, lines) });
+}
+
 export interface ReversalInput {
   entryId: number;
   idempotencyKey: string;

@@ -21,17 +21,30 @@ export const MIGRATIONS: readonly Migration[] = [
 
 const LOCK_KEY = 7_411_300_013;
 
-/** Applies the migrations not applied yet; returns the versions it applied. */
+/** Applies the ledger's migrations not applied yet; returns the versions it applied. */
 export async function migrate(db: Db): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS ledger_migrations (version integer PRIMARY KEY, name text NOT NULL)');
+  return runMigrations(db, { table: 'ledger_migrations', lockKey: LOCK_KEY, migrations: MIGRATIONS });
+}
+
+/** One schema track (the ledger's, the orchestrator's): its own version table and advisory lock. */
+export interface MigrationTrack {
+  table: string;
+  lockKey: number;
+  migrations: readonly Migration[];
+}
+
+/** Applies a track's migrations not applied yet, in order, each in its own transaction under the track's lock. */
+export async function runMigrations(db: Db, track: MigrationTrack): Promise<number[]> {
+  if (!/^[a-z_]+$/.test(track.table)) throw new RangeError('bad migration table name');
+  await db.exec(`CREATE TABLE IF NOT EXISTS ${track.table} (version integer PRIMARY KEY, name text NOT NULL)`);
   const applied: number[] = [];
-  for (const m of MIGRATIONS) {
+  for (const m of track.migrations) {
     const done = await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-      const have = await tx.query('SELECT 1 FROM ledger_migrations WHERE version = $1', [m.version]);
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [track.lockKey]);
+      const have = await tx.query(`SELECT 1 FROM ${track.table} WHERE version = $1`, [m.version]);
       if (have.rows.length > 0) return false;
       await tx.exec(m.sql);
-      await tx.query('INSERT INTO ledger_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query(`INSERT INTO ${track.table} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       return true;
     });
     if (done) applied.push(m.version);

@@ -8,9 +8,8 @@ import { custodyAccount, openAccount, suspenseAccount } from './accounts.js';
 import type { Queryable } from './db.js';
 import { appendEvent } from './events.js';
 import { exceptionForEntry, insertException, type ReconException } from './exceptions.js';
-import { postEntry } from './journal.js';
+import { postEntryIn } from './journal.js';
 import type { ExceptionKind } from './reconcile-types.js';
-import { joinTransaction } from './tx-db.js';
 
 export interface Break {
   chainId: bigint;
@@ -40,7 +39,7 @@ export async function postBreak(tx: Queryable, b: Break): Promise<ReconException
   await openAccount(tx, custody);
   await openAccount(tx, suspense);
   const sign = kind === 'unknown_inflow' ? 1n : -1n;
-  const posted = await postEntry(joinTransaction(tx), {
+  const posted = await postEntryIn(tx, {
     kind: kind === 'unknown_inflow' ? 'suspense.inflow' : 'suspense.outflow',
     idempotencyKey: breakKey(b),
     trace: { traceId: `reconcile:${b.chainId}:${b.block}:${b.address}` },
