@@ -36,7 +36,12 @@ export interface MigrationTrack {
 /** Applies a track's migrations not applied yet, in order, each in its own transaction under the track's lock. */
 export async function runMigrations(db: Db, track: MigrationTrack): Promise<number[]> {
   if (!/^[a-z_]+$/.test(track.table)) throw new RangeError('bad migration table name');
-  await db.exec(`CREATE TABLE IF NOT EXISTS ${track.table} (version integer PRIMARY KEY, name text NOT NULL)`);
+  // Under the lock too: two sessions running CREATE TABLE IF NOT EXISTS at once can both pass the
+  // check, and the second then fails on the catalogue's unique index.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [track.lockKey]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS ${track.table} (version integer PRIMARY KEY, name text NOT NULL)`);
+  });
   const applied: number[] = [];
   for (const m of track.migrations) {
     const done = await db.transaction(async (tx) => {
