@@ -35,6 +35,8 @@ export const LEDGER_STATUS: Record<LedgerErrorCode, ContentfulStatusCode> = {
   needs_gas: 409,
   sweep_in_flight: 409,
   sweep_refused: 409,
+  already_resolved: 409,
+  not_final: 409,
   corrupt: 500,
 };
 
@@ -60,6 +62,8 @@ const TITLES: Record<ProblemCode, string> = {
   needs_gas: 'The deposit address holds too little native coin for the fee',
   sweep_in_flight: 'The address has a sweep in flight',
   sweep_refused: 'The appliance refused the sweep',
+  already_resolved: 'The reconciliation exception was resolved already',
+  not_final: 'The block is not final on the chain yet',
   corrupt: 'Stored data contradicts the journal',
 };
 

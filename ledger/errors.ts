@@ -12,6 +12,8 @@ export const LEDGER_ERROR_CODES = [
   'already_reversed', // the entry has a reversal already
   'not_reversible', // a reversal cannot itself be reversed
   'address_taken', // the custody address is registered with another role or customer
+  'already_resolved', // the reconciliation exception was resolved already (by someone, recorded)
+  'not_final', // the chain has no final block yet (too short for the confirmation depth)
   'corrupt', // stored data contradicts the journal (replay found a difference)
   'chain_mismatch', // a chain's RPC endpoint serves another chain id than the one configured
   'nothing_to_sweep', // a deposit address's final balance does not cover the sweep's worst-case fee

@@ -5,6 +5,7 @@ import type { Db } from './db.js';
 import { MIGRATION_001_JOURNAL } from './schema/001-journal.js';
 import { MIGRATION_002_CUSTODY_ADDRESSES } from './schema/002-custody-addresses.js';
 import { MIGRATION_003_DEPOSITS } from './schema/003-deposits.js';
+import { MIGRATION_004_RECONCILIATION } from './schema/004-reconciliation.js';
 import { MIGRATION_005_SWEEPS } from './schema/005-sweeps.js';
 
 export interface Migration {
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL },
   { version: 2, name: 'custody addresses', sql: MIGRATION_002_CUSTODY_ADDRESSES },
   { version: 3, name: 'deposits', sql: MIGRATION_003_DEPOSITS },
+  { version: 4, name: 'reconciliation', sql: MIGRATION_004_RECONCILIATION },
   { version: 5, name: 'sweeps', sql: MIGRATION_005_SWEEPS },
 ];
 

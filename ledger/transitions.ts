@@ -17,6 +17,7 @@ export const ENTRY_KINDS = [
   'deposit.finality',
   'suspense.inflow',
   'sweep',
+  'suspense.outflow',
   'reversal',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -63,12 +64,21 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
     withinAccount: false,
     lines: [r('custody', 'settled', 1), r('custody', 'settled', -1), r('fees', 'settled', -1)],
   },
+  'suspense.outflow': {
+    what: 'value that left a custody address without a posting (a missing outflow), held in suspense',
+    withinAccount: false,
+    lines: [r('custody', 'settled', 1), r('suspense', 'settled', -1)],
+  },
 };
 
-/** States that may never go below zero, by account kind. Custody and fee balances are negative by convention. */
+/**
+ * States that may never go below zero, by account kind. Custody and fee balances are negative by
+ * convention. Suspense has no floor: a missing outflow (the chain holds less than the ledger says)
+ * puts a negative amount there, value lost until it is explained, and it may come before any inflow.
+ */
 export const NON_NEGATIVE: Record<AccountKind, readonly BalanceState[]> = {
   customer: ['available', 'reserved', 'pending', 'settled'],
   custody: [],
   fees: [],
-  suspense: ['settled'],
+  suspense: [],
 };
