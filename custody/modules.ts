@@ -1,0 +1,15 @@
+// The modules of the custody service, in the order their routes are registered. A new part of the
+// service (the chain watcher, reconciliation, the orchestrator) adds its CustodyModule to
+// SERVICE_MODULES; tests may pass extra modules to createCustodyApp or startCustody.
+import type { CustodyModule } from './module.js';
+import { accountsModule } from './routes/accounts.js';
+import { balancesModule } from './routes/balances.js';
+import { custodyAddressesModule } from './routes/custody-addresses.js';
+import { entriesModule } from './routes/entries.js';
+import { replayModule } from './routes/replay.js';
+
+/** The ledger's read API and the address registry. */
+export const LEDGER_MODULES: readonly CustodyModule[] = [balancesModule, accountsModule, entriesModule, replayModule, custodyAddressesModule];
+
+/** The other modules the running service loads (routes and periodic jobs). */
+export const SERVICE_MODULES: readonly CustodyModule[] = [];

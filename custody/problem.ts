@@ -1,0 +1,96 @@
+// The custody service's typed errors and their one rendering: RFC 9457 problem details
+// (`application/problem+json`) with type, title, status, detail and the error's `code` as a member.
+// A LedgerError keeps its ledger code and gets its status from LEDGER_STATUS; the service's own codes
+// are SERVICE_CODES. A problem never carries a secret: details are the facts the caller sent or may see.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
+
+export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'body_too_large', 'internal'] as const;
+export type ServiceCode = (typeof SERVICE_CODES)[number];
+export type ProblemCode = ServiceCode | LedgerErrorCode;
+
+export const SERVICE_STATUS: Record<ServiceCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  no_route: 404,
+  body_too_large: 413,
+  internal: 500,
+};
+
+/** Each ledger error code at its HTTP status. */
+export const LEDGER_STATUS: Record<LedgerErrorCode, ContentfulStatusCode> = {
+  bad_entry: 400,
+  unbalanced: 422,
+  unknown_account: 404,
+  illegal_transition: 422,
+  negative_balance: 409,
+  idempotency_conflict: 409,
+  not_found: 404,
+  already_reversed: 409,
+  not_reversible: 409,
+  address_taken: 409,
+  corrupt: 500,
+};
+
+const TITLES: Record<ProblemCode, string> = {
+  bad_request: 'Bad request',
+  unauthorized: 'Missing or unknown bearer token',
+  forbidden: 'The token lacks the scope this route needs',
+  no_route: 'No such route',
+  body_too_large: 'The request body is over the limit',
+  internal: 'Internal error',
+  bad_entry: 'Malformed ledger input',
+  unbalanced: 'The lines of an asset do not sum to zero',
+  unknown_account: 'No such account',
+  illegal_transition: 'A line the entry kind does not allow',
+  negative_balance: 'A balance would go below zero',
+  idempotency_conflict: 'The idempotency key was used for a different entry',
+  not_found: 'Not found',
+  already_reversed: 'The entry has a reversal already',
+  not_reversible: 'A reversal is not reversed',
+  address_taken: 'The address is registered with another role or customer',
+  corrupt: 'Stored data contradicts the journal',
+};
+
+export const ALL_PROBLEM_CODES: readonly ProblemCode[] = [...SERVICE_CODES, ...LEDGER_ERROR_CODES];
+
+export function problemStatus(code: ProblemCode): ContentfulStatusCode {
+  return (SERVICE_STATUS as Record<string, ContentfulStatusCode>)[code] ?? LEDGER_STATUS[code as LedgerErrorCode];
+}
+
+/** The problem type URI of a code (relative, resolved against the service's URL; docs/custody-service.md lists them). */
+export const problemType = (code: ProblemCode): string => `/problems/${code}`;
+
+/** An error the service answers with as a problem. */
+export class ProblemError extends Error {
+  readonly code: ServiceCode;
+  readonly extra: Record<string, unknown> | undefined;
+  constructor(code: ServiceCode, detail: string, extra?: Record<string, unknown>) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.code = code;
+    this.extra = extra;
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  [member: string]: unknown;
+}
+
+/** The problem for any thrown value; anything not typed is `internal` and says nothing of itself. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof ProblemError) return { ...(err.extra ?? {}), ...base(err.code, err.message) };
+  if (err instanceof LedgerError) return { ...(err.details ? { details: err.details } : {}), ...base(err.code, err.message) };
+  if (err instanceof SyntaxError) return base('bad_request', 'the request body is not valid JSON');
+  return base('internal', 'internal error');
+}
+
+function base(code: ProblemCode, detail: string): Problem {
+  return { type: problemType(code), title: TITLES[code], status: problemStatus(code), detail, code };
+}

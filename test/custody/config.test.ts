@@ -1,0 +1,117 @@
+// The service's config: a full file parsed into typed values (paths from the file's folder, chain ids
+// as bigint), defaults, each bad field refused with a CustodyConfigError naming it, the config path from
+// the flag then $CUSTODY_CONFIG, and a postgresUrl refused clearly while the backend is absent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CustodyConfigError, loadConfig, parseConfig } from '../../custody/config.js';
+import { openCustodyDb } from '../../custody/database.js';
+import { configPath } from '../../custody/main.js';
+
+const SHA = 'a'.repeat(64);
+
+test('a full config file becomes typed values; relative paths are taken from its folder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'custody-config-'));
+  try {
+    const file = join(dir, 'custody.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        http: { host: '0.0.0.0', port: 9100 },
+        database: { dataDir: 'ledger-data' },
+        tokens: [{ name: 'ops', scopes: ['reader', 'operator'], sha256: SHA }],
+        chains: [{ chainId: 31337, rpcUrl: 'http://127.0.0.1:8545', finality: { confirmations: 2 }, tokens: ['0x5FbDB2315678afecb367f032d93F642f64180aa3'] }],
+        bridge: { url: 'http://127.0.0.1:8080', tokenFile: 'bridge.token' },
+      }),
+    );
+    const cfg = loadConfig(file);
+    assert.deepEqual(cfg.http, { host: '0.0.0.0', port: 9100 });
+    assert.deepEqual(cfg.database, { kind: 'embedded', dataDir: join(dir, 'ledger-data') });
+    assert.deepEqual(cfg.tokens, [{ name: 'ops', scopes: ['reader', 'operator'], sha256: SHA }]);
+    assert.deepEqual(cfg.chains, [{ chainId: 31337n, rpcUrl: 'http://127.0.0.1:8545', finality: { confirmations: 2 }, tokens: ['0x5FbDB2315678afecb367f032d93F642f64180aa3'] }]);
+    assert.deepEqual(cfg.bridge, { url: 'http://127.0.0.1:8080', tokenFile: join(dir, 'bridge.token') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an empty config takes the defaults: 127.0.0.1:8090, an in-memory ledger, no tokens, chains or bridge', () => {
+  assert.deepEqual(parseConfig({}, '/x'), { http: { host: '127.0.0.1', port: 8090 }, database: { kind: 'embedded', dataDir: undefined }, tokens: [], chains: [], bridge: undefined });
+});
+
+test('each bad field is refused with an error naming it', () => {
+  const cases: [unknown, string][] = [
+    [[], '(root)'],
+    [{ extra: 1 }, 'extra'],
+    [{ http: { port: 70000 } }, 'http.port'],
+    [{ http: { port: '80' } }, 'http.port'],
+    [{ http: { host: 'a b' } }, 'http.host'],
+    [{ http: { tls: true } }, 'http.tls'],
+    [{ database: { dataDir: '' } }, 'database.dataDir'],
+    [{ database: { postgresUrl: 'mysql://x' } }, 'database.postgresUrl'],
+    [{ database: { dataDir: 'd', postgresUrl: 'postgres://h/db' } }, 'database'],
+    [{ tokens: {} }, 'tokens'],
+    [{ tokens: [{ name: 'x', scopes: ['admin'], sha256: SHA }] }, 'tokens[0].scopes[0]'],
+    [{ tokens: [{ name: 'x', scopes: [], sha256: SHA }] }, 'tokens[0].scopes'],
+    [{ tokens: [{ name: 'x', scopes: ['reader'], sha256: 'cst_plaintext' }] }, 'tokens[0].sha256'],
+    [{ tokens: [{ name: 'x', scopes: ['reader'], sha256: SHA, token: 'cst_x' }] }, 'tokens[0].token'],
+    [{ chains: [{ chainId: 0, rpcUrl: 'http://a' }] }, 'chains[0].chainId'],
+    [{ chains: [{ chainId: 1, rpcUrl: 'ftp://a' }] }, 'chains[0].rpcUrl'],
+    [{ chains: [{ chainId: 1, rpcUrl: 'http://user:pw@a' }] }, 'chains[0].rpcUrl'],
+    [{ chains: [{ chainId: 1, rpcUrl: 'http://a', finality: { tag: 'latest' } }] }, 'chains[0].finality.tag'],
+    [{ chains: [{ chainId: 1, rpcUrl: 'http://a', finality: { confirmations: -1 } }] }, 'chains[0].finality'],
+    [{ chains: [{ chainId: 1, rpcUrl: 'http://a', tokens: ['0x12'] }] }, 'chains[0].tokens[0]'],
+    [
+      {
+        chains: [
+          { chainId: 1, rpcUrl: 'http://a' },
+          { chainId: '1', rpcUrl: 'http://b' },
+        ],
+      },
+      'chains[1].chainId',
+    ],
+    [{ bridge: { tokenFile: 't' } }, 'bridge.url'],
+    [{ bridge: { url: 'http://b', token: 'hsm_secret' } }, 'bridge.token'],
+  ];
+  for (const [raw, field] of cases) {
+    assert.throws(
+      () => parseConfig(raw, '/x'),
+      (err: unknown) => err instanceof CustodyConfigError && err.field === field && err.message.startsWith(`config ${field}: `),
+      JSON.stringify(raw),
+    );
+  }
+});
+
+test('a file that is missing or not JSON is named in the error', () => {
+  assert.throws(
+    () => loadConfig('/nonexistent/custody.json'),
+    (err: unknown) => err instanceof CustodyConfigError && /cannot read \/nonexistent\/custody.json: ENOENT/.test(err.message),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'custody-config-'));
+  try {
+    writeFileSync(join(dir, 'c.json'), '{ nope');
+    assert.throws(
+      () => loadConfig(join(dir, 'c.json')),
+      (err: unknown) => err instanceof CustodyConfigError && err.message.includes('is not valid JSON'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the config path comes from the flag, then $CUSTODY_CONFIG', () => {
+  assert.equal(configPath('/a.json', { CUSTODY_CONFIG: '/b.json' }), '/a.json');
+  assert.equal(configPath(undefined, { CUSTODY_CONFIG: '/b.json' }), '/b.json');
+  assert.throws(
+    () => configPath(undefined, {}),
+    (err: unknown) => err instanceof CustodyConfigError && /--config FILE or \$CUSTODY_CONFIG/.test(err.message),
+  );
+});
+
+test('a PostgreSQL URL is accepted by the config and refused clearly while this build has no such backend', async () => {
+  const cfg = parseConfig({ database: { postgresUrl: 'postgres://ledger@127.0.0.1:5432/ledger' } }, '/x');
+  assert.deepEqual(cfg.database, { kind: 'postgres', url: 'postgres://ledger@127.0.0.1:5432/ledger' });
+  await assert.rejects(openCustodyDb(cfg.database), (err: unknown) => err instanceof CustodyConfigError && err.field === 'database.postgresUrl' && /no PostgreSQL backend/.test(err.message));
+});
