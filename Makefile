@@ -16,7 +16,8 @@ setup: system-deps $(NODE_MODULES_STAMP)
 
 # SoftHSM2 from Debian's packages when it is absent (root, as in CI), faketime (libfaketime: the
 # device-clock tests start the appliance with the host clock moved) and Chromium (the passkey tests
-# drive a real browser with its DevTools virtual authenticator; playwright-core downloads no browser).
+# drive a real browser with its DevTools virtual authenticator; playwright-core downloads no browser) and
+# PostgreSQL (the ledger's tests and benchmark start throwaway servers of their own; no service is used).
 system-deps:
 	@if [ ! -e "$(SOFTHSM_MODULE)" ] && ! ls /usr/lib/*/softhsm/libsofthsm2.so >/dev/null 2>&1; then \
 	  echo "setup: installing softhsm2 with apt-get"; \
@@ -33,11 +34,17 @@ system-deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "setup: installing postgresql with apt-get"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
 
 # npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.
+# A node_modules that is a symbolic link (a git worktree sharing another checkout's packages) is left
+# alone: `npm ci` through the link would empty the folder it points to.
 $(NODE_MODULES_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
+	@if [ -L node_modules ]; then echo "setup: node_modules is a link; not running npm ci"; else npm ci --no-audit --no-fund && touch $@; fi
 
 build: setup
 	npx tsc -p tsconfig.json
@@ -95,7 +102,7 @@ SOAK_SECONDS ?= 600
 soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) node dist/reliability/soak.js
 
-# The full benchmark (about 5 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
+# The full benchmark (about 10 minutes); BENCH_SMOKE=1 runs the tiny version CI runs in `make test`.
 bench: build
 	BENCH_SMOKE=$(BENCH_SMOKE) node dist/bench/run.js
 

@@ -41,6 +41,8 @@ interface SignContextBase {
 export interface TxSignContext extends SignContextBase {
   tx: EvmTx;
   intent: TransferIntent;
+  /** SHA-256 of the request's travel-rule payload, when it names one (kept in its arguments). */
+  travelRuleHash?: Uint8Array;
   typed?: undefined;
 }
 
@@ -61,7 +63,8 @@ export function contextFromRecord(dev: Device, record: RequestRecord): SignConte
   const tx = txFromFields(args.tx);
   const key = requireKey(dev, record.keyId ?? '');
   const intent = intentFromEvmTx(key.keyId, tx);
-  return { record, tx, key, intent, digest: intentDigest(intent) };
+  const travelRule = args.travelRuleHash instanceof Uint8Array ? { travelRuleHash: args.travelRuleHash } : {};
+  return { record, tx, key, intent, digest: intentDigest(intent), ...travelRule };
 }
 
 /** What one evaluation saw and decided: enough for an offline replay to re-run it exactly. */
@@ -87,6 +90,8 @@ interface Evaluated {
 function subjectFields(ctx: SignContext): CborMap {
   if (ctx.typed) return typedAuditFields(ctx.typed);
   return {
+    // The travel-rule payload's hash the request named (absent when it named none).
+    ...(ctx.travelRuleHash ? { travelRuleHash: ctx.travelRuleHash } : {}),
     intent: {
       ...intentToCbor(ctx.intent),
       maxFee: ctx.intent.maxFee,
@@ -192,7 +197,20 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
           approvals,
           time,
         )
-      : evaluate(policy.doc, view, { intent: ctx.intent, keyGroup, requester: rec.requester, keyAddress, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) }, approvals, time);
+      : evaluate(
+          policy.doc,
+          view,
+          {
+            intent: ctx.intent,
+            keyGroup,
+            requester: rec.requester,
+            keyAddress,
+            ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}),
+            ...(ctx.travelRuleHash ? { travelRuleHash: ctx.travelRuleHash } : {}),
+          },
+          approvals,
+          time,
+        );
     const ev: Evaluated = {
       decision,
       keyGroup,

@@ -106,7 +106,14 @@ function replayOne(p: CborMap, policies: Map<number, { doc: PolicyDocument; hash
       decision = evaluate(
         policy.doc,
         replayView(inputsFromCbor(p.inputs)),
-        { intent, keyGroup: String(p.keyGroup), requester: String(p.requester), ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}), ...requestAuthFrom(p.requestAuth) },
+        {
+          intent,
+          keyGroup: String(p.keyGroup),
+          requester: String(p.requester),
+          ...(p.keyAddress instanceof Uint8Array ? { keyAddress: p.keyAddress } : {}),
+          ...(p.travelRuleHash instanceof Uint8Array ? { travelRuleHash: p.travelRuleHash } : {}),
+          ...requestAuthFrom(p.requestAuth),
+        },
         approvalsFrom(p.approvals),
         replayTime(p),
       );

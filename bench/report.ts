@@ -1,4 +1,5 @@
 // Renders benchmark results: a Markdown table and an SVG bar chart of throughput by concurrency.
+import type { LedgerBenchResult } from './ledger.js';
 import type { LoadResult } from './stats.js';
 
 export interface BenchResults {
@@ -17,6 +18,7 @@ export interface BenchResults {
   targets: Record<string, { value: number; target: string; met: boolean }>;
   sweep: { appliance: LoadResult[]; e2e: LoadResult[]; e2e_approvals: LoadResult[] };
   scale: unknown;
+  ledger: LedgerBenchResult;
 }
 
 export function markdownTable(r: BenchResults): string {
@@ -38,6 +40,16 @@ export function markdownTable(r: BenchResults): string {
     '| path | concurrency | transfers/s | p50 ms | p99 ms |',
     '|---|---|---|---|---|',
     ...[...r.sweep.appliance, ...r.sweep.e2e, ...r.sweep.e2e_approvals].map((l) => `| ${l.mode} | ${l.concurrency} | ${l.per_s} | ${l.p50_ms} | ${l.p99_ms} |`),
+    '',
+    '| ledger backend | concurrency | postings/s |',
+    '|---|---|---|',
+    ...r.ledger.postings.map((p) => `| ${p.backend} | ${p.concurrency} | ${p.postings_per_s} |`),
+    '',
+    '| ledger backend | journal entries | replay (s) |',
+    '|---|---|---|',
+    ...r.ledger.replay.map((p) => `| ${p.backend} | ${p.entries} | ${p.replay_s} |`),
+    '',
+    `Ledger ratios (same run): PostgreSQL / PGlite postings per second (best concurrency) ${r.ledger.ratios.postgres_over_pglite_postings}; PostgreSQL / PGlite replay time ${r.ledger.ratios.postgres_over_pglite_replay_time}.`,
   ];
   return rows.join('\n') + '\n';
 }

@@ -31,6 +31,11 @@ export const LEDGER_STATUS: Record<LedgerErrorCode, ContentfulStatusCode> = {
   already_reversed: 409,
   not_reversible: 409,
   address_taken: 409,
+  chain_mismatch: 502,
+  nothing_to_sweep: 409,
+  needs_gas: 409,
+  sweep_in_flight: 409,
+  sweep_refused: 409,
   corrupt: 500,
 };
 
@@ -68,6 +73,11 @@ const TITLES: Record<ServiceCode | LedgerErrorCode, string> = {
   already_reversed: 'The entry has a reversal already',
   not_reversible: 'A reversal is not reversed',
   address_taken: 'The address is registered with another role or customer',
+  chain_mismatch: 'The RPC endpoint serves another chain than the one configured',
+  nothing_to_sweep: 'The final balance does not cover the sweep and its fee',
+  needs_gas: 'The deposit address holds too little native coin for the fee',
+  sweep_in_flight: 'The address has a sweep in flight',
+  sweep_refused: 'The appliance refused the sweep',
   corrupt: 'Stored data contradicts the journal',
 };
 

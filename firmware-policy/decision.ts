@@ -6,7 +6,21 @@ import type { PolicyReason } from '../protocol/commands/signing-answer.js';
 export type Outcome = 'allow' | 'deny' | 'needs_approval';
 
 export type RuleName =
-  'key-group' | 'chain-allowlist' | 'asset' | 'calldata' | 'whitelist' | 'per-tx-limit' | 'velocity-window' | 'approval-tier' | 'nonce-guard' | 'fee-cap' | 'allowance' | 'typed-data' | 'requester';
+  | 'key-group'
+  | 'chain-allowlist'
+  | 'asset'
+  | 'calldata'
+  | 'whitelist'
+  | 'per-tx-limit'
+  | 'velocity-window'
+  | 'approval-tier'
+  | 'nonce-guard'
+  | 'fee-cap'
+  | 'allowance'
+  | 'typed-data'
+  | 'requester'
+  | 'sweep'
+  | 'travel-rule';
 
 export interface Reason {
   rule: RuleName;

@@ -10,12 +10,14 @@ import type { Approval } from './approvals/statement.js';
 import { checkChainAllowlist } from './rules/chain-allowlist.js';
 import { checkWhitelist } from './rules/whitelist-hold.js';
 import { checkPerTxLimit } from './rules/per-tx-limit.js';
+import { checkTravelRule } from './rules/travel-rule.js';
 import { checkVelocityWindows } from './rules/velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './rules/approval-tier.js';
 import { checkNonce, type NonceMode } from './rules/nonce-guard.js';
 import { checkFeeCap } from './rules/fee-cap.js';
 import { allowanceModeOf, judgeAllowanceGrant } from './rules/token-allowance.js';
 import { checkContractCall } from './rules/contract-call.js';
+import { checkSweepOnly } from './rules/sweep-only.js';
 import type { Now } from './device-time.js';
 import { requesterReasons, type RequestAuth } from './request-stamp.js';
 
@@ -29,6 +31,8 @@ export interface EvaluationRequest {
   keyAddress?: Uint8Array;
   /** A new request's stamp and what it covers (request-stamp.ts); absent when a request is judged again for its approvals. */
   requestAuth?: RequestAuth;
+  /** SHA-256 of the request's travel-rule payload, when it names one (rules/travel-rule.ts). */
+  travelRuleHash?: Uint8Array;
 }
 
 const noTally = (): Decision['approvals'] => ({ required: 0, counted: [], rejected: [] });
@@ -48,7 +52,10 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     reasons.push(...nonce.reasons);
     return reasons.length > 0 ? deny(reasons, 'cancel') : { outcome: 'allow', reasons: [], approvals: noTally(), nonceMode: 'cancel' };
   }
-  if (intent.to === null) {
+  if (group.sweepTo !== undefined) {
+    // A sweep group: a plain transfer or an ERC-20 transfer to the one address, nothing else.
+    reasons.push(...checkSweepOnly(group.sweepTo, intent));
+  } else if (intent.to === null) {
     reasons.push({ rule: 'calldata', code: 'contract_creation_not_allowed', message: 'contract creation is not allowed for this key group' });
   } else if (intent.kind === 'contract-call') {
     reasons.push(...checkContractCall(group, intent.chainId, intent.contract ?? intent.to, intent.selector ?? new Uint8Array()));
@@ -65,10 +72,11 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   }
   // The whitelist applies to whoever receives value or control: the recipient of a native or token
   // transfer, the spender of an allowance (a revoke, approve(spender, 0), grants nothing), and an
-  // allowlisted contract that is sent native value (the allowlist admits the call, not a payee).
+  // allowlisted contract that is sent native value (the allowlist admits the call, not a payee). A
+  // sweep group's one recipient is named by the policy itself, so it needs no whitelist entry.
   const mode = intent.kind === 'erc20-approve' ? allowanceModeOf(intent.data) : undefined;
   const receives = intent.kind === 'contract-call' ? intent.amount > 0n : !(mode === 'set' && intent.amount === 0n);
-  if (intent.to !== null && receives) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
+  if (intent.to !== null && receives && group.sweepTo === undefined) reasons.push(...checkWhitelist(group, req.keyGroup, view, intent.chainId, intent.to, now));
   // What the windows and approval tiers count: the amount moved, or the allowance granted.
   let charge = intent.amount;
   let allowance: AllowanceUpdate | undefined;
@@ -79,6 +87,8 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
     allowance = grant.next;
   } else {
     reasons.push(...checkPerTxLimit(rules, intent.amount));
+    // A transfer (native, token, or native value sent with a contract call) above the travel-rule amount names its payload.
+    if (intent.kind !== 'erc20-approve') reasons.push(...checkTravelRule(rules, intent.amount, req.travelRuleHash));
   }
   reasons.push(...nonce.reasons);
   if (nonce.mode === 'bump') {

@@ -201,6 +201,18 @@ function diffGroup(out: PolicyChange[], path: string, name: string, from: Policy
   diffSet(out, `${path}.contracts`, contractCalls(a), contractCalls(b), 'contract call');
   diffSet(out, `${path}.typedData`, typedDomains(a), typedDomains(b), 'EIP-712 domain');
   diffSet(out, `${path}.typedData.typeHashes`, typedTypeHashes(a), typedTypeHashes(b), 'EIP-712 type hash');
+  diffSweepTo(out, `${path}.sweepTo`, a.sweepTo, b.sweepTo);
+}
+
+/**
+ * A sweep address confines the group's keys to one recipient: setting one is stricter; removing one
+ * frees the keys (a loosening), and moving it names a new recipient the quorum must wait for (not stricter).
+ */
+function diffSweepTo(out: PolicyChange[], path: string, a: Uint8Array | undefined, b: Uint8Array | undefined): void {
+  const text = (x: Uint8Array) => `0x${bytesToHex(x)}`;
+  if (a === undefined && b !== undefined) out.push(added(path, text(b), true, "the group's keys may now send only to this address"));
+  else if (a !== undefined && b === undefined) out.push(removed(path, text(a), false, "the group's keys are no longer confined to one address"));
+  else if (a !== undefined && b !== undefined && text(a) !== text(b)) out.push(changed(path, text(a), text(b), false, "the group's keys sweep to another address"));
 }
 
 // ---------- allowlists of contract calls and typed-data domains ----------
@@ -296,8 +308,8 @@ const KNOWN_TOP = [
   'auditors',
   'groups',
 ];
-const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData'];
-const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals'];
+const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'sweepTo'];
+const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals', 'travelRuleAbove'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
   admins: ['id', 'alg', 'publicKey'],
   approvers: ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins'],
@@ -390,6 +402,20 @@ function diffAsset(out: PolicyChange[], path: string, a: AssetRules, b: AssetRul
         show(b.allowUnlimitedApproval),
         !after || before,
         after && !before ? 'unlimited allowances now allowed' : 'unlimited allowances not allowed',
+      ),
+    );
+  }
+  // The travel-rule amount: absent means no transfer needs a hash, so adding or lowering it only denies more.
+  if (a.travelRuleAbove !== b.travelRuleAbove) {
+    const stricter = b.travelRuleAbove !== undefined && (a.travelRuleAbove === undefined || b.travelRuleAbove <= a.travelRuleAbove);
+    const show = (t: bigint | undefined) => (t === undefined ? 'not set (never required)' : t.toString());
+    out.push(
+      changed(
+        `${path}.travelRuleAbove`,
+        show(a.travelRuleAbove),
+        show(b.travelRuleAbove),
+        stricter,
+        stricter ? 'travel-rule hash required for more transfers' : 'travel-rule hash required for fewer transfers',
       ),
     );
   }

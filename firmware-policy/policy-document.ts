@@ -54,6 +54,8 @@ export interface AssetRules {
   approvalCap?: bigint;
   /** An unlimited allowance (2^256-1) is denied unless this is true. */
   allowUnlimitedApproval?: boolean;
+  /** A transfer strictly above this amount must carry a travel-rule hash (rules/travel-rule.ts); absent: never required. */
+  travelRuleAbove?: bigint;
 }
 
 /** A contract call the group may make beyond transfers: this contract, these 4-byte selectors. */
@@ -94,6 +96,13 @@ export interface GroupPolicy {
   typedData?: AllowedTypedDomain[];
   /** Every request for this group's keys must be stamped by its requester (request-stamp.ts). */
   requireSignedRequests?: boolean;
+  /**
+   * A sweep group (deposit addresses): its keys may only send the native coin or one of the group's
+   * ERC-20 assets to this one address (20 bytes, the group's hot address), by a plain transfer or an
+   * ERC-20 `transfer`; any other recipient or call, and any typed data, is denied (rules/sweep-only.ts).
+   * The policy names the address, so it needs no whitelist entry.
+   */
+  sweepTo?: Uint8Array;
 }
 
 export interface PolicyDocument {
@@ -212,6 +221,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
       if (a.decimals !== undefined) am.decimals = a.decimals;
       if (a.approvalCap !== undefined) am.approvalCap = a.approvalCap;
       if (a.allowUnlimitedApproval !== undefined) am.allowUnlimitedApproval = a.allowUnlimitedApproval;
+      if (a.travelRuleAbove !== undefined) am.travelRuleAbove = a.travelRuleAbove;
       assets[asset] = am;
     }
     const gm: CborMap = { chains: g.chains, whitelistRequired: g.whitelistRequired, holdSeconds: g.holdSeconds, assets };
@@ -219,6 +229,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     if (g.typedData !== undefined)
       gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
     if (g.requireSignedRequests === true) gm.requireSignedRequests = true;
+    if (g.sweepTo !== undefined) gm.sweepTo = g.sweepTo;
     groups[name] = gm;
   }
   const out: CborMap = {
@@ -326,6 +337,13 @@ function noDuplicateTypedDomains(domains: AllowedTypedDomain[] | undefined, path
     if (first !== undefined) throw bad(`${path}[${i}]`, `repeats the domain ${label} of ${path}[${first}] (one entry per chainId and verifyingContract)`);
     seen.set(label, i);
   });
+}
+/** A sweep group sends to its one address and nothing else: an allowlist of calls or typed data would say otherwise, so it is refused. */
+function checkSweepGroup(g: GroupPolicy, path: string): void {
+  if (g.sweepTo === undefined) return;
+  if (g.sweepTo.every((b) => b === 0)) throw bad(`${path}.sweepTo`, 'must not be the zero address');
+  if ((g.contracts ?? []).length > 0) throw bad(`${path}.contracts`, 'must be absent or empty in a sweep group (sweepTo): its keys make no other calls');
+  if ((g.typedData ?? []).length > 0) throw bad(`${path}.typedData`, 'must be absent or empty in a sweep group (sweepTo): its keys sign no typed data');
 }
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
@@ -469,17 +487,18 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     const gp = `groups.${name}`;
     if (!NAME_RE.test(name)) throw bad(gp, `name must match ${NAME_RE}`);
     const g = obj(gv, gp);
-    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'requireSignedRequests']);
+    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'requireSignedRequests', 'sweepTo']);
     const assets: Record<string, AssetRules> = {};
     for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
       const ap = `${gp}.assets.${asset}`;
       if (!NAME_RE.test(asset)) throw bad(ap, `name must match ${NAME_RE}`);
       const a = obj(av, ap);
-      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers', 'decimals', 'approvalCap', 'allowUnlimitedApproval']);
+      keysExactly(a, ap, ['perTxMax', 'windows', 'approvalTiers', 'decimals', 'approvalCap', 'allowUnlimitedApproval', 'travelRuleAbove']);
       assets[asset] = {
         ...(a.decimals === undefined ? {} : { decimals: uint(a.decimals, `${ap}.decimals`, 77) }),
         ...(a.approvalCap === undefined ? {} : { approvalCap: amount(a.approvalCap, `${ap}.approvalCap`) }),
         ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: bool(a.allowUnlimitedApproval, `${ap}.allowUnlimitedApproval`) }),
+        ...(a.travelRuleAbove === undefined ? {} : { travelRuleAbove: amount(a.travelRuleAbove, `${ap}.travelRuleAbove`) }),
         perTxMax: amount(a.perTxMax, `${ap}.perTxMax`),
         windows: arr(a.windows, `${ap}.windows`).map((wv, i) => {
           const w = obj(wv, `${ap}.windows[${i}]`);
@@ -533,7 +552,9 @@ export function parsePolicy(v: CborValue): PolicyDocument {
             }),
           }),
       ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: signedOnly(g.requireSignedRequests, `${gp}.requireSignedRequests`) }),
+      ...(g.sweepTo === undefined ? {} : { sweepTo: Uint8Array.from(bytesOf(g.sweepTo, `${gp}.sweepTo`, 20)) }),
     };
+    checkSweepGroup(groups[name]!, gp);
     noDuplicateTypedDomains(groups[name]!.typedData, `${gp}.typedData`);
     checkContractEntries(groups[name]!, `${gp}.contracts`);
   }

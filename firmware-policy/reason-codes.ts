@@ -10,6 +10,8 @@ export const REASON_CODES = [
   'contract_creation_not_allowed',
   'calldata_not_allowed',
   'value_with_token_call',
+  // sweep groups (rules/sweep-only.ts, rules/typed-data.ts)
+  'sweep_only',
   // recipient whitelist (rules/whitelist-hold.ts)
   'not_whitelisted',
   'whitelist_hold',
@@ -17,6 +19,8 @@ export const REASON_CODES = [
   'per_tx_limit',
   'window_amount',
   'window_count',
+  // travel rule (rules/travel-rule.ts)
+  'travel_rule_missing',
   // approval tiers (evaluate.ts, rules/typed-transfer.ts, rules/typed-grant.ts)
   'needs_approval',
   // fees and nonces (rules/fee-cap.ts, rules/nonce-guard.ts)

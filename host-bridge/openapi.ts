@@ -257,7 +257,20 @@ const baseDocument = {
         ],
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['keyId', 'transaction'], properties: { keyId: { type: 'string' }, transaction: { $ref: '#/components/schemas/Transaction' } } }),
+          content: json({
+            type: 'object',
+            required: ['keyId', 'transaction'],
+            properties: {
+              keyId: { type: 'string' },
+              transaction: { $ref: '#/components/schemas/Transaction' },
+              travelRuleHash: {
+                type: 'string',
+                pattern: '^0x[0-9a-fA-F]{64}$',
+                description:
+                  "SHA-256 of the transfer's travel-rule payload (IVMS101 originator and beneficiary; 0x + 64 hex, else 400 bad_request { field: 'travelRuleHash' }). Covered by the requester's stamp, kept with the request (GET /v1/requests/{id} shows it) and written to its audit entry. A transfer strictly above its asset's travelRuleAbove without one is denied with reason travel_rule_missing.",
+              },
+            },
+          }),
         },
         responses: {
           200: ok('signed', { $ref: '#/components/schemas/SignResult' }),

@@ -41,12 +41,15 @@ export interface PolicyJson {
           decimals?: number;
           approvalCap?: string;
           allowUnlimitedApproval?: boolean;
+          travelRuleAbove?: string;
         }
       >;
       contracts?: { chainId: number | string; address: string; selectors: string[] }[];
       typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
       /** Every request for this group's keys must carry its requester's stamp. */
       requireSignedRequests?: true;
+      /** A sweep group: its keys may send only to this address (0x, 20 bytes), by a native or ERC-20 transfer. */
+      sweepTo?: string;
     }
   >;
 }
@@ -94,6 +97,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
         ...(a.decimals === undefined ? {} : { decimals: a.decimals as number }),
         ...(a.approvalCap === undefined ? {} : { approvalCap: jsonUint(a.approvalCap, `${asset}.approvalCap`) }),
         ...(a.allowUnlimitedApproval === undefined ? {} : { allowUnlimitedApproval: a.allowUnlimitedApproval as boolean }),
+        ...(a.travelRuleAbove === undefined ? {} : { travelRuleAbove: jsonUint(a.travelRuleAbove, `${asset}.travelRuleAbove`) }),
         perTxMax: jsonUint(a.perTxMax, `${asset}.perTxMax`),
         windows: windows.map((w, i) => {
           const wm = jsonObject(w, `${asset}.windows[${i}]`);
@@ -139,6 +143,7 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
           }
         : {}),
       ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: g.requireSignedRequests as boolean }),
+      ...(g.sweepTo === undefined ? {} : { sweepTo: jsonAddress(g.sweepTo, `groups.${name}.sweepTo`) }),
     };
   }
   return parsePolicy({

@@ -17,7 +17,8 @@ export function stampFromJson(v: unknown): { stamp?: RequestStampParam } {
 }
 
 export function signEvmTxParams(body: Record<string, unknown>, requester: string, requestId: string): SignEvmTxParams {
-  return { requestId, requester, keyId: jsonString(body.keyId, 'keyId', 128), tx: txFieldsFromJson(body.transaction), ...stampFromJson(body.stamp) };
+  const travelRule = body.travelRuleHash === undefined ? {} : { travelRuleHash: jsonHex(body.travelRuleHash, 'travelRuleHash', 32) };
+  return { requestId, requester, keyId: jsonString(body.keyId, 'keyId', 128), tx: txFieldsFromJson(body.transaction), ...travelRule, ...stampFromJson(body.stamp) };
 }
 
 export function signTypedDataParams(body: Record<string, unknown>, requester: string, requestId: string): SignTypedDataParams {

@@ -13,6 +13,11 @@ export const LEDGER_ERROR_CODES = [
   'not_reversible', // a reversal cannot itself be reversed
   'address_taken', // the custody address is registered with another role or customer
   'corrupt', // stored data contradicts the journal (replay found a difference)
+  'chain_mismatch', // a chain's RPC endpoint serves another chain id than the one configured
+  'nothing_to_sweep', // a deposit address's final balance does not cover the sweep's worst-case fee
+  'needs_gas', // a token sweep's deposit address holds too little of the native coin for its fee
+  'sweep_in_flight', // the address has a sweep being signed, awaiting approval or broadcast
+  'sweep_refused', // the appliance denied the sweep, or answered a transaction other than the one asked
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];

@@ -4,6 +4,8 @@
 import type { Db } from './db.js';
 import { MIGRATION_001_JOURNAL } from './schema/001-journal.js';
 import { MIGRATION_002_CUSTODY_ADDRESSES } from './schema/002-custody-addresses.js';
+import { MIGRATION_003_DEPOSITS } from './schema/003-deposits.js';
+import { MIGRATION_005_SWEEPS } from './schema/005-sweeps.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +17,8 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'journal', sql: MIGRATION_001_JOURNAL },
   { version: 2, name: 'custody addresses', sql: MIGRATION_002_CUSTODY_ADDRESSES },
+  { version: 3, name: 'deposits', sql: MIGRATION_003_DEPOSITS },
+  { version: 5, name: 'sweeps', sql: MIGRATION_005_SWEEPS },
 ];
 
 const LOCK_KEY = 7_411_300_013;
@@ -34,7 +38,12 @@ export interface MigrationTrack {
 /** Applies a track's migrations not applied yet, in order, each in its own transaction under the track's lock. */
 export async function runMigrations(db: Db, track: MigrationTrack): Promise<number[]> {
   if (!/^[a-z_]+$/.test(track.table)) throw new RangeError('bad migration table name');
-  await db.exec(`CREATE TABLE IF NOT EXISTS ${track.table} (version integer PRIMARY KEY, name text NOT NULL)`);
+  // Under the lock too: two sessions running CREATE TABLE IF NOT EXISTS at once can both pass the
+  // check, and the second then fails on the catalogue's unique index.
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [track.lockKey]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS ${track.table} (version integer PRIMARY KEY, name text NOT NULL)`);
+  });
   const applied: number[] = [];
   for (const m of track.migrations) {
     const done = await db.transaction(async (tx) => {

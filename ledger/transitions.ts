@@ -16,6 +16,7 @@ export const ENTRY_KINDS = [
   'deposit.inclusion',
   'deposit.finality',
   'suspense.inflow',
+  'sweep',
   'reversal',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -57,6 +58,11 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
     lines: [r('customer', 'pending', -1), r('customer', 'available', 1), r('custody', 'pending', 1), r('custody', 'settled', -1)],
   },
   'suspense.inflow': { what: 'an unmatched inflow into a custody address, held in suspense', withinAccount: false, lines: [r('custody', 'settled', -1), r('suspense', 'settled', 1)] },
+  sweep: {
+    what: "a deposit address's funds to its group's hot address at finality: the deposit address's Settled rises by amount and fee, the hot address's falls by the amount, the fee to the fee account",
+    withinAccount: false,
+    lines: [r('custody', 'settled', 1), r('custody', 'settled', -1), r('fees', 'settled', -1)],
+  },
 };
 
 /** States that may never go below zero, by account kind. Custody and fee balances are negative by convention. */

@@ -15,6 +15,7 @@ import { boundaryScenarios } from './redteam/scenarios-boundary.js';
 import { tamperScenarios } from './redteam/scenarios-tamper.js';
 import { boundaryHoleScenarios } from './redteam/boundary-holes/index.js';
 import { zeroTrustScenarios } from './redteam/zero-trust/index.js';
+import { custodyScenarios } from './redteam/scenarios-custody.js';
 
 const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
 
@@ -24,7 +25,8 @@ const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', 
 /**
  * The first 23 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
  * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order,
- * and the zero-trust host scenarios of issue 12 (`Z…`, redteam/zero-trust/).
+ * the zero-trust host scenarios of issue 12 (`Z…`, redteam/zero-trust/), and the custody service's
+ * of issue 13 (`C…`, redteam/scenarios-custody.ts).
  */
 function allScenarios(): Scenario[] {
   const all = [...transactionScenarios, ...approvalScenarios, ...governanceScenarios, ...boundaryScenarios, ...tamperScenarios];
@@ -40,7 +42,12 @@ function allScenarios(): Scenario[] {
     if (!/^Z\d+[a-z]?$/.test(s.id) || byId.has(s.id)) throw new Error(`zero-trust scenario id ${s.id} is not Z<item> or is a duplicate`);
     byId.set(s.id, s);
   }
-  return [...ORDER.map((id) => byId.get(id)!), ...holes, ...zeroTrustScenarios];
+  // Then the custody service's scenarios of issue 13 (ids `C<n>`).
+  for (const s of custodyScenarios) {
+    if (!/^C\d+[a-z]?$/.test(s.id) || byId.has(s.id)) throw new Error(`custody scenario id ${s.id} is not C<n> or is a duplicate`);
+    byId.set(s.id, s);
+  }
+  return [...ORDER.map((id) => byId.get(id)!), ...holes, ...zeroTrustScenarios, ...custodyScenarios];
 }
 
 function holeOrder(id: string): number {

@@ -13,7 +13,12 @@ export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignE
   // The stamp is judged once, when the request is made (re-judged for approvals, it is not needed).
   const requestAuth = { command: 'sign.evm-tx', requestId, argsDigest: args.argsDigest, ...(args.stamp ? { stamp: args.stamp } : {}) };
   const tx = txFromFields(args.tx);
+  // A travel-rule hash is part of the request: kept with its arguments (a retry naming another is a
+  // different request), judged by the policy and written to the audit entry.
+  const travelRule: { travelRuleHash?: Uint8Array } = {};
+  if (args.travelRuleHash) travelRule.travelRuleHash = args.travelRuleHash;
   const canonicalArgs: CborMap = { requester, keyId, tx: txToFields(tx) };
+  if (args.travelRuleHash) canonicalArgs.travelRuleHash = args.travelRuleHash;
   const requestHash = sha256Canonical({ cmd: 'sign.evm-tx', ...canonicalArgs });
 
   return dev.requestLocks.run(requestId, async () => {
@@ -37,6 +42,6 @@ export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignE
       updatedAt: now,
       response: null,
     };
-    return decideAndAct(dev, { record, tx, key, intent, digest, requestAuth }, [], 'sign.evm-tx', { isNew: true });
+    return decideAndAct(dev, { record, tx, key, intent, digest, requestAuth, ...travelRule }, [], 'sign.evm-tx', { isNew: true });
   });
 }

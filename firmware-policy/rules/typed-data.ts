@@ -51,6 +51,7 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   if (who.length > 0) return deny(who);
   const group = groupOf(policy, req.keyGroup);
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
+  if (group.sweepTo !== undefined) return deny([{ rule: 'sweep', code: 'sweep_only', message: 'a sweep group signs transfers to its sweep address only, never typed data' }]);
   const { chainId, verifyingContract } = req.facts;
   const domain = chainId !== null && verifyingContract !== null ? (group.typedData ?? []).find((d) => d.chainId === chainId && equalBytes(d.verifyingContract, verifyingContract)) : undefined;
   if (!domain || chainId === null || verifyingContract === null) {

@@ -2,7 +2,8 @@
 // anyone submits it, so it is judged exactly like an ERC-20 transfer of the same token: the token must
 // be an allowed asset of the group, the signing key must be the `from`, the recipient must be
 // whitelisted (after its hold), the amount within the per-transaction limit and the token's rolling
-// windows (which it then uses up: the decision reserves it), with the same approval tiers.
+// windows (which it then uses up: the decision reserves it), with the same approval tiers. Typed data
+// names no travel-rule payload, so one above the token's travel-rule amount is denied.
 import { equalBytes } from '../../protocol/bytes.js';
 import type { Decision, Reason } from '../decision.js';
 import type { GroupPolicy, PolicyDocument } from '../policy-document.js';
@@ -13,6 +14,7 @@ import type { Now } from '../device-time.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
 import { checkWhitelist } from './whitelist-hold.js';
 import { checkPerTxLimit } from './per-tx-limit.js';
+import { checkTravelRule } from './travel-rule.js';
 import { checkVelocityWindows } from './velocity-window.js';
 import { requiredApprovals, tallyApprovals } from './approval-tier.js';
 
@@ -51,6 +53,8 @@ export function checkTypedTransfer(ctx: TypedTransferContext, view: StateView, t
   }
   reasons.push(...checkWhitelist(ctx.group, ctx.keyGroup, view, t.chainId, t.to, now));
   reasons.push(...checkPerTxLimit(rules, t.value));
+  // sign.typed-data carries no travel-rule hash: an authorised transfer above the travel-rule amount is denied.
+  reasons.push(...checkTravelRule(rules, t.value, undefined));
   reasons.push(...checkVelocityWindows(rules, view, ctx.keyId, asset, t.value, now));
   const required = requiredApprovals(rules, t.value);
   const tally = required === 0 ? noTally() : tallyApprovals(ctx.policy, required, ctx.digest, ctx.requester, approvals, now, view);

@@ -29,6 +29,8 @@ export type SigningInProgress = {
 };
 
 export type RequestGetResult = (RequestAnswer | SigningInProgress) & {
+  /** A transaction request's travel-rule hash, when it named one (sign.evm-tx `travelRuleHash`). */
+  travelRuleHash?: Uint8Array;
   requester: string;
   createdAt: number;
   updatedAt: number;

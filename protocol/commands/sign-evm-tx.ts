@@ -2,7 +2,7 @@
 // it. Idempotent by `requestId`: a retry of the same request gets the stored answer. The transaction
 // fields are a map the firmware policy decodes (firmware-policy/evm/tx-from-fields.ts).
 import type { CborMap } from '../cbor.js';
-import { asMap, onlyKeys, str } from '../args.js';
+import { asMap, bytes, onlyKeys, str } from '../args.js';
 import { defineCommand } from './command.js';
 import { parseStamp, type RequestStampParam, type StampedArgs } from './request-stamp-arg.js';
 import type { RequestAnswer, SignedTxAnswer } from './signing-answer.js';
@@ -14,6 +14,12 @@ export type SignEvmTxParams = {
   keyId: string;
   /** The transaction's fields (type, chainId, nonce, to, value, data, gas…), checked by the firmware policy. */
   tx: CborMap;
+  /**
+   * SHA-256 of the transfer's travel-rule payload (IVMS101 originator and beneficiary), 32 bytes: the
+   * policy may require one above an asset's `travelRuleAbove`. Covered by the stamp, kept with the
+   * request and written to its audit entry.
+   */
+  travelRuleHash?: Uint8Array;
   /** The requester's signature over this request (required when the policy says so). */
   stamp?: RequestStampParam;
 };
@@ -31,7 +37,14 @@ export const signEvmTx = defineCommand<SignEvmTxParams, SignEvmTxResult, SignEvm
   // an answer, status "denied").
   errors: ['not_found', 'conflict', 'denied'],
   parseArgs: (m) => {
-    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'tx', 'stamp']);
-    return { requestId: str(m, 'requestId', 128), requester: str(m, 'requester', 128), keyId: str(m, 'keyId', 128), tx: asMap(m.tx, 'tx'), ...parseStamp(m) };
+    onlyKeys(m, 'args', ['requestId', 'requester', 'keyId', 'tx', 'travelRuleHash', 'stamp']);
+    return {
+      requestId: str(m, 'requestId', 128),
+      requester: str(m, 'requester', 128),
+      keyId: str(m, 'keyId', 128),
+      tx: asMap(m.tx, 'tx'),
+      ...(m.travelRuleHash === undefined ? {} : { travelRuleHash: bytes(m, 'travelRuleHash', 32) }),
+      ...parseStamp(m),
+    };
   },
 });

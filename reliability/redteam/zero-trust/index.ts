@@ -2,5 +2,6 @@
 // `Z<item><letter>`, one file per item.
 import type { Scenario } from '../scenario.js';
 import { hostileBridgeScenarios } from './hostile-bridge.js';
+import { travelRuleScenarios } from './travel-rule.js';
 
-export const zeroTrustScenarios: Scenario[] = [...hostileBridgeScenarios];
+export const zeroTrustScenarios: Scenario[] = [...hostileBridgeScenarios, ...travelRuleScenarios];

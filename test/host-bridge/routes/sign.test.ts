@@ -92,3 +92,27 @@ test('a mixed-case address with a wrong EIP-55 checksum is 400 bad_checksum, not
   assert.equal((await errorOf(res)).code, 'bad_checksum');
   assert.equal(sent.length, 0);
 });
+
+test('travelRuleHash (0x + 64 hex) becomes the 32-byte argument of sign.evm-tx', async () => {
+  const { request, sent } = recordingBridge({ 'sign.evm-tx': { status: 'signed', requestId: 'tr-1' } });
+  const res = await request('POST', '/v1/sign/evm-transaction', {
+    token: TOKENS.orchestrator,
+    headers: { 'Idempotency-Key': 'tr-1' },
+    body: { keyId: 'k1', transaction, travelRuleHash: '0x' + 'C4'.repeat(32) },
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(Object.keys(sent[0]!.args).sort(), ['keyId', 'requestId', 'requester', 'travelRuleHash', 'tx']);
+  assert.deepEqual(sent[0]!.args.travelRuleHash, new Uint8Array(32).fill(0xc4));
+});
+
+test('a travelRuleHash that is not 0x + 64 hex is 400 bad_request naming it, not sent', async () => {
+  for (const travelRuleHash of ['0x' + '00'.repeat(31), '0x' + '00'.repeat(33), '00'.repeat(32), '0x' + 'zz'.repeat(32), 42]) {
+    const { request, sent } = recordingBridge();
+    const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'tr-2' }, body: { keyId: 'k1', transaction, travelRuleHash } });
+    assert.equal(res.status, 400, String(travelRuleHash));
+    const err = await errorOf(res);
+    assert.equal(err.code, 'bad_request');
+    assert.equal((err.details as { field?: string } | undefined)?.field, 'travelRuleHash');
+    assert.equal(sent.length, 0);
+  }
+});
