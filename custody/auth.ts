@@ -1,5 +1,6 @@
 // Bearer tokens of the custody API with scopes: `reader` reads the ledger and the registry, `operator`
-// reads and changes what the API lets an operator change (registering a hot address). The config holds
+// reads and changes what the API lets an operator change (registering a hot address, the withdrawal
+// exception queue), `requester` asks for withdrawals and cancels them (an integrator's service). The config holds
 // only SHA-256 hashes of tokens (host-bridge/auth.ts hashToken); a token is shown once, when made
 // (`custodyctl token`). Lookup is by hash with a constant-time comparison.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -8,7 +9,7 @@ import { ProblemError } from './problem.js';
 
 export { hashToken };
 
-export const CUSTODY_SCOPES = ['reader', 'operator'] as const;
+export const CUSTODY_SCOPES = ['reader', 'operator', 'requester'] as const;
 export type CustodyScope = (typeof CUSTODY_SCOPES)[number];
 
 export interface CustodyTokenRecord {

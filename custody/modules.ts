@@ -7,9 +7,10 @@ import { balancesModule } from './routes/balances.js';
 import { custodyAddressesModule } from './routes/custody-addresses.js';
 import { entriesModule } from './routes/entries.js';
 import { replayModule } from './routes/replay.js';
+import { withdrawalsModule } from './routes/withdrawals.js';
 
 /** The ledger's read API and the address registry. */
 export const LEDGER_MODULES: readonly CustodyModule[] = [balancesModule, accountsModule, entriesModule, replayModule, custodyAddressesModule];
 
 /** The other modules the running service loads (routes and periodic jobs). */
-export const SERVICE_MODULES: readonly CustodyModule[] = [];
+export const SERVICE_MODULES: readonly CustodyModule[] = [withdrawalsModule()];

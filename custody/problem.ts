@@ -4,10 +4,11 @@
 // are SERVICE_CODES. A problem never carries a secret: details are the facts the caller sent or may see.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
+import { ORCHESTRATOR_ERROR_CODES, OrchestratorError, type OrchestratorErrorCode } from '../orchestrator/errors.js';
 
 export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'body_too_large', 'internal'] as const;
 export type ServiceCode = (typeof SERVICE_CODES)[number];
-export type ProblemCode = ServiceCode | LedgerErrorCode;
+export type ProblemCode = ServiceCode | LedgerErrorCode | OrchestratorErrorCode;
 
 export const SERVICE_STATUS: Record<ServiceCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -40,7 +41,24 @@ export const LEDGER_STATUS: Record<LedgerErrorCode, ContentfulStatusCode> = {
   corrupt: 500,
 };
 
-const TITLES: Record<ProblemCode, string> = {
+/** Each orchestrator error code at its HTTP status (a code both layers use keeps the ledger's title only for ledger errors). */
+export const ORCHESTRATOR_STATUS: Record<OrchestratorErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  not_found: 404,
+  illegal_transition: 409,
+  idempotency_conflict: 422,
+  nonce_taken: 409,
+};
+
+const ORCHESTRATOR_TITLES: Record<OrchestratorErrorCode, string> = {
+  bad_request: 'Bad request',
+  not_found: 'Not found',
+  illegal_transition: 'The withdrawal or attempt cannot make that move from its state',
+  idempotency_conflict: 'The Idempotency-Key was used for a different request',
+  nonce_taken: 'The nonce is held by another withdrawal',
+};
+
+const TITLES: Record<ServiceCode | LedgerErrorCode, string> = {
   bad_request: 'Bad request',
   unauthorized: 'Missing or unknown bearer token',
   forbidden: 'The token lacks the scope this route needs',
@@ -67,10 +85,10 @@ const TITLES: Record<ProblemCode, string> = {
   corrupt: 'Stored data contradicts the journal',
 };
 
-export const ALL_PROBLEM_CODES: readonly ProblemCode[] = [...SERVICE_CODES, ...LEDGER_ERROR_CODES];
+export const ALL_PROBLEM_CODES: readonly ProblemCode[] = [...new Set<ProblemCode>([...SERVICE_CODES, ...LEDGER_ERROR_CODES, ...ORCHESTRATOR_ERROR_CODES])];
 
 export function problemStatus(code: ProblemCode): ContentfulStatusCode {
-  return (SERVICE_STATUS as Record<string, ContentfulStatusCode>)[code] ?? LEDGER_STATUS[code as LedgerErrorCode];
+  return (SERVICE_STATUS as Record<string, ContentfulStatusCode>)[code] ?? (LEDGER_STATUS as Record<string, ContentfulStatusCode>)[code] ?? ORCHESTRATOR_STATUS[code as OrchestratorErrorCode];
 }
 
 /** The problem type URI of a code (relative, resolved against the service's URL; docs/custody-service.md lists them). */
@@ -101,10 +119,20 @@ export interface Problem {
 export function toProblem(err: unknown): Problem {
   if (err instanceof ProblemError) return { ...(err.extra ?? {}), ...base(err.code, err.message) };
   if (err instanceof LedgerError) return { ...(err.details ? { details: err.details } : {}), ...base(err.code, err.message) };
+  if (err instanceof OrchestratorError) {
+    return {
+      ...(err.details ?? {}),
+      type: problemType(err.code),
+      title: ORCHESTRATOR_TITLES[err.code],
+      status: ORCHESTRATOR_STATUS[err.code],
+      detail: err.message,
+      code: err.code,
+    };
+  }
   if (err instanceof SyntaxError) return base('bad_request', 'the request body is not valid JSON');
   return base('internal', 'internal error');
 }
 
-function base(code: ProblemCode, detail: string): Problem {
+function base(code: ServiceCode | LedgerErrorCode, detail: string): Problem {
   return { type: problemType(code), title: TITLES[code], status: problemStatus(code), detail, code };
 }

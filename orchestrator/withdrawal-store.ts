@@ -7,6 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isAssetId } from '../ledger/assets.js';
 import type { Db, Queryable } from '../ledger/db.js';
 import { OrchestratorError } from './errors.js';
+import { travelRuleHash } from './travel-rule.js';
 import { WITHDRAWAL_STATE_NAMES, type WithdrawalState } from './states.js';
 import { allowed, WITHDRAWAL_TRANSITIONS } from './transitions.js';
 
@@ -20,6 +21,10 @@ export interface WithdrawalRequest {
   amount: bigint;
   /** Who asked (the API token's principal). */
   actor: string;
+  /** When it was asked, by the service's clock (the 24-hour limit counts from it). */
+  at: Date;
+  /** IVMS101 originator and beneficiary, when the amount needs one (checks.ts). */
+  travelRule?: unknown;
 }
 
 export interface Withdrawal {
@@ -33,6 +38,8 @@ export interface Withdrawal {
   state: WithdrawalState;
   traceId: string;
   from: string | null;
+  travelRuleHash: string | null;
+  requestedAt: string;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -65,11 +72,19 @@ export function checkRequest(r: WithdrawalRequest): void {
   if (typeof r.to !== 'string' || !ADDRESS_RE.test(r.to)) bad('to', 'bad destination address');
   if (typeof r.amount !== 'bigint' || r.amount <= 0n || r.amount >= 10n ** 77n) bad('amount', 'the amount is a positive integer in base units');
   if (typeof r.actor !== 'string' || !TEXT_RE.test(r.actor)) bad('actor', 'bad actor');
+  if (!(r.at instanceof Date) || Number.isNaN(r.at.getTime())) bad('at', 'bad request time');
+  if (r.travelRule !== undefined) {
+    try {
+      travelRuleHash(r.travelRule);
+    } catch {
+      bad('travelRule', 'the travel-rule payload is JSON');
+    }
+  }
 }
 
 function fingerprintOf(r: WithdrawalRequest): string {
   return createHash('sha256')
-    .update(JSON.stringify([r.customer, r.chainId.toString(), r.asset, r.to.toLowerCase(), r.amount.toString()]))
+    .update(JSON.stringify([r.customer, r.chainId.toString(), r.asset, r.to.toLowerCase(), r.amount.toString(), r.travelRule === undefined ? null : travelRuleHash(r.travelRule)]))
     .digest('hex');
 }
 
@@ -84,14 +99,21 @@ interface Row {
   state: WithdrawalState;
   trace_id: string;
   from_address: string | null;
+  travel_rule_hash: string | null;
+  requested_at: string;
   created_by: string;
   created_at: string;
   updated_at: string;
   fingerprint?: string;
 }
 
-const COLUMNS =
-  'id, idempotency_key, customer, chain_id::text AS chain_id, asset, to_address, amount::text AS amount, state, trace_id, from_address, created_by, to_char(created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS created_at, to_char(updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS updated_at';
+const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${col}`;
+const COLUMNS = [
+  'id, idempotency_key, customer, chain_id::text AS chain_id, asset, to_address, amount::text AS amount, state, trace_id, from_address, travel_rule_hash, created_by',
+  iso('requested_at'),
+  iso('created_at'),
+  iso('updated_at'),
+].join(', ');
 
 function fromRow(r: Row): Withdrawal {
   return {
@@ -105,6 +127,8 @@ function fromRow(r: Row): Withdrawal {
     state: r.state,
     traceId: r.trace_id,
     from: r.from_address,
+    travelRuleHash: r.travel_rule_hash,
+    requestedAt: r.requested_at,
     createdBy: r.created_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -132,8 +156,23 @@ export async function createWithdrawal(db: Db, r: WithdrawalRequest): Promise<Cr
       const id = `wd_${randomUUID()}`;
       const traceId = `withdrawal:${id}`;
       await tx.query(
-        'INSERT INTO orch_withdrawals (id, idempotency_key, fingerprint, customer, chain_id, asset, to_address, amount, state, trace_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10, $11)',
-        [id, r.idempotencyKey, fp, r.customer, r.chainId.toString(), r.asset, r.to.toLowerCase(), r.amount.toString(), 'requested', traceId, r.actor],
+        'INSERT INTO orch_withdrawals (id, idempotency_key, fingerprint, customer, chain_id, asset, to_address, amount, state, trace_id, created_by, requested_at, travel_rule, travel_rule_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10, $11, $12, $13::jsonb, $14)',
+        [
+          id,
+          r.idempotencyKey,
+          fp,
+          r.customer,
+          r.chainId.toString(),
+          r.asset,
+          r.to.toLowerCase(),
+          r.amount.toString(),
+          'requested',
+          traceId,
+          r.actor,
+          r.at.toISOString(),
+          r.travelRule === undefined ? null : JSON.stringify(r.travelRule),
+          r.travelRule === undefined ? null : travelRuleHash(r.travelRule),
+        ],
       );
       await tx.query('INSERT INTO orch_withdrawal_transitions (withdrawal_id, from_state, to_state, cause, actor, trace_id) VALUES ($1, NULL, $2, $3, $4, $5)', [
         id,
@@ -212,6 +251,12 @@ export async function moveWithdrawal(tx: Queryable, id: string, to: WithdrawalSt
   return { ...fromRow(row), state: to };
 }
 
+/** The stored travel-rule payload of a withdrawal, or undefined. */
+export async function travelRuleOf(db: Queryable, id: string): Promise<unknown> {
+  const r = await db.query<{ travel_rule: unknown }>('SELECT travel_rule FROM orch_withdrawals WHERE id = $1', [id]);
+  return r.rows[0]?.travel_rule ?? undefined;
+}
+
 /** Sets the hot address a withdrawal is sent from (once, when its first attempt is made). */
 export async function setWithdrawalFrom(tx: Queryable, id: string, from: string): Promise<void> {
   if (!ADDRESS_RE.test(from)) bad('from', 'bad from address');
@@ -232,7 +277,7 @@ interface TransitionRow {
 /** The withdrawal's transition log, oldest first. */
 export async function withdrawalHistory(db: Queryable, id: string): Promise<TransitionRecord[]> {
   const r = await db.query<TransitionRow>(
-    'SELECT seq::text AS seq, from_state, to_state, cause, actor, trace_id, detail, to_char(at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') AS at FROM orch_withdrawal_transitions WHERE withdrawal_id = $1 ORDER BY seq',
+    `SELECT seq::text AS seq, from_state, to_state, cause, actor, trace_id, detail, ${iso('at')} FROM orch_withdrawal_transitions WHERE withdrawal_id = $1 ORDER BY seq`,
     [id],
   );
   return r.rows.map((x) => ({ seq: Number(x.seq), from: x.from_state, to: x.to_state, cause: x.cause, actor: x.actor, traceId: x.trace_id, detail: x.detail, at: x.at }));

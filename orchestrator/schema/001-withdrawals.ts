@@ -16,11 +16,15 @@ CREATE TABLE orch_withdrawals (
   state text NOT NULL,
   trace_id text NOT NULL,
   from_address text,
+  travel_rule jsonb,
+  travel_rule_hash text CHECK (travel_rule_hash ~ '^0x[0-9a-f]{64}$'),
+  requested_at timestamptz NOT NULL,
   created_by text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX orch_withdrawals_customer ON orch_withdrawals (customer, seq);
+CREATE INDEX orch_withdrawals_window ON orch_withdrawals (customer, asset, requested_at);
 CREATE INDEX orch_withdrawals_state ON orch_withdrawals (state);
 
 CREATE TABLE orch_withdrawal_transitions (

@@ -1,6 +1,6 @@
 // The service's config: a full file parsed into typed values (paths from the file's folder, chain ids
 // as bigint), defaults, each bad field refused with a CustodyConfigError naming it, the config path from
-// the flag then $CUSTODY_CONFIG, and a postgresUrl refused clearly while the backend is absent.
+// the flag then $CUSTODY_CONFIG, and a postgresUrl that opens a real PostgreSQL server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { CustodyConfigError, loadConfig, parseConfig } from '../../custody/config.js';
 import { openCustodyDb } from '../../custody/database.js';
 import { configPath } from '../../custody/main.js';
+import { startPostgres } from '../helpers/postgres.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -110,8 +111,13 @@ test('the config path comes from the flag, then $CUSTODY_CONFIG', () => {
   );
 });
 
-test('a PostgreSQL URL is accepted by the config and refused clearly while this build has no such backend', async () => {
-  const cfg = parseConfig({ database: { postgresUrl: 'postgres://ledger@127.0.0.1:5432/ledger' } }, '/x');
-  assert.deepEqual(cfg.database, { kind: 'postgres', url: 'postgres://ledger@127.0.0.1:5432/ledger' });
-  await assert.rejects(openCustodyDb(cfg.database), (err: unknown) => err instanceof CustodyConfigError && err.field === 'database.postgresUrl' && /no PostgreSQL backend/.test(err.message));
+test('a PostgreSQL URL opens the server: the ledger and orchestrator schemas are migrated there', async (t) => {
+  const server = await startPostgres();
+  t.after(() => server.stop());
+  const cfg = parseConfig({ database: { postgresUrl: server.url } }, '/x');
+  assert.deepEqual(cfg.database, { kind: 'postgres', url: server.url });
+  const db = await openCustodyDb(cfg.database);
+  t.after(() => db.close());
+  const tables = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('ledger_entries', 'orch_withdrawals')");
+  assert.equal(tables.rows[0]!.n, 2);
 });

@@ -12,9 +12,11 @@ export const HOT = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
 
 export const READER_TOKEN = 'cst_reader_token_for_tests_0001';
 export const OPERATOR_TOKEN = 'cst_operator_token_for_tests_0002';
+export const REQUESTER_TOKEN = 'cst_requester_token_for_tests_0003';
 export const TOKEN_RECORDS: CustodyTokenRecord[] = [
   { name: 'reader', scopes: ['reader'], sha256: hashToken(READER_TOKEN) },
   { name: 'operator', scopes: ['operator'], sha256: hashToken(OPERATOR_TOKEN) },
+  { name: 'payouts-service', scopes: ['requester'], sha256: hashToken(REQUESTER_TOKEN) },
 ];
 
 /** A finalized deposit: inclusion then finality (two entries). */

@@ -23,7 +23,16 @@ after(async () => {
 
 let n = 0;
 async function withdrawal(): Promise<string> {
-  const { withdrawal } = await createWithdrawal(db, { idempotencyKey: `nonce-${n++}`, customer: 'alice', chainId: 31337n, asset: '31337:native', to: '0x' + '42'.repeat(20), amount: 1n, actor: 't' });
+  const { withdrawal } = await createWithdrawal(db, {
+    idempotencyKey: `nonce-${n++}`,
+    customer: 'alice',
+    chainId: 31337n,
+    asset: '31337:native',
+    to: '0x' + '42'.repeat(20),
+    amount: 1n,
+    actor: 't',
+    at: new Date('2026-12-01T12:00:00Z'),
+  });
   return withdrawal.id;
 }
 const reserve = (k: typeof HOT, id: string, confirmed: bigint) => db.transaction((tx) => reserveNonce(tx, k, id, confirmed));

@@ -31,6 +31,7 @@ const req = (key: string, over: Partial<WithdrawalRequest> = {}): WithdrawalRequ
   to: TO,
   amount: 10n ** 18n,
   actor: 'orchestrator-test',
+  at: new Date('2026-12-01T12:00:00Z'),
   ...over,
 });
 const code = (c: string) => (err: unknown) => err instanceof OrchestratorError && err.code === c;

@@ -1,0 +1,244 @@
+// The withdrawal API: POST /v1/withdrawals (requester; idempotent by the Idempotency-Key header: the
+// same request twice is one withdrawal, 201 then 200; the key reused for another request is 422),
+// GET /v1/withdrawals (filters: customer, state, chainId; cursor pages), GET /v1/withdrawals/{id} (with
+// its attempts and its transition log), POST /v1/withdrawals/{id}/cancel (before broadcast), and
+// GET /v1/withdrawal-events (every transition, after a cursor). Who asked is the token's name, kept in
+// the transition log.
+import { attemptsOf, type Attempt } from '../../orchestrator/attempt-store.js';
+import { cancelWithdrawal } from '../../orchestrator/cancel.js';
+import { transitionEvents } from '../../orchestrator/events.js';
+import { WITHDRAWAL_STATE_NAMES, WITHDRAWAL_STATES } from '../../orchestrator/states.js';
+import { createWithdrawal, getWithdrawal, listWithdrawals, withdrawalHistory, type Withdrawal } from '../../orchestrator/withdrawal-store.js';
+import { OrchestratorError } from '../../orchestrator/errors.js';
+import type { CustodyModule } from '../module.js';
+import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
+import { ProblemError } from '../problem.js';
+import { bodyText, jsonBody, queryEnum, queryInt, queryText, type Ctx } from './context.js';
+import { OWNER_RE } from './balances.js';
+
+const ID_RE = /^wd_[0-9a-f-]{36}$/;
+const CHAIN_RE = /^[1-9][0-9]{0,18}$/;
+const AMOUNT_RE = /^[1-9][0-9]{0,76}$/;
+const ASSET_RE = /^[1-9][0-9]{0,19}:(native|erc20:0x[0-9a-f]{40})$/;
+const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+const CURSOR_RE = /^[0-9]{1,15}\.[0-9]{1,15}$/;
+
+export const withdrawalView = (w: Withdrawal) => ({
+  id: w.id,
+  customer: w.customer,
+  chainId: w.chainId.toString(),
+  asset: w.asset,
+  to: w.to,
+  amount: w.amount.toString(),
+  state: w.state,
+  stateCode: WITHDRAWAL_STATES[w.state],
+  traceId: w.traceId,
+  from: w.from,
+  travelRuleHash: w.travelRuleHash,
+  requestedAt: w.requestedAt,
+  createdBy: w.createdBy,
+  updatedAt: w.updatedAt,
+});
+
+const attemptView = (a: Attempt) => ({
+  id: a.id,
+  nonce: a.nonce.toString(),
+  kind: a.kind,
+  state: a.state,
+  txHash: a.txHash,
+  maxFeePerGas: a.maxFeePerGas?.toString() ?? null,
+  maxPriorityFeePerGas: a.maxPriorityFeePerGas?.toString() ?? null,
+});
+
+/** The Idempotency-Key header: a token of 1-200 printable characters, or an RFC 8941 quoted string of one. */
+export function idempotencyKeyOf(c: Ctx): string {
+  const raw = c.req.header('Idempotency-Key');
+  const key = raw !== undefined && /^"[\x21\x23-\x5b\x5d-\x7e]{1,200}"$/.test(raw) ? raw.slice(1, -1) : raw;
+  if (key === undefined || !/^[\x21-\x7e]{1,200}$/.test(key))
+    throw new ProblemError('bad_request', 'the Idempotency-Key header (1-200 printable characters) is required', { field: 'Idempotency-Key' });
+  return key;
+}
+
+function withdrawalId(c: Ctx): string {
+  const id = c.req.param('id') ?? '';
+  if (!ID_RE.test(id)) throw new ProblemError('bad_request', 'a withdrawal id is wd_ and a UUID', { field: 'id' });
+  return id;
+}
+
+export interface WithdrawalsModuleOptions {
+  /** The service's clock (the 24-hour limit counts from the request time). */
+  now?: () => Date;
+}
+
+const withdrawalSchema = {
+  type: 'object',
+  required: ['id', 'customer', 'chainId', 'asset', 'to', 'amount', 'state', 'stateCode', 'traceId', 'requestedAt', 'createdBy'],
+  properties: {
+    id: { type: 'string' },
+    customer: { type: 'string' },
+    chainId: decimal,
+    asset: { type: 'string' },
+    to: { type: 'string' },
+    amount: decimal,
+    state: { type: 'string', enum: WITHDRAWAL_STATE_NAMES },
+    stateCode: { type: 'string', description: 'seed 003 code: W0..W10, or WX-* off the happy path' },
+    traceId: { type: 'string' },
+    from: { type: ['string', 'null'] },
+    travelRuleHash: { type: ['string', 'null'] },
+    requestedAt: { type: 'string', format: 'date-time' },
+    createdBy: { type: 'string' },
+    updatedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModule {
+  const now = o.now ?? (() => new Date());
+  return {
+    name: 'withdrawals',
+    routes(app, r) {
+      app.post('/v1/withdrawals', r.requireScope('requester', 'operator'), async (c) => {
+        const key = idempotencyKeyOf(c);
+        const b = await jsonBody(c);
+        for (const k of Object.keys(b)) if (!['customer', 'chainId', 'asset', 'to', 'amount', 'travelRule'].includes(k)) throw new ProblemError('bad_request', `unknown member "${k}"`, { field: k });
+        const created = await createWithdrawal(r.db, {
+          idempotencyKey: key,
+          customer: bodyText(b, 'customer', OWNER_RE)!,
+          chainId: BigInt(bodyText(b, 'chainId', CHAIN_RE)!),
+          asset: bodyText(b, 'asset', ASSET_RE)!,
+          to: bodyText(b, 'to', ADDRESS_RE)!,
+          amount: BigInt(bodyText(b, 'amount', AMOUNT_RE)!),
+          actor: c.get('caller').name,
+          at: now(),
+          ...(b.travelRule === undefined ? {} : { travelRule: b.travelRule }),
+        });
+        return c.json(withdrawalView(created.withdrawal), created.duplicate ? 200 : 201);
+      });
+      app.get('/v1/withdrawals', r.readers, async (c) => {
+        const customer = queryText(c, 'customer', OWNER_RE);
+        const state = queryEnum(c, 'state', WITHDRAWAL_STATE_NAMES);
+        const chainId = queryText(c, 'chainId', CHAIN_RE);
+        const after = queryText(c, 'after', ID_RE);
+        const limit = queryInt(c, 'limit', 500) ?? 100;
+        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 500', { field: 'limit' });
+        const page = await listWithdrawals(r.db, {
+          limit: Math.min(limit + 1, 500),
+          ...(customer ? { customer } : {}),
+          ...(state ? { state } : {}),
+          ...(chainId ? { chainId: BigInt(chainId) } : {}),
+          ...(after ? { after } : {}),
+        });
+        const items = page.slice(0, limit);
+        return c.json({ withdrawals: items.map(withdrawalView), next: page.length > limit ? items[items.length - 1]!.id : null });
+      });
+      app.get('/v1/withdrawals/:id', r.readers, async (c) => {
+        const id = withdrawalId(c);
+        const w = await getWithdrawal(r.db, id);
+        if (w === null) throw new OrchestratorError('not_found', 'no such withdrawal', { withdrawalId: id });
+        return c.json({ ...withdrawalView(w), attempts: (await attemptsOf(r.db, id)).map(attemptView), history: await withdrawalHistory(r.db, id) });
+      });
+      app.post('/v1/withdrawals/:id/cancel', r.requireScope('requester', 'operator'), async (c) => {
+        const id = withdrawalId(c);
+        const w = await cancelWithdrawal(r.db, id, { actor: c.get('caller').name });
+        return c.json(withdrawalView(w));
+      });
+      app.get('/v1/withdrawal-events', r.readers, async (c) => {
+        const after = queryText(c, 'after', CURSOR_RE) ?? '0.0';
+        const [w, a] = after.split('.').map(Number) as [number, number];
+        const limit = queryInt(c, 'limit', 1000) ?? 100;
+        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 1000', { field: 'limit' });
+        const { events, next } = await transitionEvents(r.db, { withdrawal: w, attempt: a }, limit);
+        return c.json({ events, next: `${next.withdrawal}.${next.attempt}` });
+      });
+    },
+    schemas: { Withdrawal: withdrawalSchema },
+    paths: {
+      '/v1/withdrawals': {
+        post: {
+          operationId: 'createWithdrawal',
+          summary: 'Ask for a withdrawal (idempotent by the Idempotency-Key header)',
+          security: bearer('requester', 'operator'),
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string' }, description: 'a token, or an RFC 8941 quoted string' }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['customer', 'chainId', 'asset', 'to', 'amount'],
+                  additionalProperties: false,
+                  properties: {
+                    customer: { type: 'string' },
+                    chainId: decimal,
+                    asset: { type: 'string', description: '"<chainId>:native" or "<chainId>:erc20:0x<token, lower case>"' },
+                    to: { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' },
+                    amount: decimal,
+                    travelRule: { type: 'object', description: 'IVMS101 originator and beneficiary; required above the configured threshold' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': ok('created', ref('Withdrawal')),
+            '200': ok('the same request again: the withdrawal it made', ref('Withdrawal')),
+            ...problems('bad_request', 'idempotency_conflict', ...AUTH_PROBLEMS),
+          },
+        },
+        get: {
+          operationId: 'listWithdrawals',
+          summary: 'Withdrawals in creation order, filtered, one page at a time',
+          security: bearer('reader', 'operator'),
+          parameters: [
+            queryParam('customer', 'only this customer'),
+            queryParam('state', 'only this state', { type: 'string', enum: WITHDRAWAL_STATE_NAMES }),
+            queryParam('chainId', 'only this chain'),
+            queryParam('after', 'the cursor: a withdrawal id from `next`'),
+            queryParam('limit', '1 to 500, default 100', { type: 'integer', minimum: 1, maximum: 500 }),
+          ],
+          responses: {
+            '200': ok('a page', { type: 'object', required: ['withdrawals', 'next'], properties: { withdrawals: { type: 'array', items: ref('Withdrawal') }, next: { type: ['string', 'null'] } } }),
+            ...problems('bad_request', ...AUTH_PROBLEMS),
+          },
+        },
+      },
+      '/v1/withdrawals/{id}': {
+        get: {
+          operationId: 'getWithdrawal',
+          summary: 'A withdrawal with its attempts and its transition log',
+          security: bearer('reader', 'operator'),
+          parameters: [pathParam('id', 'the withdrawal id')],
+          responses: {
+            '200': ok('the withdrawal', {
+              allOf: [ref('Withdrawal'), { type: 'object', properties: { attempts: { type: 'array', items: { type: 'object' } }, history: { type: 'array', items: { type: 'object' } } } }],
+            }),
+            ...problems('bad_request', 'not_found', ...AUTH_PROBLEMS),
+          },
+        },
+      },
+      '/v1/withdrawals/{id}/cancel': {
+        post: {
+          operationId: 'cancelWithdrawal',
+          summary: 'Cancel a withdrawal not yet broadcast; its reservation returns to Available',
+          security: bearer('requester', 'operator'),
+          parameters: [pathParam('id', 'the withdrawal id')],
+          responses: { '200': ok('cancelled', ref('Withdrawal')), ...problems('bad_request', 'not_found', 'illegal_transition', ...AUTH_PROBLEMS) },
+        },
+      },
+      '/v1/withdrawal-events': {
+        get: {
+          operationId: 'listWithdrawalEvents',
+          summary: 'Every transition of withdrawals and their attempts, after a cursor',
+          security: bearer('reader', 'operator'),
+          parameters: [
+            queryParam('after', 'the cursor from `next` ("<withdrawal seq>.<attempt seq>"); default 0.0'),
+            queryParam('limit', '1 to 1000 per log, default 100', { type: 'integer', minimum: 1, maximum: 1000 }),
+          ],
+          responses: {
+            '200': ok('events', { type: 'object', required: ['events', 'next'], properties: { events: { type: 'array', items: { type: 'object' } }, next: { type: 'string' } } }),
+            ...problems('bad_request', ...AUTH_PROBLEMS),
+          },
+        },
+      },
+    },
+  };
+}
