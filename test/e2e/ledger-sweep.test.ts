@@ -8,24 +8,14 @@
 // to send anywhere else (another address, an approve call) is denied with `sweep_only` and audited.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { p256 } from '@noble/curves/nist.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
-import { serve, type ServerType } from '@hono/node-server';
-import { encodeFunctionData, erc20Abi, parseEther, parseTransaction, type Hex, type PublicClient } from 'viem';
+import { encodeFunctionData, erc20Abi, parseEther, parseTransaction, type Hex } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
-import { compileFixture, type Compiled } from '../helpers/solidity.js';
-import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
-import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, type TestDevice, type TestPeople } from '../helpers/test-device.js';
-import { startAnvil, type Anvil } from '../helpers/anvil.js';
-import { signStatement } from '../../cli/approver-key.js';
-import { createApp } from '../../host-bridge/app.js';
-import { addToken, readTokens, TokenVerifier } from '../../host-bridge/auth.js';
-import type { PolicyJson } from '../../host-bridge/policy-json.js';
-import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
+import { CHAIN_ID, ETH } from '../helpers/test-device.js';
+import type { Anvil } from '../helpers/anvil.js';
+import { FEE_CAP, startLedgerAppliance, type LedgerAppliance } from '../helpers/ledger-appliance.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import type { Db } from '../../ledger/db.js';
-import { BridgeClient, BridgeError } from '../../ledger/bridge-client.js';
+import { BridgeError } from '../../ledger/bridge-client.js';
 import { provisionDepositAddress } from '../../ledger/deposit-addresses.js';
 import { registerCustodyAddress, findCustodyAddress } from '../../ledger/custody-addresses.js';
 import { custodyAccount, customerAccount, feesAccount, openAccount } from '../../ledger/accounts.js';
@@ -37,124 +27,37 @@ import { stampSignRequest } from '../../ledger/request-stamps.js';
 import { LedgerError } from '../../ledger/errors.js';
 import { checkReplay } from '../../ledger/replay.js';
 
-const custodySecret = p256.keygen().secretKey;
-const custodyStamp = (statement: Uint8Array) => p256.sign(sha256(statement), custodySecret, { prehash: false, format: 'der' });
 const attacker = privateKeyToAccount(generatePrivateKey()).address;
-const FEE_CAP = { maxGasLimit: 100_000n, maxFeeWei: 10n ** 16n };
 const CONFIRMATIONS = 2;
 const ASSET = nativeAsset(CHAIN_ID);
 
-let dev: TestDevice;
+let rig: LedgerAppliance;
 let anvil: Anvil;
-let server: ServerType;
 let db: Db;
-let adminBridge: BridgeClient;
-let custodyBridge: BridgeClient;
 let hotAddress: string;
-let ctx: SweepContext;
-let token: Compiled;
 let tokenAddress: Hex;
-
-function basePolicy(p: TestPeople): PolicyJson {
-  const base = testPolicyJson(p, { holdSeconds: 0 });
-  return {
-    ...base,
-    feeCaps: { [String(CHAIN_ID)]: { maxGasLimit: FEE_CAP.maxGasLimit.toString(), maxFeeWei: FEE_CAP.maxFeeWei.toString() } },
-    requesters: [...(base.requesters ?? []), { id: 'custody', alg: 'ES256', publicKey: `0x${bytesToHex(p256.getPublicKey(custodySecret, false))}`, groups: ['deposit'] }],
-    groups: {
-      ...base.groups,
-      deposit: {
-        chains: [CHAIN_ID],
-        whitelistRequired: true,
-        holdSeconds: null,
-        requireSignedRequests: true,
-        assets: {
-          [ASSET]: { perTxMax: (100n * ETH).toString(), windows: [{ seconds: 3600, maxAmount: (500n * ETH).toString(), maxCount: 100 }], approvalTiers: [] },
-          [erc20Asset(CHAIN_ID, tokenAddress)]: { perTxMax: (10_000n * ETH).toString(), windows: [], approvalTiers: [], decimals: 18 },
-        },
-      },
-    },
-  };
-}
-
-/** Proposes `next` through the bridge and approves it with two admins (a stricter change activates at once). */
-async function changePolicy(next: PolicyJson): Promise<Record<string, unknown>> {
-  const proposed = await dev.request('POST', '/v1/policy/proposals', dev.tokens.admin, { policy: next });
-  assert.equal(proposed.status, 201, JSON.stringify(proposed.json));
-  assert.equal(proposed.json.stricter, true, 'setting sweepTo only tightens');
-  const st = proposed.json.statement as { proposalId: string; version: number; hash: string };
-  let last = proposed.json;
-  for (const admin of dev.people.admins.slice(0, 2)) {
-    const expiresAt = Math.floor(Date.now() / 1000) + 600;
-    const sig = signStatement(
-      admin,
-      encodePolicyChangeStatement(dev.deviceId, { id: st.proposalId, version: st.version, hash: Buffer.from(st.hash.slice(2), 'hex'), proposedBy: '' }, admin.id, expiresAt),
-    );
-    const r = await dev.request('POST', `/v1/policy/proposals/${st.proposalId}/approvals`, dev.tokens.admin, { adminId: admin.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-    last = r.json;
-  }
-  return last;
-}
-
-async function mine(blocks: number): Promise<void> {
-  await (anvil.publicClient as PublicClient).request({ method: 'anvil_mine' as never, params: [`0x${blocks.toString(16)}`] as never });
-}
-
-async function auditEntry(seq: unknown): Promise<Record<string, unknown>> {
-  const page = await dev.request('GET', `/v1/audit?fromSeq=${Number(seq)}&limit=1`, dev.tokens.auditor);
-  return ((page.json.entries as { payload: Record<string, unknown> }[])[0]?.payload ?? {}) as Record<string, unknown>;
-}
+let ctx: SweepContext;
+const mine = (blocks: number) => rig.mine(blocks);
 
 describe('sweeps: deposit addresses made by the appliance, swept to the hot address, posted at finality', () => {
   before(async () => {
-    anvil = await startAnvil();
-    token = compileFixture('TestToken.sol', 'TestToken');
-    tokenAddress = await nextFunderDeployment(anvil);
-    await deployFromFunder(anvil, token, [anvil.funder.account!.address, 1_000_000n * ETH], tokenAddress);
-    dev = await startTestDevice({ keys: [{ label: 'hot-1', group: 'hot' }], policy: basePolicy });
-    hotAddress = String(dev.keys.find((k) => k.label === 'hot-1')!.address).toLowerCase();
-    // The custody service's own requester token, and the bridge served over HTTP for its fetch client.
-    const custodyToken = addToken(dev.paths.bridgeTokens, 'custody', ['orchestrator'], 'custody');
-    const app = createApp({ appliance: dev.client, tokens: new TokenVerifier(readTokens(dev.paths.bridgeTokens)) });
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port));
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    adminBridge = new BridgeClient({ baseUrl, token: dev.tokens.admin });
-    custodyBridge = new BridgeClient({ baseUrl, token: custodyToken });
-    // The deposit group becomes a sweep group into the hot key's address.
-    const next = basePolicy(dev.people);
-    next.groups.deposit = { ...next.groups.deposit!, sweepTo: hotAddress };
-    const changed = await changePolicy(next);
-    assert.equal(changed.status, 'active', JSON.stringify(changed));
+    rig = await startLedgerAppliance();
+    ({ anvil, hotAddress, tokenAddress } = rig);
     db = await openLedgerDb();
-    await registerCustodyAddress(db, { chainId: BigInt(CHAIN_ID), address: hotAddress, role: 'hot', keyId: String(dev.keys[0]!.keyId), keyGroup: 'hot' });
-    ctx = {
-      db,
-      bridge: custodyBridge,
-      requester: { id: 'custody', stamp: custodyStamp },
-      deviceId: await custodyBridge.deviceId(),
-      chain: { chainId: BigInt(CHAIN_ID), finality: { confirmations: CONFIRMATIONS } },
-      client: anvil.publicClient as PublicClient,
-      feeCap: FEE_CAP,
-    };
+    await registerCustodyAddress(db, { chainId: BigInt(CHAIN_ID), address: hotAddress, role: 'hot', keyId: rig.hotKeyId, keyGroup: 'hot' });
+    ctx = rig.sweepContext(db, { confirmations: CONFIRMATIONS });
   });
   after(async () => {
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     await db?.close();
-    await dev?.stop();
-    await anvil?.stop();
+    await rig?.stop();
   });
-
   let deposit: string;
   let depositKeyId: string;
 
   test("a customer's deposit address is a key the appliance generates in the deposit group, registered for the customer", async () => {
-    const admin3 = dev.people.admins[2]!; // the admin token's principal stamps its key.generate
     const made = await provisionDepositAddress(db, {
-      bridge: adminBridge,
-      admin: { id: admin3.id, stamp: (st) => signStatement(admin3, st) },
+      bridge: rig.adminBridge,
+      admin: rig.admin,
       deviceId: ctx.deviceId,
       chainId: BigInt(CHAIN_ID),
       customer: 'carol-customer',
@@ -167,10 +70,10 @@ describe('sweeps: deposit addresses made by the appliance, swept to the hot addr
     assert.deepEqual(await findCustodyAddress(db, BigInt(CHAIN_ID), deposit), made);
     // The custody service's own requester token cannot make keys: the bridge's refusal, typed.
     await assert.rejects(
-      custodyBridge.generateKey({ label: 'x', group: 'deposit' }),
+      rig.custodyBridge.generateKey({ label: 'x', group: 'deposit' }),
       (e: unknown) => e instanceof BridgeError && e.status === 403 && e.code === 'forbidden' && e.details?.code === 'scope_missing',
     );
-    const key = await adminBridge.getKey(depositKeyId);
+    const key = await rig.adminBridge.getKey(depositKeyId);
     assert.equal(key.address.toLowerCase(), deposit);
     assert.equal(key.group, 'deposit');
   });
@@ -381,13 +284,13 @@ describe('sweeps: deposit addresses made by the appliance, swept to the hot addr
     for (const [name, transaction] of asks) {
       const requestId = `sweep-attack-${name.replace(/ /g, '-')}`;
       const body: Record<string, unknown> = { keyId: depositKeyId, transaction };
-      body.stamp = await stampSignRequest(ctx.deviceId, { id: 'custody', stamp: custodyStamp }, body, requestId);
-      const answer = await custodyBridge.signEvmTransaction(body, requestId);
+      body.stamp = await stampSignRequest(ctx.deviceId, rig.custody, body, requestId);
+      const answer = await rig.custodyBridge.signEvmTransaction(body, requestId);
       assert.equal(answer.status, 'denied', name);
       // (an approve of a token the group does not hold is also asset_not_allowed)
       const codes = (answer.reasons ?? []).map((r) => r.code);
       assert.ok(codes.includes('sweep_only'), `${name}: ${codes.join(',')}`);
-      const e = await auditEntry(answer.auditSeq);
+      const e = await rig.auditEntry(answer.auditSeq);
       assert.deepEqual([e.kind, e.outcome, e.keyId, e.requesterProof], ['sign.evm-tx', 'deny', depositKeyId, 'verified'], name);
       assert.ok(JSON.stringify(e.reasons ?? e).includes('sweep_only'), `${name}: the audit entry names the reason`);
     }
