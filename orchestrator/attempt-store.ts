@@ -22,6 +22,11 @@ export interface Attempt {
   rawTx: string | null;
   maxFeePerGas: bigint | null;
   maxPriorityFeePerGas: bigint | null;
+  gasLimit: bigint | null;
+  /** The block number when it was first sent (its inclusion deadline counts from it). */
+  sentBlock: bigint | null;
+  includedBlock: bigint | null;
+  includedBlockHash: string | null;
 }
 
 interface Row {
@@ -36,11 +41,15 @@ interface Row {
   raw_tx: string | null;
   max_fee_per_gas: string | null;
   max_priority_fee_per_gas: string | null;
+  gas_limit: string | null;
+  sent_block: string | null;
+  included_block: string | null;
+  included_block_hash: string | null;
   trace_id?: string;
 }
 
 const COLUMNS =
-  'a.id, a.withdrawal_id, a.chain_id::text AS chain_id, a.from_address, a.nonce::text AS nonce, a.kind, a.state, a.tx_hash, a.raw_tx, a.max_fee_per_gas::text AS max_fee_per_gas, a.max_priority_fee_per_gas::text AS max_priority_fee_per_gas';
+  'a.id, a.withdrawal_id, a.chain_id::text AS chain_id, a.from_address, a.nonce::text AS nonce, a.kind, a.state, a.tx_hash, a.raw_tx, a.max_fee_per_gas::text AS max_fee_per_gas, a.max_priority_fee_per_gas::text AS max_priority_fee_per_gas, a.gas_limit::text AS gas_limit, a.sent_block::text AS sent_block, a.included_block::text AS included_block, a.included_block_hash';
 
 const big = (x: string | null): bigint | null => (x === null ? null : BigInt(x));
 
@@ -57,6 +66,10 @@ function fromRow(r: Row): Attempt {
     rawTx: r.raw_tx,
     maxFeePerGas: big(r.max_fee_per_gas),
     maxPriorityFeePerGas: big(r.max_priority_fee_per_gas),
+    gasLimit: big(r.gas_limit),
+    sentBlock: big(r.sent_block),
+    includedBlock: big(r.included_block),
+    includedBlockHash: r.included_block_hash,
   };
 }
 
@@ -68,6 +81,7 @@ export interface NewAttempt {
   kind: AttemptKind;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
+  gasLimit?: bigint;
   actor: string;
 }
 
@@ -77,8 +91,19 @@ export async function createAttempt(tx: Queryable, a: NewAttempt): Promise<Attem
   if (w.rows[0] === undefined) throw new OrchestratorError('not_found', 'no such withdrawal', { withdrawalId: a.withdrawalId });
   const id = `at_${randomUUID()}`;
   await tx.query(
-    'INSERT INTO orch_attempts (id, withdrawal_id, chain_id, from_address, nonce, kind, state, max_fee_per_gas, max_priority_fee_per_gas) VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8::numeric, $9::numeric)',
-    [id, a.withdrawalId, a.chainId.toString(), a.from.toLowerCase(), a.nonce.toString(), a.kind, 'created', a.maxFeePerGas?.toString() ?? null, a.maxPriorityFeePerGas?.toString() ?? null],
+    'INSERT INTO orch_attempts (id, withdrawal_id, chain_id, from_address, nonce, kind, state, max_fee_per_gas, max_priority_fee_per_gas, gas_limit) VALUES ($1, $2, $3, $4, $5::numeric, $6, $7, $8::numeric, $9::numeric, $10::numeric)',
+    [
+      id,
+      a.withdrawalId,
+      a.chainId.toString(),
+      a.from.toLowerCase(),
+      a.nonce.toString(),
+      a.kind,
+      'created',
+      a.maxFeePerGas?.toString() ?? null,
+      a.maxPriorityFeePerGas?.toString() ?? null,
+      a.gasLimit?.toString() ?? null,
+    ],
   );
   await tx.query('INSERT INTO orch_attempt_transitions (attempt_id, from_state, to_state, cause, actor, trace_id) VALUES ($1, NULL, $2, $3, $4, $5)', [
     id,
@@ -99,6 +124,15 @@ export async function getAttempt(db: Queryable, id: string): Promise<Attempt | n
 export async function recordSigned(tx: Queryable, id: string, signed: { txHash: string; rawTx: string }, actor: string): Promise<Attempt> {
   await tx.query('UPDATE orch_attempts SET tx_hash = $2, raw_tx = $3 WHERE id = $1', [id, signed.txHash.toLowerCase(), signed.rawTx]);
   return moveAttempt(tx, id, 'signed', 'appliance_signed', { actor });
+}
+
+/** Records chain facts of an attempt (not its state): when it was sent, where it was included, its audit entry. */
+export async function setAttemptFacts(tx: Queryable, id: string, f: { sentBlock?: bigint; includedBlock?: bigint | null; includedBlockHash?: string | null; auditSeq?: number }): Promise<void> {
+  if (f.sentBlock !== undefined) await tx.query('UPDATE orch_attempts SET sent_block = coalesce(sent_block, $2::numeric) WHERE id = $1', [id, f.sentBlock.toString()]);
+  if (f.includedBlock !== undefined) {
+    await tx.query('UPDATE orch_attempts SET included_block = $2::numeric, included_block_hash = $3 WHERE id = $1', [id, f.includedBlock?.toString() ?? null, f.includedBlockHash ?? null]);
+  }
+  if (f.auditSeq !== undefined) await tx.query('UPDATE orch_attempts SET audit_seq = $2 WHERE id = $1', [id, f.auditSeq]);
 }
 
 /** Moves the attempt, checked against the table and logged, in the caller's transaction. */

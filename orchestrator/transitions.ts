@@ -75,6 +75,7 @@ export const ATTEMPT_TRANSITIONS: readonly Transition<AttemptState>[] = [
   t('rpc_inconsistent', 'sent', 'quorum'),
   t('rpc_inconsistent', 'included', 'quorum'),
   t('rpc_inconsistent', 'dropped', 'quorum'),
+  t('rpc_inconsistent', 'included', 'operator_accept'), // an operator takes the chain's outcome
 ];
 
 export function allowed<S extends string>(table: readonly Transition<S>[], from: S, to: S, cause: string): boolean {

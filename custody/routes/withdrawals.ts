@@ -2,7 +2,8 @@
 // same request twice is one withdrawal, 201 then 200; the key reused for another request is 422),
 // GET /v1/withdrawals (filters: customer, state, chainId; cursor pages), GET /v1/withdrawals/{id} (with
 // its attempts and its transition log), POST /v1/withdrawals/{id}/cancel (before broadcast), and
-// GET /v1/withdrawal-events (every transition, after a cursor). Who asked is the token's name, kept in
+// GET /v1/withdrawal-events (every transition, after a cursor), and the operator's exception queue:
+// GET /v1/withdrawal-exceptions and POST /v1/withdrawals/{id}/resolve (retry, fail, accept). Who asked is the token's name, kept in
 // the transition log.
 import { attemptsOf, type Attempt } from '../../orchestrator/attempt-store.js';
 import { cancelWithdrawal } from '../../orchestrator/cancel.js';
@@ -10,6 +11,7 @@ import { transitionEvents } from '../../orchestrator/events.js';
 import { WITHDRAWAL_STATE_NAMES, WITHDRAWAL_STATES } from '../../orchestrator/states.js';
 import { createWithdrawal, getWithdrawal, listWithdrawals, withdrawalHistory, type Withdrawal } from '../../orchestrator/withdrawal-store.js';
 import { OrchestratorError } from '../../orchestrator/errors.js';
+import { exceptionQueue, OPERATOR_ACTIONS, resolveWithdrawal, type OperatorAction } from '../../orchestrator/operator-actions.js';
 import type { CustodyModule } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
@@ -141,6 +143,25 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
         const w = await cancelWithdrawal(r.db, id, { actor: c.get('caller').name });
         return c.json(withdrawalView(w));
       });
+      app.get('/v1/withdrawal-exceptions', r.readers, async (c) => {
+        const after = queryText(c, 'after', ID_RE);
+        const limit = queryInt(c, 'limit', 500) ?? 100;
+        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 500', { field: 'limit' });
+        const items = await exceptionQueue(r.db, { limit: Math.min(limit + 1, 500), ...(after ? { after } : {}) });
+        const page = items.slice(0, limit);
+        return c.json({ exceptions: page.map((i) => ({ ...withdrawalView(i.withdrawal), reason: i.reason })), next: items.length > limit ? page[page.length - 1]!.withdrawal.id : null });
+      });
+      app.post('/v1/withdrawals/:id/resolve', r.operators, async (c) => {
+        const id = withdrawalId(c);
+        const b = await jsonBody(c);
+        for (const k of Object.keys(b)) if (!['action', 'note'].includes(k)) throw new ProblemError('bad_request', `unknown member "${k}"`, { field: k });
+        const action = b.action;
+        if (typeof action !== 'string' || !(OPERATOR_ACTIONS as readonly string[]).includes(action))
+          throw new ProblemError('bad_request', `"action" is one of ${OPERATOR_ACTIONS.join(', ')}`, { field: 'action' });
+        const note = typeof b.note === 'string' ? b.note : '';
+        const w = await resolveWithdrawal(r.db, id, action as OperatorAction, { actor: c.get('caller').name, note });
+        return c.json(withdrawalView(w));
+      });
       app.get('/v1/withdrawal-events', r.readers, async (c) => {
         const after = queryText(c, 'after', CURSOR_RE) ?? '0.0';
         const [w, a] = after.split('.').map(Number) as [number, number];
@@ -222,6 +243,44 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
           security: bearer('requester', 'operator'),
           parameters: [pathParam('id', 'the withdrawal id')],
           responses: { '200': ok('cancelled', ref('Withdrawal')), ...problems('bad_request', 'not_found', 'illegal_transition', ...AUTH_PROBLEMS) },
+        },
+      },
+      '/v1/withdrawal-exceptions': {
+        get: {
+          operationId: 'listWithdrawalExceptions',
+          summary: "The operator's exception queue: withdrawals waiting for a decision, with the exception that put each there",
+          security: bearer('reader', 'operator'),
+          parameters: [queryParam('after', 'the cursor: a withdrawal id from `next`'), queryParam('limit', '1 to 500, default 100', { type: 'integer', minimum: 1, maximum: 500 })],
+          responses: {
+            '200': ok('a page', {
+              type: 'object',
+              required: ['exceptions', 'next'],
+              properties: { exceptions: { type: 'array', items: { allOf: [ref('Withdrawal'), { type: 'object', properties: { reason: {} } }] } }, next: { type: ['string', 'null'] } },
+            }),
+            ...problems('bad_request', ...AUTH_PROBLEMS),
+          },
+        },
+      },
+      '/v1/withdrawals/{id}/resolve': {
+        post: {
+          operationId: 'resolveWithdrawal',
+          summary: "An operator's decision on a withdrawal in the exception queue: retry, fail (funds back to Available), or accept the chain's outcome",
+          security: bearer('operator'),
+          parameters: [pathParam('id', 'the withdrawal id')],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['action', 'note'],
+                  additionalProperties: false,
+                  properties: { action: { type: 'string', enum: [...OPERATOR_ACTIONS] }, note: { type: 'string', maxLength: 500 } },
+                },
+              },
+            },
+          },
+          responses: { '200': ok('the withdrawal after the decision', ref('Withdrawal')), ...problems('bad_request', 'not_found', 'illegal_transition', ...AUTH_PROBLEMS) },
         },
       },
       '/v1/withdrawal-events': {

@@ -20,6 +20,10 @@ CREATE TABLE orch_withdrawals (
   travel_rule_hash text CHECK (travel_rule_hash ~ '^0x[0-9a-f]{64}$'),
   requested_at timestamptz NOT NULL,
   created_by text NOT NULL,
+  automatic_actions integer NOT NULL DEFAULT 0,
+  inconsistent_rounds integer NOT NULL DEFAULT 0,
+  lease_owner text,
+  lease_until timestamptz,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
@@ -53,6 +57,11 @@ CREATE TABLE orch_attempts (
   raw_tx text,
   max_fee_per_gas numeric(78, 0),
   max_priority_fee_per_gas numeric(78, 0),
+  gas_limit numeric(20, 0),
+  sent_block numeric(20, 0),
+  included_block numeric(20, 0),
+  included_block_hash text,
+  audit_seq bigint,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );

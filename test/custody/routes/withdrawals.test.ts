@@ -14,6 +14,7 @@ import { withdrawalsModule } from '../../../custody/routes/withdrawals.js';
 import type { CustodyApp } from '../../../custody/routes/context.js';
 import { migrateOrchestrator } from '../../../orchestrator/migrations.js';
 import { runPolicyCheck } from '../../../orchestrator/policy-check.js';
+import { moveWithdrawal } from '../../../orchestrator/withdrawal-store.js';
 import { deposit, ETH, OPERATOR_TOKEN, READER_TOKEN, REQUESTER_TOKEN, TOKEN_RECORDS } from '../fixtures.js';
 
 const TO = '0x' + '42'.repeat(20);
@@ -106,4 +107,33 @@ test('the event stream returns every transition once, after a cursor', async () 
   assert.equal((firstPage.body.events as unknown[]).length + (rest.body.events as unknown[]).length, events.length);
   const bad = await call('GET', '/v1/withdrawal-events?after=x', READER_TOKEN);
   assert.equal(bad.status, 400);
+});
+
+test('the exception queue lists a withdrawal an operator must decide, and only an operator resolves it, with a note', async () => {
+  const created = await call('POST', '/v1/withdrawals', REQUESTER_TOKEN, { ...ask, amount: '100' }, 'payout-queue');
+  const id = created.body.id as string;
+  await runPolicyCheck(db, id, { dailyLimits: {}, riskList: new Set(), travelRuleAbove: {} }, { actor: 'worker' });
+  // The worker could not price it under the cap and handed it over (as prepareFirstAttempt does).
+  await db.transaction(async (tx) => {
+    await moveWithdrawal(tx, id, 'signing', 'sign_requested', { actor: 'worker' });
+    await moveWithdrawal(tx, id, 'operator', 'signing_unknown', { actor: 'worker', detail: { reason: 'fee_above_cap' } });
+  });
+  const queue = await call('GET', '/v1/withdrawal-exceptions', READER_TOKEN);
+  const item = (queue.body.exceptions as { id: string; reason: unknown }[]).find((e) => e.id === id);
+  assert.deepEqual(item?.reason, { reason: 'fee_above_cap' });
+  const byRequester = await call('POST', `/v1/withdrawals/${id}/resolve`, REQUESTER_TOKEN, { action: 'fail', note: 'x' });
+  assert.equal(byRequester.status, 403);
+  const noNote = await call('POST', `/v1/withdrawals/${id}/resolve`, OPERATOR_TOKEN, { action: 'fail' });
+  assert.deepEqual([noNote.status, noNote.body.field], [400, 'note']);
+  const badAction = await call('POST', `/v1/withdrawals/${id}/resolve`, OPERATOR_TOKEN, { action: 'delete', note: 'x' });
+  assert.deepEqual([badAction.status, badAction.body.field], [400, 'action']);
+  const failed = await call('POST', `/v1/withdrawals/${id}/resolve`, OPERATOR_TOKEN, { action: 'fail', note: 'fees stay above the cap today' });
+  assert.equal(failed.body.state, 'failed');
+  const alice = await accountBalance(db, customerAccount('alice', ETH));
+  assert.equal(alice?.reserved, 0n, 'the reservation went back to Available');
+  const again = await call('POST', `/v1/withdrawals/${id}/resolve`, OPERATOR_TOKEN, { action: 'retry', note: 'x' });
+  assert.deepEqual([again.status, again.body.code], [409, 'illegal_transition']);
+  const detail = await call('GET', `/v1/withdrawals/${id}`, READER_TOKEN);
+  const last = (detail.body.history as { cause: string; actor: string; detail: { note: string } }[]).at(-1)!;
+  assert.deepEqual([last.cause, last.actor, last.detail.note], ['operator_fail', 'operator', 'fees stay above the cap today']);
 });
