@@ -12,11 +12,10 @@ import { parseEther, parseTransaction, type Hex, type PublicClient } from 'viem'
 import { createApp } from '../../host-bridge/app.js';
 import { readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import type { PolicyJson } from '../../host-bridge/policy-json.js';
-import { customerAccount, custodyAccount, feesAccount, openAccount } from '../../ledger/accounts.js';
+import { customerAccount, feesAccount } from '../../ledger/accounts.js';
 import { accountBalance } from '../../ledger/balances.js';
 import { BridgeClient } from '../../ledger/bridge-client.js';
 import type { Db } from '../../ledger/db.js';
-import { postEntry } from '../../ledger/journal.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import { checkReplay } from '../../ledger/replay.js';
 import { erc20Asset } from '../../ledger/assets.js';
@@ -31,6 +30,7 @@ import { createWithdrawal, getWithdrawal, withdrawalHistory } from '../../orches
 import { workRound } from '../../orchestrator/worker.js';
 import { startRpcProxy, type RpcProxy } from '../../reliability/rpc-proxy.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
+import { creditFinalDeposit } from '../helpers/ledger-deposit.js';
 import { deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { compileFixture } from '../helpers/solidity.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, type TestDevice, type TestPeople } from '../helpers/test-device.js';
@@ -82,33 +82,7 @@ async function runUntil(id: string, states: string[], between: () => Promise<voi
   return (await getWithdrawal(db, id))!.state;
 }
 
-async function fund(customer: string, amount: bigint, asset = NATIVE) {
-  const c = customerAccount(customer, asset);
-  const h = custodyAccount(hot, asset);
-  await openAccount(db, c);
-  await openAccount(db, h);
-  const key = `fund-${customer}-${asset}`;
-  await postEntry(db, {
-    kind: 'deposit.inclusion',
-    idempotencyKey: `${key}:inc`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount },
-      { account: h, state: 'pending', amount: -amount },
-    ],
-  });
-  await postEntry(db, {
-    kind: 'deposit.finality',
-    idempotencyKey: `${key}:fin`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount: -amount },
-      { account: c, state: 'available', amount },
-      { account: h, state: 'pending', amount },
-      { account: h, state: 'settled', amount: -amount },
-    ],
-  });
-}
+const fund = (customer: string, amount: bigint, asset = NATIVE) => creditFinalDeposit(db, { customer, custody: hot, asset, amount, key: `fund-${customer}-${asset}` });
 
 let n = 0;
 async function ask(customer: string, amount: bigint, asset = NATIVE): Promise<string> {

@@ -4,18 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judge, parseRiskList, type CheckConfig } from '../../orchestrator/checks.js';
 import { checkTravelRule, travelRuleHash } from '../../orchestrator/travel-rule.js';
+import { IVMS } from '../helpers/ivms101.js';
 
 const BAD = '0x' + 'dd'.repeat(20);
 const OK = '0x' + '42'.repeat(20);
 const cfg: CheckConfig = { dailyLimits: { '1:native': 100n }, riskList: new Set([BAD]), travelRuleAbove: { '1:native': 50n } };
-
-export const IVMS = {
-  originator: {
-    originatorPersons: [{ naturalPerson: { name: { nameIdentifier: [{ primaryIdentifier: 'Lovelace', secondaryIdentifier: 'Ada', nameIdentifierType: 'LEGL' }] } } }],
-    accountNumber: ['cust-ada'],
-  },
-  beneficiary: { beneficiaryPersons: [{ legalPerson: { name: { nameIdentifier: [{ legalPersonName: 'Analytical Engines Ltd', legalPersonNameIdentifierType: 'LEGL' }] } } }], accountNumber: [OK] },
-};
 
 test('a withdrawal within every check passes, with no travel rule below the threshold', () => {
   assert.deepEqual(judge({ asset: '1:native', to: OK, amount: 40n, withdrawnInWindow: 0n }, cfg), { ok: true, travelRuleHash: null });

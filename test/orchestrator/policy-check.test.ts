@@ -3,16 +3,16 @@
 // small) move the withdrawal to `rejected` with their reasons and reserve nothing; the step is idempotent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { customerAccount, custodyAccount, openAccount } from '../../ledger/accounts.js';
+import { customerAccount } from '../../ledger/accounts.js';
 import { accountBalance } from '../../ledger/balances.js';
 import type { Db } from '../../ledger/db.js';
-import { postEntry } from '../../ledger/journal.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import type { CheckConfig } from '../../orchestrator/checks.js';
 import { migrateOrchestrator } from '../../orchestrator/migrations.js';
 import { runPolicyCheck } from '../../orchestrator/policy-check.js';
 import { createWithdrawal, withdrawalHistory } from '../../orchestrator/withdrawal-store.js';
-import { IVMS } from './checks.test.js';
+import { IVMS } from '../helpers/ivms101.js';
+import { creditFinalDeposit } from '../helpers/ledger-deposit.js';
 
 const ETH = '31337:native';
 const HOT = '0x' + '11'.repeat(20);
@@ -31,32 +31,7 @@ after(async () => {
 });
 
 /** Credits `amount` to the customer's Available (a deposit, included and final). */
-async function fund(customer: string, amount: bigint) {
-  const c = customerAccount(customer, ETH);
-  const h = custodyAccount(HOT, ETH);
-  await openAccount(db, c);
-  await openAccount(db, h);
-  await postEntry(db, {
-    kind: 'deposit.inclusion',
-    idempotencyKey: `fund-${customer}:inc`,
-    trace: { traceId: `fund-${customer}` },
-    lines: [
-      { account: c, state: 'pending', amount },
-      { account: h, state: 'pending', amount: -amount },
-    ],
-  });
-  await postEntry(db, {
-    kind: 'deposit.finality',
-    idempotencyKey: `fund-${customer}:fin`,
-    trace: { traceId: `fund-${customer}` },
-    lines: [
-      { account: c, state: 'pending', amount: -amount },
-      { account: c, state: 'available', amount },
-      { account: h, state: 'pending', amount },
-      { account: h, state: 'settled', amount: -amount },
-    ],
-  });
-}
+const fund = (customer: string, amount: bigint) => creditFinalDeposit(db, { customer, custody: HOT, asset: ETH, amount, key: `fund-${customer}` });
 
 const balance = async (customer: string) => {
   const b = await accountBalance(db, customerAccount(customer, ETH));
