@@ -61,13 +61,16 @@ async function sweepAll(svc: ServiceContext, rt: ChainRuntime): Promise<void> {
   const deposits = (await findCustodyAddresses(svc.db, { chainId: rt.chain.chainId, role: 'deposit' })).filter((a) => a.keyId !== undefined);
   if (deposits.length === 0) return;
   const hot = await soleHot(svc.db, rt.chain.chainId);
+  // One address refused (a denial, the bridge down) does not stop the others; the first failure is the run's.
+  let failure: unknown;
   for (const a of deposits) {
     try {
       await startSweep(ctx, { depositAddress: a.address, hotAddress: hot });
     } catch (err) {
-      if (!(err instanceof LedgerError && EXPECTED.includes(err.code))) throw err;
+      if (!(err instanceof LedgerError && EXPECTED.includes(err.code))) failure ??= err;
     }
   }
+  if (failure !== undefined) throw failure;
 }
 
 const sweepSchema = {
