@@ -3,13 +3,16 @@
 // SQL, the chain's balances set to match, then one timed reconciliation at the final block. The
 // journal's own check (each entry balanced per asset, at commit) still runs on the seeded rows. Works
 // on any ledger Db (embedded or PostgreSQL); the chain is a local anvil (`anvil_setBalance`).
+// `runReconcileBench` is `make bench`'s run of it on both backends (bench/run.ts).
 import type { PublicClient } from 'viem';
+import { startAnvil } from '../reliability/anvil.js';
 import { customerAccount, custodyAccount, openAccount } from '../ledger/accounts.js';
 import { nativeAsset } from '../ledger/assets.js';
-import type { ChainConfig } from '../ledger/chain.js';
+import { chainClient, type ChainConfig } from '../ledger/chain.js';
 import { registerCustodyAddress } from '../ledger/custody-addresses.js';
 import type { Db } from '../ledger/db.js';
 import { reconcile } from '../ledger/reconcile.js';
+import { withLedgerBackends, type LedgerBackendName } from './ledger.js';
 
 export interface ReconcileBenchChain {
   client: PublicClient;
@@ -89,3 +92,44 @@ export async function benchReconcile(db: Db, chain: ReconcileBenchChain, opts: {
   const t2 = performance.now();
   return { addresses: n, entries, seedSeconds: (t1 - t0) / 1000, reconcileSeconds: (t2 - t1) / 1000, breaks: run.breakCount };
 }
+
+export interface ReconcileBenchPoint {
+  backend: LedgerBackendName;
+  addresses: number;
+  entries: number;
+  seed_s: number;
+  reconcile_s: number;
+  breaks: number;
+}
+
+/**
+ * `make bench`'s reconciliation timing: benchReconcile on a fresh database of each backend (PGlite in a
+ * data folder, then PostgreSQL), against one local anvil. Smoke mode seeds 200 entries over 5 addresses.
+ */
+export async function runReconcileBench(opts: { smoke: boolean; progress: (m: string) => void }): Promise<ReconcileBenchPoint[]> {
+  const size = opts.smoke ? { addresses: 5, entries: 200 } : { addresses: 50, entries: 100_000 };
+  const out: ReconcileBenchPoint[] = [];
+  await withLedgerBackends(async (backend) => {
+    // A chain of its own per backend: the bench addresses' balances are set from each seeding.
+    const anvil = await startAnvil();
+    const db = await backend.open();
+    try {
+      const config: ChainConfig = { chainId: BigInt(anvil.publicClient.chain?.id ?? 31337), rpcUrl: anvil.rpcUrl, finality: { confirmations: 0 }, tokens: [] };
+      const setBalance = async (address: string, wei: bigint) => {
+        await anvil.publicClient.request({ method: 'anvil_setBalance' as never, params: [address, `0x${wei.toString(16)}`] as never });
+        await anvil.publicClient.request({ method: 'evm_mine' as never, params: [] as never });
+      };
+      const r = await benchReconcile(db, { client: chainClient(config), config, setBalance }, size);
+      if (r.breaks !== 0) throw new Error(`reconciliation bench on ${backend.name}: ${r.breaks} breaks on a ledger seeded to match the chain`);
+      const point = { backend: backend.name, addresses: r.addresses, entries: r.entries, seed_s: round3(r.seedSeconds), reconcile_s: round3(r.reconcileSeconds), breaks: r.breaks };
+      opts.progress(`reconcile ${backend.name}: ${point.addresses} addresses over ${point.entries} entries in ${point.reconcile_s} s`);
+      out.push(point);
+    } finally {
+      await db.close();
+      await anvil.stop();
+    }
+  });
+  return out;
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;

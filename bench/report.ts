@@ -1,5 +1,6 @@
 // Renders benchmark results: a Markdown table and an SVG bar chart of throughput by concurrency.
 import type { LedgerBenchResult } from './ledger.js';
+import type { ReconcileBenchPoint } from './ledger-reconcile.js';
 import type { LoadResult } from './stats.js';
 
 export interface BenchResults {
@@ -19,6 +20,7 @@ export interface BenchResults {
   sweep: { appliance: LoadResult[]; e2e: LoadResult[]; e2e_approvals: LoadResult[] };
   scale: unknown;
   ledger: LedgerBenchResult;
+  reconcile: ReconcileBenchPoint[];
 }
 
 export function markdownTable(r: BenchResults): string {
@@ -50,6 +52,10 @@ export function markdownTable(r: BenchResults): string {
     ...r.ledger.replay.map((p) => `| ${p.backend} | ${p.entries} | ${p.replay_s} |`),
     '',
     `Ledger ratios (same run): PostgreSQL / PGlite postings per second (best concurrency) ${r.ledger.ratios.postgres_over_pglite_postings}; PostgreSQL / PGlite replay time ${r.ledger.ratios.postgres_over_pglite_replay_time}.`,
+    '',
+    '| reconciliation backend | custody addresses | journal entries | one run at the final block (s) | breaks |',
+    '|---|---|---|---|---|',
+    ...(r.reconcile ?? []).map((p) => `| ${p.backend} | ${p.addresses} | ${p.entries} | ${p.reconcile_s} | ${p.breaks} |`),
   ];
   return rows.join('\n') + '\n';
 }

@@ -1,7 +1,8 @@
 // `make bench`: one run, one machine. Measures the HSM's own limit (raw), a hot wallet (viem), the
 // appliance over its socket, the whole path through the HTTP bridge (with and without approvals) at
 // concurrency 1, 8, 32 and 128 from a separate load process, the policy evaluator's scale sweep, and the
-// ledger's postings per second and replay time, embedded and on PostgreSQL (bench/ledger.ts).
+// ledger's postings per second and replay time, embedded and on PostgreSQL (bench/ledger.ts), and one
+// reconciliation of a seeded journal on both (bench/ledger-reconcile.ts).
 // Writes bench/results/latest.{json,md} and chart.svg, and the README's table. BENCH_SMOKE=1 runs a
 // tiny version (for CI) that writes to a temporary directory instead.
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ import { addToken } from '../host-bridge/auth.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { whitelistWithAdmins } from '../reliability/load-device.js';
 import { runLedgerBench } from './ledger.js';
+import { runReconcileBench } from './ledger-reconcile.js';
 import { runPolicyScale } from './policy-scale.js';
 import { markdownTable, svgChart, type BenchResults } from './report.js';
 import type { LoadConfig } from './load.js';
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
   const scale = await runPolicyScale({ smoke, progress: say });
   say('ledger: postings per second and replay, embedded (PGlite) and PostgreSQL');
   const ledger = await runLedgerBench({ smoke, progress: say });
+  say('ledger: one reconciliation of a seeded journal at the final block, embedded (PGlite) and PostgreSQL');
+  const reconcile = await runReconcileBench({ smoke, progress: say });
   rmSync(varRoot, { recursive: true, force: true });
 
   const best = (xs: LoadResult[]) => Math.max(0, ...xs.map((x) => x.per_s));
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     sweep,
     scale,
     ledger,
+    reconcile,
   };
   results.targets = {
     'e2e / raw': { value: results.ratios.e2e_over_raw, target: '≥ 0.7', met: results.ratios.e2e_over_raw >= 0.7 },

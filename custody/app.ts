@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Db } from '../ledger/db.js';
 import type { CustodyTokens } from './auth.js';
 import type { JobStatus } from './jobs.js';
-import type { CustodyModule } from './module.js';
+import type { CustodyModule, ServiceContext } from './module.js';
 import { LEDGER_MODULES } from './modules.js';
 import { buildOpenApi } from './openapi.js';
 import { ProblemError, toProblem } from './problem.js';
@@ -25,6 +25,8 @@ export interface CustodyAppOptions {
   logError?: (line: string) => void;
   /** Removes configured secrets (RPC URLs that carry an API key) from an error's text before it is logged. */
   redact?: (text: string) => string;
+  /** The service the routes act for (chains, bridge): the deposits, sweeps and reconciliation routes need it. */
+  service?: ServiceContext;
 }
 
 /** The largest request body any route accepts. */
@@ -74,7 +76,7 @@ export function createCustodyApp(opts: CustodyAppOptions): CustodyApp {
   }
   let doc: object | undefined;
   const all: CustodyModule[] = [systemModule((): object => (doc ??= buildOpenApi(all)), opts.jobs ?? (() => [])), ...modules];
-  const r = routeContext(opts.db, opts.tokens);
+  const r = routeContext(opts.db, opts.tokens, opts.service);
   for (const m of all) m.routes?.(app, r);
   return app;
 }

@@ -22,7 +22,45 @@ export interface CustodyConfig {
   database: DatabaseConfig;
   tokens: CustodyTokenRecord[];
   chains: ChainConfig[];
-  bridge: { url: string; tokenFile: string | undefined } | undefined;
+  bridge: BridgeConfig | undefined;
+  jobs: LedgerJobsConfig;
+}
+
+/** The bridge and the principals the service acts as there (docs/custody-service.md "Config"). */
+export interface BridgeConfig {
+  url: string;
+  /** The service's requester token (sweeps ask the signing route with it). */
+  tokenFile: string | undefined;
+  /** The requester id that token is bound to (default `custody`). */
+  requesterId: string;
+  /** The requester's request key (PKCS#8 PEM, P-256 or Ed25519): sweeps are stamped with it when given. */
+  requestKeyFile: string | undefined;
+  /** The appliance's device id (stamps name it); absent: read from the bridge's /healthz. */
+  deviceId: string | undefined;
+  /** The admin that generates deposit keys (POST /v1/keys): its id, token file and request key. */
+  admin: { id: string; tokenFile: string; requestKeyFile: string | undefined } | undefined;
+  /** The deposit key group of the policy (default `deposit`). */
+  depositGroup: string;
+}
+
+/** The periodic jobs of the ledger's modules (milliseconds between the end of a run and the next). */
+export interface LedgerJobsConfig {
+  /** The chain watcher's step and the sweeps' finality, per chain (default 4000). */
+  depositsEveryMs: number;
+  /** Reconciliation per chain (default 300000). */
+  reconcileEveryMs: number;
+  /** Sweeping every deposit address that holds a final balance, per chain; null (the default): off. */
+  sweepEveryMs: number | null;
+}
+
+export const DEFAULT_LEDGER_JOBS: LedgerJobsConfig = { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null };
+
+const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+function interval(v: unknown, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 100 || v > 86_400_000) throw new CustodyConfigError(field, 'expected milliseconds from 100 to 86400000');
+  return v;
 }
 
 type Json = Record<string, unknown>;
@@ -62,7 +100,7 @@ function onlyKeys(o: Json, keys: string[], field: string): void {
 /** Validates a parsed config; relative paths are taken from `baseDir` (the config file's folder). */
 export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
   const root = obj(raw, '(root)');
-  onlyKeys(root, ['http', 'database', 'tokens', 'chains', 'bridge'], '');
+  onlyKeys(root, ['http', 'database', 'tokens', 'chains', 'bridge', 'jobs'], '');
 
   const h = obj(root.http ?? {}, 'http');
   onlyKeys(h, ['host', 'port'], 'http');
@@ -126,12 +164,41 @@ export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
   let bridge: CustodyConfig['bridge'];
   if (root.bridge !== undefined) {
     const b = obj(root.bridge, 'bridge');
-    onlyKeys(b, ['url', 'tokenFile'], 'bridge');
-    const tokenFile = optStr(b.tokenFile, 'bridge.tokenFile');
-    bridge = { url: httpUrl(b.url, 'bridge.url'), tokenFile: tokenFile === undefined ? undefined : resolve(baseDir, tokenFile) };
+    onlyKeys(b, ['url', 'tokenFile', 'requesterId', 'requestKeyFile', 'deviceId', 'admin', 'depositGroup'], 'bridge');
+    const file = (v: unknown, field: string) => {
+      const f = optStr(v, field);
+      return f === undefined ? undefined : resolve(baseDir, f);
+    };
+    let admin: BridgeConfig['admin'];
+    if (b.admin !== undefined) {
+      const a = obj(b.admin, 'bridge.admin');
+      onlyKeys(a, ['id', 'tokenFile', 'requestKeyFile'], 'bridge.admin');
+      admin = {
+        id: str(a.id, 'bridge.admin.id', ID_RE),
+        tokenFile: resolve(baseDir, str(a.tokenFile, 'bridge.admin.tokenFile')),
+        requestKeyFile: file(a.requestKeyFile, 'bridge.admin.requestKeyFile'),
+      };
+    }
+    bridge = {
+      url: httpUrl(b.url, 'bridge.url'),
+      tokenFile: file(b.tokenFile, 'bridge.tokenFile'),
+      requesterId: b.requesterId === undefined ? 'custody' : str(b.requesterId, 'bridge.requesterId', ID_RE),
+      requestKeyFile: file(b.requestKeyFile, 'bridge.requestKeyFile'),
+      deviceId: b.deviceId === undefined ? undefined : str(b.deviceId, 'bridge.deviceId', /^[\x21-\x7e]{1,128}$/),
+      admin,
+      depositGroup: b.depositGroup === undefined ? 'deposit' : str(b.depositGroup, 'bridge.depositGroup', ID_RE),
+    };
   }
 
-  return { http: { host, port }, database, tokens, chains, bridge };
+  const j = obj(root.jobs ?? {}, 'jobs');
+  onlyKeys(j, ['depositsEveryMs', 'reconcileEveryMs', 'sweepEveryMs'], 'jobs');
+  const jobs: LedgerJobsConfig = {
+    depositsEveryMs: interval(j.depositsEveryMs, 'jobs.depositsEveryMs', DEFAULT_LEDGER_JOBS.depositsEveryMs),
+    reconcileEveryMs: interval(j.reconcileEveryMs, 'jobs.reconcileEveryMs', DEFAULT_LEDGER_JOBS.reconcileEveryMs),
+    sweepEveryMs: j.sweepEveryMs === undefined || j.sweepEveryMs === null ? null : interval(j.sweepEveryMs, 'jobs.sweepEveryMs', 0),
+  };
+
+  return { http: { host, port }, database, tokens, chains, bridge, jobs };
 }
 
 /** Reads and validates the config file. */

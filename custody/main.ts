@@ -13,6 +13,7 @@ import { JobRunner, realScheduler, type Scheduler } from './jobs.js';
 import type { CustodyModule, ServiceContext } from './module.js';
 import { SERVICE_MODULES } from './modules.js';
 import { redactor } from './redact.js';
+import { ledgerSettingsOf } from './ledger-settings.js';
 import type { CustodyApp } from './routes/context.js';
 
 export interface RunningCustody {
@@ -65,9 +66,9 @@ export async function startCustody(cfg: CustodyConfig, opts: StartOptions = {}):
   const jobs = new JobRunner(scheduler, (name, err) => log(`job ${name} failed: ${describe(err)}`), describe);
   let server: ServerType | undefined;
   try {
-    const svc: ServiceContext = { db, chains: cfg.chains, bridge: bridgeOf(cfg), scheduler };
+    const svc: ServiceContext = { db, chains: cfg.chains, bridge: bridgeOf(cfg), scheduler, ledger: ledgerSettingsOf(cfg) };
     for (const m of modules) for (const job of m.jobs?.(svc) ?? []) jobs.add(job);
-    const app = createCustodyApp({ db, tokens: new CustodyTokens(cfg.tokens), modules, jobs: () => jobs.status(), logError: log, redact });
+    const app = createCustodyApp({ db, tokens: new CustodyTokens(cfg.tokens), modules, jobs: () => jobs.status(), logError: log, redact, service: svc });
     const port = await new Promise<number>((resolve, reject) => {
       server = serve({ fetch: app.fetch, hostname: cfg.http.host, port: cfg.http.port }, (info) => resolve(info.port));
       server.once('error', reject);

@@ -4,6 +4,8 @@
 // serves and what it describes are the same set of operations.
 import type { ChainConfig } from '../ledger/chain.js';
 import type { Db } from '../ledger/db.js';
+import type { StampingPrincipal } from '../ledger/request-stamps.js';
+import type { LedgerJobsConfig } from './config.js';
 import type { Job, Scheduler } from './jobs.js';
 import type { CustodyApp, RouteContext } from './routes/context.js';
 
@@ -14,6 +16,21 @@ export interface ServiceContext {
   /** The bridge, when the config names one; `token()` reads the token file on each call (never logged). */
   bridge: { url: string; token(): string } | undefined;
   scheduler: Scheduler;
+  /** The ledger modules' settings (deposits, sweeps, reconciliation); absent: DEFAULT_LEDGER_JOBS, no admin. */
+  ledger?: LedgerServiceSettings;
+}
+
+/** What the deposits, sweeps and reconciliation modules need beyond the database and chains. */
+export interface LedgerServiceSettings {
+  jobs: LedgerJobsConfig;
+  /** The requester the bridge token (`bridge.token()`) is bound to, with its stamper when it has a request key. */
+  requester: StampingPrincipal;
+  /** The admin that generates deposit keys; `token()` reads its token file on each call. */
+  admin?: { principal: StampingPrincipal; token(): string };
+  /** The appliance's device id; absent: asked from the bridge's /healthz. */
+  deviceId?: string;
+  /** The policy's deposit key group. */
+  depositGroup: string;
 }
 
 export interface CustodyModule {

@@ -8,9 +8,14 @@ import { custodyAddressesModule } from './routes/custody-addresses.js';
 import { entriesModule } from './routes/entries.js';
 import { replayModule } from './routes/replay.js';
 import { withdrawalsModule } from './routes/withdrawals.js';
+import { depositsModule } from './routes/deposits.js';
+import { reconciliationModule } from './routes/reconciliation.js';
+import { sweepsModule } from './routes/sweeps.js';
 
 /** The ledger's read API and the address registry. */
 export const LEDGER_MODULES: readonly CustodyModule[] = [balancesModule, accountsModule, entriesModule, replayModule, custodyAddressesModule];
 
 /** The other modules the running service loads (routes and periodic jobs). */
-export const SERVICE_MODULES: readonly CustodyModule[] = [withdrawalsModule()];
+/** The other modules the running service loads (routes and periodic jobs). The deposits module's jobs come
+ *  before reconciliation's; both queue on each chain's runtime, so a run never overlaps a catch-up. */
+export const SERVICE_MODULES: readonly CustodyModule[] = [withdrawalsModule(), depositsModule, sweepsModule, reconciliationModule];

@@ -4,9 +4,10 @@
 // are SERVICE_CODES. A problem never carries a secret: details are the facts the caller sent or may see.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { LEDGER_ERROR_CODES, LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
+import { BridgeError } from '../ledger/bridge-client.js';
 import { ORCHESTRATOR_ERROR_CODES, OrchestratorError, type OrchestratorErrorCode } from '../orchestrator/errors.js';
 
-export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'body_too_large', 'internal'] as const;
+export const SERVICE_CODES = ['bad_request', 'unauthorized', 'forbidden', 'no_route', 'body_too_large', 'internal', 'bridge_error', 'not_configured'] as const;
 export type ServiceCode = (typeof SERVICE_CODES)[number];
 export type ProblemCode = ServiceCode | LedgerErrorCode | OrchestratorErrorCode;
 
@@ -17,6 +18,8 @@ export const SERVICE_STATUS: Record<ServiceCode, ContentfulStatusCode> = {
   no_route: 404,
   body_too_large: 413,
   internal: 500,
+  bridge_error: 502,
+  not_configured: 503,
 };
 
 /** Each ledger error code at its HTTP status. */
@@ -65,6 +68,8 @@ const TITLES: Record<ServiceCode | LedgerErrorCode, string> = {
   no_route: 'No such route',
   body_too_large: 'The request body is over the limit',
   internal: 'Internal error',
+  bridge_error: 'The bridge refused the request or could not be reached',
+  not_configured: 'The service is not configured for this',
   bad_entry: 'Malformed ledger input',
   unbalanced: 'The lines of an asset do not sum to zero',
   unknown_account: 'No such account',
@@ -129,6 +134,8 @@ export function toProblem(err: unknown): Problem {
       code: err.code,
     };
   }
+  // The bridge's own error code and status (never its URL's secrets: the bridge client names only the base URL and path).
+  if (err instanceof BridgeError) return { bridgeCode: err.code, bridgeStatus: err.status, ...(err.details ? { details: err.details } : {}), ...base('bridge_error', err.message) };
   if (err instanceof SyntaxError) return base('bad_request', 'the request body is not valid JSON');
   return base('internal', 'internal error');
 }

@@ -114,6 +114,28 @@ export async function listDeposits(db: Queryable, chainId: bigint, f: DepositFil
   return r.rows.map(fromRow);
 }
 
+export interface DepositPageFilter {
+  chainId?: bigint;
+  status?: DepositStatus;
+  customer?: string;
+  /** Deposits to this custody address. */
+  to?: string;
+  /** Rows with id above this one (the last id of the previous page). */
+  afterId?: number;
+  /** 1 to 500. */
+  limit: number;
+}
+
+/** Deposits of every chain in row order, filtered, one page at a time (the service's GET /v1/deposits). */
+export async function pageDeposits(db: Queryable, f: DepositPageFilter): Promise<Deposit[]> {
+  const r = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM ledger_deposits WHERE ($1::bigint IS NULL OR chain_id = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR customer = $3)
+       AND ($4::text IS NULL OR to_address = $4) AND id > $5 ORDER BY id LIMIT $6`,
+    [f.chainId?.toString() ?? null, f.status ?? null, f.customer ?? null, f.to?.toLowerCase() ?? null, f.afterId ?? 0, Math.max(1, Math.min(500, f.limit))],
+  );
+  return r.rows.map(fromRow);
+}
+
 export interface Inclusion {
   deposit: Deposit;
   /**

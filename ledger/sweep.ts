@@ -137,11 +137,12 @@ export async function getSweep(db: Db, id: number): Promise<Sweep | null> {
   return r.rows[0] === undefined ? null : fromRow(r.rows[0]);
 }
 
-export async function listSweeps(db: Db, filter: { status?: SweepStatus; chainId?: bigint } = {}): Promise<Sweep[]> {
-  const r = await db.query<Row>(`SELECT ${COLUMNS} FROM ledger_sweeps WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR chain_id = $2) ORDER BY id`, [
-    filter.status ?? null,
-    filter.chainId?.toString() ?? null,
-  ]);
+/** Sweeps in id order; `from` (a deposit address), `afterId` and `limit` page them (no limit: all). */
+export async function listSweeps(db: Db, filter: { status?: SweepStatus; chainId?: bigint; from?: string; afterId?: number; limit?: number } = {}): Promise<Sweep[]> {
+  const r = await db.query<Row>(
+    `SELECT ${COLUMNS} FROM ledger_sweeps WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR chain_id = $2) AND ($3::text IS NULL OR from_address = $3) AND id > $4 ORDER BY id LIMIT $5`,
+    [filter.status ?? null, filter.chainId?.toString() ?? null, filter.from?.toLowerCase() ?? null, filter.afterId ?? 0, filter.limit ?? null],
+  );
   return r.rows.map(fromRow);
 }
 
@@ -325,12 +326,14 @@ function checkSigned(s: Sweep, raw: Hex): void {
 /**
  * Posts every broadcast sweep whose receipt's block is final: one `sweep` entry each (idempotency key
  * `sweep:<chain>:<tx hash>`, trace: the sweep's request id and the appliance's audit seq). A reverted
- * transaction moved nothing but still paid its fee: the entry then has only the fee lines. Returns the
- * entries posted.
+ * transaction moved nothing but still paid its fee: the entry then has only the fee lines. With
+ * `upTo`, only receipts at or below that block (and the final one) are posted. Returns the entries posted.
  */
-export async function settleSweeps(ctx: Pick<SweepContext, 'db' | 'chain' | 'client'>): Promise<Posted[]> {
+export async function settleSweeps(ctx: Pick<SweepContext, 'db' | 'chain' | 'client'>, opts: { upTo?: bigint } = {}): Promise<Posted[]> {
   const { db, chain, client } = ctx;
-  const final = await finalBlock(client, chain.finality);
+  // `upTo` holds the postings at a block below the chain's final one (reconciliation's block).
+  const chainFinal = await finalBlock(client, chain.finality);
+  const final = opts.upTo !== undefined && opts.upTo < chainFinal ? opts.upTo : chainFinal;
   const posted: Posted[] = [];
   for (const s of await listSweeps(db, { status: 'broadcast', chainId: chain.chainId })) {
     const receipt = await client.getTransactionReceipt({ hash: s.txHash as Hex }).catch(() => null);

@@ -51,30 +51,43 @@ function networkProblem(err: unknown): string {
   return err instanceof Error && err.message !== 'fetch failed' ? err.message : 'the request did not reach the service';
 }
 
+/** GET a text resource (a report as Markdown); a non-2xx answer is a CliError as for callApi. */
+export async function callText(opts: ClientOptions, path: string, accept: string): Promise<string> {
+  return (await call(opts, 'GET', path, undefined, `${accept}, application/problem+json`)).text;
+}
+
 /** GET or POST a JSON resource; a non-2xx answer is a CliError naming the URL, the status and the problem. */
 export async function callApi(opts: ClientOptions, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const { text, url, status } = await call(opts, method, path, body, 'application/json, application/problem+json');
+  try {
+    return text === '' ? null : JSON.parse(text);
+  } catch {
+    throw new CliError(`${method} ${url}: HTTP ${status}, and the answer is not JSON (is this the custody service?)`);
+  }
+}
+
+async function call(opts: ClientOptions, method: 'GET' | 'POST', path: string, body: unknown, accept: string): Promise<{ text: string; url: string; status: number }> {
   const url = `${opts.url}${path}`;
   let res: Response;
   try {
     res = await fetch(url, {
       method,
-      headers: { Authorization: `Bearer ${opts.token}`, Accept: 'application/json, application/problem+json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      headers: { Authorization: `Bearer ${opts.token}`, Accept: accept, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
     throw new CliError(`${method} ${url}: ${networkProblem(err)}`);
   }
   const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? null : JSON.parse(text);
-  } catch {
-    throw new CliError(`${method} ${url}: HTTP ${res.status}, and the answer is not JSON (is this the custody service?)`);
-  }
   if (!res.ok) {
-    const p = parsed as { code?: unknown; detail?: unknown } | null;
+    let p: { code?: unknown; detail?: unknown } | null;
+    try {
+      p = text === '' ? null : (JSON.parse(text) as { code?: unknown; detail?: unknown } | null);
+    } catch {
+      throw new CliError(`${method} ${url}: HTTP ${res.status}, and the answer is not JSON (is this the custody service?)`);
+    }
     const what = typeof p?.code === 'string' ? `${p.code}: ${typeof p.detail === 'string' ? p.detail : ''}` : 'no problem details';
     throw new CliError(`${method} ${url}: HTTP ${res.status} ${what}`);
   }
-  return parsed;
+  return { text, url, status: res.status };
 }

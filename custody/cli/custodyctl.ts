@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // custodyctl: the operator's command line for the custody service. Reads balances, journal entries and
-// the custody-address registry over the HTTP API, checks the journal by replay (over the API, or offline
+// the custody-address registry over the HTTP API, drives deposits, sweeps and reconciliation
+// (custody/cli/ledger-commands.ts), checks the journal by replay (over the API, or offline
 // on a stopped service's data folder), makes API tokens, and runs the service (`serve`). The URL comes
 // from --url, then $CUSTODY_URL; the token from --token-file, then $CUSTODY_TOKEN (never from argv).
 // Exit codes: 0 done, 1 replay found a mismatch, 2 the command failed.
@@ -15,29 +16,8 @@ import { configPath, startFromFile } from '../main.js';
 import { ProblemError } from '../problem.js';
 import { replayReport, type ReplayReport } from '../routes/replay.js';
 import { callApi, CliError, serviceToken, serviceUrl, type ClientOptions } from './client.js';
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-  /** Uses --url and --token-file. */
-  api?: boolean;
-  run(v: Values, positionals: string[], client: () => ClientOptions): Promise<number>;
-}
-
-const out = (x: unknown) => process.stdout.write(JSON.stringify(x, null, 2) + '\n');
-const say = (m: string) => process.stderr.write(`custodyctl: ${m}\n`);
-const API_OPTIONS = { url: { type: 'string' as const }, 'token-file': { type: 'string' as const } };
-const API_USAGE = '[--url URL] [--token-file FILE]';
-
-function query(pairs: Record<string, unknown>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(pairs)) if (typeof v === 'string') q.set(k, v);
-  const s = q.toString();
-  return s === '' ? '' : `?${s}`;
-}
+import { API_OPTIONS, API_USAGE, out, query, say, type Command, type Values } from './command.js';
+import { LEDGER_OPS_COMMANDS } from './ledger-commands.js';
 
 function printReplay(r: ReplayReport, where: string): number {
   out(r);
@@ -182,6 +162,7 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...LEDGER_OPS_COMMANDS,
 };
 
 function help(): string {

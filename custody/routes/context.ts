@@ -3,6 +3,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { Db } from '../../ledger/db.js';
 import type { Caller, CustodyScope, CustodyTokens } from '../auth.js';
+import type { ServiceContext } from '../module.js';
 import { ProblemError } from '../problem.js';
 
 export type Env = { Variables: { caller: Caller; requestId: string } };
@@ -17,16 +18,18 @@ export interface RouteContext {
   readers: MiddlewareHandler<Env>;
   /** Changing routes: operator. */
   operators: MiddlewareHandler<Env>;
+  /** The running service (chains, bridge, jobs' settings), when the app is served by one or a test gives one. */
+  service?: ServiceContext;
 }
 
-export function routeContext(db: Db, tokens: CustodyTokens): RouteContext {
+export function routeContext(db: Db, tokens: CustodyTokens, service?: ServiceContext): RouteContext {
   const requireScope =
     (...scopes: CustodyScope[]): MiddlewareHandler<Env> =>
     async (c, next) => {
       c.set('caller', tokens.verify(c.req.header('Authorization'), scopes));
       await next();
     };
-  return { db, requireScope, readers: requireScope('reader', 'operator'), operators: requireScope('operator') };
+  return { db, requireScope, readers: requireScope('reader', 'operator'), operators: requireScope('operator'), ...(service ? { service } : {}) };
 }
 
 const bad = (field: string, detail: string) => new ProblemError('bad_request', detail, { field });

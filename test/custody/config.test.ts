@@ -24,7 +24,8 @@ test('a full config file becomes typed values; relative paths are taken from its
         database: { dataDir: 'ledger-data' },
         tokens: [{ name: 'ops', scopes: ['reader', 'operator'], sha256: SHA }],
         chains: [{ chainId: 31337, rpcUrl: 'http://127.0.0.1:8545', finality: { confirmations: 2 }, tokens: ['0x5FbDB2315678afecb367f032d93F642f64180aa3'] }],
-        bridge: { url: 'http://127.0.0.1:8080', tokenFile: 'bridge.token' },
+        bridge: { url: 'http://127.0.0.1:8080', tokenFile: 'bridge.token', requestKeyFile: 'custody-request.pem', admin: { id: 'ops-admin', tokenFile: 'admin.token' }, depositGroup: 'dep' },
+        jobs: { reconcileEveryMs: 60_000, sweepEveryMs: 30_000 },
       }),
     );
     const cfg = loadConfig(file);
@@ -32,14 +33,30 @@ test('a full config file becomes typed values; relative paths are taken from its
     assert.deepEqual(cfg.database, { kind: 'embedded', dataDir: join(dir, 'ledger-data') });
     assert.deepEqual(cfg.tokens, [{ name: 'ops', scopes: ['reader', 'operator'], sha256: SHA }]);
     assert.deepEqual(cfg.chains, [{ chainId: 31337n, rpcUrl: 'http://127.0.0.1:8545', finality: { confirmations: 2 }, tokens: ['0x5FbDB2315678afecb367f032d93F642f64180aa3'] }]);
-    assert.deepEqual(cfg.bridge, { url: 'http://127.0.0.1:8080', tokenFile: join(dir, 'bridge.token') });
+    assert.deepEqual(cfg.bridge, {
+      url: 'http://127.0.0.1:8080',
+      tokenFile: join(dir, 'bridge.token'),
+      requesterId: 'custody',
+      requestKeyFile: join(dir, 'custody-request.pem'),
+      deviceId: undefined,
+      admin: { id: 'ops-admin', tokenFile: join(dir, 'admin.token'), requestKeyFile: undefined },
+      depositGroup: 'dep',
+    });
+    assert.deepEqual(cfg.jobs, { depositsEveryMs: 4000, reconcileEveryMs: 60_000, sweepEveryMs: 30_000 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('an empty config takes the defaults: 127.0.0.1:8090, an in-memory ledger, no tokens, chains or bridge', () => {
-  assert.deepEqual(parseConfig({}, '/x'), { http: { host: '127.0.0.1', port: 8090 }, database: { kind: 'embedded', dataDir: undefined }, tokens: [], chains: [], bridge: undefined });
+  assert.deepEqual(parseConfig({}, '/x'), {
+    http: { host: '127.0.0.1', port: 8090 },
+    database: { kind: 'embedded', dataDir: undefined },
+    tokens: [],
+    chains: [],
+    bridge: undefined,
+    jobs: { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null },
+  });
 });
 
 test('each bad field is refused with an error naming it', () => {
@@ -75,6 +92,13 @@ test('each bad field is refused with an error naming it', () => {
     ],
     [{ bridge: { tokenFile: 't' } }, 'bridge.url'],
     [{ bridge: { url: 'http://b', token: 'hsm_secret' } }, 'bridge.token'],
+    [{ bridge: { url: 'http://b', admin: { id: 'a' } } }, 'bridge.admin.tokenFile'],
+    [{ bridge: { url: 'http://b', admin: { id: 'a b', tokenFile: 't' } } }, 'bridge.admin.id'],
+    [{ bridge: { url: 'http://b', admin: { id: 'a', tokenFile: 't', token: 'x' } } }, 'bridge.admin.token'],
+    [{ bridge: { url: 'http://b', depositGroup: '' } }, 'bridge.depositGroup'],
+    [{ jobs: { reconcileEveryMs: 10 } }, 'jobs.reconcileEveryMs'],
+    [{ jobs: { sweepEveryMs: '1000' } }, 'jobs.sweepEveryMs'],
+    [{ jobs: { watchEveryMs: 1000 } }, 'jobs.watchEveryMs'],
   ];
   for (const [raw, field] of cases) {
     assert.throws(

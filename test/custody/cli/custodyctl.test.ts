@@ -148,7 +148,27 @@ test('--help on every command', { timeout: 600_000 }, async () => {
   const top = await ctl(['--help']);
   assert.equal(top.code, 0);
   const commands = [...top.stdout.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1]!);
-  assert.deepEqual(commands, ['balances', 'account', 'entries', 'entry', 'addresses', 'add-hot-address', 'replay', 'token', 'serve']);
+  assert.deepEqual(commands, [
+    'balances',
+    'account',
+    'entries',
+    'entry',
+    'addresses',
+    'add-hot-address',
+    'replay',
+    'token',
+    'serve',
+    'deposit-address',
+    'deposits',
+    'sweep',
+    'sweeps',
+    'reconcile',
+    'reconciliations',
+    'reconciliation',
+    'exceptions',
+    'resolve',
+    'events',
+  ]);
   for (const c of commands) {
     const h = await ctl([c, '--help']);
     assert.equal(h.code, 0, c);

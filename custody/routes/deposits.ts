@@ -1,0 +1,162 @@
+// Deposits: a periodic job per configured chain (`deposits:<chainId>`) that brings the ledger up to the
+// chain (the watcher's steps up to the final block, then the sweeps settled up to that block; see
+// custody/chain-runtime.ts), POST /v1/customers/{customer}/deposit-addresses (operator: the appliance
+// makes a key in the deposit group through the bridge, with the configured admin's token and stamp,
+// and its address is registered as the customer's deposit address) and GET /v1/deposits (the deposits
+// the watcher saw, filtered, one page at a time).
+import { provisionDepositAddress } from '../../ledger/deposit-addresses.js';
+import { DEPOSIT_STATUSES, pageDeposits, type Deposit } from '../../ledger/deposits.js';
+import { chainRuntimes, runtimeOf } from '../chain-runtime.js';
+import type { CustodyModule } from '../module.js';
+import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
+import { ProblemError } from '../problem.js';
+import { addressView } from '../views.js';
+import { bodyText, jsonBody, queryEnum, queryText } from './context.js';
+import { OWNER_RE } from './balances.js';
+import { ADDRESS_RE, AFTER_RE, adminClient, CHAIN_RE, deviceIdOf, pageLimit, serviceOf, settingsOf } from './ledger-ops.js';
+
+const LABEL_RE = /^[\x20-\x7e]{1,64}$/;
+
+export const depositView = (d: Deposit) => ({
+  id: String(d.id),
+  chainId: d.chainId.toString(),
+  txHash: d.txHash,
+  logIndex: d.logIndex,
+  blockNumber: d.blockNumber.toString(),
+  blockHash: d.blockHash,
+  from: d.from,
+  to: d.to,
+  asset: d.asset,
+  amount: d.amount.toString(),
+  customer: d.customer,
+  status: d.status,
+  inclusionEntryId: d.inclusionEntryId === null ? null : String(d.inclusionEntryId),
+  finalityEntryId: d.finalityEntryId === null ? null : String(d.finalityEntryId),
+  reversalEntryId: d.reversalEntryId === null ? null : String(d.reversalEntryId),
+});
+
+const entryRef = { type: ['string', 'null'], pattern: '^[1-9][0-9]*$' };
+const depositSchema = {
+  type: 'object',
+  required: ['id', 'chainId', 'txHash', 'logIndex', 'blockNumber', 'blockHash', 'from', 'to', 'asset', 'amount', 'customer', 'status'],
+  properties: {
+    id: decimal,
+    chainId: decimal,
+    txHash: { type: 'string' },
+    logIndex: { type: 'integer', description: 'the Transfer log index, or -1 for the transaction’s own value' },
+    blockNumber: decimal,
+    blockHash: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string', description: 'the deposit address' },
+    asset: { type: 'string' },
+    amount: decimal,
+    customer: { type: 'string' },
+    status: { type: 'string', enum: [...DEPOSIT_STATUSES] },
+    inclusionEntryId: entryRef,
+    finalityEntryId: entryRef,
+    reversalEntryId: entryRef,
+  },
+};
+
+export const depositsModule: CustodyModule = {
+  name: 'deposits',
+  routes(app, r) {
+    app.post('/v1/customers/:customer/deposit-addresses', r.operators, async (c) => {
+      const customer = c.req.param('customer') ?? '';
+      if (!OWNER_RE.test(customer)) throw new ProblemError('bad_request', 'a customer is 1-128 of A-Z a-z 0-9 . _ @ -', { field: 'customer' });
+      const b = await jsonBody(c);
+      for (const k of Object.keys(b)) if (!['chainId', 'label'].includes(k)) throw new ProblemError('bad_request', `unknown member "${k}"`, { field: k });
+      const chainId = BigInt(bodyText(b, 'chainId', CHAIN_RE)!);
+      const label = bodyText(b, 'label', LABEL_RE, true);
+      const svc = serviceOf(r.service);
+      runtimeOf(svc, chainId);
+      const { client, admin } = adminClient(svc);
+      const address = await provisionDepositAddress(r.db, {
+        bridge: client,
+        admin: admin.principal,
+        deviceId: await deviceIdOf(svc, client),
+        chainId,
+        customer,
+        group: settingsOf(svc).depositGroup,
+        ...(label === undefined ? {} : { label }),
+      });
+      return c.json(addressView(address), 201);
+    });
+    app.get('/v1/deposits', r.readers, async (c) => {
+      const chainId = queryText(c, 'chainId', CHAIN_RE);
+      const customer = queryText(c, 'customer', OWNER_RE);
+      const status = queryEnum(c, 'status', DEPOSIT_STATUSES);
+      const address = queryText(c, 'address', ADDRESS_RE);
+      const after = queryText(c, 'after', AFTER_RE);
+      const limit = pageLimit(c, 500, 100);
+      const page = await pageDeposits(r.db, {
+        limit: Math.min(limit + 1, 500),
+        ...(chainId ? { chainId: BigInt(chainId) } : {}),
+        ...(customer ? { customer } : {}),
+        ...(status ? { status } : {}),
+        ...(address ? { to: address } : {}),
+        ...(after ? { afterId: Number(after) } : {}),
+      });
+      const items = page.slice(0, limit);
+      return c.json({ deposits: items.map(depositView), next: page.length > limit ? String(items[items.length - 1]!.id) : null });
+    });
+  },
+  jobs(svc) {
+    const every = settingsOf(svc).jobs.depositsEveryMs;
+    return [...chainRuntimes(svc).values()].map((rt) => ({
+      name: `deposits:${rt.chain.chainId}`,
+      everyMs: every,
+      runAtStart: true,
+      run: async ({ signal }) => {
+        await rt.deposits(signal);
+      },
+    }));
+  },
+  schemas: { Deposit: depositSchema },
+  paths: {
+    '/v1/customers/{customer}/deposit-addresses': {
+      post: {
+        operationId: 'createDepositAddress',
+        summary: 'A new deposit address for the customer: a key made by the appliance in the deposit group, registered with role deposit',
+        security: bearer('operator'),
+        parameters: [pathParam('customer', 'the customer the address credits')],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['chainId'],
+                additionalProperties: false,
+                properties: { chainId: decimal, label: { type: 'string', description: 'the key label (default dep-<customer>)' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': ok('the registered deposit address', ref('CustodyAddress')),
+          ...problems('bad_request', 'bad_entry', 'address_taken', 'bridge_error', 'not_configured', ...AUTH_PROBLEMS),
+        },
+      },
+    },
+    '/v1/deposits': {
+      get: {
+        operationId: 'listDeposits',
+        summary: 'Deposits the chain watcher saw, in row order, filtered, one page at a time',
+        security: bearer('reader', 'operator'),
+        parameters: [
+          queryParam('chainId', 'only this chain'),
+          queryParam('customer', 'only this customer'),
+          queryParam('status', 'only this status', { type: 'string', enum: [...DEPOSIT_STATUSES] }),
+          queryParam('address', 'only deposits to this deposit address'),
+          queryParam('after', 'the cursor: `next` of the previous page'),
+          queryParam('limit', '1 to 500, default 100', { type: 'integer', minimum: 1, maximum: 500 }),
+        ],
+        responses: {
+          '200': ok('a page', { type: 'object', required: ['deposits', 'next'], properties: { deposits: { type: 'array', items: ref('Deposit') }, next: { type: ['string', 'null'] } } }),
+          ...problems('bad_request', ...AUTH_PROBLEMS),
+        },
+      },
+    },
+  },
+};
