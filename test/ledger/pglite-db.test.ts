@@ -43,3 +43,15 @@ test('a ledger in a data folder keeps its journal and balances across a reopen',
     await again.close();
   }
 });
+
+test('in-memory ledgers are independent, also when one starts from the saved empty cluster', async (t) => {
+  const a = await openLedgerDb();
+  t.after(() => a.close());
+  const b = await openLedgerDb();
+  t.after(() => b.close());
+  const c = customerAccount('only-in-a', nativeAsset(1));
+  await openAccount(a, c);
+  assert.equal((await a.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_accounts')).rows[0]!.n, 1);
+  assert.equal((await b.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_accounts')).rows[0]!.n, 0, 'the second database shares nothing with the first');
+  assert.deepEqual(await migrate(b), [], 'each was migrated when opened');
+});
