@@ -10,6 +10,12 @@ import type { Queryable } from './db.js';
 import { LedgerError } from './errors.js';
 import { stampKeyGenerate, type StampingPrincipal } from './request-stamps.js';
 
+/** A key label the appliance accepts (key.generate's rule in protocol/commands/key-generate.ts). */
+export const KEY_LABEL_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The default label of a customer's deposit key: `dep-<customer>`, a character the appliance refuses as `_`, cut to 64. */
+export const defaultDepositLabel = (customer: string): string => `dep-${customer}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+
 export interface ProvisionDepositAddress {
   /** A client with an admin's bridge token. */
   bridge: BridgeClient;
@@ -20,7 +26,7 @@ export interface ProvisionDepositAddress {
   customer: string;
   /** The deposit key group (a sweep group of the policy). */
   group: string;
-  /** Key label; default `dep-<customer>`, cut to the bridge's 64 characters. */
+  /** Key label (KEY_LABEL_RE); default defaultDepositLabel(customer). */
   label?: string;
   stampTtlSeconds?: number;
 }
@@ -30,7 +36,7 @@ export interface ProvisionDepositAddress {
  * call makes a new key (a key made whose registration then failed stays unused in the device's list).
  */
 export async function provisionDepositAddress(db: Queryable, o: ProvisionDepositAddress): Promise<CustodyAddress> {
-  const label = (o.label ?? `dep-${o.customer}`).slice(0, 64);
+  const label = o.label ?? defaultDepositLabel(o.customer);
   const body: Record<string, unknown> = { label, group: o.group };
   if (o.admin.stamp !== undefined) {
     body.requestId = `keygen-${randomUUID()}`;

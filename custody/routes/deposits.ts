@@ -4,7 +4,7 @@
 // makes a key in the deposit group through the bridge, with the configured admin's token and stamp,
 // and its address is registered as the customer's deposit address) and GET /v1/deposits (the deposits
 // the watcher saw, filtered, one page at a time).
-import { provisionDepositAddress } from '../../ledger/deposit-addresses.js';
+import { KEY_LABEL_RE, provisionDepositAddress } from '../../ledger/deposit-addresses.js';
 import { DEPOSIT_STATUSES, pageDeposits, type Deposit } from '../../ledger/deposits.js';
 import { chainRuntimes, runtimeOf } from '../chain-runtime.js';
 import type { CustodyModule } from '../module.js';
@@ -14,8 +14,6 @@ import { addressView } from '../views.js';
 import { bodyText, jsonBody, queryEnum, queryText } from './context.js';
 import { OWNER_RE } from './balances.js';
 import { ADDRESS_RE, AFTER_RE, adminClient, CHAIN_RE, deviceIdOf, pageLimit, serviceOf, settingsOf } from './ledger-ops.js';
-
-const LABEL_RE = /^[\x20-\x7e]{1,64}$/;
 
 export const depositView = (d: Deposit) => ({
   id: String(d.id),
@@ -67,7 +65,7 @@ export const depositsModule: CustodyModule = {
       const b = await jsonBody(c);
       for (const k of Object.keys(b)) if (!['chainId', 'label'].includes(k)) throw new ProblemError('bad_request', `unknown member "${k}"`, { field: k });
       const chainId = BigInt(bodyText(b, 'chainId', CHAIN_RE)!);
-      const label = bodyText(b, 'label', LABEL_RE, true);
+      const label = bodyText(b, 'label', KEY_LABEL_RE, true);
       const svc = serviceOf(r.service);
       runtimeOf(svc, chainId);
       const { client, admin } = adminClient(svc);
@@ -128,7 +126,10 @@ export const depositsModule: CustodyModule = {
                 type: 'object',
                 required: ['chainId'],
                 additionalProperties: false,
-                properties: { chainId: decimal, label: { type: 'string', description: 'the key label (default dep-<customer>)' } },
+                properties: {
+                  chainId: decimal,
+                  label: { type: 'string', pattern: KEY_LABEL_RE.source, description: 'the key label (default dep-<customer>, a character outside the pattern as _)' },
+                },
               },
             },
           },

@@ -1,10 +1,11 @@
 // Shared by the custody service's tests: a ledger with postings made through postEntry (two customers'
 // deposits, a withdrawal request, a reversal), API tokens of each scope, and a request helper.
-import { customerAccount, custodyAccount, openAccount } from '../../ledger/accounts.js';
+import { customerAccount, custodyAccount } from '../../ledger/accounts.js';
 import { erc20Asset, nativeAsset } from '../../ledger/assets.js';
 import type { Db } from '../../ledger/db.js';
 import { postEntry, reverseEntry } from '../../ledger/journal.js';
 import { hashToken, type CustodyTokenRecord } from '../../custody/auth.js';
+import { creditFinalDeposit } from '../helpers/ledger-deposit.js';
 
 export const ETH = nativeAsset(31337);
 export const TOKEN = erc20Asset(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
@@ -19,32 +20,9 @@ export const TOKEN_RECORDS: CustodyTokenRecord[] = [
   { name: 'payouts-service', scopes: ['requester'], sha256: hashToken(REQUESTER_TOKEN) },
 ];
 
-/** A finalized deposit: inclusion then finality (two entries). */
+/** A finalized deposit to the hot address: inclusion then finality (two entries; test/helpers/ledger-deposit.ts). */
 export async function deposit(db: Db, customer: string, amount: bigint, key: string, asset = ETH): Promise<void> {
-  const c = customerAccount(customer, asset);
-  const h = custodyAccount(HOT, asset);
-  await openAccount(db, c);
-  await openAccount(db, h);
-  await postEntry(db, {
-    kind: 'deposit.inclusion',
-    idempotencyKey: `${key}:inc`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount },
-      { account: h, state: 'pending', amount: -amount },
-    ],
-  });
-  await postEntry(db, {
-    kind: 'deposit.finality',
-    idempotencyKey: `${key}:fin`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount: -amount },
-      { account: c, state: 'available', amount },
-      { account: h, state: 'pending', amount },
-      { account: h, state: 'settled', amount: -amount },
-    ],
-  });
+  await creditFinalDeposit(db, { customer, custody: HOT, asset, amount, key });
 }
 
 /**

@@ -1,5 +1,6 @@
-// Shared by the deposits, sweeps and reconciliation route tests: a service context over an in-memory
-// ledger and the given chains (a hand-driven ManualScheduler, so jobs run only when a test moves the
+// Shared by the custody service's ledger route tests (test/custody/routes/reconciliation.test.ts, and
+// test/e2e/custody-deposits.test.ts and custody-sweeps.test.ts through the real bridge and appliance):
+// a service context over an in-memory ledger and the given chains (a hand-driven ManualScheduler, so jobs run only when a test moves the
 // clock), the app with the three modules, a JobRunner holding their jobs, and a request helper.
 import { CustodyTokens } from '../../custody/auth.js';
 import { createCustodyApp } from '../../custody/app.js';

@@ -37,6 +37,10 @@ export interface LedgerAppliance {
   /** The hot key's address, lower case: the deposit group's sweepTo. */
   hotAddress: string;
   hotKeyId: string;
+  /** The bridge's HTTP base URL, and the two tokens its clients carry (for a custody service's config). */
+  bridgeUrl: string;
+  adminToken: string;
+  custodyToken: string;
   /** The bridge with an admin's token (scope admin: makes deposit keys). */
   adminBridge: BridgeClient;
   /** The bridge with the custody service's requester token (scope orchestrator). */
@@ -148,6 +152,9 @@ export async function startLedgerAppliance(): Promise<LedgerAppliance> {
       tokenAddress,
       hotAddress,
       hotKeyId: String(hot.keyId),
+      bridgeUrl: baseUrl,
+      adminToken: dev.tokens.admin,
+      custodyToken,
       adminBridge,
       custodyBridge,
       deviceId,
