@@ -15,7 +15,6 @@ import { startAnvil, type Anvil } from '../reliability/anvil.js';
 import { makeToken, type CustodyScope } from '../custody/auth.js';
 import { parseConfig } from '../custody/config.js';
 import { startCustody, type RunningCustody } from '../custody/main.js';
-import { startAppliance, type ApplianceProcess } from './appliance-process.js';
 import { DEMO_CUSTODY_REQUESTER, DEMO_FEE_CAP, DEMO_WITHDRAWALS_GROUP, type DemoInfo } from './demo.js';
 
 export const DEMO_CUSTOMER = 'demo-customer';
