@@ -107,7 +107,7 @@ bench: build
 	BENCH_SMOKE=$(BENCH_SMOKE) node dist/bench/run.js
 
 run: build
-	node dist/cli/hsmctl.js run --var $(HSM_VAR)
+	node dist/cli/hsmctl.js run --var $(HSM_VAR) $(if $(PORT),--port $(PORT)) $(if $(CUSTODY_PORT),--custody-port $(CUSTODY_PORT))
 
 clean:
 	rm -rf dist

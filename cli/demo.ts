@@ -2,7 +2,11 @@
 // var/demo/demo-keys/), a demo policy for the local anvil chain (31337), bridge tokens, one key, and
 // the orchestrator's request key in its own SoftHSM2 token (var/requesters/orchestrator/, kept when
 // var/demo/ is removed): the demo group requires signed requests, so the orchestrator signs through
-// `hsmctl sign tx`. Everything here is for demonstration only and says so in its names.
+// `hsmctl sign tx`. The custody service's withdrawal worker is a second requester (`custody`) with a
+// request key file (DEMO-custody-request.key.pem) and its own group (`withdrawals`: no whitelist, so the
+// quick start's withdrawal needs no 48-hour hold; amounts above 1 ETH still need two approvers).
+// Everything here is for demonstration only and says so in its names.
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApprovalAlg } from '../firmware-policy/approvals/verify-signature.js';
@@ -19,15 +23,29 @@ const ETH = 10n ** 18n;
 /** The demo's requester: its bridge token and its request key (in var/requesters/orchestrator/) share the id. */
 export const DEMO_REQUESTER = 'orchestrator';
 
-export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number, orchestratorKey: RequesterPolicyEntry): PolicyJson {
+/** The custody service's requester: its bridge token and its request key file (DEMO-custody-request.key.pem). */
+export const DEMO_CUSTODY_REQUESTER = 'custody';
+/** The custody service's hot keys are generated in this group (one per `make run`: each run's chain is new). */
+export const DEMO_WITHDRAWALS_GROUP = 'withdrawals';
+/** The demo chain's fee cap (also in the custody service's config, so no offer is one the firmware refuses). */
+export const DEMO_FEE_CAP = { maxGasLimit: 100_000n, maxFeeWei: 10n ** 16n };
+
+const nativeRules = () => ({
+  perTxMax: (10n * ETH).toString(),
+  windows: [{ seconds: 86_400, maxAmount: (20n * ETH).toString(), maxCount: 1000 }],
+  approvalTiers: [{ above: ETH.toString(), required: 2 }],
+});
+
+export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number, orchestratorKey: RequesterPolicyEntry, custodyKey?: RequesterPolicyEntry): PolicyJson {
   return {
     defaultHoldSeconds: 172_800,
+    feeCaps: { '31337': { maxGasLimit: DEMO_FEE_CAP.maxGasLimit.toString(), maxFeeWei: DEMO_FEE_CAP.maxFeeWei.toString() } },
     adminQuorum: 2,
     admins,
     approvers,
     // One namespace: bridge tokens name these ids (DEMO_TOKENS); the orchestrator asks (each request
     // stamped with its request key), the auditor reads.
-    requesters: [{ ...orchestratorKey, groups: ['hot'] }],
+    requesters: [{ ...orchestratorKey, groups: ['hot'] }, ...(custodyKey ? [{ ...custodyKey, groups: [DEMO_WITHDRAWALS_GROUP] }] : [])],
     auditors: [{ id: 'auditor' }],
     groups: {
       hot: {
@@ -35,14 +53,9 @@ export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPubl
         whitelistRequired: true,
         requireSignedRequests: true,
         holdSeconds,
-        assets: {
-          '31337:native': {
-            perTxMax: (10n * ETH).toString(),
-            windows: [{ seconds: 86_400, maxAmount: (20n * ETH).toString(), maxCount: 1000 }],
-            approvalTiers: [{ above: ETH.toString(), required: 2 }],
-          },
-        },
+        assets: { '31337:native': nativeRules() },
       },
+      ...(custodyKey ? { [DEMO_WITHDRAWALS_GROUP]: { chains: [31337], whitelistRequired: false, requireSignedRequests: true, holdSeconds, assets: { '31337:native': nativeRules() } } } : {}),
     },
   };
 }
@@ -53,6 +66,8 @@ export interface DemoInfo {
   keyId: string;
   address: string;
   keysDir: string;
+  /** The custody service's requester (absent in a demo device made before it). */
+  custody?: { requestKeyFile: string; bridgeTokenFile: string };
 }
 
 const PEOPLE: { id: string; alg: ApprovalAlg; role: 'admin' | 'approver' }[] = [
@@ -83,6 +98,18 @@ async function demoRequesterKey(varRoot: string, say: (m: string) => void): Prom
   return policyEntry(await initRequesterToken({ varRoot, name: DEMO_REQUESTER }));
 }
 
+/** The custody requester's request key: a P-256 PKCS#8 PEM file (the service stamps with it). */
+function demoCustodyKey(keysDir: string): { entry: RequesterPolicyEntry; file: string } {
+  const file = join(keysDir, 'DEMO-custody-request.key.pem');
+  if (!existsSync(file)) {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  const jwk = createPublicKey(readFileSync(file, 'utf8')).export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(String(jwk.x), 'base64url'), Buffer.from(String(jwk.y), 'base64url')]);
+  return { entry: { id: DEMO_CUSTODY_REQUESTER, alg: 'ES256', publicKey: `0x${point.toString('hex')}` }, file };
+}
+
 /** Creates the demo device unless it exists; returns what an operator needs to try it. */
 export async function ensureDemoDevice(varRoot: string, say: (m: string) => void): Promise<DemoInfo> {
   const paths = devicePaths(varRoot, DEMO_DEVICE);
@@ -101,7 +128,8 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
     (p.role === 'admin' ? admins : approvers).push(publicPart(key));
     if (p.role === 'admin') adminSigners.push(key);
   }
-  const policyJson = demoPolicyJson(admins, approvers, 300, await demoRequesterKey(varRoot, say));
+  const custody = demoCustodyKey(keysDir);
+  const policyJson = demoPolicyJson(admins, approvers, 300, await demoRequesterKey(varRoot, say), custody.entry);
   writeFileSync(join(keysDir, 'DEMO-policy.json'), JSON.stringify(policyJson, null, 2) + '\n');
   const created = await createDevice({
     varRoot,
@@ -113,8 +141,11 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
   });
   const tokens: Record<string, string> = {};
   for (const [name, scopes, principal] of DEMO_TOKENS) tokens[name] = addToken(paths.bridgeTokens, `demo-${name}`, scopes, principal);
+  tokens.custody = addToken(paths.bridgeTokens, 'demo-custody', ['orchestrator'], DEMO_CUSTODY_REQUESTER);
+  const bridgeTokenFile = join(keysDir, 'DEMO-custody.bridge-token');
+  writeFileSync(bridgeTokenFile, tokens.custody + '\n', { mode: 0o600 });
   const key = created.keys[0];
-  const info: DemoInfo = { tokens, keyId: String(key?.keyId), address: String(key?.address), keysDir };
+  const info: DemoInfo = { tokens, keyId: String(key?.keyId), address: String(key?.address), keysDir, custody: { requestKeyFile: custody.file, bridgeTokenFile } };
   // Demo only: the plaintext tokens are kept so `make run` can show them again.
   writeFileSync(infoFile, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
   return info;

@@ -21,6 +21,7 @@ import { requesterSubs } from './requester-commands.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
 import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
+import { startCustodyDemo, type RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
 import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
 import { randomBytes } from 'node:crypto';
@@ -78,9 +79,9 @@ const SUBS: Record<string, Sub> = {
     },
   },
   run: {
-    summary: 'create the demo device if missing, then run appliance and bridge (what `make run` does)',
-    usage: 'hsmctl run [--host 127.0.0.1] [--port 8080] [--var DIR]',
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' } },
+    summary: 'create the demo device if missing, then run anvil, appliance, bridge and the custody service with a demo customer (what `make run` does)',
+    usage: 'hsmctl run [--host 127.0.0.1] [--port 8080] [--custody-port 8090] [--var DIR]   (port 0: any free port)',
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'custody-port': { type: 'string', default: '8090' } },
     async run(v) {
       const varRoot = String(v.var);
       const demo = await ensureDemoDevice(varRoot, say);
@@ -96,7 +97,16 @@ const SUBS: Record<string, Sub> = {
         say(`WARNING: this demo's bridge tokens are bound to no policy principal (made before that binding) and will be refused; remove ${paths.dir} to make a fresh demo device.`);
       }
       const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
+      let custody: RunningDemo | undefined;
+      if (demo.custody === undefined) say(`WARNING: this demo device predates the custody service's requester; remove ${paths.dir} to run the withdrawal demo too.`);
+      else
+        custody = await startCustodyDemo({ varRoot, demo, bridgeUrl: bridge.url, host: String(v.host), port: Number(v['custody-port']), say }).catch(async (err: unknown) => {
+          await bridge.close();
+          await app.stop();
+          throw err;
+        });
       const as = (name: string) => DEMO_TOKENS.find((t) => t[0] === name)?.[2] ?? '?';
+      const c = custody?.run;
       process.stdout.write(
         [
           '',
@@ -110,16 +120,28 @@ const SUBS: Record<string, Sub> = {
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
           `  orchestrator's request key: in its own token under ${requesterPaths(varRoot, DEMO_REQUESTER).dir}; the demo group requires signed requests:`,
           `    HSM_TOKEN=<orchestrator token> hsmctl sign tx --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
+          ...(c === undefined
+            ? []
+            : [
+                '',
+                `  anvil (chain 31337, a block a second): ${c.anvilUrl}`,
+                `  custody service URL: ${c.custodyUrl}  (config ${c.configFile})`,
+                `  custody API tokens:  ${Object.entries(c.tokenFiles)
+                  .map(([k, f]) => `${k} ${f}`)
+                  .join(', ')}`,
+                `  demo customer:       ${c.customer}, 10 ETH on hot address ${c.hot.address} (key ${c.hot.keyId})`,
+                '  the withdrawal worker runs every second: README "Quick start" shows one withdrawal to completed',
+              ]),
           '',
           '  Try:  curl -s ' + bridge.url + '/healthz',
-          '  Ctrl-C stops the bridge and the appliance.',
+          '  Ctrl-C stops everything.',
           '',
         ].join('\n') + '\n',
       );
       await new Promise<void>((res) => {
         const stop = () =>
-          void bridge
-            .close()
+          void (custody?.stop() ?? Promise.resolve())
+            .then(() => bridge.close())
             .then(() => app.stop())
             .then(res);
         process.once('SIGINT', stop);

@@ -24,6 +24,34 @@ export interface CustodyConfig {
   chains: ChainConfig[];
   bridge: BridgeConfig | undefined;
   jobs: LedgerJobsConfig;
+  /** The orchestrator's worker, a periodic job of the service; absent: withdrawals are accepted but not worked. */
+  withdrawals: WithdrawalsConfig | undefined;
+}
+
+/** One chain withdrawals are sent on (docs/custody-service.md "Withdrawals"). */
+export interface WithdrawalChainConfig {
+  chainId: bigint;
+  /** RPC endpoints a signed attempt goes to; default: the chain's rpcUrl. */
+  endpoints: string[];
+  /** Endpoints that must agree; absent: a majority. */
+  quorum: number | undefined;
+  hotKeyId: string;
+  hotAddress: `0x${string}`;
+  /** The policy's fee cap of the chain: gas limit and worst-case fee in wei. */
+  feeCap: { gasLimit: bigint; maxFeeWei: bigint };
+  gasLimits: { native: bigint; erc20: bigint };
+  inclusionDeadlineBlocks: number;
+}
+
+export interface WithdrawalsConfig {
+  /** The worker's name in transition logs and leases. */
+  worker: string;
+  chains: WithdrawalChainConfig[];
+  /** W1 checks: 24-hour limits and travel-rule thresholds per asset id, and a risk list file (one address a line). */
+  checks: { dailyLimits: Record<string, bigint>; travelRuleAbove: Record<string, bigint>; riskListFile: string | undefined };
+  routes: { expired: 'bump' | 'operator'; maxAutomatic: number; maxInconsistentRounds: number };
+  /** Lifetime of a request stamp (default: the stamper's). */
+  stampTtlSeconds: number | undefined;
 }
 
 /** The bridge and the principals the service acts as there (docs/custody-service.md "Config"). */
@@ -51,9 +79,11 @@ export interface LedgerJobsConfig {
   reconcileEveryMs: number;
   /** Sweeping every deposit address that holds a final balance, per chain; null (the default): off. */
   sweepEveryMs: number | null;
+  /** A round of the withdrawal worker (when `withdrawals` is configured; default 2000). */
+  withdrawalsEveryMs?: number;
 }
 
-export const DEFAULT_LEDGER_JOBS: LedgerJobsConfig = { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null };
+export const DEFAULT_LEDGER_JOBS: LedgerJobsConfig = { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null, withdrawalsEveryMs: 2000 };
 
 const ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -100,7 +130,7 @@ function onlyKeys(o: Json, keys: string[], field: string): void {
 /** Validates a parsed config; relative paths are taken from `baseDir` (the config file's folder). */
 export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
   const root = obj(raw, '(root)');
-  onlyKeys(root, ['http', 'database', 'tokens', 'chains', 'bridge', 'jobs'], '');
+  onlyKeys(root, ['http', 'database', 'tokens', 'chains', 'bridge', 'jobs', 'withdrawals'], '');
 
   const h = obj(root.http ?? {}, 'http');
   onlyKeys(h, ['host', 'port'], 'http');
@@ -191,14 +221,96 @@ export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
   }
 
   const j = obj(root.jobs ?? {}, 'jobs');
-  onlyKeys(j, ['depositsEveryMs', 'reconcileEveryMs', 'sweepEveryMs'], 'jobs');
+  onlyKeys(j, ['depositsEveryMs', 'reconcileEveryMs', 'sweepEveryMs', 'withdrawalsEveryMs'], 'jobs');
   const jobs: LedgerJobsConfig = {
     depositsEveryMs: interval(j.depositsEveryMs, 'jobs.depositsEveryMs', DEFAULT_LEDGER_JOBS.depositsEveryMs),
     reconcileEveryMs: interval(j.reconcileEveryMs, 'jobs.reconcileEveryMs', DEFAULT_LEDGER_JOBS.reconcileEveryMs),
     sweepEveryMs: j.sweepEveryMs === undefined || j.sweepEveryMs === null ? null : interval(j.sweepEveryMs, 'jobs.sweepEveryMs', 0),
+    withdrawalsEveryMs: interval(j.withdrawalsEveryMs, 'jobs.withdrawalsEveryMs', 2000),
   };
 
-  return { http: { host, port }, database, tokens, chains, bridge, jobs };
+  const withdrawals = root.withdrawals === undefined ? undefined : parseWithdrawals(root.withdrawals, chains, bridge, baseDir);
+  return { http: { host, port }, database, tokens, chains, bridge, jobs, withdrawals };
+}
+
+function uint(v: unknown, field: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new CustodyConfigError(field, `expected an integer from ${min} to ${max}`);
+  return v;
+}
+
+function wei(v: unknown, field: string): bigint {
+  const s = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+  return BigInt(str(s, field, /^(0|[1-9][0-9]{0,76})$/));
+}
+
+function perAsset(v: unknown, field: string): Record<string, bigint> {
+  const o = obj(v ?? {}, field);
+  const out: Record<string, bigint> = {};
+  for (const [asset, amount] of Object.entries(o)) {
+    if (!/^[1-9][0-9]{0,19}:(native|erc20:0x[0-9a-f]{40})$/.test(asset))
+      throw new CustodyConfigError(`${field}.${asset}`, 'expected an asset id: "<chainId>:native" or "<chainId>:erc20:0x<token, lower case>"');
+    out[asset] = wei(amount, `${field}.${asset}`);
+  }
+  return out;
+}
+
+/** The `withdrawals` section: needs the bridge (the service's requester signs through it) and each chain in `chains`. */
+function parseWithdrawals(raw: unknown, chains: ChainConfig[], bridge: BridgeConfig | undefined, baseDir: string): WithdrawalsConfig {
+  const w = obj(raw, 'withdrawals');
+  onlyKeys(w, ['worker', 'chains', 'checks', 'routes', 'stampTtlSeconds'], 'withdrawals');
+  if (bridge === undefined) throw new CustodyConfigError('withdrawals', 'the worker asks the bridge to sign: configure bridge.url and bridge.tokenFile');
+  if (bridge.tokenFile === undefined) throw new CustodyConfigError('bridge.tokenFile', 'the withdrawal worker needs the requester token file');
+  if (!Array.isArray(w.chains) || w.chains.length === 0) throw new CustodyConfigError('withdrawals.chains', 'expected a non-empty array');
+  const list = (w.chains as unknown[]).map((c, i): WithdrawalChainConfig => {
+    const f = `withdrawals.chains[${i}]`;
+    const o = obj(c, f);
+    onlyKeys(o, ['chainId', 'endpoints', 'quorum', 'hotKeyId', 'hotAddress', 'feeCap', 'gasLimits', 'inclusionDeadlineBlocks'], f);
+    const idText = typeof o.chainId === 'number' && Number.isSafeInteger(o.chainId) ? String(o.chainId) : o.chainId;
+    const chainId = BigInt(str(idText, `${f}.chainId`, /^[1-9][0-9]{0,19}$/));
+    const chain = chains.find((x) => x.chainId === chainId);
+    if (chain === undefined) throw new CustodyConfigError(`${f}.chainId`, `chain ${chainId} is not in "chains" (its finality and RPC come from there)`);
+    if (o.endpoints !== undefined && (!Array.isArray(o.endpoints) || o.endpoints.length === 0)) throw new CustodyConfigError(`${f}.endpoints`, 'expected a non-empty array of URLs');
+    const endpoints = o.endpoints === undefined ? [chain.rpcUrl] : (o.endpoints as unknown[]).map((u, j) => httpUrl(u, `${f}.endpoints[${j}]`));
+    const quorum = o.quorum === undefined ? undefined : uint(o.quorum, `${f}.quorum`, endpoints.length, 1);
+    const fee = obj(o.feeCap, `${f}.feeCap`);
+    onlyKeys(fee, ['gasLimit', 'maxFeeWei'], `${f}.feeCap`);
+    const gas = obj(o.gasLimits ?? {}, `${f}.gasLimits`);
+    onlyKeys(gas, ['native', 'erc20'], `${f}.gasLimits`);
+    const feeCap = { gasLimit: wei(fee.gasLimit, `${f}.feeCap.gasLimit`), maxFeeWei: wei(fee.maxFeeWei, `${f}.feeCap.maxFeeWei`) };
+    if (feeCap.gasLimit === 0n) throw new CustodyConfigError(`${f}.feeCap.gasLimit`, 'expected a positive gas limit');
+    return {
+      chainId,
+      endpoints,
+      quorum,
+      hotKeyId: str(o.hotKeyId, `${f}.hotKeyId`, /^[\x21-\x7e]{1,128}$/),
+      hotAddress: str(o.hotAddress, `${f}.hotAddress`, /^0x[0-9a-fA-F]{40}$/) as `0x${string}`,
+      feeCap,
+      gasLimits: { native: gas.native === undefined ? 21_000n : wei(gas.native, `${f}.gasLimits.native`), erc20: gas.erc20 === undefined ? 100_000n : wei(gas.erc20, `${f}.gasLimits.erc20`) },
+      inclusionDeadlineBlocks: o.inclusionDeadlineBlocks === undefined ? 20 : uint(o.inclusionDeadlineBlocks, `${f}.inclusionDeadlineBlocks`, 100_000, 1),
+    };
+  });
+  for (const [i, c] of list.entries()) if (list.findIndex((x) => x.chainId === c.chainId) !== i) throw new CustodyConfigError(`withdrawals.chains[${i}].chainId`, 'listed twice');
+  const k = obj(w.checks ?? {}, 'withdrawals.checks');
+  onlyKeys(k, ['dailyLimits', 'travelRuleAbove', 'riskListFile'], 'withdrawals.checks');
+  const riskListFile = optStr(k.riskListFile, 'withdrawals.checks.riskListFile');
+  const r = obj(w.routes ?? {}, 'withdrawals.routes');
+  onlyKeys(r, ['expired', 'maxAutomatic', 'maxInconsistentRounds'], 'withdrawals.routes');
+  if (r.expired !== undefined && r.expired !== 'bump' && r.expired !== 'operator') throw new CustodyConfigError('withdrawals.routes.expired', 'expected bump or operator');
+  return {
+    worker: w.worker === undefined ? 'custody-worker' : str(w.worker, 'withdrawals.worker', ID_RE),
+    chains: list,
+    checks: {
+      dailyLimits: perAsset(k.dailyLimits, 'withdrawals.checks.dailyLimits'),
+      travelRuleAbove: perAsset(k.travelRuleAbove, 'withdrawals.checks.travelRuleAbove'),
+      riskListFile: riskListFile === undefined ? undefined : resolve(baseDir, riskListFile),
+    },
+    routes: {
+      expired: (r.expired as 'bump' | 'operator' | undefined) ?? 'bump',
+      maxAutomatic: r.maxAutomatic === undefined ? 5 : uint(r.maxAutomatic, 'withdrawals.routes.maxAutomatic', 1000),
+      maxInconsistentRounds: r.maxInconsistentRounds === undefined ? 3 : uint(r.maxInconsistentRounds, 'withdrawals.routes.maxInconsistentRounds', 1000, 1),
+    },
+    stampTtlSeconds: w.stampTtlSeconds === undefined ? undefined : uint(w.stampTtlSeconds, 'withdrawals.stampTtlSeconds', 86_400, 10),
+  };
 }
 
 /** Reads and validates the config file. */

@@ -66,7 +66,7 @@ export async function startCustody(cfg: CustodyConfig, opts: StartOptions = {}):
   const jobs = new JobRunner(scheduler, (name, err) => log(`job ${name} failed: ${describe(err)}`), describe);
   let server: ServerType | undefined;
   try {
-    const svc: ServiceContext = { db, chains: cfg.chains, bridge: bridgeOf(cfg), scheduler, ledger: ledgerSettingsOf(cfg) };
+    const svc: ServiceContext = { db, chains: cfg.chains, bridge: bridgeOf(cfg), scheduler, ledger: ledgerSettingsOf(cfg), ...(cfg.withdrawals ? { withdrawals: cfg.withdrawals } : {}) };
     for (const m of modules) for (const job of m.jobs?.(svc) ?? []) jobs.add(job);
     const app = createCustodyApp({ db, tokens: new CustodyTokens(cfg.tokens), modules, jobs: () => jobs.status(), logError: log, redact, service: svc });
     const port = await new Promise<number>((resolve, reject) => {

@@ -5,7 +5,7 @@
 import type { ChainConfig } from '../ledger/chain.js';
 import type { Db } from '../ledger/db.js';
 import type { StampingPrincipal } from '../ledger/request-stamps.js';
-import type { LedgerJobsConfig } from './config.js';
+import type { LedgerJobsConfig, WithdrawalsConfig } from './config.js';
 import type { Job, Scheduler } from './jobs.js';
 import type { CustodyApp, RouteContext } from './routes/context.js';
 
@@ -18,6 +18,8 @@ export interface ServiceContext {
   scheduler: Scheduler;
   /** The ledger modules' settings (deposits, sweeps, reconciliation); absent: DEFAULT_LEDGER_JOBS, no admin. */
   ledger?: LedgerServiceSettings;
+  /** The withdrawal worker's settings (config `withdrawals`); absent: no worker job. */
+  withdrawals?: WithdrawalsConfig;
 }
 
 /** What the deposits, sweeps and reconciliation modules need beyond the database and chains. */

@@ -43,11 +43,12 @@ export interface Anvil {
   stop(): Promise<void>;
 }
 
-/** Starts anvil on a free port; `chainId` (default 31337) lets a second node stand in for another chain. */
-export async function startAnvil(opts: { chainId?: number } = {}): Promise<Anvil> {
+/** Starts anvil on a free port; `chainId` (default 31337) lets a second node stand in for another chain; `blockTime` (seconds) mines on an interval instead of on each transaction. */
+export async function startAnvil(opts: { chainId?: number; blockTime?: number } = {}): Promise<Anvil> {
   const port = await freePort();
   const chainId = opts.chainId ?? anvilChain.id;
-  const child: ChildProcess = spawn(anvilBinary(), ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(chainId), '--silent'], { stdio: 'ignore' });
+  const interval = opts.blockTime === undefined ? [] : ['--block-time', String(opts.blockTime)];
+  const child: ChildProcess = spawn(anvilBinary(), ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(chainId), '--silent', ...interval], { stdio: 'ignore' });
   const rpcUrl = `http://127.0.0.1:${port}`;
   const chain = { ...anvilChain, id: chainId, rpcUrls: { default: { http: [rpcUrl] } } };
   const publicClient = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;

@@ -13,6 +13,7 @@ import { createWithdrawal, getWithdrawal, listWithdrawals, withdrawalHistory, ty
 import { OrchestratorError } from '../../orchestrator/errors.js';
 import { exceptionQueue, OPERATOR_ACTIONS, resolveWithdrawal, type OperatorAction } from '../../orchestrator/operator-actions.js';
 import type { CustodyModule } from '../module.js';
+import { withdrawalJobs } from '../orchestrator-runtime.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
 import { bodyText, jsonBody, queryEnum, queryInt, queryText, type Ctx } from './context.js';
@@ -97,6 +98,7 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
   const now = o.now ?? (() => new Date());
   return {
     name: 'withdrawals',
+    jobs: withdrawalJobs,
     routes(app, r) {
       app.post('/v1/withdrawals', r.requireScope('requester', 'operator'), async (c) => {
         const key = idempotencyKeyOf(c);

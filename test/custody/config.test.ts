@@ -42,7 +42,7 @@ test('a full config file becomes typed values; relative paths are taken from its
       admin: { id: 'ops-admin', tokenFile: join(dir, 'admin.token'), requestKeyFile: undefined },
       depositGroup: 'dep',
     });
-    assert.deepEqual(cfg.jobs, { depositsEveryMs: 4000, reconcileEveryMs: 60_000, sweepEveryMs: 30_000 });
+    assert.deepEqual(cfg.jobs, { depositsEveryMs: 4000, reconcileEveryMs: 60_000, sweepEveryMs: 30_000, withdrawalsEveryMs: 2000 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -55,8 +55,74 @@ test('an empty config takes the defaults: 127.0.0.1:8090, an in-memory ledger, n
     tokens: [],
     chains: [],
     bridge: undefined,
-    jobs: { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null },
+    jobs: { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: null, withdrawalsEveryMs: 2000 },
+    withdrawals: undefined,
   });
+});
+
+const HOT = '0x' + '24'.repeat(20);
+const withBridge = (withdrawals: unknown, extra: object = {}) => ({
+  chains: [{ chainId: 31337, rpcUrl: 'http://127.0.0.1:8545', finality: { confirmations: 2 } }],
+  bridge: { url: 'http://127.0.0.1:8080', tokenFile: 'bridge.token', requestKeyFile: 'req.pem' },
+  withdrawals,
+  ...extra,
+});
+const oneChain = (c: object = {}) => ({ chains: [{ chainId: 31337, hotKeyId: 'k-1', hotAddress: HOT, feeCap: { gasLimit: 100000, maxFeeWei: '10000000000000000' }, ...c }] });
+
+test('the withdrawal worker: endpoints default to the chain rpcUrl, defaults for gas, deadline, routes and worker; the risk list path from the folder', () => {
+  const cfg = parseConfig(withBridge({ ...oneChain(), checks: { dailyLimits: { '31337:native': '5000' }, riskListFile: 'risk.txt' } }, { jobs: { withdrawalsEveryMs: 500 } }), '/x');
+  assert.equal(cfg.jobs.withdrawalsEveryMs, 500);
+  assert.deepEqual(cfg.withdrawals, {
+    worker: 'custody-worker',
+    chains: [
+      {
+        chainId: 31337n,
+        endpoints: ['http://127.0.0.1:8545'],
+        quorum: undefined,
+        hotKeyId: 'k-1',
+        hotAddress: HOT,
+        feeCap: { gasLimit: 100000n, maxFeeWei: 10n ** 16n },
+        gasLimits: { native: 21000n, erc20: 100000n },
+        inclusionDeadlineBlocks: 20,
+      },
+    ],
+    checks: { dailyLimits: { '31337:native': 5000n }, travelRuleAbove: {}, riskListFile: '/x/risk.txt' },
+    routes: { expired: 'bump', maxAutomatic: 5, maxInconsistentRounds: 3 },
+    stampTtlSeconds: undefined,
+  });
+});
+
+test('each bad withdrawal field is refused with an error naming it', () => {
+  const cases: [unknown, string][] = [
+    [{ withdrawals: oneChain() }, 'withdrawals'],
+    [{ ...withBridge(oneChain()), bridge: { url: 'http://b' } }, 'bridge.tokenFile'],
+    [withBridge({ chains: [] }), 'withdrawals.chains'],
+    [withBridge(oneChain({ chainId: 1 })), 'withdrawals.chains[0].chainId'],
+    [withBridge(oneChain({ endpoints: ['ftp://a'] })), 'withdrawals.chains[0].endpoints[0]'],
+    [withBridge(oneChain({ quorum: 2 })), 'withdrawals.chains[0].quorum'],
+    [withBridge(oneChain({ hotAddress: '0x12' })), 'withdrawals.chains[0].hotAddress'],
+    [withBridge(oneChain({ hotKeyId: undefined })), 'withdrawals.chains[0].hotKeyId'],
+    [withBridge(oneChain({ feeCap: { gasLimit: 0, maxFeeWei: '1' } })), 'withdrawals.chains[0].feeCap.gasLimit'],
+    [withBridge(oneChain({ feeCap: { gasLimit: 1, maxFeeWei: '-1' } })), 'withdrawals.chains[0].feeCap.maxFeeWei'],
+    [withBridge(oneChain({ gasLimits: { native: 1.5 } })), 'withdrawals.chains[0].gasLimits.native'],
+    [withBridge(oneChain({ inclusionDeadlineBlocks: 0 })), 'withdrawals.chains[0].inclusionDeadlineBlocks'],
+    [withBridge(oneChain({ rpc: 'x' })), 'withdrawals.chains[0].rpc'],
+    [withBridge({ ...oneChain(), checks: { dailyLimits: { ETH: '1' } } }), 'withdrawals.checks.dailyLimits.ETH'],
+    [withBridge({ ...oneChain(), checks: { travelRuleAbove: { '31337:native': 'lots' } } }), 'withdrawals.checks.travelRuleAbove.31337:native'],
+    [withBridge({ ...oneChain(), checks: { riskListFile: '' } }), 'withdrawals.checks.riskListFile'],
+    [withBridge({ ...oneChain(), routes: { expired: 'ignore' } }), 'withdrawals.routes.expired'],
+    [withBridge({ ...oneChain(), routes: { maxInconsistentRounds: 0 } }), 'withdrawals.routes.maxInconsistentRounds'],
+    [withBridge({ ...oneChain(), worker: 'a b' }), 'withdrawals.worker'],
+    [withBridge({ ...oneChain(), stampTtlSeconds: 1 }), 'withdrawals.stampTtlSeconds'],
+    [withBridge(oneChain(), { jobs: { withdrawalsEveryMs: 50 } }), 'jobs.withdrawalsEveryMs'],
+  ];
+  for (const [raw, field] of cases) {
+    assert.throws(
+      () => parseConfig(raw, '/x'),
+      (err: unknown) => err instanceof CustodyConfigError && err.field === field && err.message.startsWith(`config ${field}: `),
+      JSON.stringify(raw),
+    );
+  }
 });
 
 test('each bad field is refused with an error naming it', () => {

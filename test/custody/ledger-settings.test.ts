@@ -28,7 +28,7 @@ test('stampers from the request key files, the admin token read when asked, a mi
       dir,
     );
     const s = ledgerSettingsOf(cfg);
-    assert.deepEqual(s.jobs, { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: 120_000 });
+    assert.deepEqual(s.jobs, { depositsEveryMs: 4000, reconcileEveryMs: 300_000, sweepEveryMs: 120_000, withdrawalsEveryMs: 2000 });
     assert.equal(s.requester.id, 'svc');
     assert.equal(s.deviceId, 'dev-9');
     assert.equal(s.depositGroup, 'deposit');
