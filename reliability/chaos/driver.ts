@@ -74,7 +74,7 @@ export async function drive(rig: Rig, workers: WorkerPool, o: DriverOptions, pla
     workers,
     confirmations: o.confirmations,
     holdMining: false,
-    baseFee: null,
+    faultActive: false,
     async probe() {
       const p = queue.shift();
       if (p === undefined) return null;
@@ -144,10 +144,7 @@ export async function drive(rig: Rig, workers: WorkerPool, o: DriverOptions, pla
     for (let k = 0; k < perTick && queue.length > phases.length + (current === null ? 0 : 1); k++) await create(queue.shift()!);
     await approveWaiting(rig, approved);
     await resolveQueue(rig, ctx);
-    if (!ctx.holdMining) {
-      if (ctx.baseFee !== null) await rig.rpc('anvil_setNextBlockBaseFeePerGas', ['0x' + ctx.baseFee.toString(16)]);
-      await rig.rpc('evm_mine');
-    }
+    if (!ctx.holdMining) await rig.rpc('evm_mine');
     if (current === null && phases.length === 0 && queue.length === 0 && (await unfinished(rig)) === 0) {
       // The last transactions (the whale's late tokens) final before the checks.
       for (let i = 0; i <= o.confirmations; i++) await rig.rpc('evm_mine');
@@ -191,7 +188,7 @@ async function approveWaiting(rig: Rig, done: Set<string>): Promise<void> {
 
 /** The operator's rule: a reverted withdrawal is failed at once; anything else is retried when no fault is active. */
 async function resolveQueue(rig: Rig, ctx: ChaosContext): Promise<void> {
-  const clear = ctx.baseFee === null && rig.proxies.every((p) => !p.faults.dropSends && !p.faults.refuseSends && !p.faults.nullReceipts && !p.faults.disagree && !p.faults.down);
+  const clear = !ctx.faultActive && rig.proxies.every((p) => !p.faults.dropSends && !p.faults.refuseSends && !p.faults.nullReceipts && !p.faults.disagree && !p.faults.down);
   for (const item of await exceptionQueue(rig.db)) {
     const exception = (item.reason as { exception?: string } | null)?.exception;
     try {

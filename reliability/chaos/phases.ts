@@ -18,8 +18,8 @@ export interface ChaosContext {
   confirmations: number;
   /** No block is mined while set. */
   holdMining: boolean;
-  /** When set, every block is mined with this base fee (anvil_setNextBlockBaseFeePerGas). */
-  baseFee: bigint | null;
+  /** A fault outside the proxies is on (the operator waits before retrying). */
+  faultActive: boolean;
   /** Creates the next planned withdrawal now; null when none is left. */
   probe(): Promise<string | null>;
   /** Creates the whale's token withdrawal (more than the hot address holds of the token); its id. */
@@ -119,40 +119,45 @@ export function mempoolDropPhase(): Phase {
   };
 }
 
-/** EXPIRED: an attempt waits in the mempool, then every block's base fee is above its max fee until its deadline passes. */
+/**
+ * EXPIRED: an attempt waits in the mempool past its deadline while blocks keep coming: the block gas
+ * limit is set below a transfer's gas (anvil_setBlockGasLimit), so blocks are mined empty and the
+ * transactions stay pending. (A base fee above the offers does not do it: anvil evicts those.)
+ */
 export function expiredPhase(): Phase {
   let since = 0;
-  let low = 0n;
+  let limit = 0n;
+  let raised = false;
   return {
-    name: 'expired: base fee above the pending offers',
+    name: 'expired: blocks too small for any transaction',
     maxTicks: 80,
     async begin(c) {
       since = await lastTransition(c.db);
-      const head = await c.rig.anvil.publicClient.getBlock();
-      low = head.baseFeePerGas ?? 1n;
+      limit = (await c.rig.anvil.publicClient.getBlock()).gasLimit;
+      raised = false;
       c.holdMining = true;
       await c.probe();
     },
     async step(c) {
-      if (c.holdMining) {
+      if (!raised) {
         const pending = await c.db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM orch_attempts a JOIN orch_attempt_transitions t ON t.attempt_id = a.id WHERE t.seq > $1 AND t.to_state = 'sent' AND a.state IN ('sent', 'seen')`,
           [since],
         );
         if (pending.rows[0]!.n === 0) return false;
-        // Above every offer made so far (twice a base fee near `low`), below what the fee cap allows new offers.
-        const high = low * 50n > 2_000_000_000n ? low * 50n : 2_000_000_000n;
-        c.baseFee = high > 20_000_000_000n ? 20_000_000_000n : high;
+        await c.rig.rpc('anvil_setBlockGasLimit', ['0x' + (20_000).toString(16)]);
+        raised = true;
+        c.faultActive = true;
         c.holdMining = false;
-        c.note(`base fee raised to ${c.baseFee} wei`);
+        c.note('block gas limit lowered to 20000');
         return false;
       }
       return (await transitionsSince(c.db, since, 'expired')) > 0;
     },
     async end(c) {
       c.holdMining = false;
-      c.baseFee = null;
-      await c.rig.rpc('anvil_setNextBlockBaseFeePerGas', ['0x' + low.toString(16)]);
+      c.faultActive = false;
+      await c.rig.rpc('anvil_setBlockGasLimit', ['0x' + limit.toString(16)]);
     },
   };
 }
@@ -198,11 +203,17 @@ export function killPhase(name: string): Phase {
     },
     async step(c, tick) {
       if (killedAt < 0) {
-        const r = await c.db.query<{ n: number }>('SELECT count(*)::int AS n FROM orch_withdrawals WHERE lease_owner = $1 AND lease_until > now()', [name]);
-        if (r.rows[0]!.n === 0) return false;
-        await c.workers.kill(name);
-        c.note(`SIGKILL ${name} holding ${r.rows[0]!.n} claim(s)`);
-        killedAt = tick;
+        // Watch closely for a moment: a round holds its claims only while it works.
+        for (let i = 0; i < 40; i++) {
+          const r = await c.db.query<{ n: number }>('SELECT count(*)::int AS n FROM orch_withdrawals WHERE lease_owner = $1 AND lease_until > now()', [name]);
+          if (r.rows[0]!.n > 0) {
+            await c.workers.kill(name);
+            c.note(`SIGKILL ${name} holding ${r.rows[0]!.n} claim(s)`);
+            killedAt = tick;
+            return false;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
         return false;
       }
       if (tick - killedAt < 3) return false;
