@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const o: DriverOptions = {
       withdrawals: N - 1,
       tickMs: TICK_MS,
-      createTicks: envInt('CHAOS_CREATE_TICKS', Math.max(20, Math.ceil(N / 2))),
+      createTicks: envInt('CHAOS_CREATE_TICKS', 2 * N),
       maxTicks: envInt('CHAOS_MAX_TICKS', 400 + 6 * N),
       confirmations: CONFIRMATIONS,
       ethCustomers: ETH_CUSTOMERS,

@@ -140,16 +140,19 @@ export function expiredPhase(): Phase {
     },
     async step(c) {
       if (!raised) {
-        const pending = await c.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM orch_attempts a JOIN orch_attempt_transitions t ON t.attempt_id = a.id WHERE t.seq > $1 AND t.to_state = 'sent' AND a.state IN ('sent', 'seen')`,
-          [since],
-        );
-        if (pending.rows[0]!.n === 0) return false;
+        // Some attempt must be waiting in anvil's mempool (mining is held until one is).
+        const sent = await c.db.query<{ tx_hash: string }>("SELECT tx_hash FROM orch_attempts WHERE state IN ('sent', 'seen') AND tx_hash IS NOT NULL ORDER BY seq DESC LIMIT 20");
+        let pending = 0;
+        for (const x of sent.rows) {
+          const tx = (await c.rig.rpc('eth_getTransactionByHash', [x.tx_hash])) as { blockHash: string | null } | null;
+          if (tx !== null && tx.blockHash === null) pending++;
+        }
+        if (pending === 0) return false;
         await c.rig.rpc('anvil_setBlockGasLimit', ['0x' + (20_000).toString(16)]);
         raised = true;
         c.faultActive = true;
         c.holdMining = false;
-        c.note('block gas limit lowered to 20000');
+        c.note(`block gas limit lowered to 20000 with ${pending} transaction(s) pending`);
         return false;
       }
       return (await transitionsSince(c.db, since, 'expired')) > 0;
@@ -233,19 +236,28 @@ export function killPhase(name: string): Phase {
  */
 export function revertedPhase(): Phase {
   let whale: { id: string; amount: bigint } | null = null;
+  let arrived = false;
+  const arrive = async (c: ChaosContext) => {
+    if (arrived || whale === null) return;
+    arrived = true;
+    await c.rig.funderSend(c.rig.token, 0n, transferData(c.rig.hot.address as Hex, whale.amount));
+    c.note("the whale's tokens reached the hot address");
+  };
   return {
     name: 'reverted: a token transfer above the hot balance',
-    maxTicks: 120,
+    // Until the whale's withdrawal is failed: the run's own tick limit bounds it.
+    maxTicks: Number.MAX_SAFE_INTEGER,
     async begin(c) {
       whale = await c.createWhale();
     },
     async step(c) {
       const r = await c.db.query<{ state: string }>('SELECT state FROM orch_withdrawals WHERE id = $1', [whale!.id]);
       if (r.rows[0]!.state !== 'failed') return false;
-      await c.rig.funderSend(c.rig.token, 0n, transferData(c.rig.hot.address as Hex, whale!.amount));
-      c.note("the whale's tokens reached the hot address");
+      await arrive(c);
       return true;
     },
-    async end() {},
+    async end(c) {
+      await arrive(c);
+    },
   };
 }
