@@ -170,9 +170,16 @@ export function reorgPhase(): Phase {
   let since = 0;
   let snapshot = '';
   let from = 0n;
+  const revert = async (c: ChaosContext) => {
+    if (snapshot === '') return;
+    const head = await c.rig.anvil.publicClient.getBlockNumber({ cacheTime: 0 });
+    const ok = await c.rig.rpc('evm_revert', [snapshot]);
+    snapshot = '';
+    c.note(`evm_revert of ${head - from} block(s): ${String(ok)}`);
+  };
   return {
     name: 'reorg: evm_snapshot / evm_revert below finality',
-    maxTicks: 60,
+    maxTicks: 40,
     async begin(c) {
       since = await lastTransition(c.db);
       snapshot = String(await c.rig.rpc('evm_snapshot'));
@@ -184,11 +191,12 @@ export function reorgPhase(): Phase {
       // Never deeper than confirmations - 1 blocks: a final block is never reorganised.
       c.holdMining = head - from >= BigInt(c.confirmations - 1);
       if ((await transitionsSince(c.db, since, 'included')) === 0) return false;
-      const ok = await c.rig.rpc('evm_revert', [snapshot]);
-      c.note(`evm_revert of ${head - from} block(s): ${String(ok)}`);
+      await revert(c);
       return true;
     },
     async end(c) {
+      // Out of ticks with no inclusion seen: the blocks are reorganised all the same.
+      await revert(c);
       c.holdMining = false;
     },
   };
