@@ -7,7 +7,7 @@ NODE_MODULES_STAMP := node_modules/.stamp-npm-ci
 SOFTHSM_MODULE ?= /usr/lib/softhsm/libsofthsm2.so
 HSM_VAR ?= var
 
-.PHONY: all setup system-deps build typecheck lint format-check check test run clean bench crash-test fuzz soak redteam
+.PHONY: all setup system-deps build typecheck lint format-check check test run clean bench crash-test fuzz soak redteam chaos
 BENCH_SMOKE ?=
 
 all: build
@@ -70,8 +70,8 @@ CHECK_TESTS = $$(find dist/test/protocol dist/test/firmware-policy -name '*.test
 check: build lint
 	node --test $(CHECK_TESTS)
 
-# Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz and the red
-# team, so the test runner's summary closes the output.
+# Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz, the red
+# team and a small chaos run, so the test runner's summary closes the output.
 test: lint build
 	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
 	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
@@ -80,6 +80,8 @@ test: lint build
 	tail -n 1 dist/fuzz.log
 	node dist/reliability/redteam.js > dist/redteam.log 2>&1 || { cat dist/redteam.log; exit 1; }
 	tail -n 1 dist/redteam.log
+	CHAOS_WITHDRAWALS=20 node dist/reliability/chaos.js > dist/chaos.log 2>&1 || { cat dist/chaos.log; exit 1; }
+	tail -n 1 dist/chaos.log
 	node --test $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
@@ -96,6 +98,11 @@ fuzz: build
 # Compromised bridge, orchestrator, host user, admin or approver against the real parts (about a minute).
 redteam: build
 	node dist/reliability/redteam.js
+
+# Withdrawals under injected faults with two workers on PostgreSQL, one killed with SIGKILL (a few minutes).
+CHAOS_WITHDRAWALS ?= 200
+chaos: build
+	CHAOS_WITHDRAWALS=$(CHAOS_WITHDRAWALS) node dist/reliability/chaos.js
 
 # A steady load at half capacity: error rate, p99 drift, RSS growth (SOAK_SECONDS, default 600).
 SOAK_SECONDS ?= 600

@@ -18,6 +18,7 @@ export const ENTRY_KINDS = [
   'suspense.inflow',
   'sweep',
   'suspense.outflow',
+  'withdrawal.fee',
   'reversal',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -63,6 +64,11 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
     what: "a deposit address's funds to its group's hot address at finality: the deposit address's Settled rises by amount and fee, the hot address's falls by the amount, the fee to the fee account",
     withinAccount: false,
     lines: [r('custody', 'settled', 1), r('custody', 'settled', -1), r('fees', 'settled', -1)],
+  },
+  'withdrawal.fee': {
+    what: "the network fee of a transaction included but reverted: the custody address's Settled rises by the fee, the fee to the fee account",
+    withinAccount: false,
+    lines: [r('custody', 'settled', 1), r('fees', 'settled', -1)],
   },
   'suspense.outflow': {
     what: 'value that left a custody address without a posting (a missing outflow), held in suspense',

@@ -12,6 +12,7 @@ import { attemptsOf, createAttempt, moveAttempt, setAttemptFacts, type Attempt }
 import { askAll, sendToAll } from './endpoints.js';
 import { routeOf, type AttemptException } from './exception-routes.js';
 import { bumpOffer, withinCap } from './fees.js';
+import { OrchestratorError } from './errors.js';
 import { decide, defaultQuorum } from './rpc-quorum.js';
 import { chainOf, type ChainRuntime, type Runtime } from './runtime.js';
 import { askToSign, gasLimitOf } from './sign-step.js';
@@ -113,6 +114,8 @@ export async function trackOnce(rt: Runtime, w: Withdrawal): Promise<void> {
     }
     const verdict = decide(await askAll(c.endpoints, a.txHash as Hex), c.quorum ?? defaultQuorum(c.endpoints.length));
     if (verdict.kind === 'included') {
+      // A reverted transaction still paid its fee: read it before the transaction that records the revert.
+      const revertFee = verdict.status === 'reverted' ? await receiptFee(c, a.txHash as Hex, verdict.blockHash) : 0n;
       await rt.db.transaction(async (tx) => {
         await bumpCount(tx, w.id, 'inconsistent_rounds', true);
         const cause = a.state === 'rpc_inconsistent' ? 'quorum' : 'receipt';
@@ -123,6 +126,7 @@ export async function trackOnce(rt: Runtime, w: Withdrawal): Promise<void> {
             await moveAttempt(tx, other.id, 'replaced', 'other_included', { actor: rt.actor, detail: { canonical: a.id } });
         if (verdict.status === 'reverted') {
           await moveAttempt(tx, a.id, 'reverted', 'receipt_reverted', { actor: rt.actor });
+          await postRevertFee(tx, w, revertFee);
           await moveWithdrawal(tx, w.id, 'operator', 'attempt_exception', { actor: rt.actor, detail: { exception: 'reverted', attemptId: a.id } });
           return;
         }
@@ -149,11 +153,15 @@ export async function trackOnce(rt: Runtime, w: Withdrawal): Promise<void> {
     if (verdict.kind === 'pending' && a.state === 'sent') await rt.db.transaction((tx) => moveAttempt(tx, a.id, 'seen', 'mempool_seen', { actor: rt.actor }));
     const overdue = a.sentBlock !== null && head - a.sentBlock >= BigInt(c.inclusionDeadlineBlocks);
     const newest = attempts[attempts.length - 1]!.id === a.id;
-    if (!overdue || !newest || a.state === 'expired' || a.state === 'dropped') continue;
-    const exception: AttemptException = verdict.kind === 'absent' ? 'dropped' : 'expired';
-    await rt.db.transaction((tx) =>
-      moveAttempt(tx, a.id, exception, exception === 'dropped' ? 'mempool_gone' : 'deadline_passed', { actor: rt.actor, detail: { sentBlock: a.sentBlock!.toString(), head: head.toString() } }),
-    );
+    if (!overdue || !newest) continue;
+    // An expired or dropped attempt that is still the newest has no replacement yet: the worker stopped
+    // between marking it and bumping (a crash), or an operator sent the withdrawal back to be retried.
+    const already = a.state === 'expired' || a.state === 'dropped';
+    const exception: AttemptException = already ? (a.state as 'expired' | 'dropped') : verdict.kind === 'absent' ? 'dropped' : 'expired';
+    if (!already)
+      await rt.db.transaction((tx) =>
+        moveAttempt(tx, a.id, exception, exception === 'dropped' ? 'mempool_gone' : 'deadline_passed', { actor: rt.actor, detail: { sentBlock: a.sentBlock!.toString(), head: head.toString() } }),
+      );
     const done = (await getWithdrawal(rt.db, w.id))!;
     const count = await rt.db.query<{ n: number }>('SELECT automatic_actions AS n FROM orch_withdrawals WHERE id = $1', [w.id]);
     if (routeOf(exception, rt.routes, count.rows[0]!.n) === 'operator') {
@@ -204,6 +212,37 @@ export async function finalizeOnce(rt: Runtime, w: Withdrawal): Promise<void> {
     const posted = await postFinality(tx, w, fee);
     await moveWithdrawal(tx, w.id, 'ledger_posted', 'ledger_posted', { actor: rt.actor, detail: { ledgerEntry: posted, fee: fee.toString() } });
     await moveWithdrawal(tx, w.id, 'completed', 'completed', { actor: rt.actor });
+  });
+}
+
+/** The fee a transaction paid, from the receipt of the first endpoint that has it in `blockHash`. */
+async function receiptFee(c: ChainRuntime, hash: Hex, blockHash: string): Promise<bigint> {
+  for (const e of c.endpoints) {
+    try {
+      const r = await e.client.getTransactionReceipt({ hash });
+      if (r.blockHash.toLowerCase() === blockHash.toLowerCase()) return r.gasUsed * r.effectiveGasPrice;
+    } catch {
+      // the next endpoint
+    }
+  }
+  throw new OrchestratorError('not_found', 'no endpoint gave the receipt of the reverted transaction', { txHash: hash });
+}
+
+/** A reverted transaction's fee: the hot address's native Settled rises by it, the fee account falls; once per withdrawal. */
+async function postRevertFee(tx: Queryable, w: Withdrawal, fee: bigint): Promise<void> {
+  if (fee === 0n) return;
+  const native = nativeAsset(w.chainId);
+  const hotNative = custodyAccount(w.from!, native);
+  const fees = feesAccount(native);
+  for (const acc of [hotNative, fees]) await openAccount(tx, acc);
+  await postEntryIn(tx, {
+    kind: 'withdrawal.fee',
+    idempotencyKey: `${w.id}:revert-fee`,
+    trace: { traceId: w.traceId },
+    lines: [
+      { account: hotNative, state: 'settled', amount: fee },
+      { account: fees, state: 'settled', amount: -fee },
+    ],
   });
 }
 

@@ -14,21 +14,26 @@ import { getWithdrawal } from './withdrawal-store.js';
 /** States a worker moves on its own; the others wait (the operator queue) or are finished. */
 export const ACTIONABLE = ['requested', 'policy_checked', 'signing', 'approval_pending', 'approved', 'signed', 'broadcasted', 'included'] as const;
 
-/** Claims up to `limit` actionable withdrawals for `worker` until `until`; returns their ids. */
+/** Claims up to `limit` actionable withdrawals for `worker` for `leaseMs`, the least recently claimed first; returns their ids. */
 export async function claimWork(db: Db, worker: string, now: Date, leaseMs: number, limit: number): Promise<string[]> {
   const r = await db.query<{ id: string }>(
     `UPDATE orch_withdrawals SET lease_owner = $1, lease_until = $2
       WHERE id IN (SELECT id FROM orch_withdrawals
-                    WHERE state = ANY($3::text[]) AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $1)
-                    ORDER BY updated_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+                    WHERE state = ANY($3::text[]) AND (lease_owner IS NULL OR lease_until < $4 OR lease_owner = $1)
+                    ORDER BY lease_until NULLS FIRST, updated_at LIMIT $5 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
     [worker, new Date(now.getTime() + leaseMs).toISOString(), [...ACTIONABLE], now.toISOString(), limit],
   );
   return r.rows.map((x) => x.id);
 }
 
+/**
+ * Gives the claim up. lease_until stays as it was: with no owner it only orders the next claims (never
+ * claimed first, then the longest since its last claim), so withdrawals that cannot move yet do not
+ * take every round's places from the others.
+ */
 export async function releaseClaim(db: Db, id: string, worker: string): Promise<void> {
-  await db.query('UPDATE orch_withdrawals SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2', [id, worker]);
+  await db.query('UPDATE orch_withdrawals SET lease_owner = NULL WHERE id = $1 AND lease_owner = $2', [id, worker]);
 }
 
 /** One step of one withdrawal, from the state it is in now. */

@@ -1,6 +1,6 @@
 // A fault-injecting JSON-RPC proxy in front of a real node (anvil), so the orchestrator's broadcaster
 // and tracker meet the faults of real endpoints: a send that is swallowed (answered with the hash, never
-// forwarded), receipts that come back null, an endpoint that disagrees about the block, or one that is
+// forwarded), a send that is refused with a JSON-RPC error, receipts that come back null, an endpoint that disagrees about the block, or one that is
 // down. Two or three of them in front of one anvil are the "several endpoints". Faults are switched at
 // run time by the test or the chaos run; every request is counted by method.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +10,8 @@ import { freePort } from './anvil.js';
 export interface ProxyFaults {
   /** eth_sendRawTransaction is answered with the transaction's hash and never forwarded. */
   dropSends: boolean;
+  /** eth_sendRawTransaction is answered with a JSON-RPC error and never forwarded. */
+  refuseSends: boolean;
   /** eth_getTransactionReceipt answers null. */
   nullReceipts: boolean;
   /** Receipts and transactions carry a block hash that is not the node's. */
@@ -33,7 +35,7 @@ interface RpcRequest {
   params?: unknown[];
 }
 
-const NO_FAULTS: ProxyFaults = { dropSends: false, nullReceipts: false, disagree: false, down: false };
+const NO_FAULTS: ProxyFaults = { dropSends: false, refuseSends: false, nullReceipts: false, disagree: false, down: false };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -57,6 +59,7 @@ export async function startRpcProxy(upstream: string, faults: Partial<ProxyFault
       const raw = (r.params?.[0] ?? '0x') as `0x${string}`;
       return { jsonrpc: '2.0', id: r.id, result: keccak256(raw) };
     }
+    if (r.method === 'eth_sendRawTransaction' && state.refuseSends) return { jsonrpc: '2.0', id: r.id, error: { code: -32000, message: 'the endpoint refuses transactions (injected fault)' } };
     if (r.method === 'eth_getTransactionReceipt' && state.nullReceipts) return { jsonrpc: '2.0', id: r.id, result: null };
     const answer = (await forward(r)) as { result?: unknown };
     if (state.disagree && (r.method === 'eth_getTransactionReceipt' || r.method === 'eth_getTransactionByHash') && answer.result !== null && typeof answer.result === 'object') {

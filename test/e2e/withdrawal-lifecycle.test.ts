@@ -4,7 +4,7 @@
 // postings at each step; one above the approval tier waiting in W2 until two approvers sign; a DROPPED
 // attempt re-sent at the same nonce with higher fees and the old one closed as REPLACED; endpoints that
 // disagree (RPC_INCONSISTENT) handed to an operator after the policy's rounds; a REVERTED token transfer
-// handed to an operator, never retried; the nonce sequence without gaps.
+// handed to an operator, never retried, its fee posted; the nonce sequence without gaps.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, type ServerType } from '@hono/node-server';
@@ -228,6 +228,7 @@ describe('withdrawals from request to a settled ledger entry, through the applia
 
   test('REVERTED: a token transfer the chain reverts goes to an operator and is not retried', async () => {
     resetFaults();
+    const feesBefore = (await accountBalance(db, feesAccount(NATIVE)))!.settled;
     const id = await ask('bob', 10n * ETH, erc20Asset(CHAIN_ID, tokenAddress));
     assert.equal(await runUntil(id, ['broadcasted']), 'broadcasted');
     await mine();
@@ -237,6 +238,11 @@ describe('withdrawals from request to a settled ledger entry, through the applia
       attempts.map((a) => a.state),
       ['reverted'],
     );
+    // The reverted transaction still paid its fee: posted from the hot address to the fee account.
+    const receipt = await anvil.publicClient.getTransactionReceipt({ hash: attempts[0]!.txHash as Hex });
+    assert.equal(receipt.status, 'reverted');
+    assert.equal((await accountBalance(db, feesAccount(NATIVE)))!.settled, feesBefore - receipt.gasUsed * receipt.effectiveGasPrice);
+    assert.deepEqual((await checkReplay(db)).differences, []);
     await workRound(rt, { worker: 'worker-1', now: clock });
     assert.equal((await attemptsOf(db, id)).length, 1, 'nothing is re-sent');
     // The operator gives up: the Pending amount goes back to Bob's Available.
