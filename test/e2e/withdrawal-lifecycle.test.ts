@@ -68,7 +68,7 @@ const rpc = (method: string, params: unknown[] = []) => (anvil.publicClient as P
 const mine = async (n = 1) => {
   for (let i = 0; i < n; i++) await rpc('evm_mine');
 };
-const resetFaults = () => proxies.forEach((p) => Object.assign(p.faults, { dropSends: false, nullReceipts: false, disagree: false, down: false }));
+const resetFaults = () => proxies.forEach((p) => Object.assign(p.faults, { dropSends: false, refuseSends: false, nullReceipts: false, disagree: false, down: false }));
 
 /** Worker rounds until the withdrawal reaches one of `states` (each round is one step; bounded). */
 async function runUntil(id: string, states: string[], between: () => Promise<void> = async () => {}, max = 12): Promise<string> {
@@ -251,6 +251,54 @@ describe('withdrawals from request to a settled ledger entry, through the applia
     assert.equal(failed.state, 'failed');
     const bob = (await accountBalance(db, customerAccount('bob', erc20Asset(CHAIN_ID, tokenAddress))))!;
     assert.deepEqual([bob.available, bob.pending, bob.reserved], [1000n * ETH, 0n, 0n]);
+  });
+
+  test('FAILED: a send every endpoint refuses is retried automatically once they take it, at the same signed transaction', async () => {
+    resetFaults();
+    proxies.forEach((p) => (p.faults.refuseSends = true));
+    const id = await ask('alice', parseEther('0.05'));
+    assert.equal(await runUntil(id, ['signed']), 'signed');
+    await workRound(rt, { worker: 'worker-1', now: clock });
+    const [failed] = await attemptsOf(db, id);
+    assert.equal(failed!.state, 'failed', 'no endpoint took it');
+    assert.equal((await getWithdrawal(db, id))!.state, 'signed', 'nothing was broadcast: the ledger still holds it Reserved');
+    resetFaults();
+    assert.equal(await runUntil(id, ['broadcasted']), 'broadcasted');
+    const attempts = await attemptsOf(db, id);
+    assert.equal(attempts.length, 1, 'the same signed transaction is re-sent, no new signature');
+    const causes = (await db.query<{ cause: string }>('SELECT cause FROM orch_attempt_transitions WHERE attempt_id = $1 ORDER BY seq', [attempts[0]!.id])).rows.map((r) => r.cause);
+    assert.deepEqual(causes, ['created', 'appliance_signed', 'rpc_refused', 'resend']);
+    await mine();
+    assert.equal(await runUntil(id, ['completed'], () => mine()), 'completed');
+  });
+
+  test('EXPIRED: an attempt still in the mempool past its deadline is bumped at the same nonce; included late, it still counts and the bump is closed as REPLACED', async () => {
+    resetFaults();
+    const limit = (await anvil.publicClient.getBlock()).gasLimit;
+    const id = await ask('alice', parseEther('0.06'));
+    assert.equal(await runUntil(id, ['broadcasted']), 'broadcasted');
+    // Blocks too small for any transaction: they keep coming, the transfer stays pending.
+    await rpc('anvil_setBlockGasLimit', ['0x' + (20_000).toString(16)]);
+    await mine(2);
+    await workRound(rt, { worker: 'worker-1', now: clock });
+    const attempts = await attemptsOf(db, id);
+    // The bump is signed at once; anvil refuses any new transaction above the small block gas limit,
+    // so its first send FAILS and it is re-sent once blocks are large again.
+    assert.deepEqual(
+      attempts.map((a) => a.state),
+      ['expired', 'failed'],
+      'the first expired in the mempool and a bump was made',
+    );
+    assert.equal(attempts[0]!.nonce, attempts[1]!.nonce);
+    assert.ok(attempts[1]!.maxPriorityFeePerGas! * 100n >= attempts[0]!.maxPriorityFeePerGas! * 110n);
+    // Blocks large again: the node still holds the first attempt (it never took the bump), and mines it.
+    await rpc('anvil_setBlockGasLimit', ['0x' + limit.toString(16)]);
+    await mine();
+    assert.equal(await runUntil(id, ['completed'], () => mine()), 'completed');
+    assert.deepEqual(
+      (await attemptsOf(db, id)).map((a) => a.state),
+      ['finalized', 'replaced'],
+    );
   });
 
   test('the hot address has no nonce gap: every reserved nonce is spent on chain', async () => {
