@@ -51,7 +51,11 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
     lines: [r('customer', 'pending', -1), r('custody', 'settled', 1), r('fees', 'settled', -1)],
   },
   'withdrawal.cancel': { what: 'Reserved → Available (cancel or expiry before broadcast)', withinAccount: true, lines: [r('customer', 'reserved', -1), r('customer', 'available', 1)] },
-  'withdrawal.failure': { what: 'Pending → Available (failed or dropped after broadcast)', withinAccount: true, lines: [r('customer', 'pending', -1), r('customer', 'available', 1)] },
+  'withdrawal.failure': {
+    what: 'Pending → Available (failed after broadcast, or its cancel transaction final)',
+    withinAccount: true,
+    lines: [r('customer', 'pending', -1), r('customer', 'available', 1)],
+  },
   'deposit.inclusion': { what: '→ Pending, on the customer and on the receiving custody address', withinAccount: false, lines: [r('customer', 'pending', 1), r('custody', 'pending', -1)] },
   'deposit.finality': {
     what: 'Pending → Available (customer) and Pending → Settled (custody address)',
@@ -66,7 +70,7 @@ export const TRANSITIONS: Record<Exclude<EntryKind, 'reversal'>, KindRule> = {
     lines: [r('custody', 'settled', 1), r('custody', 'settled', -1), r('fees', 'settled', -1)],
   },
   'withdrawal.fee': {
-    what: "the network fee of a transaction included but reverted: the custody address's Settled rises by the fee, the fee to the fee account",
+    what: "the network fee of a transaction that moved nothing else (included but reverted, or a cancel): the custody address's Settled rises by the fee, the fee to the fee account",
     withinAccount: false,
     lines: [r('custody', 'settled', 1), r('fees', 'settled', -1)],
   },

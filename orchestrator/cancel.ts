@@ -1,10 +1,14 @@
-// Cancelling a withdrawal before anything is on its way to the chain: the state moves to `cancelled`,
+// Cancelling a withdrawal. Before anything is on its way to the chain: the state moves to `cancelled`,
 // what the ledger reserved goes back to Available (withdrawal.cancel), and a reserved nonce is released
 // for the next withdrawal, all in one transaction. After a broadcast a cancel is a transaction of its
-// own (0 to self at the same nonce), which is the broadcaster's work, not this function's.
+// own (0 to self at the same nonce, fees 10% higher): this module records who asked (once per
+// withdrawal), and the worker makes, signs and sends it (cancel-step.ts). Whichever the chain includes
+// wins: the cancel, final, moves the withdrawal to `cancelled` and its Pending back to Available; the
+// transfer, included first, completes the withdrawal as usual.
 import { customerAccount } from '../ledger/accounts.js';
 import type { Db, Queryable } from '../ledger/db.js';
 import { postEntryIn } from '../ledger/journal.js';
+import { attemptsOf } from './attempt-store.js';
 import { OrchestratorError } from './errors.js';
 import { releaseNonce } from './nonce-manager.js';
 import type { WithdrawalState } from './states.js';
@@ -45,13 +49,54 @@ async function hasReservation(tx: Queryable, id: string): Promise<boolean> {
   return kinds.has('withdrawal.request') && !kinds.has('withdrawal.broadcast') && !kinds.has('withdrawal.cancel');
 }
 
-/** Cancels a withdrawal that has not been broadcast; `illegal_transition` once it has. */
-export async function cancelWithdrawal(db: Db, id: string, o: { actor: string; note?: string }): Promise<Withdrawal> {
+/** Whether the withdrawal's Reserved → Pending posting (its first send) was made. */
+export async function broadcastPosted(tx: Queryable, id: string): Promise<boolean> {
+  const r = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger_entries WHERE idempotency_key = $1 AND kind = 'withdrawal.broadcast'", [`${id}:broadcast`]);
+  return r.rows[0]!.n > 0;
+}
+
+export interface CancelRequest {
+  actor: string;
+  note: string | null;
+  at: string;
+}
+
+/** Who asked to cancel a sent withdrawal, or null. */
+export async function cancelRequestOf(db: Queryable, id: string): Promise<CancelRequest | null> {
+  const r = await db.query<CancelRequest>(`SELECT actor, note, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM orch_cancel_requests WHERE withdrawal_id = $1`, [id]);
+  return r.rows[0] ?? null;
+}
+
+export interface Cancelled {
+  withdrawal: Withdrawal;
+  /** Set when the withdrawal was already sent: the cancel is a transaction the worker sends, and may lose to the transfer. */
+  onChain: CancelRequest | null;
+}
+
+/** States from which nothing has been sent to a node yet (or a send is undone by releasing the nonce). */
+const BEFORE_SEND: readonly WithdrawalState[] = ['requested', 'policy_checked', 'signing', 'approval_pending', 'approved', 'signed'];
+
+/**
+ * Cancels a withdrawal: before broadcast at once; once sent (broadcasted, or in the exception queue
+ * after a send) by recording a cancel request the worker turns into 0 to self at the same nonce.
+ * `illegal_transition` once an attempt is included (the transfer has happened) or the withdrawal ended.
+ */
+export async function cancelWithdrawal(db: Db, id: string, o: { actor: string; note?: string }): Promise<Cancelled> {
   return db.transaction(async (tx) => {
     const w = await getWithdrawal(tx, id);
     if (w === null) throw new OrchestratorError('not_found', 'no such withdrawal', { withdrawalId: id });
-    if (w.state === 'cancelled') return w;
-    if (w.state === 'requested') return moveWithdrawal(tx, id, 'cancelled', 'cancel', { actor: o.actor, ...(o.note ? { detail: { note: o.note } } : {}) });
-    return releaseReservation(tx, w, 'cancelled', w.state === 'operator' ? 'operator_cancel' : 'cancel', { actor: o.actor, ...(o.note ? { detail: { note: o.note } } : {}) });
+    const detail = o.note ? { detail: { note: o.note } } : {};
+    if (w.state === 'cancelled') return { withdrawal: w, onChain: await cancelRequestOf(tx, id) };
+    if (w.state === 'requested') return { withdrawal: await moveWithdrawal(tx, id, 'cancelled', 'cancel', { actor: o.actor, ...detail }), onChain: null };
+    const sent = w.state === 'broadcasted' || (w.state === 'operator' && (await broadcastPosted(tx, id)));
+    if (BEFORE_SEND.includes(w.state) || (w.state === 'operator' && !sent))
+      return { withdrawal: await releaseReservation(tx, w, 'cancelled', w.state === 'operator' ? 'operator_cancel' : 'cancel', { actor: o.actor, ...detail }), onChain: null };
+    if (!sent) throw new OrchestratorError('illegal_transition', `the withdrawal is ${w.state}; it can no longer be cancelled`, { withdrawalId: id, state: w.state });
+    const landed = (await attemptsOf(tx, id)).find((a) => ['included', 'confirmed', 'finalized', 'reverted'].includes(a.state));
+    if (landed !== undefined)
+      throw new OrchestratorError('illegal_transition', `attempt ${landed.id} is already ${landed.state} on chain; a cancel can no longer take its nonce`, { withdrawalId: id, attemptId: landed.id });
+    await tx.query('INSERT INTO orch_cancel_requests (withdrawal_id, actor, note) VALUES ($1, $2, $3) ON CONFLICT (withdrawal_id) DO NOTHING', [id, o.actor, o.note ?? null]);
+    const moved = w.state === 'operator' ? await moveWithdrawal(tx, id, 'broadcasted', 'cancel_requested', { actor: o.actor, ...detail }) : w;
+    return { withdrawal: moved, onChain: await cancelRequestOf(tx, id) };
   });
 }

@@ -1,7 +1,10 @@
 // W5 → W10 on the chain: broadcasting an attempt to every endpoint, tracking it by quorum, routing the
 // six exceptions (exception-routes.ts), replacing it with a fee bump at the same nonce, and, once its
 // block is final, the ledger's postings: Reserved → Pending at broadcast, Pending out of the customer's
-// account with the network fee to the fee account at finality (W9), then W10.
+// account with the network fee to the fee account at finality (W9), then W10. A cancel asked for after
+// the send (cancel.ts) becomes one more attempt at the nonce (cancel-step.ts); if that is the one the
+// chain keeps, finality moves the withdrawal to `cancelled`, its Pending back to Available and the
+// cancel's fee to the fee account.
 import type { Hex } from 'viem';
 import { custodyAccount, customerAccount, feesAccount, openAccount } from '../ledger/accounts.js';
 import { nativeAsset } from '../ledger/assets.js';
@@ -9,6 +12,8 @@ import { finalBlock } from '../ledger/chain.js';
 import type { Queryable } from '../ledger/db.js';
 import { postEntryIn } from '../ledger/journal.js';
 import { attemptsOf, createAttempt, moveAttempt, setAttemptFacts, type Attempt } from './attempt-store.js';
+import { cancelRequestOf } from './cancel.js';
+import { makeCancelAttempt } from './cancel-step.js';
 import { askAll, sendToAll } from './endpoints.js';
 import { routeOf, type AttemptException } from './exception-routes.js';
 import { bumpOffer, withinCap } from './fees.js';
@@ -64,7 +69,7 @@ async function bumpCount(tx: Queryable, id: string, field: 'automatic_actions' |
   return r.rows[0]!.n;
 }
 
-async function toOperator(rt: Runtime, w: Withdrawal, exception: AttemptException, detail: Record<string, unknown>): Promise<void> {
+async function toOperator(rt: Runtime, w: Withdrawal, exception: AttemptException | 'cancel', detail: Record<string, unknown>): Promise<void> {
   await rt.db.transaction(async (tx) => {
     const now = (await getWithdrawal(tx, w.id))!;
     if (now.state === 'broadcasted' || now.state === 'included') await moveWithdrawal(tx, w.id, 'operator', 'attempt_exception', { actor: rt.actor, detail: { exception, ...detail } });
@@ -92,11 +97,25 @@ async function replaceWithBump(rt: Runtime, w: Withdrawal, last: Attempt): Promi
  */
 export async function trackOnce(rt: Runtime, w: Withdrawal): Promise<void> {
   const c = chainOf(rt, w.chainId);
-  const attempts = (await attemptsOf(rt.db, w.id)).filter((a) => (LIVE as readonly string[]).includes(a.state) || a.state === 'signed' || a.state === 'created');
+  const asked = await cancelRequestOf(rt.db, w.id);
+  if (asked !== null) {
+    await makeCancelAttempt(rt, w, asked.actor);
+    if ((await getWithdrawal(rt.db, w.id))!.state !== 'broadcasted') return; // a cancel above the fee cap: an operator decides
+  }
+  const all = await attemptsOf(rt.db, w.id);
+  const cancelling = all.some((a) => a.kind === 'cancel');
+  const attempts = all.filter((a) => (LIVE as readonly string[]).includes(a.state) || a.state === 'signed' || a.state === 'created');
   const head = await latestBlock(c);
   for (const a of attempts) {
+    // Once a cancel is on its way, the transfer is not pushed again: it may still land, but is not helped to.
+    if (cancelling && a.kind === 'transfer' && (a.state === 'signed' || a.state === 'failed')) continue;
     if (a.state === 'created') {
-      if ((await askToSign(rt, w, a)) !== 'signed') continue;
+      const outcome = await askToSign(rt, w, a);
+      if (outcome === 'denied' && a.kind === 'cancel') {
+        await toOperator(rt, w, 'cancel', { attemptId: a.id, reason: 'the appliance refused the cancel' });
+        return;
+      }
+      if (outcome !== 'signed') continue;
       const signed = (await attemptsOf(rt.db, w.id)).find((x) => x.id === a.id)!;
       await sendAttempt(rt, w, signed);
       continue;
@@ -206,6 +225,14 @@ export async function finalizeOnce(rt: Runtime, w: Withdrawal): Promise<void> {
   if (verdict.blockNumber > (await finalBlock(c.endpoints[0]!.client, c.finality))) return;
   const receipt = await c.endpoints[0]!.client.getTransactionReceipt({ hash: a.txHash as Hex });
   const fee = receipt.gasUsed * receipt.effectiveGasPrice;
+  if (a.kind === 'cancel') {
+    await rt.db.transaction(async (tx) => {
+      await moveAttempt(tx, a.id, 'finalized', 'final', { actor: rt.actor });
+      await postCancelFinal(tx, w, fee);
+      await moveWithdrawal(tx, w.id, 'cancelled', 'cancel_final', { actor: rt.actor, detail: { attemptId: a.id, block: verdict.blockNumber.toString(), fee: fee.toString() } });
+    });
+    return;
+  }
   await rt.db.transaction(async (tx) => {
     await moveAttempt(tx, a.id, 'finalized', 'final', { actor: rt.actor });
     await moveWithdrawal(tx, w.id, 'finalized', 'attempt_finalized', { actor: rt.actor, detail: { block: verdict.blockNumber.toString() } });
@@ -230,6 +257,26 @@ async function receiptFee(c: ChainRuntime, hash: Hex, blockHash: string): Promis
 
 /** A reverted transaction's fee: the hot address's native Settled rises by it, the fee account falls; once per withdrawal. */
 async function postRevertFee(tx: Queryable, w: Withdrawal, fee: bigint): Promise<void> {
+  await postFeeOnly(tx, w, fee, `${w.id}:revert-fee`);
+}
+
+/** A final cancel: the customer's Pending back to Available, and the cancel's own fee paid by the hot address. */
+async function postCancelFinal(tx: Queryable, w: Withdrawal, fee: bigint): Promise<void> {
+  const account = customerAccount(w.customer, w.asset);
+  await postEntryIn(tx, {
+    kind: 'withdrawal.failure',
+    idempotencyKey: `${w.id}:cancel`,
+    trace: { traceId: w.traceId },
+    lines: [
+      { account, state: 'pending', amount: -w.amount },
+      { account, state: 'available', amount: w.amount },
+    ],
+  });
+  await postFeeOnly(tx, w, fee, `${w.id}:cancel-fee`);
+}
+
+/** The fee of a transaction that moved nothing else (a revert, a cancel): the hot address's native Settled rises by it, the fee account falls. */
+async function postFeeOnly(tx: Queryable, w: Withdrawal, fee: bigint, idempotencyKey: string): Promise<void> {
   if (fee === 0n) return;
   const native = nativeAsset(w.chainId);
   const hotNative = custodyAccount(w.from!, native);
@@ -237,7 +284,7 @@ async function postRevertFee(tx: Queryable, w: Withdrawal, fee: bigint): Promise
   for (const acc of [hotNative, fees]) await openAccount(tx, acc);
   await postEntryIn(tx, {
     kind: 'withdrawal.fee',
-    idempotencyKey: `${w.id}:revert-fee`,
+    idempotencyKey,
     trace: { traceId: w.traceId },
     lines: [
       { account: hotNative, state: 'settled', amount: fee },

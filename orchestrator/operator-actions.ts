@@ -8,7 +8,7 @@ import { customerAccount } from '../ledger/accounts.js';
 import type { Db, Queryable } from '../ledger/db.js';
 import { postEntryIn } from '../ledger/journal.js';
 import { attemptsOf, moveAttempt } from './attempt-store.js';
-import { releaseReservation } from './cancel.js';
+import { broadcastPosted, releaseReservation } from './cancel.js';
 import { OrchestratorError } from './errors.js';
 import { getWithdrawal, listWithdrawals, moveWithdrawal, withdrawalHistory, type Withdrawal } from './withdrawal-store.js';
 
@@ -30,11 +30,6 @@ export async function exceptionQueue(db: Queryable, o: { after?: string; limit?:
     out.push({ withdrawal: w, reason: into?.detail ?? null });
   }
   return out;
-}
-
-async function broadcastPosted(tx: Queryable, id: string): Promise<boolean> {
-  const r = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger_entries WHERE idempotency_key = $1 AND kind = 'withdrawal.broadcast'", [`${id}:broadcast`]);
-  return r.rows[0]!.n > 0;
 }
 
 /** Applies an operator's decision to a withdrawal in the queue. */

@@ -18,7 +18,7 @@ export const WITHDRAWAL_STATES = {
   // Off the happy path:
   operator: 'WX-operator', // in the exception queue: an operator decides (retry, cancel, accept the chain's outcome)
   rejected: 'WX-rejected', // the orchestrator's checks or the appliance's policy refused it
-  cancelled: 'WX-cancelled', // cancelled before broadcast, or its cancel transaction was included
+  cancelled: 'WX-cancelled', // cancelled before broadcast, or its cancel transaction (0 to self at its nonce) is final
   failed: 'WX-failed', // given up by an operator; the reservation went back to Available
 } as const;
 export type WithdrawalState = keyof typeof WITHDRAWAL_STATES;

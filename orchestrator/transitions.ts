@@ -31,13 +31,14 @@ export const WITHDRAWAL_TRANSITIONS: readonly Transition<WithdrawalState>[] = [
   t('signed', 'cancelled', 'cancel'), // signed but never sent: the nonce is released or filled
   t('broadcasted', 'included', 'attempt_included'), // W7
   t('broadcasted', 'operator', 'attempt_exception'), // expired (by policy), reverted, rpc_inconsistent
-  t('broadcasted', 'cancelled', 'cancel_included'), // a 0-value transaction to self won the nonce
   t('included', 'broadcasted', 'reorg'), // the block that held it is gone
   t('included', 'finalized', 'attempt_finalized'), // W8
+  t('included', 'cancelled', 'cancel_final'), // the included attempt was the cancel (0 to self), and its block is final
   t('included', 'operator', 'attempt_exception'), // reverted
   t('finalized', 'ledger_posted', 'ledger_posted'), // W9: only after finality
   t('ledger_posted', 'completed', 'completed'), // W10
   t('operator', 'broadcasted', 'operator_retry'),
+  t('operator', 'broadcasted', 'cancel_requested'), // a cancel of a sent withdrawal: the worker sends 0 to self at its nonce
   t('operator', 'signing', 'operator_retry'),
   t('operator', 'cancelled', 'operator_cancel'),
   t('operator', 'failed', 'operator_fail'),

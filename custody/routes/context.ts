@@ -58,11 +58,14 @@ export function queryInt(c: Ctx, name: string, max: number): number | undefined 
   return Number(v);
 }
 
-/** The request's JSON object body. */
-export async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
+/** The request's JSON object body (with `optional`, an empty body reads as {}). */
+export async function jsonBody(c: Ctx, o: { optional?: boolean } = {}): Promise<Record<string, unknown>> {
   let v: unknown;
   try {
-    v = await c.req.json();
+    const text = await c.req.text();
+    // An optional body may be absent (empty): the route then has no members to read.
+    if (o.optional === true && text.trim() === '') return {};
+    v = JSON.parse(text);
   } catch {
     throw bad('body', 'the request body is not valid JSON');
   }

@@ -1,12 +1,13 @@
 // The withdrawal API: POST /v1/withdrawals (requester; idempotent by the Idempotency-Key header: the
 // same request twice is one withdrawal, 201 then 200; the key reused for another request is 422),
 // GET /v1/withdrawals (filters: customer, state, chainId; cursor pages), GET /v1/withdrawals/{id} (with
-// its attempts and its transition log), POST /v1/withdrawals/{id}/cancel (before broadcast), and
+// its attempts and its transition log), POST /v1/withdrawals/{id}/cancel (before broadcast at once;
+// after it, a cancel transaction of 0 to self at the same nonce that the worker sends: 202), and
 // GET /v1/withdrawal-events (every transition, after a cursor), and the operator's exception queue:
 // GET /v1/withdrawal-exceptions and POST /v1/withdrawals/{id}/resolve (retry, fail, accept). Who asked is the token's name, kept in
 // the transition log.
 import { attemptsOf, type Attempt } from '../../orchestrator/attempt-store.js';
-import { cancelWithdrawal } from '../../orchestrator/cancel.js';
+import { cancelRequestOf, cancelWithdrawal } from '../../orchestrator/cancel.js';
 import { transitionEvents } from '../../orchestrator/events.js';
 import { WITHDRAWAL_STATE_NAMES, WITHDRAWAL_STATES } from '../../orchestrator/states.js';
 import { createWithdrawal, getWithdrawal, listWithdrawals, withdrawalHistory, type Withdrawal } from '../../orchestrator/withdrawal-store.js';
@@ -25,6 +26,7 @@ const AMOUNT_RE = /^[1-9][0-9]{0,76}$/;
 const ASSET_RE = /^[1-9][0-9]{0,19}:(native|erc20:0x[0-9a-f]{40})$/;
 const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 const CURSOR_RE = /^[0-9]{1,15}\.[0-9]{1,15}$/;
+const NOTE_RE = /^\P{Cc}{1,500}$/u;
 
 export const withdrawalView = (w: Withdrawal) => ({
   id: w.id,
@@ -138,12 +140,17 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
         const id = withdrawalId(c);
         const w = await getWithdrawal(r.db, id);
         if (w === null) throw new OrchestratorError('not_found', 'no such withdrawal', { withdrawalId: id });
-        return c.json({ ...withdrawalView(w), attempts: (await attemptsOf(r.db, id)).map(attemptView), history: await withdrawalHistory(r.db, id) });
+        return c.json({ ...withdrawalView(w), cancelRequest: await cancelRequestOf(r.db, id), attempts: (await attemptsOf(r.db, id)).map(attemptView), history: await withdrawalHistory(r.db, id) });
       });
       app.post('/v1/withdrawals/:id/cancel', r.requireScope('requester', 'operator'), async (c) => {
         const id = withdrawalId(c);
-        const w = await cancelWithdrawal(r.db, id, { actor: c.get('caller').name });
-        return c.json(withdrawalView(w));
+        // An optional body: {"note": "why"}; an empty body is a cancel without a note.
+        const b = await jsonBody(c, { optional: true });
+        for (const k of Object.keys(b)) if (k !== 'note') throw new ProblemError('bad_request', `unknown member "${k}"`, { field: k });
+        const note = bodyText(b, 'note', NOTE_RE, true);
+        const done = await cancelWithdrawal(r.db, id, { actor: c.get('caller').name, ...(note === undefined ? {} : { note }) });
+        // 202: the withdrawal was sent, so the cancel is a transaction the worker sends; it may still lose to the transfer.
+        return c.json({ ...withdrawalView(done.withdrawal), cancelRequest: done.onChain }, done.onChain !== null && done.withdrawal.state !== 'cancelled' ? 202 : 200);
       });
       app.get('/v1/withdrawal-exceptions', r.readers, async (c) => {
         const after = queryText(c, 'after', ID_RE);
@@ -173,7 +180,15 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
         return c.json({ events, next: `${next.withdrawal}.${next.attempt}` });
       });
     },
-    schemas: { Withdrawal: withdrawalSchema },
+    schemas: {
+      Withdrawal: withdrawalSchema,
+      CancelRequest: {
+        type: ['object', 'null'],
+        description: 'who asked to cancel the withdrawal after it was sent (null: nobody)',
+        required: ['actor', 'note', 'at'],
+        properties: { actor: { type: 'string' }, note: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' } },
+      },
+    },
     paths: {
       '/v1/withdrawals': {
         post: {
@@ -232,7 +247,10 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
           parameters: [pathParam('id', 'the withdrawal id')],
           responses: {
             '200': ok('the withdrawal', {
-              allOf: [ref('Withdrawal'), { type: 'object', properties: { attempts: { type: 'array', items: { type: 'object' } }, history: { type: 'array', items: { type: 'object' } } } }],
+              allOf: [
+                ref('Withdrawal'),
+                { type: 'object', properties: { cancelRequest: ref('CancelRequest'), attempts: { type: 'array', items: { type: 'object' } }, history: { type: 'array', items: { type: 'object' } } } },
+              ],
             }),
             ...problems('bad_request', 'not_found', ...AUTH_PROBLEMS),
           },
@@ -241,10 +259,24 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
       '/v1/withdrawals/{id}/cancel': {
         post: {
           operationId: 'cancelWithdrawal',
-          summary: 'Cancel a withdrawal not yet broadcast; its reservation returns to Available',
+          summary: 'Cancel a withdrawal',
+          description:
+            'Before broadcast the withdrawal is cancelled at once and its reservation returns to Available (200). Once sent, the cancel is a transaction of its own: 0 to the hot address itself at the same nonce with fees at least 10% higher, signed by the appliance and sent by the worker (202, `cancelRequest` says who asked). Whichever transaction the chain includes wins: the cancel, once final, moves the withdrawal to `cancelled` and its Pending back to Available; the transfer completes it as usual. After an attempt is included the cancel is refused (409 illegal_transition).',
           security: bearer('requester', 'operator'),
           parameters: [pathParam('id', 'the withdrawal id')],
-          responses: { '200': ok('cancelled', ref('Withdrawal')), ...problems('bad_request', 'not_found', 'illegal_transition', ...AUTH_PROBLEMS) },
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: { type: 'object', additionalProperties: false, properties: { note: { type: 'string', minLength: 1, maxLength: 500, description: 'why, kept in the transition log' } } },
+              },
+            },
+          },
+          responses: {
+            '200': ok('cancelled', { allOf: [ref('Withdrawal'), { type: 'object', properties: { cancelRequest: ref('CancelRequest') } }] }),
+            '202': ok('sent already: the cancel transaction is on its way', { allOf: [ref('Withdrawal'), { type: 'object', properties: { cancelRequest: ref('CancelRequest') } }] }),
+            ...problems('bad_request', 'not_found', 'illegal_transition', ...AUTH_PROBLEMS),
+          },
         },
       },
       '/v1/withdrawal-exceptions': {

@@ -20,6 +20,7 @@ import { openLedgerDb } from '../../ledger/open-ledger.js';
 import { checkReplay } from '../../ledger/replay.js';
 import { erc20Asset } from '../../ledger/assets.js';
 import { attemptsOf } from '../../orchestrator/attempt-store.js';
+import { cancelWithdrawal } from '../../orchestrator/cancel.js';
 import { endpoints } from '../../orchestrator/endpoints.js';
 import { DEFAULT_ROUTE_POLICY } from '../../orchestrator/exception-routes.js';
 import { migrateOrchestrator } from '../../orchestrator/migrations.js';
@@ -299,6 +300,57 @@ describe('withdrawals from request to a settled ledger entry, through the applia
       (await attemptsOf(db, id)).map((a) => a.state),
       ['finalized', 'replaced'],
     );
+  });
+
+  test('CANCEL after broadcast: 0 to self at the same nonce, fees 10% higher, signed by the appliance, wins the nonce; final, the withdrawal is cancelled and its Pending is Available again', async () => {
+    resetFaults();
+    const toBefore = await anvil.publicClient.getBalance({ address: TO as Hex });
+    const aliceBefore = (await accountBalance(db, customerAccount('alice', NATIVE)))!;
+    const feesBefore = (await accountBalance(db, feesAccount(NATIVE)))!.settled;
+    const id = await ask('alice', parseEther('0.07'));
+    assert.equal(await runUntil(id, ['broadcasted']), 'broadcasted');
+    const asked = await cancelWithdrawal(db, id, { actor: 'support-desk', note: 'the customer changed their mind' });
+    assert.equal(asked.withdrawal.state, 'broadcasted', 'a sent withdrawal is not cancelled until the chain says so');
+    assert.equal(asked.onChain?.actor, 'support-desk');
+    await workRound(rt, { worker: 'worker-1', now: clock });
+    const [transfer, cancel] = await attemptsOf(db, id);
+    assert.equal(cancel?.kind, 'cancel', 'the worker made the cancel attempt');
+    assert.equal(cancel!.state, 'sent', 'signed and sent in the same round');
+    const tx = parseTransaction(cancel!.rawTx as Hex);
+    assert.deepEqual([tx.to?.toLowerCase(), tx.value ?? 0n, tx.data ?? '0x', BigInt(tx.nonce!)], [hot.toLowerCase(), 0n, '0x', transfer!.nonce], '0 to self at the same nonce, no data');
+    assert.ok(tx.maxFeePerGas! * 100n >= transfer!.maxFeePerGas! * 110n && tx.maxPriorityFeePerGas! * 100n >= transfer!.maxPriorityFeePerGas! * 110n, 'both fees at least 10% higher');
+    await mine();
+    assert.equal(await runUntil(id, ['cancelled'], () => mine()), 'cancelled', JSON.stringify(await withdrawalHistory(db, id)));
+    assert.deepEqual(
+      (await attemptsOf(db, id)).map((a) => [a.kind, a.state]),
+      [
+        ['transfer', 'replaced'],
+        ['cancel', 'finalized'],
+      ],
+    );
+    assert.equal(await anvil.publicClient.getBalance({ address: TO as Hex }), toBefore, 'nothing reached the destination');
+    const alice = (await accountBalance(db, customerAccount('alice', NATIVE)))!;
+    assert.deepEqual([alice.available, alice.reserved, alice.pending], [aliceBefore.available, 0n, 0n], 'the amount is Available again');
+    const receipt = await anvil.publicClient.getTransactionReceipt({ hash: cancel!.txHash as Hex });
+    assert.equal((await accountBalance(db, feesAccount(NATIVE)))!.settled, feesBefore - receipt.gasUsed * receipt.effectiveGasPrice, "the cancel's fee is on the fee account");
+    const last = (await withdrawalHistory(db, id)).slice(-3).map((h) => [h.to, h.cause]);
+    assert.deepEqual(last, [
+      ['broadcasted', 'attempt_sent'],
+      ['included', 'attempt_included'],
+      ['cancelled', 'cancel_final'],
+    ]);
+    assert.deepEqual((await checkReplay(db)).differences, []);
+  });
+
+  test('CANCEL too late: once the transfer is included, a cancel is refused and the withdrawal completes', async () => {
+    resetFaults();
+    const id = await ask('alice', parseEther('0.03'));
+    assert.equal(await runUntil(id, ['broadcasted']), 'broadcasted');
+    await mine();
+    assert.equal(await runUntil(id, ['included']), 'included');
+    await assert.rejects(cancelWithdrawal(db, id, { actor: 'support-desk' }), (e: Error & { code?: string }) => e.code === 'illegal_transition');
+    assert.equal(await runUntil(id, ['completed'], () => mine()), 'completed');
+    assert.equal((await attemptsOf(db, id)).length, 1, 'no cancel attempt was made');
   });
 
   test('the hot address has no nonce gap: every reserved nonce is spent on chain', async () => {

@@ -16,7 +16,7 @@ const HOT = '0x' + '11'.repeat(20);
 let db: Db;
 before(async () => {
   db = await openLedgerDb();
-  assert.deepEqual(await migrateOrchestrator(db), [1]);
+  assert.deepEqual(await migrateOrchestrator(db), [1, 2]);
   assert.deepEqual(await migrateOrchestrator(db), [], 'a second run applies nothing');
 });
 after(async () => {

@@ -137,3 +137,35 @@ test('the exception queue lists a withdrawal an operator must decide, and only a
   const last = (detail.body.history as { cause: string; actor: string; detail: { note: string } }[]).at(-1)!;
   assert.deepEqual([last.cause, last.actor, last.detail.note], ['operator_fail', 'operator', 'fees stay above the cap today']);
 });
+
+test('cancel after broadcast is a request the worker turns into 0 to self (202, who asked is kept); once included it is refused (409)', async () => {
+  const sentOne = async (key: string, upTo: 'broadcasted' | 'included') => {
+    const created = await call('POST', '/v1/withdrawals', REQUESTER_TOKEN, { ...ask, amount: '10' }, key);
+    const id = created.body.id as string;
+    await runPolicyCheck(db, id, { dailyLimits: {}, riskList: new Set(), travelRuleAbove: {} }, { actor: 'worker' });
+    await db.transaction(async (tx) => {
+      await moveWithdrawal(tx, id, 'signing', 'sign_requested', { actor: 'worker' });
+      await moveWithdrawal(tx, id, 'signed', 'appliance_signed', { actor: 'worker' });
+      await moveWithdrawal(tx, id, 'broadcasted', 'attempt_sent', { actor: 'worker' });
+      if (upTo === 'included') await moveWithdrawal(tx, id, 'included', 'attempt_included', { actor: 'worker' });
+    });
+    return id;
+  };
+  const id = await sentOne('payout-sent', 'broadcasted');
+  const badBody = await call('POST', `/v1/withdrawals/${id}/cancel`, REQUESTER_TOKEN, { note: 'x', force: true });
+  assert.deepEqual([badBody.status, badBody.body.field], [400, 'force']);
+  const asked = await call('POST', `/v1/withdrawals/${id}/cancel`, REQUESTER_TOKEN, { note: 'the customer changed their mind' });
+  assert.equal(asked.status, 202, JSON.stringify(asked.body));
+  assert.equal(asked.body.state, 'broadcasted', 'nothing changes until the chain decides');
+  const request = asked.body.cancelRequest as { actor: string; note: string; at: string };
+  assert.deepEqual([request.actor, request.note], ['payouts-service', 'the customer changed their mind']);
+  const again = await call('POST', `/v1/withdrawals/${id}/cancel`, OPERATOR_TOKEN);
+  assert.equal(again.status, 202);
+  assert.deepEqual(again.body.cancelRequest, request, 'the first request stands; a second asks nothing new');
+  const detail = await call('GET', `/v1/withdrawals/${id}`, READER_TOKEN);
+  assert.deepEqual(detail.body.cancelRequest, request);
+  const included = await sentOne('payout-included', 'included');
+  const late = await call('POST', `/v1/withdrawals/${included}/cancel`, REQUESTER_TOKEN);
+  assert.equal(late.status, 409, JSON.stringify(late.body));
+  assert.equal((await call('GET', `/v1/withdrawals/${included}`, READER_TOKEN)).body.cancelRequest, null);
+});
