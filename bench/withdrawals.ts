@@ -142,7 +142,7 @@ async function runLevel(rig: Rig, rts: Runtime[], concurrency: number, count: nu
     }
   });
   const started = performance.now();
-  let seconds = 0;
+  let seconds: number;
   const limitMs = 120_000 + count * 1_000;
   try {
     for (let tick = 0; ; tick++) {
