@@ -2,6 +2,7 @@
 import type { LedgerBenchResult } from './ledger.js';
 import type { ReconcileBenchPoint } from './ledger-reconcile.js';
 import type { LoadResult } from './stats.js';
+import type { WithdrawalBenchResult } from './withdrawals.js';
 
 export interface BenchResults {
   date: string;
@@ -15,12 +16,35 @@ export interface BenchResults {
   e2e_p50_ms_c32: number;
   e2e_p99_ms_c32: number;
   policy_eval_p99_us: number;
-  ratios: { e2e_over_raw: number; e2e_over_viem: number; appliance_over_raw: number; policy_p99_1m_over_10: number };
+  /** Withdrawals per second from request (W0) to signed (W5) through the orchestrator (best level). */
+  withdrawals_per_s: number;
+  ratios: { e2e_over_raw: number; e2e_over_viem: number; appliance_over_raw: number; policy_p99_1m_over_10: number; withdrawals_over_e2e: number };
   targets: Record<string, { value: number; target: string; met: boolean }>;
   sweep: { appliance: LoadResult[]; e2e: LoadResult[]; e2e_approvals: LoadResult[] };
   scale: unknown;
   ledger: LedgerBenchResult;
   reconcile: ReconcileBenchPoint[];
+  withdrawals: WithdrawalBenchResult;
+}
+
+function withdrawalRows(r: BenchResults): string[] {
+  const w = r.withdrawals;
+  if (w === undefined) return [];
+  return [
+    '',
+    `Withdrawals through the orchestrator (${w.asset} transfers, none above the approval tier: W3 is the moment each is signed; ${w.workers} worker loops, ${w.endpoints} JSON-RPC endpoints, ledger and orchestrator on ${w.backend === 'postgres' ? 'PostgreSQL' : w.backend}). Withdrawals W0 → W5 per second / end-to-end signed transfers per second through the bridge (same run): ${r.ratios.withdrawals_over_e2e}.`,
+    '',
+    '| concurrency | withdrawals | W0 → W5 /s | W0 → W3 p50 / p99 ms | W3 → W6 p50 / p99 ms | W0 → W1 p50 / p99 ms | W4 → W5 p50 / p99 ms | seconds |',
+    '|---|---|---|---|---|---|---|---|',
+    ...w.levels.map(
+      (l) =>
+        `| ${l.concurrency} | ${l.broadcasted} / ${l.withdrawals} | ${l.per_s} | ${l.stages.w0_w3.p50_ms} / ${l.stages.w0_w3.p99_ms} | ${l.stages.w3_w6.p50_ms} / ${l.stages.w3_w6.p99_ms} | ${l.stages.w0_w1.p50_ms} / ${l.stages.w0_w1.p99_ms} | ${l.stages.w4_w5.p50_ms} / ${l.stages.w4_w5.p99_ms} | ${l.seconds} |`,
+    ),
+    '',
+    '| withdrawal measure (seed 002 service level) | concurrency | p50 ms | p99 ms | target (p99) ms | met |',
+    '|---|---|---|---|---|---|',
+    ...w.slo.map((s) => `| ${s.measure} | ${s.concurrency} | ${s.p50_ms} | ${s.p99_ms} | ≤ ${s.target_ms} | ${s.met ? 'yes' : 'no'} |`),
+  ];
 }
 
 export function markdownTable(r: BenchResults): string {
@@ -34,6 +58,7 @@ export function markdownTable(r: BenchResults): string {
     `| end-to-end with 2 approver signatures per transfer /s | ${r.e2e_approvals_sign_per_s} |`,
     `| end-to-end p50 / p99 latency at concurrency 32 (ms) | ${r.e2e_p50_ms_c32} / ${r.e2e_p99_ms_c32} |`,
     `| policy evaluation p99 at 100k whitelist entries, 1M window records (µs) | ${r.policy_eval_p99_us} |`,
+    `| withdrawals/s from request (W0) to signed (W5) through the orchestrator (best concurrency) | ${r.withdrawals_per_s ?? '–'} |`,
     '',
     '| ratio (same run) | value | target | met |',
     '|---|---|---|---|',
@@ -56,6 +81,7 @@ export function markdownTable(r: BenchResults): string {
     '| reconciliation backend | custody addresses | journal entries | one run at the final block (s) | breaks |',
     '|---|---|---|---|---|',
     ...(r.reconcile ?? []).map((p) => `| ${p.backend} | ${p.addresses} | ${p.entries} | ${p.reconcile_s} | ${p.breaks} |`),
+    ...withdrawalRows(r),
   ];
   return rows.join('\n') + '\n';
 }

@@ -2,7 +2,9 @@
 // appliance over its socket, the whole path through the HTTP bridge (with and without approvals) at
 // concurrency 1, 8, 32 and 128 from a separate load process, the policy evaluator's scale sweep, and the
 // ledger's postings per second and replay time, embedded and on PostgreSQL (bench/ledger.ts), and one
-// reconciliation of a seeded journal on both (bench/ledger-reconcile.ts).
+// reconciliation of a seeded journal on both (bench/ledger-reconcile.ts), and the withdrawal
+// orchestrator's withdrawals per second and stage times against seed 002's service levels
+// (bench/withdrawals.ts).
 // Writes bench/results/latest.{json,md} and chart.svg, and the README's table. BENCH_SMOKE=1 runs a
 // tiny version (for CI) that writes to a temporary directory instead.
 import { spawn } from 'node:child_process';
@@ -21,6 +23,7 @@ import { whitelistWithAdmins } from '../reliability/load-device.js';
 import { runLedgerBench } from './ledger.js';
 import { runReconcileBench } from './ledger-reconcile.js';
 import { runPolicyScale } from './policy-scale.js';
+import { runWithdrawalBench } from './withdrawals.js';
 import { markdownTable, svgChart, type BenchResults } from './report.js';
 import type { LoadConfig } from './load.js';
 import type { LoadResult } from './stats.js';
@@ -147,6 +150,8 @@ async function main(): Promise<void> {
   const ledger = await runLedgerBench({ smoke, progress: say });
   say('ledger: one reconciliation of a seeded journal at the final block, embedded (PGlite) and PostgreSQL');
   const reconcile = await runReconcileBench({ smoke, progress: say });
+  say('withdrawals: W0 → W5 per second and stage times through the orchestrator, appliance, bridge and anvil (PostgreSQL)');
+  const withdrawals = await runWithdrawalBench({ smoke, progress: say });
   rmSync(varRoot, { recursive: true, force: true });
 
   const best = (xs: LoadResult[]) => Math.max(0, ...xs.map((x) => x.per_s));
@@ -167,12 +172,20 @@ async function main(): Promise<void> {
     e2e_p50_ms_c32: c32?.p50_ms ?? 0,
     e2e_p99_ms_c32: c32?.p99_ms ?? 0,
     policy_eval_p99_us: scale.policy_eval_p99_us,
-    ratios: { e2e_over_raw: r2(e2e / rawPerS), e2e_over_viem: r2(e2e / viemPerS), appliance_over_raw: r2(best(sweep.appliance) / rawPerS), policy_p99_1m_over_10: r2(scale.p99_ratio_1m_vs_10) },
+    withdrawals_per_s: withdrawals.withdrawals_per_s,
+    ratios: {
+      e2e_over_raw: r2(e2e / rawPerS),
+      e2e_over_viem: r2(e2e / viemPerS),
+      appliance_over_raw: r2(best(sweep.appliance) / rawPerS),
+      policy_p99_1m_over_10: r2(scale.p99_ratio_1m_vs_10),
+      withdrawals_over_e2e: r2(withdrawals.withdrawals_per_s / e2e),
+    },
     targets: {},
     sweep,
     scale,
     ledger,
     reconcile,
+    withdrawals,
   };
   results.targets = {
     'e2e / raw': { value: results.ratios.e2e_over_raw, target: '≥ 0.7', met: results.ratios.e2e_over_raw >= 0.7 },
@@ -203,6 +216,10 @@ async function main(): Promise<void> {
   const incomplete = [...sweep.appliance, ...sweep.e2e, ...sweep.e2e_approvals].some((l) => l.failed > 0 || l.ok === 0);
   if (incomplete) {
     say('some requests failed: see the sweep');
+    process.exitCode = 1;
+  }
+  if (withdrawals.levels.some((l) => l.broadcasted < l.withdrawals || l.stopped > 0 || l.step_errors > 0)) {
+    say('some withdrawals did not reach broadcast, stopped, or had a step fail: see the withdrawal levels');
     process.exitCode = 1;
   }
 }

@@ -3,12 +3,14 @@
 // mid-step leaves its claim to expire) and advances each by one step from its current state. Every
 // step is safe to repeat: the state tables refuse a move made twice, ledger postings are idempotent by
 // key, and the appliance answers a repeated signing request with its stored answer.
+import { performance } from 'node:perf_hooks';
 import type { Db } from '../ledger/db.js';
 import { attemptsOf } from './attempt-store.js';
 import { finalizeOnce, sendAttempt, trackOnce } from './chain-steps.js';
 import { runPolicyCheck } from './policy-check.js';
 import type { Runtime } from './runtime.js';
 import { askToSign, prepareFirstAttempt } from './sign-step.js';
+import type { WithdrawalState } from './states.js';
 import { getWithdrawal } from './withdrawal-store.js';
 
 /** States a worker moves on its own; the others wait (the operator queue) or are finished. */
@@ -36,18 +38,18 @@ export async function releaseClaim(db: Db, id: string, worker: string): Promise<
   await db.query('UPDATE orch_withdrawals SET lease_owner = NULL WHERE id = $1 AND lease_owner = $2', [id, worker]);
 }
 
-/** One step of one withdrawal, from the state it is in now. */
-export async function advance(rt: Runtime, id: string): Promise<void> {
+/** One step of one withdrawal, from the state it is in now; returns that state (null when there is no such withdrawal). */
+export async function advance(rt: Runtime, id: string): Promise<WithdrawalState | null> {
   const w = await getWithdrawal(rt.db, id);
-  if (w === null) return;
+  if (w === null) return null;
   switch (w.state) {
     case 'requested':
       await runPolicyCheck(rt.db, id, rt.checks, { actor: rt.actor });
-      return;
+      break;
     case 'policy_checked': {
       const a = await prepareFirstAttempt(rt, w);
       if (a !== null) await askToSign(rt, (await getWithdrawal(rt.db, id))!, a);
-      return;
+      break;
     }
     case 'signing':
     case 'approval_pending':
@@ -56,22 +58,30 @@ export async function advance(rt: Runtime, id: string): Promise<void> {
       // Back from the operator queue before any attempt was made (fees were above the cap): make it now.
       const a = attempts.length === 0 && w.state === 'signing' ? await prepareFirstAttempt(rt, w) : attempts.find((x) => x.state === 'created');
       if (a !== undefined && a !== null) await askToSign(rt, w, a);
-      return;
+      break;
     }
     case 'signed': {
       const a = (await attemptsOf(rt.db, id)).find((x) => x.state === 'signed' || x.state === 'failed');
       if (a !== undefined) await sendAttempt(rt, w, a);
-      return;
+      break;
     }
     case 'broadcasted':
       await trackOnce(rt, w);
-      return;
+      break;
     case 'included':
       await finalizeOnce(rt, w);
-      return;
+      break;
     default:
-      return;
+      break;
   }
+  return w.state;
+}
+
+/** One step as a round saw it: the state it started from and how long it took (a benchmark reads these). */
+export interface StepTiming {
+  id: string;
+  from: WithdrawalState;
+  ms: number;
 }
 
 export interface RoundResult {
@@ -79,13 +89,18 @@ export interface RoundResult {
   errors: { id: string; message: string }[];
 }
 
-/** One round of a worker: claim, advance each once, release. An error in one withdrawal does not stop the others. */
-export async function workRound(rt: Runtime, o: { worker: string; now: Date; leaseMs?: number; limit?: number }): Promise<RoundResult> {
+/**
+ * One round of a worker: claim, advance each once, release. An error in one withdrawal does not stop
+ * the others. `onStep`, when given, hears each step that completed, with its duration.
+ */
+export async function workRound(rt: Runtime, o: { worker: string; now: Date; leaseMs?: number; limit?: number; onStep?: (s: StepTiming) => void }): Promise<RoundResult> {
   const ids = await claimWork(rt.db, o.worker, o.now, o.leaseMs ?? 60_000, o.limit ?? 50);
   const out: RoundResult = { advanced: 0, errors: [] };
   for (const id of ids) {
     try {
-      await advance(rt, id);
+      const started = performance.now();
+      const from = await advance(rt, id);
+      if (from !== null && o.onStep !== undefined) o.onStep({ id, from, ms: performance.now() - started });
       out.advanced++;
     } catch (err) {
       out.errors.push({ id, message: err instanceof Error ? err.message : String(err) });

@@ -63,7 +63,11 @@ function policy(token: Hex) {
   };
 }
 
-export async function startRig(o: { endpoints: number }): Promise<Rig> {
+/**
+ * Starts the world. `durable` keeps PostgreSQL's fsync and synchronous commit (a benchmark: bench/
+ * withdrawals.ts); the chaos run leaves them off.
+ */
+export async function startRig(o: { endpoints: number; durable?: boolean }): Promise<Rig> {
   const anvil = await startAnvil();
   const stops: (() => Promise<void>)[] = [() => anvil.stop()];
   const stopAll = async () => {
@@ -86,7 +90,7 @@ export async function startRig(o: { endpoints: number }): Promise<Rig> {
     const proxies: RpcProxy[] = [];
     for (let i = 0; i < o.endpoints; i++) proxies.push(await startRpcProxy(anvil.rpcUrl));
     for (const p of proxies) stops.push(() => p.stop());
-    const pg = await startPostgres();
+    const pg = await startPostgres({ durable: o.durable === true });
     stops.push(() => pg.stop());
     const databaseUrl = await pg.createDatabase('chaos');
     const db = await openLedgerDb({ url: databaseUrl });
