@@ -94,7 +94,8 @@ export interface SignTypedDataBody {
 
 /** The appliance's answer to a signing request (components.schemas.SignResult), as JSON. */
 export interface SignAnswer {
-  status: 'signed' | 'pending_approval' | 'denied' | 'aborted' | 'failed';
+  /** `signing` only from GET /v1/requests/{id}: the quorum is met and the key is signing; read again. */
+  status: 'signed' | 'pending_approval' | 'signing' | 'denied' | 'aborted' | 'failed';
   requestId: string;
   keyId?: string;
   from?: string;
@@ -140,6 +141,8 @@ export interface WaitOptions {
 
 /** A stream the bridge ended is reopened after this pause (the bridge's own `retry:` hint is 5 s). */
 const RECONNECT_MS = 1000;
+/** A request being signed (quorum met, the key at work) is read again after this pause. */
+const SIGNING_RECHECK_MS = 100;
 const DECIDED: ReadonlySet<string> = new Set(['sign.signed', 'sign.denied']);
 
 export class BridgeClient {
@@ -224,7 +227,7 @@ export class BridgeClient {
 
   /**
    * Waits on the event stream until the appliance decides `requestId` (signed, denied), then answers
-   * GET /v1/requests/{id} (which carries the signature). The request's state is read once the stream is
+   * GET /v1/requests/{id} (which carries the signature; `signing`, the key at work, is read again). The request's state is read once the stream is
    * open, so a decision made before that is not missed; a stream that ends is reopened after the last
    * event seen. Past `timeoutMs`, ApprovalTimeout carrying the request id (it stays pending).
    */
@@ -235,10 +238,18 @@ export class BridgeClient {
     const stopOuter = () => ac.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', stopOuter, { once: true });
     let lastEventId = opts.afterEventId;
+    /** The request's state once it is not being signed at this moment (a decision's event can precede the stored answer). */
+    const settled = async (): Promise<SignAnswer> => {
+      for (;;) {
+        const a = await this.getRequest(requestId, ac.signal);
+        if (a.status !== 'signing') return a;
+        await delay(SIGNING_RECHECK_MS, undefined, { signal: ac.signal });
+      }
+    };
     try {
       for (;;) {
         const stream = await this.openEvents({ ...(lastEventId ? { lastEventId } : {}), signal: ac.signal });
-        const now = await this.getRequest(requestId, ac.signal);
+        const now = await settled();
         if (now.status !== 'pending_approval') {
           void stream.return(undefined);
           return now;
@@ -246,7 +257,7 @@ export class BridgeClient {
         for await (const e of stream) {
           lastEventId = e.id;
           if (!DECIDED.has(e.type) || e.data.requestId !== requestId) continue;
-          const answer = await this.getRequest(requestId, ac.signal);
+          const answer = await settled();
           if (answer.status !== 'pending_approval') return answer;
         }
         await delay(RECONNECT_MS, undefined, { signal: ac.signal }); // the bridge ended the stream: reconnect after the last event seen
@@ -316,7 +327,7 @@ function unwrap(path: string, a: { status: number; json: Record<string, unknown>
   return a.json;
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['signed', 'pending_approval', 'denied', 'aborted', 'failed']);
+const STATUSES: ReadonlySet<string> = new Set(['signed', 'pending_approval', 'signing', 'denied', 'aborted', 'failed']);
 
 /** A signing decision (200 signed, 202 pending, 403 denied, or a stored failed/aborted answer); any error answer is thrown. */
 function decision(path: string, a: { status: number; json: Record<string, unknown> }): SignAnswer {

@@ -47,7 +47,23 @@ export class ApplianceSigner extends AbstractSigner {
       throw new UnsupportedRequest(`the transaction is from ${String(request.from)}, not this key's ${this.address}`);
     }
     const to = request.to == null ? null : getAddress(await resolveAddress(request.to, this.provider));
-    const tx = ethersToBridge({ ...request, to });
+    // Read member by member: ethers hands a Transaction here, whose members are getters a spread would drop.
+    const r = request;
+    const tx = ethersToBridge({
+      type: r.type,
+      chainId: r.chainId,
+      nonce: r.nonce,
+      gasLimit: r.gasLimit,
+      to,
+      value: r.value,
+      data: r.data,
+      gasPrice: r.gasPrice,
+      maxFeePerGas: r.maxFeePerGas,
+      maxPriorityFeePerGas: r.maxPriorityFeePerGas,
+      accessList: r.accessList,
+      blobVersionedHashes: r.blobVersionedHashes,
+      authorizationList: r.authorizationList,
+    });
     const answer = await this.flow.signTransaction(tx);
     const raw = String(answer.rawTransaction);
     checkTransaction(answer.requestId, raw, tx, this.address);
