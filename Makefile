@@ -48,6 +48,7 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 
 build: setup
 	npx tsc -p tsconfig.json
+	npx tsc -p tsconfig.sdk.json
 	node dist/attestation/write-measurement.js
 
 typecheck: setup

@@ -4,8 +4,9 @@
 //   package but @noble/*, and nothing from the layers above them (protocol/ imports only protocol/;
 //   firmware-policy/ imports itself and protocol/);
 // - host-bridge/ never imports appliance/, softhsm-config/ or cli/ (it holds no key and decides nothing);
-// - ledger/, orchestrator/ and custody/ (the custody service) never import appliance/, firmware-policy/ or
-//   softhsm-config/: they talk to the appliance only through the bridge's HTTP API;
+// - ledger/, orchestrator/, custody/ (the custody service) and sdk/ (the client and viem/ethers adapters)
+//   never import appliance/, firmware-policy/ or softhsm-config/: they talk to the appliance only
+//   through the bridge's HTTP API;
 // - attestation/cose-sign1.ts, the COSE codec every side shares, does not import firmware-policy/;
 // - no import cycles anywhere.
 // Paths in the zones are resolved files, so `../x.js` and `../../x.js` are judged by where they land;
@@ -83,9 +84,9 @@ export default defineConfig(
             { target: './firmware-policy', from: '.', except: ['./firmware-policy', './protocol', './node_modules/@noble'], message: 'firmware-policy/ imports only itself, protocol/ and @noble/*.' },
             { target: './host-bridge', from: ['./appliance', './softhsm-config', './cli'], message: 'host-bridge/ never imports appliance/, softhsm-config/ or cli/.' },
             {
-              target: ['./ledger', './orchestrator', './custody'],
+              target: ['./ledger', './orchestrator', './custody', './sdk'],
               from: ['./appliance', './firmware-policy', './softhsm-config'],
-              message: 'ledger/, orchestrator/ and custody/ talk to the appliance through the bridge only: no import from appliance/, firmware-policy/ or softhsm-config/.',
+              message: 'ledger/, orchestrator/, custody/ and sdk/ talk to the appliance through the bridge only: no import from appliance/, firmware-policy/ or softhsm-config/.',
             },
             { target: './attestation/cose-sign1.ts', from: './firmware-policy', message: 'attestation/cose-sign1.ts (the COSE codec every side shares) does not import firmware-policy/.' },
           ],

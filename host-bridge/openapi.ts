@@ -34,6 +34,14 @@ const adminStamp = {
     description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
   },
 };
+/** A requester's stamp on a signing request (required in a key group with requireSignedRequests; docs/requesters.md). */
+const requestStamp = {
+  type: 'object',
+  required: ['expiresAt', 'signature'],
+  additionalProperties: false,
+  properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
+  description: "the requester's signature over the request statement (host-bridge/request-stamp-client.ts requestStatement, naming this Idempotency-Key); the bridge only carries it",
+};
 const address = {
   type: 'string',
   pattern: '^0x[0-9a-fA-F]{40}$',
@@ -105,7 +113,11 @@ const baseDocument = {
         type: 'object',
         required: ['status', 'requestId'],
         properties: {
-          status: { type: 'string', enum: ['signed', 'pending_approval', 'denied', 'aborted', 'failed'] },
+          status: {
+            type: 'string',
+            enum: ['signed', 'pending_approval', 'signing', 'denied', 'aborted', 'failed'],
+            description: 'signing: GET /v1/requests/{id} only, the approval quorum is met and the key is signing (read again)',
+          },
           requestId: { type: 'string' },
           keyId: { type: 'string' },
           from: address,
@@ -263,6 +275,7 @@ const baseDocument = {
             properties: {
               keyId: { type: 'string' },
               transaction: { $ref: '#/components/schemas/Transaction' },
+              stamp: requestStamp,
               travelRuleHash: {
                 type: 'string',
                 pattern: '^0x[0-9a-fA-F]{64}$',
@@ -295,7 +308,7 @@ const baseDocument = {
           content: json({
             type: 'object',
             required: ['keyId', 'typedData'],
-            properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' } },
+            properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' }, stamp: requestStamp },
           }),
         },
         responses: {
