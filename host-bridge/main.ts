@@ -17,7 +17,12 @@ export async function startBridge(opts: { socketPath: string; tokensFile: string
   void events.start();
   const records = readTokens(opts.tokensFile);
   const principals = new PrincipalDirectory(client);
-  const app = createApp({ appliance: client, tokens: new TokenVerifier(records), events, principals, ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}),
+  const app = createApp({
+    appliance: client,
+    tokens: new TokenVerifier(records),
+    events,
+    principals,
+    ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}),
     ...(opts.ethNodeUrl ? { jsonRpc: { nodeUrl: opts.ethNodeUrl } } : {}),
   });
   void warnUnknownPrincipals(records, principals);

@@ -85,7 +85,10 @@ const baseDocument = {
         properties: {
           jsonrpc: { const: '2.0' },
           id: { type: ['string', 'number', 'null'] },
-          result: { description: 'eth_accounts: addresses; eth_signTransaction: the raw signed transaction (0x hex); eth_sendTransaction: the transaction hash; eth_signTypedData_v4: the 65-byte signature r||s||v' },
+          result: {
+            description:
+              'eth_accounts: addresses; eth_signTransaction: the raw signed transaction (0x hex); eth_sendTransaction: the transaction hash; eth_signTypedData_v4: the 65-byte signature r||s||v',
+          },
           error: {
             type: 'object',
             required: ['code', 'message'],
@@ -93,7 +96,7 @@ const baseDocument = {
               code: {
                 type: 'integer',
                 description:
-                  '-32700 parse error, -32600 invalid request, -32601 method not found, -32602 invalid params, -32603 internal, -32000 appliance fault, -32002 appliance or node unavailable (or no node configured), -32003 denied (data.reasons), -32004 refused by design, -32005 limit exceeded, -32010 pending approval (data.requestId, data.poll), -32011 signing failed or aborted, -32012 conflict, -32021 signed but the node refused it (data.rawTransaction), -32030 unauthorized, -32031 forbidden; a read-only method passes on the node\'s own error',
+                  "-32700 parse error, -32600 invalid request, -32601 method not found, -32602 invalid params, -32603 internal, -32000 appliance fault, -32002 appliance or node unavailable (or no node configured), -32003 denied (data.reasons), -32004 refused by design, -32005 limit exceeded, -32010 pending approval (data.requestId, data.poll), -32011 signing failed or aborted, -32012 conflict, -32021 signed but the node refused it (data.rawTransaction), -32030 unauthorized, -32031 forbidden; a read-only method passes on the node's own error",
               },
               message: { type: 'string' },
               data: { type: 'object' },
@@ -368,7 +371,9 @@ const baseDocument = {
           content: json({ oneOf: [{ $ref: '#/components/schemas/RpcRequest' }, { type: 'array', minItems: 1, maxItems: 32, items: { $ref: '#/components/schemas/RpcRequest' } }] }),
         },
         responses: {
-          200: ok('a JSON-RPC response, or an array of them for a batch', { oneOf: [{ $ref: '#/components/schemas/RpcResponse' }, { type: 'array', items: { $ref: '#/components/schemas/RpcResponse' } }] }),
+          200: ok('a JSON-RPC response, or an array of them for a batch', {
+            oneOf: [{ $ref: '#/components/schemas/RpcResponse' }, { type: 'array', items: { $ref: '#/components/schemas/RpcResponse' } }],
+          }),
           204: { description: 'the body held only notifications: nothing was run and nothing is answered' },
           401: ok('no or unknown bearer token: a JSON-RPC error -32030 with id null', { $ref: '#/components/schemas/RpcResponse' }),
           403: ok('the token lacks the orchestrator scope or its principal the requester role: a JSON-RPC error -32031 with id null', { $ref: '#/components/schemas/RpcResponse' }),

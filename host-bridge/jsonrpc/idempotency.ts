@@ -24,5 +24,10 @@ export function canonicalJson(v: unknown): string {
 }
 
 export function derivedRequestId(principal: string, method: string, params: unknown, id: RpcId): string {
-  return 'rpc-' + createHash('sha256').update(canonicalJson([principal, method, params, id]), 'utf8').digest('hex');
+  return (
+    'rpc-' +
+    createHash('sha256')
+      .update(canonicalJson([principal, method, params, id]), 'utf8')
+      .digest('hex')
+  );
 }

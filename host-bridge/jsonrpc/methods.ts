@@ -75,7 +75,7 @@ function requireNode(ctx: RpcContext, method: string): NodeClient {
 const requestIdOf = (ctx: RpcContext, call: RpcCall) => ctx.idempotencyHeader ?? derivedRequestId(ctx.principal, call.method, call.params, call.id);
 
 async function* allKeys(ctx: RpcContext): AsyncGenerator<ListedKey> {
-  for (let offset: number | null = 0; offset !== null; ) {
+  for (let offset: number | null = 0; offset !== null;) {
     const page: { keys: ListedKey[]; nextOffset: number | null } = await ctx.r.command(ctx.c, 'key.list', { offset });
     yield* page.keys;
     offset = page.nextOffset;
@@ -107,7 +107,8 @@ async function signTransaction(ctx: RpcContext, call: RpcCall, fill: readonly Fi
   const fillable = ctx.node ? tx.missing.filter((k) => fill.includes(k)) : [];
   const transaction = fillable.length > 0 ? await fillFromNode(ctx.node!, tx, fillable).catch(fromNode) : tx.transaction;
   const absent = tx.missing.filter((k) => transaction[k] === undefined);
-  if (absent.length > 0) throw invalidParams(`the transaction needs ${absent.map((k) => (k === 'gasLimit' ? 'gas' : k)).join(', ')}${ctx.node ? '' : ' (no node is configured to fill them)'}`, absent[0]!);
+  if (absent.length > 0)
+    throw invalidParams(`the transaction needs ${absent.map((k) => (k === 'gasLimit' ? 'gas' : k)).join(', ')}${ctx.node ? '' : ' (no node is configured to fill them)'}`, absent[0]!);
   const params = signEvmTxParams({ keyId, transaction }, ctx.principal, requestId);
   let answer: RequestAnswer;
   try {

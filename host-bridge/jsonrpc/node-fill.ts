@@ -29,7 +29,8 @@ export async function fillFromNode(node: NodeClient, tx: RpcTransaction, fields:
   }
   if (want('gasPrice')) t.gasPrice = hex(quantity(await node.call('eth_gasPrice', []), 'a gas price'));
   if (want('maxPriorityFeePerGas') || want('maxFeePerGas')) {
-    const tip = t.maxPriorityFeePerGas !== undefined ? jsonUint(t.maxPriorityFeePerGas, 'transaction.maxPriorityFeePerGas') : quantity(await node.call('eth_maxPriorityFeePerGas', []), 'a priority fee');
+    const tip =
+      t.maxPriorityFeePerGas !== undefined ? jsonUint(t.maxPriorityFeePerGas, 'transaction.maxPriorityFeePerGas') : quantity(await node.call('eth_maxPriorityFeePerGas', []), 'a priority fee');
     if (want('maxFeePerGas')) {
       const block = (await node.call('eth_getBlockByNumber', ['latest', false])) as { baseFeePerGas?: unknown } | null;
       t.maxFeePerGas = hex(2n * quantity(block?.baseFeePerGas, 'a base fee') + tip);

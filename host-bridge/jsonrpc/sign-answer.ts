@@ -25,7 +25,8 @@ export function signedOrThrow<S extends SignedTxAnswer | SignedTypedAnswer>(answ
   switch (a.status) {
     case 'signed': {
       const has = kind === 'transaction' ? a.rawTransaction instanceof Uint8Array : a.signature instanceof Uint8Array;
-      if (!has) throw new RpcError(RPC_ERROR.conflict, `request "${a.requestId}" is not a ${kind === 'transaction' ? 'transaction' : 'typed-data'} request`, { code: 'conflict', requestId: a.requestId });
+      if (!has)
+        throw new RpcError(RPC_ERROR.conflict, `request "${a.requestId}" is not a ${kind === 'transaction' ? 'transaction' : 'typed-data'} request`, { code: 'conflict', requestId: a.requestId });
       return answer as S;
     }
     case 'pending_approval': {

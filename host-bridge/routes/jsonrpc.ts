@@ -48,7 +48,8 @@ export function jsonRpcRoutes(app: BridgeApp, r: RouteContext, config: JsonRpcCo
     // In order, one at a time: a batch's signing requests reach the appliance as listed.
     for (const call of calls) {
       if ('error' in call) out.push(errorResponse(call.id, call.error));
-      else if (call.notification) continue; // a notification is not run: nothing is signed that no one reads
+      else if (call.notification)
+        continue; // a notification is not run: nothing is signed that no one reads
       else {
         try {
           out.push(result(call.id, await dispatch(ctx, call)));

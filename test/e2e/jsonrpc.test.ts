@@ -59,7 +59,7 @@ describe('JSON-RPC clients sign through the bridge, the appliance (SoftHSM2) and
     await anvil?.stop();
   });
 
-  test("ethers: getSigner finds the key in eth_accounts; sendTransaction to a whitelisted address is filled, signed, broadcast and mined", async () => {
+  test('ethers: getSigner finds the key in eth_accounts; sendTransaction to a whitelisted address is filled, signed, broadcast and mined', async () => {
     const signer: JsonRpcSigner = await provider.getSigner(from);
     const before = await anvil.publicClient.getBalance({ address: recipient });
     const sent = await signer.sendTransaction({ to: recipient, value: ETH / 2n });

@@ -87,7 +87,11 @@ test('the request id is derived from the principal, method, params and JSON-RPC 
   await call('eth_signTransaction', [rpcTx], 41);
   await call('eth_signTransaction', [rpcTx], 42);
   const ids = sent.filter((s) => s.cmd === 'sign.evm-tx').map((s) => s.args.requestId as string);
-  const expected = 'rpc-' + createHash('sha256').update(canonicalJson(['orch-1', 'eth_signTransaction', [rpcTx], 41])).digest('hex');
+  const expected =
+    'rpc-' +
+    createHash('sha256')
+      .update(canonicalJson(['orch-1', 'eth_signTransaction', [rpcTx], 41]))
+      .digest('hex');
   assert.deepEqual(ids, [expected, expected, ids[2]]);
   assert.notEqual(ids[2], expected);
   assert.match(ids[2]!, /^rpc-[0-9a-f]{64}$/);
@@ -191,7 +195,9 @@ test('unknown methods are -32601; eth_sign and personal_sign are refused by desi
 test('eth_accounts lists the keys of the groups the policy lets the requester use (all when it names none)', async () => {
   const group = { chains: [1], whitelistRequired: true, assets: { '1:native': { perTxMax: '1', windows: [], approvalTiers: [] } } };
   const doc = (groups?: string[]) =>
-    policyToCbor(policyFromJson({ adminQuorum: 1, admins: [publicPart(admin)], approvers: [], requesters: [{ id: 'orch-1', ...(groups ? { groups } : {}) }], groups: { hot: group, cold: group } }, 'dev-1'));
+    policyToCbor(
+      policyFromJson({ adminQuorum: 1, admins: [publicPart(admin)], approvers: [], requesters: [{ id: 'orch-1', ...(groups ? { groups } : {}) }], groups: { hot: group, cold: group } }, 'dev-1'),
+    );
   const all = bridge({ 'policy.get': { version: 1, document: doc() } });
   assert.deepEqual((await all.call('eth_accounts')).body.result, ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222']);
   const hotOnly = bridge({ 'policy.get': { version: 1, document: doc(['hot']) } });
@@ -237,7 +243,7 @@ test('the REST tokens and scope: no token is HTTP 401 with a JSON-RPC error, ano
   assert.equal(sent.filter((s) => s.cmd.startsWith('sign.')).length, 0);
 });
 
-test("an appliance error keeps its code in data: conflict is -32012, a sealed-state denial -32003", async () => {
+test('an appliance error keeps its code in data: conflict is -32012, a sealed-state denial -32003', async () => {
   const conflict = bridge({ 'sign.evm-tx': new ApplianceError('conflict', 'request id used for another request') });
   const c = (await conflict.call('eth_signTransaction', [rpcTx])).body.error!;
   assert.equal(c.code, -32012);
