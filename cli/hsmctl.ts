@@ -68,12 +68,20 @@ const SUBS: Record<string, Sub> = {
   },
   'bridge start': {
     summary: 'run the HTTP bridge in front of a running appliance',
-    usage: 'hsmctl bridge start [--device NAME] [--host 127.0.0.1] [--port 8080] [--console-origin http://localhost:8080] [--var DIR]',
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'console-origin': { type: 'string' } },
+    usage: 'hsmctl bridge start [--device NAME] [--host 127.0.0.1] [--port 8080] [--console-origin http://localhost:8080] [--eth-node http://127.0.0.1:8545] [--var DIR]',
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'console-origin': { type: 'string' }, 'eth-node': { type: 'string' } },
     async run(v) {
       const paths = devicePaths(String(v.var), String(v.device));
       const consoleOrigin = typeof v['console-origin'] === 'string' ? v['console-origin'] : undefined;
-      const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port), ...(consoleOrigin ? { consoleOrigin } : {}) });
+      const ethNodeUrl = typeof v['eth-node'] === 'string' ? v['eth-node'] : undefined;
+      const bridge = await startBridge({
+        socketPath: paths.socket,
+        tokensFile: paths.bridgeTokens,
+        host: String(v.host),
+        port: Number(v.port),
+        ...(consoleOrigin ? { consoleOrigin } : {}),
+        ...(ethNodeUrl ? { ethNodeUrl } : {}),
+      });
       say(`bridge on ${bridge.url}${consoleOrigin ? `; approver console at ${consoleOrigin}/console` : ''}; Ctrl-C stops it`);
       await new Promise<void>((res) => process.once('SIGINT', () => void bridge.close().then(res)));
     },

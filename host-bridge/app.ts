@@ -26,6 +26,7 @@ import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/device.js';
 import { eventRoutes } from './routes/events.js';
 import { consoleRoutes } from './routes/console.js';
+import { jsonRpcRoutes, type JsonRpcConfig } from './routes/jsonrpc.js';
 import { checkConsoleOrigin } from './console/auth.js';
 import { ConsoleSessions } from './console/sessions.js';
 
@@ -40,6 +41,8 @@ export interface BridgeOptions {
   principals?: PrincipalDirectory;
   /** Serve the approver console (docs/console.md) from this origin ("https://host[:port]", or "http://localhost:port"); sessions made when not given. */
   console?: { origin: string; sessions?: ConsoleSessions };
+  /** The JSON-RPC endpoint's Ethereum node (docs/json-rpc.md). */
+  jsonRpc?: JsonRpcConfig;
 }
 
 const TRACE_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -86,6 +89,7 @@ export function createApp(opts: BridgeOptions): BridgeApp {
   deviceRoutes(app, r);
   eventRoutes(app, r, opts.events);
   consoleRoutes(app, r);
+  jsonRpcRoutes(app, r, opts.jsonRpc);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));
   return app;

@@ -16,6 +16,7 @@ export const DEFAULT_BODY_LIMIT = 256 * KiB;
 /** Routes that need more, by method and path (hono route pattern). */
 export const BODY_LIMITS: readonly { method: string; path: RegExp; limit: number; why: string }[] = [
   { method: 'POST', path: /^\/v1\/sign\/evm-transaction$/, limit: 512 * KiB, why: 'calldata up to 128 KiB is 256 Ki hex digits' },
+  { method: 'POST', path: /^\/v1\/rpc$/, limit: 512 * KiB, why: 'a transaction with 128 KiB of calldata, as on the REST sign route' },
   { method: 'POST', path: /^\/v1\/policy\/proposals$/, limit: 4 * MiB, why: 'a policy document up to the 1 MiB frame, as hex or as JSON' },
 ];
 

@@ -11,13 +11,20 @@ export interface RunningBridge {
   close(): Promise<void>;
 }
 
-export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number; consoleOrigin?: string }): Promise<RunningBridge> {
+export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number; consoleOrigin?: string; ethNodeUrl?: string }): Promise<RunningBridge> {
   const client = new ApplianceClient(opts.socketPath);
   const events = new AuditEventFeed({ appliance: client });
   void events.start();
   const records = readTokens(opts.tokensFile);
   const principals = new PrincipalDirectory(client);
-  const app = createApp({ appliance: client, tokens: new TokenVerifier(records), events, principals, ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}) });
+  const app = createApp({
+    appliance: client,
+    tokens: new TokenVerifier(records),
+    events,
+    principals,
+    ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}),
+    ...(opts.ethNodeUrl ? { jsonRpc: { nodeUrl: opts.ethNodeUrl } } : {}),
+  });
   void warnUnknownPrincipals(records, principals);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {

@@ -72,6 +72,46 @@ const baseDocument = {
       },
     },
     schemas: {
+      RpcRequest: {
+        type: 'object',
+        required: ['jsonrpc', 'method'],
+        additionalProperties: false,
+        properties: {
+          jsonrpc: { const: '2.0' },
+          id: { type: ['string', 'number', 'null'], description: 'absent: a notification, which is not run' },
+          method: { type: 'string', maxLength: 128, examples: ['eth_accounts', 'eth_signTransaction', 'eth_sendTransaction', 'eth_signTypedData_v4', 'eth_chainId'] },
+          params: {
+            type: ['array', 'object'],
+            description:
+              'eth_signTransaction and eth_sendTransaction: [transaction object { from, to, gas, gasPrice | maxFeePerGas + maxPriorityFeePerGas, value, nonce, data | input, chainId, type 0x0-0x2, accessList }, quantities as 0x hex]; eth_signTypedData_v4: [address, typed data as JSON text or object]; eth_accounts: []',
+          },
+        },
+      },
+      RpcResponse: {
+        type: 'object',
+        required: ['jsonrpc', 'id'],
+        properties: {
+          jsonrpc: { const: '2.0' },
+          id: { type: ['string', 'number', 'null'] },
+          result: {
+            description:
+              'eth_accounts: addresses; eth_signTransaction: the raw signed transaction (0x hex); eth_sendTransaction: the transaction hash; eth_signTypedData_v4: the 65-byte signature r||s||v',
+          },
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: {
+              code: {
+                type: 'integer',
+                description:
+                  "-32700 parse error, -32600 invalid request, -32601 method not found, -32602 invalid params, -32603 internal, -32000 appliance fault, -32002 appliance or node unavailable (or no node configured), -32003 denied (data.reasons), -32004 refused by design, -32005 limit exceeded, -32010 pending approval (data.requestId, data.poll), -32011 signing failed or aborted, -32012 conflict, -32021 signed but the node refused it (data.rawTransaction), -32030 unauthorized, -32031 forbidden; a read-only method passes on the node's own error",
+              },
+              message: { type: 'string' },
+              data: { type: 'object' },
+            },
+          },
+        },
+      },
       Error: {
         type: 'object',
         required: ['error'],
@@ -85,7 +125,7 @@ const baseDocument = {
               details: {
                 type: 'object',
                 description:
-                  "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
+                  "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction and /v1/rpc, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
               },
             },
           },
@@ -319,6 +359,38 @@ const baseDocument = {
           ),
           400: err,
           409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          413: tooLarge,
+        },
+      },
+    },
+    '/v1/rpc': {
+      post: {
+        summary:
+          'Ethereum JSON-RPC (orchestrator), in the style of Web3Signer and Clef: eth_accounts, eth_signTransaction, eth_sendTransaction, eth_signTypedData_v4, and read-only methods answered by the configured node (docs/json-rpc.md)',
+        description:
+          "A JSON-RPC 2.0 request object or a batch (an array of at most 32, run in order). Signing takes the REST sign routes' path: the same parameter builders and appliance commands (key.list to find the key by its address, sign.evm-tx, sign.typed-data; request.get for a retry whose filled fields moved; policy.get for eth_accounts), with the token's principal as the requester. The appliance decides; its answers come back inside JSON-RPC responses with HTTP 200: pending approval is error -32010 with data { requestId, required, approvedBy, reasons, poll: { method, path }, retry: { header, value } }; a denial -32003 with data { requestId, reasons: [{ rule, code, message }], auditSeq }; malformed params -32602; an unknown method -32601; eth_sign and personal_sign are refused by design with -32004; the appliance's typed errors keep their code in data.code. The request id (idempotency key) is the Idempotency-Key header when a single call carries one, else 'rpc-' + SHA-256 of the canonical JSON of [principal, method, params, JSON-RPC id]. Notifications (no id) are not run. Only a refused token or scope (401, 403), an unreachable appliance during that check (503) and an over-long body (413) change the HTTP status.",
+        security: bearer,
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            description: 'names the request of a single signing call (refused on a batch); calling again with it returns the stored answer and never signs twice',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: json({ oneOf: [{ $ref: '#/components/schemas/RpcRequest' }, { type: 'array', minItems: 1, maxItems: 32, items: { $ref: '#/components/schemas/RpcRequest' } }] }),
+        },
+        responses: {
+          200: ok('a JSON-RPC response, or an array of them for a batch', {
+            oneOf: [{ $ref: '#/components/schemas/RpcResponse' }, { type: 'array', items: { $ref: '#/components/schemas/RpcResponse' } }],
+          }),
+          204: { description: 'the body held only notifications: nothing was run and nothing is answered' },
+          401: ok('no or unknown bearer token: a JSON-RPC error -32030 with id null', { $ref: '#/components/schemas/RpcResponse' }),
+          403: ok('the token lacks the orchestrator scope or its principal the requester role: a JSON-RPC error -32031 with id null', { $ref: '#/components/schemas/RpcResponse' }),
+          503: ok('the appliance could not be reached to check the token: a JSON-RPC error -32002 with id null', { $ref: '#/components/schemas/RpcResponse' }),
           413: tooLarge,
         },
       },
@@ -607,6 +679,9 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /v1/keys/{keyId}': { commands: ['key.get'], bridge: SCOPED },
   'POST /v1/sign/evm-transaction': { commands: ['sign.evm-tx'], bridge: WITH_ADDRESS },
   'POST /v1/sign/typed-data': { commands: ['sign.typed-data'], bridge: WITH_BODY },
+  // The commands' refusals travel inside JSON-RPC error objects (HTTP 200), and so do the token and
+  // scope refusals (401, 403, 503 with a JSON-RPC body, described on the operation); only the body cap is a typed error.
+  'POST /v1/rpc': { commands: [], bridge: ['body_too_large'] },
   'GET /v1/requests': { commands: ['request.list'], bridge: [...SCOPED, 'bad_request'] },
   'GET /v1/requests/{id}': { commands: ['request.get'], bridge: SCOPED },
   'POST /v1/requests/{id}/approvals': { commands: ['request.approve'], bridge: WITH_BODY },

@@ -1,7 +1,8 @@
 // `make fuzz`: hostile input at both doors of the real appliance (DESIGN.md invariant 8).
 // - the socket: random and mutated frames, non-canonical CBOR, wrong types, huge integers, deep
 //   nesting, truncated and oversized frames, approvals with invalid signatures;
-// - the bridge: malformed bodies and queries on every route, with tokens of every scope.
+// - the bridge: malformed bodies and queries on every route, with tokens of every scope (JSON-RPC
+//   requests and batches with hostile params at POST /v1/rpc, whose answers must be JSON-RPC responses).
 // It checks 0 crashes, 0 hangs (every answer within a bound), every answer typed, and state unchanged:
 // the audit head moves only by refusal entries (docs/auditors.md "Refusals in the audit log"), and the state
 // tables hash the same. Every refusal of a well-framed command is audited, and the log stays bounded:
@@ -229,6 +230,8 @@ async function main(): Promise<void> {
       () => '{"keyId":' + JSON.stringify(hostileJson()) + ',"transaction":' + JSON.stringify(hostileJson()) + '}',
       () => '['.repeat(5000),
       () => JSON.stringify({ approverId: 'alice', expiresAt: hostileJson(), signature: '0x' + 'zz' }),
+      () => JSON.stringify(hostileRpc()),
+      () => JSON.stringify(Array.from({ length: 1 + Math.floor(rnd() * 40) }, hostileRpc)),
     ])();
     const res = await bridge.request(path + (rnd() < 0.3 ? `?fromSeq=${encodeURIComponent(String(hostileJson()))}&limit=-1` : ''), {
       method: r.method,
@@ -242,6 +245,14 @@ async function main(): Promise<void> {
       continue;
     }
     const text = await res.text();
+    if (r.path === '/v1/rpc') {
+      // JSON-RPC: every answer is a JSON-RPC response; a refusal's typed code travels in error.data.code.
+      const { verdict, audited } = rpcVerdict(res.status, text);
+      if (verdict === 'untyped') http.untyped++;
+      if (verdict === 'internal') http.server5xx++;
+      http.audited += audited;
+      continue;
+    }
     if (res.status >= 400) {
       try {
         const j = JSON.parse(text) as { error?: { code?: unknown; details?: { auditSeq?: unknown } } };
@@ -290,6 +301,48 @@ async function main(): Promise<void> {
     ].join('\n') + '\n',
   );
   if (!alive || stats.hangs > 0 || stats.untyped + http.untyped > 0 || http.server5xx > 0 || otherEntries > 0 || !stateSame || recorded < auditedAnswers || !bounded) process.exitCode = 1;
+}
+
+const RPC_METHODS = ['eth_accounts', 'eth_signTransaction', 'eth_sendTransaction', 'eth_signTypedData_v4', 'eth_sign', 'personal_sign', 'eth_chainId', 'eth_nope', ''];
+
+/** A JSON-RPC request with a real or hostile method, id and params. */
+function hostileRpc(): unknown {
+  const tx = { from: pick(['0x' + '00'.repeat(20), hostileJson()]), to: hostileJson(), gas: hostileJson(), value: hostileJson(), nonce: hostileJson(), type: pick(['0x2', '0x3', hostileJson()]) };
+  return {
+    jsonrpc: pick(['2.0', '1.0', hostileJson()]),
+    ...(rnd() < 0.9 ? { id: pick([1, 'a', null, hostileJson()]) } : {}),
+    method: pick(RPC_METHODS),
+    params: pick([[tx], [hostileJson(), hostileJson()], hostileJson(), [JSON.stringify(hostileJson())]]),
+  };
+}
+
+/**
+ * How the JSON-RPC endpoint answered: 'ok' (well-formed JSON-RPC responses, or 204), 'internal'
+ * (-32603, a bridge fault) or 'untyped'; and how many of its errors name an audit entry.
+ */
+function rpcVerdict(status: number, text: string): { verdict: 'ok' | 'internal' | 'untyped'; audited: number } {
+  const untyped = { verdict: 'untyped' as const, audited: 0 };
+  if (status === 204) return text === '' ? { verdict: 'ok', audited: 0 } : untyped;
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return untyped;
+  }
+  if (status === 413) return isErrorCode((j as { error?: { code?: unknown } }).error?.code) ? { verdict: 'ok', audited: 0 } : untyped;
+  const all = Array.isArray(j) ? j : [j];
+  let verdict: 'ok' | 'internal' = 'ok';
+  let audited = 0;
+  if (all.length === 0) return untyped;
+  for (const r of all as { jsonrpc?: unknown; error?: { code?: unknown; message?: unknown; data?: { code?: unknown; details?: { auditSeq?: unknown } } } }[]) {
+    if (r?.jsonrpc !== '2.0') return untyped;
+    if (r.error === undefined) continue;
+    if (!Number.isInteger(r.error.code) || typeof r.error.message !== 'string') return untyped;
+    if (r.error.code === -32603) verdict = 'internal';
+    if (status >= 400 && !isErrorCode(r.error.data?.code)) return untyped;
+    if (typeof r.error.data?.details?.auditSeq === 'number') audited++;
+  }
+  return { verdict, audited };
 }
 
 function hostileJson(depth = 0): unknown {

@@ -6,7 +6,7 @@ import type { CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import type { Command } from '../../../protocol/messages.js';
 import { policyToCbor } from '../../../firmware-policy/policy-document.js';
-import { createApp } from '../../../host-bridge/app.js';
+import { createApp, type BridgeOptions } from '../../../host-bridge/app.js';
 import { hashToken, TokenVerifier, type Scope } from '../../../host-bridge/auth.js';
 import { PrincipalDirectory } from '../../../host-bridge/principal-directory.js';
 import { policyFromJson } from '../../../host-bridge/policy-json.js';
@@ -39,8 +39,8 @@ export interface Recorded {
 /** A canned answer: a result, an error to throw, or a result made from the arguments. */
 export type Answer = CborMap | ApplianceError | ((args: CborMap) => CborMap);
 
-/** The app, what it sent, and the answers to give by command (an empty map when none is given). */
-export function recordingBridge(answers: Partial<Record<Command, Answer>> = {}) {
+/** The app, what it sent, and the answers to give by command (an empty map when none is given); `extra` adds bridge options (the JSON-RPC endpoint's node). */
+export function recordingBridge(answers: Partial<Record<Command, Answer>> = {}, extra: Pick<BridgeOptions, 'jsonRpc'> = {}) {
   const sent: Recorded[] = [];
   const app = createApp({
     appliance: {
@@ -53,6 +53,7 @@ export function recordingBridge(answers: Partial<Record<Command, Answer>> = {}) 
     },
     tokens: new TokenVerifier(records),
     principals: new PrincipalDirectory({ call: async () => activePolicy }),
+    ...extra,
   });
   const request = (method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
     app.request(path, {
