@@ -21,17 +21,9 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'appliance', 'm
 export function startAppliance(
   varRoot: string,
   device: string,
-  opts: {
-    stderr?: 'inherit' | 'ignore' | 'pipe';
-    env?: NodeJS.ProcessEnv;
-    /** another build's appliance/main.js */ main?: string;
-    /** more flags for appliance/main.js, e.g. --socket PATH --socket-mode 0660 */ args?: string[];
-    /** a command that execs the rest as another user, e.g. ['setpriv', '--reuid=…', '--regid=…', '--init-groups', '--'] */ launcher?: string[];
-  } = {},
+  opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv; /** another build's appliance/main.js */ main?: string } = {},
 ): Promise<ApplianceProcess> {
-  const argv = [process.execPath, opts.main ?? MAIN, '--var', varRoot, '--device', device, ...(opts.args ?? [])];
-  const command = [...(opts.launcher ?? []), ...argv];
-  const child = spawn(command[0]!, command.slice(1), {
+  const child = spawn(process.execPath, [opts.main ?? MAIN, '--var', varRoot, '--device', device], {
     stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit'],
     env: opts.env ?? process.env,
   });
