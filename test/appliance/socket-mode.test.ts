@@ -19,13 +19,16 @@ const NO_DEVICE = {} as Device;
 async function modeOf(opts: { socketMode?: SocketMode }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'hsm-sock-'));
   const path = join(dir, 'appliance.sock');
-  const srv = await listen(NO_DEVICE, path, opts);
   try {
-    const st = statSync(path);
-    assert.ok(st.isSocket());
-    return st.mode & 0o777;
+    const srv = await listen(NO_DEVICE, path, opts);
+    try {
+      const st = statSync(path);
+      assert.ok(st.isSocket());
+      return st.mode & 0o777;
+    } finally {
+      await srv.close();
+    }
   } finally {
-    await srv.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
