@@ -1,12 +1,14 @@
 // Boots one appliance: reads its device config, logs into its token (PIN from the 0600 file), opens
 // its state, listens on its Unix socket, and prints one JSON "ready" line on stdout.
-// Usage: node dist/appliance/main.js --var DIR --device NAME
+// Usage: node dist/appliance/main.js --var DIR --device NAME [--socket PATH] [--socket-mode 0600|0660]
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../softhsm-config/device-layout.js';
 import { KeyStore } from './keystore.js';
 import { closeDevice, firmwareStatus, openDevice } from './device.js';
 import { measureCode, runningCodeRoot } from '../attestation/measurement.js';
-import { listen } from './server.js';
+import { listen, SOCKET_MODES, type SocketMode } from './server.js';
+import { ApplianceError } from '../protocol/errors.js';
 import { activateDue } from './policy-activation.js';
 import { log } from './log.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './sealed-state.js';
@@ -14,12 +16,17 @@ import { sealTimeIfDue, systemClockSources } from './device-clock.js';
 
 const HELP = `appliance: the emulated HSM device process
 
-Usage: node dist/appliance/main.js --var DIR --device NAME [--pool N]
+Usage: node dist/appliance/main.js --var DIR --device NAME [--pool N] [--socket PATH] [--socket-mode 0600|0660]
 
-  --var DIR      directory holding devices (default: ./var)
-  --device NAME  device name under DIR (default: demo)
-  --pool N       PKCS#11 sessions in the signing pool (default: 4)
-  --help         this text
+  --var DIR             directory holding devices (default: ./var)
+  --device NAME         device name under DIR (default: demo)
+  --pool N              PKCS#11 sessions in the signing pool (default: 4)
+  --socket PATH         where the Unix socket listens (default: appliance.sock in the device's
+                        directory). A deployment with separate users puts it in its own directory
+                        shared with the bridge's group (docs/deployment.md)
+  --socket-mode MODE    0600 (default: this user only) or 0660 (this user and the socket's group:
+                        the group of its directory when that directory is set-group-id)
+  --help                this text
 
 Environment:
   HSM_CLOCK_TOLERANCE_SECONDS  how far the host clock may be behind the last committed time before
@@ -29,6 +36,12 @@ Environment:
                                (like libfaketime). The device's own time ignores a forward shift
                                (docs/device-time.md); a backward one is refused as clock_rollback
 `;
+
+function socketMode(text: string): SocketMode {
+  if (text === '0600') return SOCKET_MODES.owner;
+  if (text === '0660') return SOCKET_MODES.group;
+  throw new ApplianceError('bad_request', '--socket-mode must be 0600 or 0660');
+}
 
 function envInt(name: string): number | undefined {
   const v = process.env[name];
@@ -40,13 +53,22 @@ function envInt(name: string): number | undefined {
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { var: { type: 'string', default: 'var' }, device: { type: 'string', default: 'demo' }, pool: { type: 'string', default: '4' }, help: { type: 'boolean' } },
+    options: {
+      var: { type: 'string', default: 'var' },
+      device: { type: 'string', default: 'demo' },
+      pool: { type: 'string', default: '4' },
+      socket: { type: 'string' },
+      'socket-mode': { type: 'string', default: '0600' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
   const paths = devicePaths(values.var ?? 'var', values.device ?? 'demo');
+  const mode = socketMode(values['socket-mode'] ?? '0600');
+  const socketPath = values.socket !== undefined ? resolve(values.socket) : paths.socket;
   const config = readDeviceConfig(paths);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: Number(values.pool) });
@@ -65,9 +87,9 @@ export async function main(argv: string[]): Promise<void> {
   const fw = firmwareStatus(dev);
   if (!fw.approved) log('warn', 'firmware measurement not approved: the device will not sign', { running: fw.running, enrolled: fw.enrolled });
   const sealed = dev.sealed.status();
-  const srv = await listen(dev, paths.socket);
-  log('info', 'appliance ready', { deviceId: config.deviceId, socket: paths.socket });
-  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: paths.socket, measurement: fw.running, firmwareApproved: fw.approved, sealed: sealed.ok }) + '\n');
+  const srv = await listen(dev, socketPath, { socketMode: mode });
+  log('info', 'appliance ready', { deviceId: config.deviceId, socket: socketPath });
+  process.stdout.write(JSON.stringify({ ready: true, deviceId: config.deviceId, socket: socketPath, measurement: fw.running, firmwareApproved: fw.approved, sealed: sealed.ok }) + '\n');
 
   // Scheduled policy changes activate when their time lock passes on the device's own time (each
   // activation is audited); the device's time is sealed now and then; a host clock running ahead of

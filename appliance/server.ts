@@ -1,4 +1,5 @@
-// The appliance's only door: a Unix socket (mode 0600) carrying length-prefixed canonical CBOR
+// The appliance's only door: a Unix socket (mode 0600, or 0660 for a bridge in the socket's group
+// when deployed as separate users: docs/deployment.md) carrying length-prefixed canonical CBOR
 // frames. Anything that is not one canonical request gets a typed error; a frame over the limit
 // closes the connection without being read. Several requests may be in flight per connection. An
 // answer too large for the response frame goes out as the typed error response_too_large.
@@ -88,11 +89,24 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: Ser
   sock.on('error', () => sock.destroy());
 }
 
-export async function listen(dev: Device, socketPath: string, maxFrame = DEFAULT_MAX_FRAME): Promise<ApplianceServer> {
+/** The socket's modes: owner only (the default), or owner and group (the bridge's user in the socket directory's group). */
+export const SOCKET_MODES = { owner: 0o600, group: 0o660 } as const;
+export type SocketMode = (typeof SOCKET_MODES)[keyof typeof SOCKET_MODES];
+
+export interface ListenOptions {
+  maxFrame?: number;
+  /** 0600 unless given; never world-accessible. */
+  socketMode?: SocketMode;
+}
+
+export async function listen(dev: Device, socketPath: string, opts: ListenOptions = {}): Promise<ApplianceServer> {
+  const maxFrame = opts.maxFrame ?? DEFAULT_MAX_FRAME;
+  const mode = opts.socketMode ?? SOCKET_MODES.owner;
+  if (mode !== SOCKET_MODES.owner && mode !== SOCKET_MODES.group) throw new ApplianceError('bad_request', 'the socket mode must be 0600 or 0660');
   if (existsSync(socketPath)) unlinkSync(socketPath);
   const state: ServerState = { inflight: 0, sockets: new Set() };
   const server = createServer((sock) => serveConnection(dev, sock, maxFrame, state));
-  const oldUmask = process.umask(0o177); // the socket is created 0600, no window before chmod
+  const oldUmask = process.umask(0o777 & ~mode); // the socket is created with its final mode, no window before chmod
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -101,7 +115,7 @@ export async function listen(dev: Device, socketPath: string, maxFrame = DEFAULT
   } finally {
     process.umask(oldUmask);
   }
-  chmodSync(socketPath, 0o600);
+  chmodSync(socketPath, mode);
   return {
     server,
     // Stop accepting, let in-flight commands finish and answer (at most 10 s), then drop the

@@ -68,22 +68,36 @@ const SUBS: Record<string, Sub> = {
   },
   'bridge start': {
     summary: 'run the HTTP bridge in front of a running appliance',
-    usage: 'hsmctl bridge start [--device NAME] [--host 127.0.0.1] [--port 8080] [--console-origin http://localhost:8080] [--eth-node http://127.0.0.1:8545] [--var DIR]',
-    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'console-origin': { type: 'string' }, 'eth-node': { type: 'string' } },
+    usage:
+      'hsmctl bridge start [--device NAME] [--host 127.0.0.1] [--port 8080] [--console-origin http://localhost:8080] [--eth-node http://127.0.0.1:8545] [--var DIR] [--socket PATH] [--tokens FILE]   (--socket and --tokens default to the device directory; a deployment as separate users gives both: docs/deployment.md)',
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      'console-origin': { type: 'string' },
+      'eth-node': { type: 'string' },
+      socket: { type: 'string' },
+      tokens: { type: 'string' },
+    },
     async run(v) {
       const paths = devicePaths(String(v.var), String(v.device));
       const consoleOrigin = typeof v['console-origin'] === 'string' ? v['console-origin'] : undefined;
       const ethNodeUrl = typeof v['eth-node'] === 'string' ? v['eth-node'] : undefined;
+      const socketPath = typeof v.socket === 'string' ? resolve(v.socket) : paths.socket;
+      const tokensFile = typeof v.tokens === 'string' ? resolve(v.tokens) : paths.bridgeTokens;
       const bridge = await startBridge({
-        socketPath: paths.socket,
-        tokensFile: paths.bridgeTokens,
+        socketPath,
+        tokensFile,
         host: String(v.host),
         port: Number(v.port),
         ...(consoleOrigin ? { consoleOrigin } : {}),
         ...(ethNodeUrl ? { ethNodeUrl } : {}),
       });
-      say(`bridge on ${bridge.url}${consoleOrigin ? `; approver console at ${consoleOrigin}/console` : ''}; Ctrl-C stops it`);
-      await new Promise<void>((res) => process.once('SIGINT', () => void bridge.close().then(res)));
+      say(`bridge on ${bridge.url}${consoleOrigin ? `; approver console at ${consoleOrigin}/console` : ''}; Ctrl-C or SIGTERM stops it`);
+      await new Promise<void>((res) => {
+        const stop = () => void bridge.close().then(res);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     },
   },
   run: {
@@ -268,14 +282,15 @@ const SUBS: Record<string, Sub> = {
   },
   'token add': {
     summary: 'make a bridge bearer token bound to a policy principal; prints it once, stores only its hash',
-    usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME]`,
-    options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' } },
+    usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME] [--tokens FILE]   (FILE: the bridge's --tokens; default the device directory's)`,
+    options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' }, tokens: { type: 'string' } },
     async run(v) {
       const scopes = String(v.scopes ?? '')
         .split(',')
         .filter(Boolean) as Scope[];
       if (!v.principal) throw new ApplianceError('bad_request', '--principal POLICY_ID is required: the requester, admin, approver or auditor id in the policy this token speaks for');
-      const token = addToken(devicePaths(String(v.var), String(v.device)).bridgeTokens, String(v.name ?? ''), scopes, String(v.principal));
+      const tokensFile = typeof v.tokens === 'string' ? resolve(v.tokens) : devicePaths(String(v.var), String(v.device)).bridgeTokens;
+      const token = addToken(tokensFile, String(v.name ?? ''), scopes, String(v.principal));
       process.stdout.write(token + '\n');
       say('the token is shown once; store it in your orchestrator secret store');
     },
