@@ -1,6 +1,7 @@
 // `make chaos`: withdrawals under injected faults, end to end (issue 14). The real appliance and
 // bridge, anvil behind fault-injecting JSON-RPC proxies, the ledger and the orchestrator on a
-// PostgreSQL server, two worker processes (orchestrator/worker-process.ts) on it, one of them killed
+// PostgreSQL server, two worker processes (orchestrator/worker-process.ts) on it, stamping every sign
+// request with the requester's request key (the policy requires it), one of them killed
 // with SIGKILL mid-flight and restarted. CHAOS_WITHDRAWALS (default 200) withdrawals, ETH and the test
 // token, some above the approval tier, while the faults of reliability/chaos/phases.ts come and go.
 // Ends with the exception counts and one summary line; exits non-zero when any invariant is broken or
@@ -47,8 +48,9 @@ async function main(): Promise<void> {
     workers = startWorkers(
       {
         databaseUrl: rig.databaseUrl,
-        bridge: { url: rig.bridgeUrl, token: rig.dev.tokens.orchestrator },
+        bridge: { url: rig.bridgeUrl, tokenFile: 'requester.token' },
         requesterId: 'orchestrator',
+        requestKeyFile: 'request-key.pem',
         chains: [
           {
             chainId: String(CHAIN_ID),
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
         idleMs: 100,
       },
       ['worker-a', 'worker-b'],
+      { 'requester.token': rig.dev.tokens.orchestrator, 'request-key.pem': rig.requestKeyPem },
     );
     const o: DriverOptions = {
       withdrawals: N - 1,
