@@ -7,9 +7,10 @@
 // Ends with the exception counts and one summary line; exits non-zero when any invariant is broken or
 // an exception the run must cause never happened.
 import { parseEther } from 'viem';
+import { creditFinalDeposit } from '../test/helpers/ledger-deposit.js';
 import { CHAIN_ID, ETH } from '../test/helpers/test-device.js';
 import { drive, plan, type DriverOptions } from './chaos/driver.js';
-import { creditDeposit, FEE_CAP, NATIVE, startRig, transferData } from './chaos/rig.js';
+import { FEE_CAP, NATIVE, startRig, transferData } from './chaos/rig.js';
 import { judge } from './chaos/verdict.js';
 import { startWorkers } from './chaos/workers.js';
 
@@ -40,10 +41,11 @@ async function main(): Promise<void> {
     await rig.funderSend(rig.hot.address, HOT_ETH);
     await rig.funderSend(rig.token, 0n, transferData(rig.hot.address, HOT_TOKENS));
     for (let i = 0; i <= CONFIRMATIONS; i++) await rig.rpc('evm_mine');
-    for (const c of ETH_CUSTOMERS) await creditDeposit(rig.db, rig.hot.address, c, NATIVE, HOT_ETH / BigInt(ETH_CUSTOMERS.length), `fund-${c}`);
-    for (const c of TOKEN_CUSTOMERS) await creditDeposit(rig.db, rig.hot.address, c, rig.tokenAsset, HOT_TOKENS / BigInt(TOKEN_CUSTOMERS.length), `fund-${c}`);
+    for (const c of ETH_CUSTOMERS) await creditFinalDeposit(rig.db, { customer: c, custody: rig.hot.address, asset: NATIVE, amount: HOT_ETH / BigInt(ETH_CUSTOMERS.length), key: `fund-${c}` });
+    for (const c of TOKEN_CUSTOMERS)
+      await creditFinalDeposit(rig.db, { customer: c, custody: rig.hot.address, asset: rig.tokenAsset, amount: HOT_TOKENS / BigInt(TOKEN_CUSTOMERS.length), key: `fund-${c}` });
     // The whale's deposit is credited now; its tokens reach the hot address only after its withdrawal reverted.
-    await creditDeposit(rig.db, rig.hot.address, WHALE.customer, rig.tokenAsset, WHALE.amount, 'fund-whale');
+    await creditFinalDeposit(rig.db, { customer: WHALE.customer, custody: rig.hot.address, asset: rig.tokenAsset, amount: WHALE.amount, key: 'fund-whale' });
 
     workers = startWorkers(
       {

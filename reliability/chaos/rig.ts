@@ -10,11 +10,9 @@ import { encodeFunctionData, erc20Abi, parseEther, type Hex, type PublicClient }
 import { createApp } from '../../host-bridge/app.js';
 import { readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import type { PolicyJson } from '../../host-bridge/policy-json.js';
-import { custodyAccount, customerAccount, openAccount } from '../../ledger/accounts.js';
 import { erc20Asset, nativeAsset } from '../../ledger/assets.js';
 import { registerCustodyAddress } from '../../ledger/custody-addresses.js';
 import type { Db } from '../../ledger/db.js';
-import { postEntry } from '../../ledger/journal.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import { migrateOrchestrator } from '../../orchestrator/migrations.js';
 import { deployFromFunder, nextFunderDeployment } from '../../test/helpers/e2e-token.js';
@@ -134,36 +132,5 @@ export async function startRig(o: { endpoints: number }): Promise<Rig> {
 
 /** The calldata of an ERC-20 transfer. */
 export const transferData = (to: Hex, amount: bigint): Hex => encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [to, amount] });
-
-/**
- * A deposit into the hot address credited to a customer: inclusion then finality, as the chain watcher
- * posts them (the run sends the matching value on chain itself).
- */
-export async function creditDeposit(db: Db, hot: string, customer: string, asset: string, amount: bigint, key: string): Promise<void> {
-  const c = customerAccount(customer, asset);
-  const h = custodyAccount(hot, asset);
-  await openAccount(db, c);
-  await openAccount(db, h);
-  await postEntry(db, {
-    kind: 'deposit.inclusion',
-    idempotencyKey: `${key}:inclusion`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount },
-      { account: h, state: 'pending', amount: -amount },
-    ],
-  });
-  await postEntry(db, {
-    kind: 'deposit.finality',
-    idempotencyKey: `${key}:finality`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount: -amount },
-      { account: c, state: 'available', amount },
-      { account: h, state: 'pending', amount },
-      { account: h, state: 'settled', amount: -amount },
-    ],
-  });
-}
 
 export { parseEther };
