@@ -2,8 +2,8 @@
 // bridge token is bound to and the admin that generates deposit keys, each with a stamper when the
 // config names a request key file (PKCS#8 PEM, P-256 signing ES256 with DER signatures, or Ed25519).
 // Token and key files are read when a request or a job needs them, never kept in the config, never logged.
-import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { keyFileStamper } from '../ledger/key-file-stamper.js';
 import type { Stamper } from '../ledger/request-stamps.js';
 import { DEFAULT_LEDGER_JOBS, type CustodyConfig } from './config.js';
 import type { LedgerServiceSettings } from './module.js';
@@ -18,13 +18,8 @@ function readSecret(file: string, field: string): string {
 }
 
 /** A stamper signing with the request key in `file` (read on each stamp). */
-export function fileStamper(file: string, field: string): Stamper {
-  return (statement) => {
-    const key = createPrivateKey(readSecret(file, field));
-    if (key.asymmetricKeyType === 'ed25519') return sign(null, statement, key);
-    if (key.asymmetricKeyType === 'ec') return sign('sha256', statement, { key, dsaEncoding: 'der' });
-    throw new ProblemError('not_configured', `config ${field}: expected a P-256 or Ed25519 private key`, { field });
-  };
+function fileStamper(file: string, field: string): Stamper {
+  return keyFileStamper(file, (reason) => new ProblemError('not_configured', `config ${field}: ${reason}`, { field }));
 }
 
 export function ledgerSettingsOf(cfg: CustodyConfig): LedgerServiceSettings {

@@ -4,9 +4,10 @@
 // idempotency keys derived from the deposit, its block hash and its row, so running a step twice, or
 // crashing between a posting and its row update, never credits twice; and the table keeps one live
 // (included or final) row per transfer, so a transfer is credited once whatever the chain does.
-import { custodyAccount, customerAccount, openAccount } from './accounts.js';
+import { custodyAccount, customerAccount, openAccount, type AccountRef } from './accounts.js';
 import type { Db, Queryable } from './db.js';
 import { NATIVE_MARKER, type SeenTransfer } from './deposit-scan.js';
+import type { LineInput } from './entry.js';
 import { LedgerError } from './errors.js';
 import { postEntry, reverseEntry } from './journal.js';
 
@@ -122,7 +123,7 @@ export interface DepositPageFilter {
   to?: string;
   /** Rows with id above this one (the last id of the previous page). */
   afterId?: number;
-  /** 1 to 500. */
+  /** 1 to 501 (a page of up to 500 and the row that shows another follows). */
   limit: number;
 }
 
@@ -131,7 +132,7 @@ export async function pageDeposits(db: Queryable, f: DepositPageFilter): Promise
   const r = await db.query<Row>(
     `SELECT ${COLUMNS} FROM ledger_deposits WHERE ($1::bigint IS NULL OR chain_id = $1) AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR customer = $3)
        AND ($4::text IS NULL OR to_address = $4) AND id > $5 ORDER BY id LIMIT $6`,
-    [f.chainId?.toString() ?? null, f.status ?? null, f.customer ?? null, f.to?.toLowerCase() ?? null, f.afterId ?? 0, Math.max(1, Math.min(500, f.limit))],
+    [f.chainId?.toString() ?? null, f.status ?? null, f.customer ?? null, f.to?.toLowerCase() ?? null, f.afterId ?? 0, Math.max(1, Math.min(501, f.limit))],
   );
   return r.rows.map(fromRow);
 }
@@ -144,6 +145,24 @@ export interface Inclusion {
    * after a reorg deeper than finality): not credited again.
    */
   outcome: 'posted' | 'recorded' | 'elsewhere';
+}
+
+/** A deposit's inclusion: the customer's Pending +, the receiving custody address's Pending −. */
+export function inclusionLines(customer: AccountRef, custody: AccountRef, amount: bigint): LineInput[] {
+  return [
+    { account: customer, state: 'pending', amount },
+    { account: custody, state: 'pending', amount: -amount },
+  ];
+}
+
+/** A deposit's finality: the customer's Pending → Available, the custody address's Pending → Settled. */
+export function finalityLines(customer: AccountRef, custody: AccountRef, amount: bigint): LineInput[] {
+  return [
+    { account: customer, state: 'pending', amount: -amount },
+    { account: customer, state: 'available', amount },
+    { account: custody, state: 'pending', amount },
+    { account: custody, state: 'settled', amount: -amount },
+  ];
 }
 
 /**
@@ -169,10 +188,7 @@ export async function recordInclusion(db: Db, chainId: bigint, block: { number: 
     kind: 'deposit.inclusion',
     idempotencyKey: depositKey(d, 'inclusion'),
     trace: { traceId: depositTraceId(d.chainId, d.txHash, d.logIndex) },
-    lines: [
-      { account: customer, state: 'pending', amount: d.amount },
-      { account: custody, state: 'pending', amount: -d.amount },
-    ],
+    lines: inclusionLines(customer, custody, d.amount),
   });
   await db.query('UPDATE ledger_deposits SET inclusion_entry_id = $2 WHERE id = $1', [d.id, posted.entry.id]);
   return { deposit: { ...d, inclusionEntryId: posted.entry.id }, outcome: posted.duplicate ? 'recorded' : 'posted' };
@@ -192,12 +208,7 @@ export async function recordFinality(db: Db, d: Deposit): Promise<Recorded> {
     kind: 'deposit.finality',
     idempotencyKey: depositKey(d, 'finality'),
     trace: { traceId: depositTraceId(d.chainId, d.txHash, d.logIndex) },
-    lines: [
-      { account: customer, state: 'pending', amount: -d.amount },
-      { account: customer, state: 'available', amount: d.amount },
-      { account: custody, state: 'pending', amount: d.amount },
-      { account: custody, state: 'settled', amount: -d.amount },
-    ],
+    lines: finalityLines(customer, custody, d.amount),
   });
   await db.query("UPDATE ledger_deposits SET status = 'final', finality_entry_id = $2 WHERE id = $1", [d.id, posted.entry.id]);
   return { deposit: { ...d, status: 'final', finalityEntryId: posted.entry.id }, posted: !posted.duplicate };

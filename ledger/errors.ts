@@ -1,5 +1,7 @@
 // The ledger's typed errors: a closed list of codes for a refused posting (nothing was written) and
 // for misuse of the journal's API. `details` carries the facts a caller needs (account, state, amount).
+// CodedError is the base the orchestrator's errors share (orchestrator/errors.ts), so the custody
+// service renders both with one mapping (custody/problem.ts).
 
 export const LEDGER_ERROR_CODES = [
   'bad_entry', // malformed: no lines, zero or non-integer amount, bad asset id, missing trace or key
@@ -24,13 +26,16 @@ export const LEDGER_ERROR_CODES = [
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];
 
-export class LedgerError extends Error {
-  readonly code: LedgerErrorCode;
+/** A typed error of a layer: a code from the layer's closed list, a message, and the facts a caller needs. */
+export abstract class CodedError<C extends string> extends Error {
+  readonly code: C;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: LedgerErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor(code: C, message: string, details?: Record<string, unknown>) {
     super(message);
-    this.name = 'LedgerError';
+    this.name = new.target.name;
     this.code = code;
     this.details = details;
   }
 }
+
+export class LedgerError extends CodedError<LedgerErrorCode> {}

@@ -132,7 +132,8 @@ async function commit(tx: Queryable, p: Prepared): Promise<Posted> {
   return { entry: { id, kind: p.kind, idempotencyKey: p.idempotencyKey, trace: p.trace, reverses: p.reverses, lines: p.lines }, duplicate: false };
 }
 
-interface EntryRow {
+/** An entry's row as ENTRY_COLUMNS selects it (ids and sequence numbers as text). */
+export interface EntryRow {
   id: string;
   kind: Entry['kind'];
   idempotency_key: string;
@@ -142,7 +143,8 @@ interface EntryRow {
   reverses: string | null;
 }
 
-interface LineRow {
+/** A line's row joined with its account (kind, asset). */
+export interface LineRow {
   entry_id: string;
   account_id: string;
   kind: AccountKind;

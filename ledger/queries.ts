@@ -5,28 +5,9 @@ import type { AccountBalance } from './balances.js';
 import { zeroAmounts } from './balances.js';
 import type { Queryable } from './db.js';
 import type { Entry } from './entry.js';
-import { entryFromRows } from './journal.js';
+import { entryFromRows, type EntryRow, type LineRow } from './journal.js';
 import type { AccountKind, BalanceState } from './kinds.js';
 import type { CustodyAddress, AddressRole } from './custody-addresses.js';
-
-interface EntryRowShape {
-  id: string;
-  kind: Entry['kind'];
-  idempotency_key: string;
-  trace_id: string;
-  bridge_request_id: string | null;
-  audit_seq: string | null;
-  reverses: string | null;
-}
-
-interface LineRowShape {
-  entry_id: string;
-  account_id: string;
-  kind: AccountKind;
-  asset: string;
-  state: BalanceState;
-  amount: string;
-}
 
 export interface BalanceFilter {
   kind?: AccountKind;
@@ -73,18 +54,18 @@ const ENTRY_COLUMNS = 'e.id::text AS id, e.kind, e.idempotency_key, e.trace_id, 
 
 /** A page of the entries matching the filter, in id order. */
 export async function findEntries(db: Queryable, filter: EntryFilter): Promise<Entry[]> {
-  const es = await db.query<EntryRowShape>(
+  const es = await db.query<EntryRow>(
     `SELECT ${ENTRY_COLUMNS} FROM ledger_entries e WHERE e.id > $1 AND ($2::text IS NULL OR e.kind = $2) AND ($3::text IS NULL OR e.trace_id = $3)` +
       ' AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM ledger_lines x WHERE x.entry_id = e.id AND x.account_id = $4)) ORDER BY e.id LIMIT $5',
     [filter.after, filter.kind ?? null, filter.traceId ?? null, filter.account ?? null, filter.limit],
   );
   if (es.rows.length === 0) return [];
   const ids = es.rows.map((e) => e.id);
-  const ls = await db.query<LineRowShape>(
+  const ls = await db.query<LineRow>(
     'SELECT l.entry_id::text AS entry_id, l.account_id, a.kind, a.asset, l.state, l.amount::text AS amount FROM ledger_lines l JOIN ledger_accounts a ON a.id = l.account_id WHERE l.entry_id = ANY($1::bigint[]) ORDER BY l.entry_id, l.line_no',
     [ids],
   );
-  const byEntry = new Map<string, LineRowShape[]>();
+  const byEntry = new Map<string, LineRow[]>();
   for (const l of ls.rows) byEntry.set(l.entry_id, [...(byEntry.get(l.entry_id) ?? []), l]);
   return es.rows.map((e) => entryFromRows(e, byEntry.get(e.id) ?? []));
 }

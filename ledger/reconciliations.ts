@@ -43,13 +43,13 @@ export interface RunFilter {
   chainId?: bigint;
   /** Runs with id above this one (the last id of the previous page). */
   afterId?: number;
-  /** 1 to 500, default 50. */
+  /** 1 to 501 (a page of up to 500 and the row that shows another follows), default 50. */
   limit?: number;
 }
 
 /** Runs in id order (oldest first), optionally of one chain, a page at a time. */
 export async function listReconciliations(db: Queryable, f: RunFilter = {}): Promise<Reconciliation[]> {
-  const limit = Math.max(1, Math.min(500, Math.floor(f.limit ?? 50)));
+  const limit = Math.max(1, Math.min(501, Math.floor(f.limit ?? 50)));
   const r = await db.query<Row>(`SELECT ${COLUMNS} FROM ledger_reconciliations WHERE ($1::bigint IS NULL OR chain_id = $1) AND id > $2 ORDER BY id LIMIT $3`, [
     f.chainId?.toString() ?? null,
     f.afterId ?? 0,

@@ -1,4 +1,6 @@
-// The orchestrator's typed errors: a closed list of codes; `details` carries what a caller needs.
+// The orchestrator's typed errors: a closed list of codes; `details` carries what a caller needs. The
+// class shares the ledger's base (ledger/errors.ts CodedError); the codes are the orchestrator's own.
+import { CodedError } from '../ledger/errors.js';
 
 export const ORCHESTRATOR_ERROR_CODES = [
   'bad_request', // malformed input: the field is named in details
@@ -9,13 +11,4 @@ export const ORCHESTRATOR_ERROR_CODES = [
 ] as const;
 export type OrchestratorErrorCode = (typeof ORCHESTRATOR_ERROR_CODES)[number];
 
-export class OrchestratorError extends Error {
-  readonly code: OrchestratorErrorCode;
-  readonly details: Record<string, unknown> | undefined;
-  constructor(code: OrchestratorErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.name = 'OrchestratorError';
-    this.code = code;
-    this.details = details;
-  }
-}
+export class OrchestratorError extends CodedError<OrchestratorErrorCode> {}

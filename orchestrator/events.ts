@@ -2,19 +2,14 @@
 // order it was committed, read from the two append-only transition logs. A consumer keeps the last
 // cursor it saw and asks for what came after it.
 import type { Queryable } from '../ledger/db.js';
+import type { TransitionRecord } from './withdrawal-store.js';
 
-export interface TransitionEvent {
+/** A transition of either log (withdrawal-store.ts TransitionRecord), named by its log and its withdrawal. */
+export interface TransitionEvent extends Omit<TransitionRecord, 'seq'> {
   /** `w:<seq>` for a withdrawal transition, `a:<seq>` for an attempt's; cursors compare within a log. */
   id: string;
   withdrawalId: string;
   attemptId: string | null;
-  from: string | null;
-  to: string;
-  cause: string;
-  actor: string;
-  traceId: string;
-  detail: unknown;
-  at: string;
 }
 
 export interface EventCursor {

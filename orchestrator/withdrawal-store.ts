@@ -207,10 +207,10 @@ export interface WithdrawalFilter {
   limit?: number;
 }
 
-/** Withdrawals oldest first, filtered, one page at a time (at most 500). */
+/** Withdrawals oldest first, filtered, one page at a time (at most 501: a page of up to 500 and the row that shows another follows). */
 export async function listWithdrawals(db: Queryable, f: WithdrawalFilter = {}): Promise<Withdrawal[]> {
   const limit = f.limit ?? 100;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) bad('limit', 'limit is 1 to 500');
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 501) bad('limit', 'limit is 1 to 501');
   if (f.state !== undefined && !WITHDRAWAL_STATE_NAMES.includes(f.state)) bad('state', 'unknown state');
   const r = await db.query<Row>(
     `SELECT ${COLUMNS} FROM orch_withdrawals

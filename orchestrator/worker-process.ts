@@ -1,11 +1,13 @@
 // A worker process of the orchestrator: reads a JSON config file (worker-config.ts), builds a Runtime
-// and runs workRound in a loop until SIGTERM or SIGINT, when it finishes the round in hand and exits.
-// Several of these on one PostgreSQL database share the work by the database lease; one killed with
-// SIGKILL leaves its claims to expire. Usage: node dist/orchestrator/worker-process.js <config.json>
+// for each round (runtime-builder.ts, as the custody service does) and runs workRound in a loop until
+// SIGTERM or SIGINT, when it finishes the round in hand and exits. Several of these on one PostgreSQL
+// database share the work by the database lease; one killed with SIGKILL leaves its claims to expire.
+// Usage: node dist/orchestrator/worker-process.js <config.json>
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { openLedgerDb } from '../ledger/open-ledger.js';
 import { migrateOrchestrator } from './migrations.js';
-import { runtimeFromConfig, type WorkerConfig } from './worker-config.js';
+import { workerRuntimeBuilder, type WorkerConfig } from './worker-config.js';
 import { workRound } from './worker.js';
 
 async function main(): Promise<void> {
@@ -14,7 +16,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(file, 'utf8')) as WorkerConfig;
   const db = await openLedgerDb({ url: cfg.databaseUrl, maxConnections: 4 });
   await migrateOrchestrator(db);
-  const rt = await runtimeFromConfig(cfg, db);
+  const build = workerRuntimeBuilder(cfg, db, dirname(resolve(file)));
   let stopping = false;
   const stop = () => (stopping = true);
   process.on('SIGTERM', stop);
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
   while (!stopping) {
     let advanced = 0;
     try {
-      const r = await workRound(rt, { worker: cfg.worker, now: new Date(), leaseMs: cfg.leaseMs ?? 60_000, limit: cfg.limit ?? 10 });
+      const r = await workRound(await build(), { worker: cfg.worker, now: new Date(), leaseMs: cfg.leaseMs ?? 60_000, limit: cfg.limit ?? 10 });
       advanced = r.advanced;
       errors += r.errors.length;
       for (const e of r.errors) process.stderr.write(`worker ${cfg.worker}: ${e.id}: ${e.message.split('\n')[0]}\n`);

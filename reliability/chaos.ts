@@ -1,14 +1,16 @@
 // `make chaos`: withdrawals under injected faults, end to end (issue 14). The real appliance and
 // bridge, anvil behind fault-injecting JSON-RPC proxies, the ledger and the orchestrator on a
-// PostgreSQL server, two worker processes (orchestrator/worker-process.ts) on it, one of them killed
+// PostgreSQL server, two worker processes (orchestrator/worker-process.ts) on it, stamping every sign
+// request with the requester's request key (the policy requires it), one of them killed
 // with SIGKILL mid-flight and restarted. CHAOS_WITHDRAWALS (default 200) withdrawals, ETH and the test
 // token, some above the approval tier, while the faults of reliability/chaos/phases.ts come and go.
 // Ends with the exception counts and one summary line; exits non-zero when any invariant is broken or
 // an exception the run must cause never happened.
 import { parseEther } from 'viem';
+import { creditFinalDeposit } from '../test/helpers/ledger-deposit.js';
 import { CHAIN_ID, ETH } from '../test/helpers/test-device.js';
 import { drive, plan, type DriverOptions } from './chaos/driver.js';
-import { creditDeposit, FEE_CAP, NATIVE, startRig, transferData } from './chaos/rig.js';
+import { FEE_CAP, NATIVE, startRig, transferData } from './chaos/rig.js';
 import { judge } from './chaos/verdict.js';
 import { startWorkers } from './chaos/workers.js';
 
@@ -39,16 +41,18 @@ async function main(): Promise<void> {
     await rig.funderSend(rig.hot.address, HOT_ETH);
     await rig.funderSend(rig.token, 0n, transferData(rig.hot.address, HOT_TOKENS));
     for (let i = 0; i <= CONFIRMATIONS; i++) await rig.rpc('evm_mine');
-    for (const c of ETH_CUSTOMERS) await creditDeposit(rig.db, rig.hot.address, c, NATIVE, HOT_ETH / BigInt(ETH_CUSTOMERS.length), `fund-${c}`);
-    for (const c of TOKEN_CUSTOMERS) await creditDeposit(rig.db, rig.hot.address, c, rig.tokenAsset, HOT_TOKENS / BigInt(TOKEN_CUSTOMERS.length), `fund-${c}`);
+    for (const c of ETH_CUSTOMERS) await creditFinalDeposit(rig.db, { customer: c, custody: rig.hot.address, asset: NATIVE, amount: HOT_ETH / BigInt(ETH_CUSTOMERS.length), key: `fund-${c}` });
+    for (const c of TOKEN_CUSTOMERS)
+      await creditFinalDeposit(rig.db, { customer: c, custody: rig.hot.address, asset: rig.tokenAsset, amount: HOT_TOKENS / BigInt(TOKEN_CUSTOMERS.length), key: `fund-${c}` });
     // The whale's deposit is credited now; its tokens reach the hot address only after its withdrawal reverted.
-    await creditDeposit(rig.db, rig.hot.address, WHALE.customer, rig.tokenAsset, WHALE.amount, 'fund-whale');
+    await creditFinalDeposit(rig.db, { customer: WHALE.customer, custody: rig.hot.address, asset: rig.tokenAsset, amount: WHALE.amount, key: 'fund-whale' });
 
     workers = startWorkers(
       {
         databaseUrl: rig.databaseUrl,
-        bridge: { url: rig.bridgeUrl, token: rig.dev.tokens.orchestrator },
+        bridge: { url: rig.bridgeUrl, tokenFile: 'requester.token' },
         requesterId: 'orchestrator',
+        requestKeyFile: 'request-key.pem',
         chains: [
           {
             chainId: String(CHAIN_ID),
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
         idleMs: 100,
       },
       ['worker-a', 'worker-b'],
+      { 'requester.token': rig.dev.tokens.orchestrator, 'request-key.pem': rig.requestKeyPem },
     );
     const o: DriverOptions = {
       withdrawals: N - 1,

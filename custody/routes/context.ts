@@ -1,5 +1,6 @@
 // What every route module of the custody API shares: the hono types, the ledger database, the scope
-// check, and the readers of query parameters and JSON bodies (a bad one is a 400 problem naming it).
+// check, the readers of query parameters and JSON bodies (a bad one is a 400 problem naming it), and
+// the list pages (a `limit`, one row more fetched to tell whether another page follows, a `next` cursor).
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { Db } from '../../ledger/db.js';
 import type { Caller, CustodyScope, CustodyTokens } from '../auth.js';
@@ -56,6 +57,25 @@ export function queryInt(c: Ctx, name: string, max: number): number | undefined 
   if (v === undefined) return undefined;
   if (!/^(0|[1-9][0-9]{0,15})$/.test(v) || Number(v) > max) throw bad(name, `query parameter "${name}" must be an integer from 0 to ${max}`);
   return Number(v);
+}
+
+/** The `limit` query parameter: 1 to `max`, default `dflt`. */
+export function pageLimit(c: Ctx, max: number, dflt: number): number {
+  const limit = queryInt(c, 'limit', max) ?? dflt;
+  if (limit === 0) throw bad('limit', `query parameter "limit" must be an integer from 1 to ${max}`);
+  return limit;
+}
+
+/**
+ * One page of a list: `fetch` is asked for one row more than the `limit` query parameter (1 to `max`,
+ * default `dflt`) allows, and that extra row, when it comes, makes `next` the cursor of the page's last
+ * row (`cursorOf`); else `next` is null.
+ */
+export async function listPage<T>(c: Ctx, max: number, dflt: number, fetch: (limit: number) => Promise<T[]>, cursorOf: (last: T) => string): Promise<{ items: T[]; next: string | null }> {
+  const limit = pageLimit(c, max, dflt);
+  const rows = await fetch(limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
 }
 
 /** The request's JSON object body (with `optional`, an empty body reads as {}). */

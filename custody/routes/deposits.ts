@@ -11,9 +11,9 @@ import type { CustodyModule } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
 import { addressView } from '../views.js';
-import { bodyText, jsonBody, queryEnum, queryText } from './context.js';
+import { bodyText, jsonBody, listPage, queryEnum, queryText } from './context.js';
 import { OWNER_RE } from './balances.js';
-import { ADDRESS_RE, AFTER_RE, adminClient, CHAIN_RE, deviceIdOf, pageLimit, serviceOf, settingsOf } from './ledger-ops.js';
+import { ADDRESS_RE, AFTER_RE, adminClient, CHAIN_RE, deviceIdOf, serviceOf, settingsOf } from './ledger-ops.js';
 
 export const depositView = (d: Deposit) => ({
   id: String(d.id),
@@ -86,17 +86,22 @@ export const depositsModule: CustodyModule = {
       const status = queryEnum(c, 'status', DEPOSIT_STATUSES);
       const address = queryText(c, 'address', ADDRESS_RE);
       const after = queryText(c, 'after', AFTER_RE);
-      const limit = pageLimit(c, 500, 100);
-      const page = await pageDeposits(r.db, {
-        limit: Math.min(limit + 1, 500),
-        ...(chainId ? { chainId: BigInt(chainId) } : {}),
-        ...(customer ? { customer } : {}),
-        ...(status ? { status } : {}),
-        ...(address ? { to: address } : {}),
-        ...(after ? { afterId: Number(after) } : {}),
-      });
-      const items = page.slice(0, limit);
-      return c.json({ deposits: items.map(depositView), next: page.length > limit ? String(items[items.length - 1]!.id) : null });
+      const page = await listPage(
+        c,
+        500,
+        100,
+        (limit) =>
+          pageDeposits(r.db, {
+            limit,
+            ...(chainId ? { chainId: BigInt(chainId) } : {}),
+            ...(customer ? { customer } : {}),
+            ...(status ? { status } : {}),
+            ...(address ? { to: address } : {}),
+            ...(after ? { afterId: Number(after) } : {}),
+          }),
+        (d) => String(d.id),
+      );
+      return c.json({ deposits: page.items.map(depositView), next: page.next });
     });
   },
   jobs(svc) {

@@ -9,7 +9,7 @@ import type { CustodyModule } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
 import { entryView } from '../views.js';
-import { queryEnum, queryInt, queryText } from './context.js';
+import { listPage, queryEnum, queryInt, queryText } from './context.js';
 import { parseAccountId } from './accounts.js';
 
 export const DEFAULT_LIMIT = 100;
@@ -25,13 +25,14 @@ export const entriesModule: CustodyModule = {
       const kind = queryEnum(c, 'kind', ENTRY_KINDS);
       const traceId = queryText(c, 'traceId', TRACE_RE);
       const after = queryInt(c, 'after', Number.MAX_SAFE_INTEGER) ?? 0;
-      const limit = queryInt(c, 'limit', MAX_LIMIT) ?? DEFAULT_LIMIT;
-      if (limit === 0) throw new ProblemError('bad_request', `query parameter "limit" must be an integer from 1 to ${MAX_LIMIT}`, { field: 'limit' });
-      // One more than asked tells whether a next page exists.
-      const page = await findEntries(r.db, { after, limit: limit + 1, ...(account ? { account } : {}), ...(kind ? { kind } : {}), ...(traceId ? { traceId } : {}) });
-      const entries = page.slice(0, limit);
-      const next = page.length > limit ? String(entries[entries.length - 1]!.id) : null;
-      return c.json({ entries: entries.map(entryView), next });
+      const page = await listPage(
+        c,
+        MAX_LIMIT,
+        DEFAULT_LIMIT,
+        (limit) => findEntries(r.db, { after, limit, ...(account ? { account } : {}), ...(kind ? { kind } : {}), ...(traceId ? { traceId } : {}) }),
+        (e) => String(e.id),
+      );
+      return c.json({ entries: page.items.map(entryView), next: page.next });
     });
     app.get('/v1/ledger/entries/:id', r.readers, async (c) => {
       const raw = c.req.param('id');

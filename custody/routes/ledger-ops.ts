@@ -1,24 +1,16 @@
-// What the deposits, sweeps and reconciliation modules share: parameter shapes, a page's limit, the
+// What the deposits, sweeps and reconciliation modules share: parameter shapes, the
 // service context they need, and bridge clients acting as the service's requester or its admin (a
 // missing bridge, admin or token file is a 503 not_configured problem naming the config field).
 import { BridgeClient } from '../../ledger/bridge-client.js';
 import { CustodyConfigError, DEFAULT_LEDGER_JOBS } from '../config.js';
 import type { LedgerServiceSettings, ServiceContext } from '../module.js';
 import { ProblemError } from '../problem.js';
-import { queryInt, type Ctx } from './context.js';
 
 export const CHAIN_RE = /^[1-9][0-9]{0,18}$/;
 export const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 export const ID_RE = /^[1-9][0-9]{0,14}$/;
 /** An `after` cursor: an id, or 0 for the start. */
 export const AFTER_RE = /^(0|[1-9][0-9]{0,14})$/;
-
-/** The `limit` query parameter: 1 to `max`, default `dflt`. */
-export function pageLimit(c: Ctx, max: number, dflt: number): number {
-  const limit = queryInt(c, 'limit', max) ?? dflt;
-  if (limit === 0) throw new ProblemError('bad_request', `query parameter "limit" must be an integer from 1 to ${max}`, { field: 'limit' });
-  return limit;
-}
 
 /** The service context a route needs (a 503 when the app runs without one). */
 export function serviceOf(svc: ServiceContext | undefined): ServiceContext {

@@ -15,8 +15,8 @@ import { chainRuntimes, runtimeOf } from '../chain-runtime.js';
 import type { CustodyModule } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
-import { bodyText, jsonBody, queryEnum, queryText, type Ctx } from './context.js';
-import { ADDRESS_RE, AFTER_RE, CHAIN_RE, ID_RE, pageLimit, serviceOf, settingsOf } from './ledger-ops.js';
+import { bodyText, jsonBody, listPage, pageLimit, queryEnum, queryText, type Ctx } from './context.js';
+import { ADDRESS_RE, AFTER_RE, CHAIN_RE, ID_RE, serviceOf, settingsOf } from './ledger-ops.js';
 
 const ASSET_RE = /^[1-9][0-9]{0,19}:(native|erc20:0x[0-9a-f]{40})$/;
 const EXCEPTION_STATUSES: readonly ExceptionStatus[] = ['open', 'resolved'];
@@ -94,10 +94,14 @@ export const reconciliationModule: CustodyModule = {
     app.get('/v1/reconciliations', r.readers, async (c) => {
       const chainId = queryText(c, 'chainId', CHAIN_RE);
       const after = queryText(c, 'after', AFTER_RE);
-      const limit = pageLimit(c, 500, 50);
-      const page = await listReconciliations(r.db, { limit: Math.min(limit + 1, 500), ...(chainId ? { chainId: BigInt(chainId) } : {}), ...(after ? { afterId: Number(after) } : {}) });
-      const items = page.slice(0, limit);
-      return c.json({ reconciliations: items.map(summary), next: page.length > limit ? String(items[items.length - 1]!.id) : null });
+      const page = await listPage(
+        c,
+        500,
+        50,
+        (limit) => listReconciliations(r.db, { limit, ...(chainId ? { chainId: BigInt(chainId) } : {}), ...(after ? { afterId: Number(after) } : {}) }),
+        (run) => String(run.id),
+      );
+      return c.json({ reconciliations: page.items.map(summary), next: page.next });
     });
     app.get('/v1/reconciliations/:id', r.readers, async (c) => {
       const id = pathId(c, 'reconciliation');

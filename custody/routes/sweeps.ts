@@ -12,8 +12,8 @@ import { chainRuntimes, runtimeOf, type ChainRuntime } from '../chain-runtime.js
 import type { CustodyModule, ServiceContext } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
-import { bodyText, jsonBody, queryEnum, queryText } from './context.js';
-import { ADDRESS_RE, AFTER_RE, CHAIN_RE, deviceIdOf, pageLimit, requesterClient, serviceOf, settingsOf } from './ledger-ops.js';
+import { bodyText, jsonBody, listPage, queryEnum, queryText } from './context.js';
+import { ADDRESS_RE, AFTER_RE, CHAIN_RE, deviceIdOf, requesterClient, serviceOf, settingsOf } from './ledger-ops.js';
 
 export const SWEEP_STATUSES: readonly SweepStatus[] = ['signing', 'pending_approval', 'denied', 'broadcast', 'settled', 'reverted'];
 
@@ -121,16 +121,21 @@ export const sweepsModule: CustodyModule = {
       const status = queryEnum(c, 'status', SWEEP_STATUSES);
       const address = queryText(c, 'address', ADDRESS_RE);
       const after = queryText(c, 'after', AFTER_RE);
-      const limit = pageLimit(c, 500, 100);
-      const page = await listSweeps(r.db, {
-        limit: limit + 1,
-        ...(chainId ? { chainId: BigInt(chainId) } : {}),
-        ...(status ? { status } : {}),
-        ...(address ? { from: address } : {}),
-        ...(after ? { afterId: Number(after) } : {}),
-      });
-      const items = page.slice(0, limit);
-      return c.json({ sweeps: items.map(sweepView), next: page.length > limit ? String(items[items.length - 1]!.id) : null });
+      const page = await listPage(
+        c,
+        500,
+        100,
+        (limit) =>
+          listSweeps(r.db, {
+            limit,
+            ...(chainId ? { chainId: BigInt(chainId) } : {}),
+            ...(status ? { status } : {}),
+            ...(address ? { from: address } : {}),
+            ...(after ? { afterId: Number(after) } : {}),
+          }),
+        (s) => String(s.id),
+      );
+      return c.json({ sweeps: page.items.map(sweepView), next: page.next });
     });
   },
   jobs(svc) {

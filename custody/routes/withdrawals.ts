@@ -17,7 +17,7 @@ import type { CustodyModule } from '../module.js';
 import { withdrawalJobs } from '../orchestrator-runtime.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, pathParam, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
-import { bodyText, jsonBody, queryEnum, queryInt, queryText, type Ctx } from './context.js';
+import { bodyText, jsonBody, listPage, pageLimit, queryEnum, queryText, type Ctx } from './context.js';
 import { OWNER_RE } from './balances.js';
 
 const ID_RE = /^wd_[0-9a-f-]{36}$/;
@@ -124,17 +124,21 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
         const state = queryEnum(c, 'state', WITHDRAWAL_STATE_NAMES);
         const chainId = queryText(c, 'chainId', CHAIN_RE);
         const after = queryText(c, 'after', ID_RE);
-        const limit = queryInt(c, 'limit', 500) ?? 100;
-        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 500', { field: 'limit' });
-        const page = await listWithdrawals(r.db, {
-          limit: Math.min(limit + 1, 500),
-          ...(customer ? { customer } : {}),
-          ...(state ? { state } : {}),
-          ...(chainId ? { chainId: BigInt(chainId) } : {}),
-          ...(after ? { after } : {}),
-        });
-        const items = page.slice(0, limit);
-        return c.json({ withdrawals: items.map(withdrawalView), next: page.length > limit ? items[items.length - 1]!.id : null });
+        const page = await listPage(
+          c,
+          500,
+          100,
+          (limit) =>
+            listWithdrawals(r.db, {
+              limit,
+              ...(customer ? { customer } : {}),
+              ...(state ? { state } : {}),
+              ...(chainId ? { chainId: BigInt(chainId) } : {}),
+              ...(after ? { after } : {}),
+            }),
+          (w) => w.id,
+        );
+        return c.json({ withdrawals: page.items.map(withdrawalView), next: page.next });
       });
       app.get('/v1/withdrawals/:id', r.readers, async (c) => {
         const id = withdrawalId(c);
@@ -154,11 +158,14 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
       });
       app.get('/v1/withdrawal-exceptions', r.readers, async (c) => {
         const after = queryText(c, 'after', ID_RE);
-        const limit = queryInt(c, 'limit', 500) ?? 100;
-        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 500', { field: 'limit' });
-        const items = await exceptionQueue(r.db, { limit: Math.min(limit + 1, 500), ...(after ? { after } : {}) });
-        const page = items.slice(0, limit);
-        return c.json({ exceptions: page.map((i) => ({ ...withdrawalView(i.withdrawal), reason: i.reason })), next: items.length > limit ? page[page.length - 1]!.withdrawal.id : null });
+        const page = await listPage(
+          c,
+          500,
+          100,
+          (limit) => exceptionQueue(r.db, { limit, ...(after ? { after } : {}) }),
+          (i) => i.withdrawal.id,
+        );
+        return c.json({ exceptions: page.items.map((i) => ({ ...withdrawalView(i.withdrawal), reason: i.reason })), next: page.next });
       });
       app.post('/v1/withdrawals/:id/resolve', r.operators, async (c) => {
         const id = withdrawalId(c);
@@ -174,9 +181,7 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
       app.get('/v1/withdrawal-events', r.readers, async (c) => {
         const after = queryText(c, 'after', CURSOR_RE) ?? '0.0';
         const [w, a] = after.split('.').map(Number) as [number, number];
-        const limit = queryInt(c, 'limit', 1000) ?? 100;
-        if (limit === 0) throw new ProblemError('bad_request', 'query parameter "limit" must be an integer from 1 to 1000', { field: 'limit' });
-        const { events, next } = await transitionEvents(r.db, { withdrawal: w, attempt: a }, limit);
+        const { events, next } = await transitionEvents(r.db, { withdrawal: w, attempt: a }, pageLimit(c, 1000, 100));
         return c.json({ events, next: `${next.withdrawal}.${next.attempt}` });
       });
     },

@@ -4,16 +4,15 @@
 // endpoints, and a throwaway PostgreSQL server holding the ledger and the orchestrator's schemas. The
 // hot address is funded on chain and registered as a custody address; the customers are credited by
 // deposit postings that add up to what the hot address received, so the ledger matches the chain.
+import { generateKeyPairSync } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import { encodeFunctionData, erc20Abi, parseEther, type Hex, type PublicClient } from 'viem';
 import { createApp } from '../../host-bridge/app.js';
 import { readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import type { PolicyJson } from '../../host-bridge/policy-json.js';
-import { custodyAccount, customerAccount, openAccount } from '../../ledger/accounts.js';
 import { erc20Asset, nativeAsset } from '../../ledger/assets.js';
 import { registerCustodyAddress } from '../../ledger/custody-addresses.js';
 import type { Db } from '../../ledger/db.js';
-import { postEntry } from '../../ledger/journal.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import { migrateOrchestrator } from '../../orchestrator/migrations.js';
 import { deployFromFunder, nextFunderDeployment } from '../../test/helpers/e2e-token.js';
@@ -38,6 +37,8 @@ export interface Rig {
   databaseUrl: string;
   db: Db;
   hot: { keyId: string; address: Hex };
+  /** The orchestrator requester's request key (PKCS#8 PEM, P-256): the policy requires its stamps. */
+  requestKeyPem: string;
   token: Hex;
   tokenAsset: string;
   rpc(method: string, params?: unknown[]): Promise<unknown>;
@@ -46,16 +47,26 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-function policy(token: Hex) {
+/** A P-256 request key: its PEM for the workers, its public point (SEC 1, uncompressed, 0x hex) for the policy. */
+function requestKey(): { pem: string; publicKey: string } {
+  const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = k.publicKey.export({ format: 'jwk' });
+  const coord = (v: string | undefined) => Buffer.from(v!, 'base64url').toString('hex');
+  return { pem: k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey: `0x04${coord(jwk.x)}${coord(jwk.y)}` };
+}
+
+function policy(token: Hex, orchestratorKey: string) {
   return (p: TestPeople): PolicyJson => {
     const base = testPolicyJson(p, { holdSeconds: 0, windowMax: 1_000_000n * ETH });
     return {
       ...base,
+      requesters: (base.requesters ?? []).map((r) => (r.id === 'orchestrator' ? { ...r, alg: 'ES256', publicKey: orchestratorKey } : r)),
       feeCaps: { [String(CHAIN_ID)]: { maxGasLimit: FEE_CAP.maxGasLimit.toString(), maxFeeWei: FEE_CAP.maxFeeWei.toString() } },
       groups: {
         hot: {
           ...base.groups.hot!,
           whitelistRequired: false,
+          requireSignedRequests: true,
           assets: { ...base.groups.hot!.assets, [erc20Asset(CHAIN_ID, token)]: { perTxMax: (10_000_000n * ETH).toString(), windows: [], approvalTiers: [], decimals: 18 } },
         },
       },
@@ -78,7 +89,8 @@ export async function startRig(o: { endpoints: number; durable?: boolean }): Pro
     const compiled = compileFixture('TestToken.sol', 'TestToken');
     const token = await nextFunderDeployment(anvil);
     await deployFromFunder(anvil, compiled, [anvil.funder.account!.address, 100_000_000n * ETH], token);
-    const dev = await startTestDevice({ policy: policy(token) });
+    const key = requestKey();
+    const dev = await startTestDevice({ policy: policy(token, key.publicKey) });
     stops.push(() => dev.stop());
     const hot = { keyId: String(dev.keys[0]!.keyId), address: String(dev.keys[0]!.address).toLowerCase() as Hex };
     const app = createApp({ appliance: dev.client, tokens: new TokenVerifier(readTokens(dev.paths.bridgeTokens)) });
@@ -109,6 +121,7 @@ export async function startRig(o: { endpoints: number; durable?: boolean }): Pro
       databaseUrl,
       db,
       hot,
+      requestKeyPem: key.pem,
       token,
       tokenAsset: erc20Asset(CHAIN_ID, token),
       rpc,
@@ -123,36 +136,5 @@ export async function startRig(o: { endpoints: number; durable?: boolean }): Pro
 
 /** The calldata of an ERC-20 transfer. */
 export const transferData = (to: Hex, amount: bigint): Hex => encodeFunctionData({ abi: erc20Abi, functionName: 'transfer', args: [to, amount] });
-
-/**
- * A deposit into the hot address credited to a customer: inclusion then finality, as the chain watcher
- * posts them (the run sends the matching value on chain itself).
- */
-export async function creditDeposit(db: Db, hot: string, customer: string, asset: string, amount: bigint, key: string): Promise<void> {
-  const c = customerAccount(customer, asset);
-  const h = custodyAccount(hot, asset);
-  await openAccount(db, c);
-  await openAccount(db, h);
-  await postEntry(db, {
-    kind: 'deposit.inclusion',
-    idempotencyKey: `${key}:inclusion`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount },
-      { account: h, state: 'pending', amount: -amount },
-    ],
-  });
-  await postEntry(db, {
-    kind: 'deposit.finality',
-    idempotencyKey: `${key}:finality`,
-    trace: { traceId: key },
-    lines: [
-      { account: c, state: 'pending', amount: -amount },
-      { account: c, state: 'available', amount },
-      { account: h, state: 'pending', amount },
-      { account: h, state: 'settled', amount: -amount },
-    ],
-  });
-}
 
 export { parseEther };

@@ -1,5 +1,6 @@
 // The chaos run's worker processes: each is orchestrator/worker-process.ts started with a config file
-// of its own, on the run's PostgreSQL database. The run kills one with SIGKILL while it holds claims
+// of its own, on the run's PostgreSQL database; the files the configs name (the requester's token and
+// request key) are written next to them. The run kills one with SIGKILL while it holds claims
 // and starts it again under the same name; at the end every worker is stopped with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,8 +22,10 @@ export interface WorkerPool {
   stop(): Promise<void>;
 }
 
-export function startWorkers(base: Omit<WorkerConfig, 'worker'>, names: string[]): WorkerPool {
+/** Starts the named workers on `base`; `files` (name to content) are written in the configs' folder, where relative paths in `base` point. */
+export function startWorkers(base: Omit<WorkerConfig, 'worker'>, names: string[], files: Record<string, string> = {}): WorkerPool {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-workers-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content, { mode: 0o600 });
   const children = new Map<string, ChildProcess>();
   const lines: string[] = [];
   const start = (name: string) => {

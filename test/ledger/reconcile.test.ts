@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWalletClient, erc20Abi, http, parseEther, type Hex, type PublicClient } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { customerAccount, custodyAccount, openAccount, suspenseAccount } from '../../ledger/accounts.js';
+import { customerAccount, custodyAccount, suspenseAccount } from '../../ledger/accounts.js';
 import { erc20Asset, nativeAsset } from '../../ledger/assets.js';
 import { accountBalance } from '../../ledger/balances.js';
 import { chainClient, type ChainConfig } from '../../ledger/chain.js';
@@ -24,6 +24,7 @@ import { getReconciliation, latestReconciliation, listReconciliations } from '..
 import { checkReplay } from '../../ledger/replay.js';
 import { startAnvil, anvilChain, type Anvil } from '../helpers/anvil.js';
 import { describeEachBackend } from '../helpers/ledger-backends.js';
+import { creditDepositFinality, creditDepositInclusion, creditFinalDeposit } from '../helpers/ledger-deposit.js';
 import { compileFixture } from '../helpers/solidity.js';
 
 const CHAIN = 31337n;
@@ -60,39 +61,6 @@ describeEachBackend('reconciliation', (backend) => {
     );
   const mine = (n: number) => anvil.publicClient.request({ method: 'anvil_mine' as never, params: [`0x${n.toString(16)}`] as never });
 
-  /** Posts a deposit's inclusion (and its finality unless `finalToo` is false), as the chain watcher does. */
-  async function credit(customer: string, address: string, asset: string, amount: bigint, key: string, finalToo = true) {
-    const c = customerAccount(customer, asset);
-    const h = custodyAccount(address, asset);
-    await openAccount(db, c);
-    await openAccount(db, h);
-    await postEntry(db, {
-      kind: 'deposit.inclusion',
-      idempotencyKey: `${key}:inc`,
-      trace: { traceId: key },
-      lines: [
-        { account: c, state: 'pending', amount },
-        { account: h, state: 'pending', amount: -amount },
-      ],
-    });
-    if (finalToo) await finalize(customer, address, asset, amount, key);
-  }
-  async function finalize(customer: string, address: string, asset: string, amount: bigint, key: string) {
-    const c = customerAccount(customer, asset);
-    const h = custodyAccount(address, asset);
-    await postEntry(db, {
-      kind: 'deposit.finality',
-      idempotencyKey: `${key}:fin`,
-      trace: { traceId: key },
-      lines: [
-        { account: c, state: 'pending', amount: -amount },
-        { account: c, state: 'available', amount },
-        { account: h, state: 'pending', amount },
-        { account: h, state: 'settled', amount: -amount },
-      ],
-    });
-  }
-
   const settled = async (ref: Parameters<typeof accountBalance>[1]) => (await accountBalance(db, ref))?.settled ?? 0n;
   const events = async (type?: string) => (await listEvents(db, 0, 1000)).filter((e) => type === undefined || e.type === type);
   const openExceptions = async () => (await listExceptions(db, { status: 'open', limit: 500 })).items;
@@ -123,11 +91,11 @@ describeEachBackend('reconciliation', (backend) => {
 
   test('custody addresses whose journal matches the chain: zero breaks, as JSON and as Markdown', async () => {
     await send(D1, parseEther('5'));
-    await credit('alice', D1, ETH, parseEther('5'), 'dep-a1');
+    await creditFinalDeposit(db, { customer: 'alice', custody: D1, asset: ETH, amount: parseEther('5'), key: 'dep-a1' });
     await send(D2, parseEther('3'));
-    await credit('bob', D2, ETH, parseEther('3'), 'dep-b1');
+    await creditFinalDeposit(db, { customer: 'bob', custody: D2, asset: ETH, amount: parseEther('3'), key: 'dep-b1' });
     await sendToken(D2, parseEther('100'));
-    await credit('bob', D2, TST, parseEther('100'), 'dep-b2');
+    await creditFinalDeposit(db, { customer: 'bob', custody: D2, asset: TST, amount: parseEther('100'), key: 'dep-b2' });
     await mine(2);
 
     const r = await reconcile(db, client, cfg);
@@ -164,7 +132,8 @@ describeEachBackend('reconciliation', (backend) => {
       ],
     });
     await send(D2, parseEther('2'));
-    await credit('bob', D2, ETH, parseEther('2'), 'dep-b3', false);
+    const bobPending = { customer: 'bob', custody: D2, asset: ETH, amount: parseEther('2'), key: 'dep-b3' };
+    await creditDepositInclusion(db, bobPending);
 
     const r = await reconcile(db, client, cfg);
     assert.equal(r.breakCount, 0, 'the deposit is above the final block and only Pending in the ledger');
@@ -184,7 +153,7 @@ describeEachBackend('reconciliation', (backend) => {
 
     // Finality reached and posted first (as the service runs the watcher before reconciling): still none.
     await mine(2);
-    await finalize('bob', D2, ETH, parseEther('2'), 'dep-b3');
+    await creditDepositFinality(db, bobPending);
     const later = await reconcile(db, client, cfg);
     assert.equal(later.breakCount, 0);
     assert.equal(later.rows.find((row) => row.address === D2 && row.asset === ETH)!.chain, parseEther('5'));
