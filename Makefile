@@ -17,7 +17,9 @@ setup: system-deps $(NODE_MODULES_STAMP)
 # SoftHSM2 from Debian's packages when it is absent (root, as in CI), faketime (libfaketime: the
 # device-clock tests start the appliance with the host clock moved) and Chromium (the passkey tests
 # drive a real browser with its DevTools virtual authenticator; playwright-core downloads no browser) and
-# PostgreSQL (the ledger's tests and benchmark start throwaway servers of their own; no service is used).
+# PostgreSQL (the ledger's tests and benchmark start throwaway servers of their own; no service is used)
+# and Prometheus for its promtool (the metrics tests pipe each /metrics scrape through `promtool check
+# metrics`; the package's service is not used).
 system-deps:
 	@if [ ! -e "$(SOFTHSM_MODULE)" ] && ! ls /usr/lib/*/softhsm/libsofthsm2.so >/dev/null 2>&1; then \
 	  echo "setup: installing softhsm2 with apt-get"; \
@@ -38,6 +40,11 @@ system-deps:
 	  echo "setup: installing postgresql with apt-get"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/promtool ]; then \
+	  echo "setup: installing prometheus (for promtool) with apt-get"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq prometheus >/dev/null; \
 	fi
 
 # npm ci only: the lock is complete (every platform's optional packages), so nothing rewrites it.

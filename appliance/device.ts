@@ -24,6 +24,7 @@ import { DEFAULT_CLOCK_TOLERANCE_SECONDS, SealedState } from './sealed-state.js'
 import { RefusalLog } from './refusal-log.js';
 import { DeviceClock, systemClockSources, type ClockSources } from './device-clock.js';
 import type { TimeBounds } from '../firmware-policy/device-time.js';
+import { DeviceMetrics } from './device-metrics.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -51,6 +52,8 @@ export interface Device {
   commits: GroupCommitter;
   /** Serialises work on one request id (a retry waits for the first attempt instead of racing it). */
   requestLocks: KeyedMutex;
+  /** Activity counters since this process started (in memory; the `metrics` command answers them). */
+  metrics: DeviceMetrics;
   /** Audits refusals, counting identical ones (docs/auditors.md "Refusals in the audit log"). */
   refusals: RefusalLog;
   view: StateView;
@@ -88,6 +91,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   const passkeyCounters = new PasskeyCounterStore(db, seal);
   const audit = new AuditLog(db, opts.config.deviceId);
   audit.onAppend = () => seal.touch();
+  const metrics = new DeviceMetrics();
   const dev = {
     config: opts.config,
     db,
@@ -107,7 +111,12 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     measurement: opts.measurement,
     requestLocks: new KeyedMutex(),
     refusals: new RefusalLog(audit, (fn) => seal.transaction(fn), clock),
-    commits: new GroupCommitter(db, (fn) => seal.transaction(fn)),
+    metrics,
+    commits: new GroupCommitter(
+      db,
+      (fn) => seal.transaction(fn),
+      (size) => metrics.groupCommit(size),
+    ),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),

@@ -181,7 +181,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   // 1. Evaluate and record the decision in one group-committed step: the evaluation sees every
   //    reservation committed or queued before it, and an allow reserves its spend durably before the
   //    key is used. Deny and pending answers are final here, with their audit entry.
-  const first = await dev.commits.run((): { done: DeniedAnswer | PendingAnswer } | { ev: Evaluated } => {
+  const first = await dev.commits.run((): { done: DeniedAnswer | PendingAnswer; decision: Decision } | { ev: Evaluated } => {
     const time = dev.time();
     const now = time.earliest;
     const policy = dev.policies.current();
@@ -239,7 +239,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       const status = decision.outcome === 'deny' ? 'denied' : 'pending';
       if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
       else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
-      return { done: response };
+      return { done: response, decision };
     }
     // A first transfer or allowance grant reserves its spend; a fee bump or a cancel reserves nothing.
     // A grant also records the spender's outstanding allowance, in the same commit.
@@ -255,7 +255,12 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     else dev.requests.update(rec.requestId, 'reserved', null, now);
     return { ev };
   });
-  if ('done' in first) return first.done;
+  if ('done' in first) {
+    const { outcome, reasons } = first.decision;
+    const rules = reasons.map((r) => r.rule);
+    if (outcome !== 'allow') dev.metrics.decided(outcome, rules); // counted once committed
+    return first.done;
+  }
   const { ev } = first;
 
   // 2. The key signs the digest the appliance computed itself from the decoded fields (a
@@ -266,7 +271,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   let signed: Uint8Array;
   try {
     dev.sealed.guard(); // a finding since the decision (e.g. a row read failing its MAC) stops the key here
+    const started = performance.now();
     const raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
+    dev.metrics.hsmSign((performance.now() - started) * 1000);
     const sig = normalizeSignature(raw, sighash, ctx.key.publicKey);
     signed = ctx.typed ? typedSignature(sig) : serializeSigned(ctx.tx, sig);
   } catch (err) {
@@ -277,22 +284,25 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
       const response: FailedAnswer = { status: 'failed', requestId: rec.requestId, message: 'signing failed (fault in the audit entry); nothing was released', fault, auditSeq: entry.seq };
       dev.requests.update(rec.requestId, 'aborted', encodeCanonical(response), t);
     });
+    dev.metrics.signFailed();
     throw err;
   }
   if (ctx.typed) {
     const typed = ctx.typed;
-    return dev.commits.run(() => {
+    const answer = await dev.commits.run(() => {
       const t = dev.clock();
       const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', signatureHash: sha256Canonical(signed) });
       const response = typedSignedResponse(ctx, typed, signed, ev.decision.approvals.counted, entry);
       dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
       return response;
     });
+    dev.metrics.signed(kind);
+    return answer;
   }
   const txHash = transactionHash(signed);
 
   // 3. The audit entry and the response commit together; only then does the signature leave.
-  return dev.commits.run(() => {
+  const answer = await dev.commits.run(() => {
     const t = dev.clock();
     const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', txHash });
     const response: SignedTxAnswer = {
@@ -310,6 +320,8 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
     return response;
   });
+  dev.metrics.signed(kind);
+  return answer;
 }
 
 /** The nonce guard's record of a transaction signature, in the commit of the decision that read it. */

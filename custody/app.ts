@@ -1,6 +1,6 @@
 // The custody service's HTTP app (hono): a request id on every answer, the one error rendering (RFC 9457
-// problems, never a stack or a secret), and the routes of each module (custody/modules.ts) plus the
-// system routes (health, the OpenAPI description built from the same modules).
+// problems, never a stack or a secret), request metrics, and the routes of each module (custody/modules.ts)
+// plus the system routes (health, the OpenAPI description built from the same modules, Prometheus metrics).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -9,6 +9,7 @@ import type { CustodyTokens } from './auth.js';
 import type { JobStatus } from './jobs.js';
 import type { CustodyModule, ServiceContext } from './module.js';
 import { LEDGER_MODULES } from './modules.js';
+import { CustodyMetrics } from './metrics.js';
 import { buildOpenApi } from './openapi.js';
 import { ProblemError, toProblem } from './problem.js';
 import { routeContext, type CustodyApp, type Env } from './routes/context.js';
@@ -19,7 +20,7 @@ export interface CustodyAppOptions {
   tokens: CustodyTokens;
   /** Modules beside the ledger's own (LEDGER_MODULES); e.g. the orchestrator's. */
   modules?: readonly CustodyModule[];
-  /** The periodic jobs' counters for /healthz. */
+  /** The periodic jobs' counters for /healthz and /metrics. */
   jobs?: () => JobStatus[];
   /** Where unexpected errors are reported (a message and the request id, never a body or header). */
   logError?: (line: string) => void;
@@ -39,12 +40,15 @@ export function createCustodyApp(opts: CustodyAppOptions): CustodyApp {
   const logError = opts.logError ?? ((line: string) => process.stderr.write(`custody: ${line}\n`));
   const redact = opts.redact ?? ((text: string) => text);
 
+  const metrics = new CustodyMetrics();
   app.use('*', async (c, next) => {
+    const started = performance.now();
     const given = c.req.header('X-Request-Id');
     const id = given && REQUEST_ID_RE.test(given) ? given : randomUUID();
     c.set('requestId', id);
     c.header('X-Request-Id', id);
     await next();
+    metrics.observe(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
 
   // No route takes a large body: refuse one before reading it (413, and the connection is closed).
@@ -75,7 +79,12 @@ export function createCustodyApp(opts: CustodyAppOptions): CustodyApp {
     names.add(m.name);
   }
   let doc: object | undefined;
-  const all: CustodyModule[] = [systemModule((): object => (doc ??= buildOpenApi(all)), opts.jobs ?? (() => [])), ...modules];
+  const jobs = opts.jobs ?? (() => []);
+  const scrape = {
+    contentType: metrics.contentType,
+    render: async (db: Db) => metrics.render(jobs(), (await Promise.all(modules.map((m) => m.gauges?.(db) ?? []))).flat()),
+  };
+  const all: CustodyModule[] = [systemModule((): object => (doc ??= buildOpenApi(all)), jobs, scrape), ...modules];
   const r = routeContext(opts.db, opts.tokens, opts.service);
   for (const m of all) m.routes?.(app, r);
   return app;

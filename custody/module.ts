@@ -7,6 +7,7 @@ import type { Db } from '../ledger/db.js';
 import type { StampingPrincipal } from '../ledger/request-stamps.js';
 import type { LedgerJobsConfig, WithdrawalsConfig } from './config.js';
 import type { Job, Scheduler } from './jobs.js';
+import type { ModuleGauge } from './metrics.js';
 import type { CustodyApp, RouteContext } from './routes/context.js';
 
 /** What a module's jobs get from the running service. */
@@ -46,4 +47,6 @@ export interface CustodyModule {
   schemas?: Record<string, object>;
   /** The module's periodic jobs, made once the service's database and chains are open. */
   jobs?(svc: ServiceContext): Job[];
+  /** Gauges read from the database at each scrape of GET /metrics (docs/metrics.md); keep the queries cheap. */
+  gauges?(db: Db): Promise<ModuleGauge[]>;
 }

@@ -60,7 +60,7 @@ export function createApp(opts: BridgeOptions): BridgeApp {
     c.set('traceId', traceId);
     c.header('X-Request-Id', traceId);
     await next();
-    metrics.observe(c.req.routePath, c.res.status, performance.now() - started);
+    metrics.observe(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000);
   });
   app.use('*', bodyCaps()); // before any route reads a body (413 body_too_large; docs/limits.md)
 

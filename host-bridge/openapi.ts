@@ -215,7 +215,13 @@ const baseDocument = {
   paths: {
     '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
     '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/metrics': {
+      get: {
+        summary:
+          "Prometheus metrics (no token): the bridge's process metrics and request durations in seconds, and the appliance's (its metrics command: signed, denied and pending counts by rule, HSM sign latency, group-commit size, audit head, sealed state). An appliance that does not answer leaves hsm_appliance_up 0 (docs/metrics.md)",
+        responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+      },
+    },
     '/console': {
       get: {
         summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin',

@@ -31,6 +31,7 @@ import { policyProposal } from './policy-proposal.js';
 import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
+import { metrics } from './metrics.js';
 
 export type Handler<C extends CommandName> = (dev: Device, args: ArgsOf<C>) => Promise<ResultOf<C>>;
 
@@ -63,4 +64,5 @@ export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
   'policy.diff': policyDiff,
   'device.time': deviceTime,
   'device.time.attest': deviceTimeAttest,
+  metrics,
 };

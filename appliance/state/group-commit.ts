@@ -19,6 +19,8 @@ export class GroupCommitter {
     private readonly db: Db,
     /** Runs the outer transaction (the state seal's, which ends with a checkpoint). */
     private readonly outer: (fn: () => void) => void = (fn) => db.transaction(fn)(),
+    /** Hears the size of each committed group (the appliance's metrics). */
+    private readonly onCommit: (size: number) => void = () => {},
   ) {}
 
   /** Runs `fn` inside the next group transaction; resolves with its result once committed. */
@@ -52,6 +54,7 @@ export class GroupCommitter {
       for (const item of batch) item.reject(error);
       return;
     }
+    this.onCommit(batch.length);
     batch.forEach((item, i) => {
       const r = results[i]!;
       if (r.ok) item.resolve(r.value);

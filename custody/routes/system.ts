@@ -1,10 +1,17 @@
-// GET /healthz (no token: the database answers, and each periodic job's counters, no secret) and
-// GET /openapi.json (the API description).
+// GET /healthz (no token: the database answers, and each periodic job's counters, no secret),
+// GET /openapi.json (the API description) and GET /metrics (no token: Prometheus text, docs/metrics.md).
+import type { Db } from '../../ledger/db.js';
 import type { JobStatus } from '../jobs.js';
 import type { CustodyModule } from '../module.js';
 import { ok, problems } from '../openapi.js';
 
-export function systemModule(describe: () => object, jobs: () => JobStatus[]): CustodyModule {
+/** The Prometheus exposition of the app (custody/metrics.ts) and its content type. */
+export interface MetricsScrape {
+  contentType: string;
+  render(db: Db): Promise<string>;
+}
+
+export function systemModule(describe: () => object, jobs: () => JobStatus[], metrics: MetricsScrape): CustodyModule {
   return {
     name: 'system',
     routes(app, r) {
@@ -13,6 +20,7 @@ export function systemModule(describe: () => object, jobs: () => JobStatus[]): C
         return c.json({ status: 'ok', jobs: jobs() });
       });
       app.get('/openapi.json', (c) => c.json(describe()));
+      app.get('/metrics', async (c) => c.body(await metrics.render(r.db), 200, { 'Content-Type': metrics.contentType }));
     },
     paths: {
       '/healthz': {
@@ -29,6 +37,17 @@ export function systemModule(describe: () => object, jobs: () => JobStatus[]): C
                 jobs: { type: 'array', items: { type: 'object', description: 'custody/jobs.ts JobStatus: name, everyMs, runs, failures, running, lastStartedAt, lastEndedAt, lastError' } },
               },
             }),
+            ...problems('internal'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics (text format 0.0.4): process metrics, request durations in seconds, job runs and failures by job, withdrawals by state (docs/metrics.md)',
+          security: [],
+          responses: {
+            '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
             ...problems('internal'),
           },
         },

@@ -101,6 +101,13 @@ export function withdrawalsModule(o: WithdrawalsModuleOptions = {}): CustodyModu
   return {
     name: 'withdrawals',
     jobs: withdrawalJobs,
+    // Withdrawals by state (every state named, 0 when none); the state column is indexed.
+    async gauges(db) {
+      const rows = await db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM orch_withdrawals GROUP BY state');
+      const values: Record<string, number> = Object.fromEntries(WITHDRAWAL_STATE_NAMES.map((s) => [s, 0]));
+      for (const row of rows.rows) values[row.state] = Number(row.n);
+      return [{ name: 'custody_withdrawals', help: 'Withdrawals by state (read from the database at each scrape).', label: 'state', values }];
+    },
     routes(app, r) {
       app.post('/v1/withdrawals', r.requireScope('requester', 'operator'), async (c) => {
         const key = idempotencyKeyOf(c);

@@ -1,5 +1,7 @@
-// Routes without a token: appliance readiness, this API's description, and Prometheus metrics.
+// Routes without a token: appliance readiness, this API's description, and Prometheus metrics (the
+// bridge's own and the appliance's).
 import { ApplianceError } from '../../protocol/errors.js';
+import type { MetricsResult } from '../../protocol/commands/metrics.js';
 import type { Metrics } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
 import type { BridgeApp, RouteContext } from './context.js';
@@ -14,5 +16,15 @@ export function systemRoutes(app: BridgeApp, r: RouteContext, metrics: Metrics):
     }
   });
   app.get('/openapi.json', (c) => c.json(openApiDocument));
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+  // The bridge's metrics and the appliance's (its `metrics` command); an appliance that does not
+  // answer leaves only hsm_appliance_up 0 beside the bridge's own.
+  app.get('/metrics', async (c) => {
+    let appliance: MetricsResult | undefined;
+    try {
+      appliance = await r.command(c, 'metrics', {});
+    } catch (err) {
+      if (!(err instanceof ApplianceError)) throw err;
+    }
+    return c.body(await metrics.render(appliance), 200, { 'Content-Type': metrics.contentType });
+  });
 }

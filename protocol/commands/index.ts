@@ -31,6 +31,7 @@ import { policyProposal } from './policy-proposal.js';
 import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
+import { metrics } from './metrics.js';
 
 export const CATALOGUE_LIST = [
   health,
@@ -61,6 +62,7 @@ export const CATALOGUE_LIST = [
   policyDiff,
   deviceTime,
   deviceTimeAttest,
+  metrics,
 ] as const;
 
 type AnySpec = (typeof CATALOGUE_LIST)[number];
