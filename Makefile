@@ -90,7 +90,7 @@ test: lint build
 	tail -n 1 dist/redteam.log
 	CHAOS_WITHDRAWALS=20 node dist/reliability/chaos.js > dist/chaos.log 2>&1 || { cat dist/chaos.log; exit 1; }
 	tail -n 1 dist/chaos.log
-	node --test $$(find dist/test -name '*.test.js' | sort)
+	node --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
 CRASH_CYCLES ?= 50

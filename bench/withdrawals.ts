@@ -10,14 +10,18 @@
 // waits for approvers and W3 is the moment each is signed. At each level the run keeps `concurrency`
 // withdrawals between W0 and W5 (a new one is asked as soon as one is broadcast) until the level's
 // count is broadcast, then lets them reach W10 before the next level.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Hex } from 'viem';
 import { DEFAULT_ROUTE_POLICY } from '../orchestrator/exception-routes.js';
 import type { Runtime } from '../orchestrator/runtime.js';
-import { runtimeFromConfig } from '../orchestrator/worker-config.js';
+import { workerRuntimeBuilder } from '../orchestrator/worker-config.js';
 import { workRound } from '../orchestrator/worker.js';
 import { createWithdrawal } from '../orchestrator/withdrawal-store.js';
-import { creditDeposit, FEE_CAP, NATIVE, startRig, type Rig } from '../reliability/chaos/rig.js';
+import { FEE_CAP, NATIVE, startRig, type Rig } from '../reliability/chaos/rig.js';
+import { creditFinalDeposit } from '../test/helpers/ledger-deposit.js';
 import { CHAIN_ID, ETH } from '../test/helpers/test-device.js';
 import { milestonesOf, signedPerSecond, spread, stagesOf, stepSpreads, type Spread, type StagesSummary, type StepSample, type TransitionPoint } from './withdrawal-stats.js';
 
@@ -78,10 +82,12 @@ const STOPPED = ['rejected', 'cancelled', 'failed', 'operator'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function runtimeFor(rig: Rig, worker: string): Promise<Runtime> {
-  return runtimeFromConfig(
+/** A worker's Runtime, built as a worker process builds it; its request key (the policy requires stamps) is a file in `dir`. */
+async function runtimeFor(rig: Rig, worker: string, dir: string): Promise<Runtime> {
+  return workerRuntimeBuilder(
     {
       worker,
+      requestKeyFile: 'request-key.pem',
       databaseUrl: rig.databaseUrl,
       bridge: { url: rig.bridgeUrl, token: rig.dev.tokens.orchestrator },
       requesterId: 'orchestrator',
@@ -100,7 +106,8 @@ async function runtimeFor(rig: Rig, worker: string): Promise<Runtime> {
       routes: DEFAULT_ROUTE_POLICY,
     },
     rig.db,
-  );
+    dir,
+  )();
 }
 
 async function statesOf(rig: Rig, ids: string[]): Promise<Map<string, string>> {
@@ -235,13 +242,15 @@ export async function runWithdrawalBench(o: { smoke: boolean; progress?: (m: str
         { concurrency: 32, count: 300 },
       ];
   const rig = await startRig({ endpoints: 3, durable: true });
+  const keyDir = mkdtempSync(join(tmpdir(), 'bench-wd-'));
   try {
     // The hot address funded on chain, and the customers credited by deposits that add up to it.
     const hotEth = 100n * ETH;
     await rig.funderSend(rig.hot.address, hotEth);
     for (let i = 0; i <= CONFIRMATIONS; i++) await rig.rpc('evm_mine');
-    for (const c of CUSTOMERS) await creditDeposit(rig.db, rig.hot.address, c, NATIVE, hotEth / BigInt(CUSTOMERS.length), `fund-${c}`);
-    const rts = await Promise.all(WORKERS.map((w) => runtimeFor(rig, w)));
+    for (const c of CUSTOMERS) await creditFinalDeposit(rig.db, { customer: c, custody: rig.hot.address, asset: NATIVE, amount: hotEth / BigInt(CUSTOMERS.length), key: `fund-${c}` });
+    writeFileSync(join(keyDir, 'request-key.pem'), rig.requestKeyPem, { mode: 0o600 });
+    const rts = await Promise.all(WORKERS.map((w) => runtimeFor(rig, w, keyDir)));
     const levels: WithdrawalLevel[] = [];
     for (const p of plan) {
       const l = await runLevel(rig, rts, p.concurrency, p.count, `c${p.concurrency}`, say);
@@ -261,5 +270,6 @@ export async function runWithdrawalBench(o: { smoke: boolean; progress?: (m: str
     };
   } finally {
     await rig.stop();
+    rmSync(keyDir, { recursive: true, force: true });
   }
 }
