@@ -1,7 +1,7 @@
 // A stored whitelist proposal as whitelist.propose and whitelist.approve answer it
 // (protocol/commands/whitelist-proposal.ts): its tally against the active policy at the device's time,
 // when its hold ends, and the statement an admin signs.
-import type { WhitelistProposalView } from '../protocol/commands/whitelist-proposal.js';
+import type { WhitelistProposalView } from '../protocol/commands/whitelist-proposal-view.js';
 import { tallyAdminApprovals, whitelistActiveAt } from '../firmware-policy/whitelist-governance.js';
 import { toChecksumAddress } from '../firmware-policy/evm/secp256k1-signature.js';
 import type { Device } from './device.js';

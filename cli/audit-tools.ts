@@ -7,11 +7,11 @@ import { splitCborSeq, takeWholeItems } from '../attestation/cbor-seq.js';
 import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
 import { verifyAuditLog, type VerifyReport } from '../attestation/audit-verify.js';
 import { replayDecisions, type ReplayReport } from '../attestation/audit-replay.js';
+import { bridgeToken, fetchBridge } from './bridge-connection.js';
 
+/** The bearer token: --token-file, $HSM_TOKEN or the hsmctl config file (bridge-connection.ts). */
 export function readToken(tokenFile: string | undefined): string {
-  const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.HSM_TOKEN;
-  if (!t) throw new ApplianceError('bad_request', 'give the bearer token in $HSM_TOKEN or --token-file FILE (never on the command line)');
-  return t;
+  return bridgeToken(tokenFile);
 }
 
 export function entryPayload(cose: Uint8Array): CborMap {
@@ -29,8 +29,9 @@ export function lastExportedSeq(file: string): number {
 /** Streams /v1/audit/export into `file`, resuming after its last entry. Returns the count written. */
 export async function exportAudit(opts: { url: string; token: string; file: string; fromSeq?: number; progress: (m: string) => void }): Promise<number> {
   const from = opts.fromSeq ?? lastExportedSeq(opts.file) + 1;
-  const res = await fetch(`${opts.url}/v1/audit/export?fromSeq=${from}&format=cbor-seq`, { headers: { Authorization: `Bearer ${opts.token}` } });
-  if (!res.ok || !res.body) throw new ApplianceError(res.status === 401 ? 'unauthorized' : 'unavailable', `export failed with HTTP ${res.status}`);
+  const url = `${opts.url}/v1/audit/export?fromSeq=${from}&format=cbor-seq`;
+  const res = await fetchBridge(url, { headers: { Authorization: `Bearer ${opts.token}` } });
+  if (!res.ok || !res.body) throw new ApplianceError(res.status === 401 ? 'unauthorized' : 'unavailable', `GET ${url} answered HTTP ${res.status}`);
   let pending = new Uint8Array(0);
   let written = 0;
   let lastSeq = from - 1;

@@ -4,31 +4,35 @@
 // or go to argv; key files are written 0600.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
+import type { CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { addToken, readTokens, SCOPES, type Scope } from '../host-bridge/auth.js';
-import { cborToJson, jsonHex, jsonObject, jsonUint } from '../host-bridge/json-cbor.js';
+import { cborToJson, jsonHex, jsonObject } from '../host-bridge/json-cbor.js';
 import { startBridge } from '../host-bridge/main.js';
-import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
-import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governance.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
+import { secretOutputPath } from './ceremony/output-location.js';
 import { requesterSubs } from './requester-commands.js';
+import { bridgeSubs } from './bridge-commands.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
 import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
 import { startCustodyDemo, type RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
-import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { entryPayload, exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
+import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { encodeFirmwareStatement } from '../firmware-policy/firmware-statement.js';
-import { encodePolicyCancelStatement, encodePolicyChangeStatement } from '../firmware-policy/policy-governance.js';
-import { encodeTimeStatement } from '../firmware-policy/time-statement.js';
+import { encodePolicyCancelStatement } from '../firmware-policy/policy-governance.js';
+import { approveStatement } from './approver-statement.js';
+
+/** `audit verify`'s exit code when every entry checks out but no manufacturer CA was given. */
+export const EXIT_CHAIN_NOT_CHECKED = 3;
 
 const COMMON = { var: { type: 'string' as const, default: process.env.HSM_VAR ?? 'var' }, device: { type: 'string' as const, default: DEMO_DEVICE }, help: { type: 'boolean' as const, short: 'h' } };
 
@@ -47,8 +51,22 @@ function socketCall(v: Record<string, unknown>, cmd: Command, args: CborMap = {}
   return client.call(cmd, args).finally(() => client.close());
 }
 
-function readInput(file: string | undefined): string {
-  return readFileSync(file && file !== '-' ? file : 0, 'utf8');
+/** A bridge answer saved as JSON (a file, or stdin for - or none). */
+function readAnswer(file: string | undefined): Record<string, unknown> {
+  const where = file && file !== '-' ? file : 'stdin';
+  let text: string;
+  try {
+    text = readFileSync(file && file !== '-' ? file : 0, 'utf8');
+  } catch {
+    throw new ApplianceError('bad_request', `cannot read ${where}`);
+  }
+  if (text.trim() === '') throw new ApplianceError('bad_request', `${where} is empty: give the bridge's answer to sign`);
+  try {
+    return jsonObject(JSON.parse(text), 'input');
+  } catch (err) {
+    if (err instanceof ApplianceError) throw err;
+    throw new ApplianceError('bad_request', `${where} is not JSON`);
+  }
 }
 
 const CEREMONY_SUBS = ceremonySubs({ out, say });
@@ -56,6 +74,7 @@ const CEREMONY_SUBS = ceremonySubs({ out, say });
 const SUBS: Record<string, Sub> = {
   ...CEREMONY_SUBS,
   ...requesterSubs({ out, say }),
+  ...bridgeSubs({ out, say }),
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
@@ -202,8 +221,22 @@ const SUBS: Record<string, Sub> = {
     options: { 'from-seq': { type: 'string', default: '1' }, limit: { type: 'string', default: '100' } },
     async run(v) {
       const page = await socketCall(v, 'audit.list', { fromSeq: Number(v['from-seq']), limit: Number(v.limit) });
-      const entries = (page.entries as CborMap[]).map((e): CborMap => ({ ...e, entry: decodeCanonical(e.entry as Uint8Array) }));
+      // Each entry is a COSE_Sign1 (CBOR tag 18): show its decoded payload beside the signed bytes.
+      const entries = (page.entries as CborMap[]).map((e): CborMap => ({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
       out(cborToJson({ ...page, entries }));
+    },
+  },
+  'audit show': {
+    summary: 'show one audit entry of a running appliance: its decoded payload beside the signed COSE_Sign1 bytes',
+    usage: 'hsmctl audit show SEQ [--device NAME]',
+    options: {},
+    async run(v, positionals) {
+      const seq = Number(positionals[0]);
+      if (!Number.isSafeInteger(seq) || seq < 1) throw new ApplianceError('bad_request', 'usage: hsmctl audit show SEQ (a positive audit sequence number)');
+      const page = await socketCall(v, 'audit.list', { fromSeq: seq, limit: 1 });
+      const e = (page.entries as CborMap[])[0];
+      if (!e || Number(e.seq) !== seq) throw new ApplianceError('not_found', `no audit entry ${seq}`);
+      out(cborToJson({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
     },
   },
   'manufacturer init': {
@@ -217,12 +250,12 @@ const SUBS: Record<string, Sub> = {
   },
   'audit export': {
     summary: 'stream the audit log (COSE_Sign1 entries, RFC 8742 CBOR sequence) into FILE; resumes after its last entry',
-    usage: 'HSM_TOKEN=… hsmctl audit export --out FILE [--url http://127.0.0.1:8080] [--from-seq N] [--token-file FILE]',
-    options: { out: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
+    usage: 'hsmctl audit export --out FILE [--url URL] [--token-file FILE] [--from-seq N]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
+    options: { out: { type: 'string' }, url: { type: 'string' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
       await exportAudit({
-        url: String(v.url),
+        url: bridgeUrl(v.url),
         token: readToken(v['token-file'] as string | undefined),
         file: String(v.out),
         ...(v['from-seq'] ? { fromSeq: Number(v['from-seq']) } : {}),
@@ -231,8 +264,9 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'audit verify': {
-    summary: 'verify an export offline: certificate chain, every signature, hash chain, seq, measurements, quoted head',
-    usage: 'hsmctl audit verify FILE --device-cert PEM [--ca PEM] [--quote QUOTE.json] [--allow-measurement HEX,HEX]',
+    summary: 'verify an export offline: certificate chain, every signature, hash chain, seq, measurements, quoted head (exit 0 OK, 1 failed, 3 OK but no --ca: chain NOT checked)',
+    usage:
+      'hsmctl audit verify FILE --device-cert PEM --ca MANUFACTURER_CA.pem [--quote QUOTE.json] [--allow-measurement HEX,HEX]   (without --ca: exit 3, the chain to the manufacturer is not checked)',
     options: { 'device-cert': { type: 'string' }, ca: { type: 'string' }, quote: { type: 'string' }, 'allow-measurement': { type: 'string' } },
     async run(v, positionals) {
       const file = positionals[0];
@@ -244,11 +278,18 @@ const SUBS: Record<string, Sub> = {
         ...(quote ? { quote } : {}),
         ...(v['allow-measurement'] ? { allowedMeasurements: String(v['allow-measurement']).split(',') } : {}),
       });
-      out(report);
+      // Without --ca nothing ties the device certificate to the manufacturer: a forged device could
+      // have signed this log. Say so loudly and exit with its own code (docs/auditors.md "Exit codes").
+      const chainChecked = typeof v.ca === 'string';
+      out({ ...report, chainChecked });
       if (!report.ok) {
         say(`FAILED at entry ${report.fault?.index} (seq ${report.fault?.seq ?? '?'}): ${report.fault?.reason}`);
         process.exitCode = 1;
-      } else say(`OK: ${report.entries} entries, seq ${report.firstSeq}..${report.lastSeq}, device ${report.deviceId}`);
+      } else if (!chainChecked) {
+        say(`entries OK (${report.entries}, seq ${report.firstSeq}..${report.lastSeq}, device ${report.deviceId}), BUT THE DEVICE CERTIFICATE WAS NOT CHECKED AGAINST THE MANUFACTURER CA`);
+        say('WARNING: without --ca PEM nothing shows this log came from a genuine device; give the manufacturer CA to verify it (exit code 3: chain not checked)');
+        process.exitCode = EXIT_CHAIN_NOT_CHECKED;
+      } else say(`OK: ${report.entries} entries, seq ${report.firstSeq}..${report.lastSeq}, device ${report.deviceId}, certificate chained to the manufacturer CA`);
     },
   },
   'audit replay': {
@@ -268,13 +309,14 @@ const SUBS: Record<string, Sub> = {
   },
   'device attest': {
     summary: 'fetch an attestation quote (signed log head) with a fresh challenge; save it for audit verify --quote',
-    usage: 'HSM_TOKEN=… hsmctl device attest --out QUOTE.json [--url http://127.0.0.1:8080] [--token-file FILE]',
-    options: { out: { type: 'string' }, url: { type: 'string', default: 'http://127.0.0.1:8080' }, 'token-file': { type: 'string' } },
+    usage: 'hsmctl device attest --out QUOTE.json [--url URL] [--token-file FILE]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
+    options: { out: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' } },
     async run(v) {
       const challenge = '0x' + randomBytes(32).toString('hex');
-      const res = await fetch(`${String(v.url)}/v1/device/attestation?challenge=${challenge}`, { headers: { Authorization: `Bearer ${readToken(v['token-file'] as string | undefined)}` } });
-      const body = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new ApplianceError('unavailable', `attestation failed with HTTP ${res.status}`);
+      const url = `${bridgeUrl(v.url)}/v1/device/attestation?challenge=${challenge}`;
+      const ans = await callBridge(url, { token: readToken(v['token-file'] as string | undefined) });
+      if (ans.status !== 200) throw new ApplianceError('unavailable', describeFailure('GET', url, ans));
+      const body = ans.json;
       const text = JSON.stringify({ challenge, ...body }, null, 2) + '\n';
       if (v.out) writeFileSync(String(v.out), text);
       else process.stdout.write(text);
@@ -311,7 +353,7 @@ const SUBS: Record<string, Sub> = {
                 throw new ApplianceError('bad_request', '--alg must be ES256 or EdDSA');
               })(),
       );
-      writeApproverKey(resolve(String(v.out)), key);
+      writeApproverKey(secretOutputPath(String(v.out), '--out (a private key file)'), key);
       out(publicPart(key));
     },
   },
@@ -344,36 +386,8 @@ const SUBS: Record<string, Sub> = {
         out({ measurement: '0x' + Buffer.from(measurement).toString('hex'), adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
         return;
       }
-      const doc = jsonObject(JSON.parse(readInput(v.in as string | undefined)), 'input');
-      const st = jsonObject(doc.statement, 'statement');
-      const expiresAt = Math.floor(Date.now() / 1000) + Number(v.ttl);
-      if (st.type === 'approval') {
-        const statement = encodeApprovalStatement({ deviceId: String(st.deviceId), intentDigest: jsonHex(st.intentDigest, 'statement.intentDigest', 32), approverId: key.id, expiresAt });
-        out({ approverId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
-      } else if (st.type === 'whitelist-add') {
-        const proposal = {
-          id: String(st.proposalId),
-          group: String(st.group),
-          chainId: jsonUint(st.chainId, 'statement.chainId'),
-          address: jsonHex(st.address, 'statement.address', 20),
-          label: String(st.label ?? ''),
-          proposedBy: '',
-        };
-        const statement = encodeWhitelistStatement(String(st.deviceId), proposal, key.id, expiresAt);
-        out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
-      } else if (st.type === 'policy-change') {
-        const ref = { id: String(st.proposalId), version: Number(st.version), hash: jsonHex(st.hash, 'statement.hash', 32), proposedBy: '' };
-        const statement = encodePolicyChangeStatement(String(st.deviceId), ref, key.id, expiresAt);
-        out({ adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
-      } else if (st.type === 'device-time') {
-        // The admin attests the time their own clock reads (or --time): check it before signing.
-        const time = v.time === undefined ? Math.floor(Date.now() / 1000) : Number(jsonUint(String(v.time), '--time'));
-        const nonce = jsonHex(st.nonce, 'statement.nonce', 16);
-        const statement = encodeTimeStatement(String(st.deviceId), { nonce, time }, key.id, expiresAt);
-        out({ time, nonce: '0x' + Buffer.from(nonce).toString('hex'), adminId: key.id, expiresAt, signature: '0x' + Buffer.from(signStatement(key, statement)).toString('hex') });
-      } else {
-        throw new ApplianceError('bad_request', 'input has no approval, whitelist-add, policy-change or device-time statement');
-      }
+      const doc = readAnswer(v.in as string | undefined);
+      out(approveStatement(key, doc, Math.floor(Date.now() / 1000) + Number(v.ttl), v.time === undefined ? undefined : String(v.time)));
     },
   },
 };
@@ -383,12 +397,14 @@ function help(): string {
   return [
     'hsmctl: operate the HSM signer appliance',
     '',
-    'Usage: hsmctl <command> [options]   (hsmctl <command> --help for its options)',
+    'Usage: hsmctl <command> [options]   (hsmctl <command> --help for its options; hsmctl --version)',
     '',
     'Commands:',
     ...rows,
     '',
     'Common options: --var DIR (default ./var or $HSM_VAR), --device NAME (default demo)',
+    'Bridge commands: URL from --url, $HSM or the config file; token from --token-file, $HSM_TOKEN or the config file',
+    `  (config file: $HSMCTL_CONFIG or ~/.config/hsmctl/config.json; docs/hsmctl.md)`,
     '',
   ].join('\n');
 }
@@ -396,6 +412,10 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(help());
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') {
+    process.stdout.write(`hsmctl ${productVersion()} (Node ${process.versions.node})\n`);
     return 0;
   }
   const two = `${argv[0]} ${argv[1] ?? ''}`;

@@ -1,6 +1,7 @@
 // `hsmctl requester …` and `hsmctl sign …`: a requester's request key in its own SoftHSM2 token
-// (requester-token.ts), and signing requests stamped with it (stamped-request.ts). The bearer token
-// comes from $HSM_TOKEN or --token-file, never argv; the request key never leaves its token.
+// (requester-token.ts), and signing requests stamped with it (stamped-request.ts). The bridge URL and
+// bearer token come from bridge-connection.ts (flag, environment, config file; the token never from
+// argv); the request key never leaves its token.
 import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import { jsonObject } from '../host-bridge/json-cbor.js';
@@ -8,6 +9,7 @@ import type { StampedCommand } from '../host-bridge/request-stamp-client.js';
 import { initRequesterToken, policyEntry, readRequesterConfig, requesterKeyProtection, requesterPaths } from './requester-token.js';
 import { sendStampedRequest } from './stamped-request.js';
 import { readToken } from './audit-tools.js';
+import { bridgeUrl } from './bridge-connection.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -42,7 +44,7 @@ const SIGN_OPTIONS = {
   requester: { type: 'string' as const },
   key: { type: 'string' as const },
   'idempotency-key': { type: 'string' as const },
-  url: { type: 'string' as const, default: process.env.HSM ?? 'http://127.0.0.1:8080' },
+  url: { type: 'string' as const },
   'token-file': { type: 'string' as const },
   'device-id': { type: 'string' as const },
   ttl: { type: 'string' as const, default: '300' },
@@ -53,10 +55,11 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
 
   async function sign(v: Values, command: StampedCommand, field: 'transaction' | 'typedData', input: string): Promise<void> {
     const requester = need(v, 'requester', 'NAME');
+    const url = bridgeUrl(v.url);
     const ans = await sendStampedRequest({
       varRoot: String(v.var),
       requester,
-      url: String(v.url),
+      url,
       token: readToken(v['token-file'] as string | undefined),
       command,
       body: { keyId: need(v, 'key', 'KEY_ID'), [field]: readJsonInput(input, field) },
@@ -68,7 +71,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
     if (ans.status >= 400) {
       const err = ans.json.error as { code?: string } | undefined;
       const codes = ((ans.json.reasons as { code: string }[] | undefined) ?? []).map((r) => r.code);
-      say(`${String(v.url)} answered HTTP ${ans.status}${err?.code ? ` ${err.code}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+      say(`${url} answered HTTP ${ans.status}${err?.code ? ` ${err.code}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`);
       process.exitCode = 1;
     } else if (ans.status === 202) say('pending: the request waits for approvals (hsmctl approver sign --in this answer)');
   }
@@ -97,7 +100,8 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
     },
     'sign tx': {
       summary: 'ask the bridge to sign an EVM transaction, stamped with the requester key (HSM_TOKEN: its orchestrator token)',
-      usage: 'HSM_TOKEN=… hsmctl sign tx --requester NAME --key KEY_ID --tx TX.json|- --idempotency-key KEY [--url $HSM] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]',
+      usage:
+        'hsmctl sign tx --requester NAME --key KEY_ID --tx TX.json|- --idempotency-key KEY [--url URL] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
       options: { ...SIGN_OPTIONS, tx: { type: 'string' } },
       async run(v) {
         await sign(v, 'sign.evm-tx', 'transaction', need(v, 'tx', 'TX.json|-'));
@@ -105,7 +109,8 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
     },
     'sign typed-data': {
       summary: 'ask the bridge to sign EIP-712 typed data, stamped with the requester key (HSM_TOKEN: its orchestrator token)',
-      usage: 'HSM_TOKEN=… hsmctl sign typed-data --requester NAME --key KEY_ID --typed-data TD.json|- --idempotency-key KEY [--url $HSM] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]',
+      usage:
+        'hsmctl sign typed-data --requester NAME --key KEY_ID --typed-data TD.json|- --idempotency-key KEY [--url URL] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
       options: { ...SIGN_OPTIONS, 'typed-data': { type: 'string' } },
       async run(v) {
         await sign(v, 'sign.typed-data', 'typedData', need(v, 'typed-data', 'TD.json|-'));

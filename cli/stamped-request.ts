@@ -6,6 +6,7 @@
 import { ApplianceError } from '../protocol/errors.js';
 import { requestStatement, type StampedCommand } from '../host-bridge/request-stamp-client.js';
 import { stampWithToken } from './requester-token.js';
+import { fetchBridge, type BridgeAnswer } from './bridge-connection.js';
 
 export interface StampedRequestOptions {
   varRoot: string;
@@ -23,20 +24,10 @@ export interface StampedRequestOptions {
   now?: number;
 }
 
-export interface BridgeAnswer {
-  status: number;
-  json: Record<string, unknown>;
-}
-
 const PATHS: Record<StampedCommand, string> = { 'sign.evm-tx': '/v1/sign/evm-transaction', 'sign.typed-data': '/v1/sign/typed-data' };
 
 async function call(url: string, init: RequestInit): Promise<BridgeAnswer> {
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (err) {
-    throw new ApplianceError('unavailable', `cannot reach the bridge at ${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
-  }
+  const res = await fetchBridge(url, init);
   const text = await res.text();
   try {
     return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };

@@ -452,6 +452,18 @@ const baseDocument = {
       },
     },
     '/v1/whitelist/proposals': {
+      get: {
+        summary: 'Whitelist proposals with one status, oldest first: pending (the default) waits for admin signatures (admin, approver or auditor)',
+        description:
+          'Each item is what GET /v1/whitelist/proposals/{id} answers: group, chainId, address, label, proposedBy, status, createdAt, quorumAt, activeAt, required, approvedBy and the statement an admin signs.',
+        security: bearer,
+        parameters: [
+          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['pending', 'accepted', 'cancelled'] }, description: 'default pending' },
+          queryInt('limit', 'page size (default 20, max 100)'),
+          queryInt('offset', 'offset'),
+        ],
+        responses: { 200: ok('proposals'), 400: err },
+      },
       post: {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
         security: bearer,
@@ -460,6 +472,14 @@ const baseDocument = {
           content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
         },
         responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
+      },
+    },
+    '/v1/whitelist/proposals/{id}': {
+      get: {
+        summary: 'A whitelist proposal: what it adds, its status and tally, when its hold ends, and the statement admins sign (admin, approver or auditor)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        responses: { 200: ok('proposal'), 404: err },
       },
     },
     '/v1/whitelist/proposals/{id}/approvals': {
@@ -496,6 +516,12 @@ const baseDocument = {
       },
     },
     '/v1/policy/proposals': {
+      get: {
+        summary: 'The open policy proposals (pending their admin quorum or scheduled behind their time lock), oldest first, without the list of changes (admin, approver or auditor)',
+        security: bearer,
+        parameters: [queryInt('limit', 'at most this many (default 20, max 50)')],
+        responses: { 200: ok('proposals: each with changeCount, status, tally, activateAfter and the statement admins sign') },
+      },
       post: {
         summary:
           'Propose the next policy version (admin): JSON policy (version, parent and device are filled in) or a canonical CBOR document; it needs the admin quorum, then the time lock, unless it only tightens',
@@ -515,7 +541,12 @@ const baseDocument = {
       },
     },
     '/v1/policy/proposals/{id}': {
-      get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } },
+      get: {
+        summary: 'A policy proposal with its changes, tally and the statement admins sign (admin, approver or auditor)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        responses: { 200: ok('proposal'), 404: err },
+      },
     },
     '/v1/policy/proposals/{id}/approvals': {
       post: {
@@ -692,11 +723,14 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /v1/requests/{id}': { commands: ['request.get'], bridge: SCOPED },
   'POST /v1/requests/{id}/approvals': { commands: ['request.approve'], bridge: WITH_BODY },
   'GET /v1/whitelist': { commands: ['whitelist.list'], bridge: SCOPED },
+  'GET /v1/whitelist/proposals': { commands: ['whitelist.proposals'], bridge: SCOPED },
+  'GET /v1/whitelist/proposals/{id}': { commands: ['whitelist.proposal'], bridge: SCOPED },
   'POST /v1/whitelist/proposals': { commands: ['whitelist.propose'], bridge: WITH_ADDRESS },
   'POST /v1/whitelist/proposals/{id}/approvals': { commands: ['whitelist.approve'], bridge: WITH_BODY },
   'POST /v1/whitelist/proposals/{id}/cancel': { commands: ['whitelist.cancel'], bridge: WITH_BODY },
   'DELETE /v1/whitelist/{chainId}/{address}': { commands: ['whitelist.remove'], bridge: WITH_ADDRESS },
   'POST /v1/policy/proposals': { commands: ['policy.get', 'policy.propose'], bridge: WITH_ADDRESS },
+  'GET /v1/policy/proposals': { commands: ['policy.proposals'], bridge: SCOPED },
   'GET /v1/policy/proposals/{id}': { commands: ['policy.proposal'], bridge: SCOPED },
   'POST /v1/policy/proposals/{id}/approvals': { commands: ['policy.approve'], bridge: WITH_BODY },
   'POST /v1/policy/proposals/{id}/cancel': { commands: ['policy.cancel'], bridge: WITH_BODY },

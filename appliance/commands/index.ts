@@ -15,6 +15,8 @@ import { requestList } from './request-list.js';
 import { whitelistPropose } from './whitelist-propose.js';
 import { whitelistApprove } from './whitelist-approve.js';
 import { whitelistList } from './whitelist-list.js';
+import { whitelistProposal } from './whitelist-proposal.js';
+import { whitelistProposals } from './whitelist-proposals.js';
 import { whitelistRemove } from './whitelist-remove.js';
 import { whitelistCancel } from './whitelist-cancel.js';
 import { policyGet } from './policy-get.js';
@@ -28,6 +30,7 @@ import { policyApprove } from './policy-approve.js';
 import { policyCancel } from './policy-cancel.js';
 import { policyActivate } from './policy-activate.js';
 import { policyProposal } from './policy-proposal.js';
+import { policyProposals } from './policy-proposals.js';
 import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
@@ -48,6 +51,8 @@ export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
   'whitelist.propose': whitelistPropose,
   'whitelist.approve': whitelistApprove,
   'whitelist.list': whitelistList,
+  'whitelist.proposal': whitelistProposal,
+  'whitelist.proposals': whitelistProposals,
   'whitelist.remove': whitelistRemove,
   'whitelist.cancel': whitelistCancel,
   'policy.get': policyGet,
@@ -61,6 +66,7 @@ export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
   'policy.cancel': policyCancel,
   'policy.activate': policyActivate,
   'policy.proposal': policyProposal,
+  'policy.proposals': policyProposals,
   'policy.diff': policyDiff,
   'device.time': deviceTime,
   'device.time.attest': deviceTimeAttest,

@@ -60,6 +60,7 @@ export class WhitelistStore {
   private readonly adminApprovals: AdminApprovals;
   private readonly labelsStmt;
   private readonly insertProposalStmt;
+  private readonly proposalsStmt;
   private readonly updateProposalStmt;
 
   constructor(
@@ -74,6 +75,7 @@ export class WhitelistStore {
     this.toRemoveStmt = db.prepare('SELECT * FROM whitelist WHERE chain_id = ? AND address = ? AND (grp = ? OR ? IS NULL)');
     this.deleteStmt = db.prepare('DELETE FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
     this.proposalStmt = db.prepare('SELECT * FROM whitelist_proposals WHERE id = ?');
+    this.proposalsStmt = db.prepare('SELECT * FROM whitelist_proposals WHERE status = ? ORDER BY created_at, id LIMIT ? OFFSET ?');
     this.adminApprovals = new AdminApprovals(db, seal, 'whitelist_approvals', 'proposal_id');
     this.insertProposalStmt = db.prepare(
       'INSERT INTO whitelist_proposals (id, grp, chain_id, address, label, proposed_by, created_at, status, quorum_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)',
@@ -136,18 +138,15 @@ export class WhitelistStore {
 
   proposal(id: string): StoredProposal | undefined {
     const r = this.proposalRow(id);
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      group: r.grp,
-      chainId: BigInt(r.chain_id),
-      address: new Uint8Array(r.address),
-      label: r.label,
-      proposedBy: r.proposed_by,
-      createdAt: r.created_at,
-      status: r.status,
-      quorumAt: r.quorum_at,
-    };
+    return r ? storedProposal(r) : undefined;
+  }
+
+  /** A page of the proposals with `status`, oldest first (each row's seal checked). */
+  proposals(status: ProposalStatus, limit: number, offset: number): StoredProposal[] {
+    return (this.proposalsStmt.all(status, limit, offset) as ProposalRow[]).map((r) => {
+      this.seal.require('whitelist_proposals', r);
+      return storedProposal(r);
+    });
   }
 
   insertProposal(p: WhitelistProposal, now: number): void {
@@ -168,4 +167,18 @@ export class WhitelistStore {
   addApproval(proposalId: string, a: Approval): void {
     this.adminApprovals.add(proposalId, a);
   }
+}
+
+function storedProposal(r: ProposalRow): StoredProposal {
+  return {
+    id: r.id,
+    group: r.grp,
+    chainId: BigInt(r.chain_id),
+    address: new Uint8Array(r.address),
+    label: r.label,
+    proposedBy: r.proposed_by,
+    createdAt: r.created_at,
+    status: r.status,
+    quorumAt: r.quorum_at,
+  };
 }

@@ -1,5 +1,6 @@
 // `hsmctl ceremony …`: the key ceremony commands. Arguments name files, never secrets: PINs are read
-// from files (or a no-echo prompt), shares from the custodians' share files.
+// from files (or a no-echo prompt), shares from the custodians' share files. Where secrets are
+// written (device folder, SO PIN, shares) must lie outside any repository (output-location.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApplianceError } from '../../protocol/errors.js';
@@ -12,6 +13,7 @@ import { runCeremonyBackup, runCeremonyInit, runCeremonyKeygen, runCeremonyResto
 import { promptSecret, readSecretFromFile } from './secret-input.js';
 import { readRestoreApproval, signRestore, writeRestoreApproval } from './restore-approval.js';
 import { existsSync } from 'node:fs';
+import { secretOutputPath } from './output-location.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -101,14 +103,15 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
       async run(v) {
         const planFile = need(v, 'plan', 'PLAN.json');
         const planBytes = new Uint8Array(readFileSync(planFile));
+        const soPinOut = secretOutputPath(need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"), '--so-pin-out');
         const res = await runCeremonyInit({
-          varRoot: String(v.var),
+          varRoot: secretOutputPath(String(v.var), '--var (the device token and its PIN)'),
           plan: readPlan(planFile),
           planBytes,
           signatures: list(v, 'signature').map(readPlanSignature),
           operator: need(v, 'operator', 'NAME'),
           witness: need(v, 'witness', 'NAME'),
-          soPinOut: need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"),
+          soPinOut,
           ...(typeof v.out === 'string' ? { outDir: v.out } : {}),
           progress: say,
         });
@@ -154,7 +157,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
           name: String(v.device),
           threshold: int(v, 'threshold'),
           custodians: names,
-          outDir: need(v, 'out', 'DIR'),
+          outDir: secretOutputPath(need(v, 'out', 'DIR'), '--out (the custodian shares)'),
           witness: need(v, 'witness', 'NAME'),
           soPin,
           progress: say,
@@ -175,14 +178,15 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
         ca: { type: 'string' },
       },
       async run(v) {
+        const soPinOut = secretOutputPath(need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"), '--so-pin-out');
         const res = await runCeremonyRestore({
-          varRoot: String(v.var),
+          varRoot: secretOutputPath(String(v.var), '--var (the device token and its PIN)'),
           name: String(v.device),
           backupFile: need(v, 'backup', 'FILE.cbor'),
           shareFiles: list(v, 'share'),
           approvals: list(v, 'approval').map(readRestoreApproval),
           witness: need(v, 'witness', 'NAME'),
-          soPinOut: need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"),
+          soPinOut,
           ...(typeof v.ca === 'string' ? { caCertFile: v.ca } : {}),
           progress: say,
         });

@@ -1,6 +1,7 @@
 // Policy changes: read the active policy, propose the next version (a JSON policy, made into the
 // document that follows the active one, or a canonical CBOR document), approve, cancel or activate a
-// proposal, read one, and read the diff between two versions (JSON or Markdown).
+// proposal, list the open ones and read one (admins, approvers and auditors), and read the diff
+// between two versions (JSON or Markdown).
 import { asMap } from '../../protocol/args.js';
 import { jsonOptUint } from '../json-cbor.js';
 import { policyActivateParams, policyProposeParams, proposedDocument } from '../admin-params.js';
@@ -26,7 +27,9 @@ export function policyRoutes(app: BridgeApp, r: RouteContext): void {
     const body = await r.optionalBody(c);
     return r.forward(c, 'policy.activate', policyActivateParams(r.param(c, 'id'), body, c.get('principal').id));
   });
-  app.get('/v1/policy/proposals/:id', r.requireScope('auditor'), async (c) => r.forward(c, 'policy.proposal', { proposalId: r.param(c, 'id') }));
+  const reviewers = r.requireScope('admin', 'approver', 'auditor');
+  app.get('/v1/policy/proposals', reviewers, async (c) => r.forward(c, 'policy.proposals', queryUints(c, 'limit')));
+  app.get('/v1/policy/proposals/:id', reviewers, async (c) => r.forward(c, 'policy.proposal', { proposalId: r.param(c, 'id') }));
   app.get('/v1/policy/versions/:v/diff', r.requireScope('auditor'), async (c) => {
     const version = jsonOptUint(r.param(c, 'v'), 'version') ?? 0;
     const diff = await r.command(c, 'policy.diff', { version, ...queryUints(c, 'against') });

@@ -1,5 +1,7 @@
-// The whitelist: propose an entry, approve or cancel a proposal (admins, signed), list the entries
-// with their holds, remove an entry at once.
+// The whitelist: propose an entry, approve or cancel a proposal (admins, signed), list the proposals
+// and read one (admins, approvers and auditors: who approves sees what), list the entries with their
+// holds, remove an entry at once.
+import { ApplianceError } from '../../protocol/errors.js';
 import { whitelistProposeParams, whitelistRemoveParams } from '../admin-params.js';
 import { queryUints, type BridgeApp, type RouteContext } from './context.js';
 
@@ -7,6 +9,15 @@ export function whitelistRoutes(app: BridgeApp, r: RouteContext): void {
   app.post('/v1/whitelist/proposals', r.requireScope('admin'), async (c) => {
     return r.forward(c, 'whitelist.propose', whitelistProposeParams(await r.body(c), c.get('principal').id), 201);
   });
+  const reviewers = r.requireScope('admin', 'approver', 'auditor');
+  app.get('/v1/whitelist/proposals', reviewers, async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && status !== 'pending' && status !== 'accepted' && status !== 'cancelled') {
+      throw new ApplianceError('bad_request', '"status" expected pending, accepted or cancelled', { field: 'status' });
+    }
+    return r.forward(c, 'whitelist.proposals', { ...(status !== undefined ? { status } : {}), ...queryUints(c, 'limit', 'offset') });
+  });
+  app.get('/v1/whitelist/proposals/:id', reviewers, async (c) => r.forward(c, 'whitelist.proposal', { proposalId: r.param(c, 'id') }));
   app.post('/v1/whitelist/proposals/:id/approvals', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.approve', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
   app.post('/v1/whitelist/proposals/:id/cancel', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.cancel', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
   app.get('/v1/whitelist', r.readers, async (c) => r.forward(c, 'whitelist.list', queryUints(c, 'limit', 'offset')));

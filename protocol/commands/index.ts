@@ -17,6 +17,8 @@ import { whitelistApprove } from './whitelist-approve.js';
 import { whitelistList } from './whitelist-list.js';
 import { whitelistRemove } from './whitelist-remove.js';
 import { whitelistCancel } from './whitelist-cancel.js';
+import { whitelistProposal } from './whitelist-proposal.js';
+import { whitelistProposals } from './whitelist-proposals.js';
 import { policyGet } from './policy-get.js';
 import { policyInit } from './policy-init.js';
 import { auditList } from './audit-list.js';
@@ -28,6 +30,7 @@ import { policyApprove } from './policy-approve.js';
 import { policyCancel } from './policy-cancel.js';
 import { policyActivate } from './policy-activate.js';
 import { policyProposal } from './policy-proposal.js';
+import { policyProposals } from './policy-proposals.js';
 import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
@@ -48,6 +51,8 @@ export const CATALOGUE_LIST = [
   whitelistList,
   whitelistRemove,
   whitelistCancel,
+  whitelistProposal,
+  whitelistProposals,
   policyGet,
   policyInit,
   auditList,
@@ -59,6 +64,7 @@ export const CATALOGUE_LIST = [
   policyCancel,
   policyActivate,
   policyProposal,
+  policyProposals,
   policyDiff,
   deviceTime,
   deviceTimeAttest,

@@ -2,7 +2,7 @@
 // is accepted and enters its group's hold; a proposal no longer pending is answered as it stands.
 import { defineCommand } from './command.js';
 import { parseProposalApproval, type ProposalApprovalArgs, type ProposalApprovalParams } from './admin-approval.js';
-import type { WhitelistProposalView } from './whitelist-proposal.js';
+import type { WhitelistProposalView } from './whitelist-proposal-view.js';
 
 export type WhitelistApproveParams = ProposalApprovalParams;
 export type WhitelistApproveArgs = ProposalApprovalArgs;

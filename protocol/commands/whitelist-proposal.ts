@@ -1,38 +1,22 @@
-// A whitelist proposal as whitelist.propose and whitelist.approve answer it: what it adds, where it
-// stands (pending, accepted, cancelled; when its hold ends), who counted, and the statement an admin
-// signs to approve it.
+// whitelist.proposal: one whitelist proposal, as whitelist.propose and whitelist.approve answer it (its
+// status, tally, hold and the statement an admin signs), for the admins and approvers who review it.
+import { onlyKeys, str } from '../args.js';
+import { defineCommand } from './command.js';
+import type { WhitelistProposalView } from './whitelist-proposal-view.js';
 
-export type WhitelistProposalStatus = 'pending' | 'accepted' | 'cancelled';
-
-/** What each admin signs: this map with adminId and expiresAt filled in, canonically encoded. */
-export type WhitelistAddStatement = {
-  type: 'whitelist-add';
-  deviceId: string;
+export interface WhitelistProposalArgs {
   proposalId: string;
-  group: string;
-  chainId: bigint;
-  /** 20 bytes. */
-  address: Uint8Array;
-  label: string;
-  adminId: null;
-  expiresAt: null;
-};
+}
 
-export type WhitelistProposalView = {
-  proposalId: string;
-  group: string;
-  chainId: bigint;
-  /** EIP-55 checksummed. */
-  address: string;
-  label: string;
-  proposedBy: string;
-  status: WhitelistProposalStatus;
-  createdAt: number;
-  /** When the admin quorum was reached, or null. */
-  quorumAt: number | null;
-  /** When the entry leaves its group's hold and counts, or null before the quorum. */
-  activeAt: number | null;
-  required: number;
-  approvedBy: string[];
-  statement: WhitelistAddStatement;
-};
+export type WhitelistProposalResult = WhitelistProposalView;
+
+export const whitelistProposal = defineCommand<WhitelistProposalArgs, WhitelistProposalResult>()({
+  name: 'whitelist.proposal',
+  summary: 'One whitelist proposal: status, tally, hold and the statement admins sign.',
+  changesState: false,
+  errors: ['not_found'],
+  parseArgs: (m) => {
+    onlyKeys(m, 'args', ['proposalId']);
+    return { proposalId: str(m, 'proposalId', 64) };
+  },
+});

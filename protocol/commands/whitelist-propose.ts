@@ -3,7 +3,7 @@
 import { bytes, onlyKeys, optStr, str, ubig } from '../args.js';
 import { defineCommand } from './command.js';
 import { parseAdminStamp, type AdminStampParams, type AdminStampedArgs } from './request-stamp-arg.js';
-import type { WhitelistProposalView } from './whitelist-proposal.js';
+import type { WhitelistProposalView } from './whitelist-proposal-view.js';
 
 export type WhitelistProposeParams = {
   /** The admin proposing (a principal of the active policy with the admin role). */

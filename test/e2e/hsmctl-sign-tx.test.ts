@@ -122,6 +122,6 @@ describe('hsmctl sign tx: a requester stamps with its own token, the appliance c
     const dead = 'http://127.0.0.1:9';
     const r = await hsmctl('sign', 'tx', '--requester', 'orchestrator', '--key', keyId, '--tx', 'tx1.json', '--idempotency-key', 'cli-dead', '--url', dead, '--token-file', 'orch.token');
     assert.equal(r.code, 1);
-    assert.ok(r.stderr.includes(`cannot reach the bridge at ${dead}/healthz`), r.stderr);
+    assert.ok(r.stderr.includes(`cannot reach the bridge: GET ${dead}/healthz`), r.stderr);
   });
 });

@@ -69,3 +69,21 @@ test('policy reads are for auditors, changes for admins', async () => {
   assert.equal((await request('POST', '/v1/policy/proposals/pp-1/activate', { token: TOKENS.auditor })).status, 403);
   assert.equal(sent.length, 0);
 });
+
+test('approvers and admins list the open proposals and read one, as auditors do; an orchestrator cannot', async () => {
+  const { request, sent } = recordingBridge({ 'policy.proposals': { proposals: [] }, 'policy.proposal': { proposalId: 'pp-1' } });
+  assert.equal((await request('GET', '/v1/policy/proposals', { token: TOKENS.approver })).status, 200);
+  assert.equal((await request('GET', '/v1/policy/proposals?limit=3', { token: TOKENS.admin })).status, 200);
+  assert.equal((await request('GET', '/v1/policy/proposals/pp-1', { token: TOKENS.approver })).status, 200);
+  assert.equal((await request('GET', '/v1/policy/proposals/pp-1', { token: TOKENS.admin })).status, 200);
+  assert.equal((await request('GET', '/v1/policy/proposals', { token: TOKENS.orchestrator })).status, 403);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'policy.proposals', args: {} },
+      { cmd: 'policy.proposals', args: { limit: 3 } },
+      { cmd: 'policy.proposal', args: { proposalId: 'pp-1' } },
+      { cmd: 'policy.proposal', args: { proposalId: 'pp-1' } },
+    ],
+  );
+});

@@ -59,3 +59,22 @@ test('a leading-zero quantity is 400 non_canonical; an auditor cannot propose; n
   assert.equal((await request('POST', '/v1/whitelist/proposals', { token: TOKENS.auditor, body: { group: 'hot', chainId: 1, address } })).status, 403);
   assert.equal(sent.length, 0);
 });
+
+test('approvers, admins and auditors list the proposals (pending by default) and read one; an orchestrator cannot; a bad status sends nothing', async () => {
+  const { request, sent } = recordingBridge({ 'whitelist.proposals': { proposals: [] }, 'whitelist.proposal': { proposalId: 'p-1', status: 'pending' } });
+  assert.equal((await request('GET', '/v1/whitelist/proposals', { token: TOKENS.approver })).status, 200);
+  assert.equal((await request('GET', '/v1/whitelist/proposals?status=accepted&limit=5&offset=10', { token: TOKENS.admin })).status, 200);
+  assert.equal((await request('GET', '/v1/whitelist/proposals/p-1', { token: TOKENS.approver })).status, 200);
+  assert.equal((await request('GET', '/v1/whitelist/proposals/p-1', { token: TOKENS.auditor })).status, 200);
+  assert.equal((await request('GET', '/v1/whitelist/proposals', { token: TOKENS.orchestrator })).status, 403);
+  assert.equal((await request('GET', '/v1/whitelist/proposals?status=maybe', { token: TOKENS.admin })).status, 400);
+  assert.deepEqual(
+    sent.map(({ cmd, args }) => ({ cmd, args })),
+    [
+      { cmd: 'whitelist.proposals', args: {} },
+      { cmd: 'whitelist.proposals', args: { status: 'accepted', limit: 5, offset: 10 } },
+      { cmd: 'whitelist.proposal', args: { proposalId: 'p-1' } },
+      { cmd: 'whitelist.proposal', args: { proposalId: 'p-1' } },
+    ],
+  );
+});
