@@ -51,7 +51,8 @@ export async function startAnvil(opts: { chainId?: number; blockTime?: number } 
   const child: ChildProcess = spawn(anvilBinary(), ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(chainId), '--silent', ...interval], { stdio: 'ignore' });
   const rpcUrl = `http://127.0.0.1:${port}`;
   const chain = { ...anvilChain, id: chainId, rpcUrls: { default: { http: [rpcUrl] } } };
-  const publicClient = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+  // No cache: viem keeps a block number for 4 s by default, and a test that mines and then asks would read an old one.
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl), cacheTime: 0 }) as PublicClient;
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
