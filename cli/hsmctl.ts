@@ -27,6 +27,7 @@ import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
 import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { encodeFirmwareStatement } from '../firmware-policy/firmware-statement.js';
 import { encodePolicyCancelStatement } from '../firmware-policy/policy-governance.js';
 import { approveStatement } from './approver-statement.js';
