@@ -1,8 +1,10 @@
-// `hsmctl requests …` and `hsmctl whitelist …`: the operator's work on the bridge without curl. List
-// and read pending requests and proposals (approver, admin or auditor token), approve one with a key
-// file (the statement is read from the bridge, checked to be pending, signed and posted in one step,
-// so nothing empty is ever posted), propose and remove whitelist entries (admin token). The URL and
-// token come from bridge-connection.ts; every failure names the method and URL.
+// `hsmctl requests …`, `hsmctl whitelist …` and `hsmctl policy propose|approve|activate`: the
+// operator's work on the bridge without curl. List and read pending requests and proposals (approver,
+// admin or auditor token), approve one with a key file (the statement is read from the bridge, checked
+// to be pending, signed and posted in one step, so nothing empty is ever posted), propose and remove
+// whitelist entries and propose or activate a policy change (admin token). The URL and token come from
+// bridge-connection.ts; every failure names the method and URL.
+import { readFileSync } from 'node:fs';
 import { ApplianceError, isErrorCode } from '../protocol/errors.js';
 import { readApproverKey } from './approver-key.js';
 import { approveStatement } from './approver-statement.js';
@@ -132,6 +134,39 @@ export function bridgeSubs(io: { out: (x: unknown) => void; say: (m: string) => 
       async run(v) {
         const path = `/v1/whitelist/${encodeURIComponent(need(v, 'chain-id', 'N'))}/${encodeURIComponent(need(v, 'address', '0x…'))}${query({ group: v.group })}`;
         out((await call(v, 'DELETE', path)).json);
+      },
+    },
+    'policy propose': {
+      summary: 'propose the next policy from a policy JSON file (admin token); it needs the admin quorum (policy approve), then its time lock unless it only tightens',
+      usage: `hsmctl policy propose --file POLICY.json ${CONN_USAGE}   (version, parent hash and device id are filled in from the active policy)`,
+      options: { ...CONNECTION, file: { type: 'string' } },
+      async run(v) {
+        const file = need(v, 'file', 'POLICY.json');
+        let policy: unknown;
+        try {
+          policy = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          throw new ApplianceError('bad_request', `--file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        const ans = await call(v, 'POST', '/v1/policy/proposals', { policy });
+        out(ans.json);
+        say(`proposal ${String(ans.json.proposalId)}: hsmctl policy approve ${String(ans.json.proposalId)} --key ADMIN.key.json (the proposer's own approval does not count)`);
+      },
+    },
+    'policy approve': {
+      summary: 'approve a pending policy proposal with an admin key file: reads it, signs its statement, posts the approval (admin token)',
+      usage: `hsmctl policy approve PROPOSAL_ID --key FILE [--ttl 3600] ${CONN_USAGE}`,
+      options: { ...CONNECTION, key: { type: 'string' }, ttl: { type: 'string', default: '3600' } },
+      async run(v, p) {
+        await approve(v, `/v1/policy/proposals/${encodeURIComponent(positional(p, 'PROPOSAL_ID', this.usage))}`);
+      },
+    },
+    'policy activate': {
+      summary: "activate the policy proposals whose time lock has passed on the device's clock (admin token; the device also does it by itself)",
+      usage: `hsmctl policy activate PROPOSAL_ID ${CONN_USAGE}`,
+      options: { ...CONNECTION },
+      async run(v, p) {
+        out((await call(v, 'POST', `/v1/policy/proposals/${encodeURIComponent(positional(p, 'PROPOSAL_ID', this.usage))}/activate`, {})).json);
       },
     },
   };

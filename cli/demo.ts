@@ -4,7 +4,8 @@
 // var/demo/ is removed): the demo group requires signed requests, so the orchestrator signs through
 // `hsmctl sign tx`. The custody service's withdrawal worker is a second requester (`custody`) with a
 // request key file (DEMO-custody-request.key.pem) and its own group (`withdrawals`: no whitelist, so the
-// quick start's withdrawal needs no 48-hour hold; amounts above 1 ETH still need two approvers).
+// quick start's withdrawal needs no hold; amounts above 1 ETH still need two approvers). The `hot`
+// group's whitelist hold and the policy's time lock are 10 s, so the operator guide runs in a minute.
 // Everything here is for demonstration only and says so in its names.
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,13 @@ export const DEMO_CUSTODY_REQUESTER = 'custody';
 export const DEMO_WITHDRAWALS_GROUP = 'withdrawals';
 /** The demo chain's fee cap (also in the custody service's config, so no offer is one the firmware refuses). */
 export const DEMO_FEE_CAP = { maxGasLimit: 100_000n, maxFeeWei: 10n ** 16n };
+/**
+ * The demo's whitelist hold and policy time lock, short so the README's operator guide shows a hold
+ * denial, the signature after it, a time-locked change and its rollback in a minute (production
+ * defaults: 172 800 s each). Both run on the device's own clock (docs/device-time.md).
+ */
+export const DEMO_HOLD_SECONDS = 10;
+export const DEMO_CHANGE_DELAY_SECONDS = 10;
 
 const nativeRules = () => ({
   perTxMax: (10n * ETH).toString(),
@@ -39,6 +47,7 @@ const nativeRules = () => ({
 export function demoPolicyJson(admins: ApproverPublic[], approvers: ApproverPublic[], holdSeconds: number, orchestratorKey: RequesterPolicyEntry, custodyKey?: RequesterPolicyEntry): PolicyJson {
   return {
     defaultHoldSeconds: 172_800,
+    changeDelaySeconds: DEMO_CHANGE_DELAY_SECONDS,
     feeCaps: { '31337': { maxGasLimit: DEMO_FEE_CAP.maxGasLimit.toString(), maxFeeWei: DEMO_FEE_CAP.maxFeeWei.toString() } },
     adminQuorum: 2,
     admins,
@@ -129,7 +138,7 @@ export async function ensureDemoDevice(varRoot: string, say: (m: string) => void
     if (p.role === 'admin') adminSigners.push(key);
   }
   const custody = demoCustodyKey(keysDir);
-  const policyJson = demoPolicyJson(admins, approvers, 300, await demoRequesterKey(varRoot, say), custody.entry);
+  const policyJson = demoPolicyJson(admins, approvers, DEMO_HOLD_SECONDS, await demoRequesterKey(varRoot, say), custody.entry);
   writeFileSync(join(keysDir, 'DEMO-policy.json'), JSON.stringify(policyJson, null, 2) + '\n');
   const created = await createDevice({
     varRoot,

@@ -28,6 +28,7 @@ import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
 import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { encodeFirmwareStatement } from '../firmware-policy/firmware-statement.js';
 import { encodePolicyCancelStatement } from '../firmware-policy/policy-governance.js';
 import { approveStatement } from './approver-statement.js';
@@ -46,6 +47,11 @@ export interface Sub {
 
 const out = (x: unknown) => process.stdout.write(JSON.stringify(x, null, 2) + '\n');
 const say = (m: string) => process.stderr.write(`hsmctl: ${m}\n`);
+
+/** The three commands `hsmctl run` prints to try next (the README's guide test runs them). */
+function nextCommands(url: string, tokens: Record<string, string>): string[] {
+  return [`curl -s ${url}/healthz`, `HSM=${url} HSM_TOKEN=${tokens.admin} node dist/cli/hsmctl.js whitelist list`, `HSM=${url} HSM_TOKEN=${tokens.approver} node dist/cli/hsmctl.js requests list`];
+}
 
 function socketCall(v: Record<string, unknown>, cmd: Command, args: CborMap = {}): Promise<CborMap> {
   const client = new ApplianceClient(devicePaths(String(v.var), String(v.device)).socket);
@@ -175,7 +181,8 @@ const SUBS: Record<string, Sub> = {
                 '  the withdrawal worker runs every second: README "Quick start" shows one withdrawal to completed',
               ]),
           '',
-          '  Try:  curl -s ' + bridge.url + '/healthz',
+          '  Try next (from the repository root; README "Operator guide" goes on from here):',
+          ...nextCommands(bridge.url, demo.tokens).map((c, i) => `    ${i + 1}. ${c}`),
           '  Ctrl-C stops everything.',
           '',
         ].join('\n') + '\n',
