@@ -4,7 +4,6 @@
 // or go to argv; key files are written 0600.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
