@@ -10,8 +10,12 @@ import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
 import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 import { ERROR_STATUS } from './http-status.js';
 
-const err = { $ref: '#/components/responses/Error' };
-const tooLarge = { $ref: '#/components/responses/TooLarge' };
+// Placeholders an operation lists at a status where it answers a typed error: describeErrors replaces
+// each with the problem response naming the codes the route answers at that status.
+const err = { description: 'typed error' };
+const tooLarge = { description: 'body too large' };
+/** What Node's HTTP server answers before the app sees the request: headers over its 16 KiB limit (no body). */
+const headersTooLarge = { 431: { description: "request headers over Node's 16 KiB limit: the HTTP server answers before the bridge, with no body" } };
 const bearer = [{ bearer: [] }];
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: json(schema) });
@@ -54,7 +58,9 @@ const baseDocument = {
     title: 'HSM signer appliance: host bridge',
     version: '0.1.0',
     description: 'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
+    license: { name: 'Proprietary (package.json: UNLICENSED); no licence is granted', identifier: 'LicenseRef-Proprietary' },
   },
+  servers: [{ url: '/', description: 'the bridge that serves this document (host-bridge/main.ts --host/--port)' }],
   components: {
     securitySchemes: {
       consoleSession: {
@@ -204,37 +210,35 @@ const baseDocument = {
         },
       },
     },
-    responses: {
-      Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) },
-      TooLarge: {
-        description: "body_too_large: the request body is over this route's cap (refused before the rest is read; the connection is closed), or frame_too_large",
-        content: json({ $ref: '#/components/schemas/Error' }),
-      },
-    },
   },
   paths: {
-    '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
-    '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
+    '/healthz': { get: { summary: 'Appliance readiness', security: [], responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
+    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document'), ...headersTooLarge } } },
     '/metrics': {
       get: {
         summary:
           "Prometheus metrics (no token): the bridge's process metrics and request durations in seconds, and the appliance's (its metrics command: signed, denied and pending counts by rule, HSM sign latency, group-commit size, audit head, sealed state). An appliance that does not answer leaves hsm_appliance_up 0 (docs/metrics.md)",
-        responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+        security: [],
+        responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } }, ...headersTooLarge },
       },
     },
     '/console': {
       get: {
         summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin',
+        security: [],
         responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: err },
       },
     },
     '/console/console.js': {
-      get: { summary: "The console page's script", responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
+      get: { summary: "The console page's script", security: [], responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
     },
-    '/console/console.css': { get: { summary: "The console page's style sheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } } },
+    '/console/console.css': {
+      get: { summary: "The console page's style sheet", security: [], responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } },
+    },
     '/console/session/challenge': {
       post: {
         summary: 'A one-time passkey challenge for sign-in or registration (kept by the bridge for 2 minutes, used once); the request must carry Origin equal to the console origin',
+        security: [],
         responses: { 200: ok('{ challenge (base64url), rpId, expiresAt (ms) }'), 403: err, 404: err },
       },
     },
@@ -243,6 +247,7 @@ const baseDocument = {
       post: {
         summary:
           'Sign in with a passkey: a WebAuthn assertion over a challenge from /console/session/challenge, verified against the passkey approvers (alg WebAuthn) of the ACTIVE policy; sets the hsm_console cookie',
+        security: [],
         requestBody: {
           required: true,
           content: json({
@@ -261,12 +266,17 @@ const baseDocument = {
           413: tooLarge,
         },
       },
-      delete: { summary: 'Sign out: the session ends and the cookie is cleared (Origin must be the console origin)', responses: { 204: { description: 'signed out' }, 403: err, 404: err } },
+      delete: {
+        summary: 'Sign out: the session ends and the cookie is cleared (Origin must be the console origin)',
+        security: [],
+        responses: { 204: { description: 'signed out' }, 403: err, 404: err },
+      },
     },
     '/console/registration': {
       post: {
         summary:
           "Enrolment helper: reads a passkey registration (attestation none, user verified) made over a challenge from /console/session/challenge and answers the approver entry for the policy ({ id, alg: 'WebAuthn', publicKey, credentialId, rpId, origins }); changes nothing: the passkey approves once an admin quorum activates a policy holding it",
+        security: [],
         requestBody: {
           required: true,
           content: json({
@@ -722,6 +732,50 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /v1/device/time/attestations': { commands: ['device.time.attest'], bridge: WITH_BODY },
 };
 
+/** Each operation's operationId (the names a generated client's methods take; the SDK's where it has one). */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'GET /healthz': 'health',
+  'GET /openapi.json': 'openapi',
+  'GET /metrics': 'metrics',
+  'GET /console': 'consolePage',
+  'GET /console/console.js': 'consoleScript',
+  'GET /console/console.css': 'consoleStyleSheet',
+  'POST /console/session/challenge': 'createConsoleChallenge',
+  'GET /console/session': 'getConsoleSession',
+  'POST /console/session': 'createConsoleSession',
+  'DELETE /console/session': 'deleteConsoleSession',
+  'POST /console/registration': 'readPasskeyRegistration',
+  'GET /v1/keys': 'listKeys',
+  'POST /v1/keys': 'generateKey',
+  'GET /v1/keys/{keyId}': 'getKey',
+  'POST /v1/sign/evm-transaction': 'signEvmTransaction',
+  'POST /v1/sign/typed-data': 'signTypedData',
+  'POST /v1/rpc': 'jsonRpc',
+  'GET /v1/requests': 'listRequests',
+  'GET /v1/requests/{id}': 'getRequest',
+  'POST /v1/requests/{id}/approvals': 'approveRequest',
+  'GET /v1/whitelist': 'listWhitelist',
+  'POST /v1/whitelist/proposals': 'proposeWhitelistEntry',
+  'POST /v1/whitelist/proposals/{id}/approvals': 'approveWhitelistProposal',
+  'POST /v1/whitelist/proposals/{id}/cancel': 'cancelWhitelistEntry',
+  'DELETE /v1/whitelist/{chainId}/{address}': 'removeWhitelistEntry',
+  'POST /v1/policy/proposals': 'proposePolicy',
+  'GET /v1/policy/proposals/{id}': 'getPolicyProposal',
+  'POST /v1/policy/proposals/{id}/approvals': 'approvePolicyProposal',
+  'POST /v1/policy/proposals/{id}/cancel': 'cancelPolicyProposal',
+  'POST /v1/policy/proposals/{id}/activate': 'activatePolicyProposal',
+  'GET /v1/policy/versions/{v}/diff': 'diffPolicyVersion',
+  'GET /v1/policy': 'getPolicy',
+  'GET /v1/audit/export': 'exportAudit',
+  'GET /v1/events': 'streamEvents',
+  'GET /v1/device': 'getDevice',
+  'GET /v1/device/attestation': 'attestDevice',
+  'POST /v1/firmware/approvals': 'approveFirmware',
+  'GET /v1/audit': 'listAudit',
+  'GET /v1/device/time': 'getDeviceTime',
+  'POST /v1/device/time/attestations': 'attestDeviceTime',
+};
+
 /** Every code an operation can answer: COMMON_ERRORS and each forwarded command's, then the bridge's. */
 export function routeErrorCodes(route: RouteErrors): ErrorCode[] {
   const codes = new Set<ErrorCode>();
@@ -759,16 +813,19 @@ function withErrors(op: Operation, route: RouteErrors): Operation {
   return { ...op, ...(description === undefined ? {} : { description }), ...(route.commands.length ? { 'x-appliance-commands': route.commands } : {}), responses };
 }
 
-function describeErrors<D extends { paths: Record<string, Record<string, object>> }>(doc: D): D {
+/** Each operation with its operationId (first) and its typed error responses. */
+function describeOperations<D extends { paths: Record<string, Record<string, object>> }>(doc: D): D {
   const paths: Record<string, Record<string, object>> = {};
   for (const [path, ops] of Object.entries(doc.paths)) {
     paths[path] = {};
     for (const [method, op] of Object.entries(ops)) {
-      const route = ROUTE_ERRORS[`${method.toUpperCase()} ${path}`];
-      paths[path][method] = route ? withErrors(op as Operation, route) : op;
+      const key = `${method.toUpperCase()} ${path}`;
+      const route = ROUTE_ERRORS[key];
+      const operationId = OPERATION_IDS[key];
+      paths[path][method] = { ...(operationId ? { operationId } : {}), ...(route ? withErrors(op as Operation, route) : op) };
     }
   }
   return { ...doc, paths };
 }
 
-export const openApiDocument = describeErrors(baseDocument);
+export const openApiDocument = describeOperations(baseDocument);
