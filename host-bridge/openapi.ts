@@ -7,18 +7,20 @@
 import { COMMON_ERRORS } from '../protocol/commands/command.js';
 import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
-import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 import { ERROR_STATUS } from './http-status.js';
+import { RESULT_SCHEMAS, resultRef } from './openapi-results.js';
 
 // Placeholders an operation lists at a status where it answers a typed error: describeErrors replaces
 // each with the problem response naming the codes the route answers at that status.
 const err = { description: 'typed error' };
 const tooLarge = { description: 'body too large' };
+/** An error response with words of its own; describeErrors adds the codes and the problem schema. */
+const errWith = (description: string) => ({ description });
 /** What Node's HTTP server answers before the app sees the request: headers over its 16 KiB limit (no body). */
 const headersTooLarge = { 431: { description: "request headers over Node's 16 KiB limit: the HTTP server answers before the bridge, with no body" } };
 const bearer = [{ bearer: [] }];
 const json = (schema: object) => ({ 'application/json': { schema } });
-const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: json(schema) });
+const ok = (description: string, schema: object) => ({ description, content: json(schema) });
 const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
 
@@ -154,35 +156,7 @@ const baseDocument = {
           accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
         },
       },
-      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string', enum: [...REASON_CODES] }, message: { type: 'string' }, detail: { type: 'object' } } },
-      SignResult: {
-        type: 'object',
-        required: ['status', 'requestId'],
-        properties: {
-          status: {
-            type: 'string',
-            enum: ['signed', 'pending_approval', 'signing', 'denied', 'aborted', 'failed'],
-            description: 'signing: GET /v1/requests/{id} only, the approval quorum is met and the key is signing (read again)',
-          },
-          requestId: { type: 'string' },
-          keyId: { type: 'string' },
-          from: address,
-          intentDigest: hex,
-          rawTransaction: { ...hex, description: 'signed transaction, ready for eth_sendRawTransaction (status signed)' },
-          txHash: hex,
-          required: { type: 'integer', description: 'approvals needed (status pending_approval)' },
-          approvedBy: { type: 'array', items: { type: 'string' } },
-          statement: { type: 'object', description: 'the approval statement to sign, with approverId and expiresAt filled in (status pending_approval)' },
-          reasons: { type: 'array', items: { $ref: '#/components/schemas/Reason' } },
-          auditSeq: { type: 'integer' },
-          fault: {
-            type: 'string',
-            enum: ['malformed', 'out_of_range', 'not_by_key', 'r_overflow', 'not_signed'],
-            description:
-              "status failed: why no signature was released (the token's answer did not recover to the key, or signing was stopped); the reservation is kept and the audit entry (sign_failed) names it",
-          },
-        },
-      },
+      ...RESULT_SCHEMAS,
       Approval: {
         type: 'object',
         description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
@@ -212,8 +186,35 @@ const baseDocument = {
     },
   },
   paths: {
-    '/healthz': { get: { summary: 'Appliance readiness', security: [], responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document'), ...headersTooLarge } } },
+    '/healthz': {
+      get: {
+        summary: 'Appliance readiness',
+        security: [],
+        responses: {
+          200: ok('ready', resultRef('Health')),
+          503: ok('appliance not reachable', {
+            type: 'object',
+            required: ['ready', 'error'],
+            properties: { ready: { const: false }, error: { type: 'object', required: ['code', 'message'], properties: { code: { const: 'unavailable' }, message: { type: 'string' } } } },
+          }),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        security: [],
+        responses: {
+          200: ok('OpenAPI document', {
+            type: 'object',
+            required: ['openapi', 'info', 'paths'],
+            properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } },
+            description: 'this document (OpenAPI 3.1)',
+          }),
+          ...headersTooLarge,
+        },
+      },
+    },
     '/metrics': {
       get: {
         summary:
@@ -239,11 +240,23 @@ const baseDocument = {
       post: {
         summary: 'A one-time passkey challenge for sign-in or registration (kept by the bridge for 2 minutes, used once); the request must carry Origin equal to the console origin',
         security: [],
-        responses: { 200: ok('{ challenge (base64url), rpId, expiresAt (ms) }'), 403: err, 404: err },
+        responses: {
+          200: ok('a challenge', {
+            type: 'object',
+            required: ['challenge', 'rpId', 'expiresAt'],
+            properties: { challenge: { type: 'string', description: 'base64url' }, rpId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix milliseconds' } },
+          }),
+          403: err,
+          404: err,
+        },
       },
     },
     '/console/session': {
-      get: { summary: 'Who the console session cookie signs in (401 when none or expired)', security: [{ consoleSession: [] }], responses: { 200: ok('{ approverId }'), 401: err, 404: err } },
+      get: {
+        summary: 'Who the console session cookie signs in (401 when none or expired)',
+        security: [{ consoleSession: [] }],
+        responses: { 200: ok('the signed-in approver', { type: 'object', required: ['approverId'], properties: { approverId: { type: 'string' } } }), 401: err, 404: err },
+      },
       post: {
         summary:
           'Sign in with a passkey: a WebAuthn assertion over a challenge from /console/session/challenge, verified against the passkey approvers (alg WebAuthn) of the ACTIVE policy; sets the hsm_console cookie',
@@ -258,9 +271,15 @@ const baseDocument = {
           }),
         },
         responses: {
-          200: ok('{ approverId, expiresAt (ms) }; Set-Cookie hsm_console'),
+          200: ok('signed in; Set-Cookie hsm_console', {
+            type: 'object',
+            required: ['approverId', 'expiresAt'],
+            properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix milliseconds' } },
+          }),
           400: err,
-          401: ok('refused: challenge_expired (unknown, used or expired), credential_unknown (not an approver of the active policy), assertion_refused (details.reason from the WebAuthn verifier)'),
+          401: errWith(
+            'refused: challenge_expired (unknown, used or expired), credential_unknown (not an approver of the active policy), assertion_refused (details.reason from the WebAuthn verifier)',
+          ),
           403: err,
           404: err,
           413: tooLarge,
@@ -285,7 +304,24 @@ const baseDocument = {
             properties: { approverId: { type: 'string' }, attestationObject: { type: 'string' }, clientDataJSON: { type: 'string' } },
           }),
         },
-        responses: { 200: ok('{ principal }'), 400: err, 401: err, 403: err, 404: err, 413: tooLarge },
+        responses: {
+          200: ok('the approver entry for the policy', {
+            type: 'object',
+            required: ['principal'],
+            properties: {
+              principal: {
+                type: 'object',
+                required: ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins'],
+                properties: { id: { type: 'string' }, alg: { const: 'WebAuthn' }, publicKey: hex, credentialId: hex, rpId: { type: 'string' }, origins: { type: 'array', items: { type: 'string' } } },
+              },
+            },
+          }),
+          400: err,
+          401: err,
+          403: err,
+          404: err,
+          413: tooLarge,
+        },
       },
     },
     '/v1/keys': {
@@ -293,13 +329,13 @@ const baseDocument = {
         summary: 'List keys (orchestrator, admin or auditor): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
-        responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
+        responses: { 200: ok('a page of keys', resultRef('KeyPage')), 401: err, 403: err },
       },
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
         requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' }, ...adminStamp } }) },
-        responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
+        responses: { 201: ok('the key', resultRef('GeneratedKey')), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
     '/v1/keys/{keyId}': {
@@ -307,7 +343,7 @@ const baseDocument = {
         summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)',
         security: bearer,
         parameters: [pathParam('keyId', 'key id')],
-        responses: { 200: ok('the key'), 404: err },
+        responses: { 200: ok('the key', resultRef('KeyWithProtection')), 404: err },
       },
     },
     '/v1/sign/evm-transaction': {
@@ -342,13 +378,13 @@ const baseDocument = {
           }),
         },
         responses: {
-          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
-          202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', { $ref: '#/components/schemas/SignResult' }),
-          403: ok('denied by policy, with reasons', { $ref: '#/components/schemas/SignResult' }),
+          200: ok('signed', resultRef('SignTransactionAnswer')),
+          202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', resultRef('SignTransactionAnswer')),
+          403: ok('denied by policy, with reasons', resultRef('SignTransactionAnswer')),
           400: err,
           401: err,
           404: err,
-          409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          409: ok('a stored failed or aborted answer (status failed or aborted)', resultRef('SignTransactionAnswer')),
           413: tooLarge,
         },
       },
@@ -368,13 +404,14 @@ const baseDocument = {
           }),
         },
         responses: {
-          200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq'),
-          202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest'),
+          200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq', resultRef('SignTypedDataAnswer')),
+          202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest', resultRef('SignTypedDataAnswer')),
           403: ok(
             'denied, with reasons (e.g. typed_domain_not_allowed, chain_not_allowed, typed_type_not_allowed, typed_from_not_signer, typed_owner_not_signer, typed_batch_tokens, not_whitelisted, per_tx_limit, window_amount, approval_above_cap, allowance_total_above_cap, unlimited_approval)',
+            resultRef('SignTypedDataAnswer'),
           ),
           400: err,
-          409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          409: ok('a stored failed or aborted answer (status failed or aborted)', resultRef('SignTypedDataAnswer')),
           413: tooLarge,
         },
       },
@@ -422,7 +459,7 @@ const baseDocument = {
           queryInt('limit', 'page size (default 20, max 100)'),
           { name: 'after', in: 'query', required: false, schema: { type: 'string' }, description: "the previous page's `next`" },
         ],
-        responses: { 200: ok('requests, next'), 400: err },
+        responses: { 200: ok('a page of pending requests', resultRef('RequestPage')), 400: err },
       },
     },
     '/v1/requests/{id}': {
@@ -432,7 +469,12 @@ const baseDocument = {
           "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 409 conflict with nothing of that request.",
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
-        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied, or a token refused (role_not_held, unknown_principal)'), 404: err },
+        responses: {
+          200: ok('signed, signing, or a stored failed or aborted answer', resultRef('Request')),
+          202: ok('pending', resultRef('Request')),
+          403: ok('denied', resultRef('Request')),
+          404: err,
+        },
       },
     },
     '/v1/requests/{id}/approvals': {
@@ -442,10 +484,11 @@ const baseDocument = {
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
         responses: {
-          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
-          202: ok('still pending'),
+          200: ok('signed', resultRef('RequestAnswer')),
+          202: ok('still pending', resultRef('RequestAnswer')),
           403: ok(
             "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature, counter_replayed; a passkey's details.webauthn names the verifier's reason, e.g. challenge_mismatch) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
+            resultRef('RequestAnswer'),
           ),
           404: err,
           409: err,
@@ -458,7 +501,7 @@ const baseDocument = {
         summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')],
-        responses: { 200: ok('entries') },
+        responses: { 200: ok('entries', resultRef('WhitelistEntries')) },
       },
     },
     '/v1/whitelist/proposals': {
@@ -469,7 +512,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
         },
-        responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
+        responses: { 201: ok('the proposal, with the statement admins sign', resultRef('WhitelistProposal')), 400: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}/approvals': {
@@ -481,7 +524,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('the proposal'), 403: err, 404: err, 413: tooLarge },
+        responses: { 200: ok('the proposal', resultRef('WhitelistProposal')), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}/cancel': {
@@ -493,7 +536,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('cancel state'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('cancel state', resultRef('WhitelistCancel')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/{chainId}/{address}': {
@@ -502,7 +545,7 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
         requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
-        responses: { 200: ok('removed'), 404: err, 413: tooLarge },
+        responses: { 200: ok('removed', resultRef('WhitelistRemoval')), 404: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals': {
@@ -521,11 +564,21 @@ const baseDocument = {
             },
           }),
         },
-        responses: { 201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign'), 400: err, 409: err, 413: tooLarge },
+        responses: {
+          201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign', resultRef('PolicyProposal')),
+          400: err,
+          409: err,
+          413: tooLarge,
+        },
       },
     },
     '/v1/policy/proposals/{id}': {
-      get: { summary: 'A policy proposal with its diff and approvals (auditor)', security: bearer, parameters: [pathParam('id', 'proposal id')], responses: { 200: ok('proposal'), 404: err } },
+      get: {
+        summary: 'A policy proposal with its diff and approvals (auditor)',
+        security: bearer,
+        parameters: [pathParam('id', 'proposal id')],
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 404: err },
+      },
     },
     '/v1/policy/proposals/{id}/approvals': {
       post: {
@@ -536,7 +589,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('proposal'), 403: err, 404: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}/cancel': {
@@ -548,7 +601,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}/activate': {
@@ -557,7 +610,7 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
-        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/policy/versions/{v}/diff': {
@@ -565,10 +618,10 @@ const baseDocument = {
         summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
         security: bearer,
         parameters: [pathParam('v', 'version'), queryInt('against', 'base version (default v-1)')],
-        responses: { 200: ok('changes (the first 1000; changeCount counts them all), stricter flag, markdown (the same rows, then how many more)'), 404: err },
+        responses: { 200: ok('changes (the first 1000; changeCount counts them all), stricter flag, markdown (the same rows, then how many more)', resultRef('PolicyDiff')), 404: err },
       },
     },
-    '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
+    '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy', resultRef('Policy')) } } },
     '/v1/audit/export': {
       get: {
         summary: 'Stream audit entries from a seq (auditor): application/cbor-seq of COSE_Sign1 entries (RFC 8742), or JSON Lines for SIEMs',
@@ -603,7 +656,7 @@ const baseDocument = {
       get: {
         summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)',
         security: bearer,
-        responses: { 200: ok('device') },
+        responses: { 200: ok('device', resultRef('Device')) },
       },
     },
     '/v1/device/attestation': {
@@ -611,7 +664,7 @@ const baseDocument = {
         summary: 'Attestation quote (auditor): a COSE_Sign1 by the device key over device id, measurement, policy hash, log head, time and the challenge',
         security: bearer,
         parameters: [{ name: 'challenge', in: 'query', required: true, schema: hex, description: '8 to 64 random bytes, 0x hex' }],
-        responses: { 200: ok('{ quote, deviceCertificate }'), 400: err },
+        responses: { 200: ok('a quote', resultRef('AttestationQuote')), 400: err },
       },
     },
     '/v1/firmware/approvals': {
@@ -626,7 +679,7 @@ const baseDocument = {
             properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex },
           }),
         },
-        responses: { 200: ok('approval state'), 403: err, 413: tooLarge },
+        responses: { 200: ok('approval state', resultRef('FirmwareApproval')), 403: err, 413: tooLarge },
       },
     },
     '/v1/audit': {
@@ -635,7 +688,7 @@ const baseDocument = {
           'Audit entries from a seq (auditor): at most `limit` entries and about 1 MiB of entry bytes per page (one entry always), so pages whose entries embed policy documents still fit; `nextSeq` is where the next page starts, null at the head',
         security: bearer,
         parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')],
-        responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload') },
+        responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload', resultRef('AuditPage')) },
       },
     },
     '/v1/device/time': {
@@ -643,7 +696,7 @@ const baseDocument = {
         summary:
           "The device's time (admin): `time` is its own time (the earliest plausible now, used for holds, time locks and rolling windows; it never follows a host clock moved forward), `latest` the latest plausible now (approval expiry), `hostTime` and `hostAheadSeconds` what the host clock says, and the `nonce` and `statement` an admin time statement signs",
         security: bearer,
-        responses: { 200: ok('{ time, latest, hostTime, hostAheadSeconds, toleranceSeconds, nonce, statement }'), 401: err, 403: err },
+        responses: { 200: ok('the device time', resultRef('DeviceTime')), 401: err, 403: err },
       },
     },
     '/v1/device/time/attestations': {
@@ -668,7 +721,7 @@ const baseDocument = {
             },
           }),
         },
-        responses: { 200: ok('{ status: accepted, time, advancedSeconds, approvedBy, auditSeq }'), 400: err, 401: err, 403: err, 413: tooLarge },
+        responses: { 200: ok('accepted', resultRef('DeviceTimeAccepted')), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
   },
