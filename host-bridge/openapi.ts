@@ -120,22 +120,23 @@ const baseDocument = {
           },
         },
       },
-      Error: {
+      Problem: {
         type: 'object',
-        required: ['error'],
+        description:
+          "RFC 9457 problem details (application/problem+json) for every error answer but the JSON-RPC endpoint's. `code` is the appliance's error code; `error` repeats it for clients of the former { error: { code, message, details } } body and goes in the next release.",
+        required: ['type', 'title', 'status', 'detail', 'code'],
         properties: {
-          error: {
+          type: { type: 'string', format: 'uri-reference', description: '/problems/<code>, relative to the bridge URL' },
+          title: { type: 'string', description: "the code's title (host-bridge/problem.ts)" },
+          status: { type: 'integer' },
+          detail: { type: 'string', description: 'what went wrong this time (never a secret)' },
+          code: { type: 'string', enum: [...ERROR_CODES] },
+          error: { type: 'string', enum: [...ERROR_CODES], deprecated: true, description: 'the code again (deprecated)' },
+          ready: { type: 'boolean', description: 'GET /healthz only: false' },
+          details: {
             type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', enum: [...ERROR_CODES] },
-              message: { type: 'string' },
-              details: {
-                type: 'object',
-                description:
-                  "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction and /v1/rpc, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
-              },
-            },
+            description:
+              "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction and /v1/rpc, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
           },
         },
       },
@@ -192,11 +193,7 @@ const baseDocument = {
         security: [],
         responses: {
           200: ok('ready', resultRef('Health')),
-          503: ok('appliance not reachable', {
-            type: 'object',
-            required: ['ready', 'error'],
-            properties: { ready: { const: false }, error: { type: 'object', required: ['code', 'message'], properties: { code: { const: 'unavailable' }, message: { type: 'string' } } } },
-          }),
+          503: errWith('appliance not reachable (the problem carries ready: false)'),
         },
       },
     },
@@ -838,7 +835,8 @@ export function routeErrorCodes(route: RouteErrors): ErrorCode[] {
 }
 
 type Operation = { description?: string; responses?: Record<string, unknown> } & Record<string, unknown>;
-const errorSchema = { $ref: '#/components/schemas/Error' };
+const problemSchema = { $ref: '#/components/schemas/Problem' };
+const problem = (schema: object) => ({ 'application/problem+json': { schema } });
 
 /** The operation with a response for each status its codes map to; a response it already describes keeps its words, and names the codes. */
 function withErrors(op: Operation, route: RouteErrors): Operation {
@@ -849,16 +847,15 @@ function withErrors(op: Operation, route: RouteErrors): Operation {
   }
   const responses: Record<string, unknown> = { ...op.responses };
   for (const [status, codes] of byStatus) {
-    const typed = `typed error: ${codes.join(', ')}`;
+    const typed = `problem: ${codes.join(', ')}`;
     const given = responses[status] as { description?: string; content?: Record<string, { schema?: object }> } | undefined;
-    const schema = given?.content?.['application/json']?.schema;
     if (!given || given === err || given === tooLarge || !given.description) {
       responses[status] = {
         description: given === tooLarge ? `${typed} (the body is refused before the rest is read; the connection is closed)` : typed[0]!.toUpperCase() + typed.slice(1),
-        content: json(errorSchema),
+        content: problem(problemSchema),
       };
     } else {
-      responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: json(schema && schema !== errorSchema ? { oneOf: [schema, errorSchema] } : errorSchema) };
+      responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: { ...given.content, ...problem(problemSchema) } };
     }
   }
   const described = route.commands.map((cmd) => `${cmd}: ${CATALOGUE[cmd].summary}`).join(' ');

@@ -12,6 +12,7 @@ import { entryPayload } from '../../cli/audit-tools.js';
 import { encodePolicyCancelStatement } from '../../firmware-policy/policy-governance.js';
 import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
@@ -32,7 +33,7 @@ async function entryAt(seq: number): Promise<CborMap> {
   return e;
 }
 
-const auditSeqOf = (r: { json: Record<string, unknown> }) => Number((r.json.error as { details?: { auditSeq?: unknown } } | undefined)?.details?.auditSeq);
+const auditSeqOf = (r: { json: Record<string, unknown> }) => Number((problemFields(r.json) as { details?: { auditSeq?: unknown } } | undefined)?.details?.auditSeq);
 
 /** A cancel signed by an admin over another proposal's statement: a well-formed, badly signed cancel. */
 function badCancel(statementFor: (adminId: string, expiresAt: number) => Uint8Array, adminIndex = 0) {

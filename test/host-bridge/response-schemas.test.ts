@@ -38,7 +38,12 @@ function documented(method: string, path: string, status: number, type = 'applic
 }
 
 /** Calls the bridge and checks the body against the documented schema; returns the body. */
-async function conforms(method: string, described: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; status: number }): Promise<Record<string, unknown>> {
+async function conforms(
+  method: string,
+  described: string,
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; status: number; type?: string },
+): Promise<Record<string, unknown>> {
   const res = await app.request(url, {
     method: method.toUpperCase(),
     headers: { ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}), ...(opts.body === undefined ? {} : { 'Content-Type': 'application/json' }), ...opts.headers },
@@ -46,7 +51,9 @@ async function conforms(method: string, described: string, url: string, opts: { 
   });
   const body = (await res.json()) as Record<string, unknown>;
   assert.equal(res.status, opts.status, `${method} ${url}: ${JSON.stringify(body).slice(0, 300)}`);
-  const errors = schemaErrors(body, documented(method, described, opts.status), doc);
+  const type = opts.type ?? 'application/json';
+  assert.equal(res.headers.get('Content-Type')?.split(';')[0], type);
+  const errors = schemaErrors(body, documented(method, described, opts.status, type), doc);
   assert.deepEqual(errors, [], `${method.toUpperCase()} ${url} ${opts.status} against its documented schema`);
   return body;
 }
@@ -104,5 +111,16 @@ describe("the bridge's answers match their documented schemas", () => {
       (listed.requests as { requestId: string }[]).map((r) => r.requestId),
       ['large'],
     );
+  });
+
+  test('errors are problems (application/problem+json) that match the documented Problem schema', async () => {
+    const problem = 'application/problem+json';
+    const missing = await conforms('get', '/v1/keys/{keyId}', '/v1/keys/k-none', { token: TOKENS.auditor, status: 404, type: problem });
+    assert.equal(missing.code, 'not_found');
+    const noKey = await conforms('post', '/v1/sign/evm-transaction', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, body: { keyId: 'k', transaction: {} }, status: 400, type: problem });
+    assert.equal(noKey.code, 'bad_request');
+    const scope = await conforms('get', '/v1/policy', '/v1/policy', { token: TOKENS.orchestrator, status: 403, type: problem });
+    assert.equal(scope.code, 'forbidden');
+    await conforms('get', '/v1/policy', '/v1/policy', { status: 401, type: problem });
   });
 });
