@@ -48,6 +48,16 @@ const requestStamp = {
   properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
   description: "the requester's signature over the request statement (host-bridge/request-stamp-client.ts requestStatement, naming this Idempotency-Key); the bridge only carries it",
 };
+/** The Idempotency-Key header: a bare key or the same key as a structured-field string (draft-ietf-httpapi-idempotency-key-header). */
+const idempotencyKeySchema = {
+  type: 'string',
+  pattern: '^("[A-Za-z0-9._:-]{1,128}"|[A-Za-z0-9._:-]{1,128})$',
+  description: '1-128 characters [A-Za-z0-9._:-], bare or quoted as a structured-field string ("abc" is the key abc); else 400 bad_request',
+};
+/** What a signing route answers when its key was used before (the draft's 409 and 422). */
+const keyReused = errWith(
+  'the Idempotency-Key was used for a different request (problem type /problems/conflict/idempotency_key_reused, code conflict, details.code idempotency_key_reused; draft-ietf-httpapi-idempotency-key-header)',
+);
 const address = {
   type: 'string',
   pattern: '^0x[0-9a-fA-F]{40}$',
@@ -126,7 +136,12 @@ const baseDocument = {
           "RFC 9457 problem details (application/problem+json) for every error answer but the JSON-RPC endpoint's. `code` is the appliance's error code; `error` repeats it for clients of the former { error: { code, message, details } } body and goes in the next release.",
         required: ['type', 'title', 'status', 'detail', 'code'],
         properties: {
-          type: { type: 'string', format: 'uri-reference', description: '/problems/<code>, relative to the bridge URL' },
+          type: {
+            type: 'string',
+            format: 'uri-reference',
+            description:
+              '/problems/<code>, relative to the bridge URL; /problems/conflict/idempotency_key_reused (422) and /problems/conflict/request_in_progress (409) for the two Idempotency-Key conflicts',
+          },
           title: { type: 'string', description: "the code's title (host-bridge/problem.ts)" },
           status: { type: 'integer' },
           detail: { type: 'string', description: 'what went wrong this time (never a secret)' },
@@ -352,7 +367,7 @@ const baseDocument = {
             name: 'Idempotency-Key',
             in: 'header',
             required: true,
-            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            schema: idempotencyKeySchema,
             description: 'a retry with the same key returns the same result and never signs twice',
           },
         ],
@@ -381,7 +396,11 @@ const baseDocument = {
           400: err,
           401: err,
           404: err,
-          409: ok('a stored failed or aborted answer (status failed or aborted)', resultRef('SignTransactionAnswer')),
+          409: ok(
+            'a stored failed or aborted answer (status failed or aborted); a request still being signed under this key is the problem /problems/conflict/request_in_progress (details.code request_in_progress): ask again',
+            resultRef('SignTransactionAnswer'),
+          ),
+          422: keyReused,
           413: tooLarge,
         },
       },
@@ -391,7 +410,7 @@ const baseDocument = {
         summary:
           "Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group, its chainId one of the group's chains (else chain_not_allowed), and the primary type decoded by the firmware (Permit and Permit2 PermitSingle/PermitBatch judged like approve: whitelisted spender, approval cap per grant and on the spender's outstanding allowance (allowance_total_above_cap), unlimited refused unless allowed (unlimited_approval), the token's rolling window (reserved) and approval tiers, a Permit's owner the signing key (else typed_owner_not_signer), one token per PermitBatch (else typed_batch_tokens); EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers; Permit2 PermitTransferFrom/PermitBatchTransferFrom judged as a transfer to the spender of the amount summed per token, one token per signature (else typed_batch_tokens), their witness forms only if their exact type hash is allowlisted) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).",
         security: bearer,
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: idempotencyKeySchema, description: 'a retry with the same key returns the same result and never signs twice' }],
         requestBody: {
           required: true,
           content: json({
@@ -408,7 +427,11 @@ const baseDocument = {
             resultRef('SignTypedDataAnswer'),
           ),
           400: err,
-          409: ok('a stored failed or aborted answer (status failed or aborted)', resultRef('SignTypedDataAnswer')),
+          409: ok(
+            'a stored failed or aborted answer (status failed or aborted); a request still being signed under this key is the problem /problems/conflict/request_in_progress (details.code request_in_progress): ask again',
+            resultRef('SignTypedDataAnswer'),
+          ),
+          422: keyReused,
           413: tooLarge,
         },
       },
@@ -425,7 +448,7 @@ const baseDocument = {
             name: 'Idempotency-Key',
             in: 'header',
             required: false,
-            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            schema: idempotencyKeySchema,
             description: 'names the request of a single signing call (refused on a batch); calling again with it returns the stored answer and never signs twice',
           },
         ],
@@ -463,7 +486,7 @@ const baseDocument = {
       get: {
         summary: 'State of a sign request (its requester with an orchestrator token; any approver, admin or auditor; the approver console with its session cookie)',
         description:
-          "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 409 conflict with nothing of that request.",
+          "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 422 (problem conflict, details.code idempotency_key_reused) with nothing of that request.",
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
         responses: {

@@ -1,5 +1,6 @@
 // The bridge's error answers as RFC 9457 problem details (`application/problem+json`): `type`
-// (/problems/<code>, relative to the bridge's URL), `title` (one per code), `status` (http-status.ts),
+// (/problems/<code>, relative to the bridge's URL; /problems/<code>/<details.code> for the subtypes
+// below), `title` (one per type), `status` (http-status.ts),
 // `detail` (the error's short message, never a secret), the appliance's error code as `code`, and its
 // typed details as the extension member `details`. `error` repeats the code for clients of the former
 // `{ error: { code, message, details } }` body; it goes in the next release (docs/integrations.md).
@@ -7,8 +8,8 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { CborMap } from '../protocol/cbor.js';
-import type { ErrorCode } from '../protocol/errors.js';
-import { ERROR_STATUS } from './http-status.js';
+import { IDEMPOTENCY_CONFLICTS, type ErrorCode } from '../protocol/errors.js';
+import { errorStatus } from './http-status.js';
 import { cborToJson, type Json } from './json-cbor.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -43,15 +44,27 @@ export interface Problem {
   [extension: string]: Json | undefined;
 }
 
-export const problemType = (code: ErrorCode): string => `/problems/${code}`;
+/**
+ * Problems of one code that are a kind of their own, by the appliance's `details.code`: their type is
+ * /problems/<code>/<details.code>, with this title (the Idempotency-Key draft's two conflicts).
+ */
+export const PROBLEM_SUBTYPES: Partial<Record<ErrorCode, Readonly<Record<string, string>>>> = {
+  conflict: {
+    [IDEMPOTENCY_CONFLICTS.keyReused]: 'The Idempotency-Key is already used for a different request',
+    [IDEMPOTENCY_CONFLICTS.inProgress]: 'A request is still being signed under this Idempotency-Key',
+  },
+};
+
+export const problemType = (code: ErrorCode, sub?: string): string => (sub ? `/problems/${code}/${sub}` : `/problems/${code}`);
 
 /** The problem for an error `code` with its message and typed details; `extra` adds extension members. */
 export function problemOf(code: ErrorCode, detail: string, details?: Record<string, unknown>, extra: Record<string, Json> = {}): Problem {
+  const sub = typeof details?.code === 'string' && PROBLEM_SUBTYPES[code]?.[details.code] ? details.code : undefined;
   return {
     ...extra,
-    type: problemType(code),
-    title: PROBLEM_TITLES[code],
-    status: ERROR_STATUS[code],
+    type: problemType(code, sub),
+    title: sub ? PROBLEM_SUBTYPES[code]![sub]! : PROBLEM_TITLES[code],
+    status: errorStatus(code, details),
     detail,
     code,
     error: code,

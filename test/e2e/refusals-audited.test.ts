@@ -144,7 +144,7 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     assert.equal(first.status, 202);
     const before = await head();
     const other = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, tx(3n * ETH), { 'Idempotency-Key': 'idem-1' });
-    assert.equal(other.status, 409, JSON.stringify(other.json));
+    assert.equal(other.status, 422, JSON.stringify(other.json)); // the IETF Idempotency-Key draft's status for a reused key
     const seq = auditSeqOf(other);
     assert.equal(seq, before + 1);
     const e = await entryAt(seq);

@@ -83,9 +83,12 @@ describe('scopes stand for policy roles; requests are read by their requester or
 
   test("another requester taking a request's Idempotency-Key gets a bare conflict: no status, signature or field of that request", async () => {
     const taken = await req('POST', '/v1/sign/evm-transaction', tok.b!, { keyId: String(dev.keys[0]?.keyId), transaction: tx(0) }, { 'Idempotency-Key': 'orch-pay-1' });
-    assert.equal(taken.status, 409);
-    assert.deepEqual(Object.keys(taken.json), ['error']);
+    assert.equal(taken.status, 422);
+    // The problem's own members, and in its details only the kind of conflict and the audit entry of the refusal.
+    assert.deepEqual(Object.keys(taken.json).sort(), ['code', 'detail', 'details', 'error', 'status', 'title', 'type']);
+    assert.deepEqual(Object.keys(errorOf(taken).details ?? {}).sort(), ['auditSeq', 'code']);
     assert.equal(errorOf(taken).code, 'conflict');
+    assert.equal(errorOf(taken).details?.code, 'idempotency_key_reused');
     assert.ok(!JSON.stringify(taken.json).includes('0x'), 'no hex value of the request leaks');
   });
 

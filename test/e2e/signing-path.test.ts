@@ -246,7 +246,8 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     db.close();
     assert.equal(n, 1, 'one spend reservation');
     const reuse = await sign(await eip1559(recipient, 778n), key);
-    assert.equal(reuse.status, 409, 'the same key for a different request is a conflict');
+    assert.equal(reuse.status, 422, 'the same key for a different request is 422 (IETF Idempotency-Key draft)');
+    assert.equal(problemFields(reuse.json)?.details?.code, 'idempotency_key_reused');
     assert.equal((await broadcast(String(r1.json.rawTransaction))).status, 'success');
   });
 

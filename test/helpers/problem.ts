@@ -1,6 +1,6 @@
 // Reads a bridge error answer, an RFC 9457 problem (host-bridge/problem.ts), as the error fields the
 // tests check: its code, detail (as `message`) and typed details. It first checks the problem's form:
-// type /problems/<code>, a title, a numeric status, the detail, and the deprecated `error` equal to the code.
+// type /problems/<code> (or a subtype under it), a title, a numeric status, the detail, and the deprecated `error` equal to the code.
 import assert from 'node:assert/strict';
 
 export interface ProblemFields {
@@ -15,7 +15,7 @@ export function problemFields(json: unknown): ProblemFields | undefined {
   const p = json as Record<string, unknown> | undefined;
   if (!p || typeof p !== 'object' || p.code === undefined) return undefined;
   assert.equal(typeof p.code, 'string', 'problem code');
-  assert.equal(p.type, `/problems/${String(p.code)}`, 'problem type');
+  assert.ok(p.type === `/problems/${String(p.code)}` || (typeof p.type === 'string' && p.type.startsWith(`/problems/${String(p.code)}/`)), `problem type ${String(p.type)}`);
   assert.equal(typeof p.title, 'string', 'problem title');
   assert.equal(typeof p.status, 'number', 'problem status');
   assert.equal(typeof p.detail, 'string', 'problem detail');

@@ -116,7 +116,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
     id: 'H10c',
     attacker: 'orchestrator',
     attack: 'reuse an idempotency key for a different transfer',
-    expected: '409 conflict; nothing signed; refusal audited',
+    expected: '422 conflict (idempotency_key_reused); nothing signed; refusal audited',
     async run(w, v) {
       const m = w.main;
       const requestId = m.newRequestId('h10c');
@@ -124,7 +124,8 @@ export const refusalsAuditedScenarios: Scenario[] = [
       v.expect(first.status === 202, `setup: first request got ${first.status}`);
       const head = await m.auditHead();
       const r = await m.sign('hot-1', tx(w.addr.stranger, 2n * ETH, w.freshNonce()), { requestId });
-      const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 409, code: 'conflict', command: 'sign.evm-tx', subject: requestId });
+      const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 422, code: 'conflict', command: 'sign.evm-tx', subject: requestId });
+      v.expect(r.json.details?.code === 'idempotency_key_reused', `details.code: ${String(r.json.details?.code)}`);
       const state = await requestState(m, requestId);
       v.expect(state.status === 'pending_approval', `the first request is ${String(state.status)}`);
       return j;
