@@ -9,6 +9,9 @@ import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
 import { ERROR_STATUS } from './http-status.js';
 import { RESULT_SCHEMAS, resultRef } from './openapi-results.js';
+import { addressSchema, bodySchema, hexSchema, uintSchema } from './body-fields.js';
+import { TX_FIELDS } from './json-cbor.js';
+import { SIGN_BODY_SCHEMAS, SIGN_EVM_TX_BODY, SIGN_TYPED_DATA_BODY } from './sign-params.js';
 
 // Placeholders an operation lists at a status where it answers a typed error: describeErrors replaces
 // each with the problem response naming the codes the route answers at that status.
@@ -24,30 +27,20 @@ const ok = (description: string, schema: object) => ({ description, content: jso
 const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
 
-const uint = {
-  type: 'string',
-  pattern: '^(0|[1-9][0-9]{0,77}|0x0|0x[1-9a-fA-F][0-9a-fA-F]{0,63})$',
-  description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers. No leading zeros: "0x00ff" or "007" is refused with 400 non_canonical',
-};
-const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$', maxLength: 2 + 2 * 65536, description: '0x hex of whole bytes, at most 64 KiB unless the field says otherwise' };
+// The value forms json-cbor.ts reads (body-fields.ts).
+const uint = uintSchema;
+const hex = hexSchema();
 /** What an admin adds to a command it asks for when it stamps it (required under the policy's requireSignedProposals). */
 const adminStamp = {
   requestId: { type: 'string', maxLength: 128, description: 'the id the admin stamp names (required with a stamp)' },
   stamp: {
     type: 'object',
     required: ['expiresAt', 'signature'],
-    properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
+    properties: { expiresAt: uint, signature: hexSchema(128) },
     description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
   },
 };
-/** A requester's stamp on a signing request (required in a key group with requireSignedRequests; docs/requesters.md). */
-const requestStamp = {
-  type: 'object',
-  required: ['expiresAt', 'signature'],
-  additionalProperties: false,
-  properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
-  description: "the requester's signature over the request statement (host-bridge/request-stamp-client.ts requestStatement, naming this Idempotency-Key); the bridge only carries it",
-};
+const address = addressSchema;
 /** The Idempotency-Key header: a bare key or the same key as a structured-field string (draft-ietf-httpapi-idempotency-key-header). */
 const idempotencyKeySchema = {
   type: 'string',
@@ -58,11 +51,6 @@ const idempotencyKeySchema = {
 const keyReused = errWith(
   'the Idempotency-Key was used for a different request (problem type /problems/conflict/idempotency_key_reused, code conflict, details.code idempotency_key_reused; draft-ietf-httpapi-idempotency-key-header)',
 );
-const address = {
-  type: 'string',
-  pattern: '^0x[0-9a-fA-F]{40}$',
-  description: 'all lower case, all upper case, or mixed case that is the EIP-55 checksum; a wrong checksum is refused with 400 bad_checksum',
-};
 
 const baseDocument = {
   openapi: '3.1.0',
@@ -155,24 +143,12 @@ const baseDocument = {
           },
         },
       },
-      Transaction: {
-        type: 'object',
-        required: ['type', 'chainId', 'nonce', 'gasLimit', 'to', 'value'],
-        properties: {
-          type: { type: 'string', enum: ['legacy', 'eip2930', 'eip1559'] },
-          chainId: uint,
-          nonce: uint,
-          gasLimit: uint,
-          to: { oneOf: [address, { type: 'null' }] },
-          value: uint,
-          data: { ...hex, maxLength: 2 + 2 * 131072, description: "calldata, at most 128 KiB (go-ethereum's transaction-pool limit for a whole transaction); more is 400 bad_request" },
-          gasPrice: { ...uint, description: 'legacy and eip2930' },
-          maxFeePerGas: { ...uint, description: 'eip1559' },
-          maxPriorityFeePerGas: { ...uint, description: 'eip1559' },
-          accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
-        },
-      },
+      Transaction: bodySchema(TX_FIELDS, {
+        closed: true,
+        description: 'an EVM transaction (json-cbor.ts TX_FIELDS: the members the bridge converts, each with its schema; another member is 400 bad_request)',
+      }),
       ...RESULT_SCHEMAS,
+      ...SIGN_BODY_SCHEMAS,
       Approval: {
         type: 'object',
         description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
@@ -373,21 +349,7 @@ const baseDocument = {
         ],
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['keyId', 'transaction'],
-            properties: {
-              keyId: { type: 'string' },
-              transaction: { $ref: '#/components/schemas/Transaction' },
-              stamp: requestStamp,
-              travelRuleHash: {
-                type: 'string',
-                pattern: '^0x[0-9a-fA-F]{64}$',
-                description:
-                  "SHA-256 of the transfer's travel-rule payload (IVMS101 originator and beneficiary; 0x + 64 hex, else 400 bad_request { field: 'travelRuleHash' }). Covered by the requester's stamp, kept with the request (GET /v1/requests/{id} shows it) and written to its audit entry. A transfer strictly above its asset's travelRuleAbove without one is denied with reason travel_rule_missing.",
-              },
-            },
-          }),
+          content: json(bodySchema(SIGN_EVM_TX_BODY)), // the table the route reads the body with (sign-params.ts)
         },
         responses: {
           200: ok('signed', resultRef('SignTransactionAnswer')),
@@ -413,11 +375,7 @@ const baseDocument = {
         parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: idempotencyKeySchema, description: 'a retry with the same key returns the same result and never signs twice' }],
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['keyId', 'typedData'],
-            properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' }, stamp: requestStamp },
-          }),
+          content: json(bodySchema(SIGN_TYPED_DATA_BODY)), // the table the route reads the body with (sign-params.ts)
         },
         responses: {
           200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq', resultRef('SignTypedDataAnswer')),

@@ -1,5 +1,5 @@
 // A small JSON Schema checker for the subset the API descriptions use: type (one or a list), const,
-// enum, pattern, required, properties, additionalProperties: false, items, oneOf (exactly one
+// enum, pattern, minLength, maxLength, minimum, maximum, required, properties, additionalProperties (false or a schema), items, oneOf (exactly one
 // branch) and local $ref (#/components/schemas/...). Keywords outside the subset are ignored, so a
 // schema using one is not checked by it; this is for the tests, not a general validator.
 
@@ -27,6 +27,16 @@ export function schemaErrors(value: unknown, schema: JsonSchema, root: JsonSchem
   if ('const' in schema && JSON.stringify(value) !== JSON.stringify(schema.const)) errors.push(`${path}: expected ${JSON.stringify(schema.const)}`);
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
     errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (typeof value === 'string') {
+    // Lengths in code points, as JSON Schema counts them.
+    const n = [...value].length;
+    if (typeof schema.minLength === 'number' && n < schema.minLength) errors.push(`${path}: shorter than ${schema.minLength}`);
+    if (typeof schema.maxLength === 'number' && n > schema.maxLength) errors.push(`${path}: longer than ${schema.maxLength}`);
+  }
+  if (typeof value === 'number') {
+    if (typeof schema.minimum === 'number' && value < schema.minimum) errors.push(`${path}: below ${schema.minimum}`);
+    if (typeof schema.maximum === 'number' && value > schema.maximum) errors.push(`${path}: above ${schema.maximum}`);
+  }
   if (typeof schema.pattern === 'string' && typeof value === 'string' && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${path}: "${value.slice(0, 80)}" does not match ${schema.pattern}`);
   if (typeOf(value) === 'object') {
     const obj = value as Record<string, unknown>;
@@ -35,6 +45,8 @@ export function schemaErrors(value: unknown, schema: JsonSchema, root: JsonSchem
     for (const [k, v] of Object.entries(obj)) {
       if (props[k]) errors.push(...schemaErrors(v, props[k], root, `${path}.${k}`));
       else if (schema.additionalProperties === false) errors.push(`${path}: unexpected member "${k}"`);
+      else if (typeof schema.additionalProperties === 'object' && schema.additionalProperties !== null)
+        errors.push(...schemaErrors(v, schema.additionalProperties as JsonSchema, root, `${path}.${k}`));
     }
   }
   if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...schemaErrors(v, schema.items as JsonSchema, root, `${path}[${i}]`)));
