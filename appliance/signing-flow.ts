@@ -7,7 +7,7 @@
 // captured with the decision, inputs) so an offline replay re-runs it exactly.
 import { equalBytes } from '../protocol/bytes.js';
 import { decodeCanonical, encodeCanonical, sha256Canonical, type CborMap } from '../protocol/cbor.js';
-import { ApplianceError } from '../protocol/errors.js';
+import { ApplianceError, IDEMPOTENCY_CONFLICTS } from '../protocol/errors.js';
 import type { AuditFields, DecisionKind } from '../protocol/audit-kinds.js';
 import { evaluate } from '../firmware-policy/evaluate.js';
 import { allowanceToCbor, reasonsToCbor, rejectedToCbor, type Decision } from '../firmware-policy/decision.js';
@@ -348,8 +348,8 @@ function recordNonce(dev: Device, ctx: TxSignContext, decision: Decision, now: n
  */
 export function storedAnswer<A extends RequestAnswer>(existing: RequestRecord, kind: DecisionKind, requestHash: Uint8Array): A {
   const same = existing.kind === kind && equalBytes(existing.requestHash, requestHash);
-  if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request');
-  if (!existing.response) throw new ApplianceError('conflict', 'request is being signed');
+  if (!same) throw new ApplianceError('conflict', 'this idempotency key was used for a different request', { code: IDEMPOTENCY_CONFLICTS.keyReused });
+  if (!existing.response) throw new ApplianceError('conflict', 'request is being signed', { code: IDEMPOTENCY_CONFLICTS.inProgress });
   // Stored by this flow for a request of this kind (the record is sealed, its MAC checked on read).
   return storedResponse(existing.response) as A;
 }

@@ -9,6 +9,7 @@ import { encodeWhitelistStatement } from '../firmware-policy/whitelist-governanc
 import { encodePolicyChangeStatement } from '../firmware-policy/policy-governance.js';
 import { encodeTimeStatement } from '../firmware-policy/time-statement.js';
 import { signStatement, type ApproverKeyFile } from './approver-key.js';
+import { bridgeProblem } from './bridge-connection.js';
 
 const hex = (b: Uint8Array) => '0x' + Buffer.from(b).toString('hex');
 
@@ -17,10 +18,8 @@ const SIGNABLE = new Set(['pending', 'pending_approval']);
 
 /** Refuses an answer that has nothing to sign, saying what it is instead. */
 export function signableStatement(doc: Record<string, unknown>): Record<string, unknown> {
-  if (doc.error !== undefined) {
-    const e = doc.error as { code?: unknown; message?: unknown };
-    throw new ApplianceError('bad_request', `the input is an error answer (${String(e.code ?? '?')}: ${String(e.message ?? '')}), not something to sign`);
-  }
+  const e = bridgeProblem(doc);
+  if (e !== undefined) throw new ApplianceError('bad_request', `the input is an error answer (${e.code ?? '?'}: ${e.message ?? ''}), not something to sign`);
   const what = typeof doc.requestId === 'string' ? `request ${doc.requestId}` : typeof doc.proposalId === 'string' ? `proposal ${doc.proposalId}` : 'the input';
   if (typeof doc.status === 'string' && !SIGNABLE.has(doc.status)) {
     throw new ApplianceError('conflict', `${what} is ${doc.status}, not pending: there is nothing to approve`, { status: doc.status });

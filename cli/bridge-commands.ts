@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ApplianceError, isErrorCode } from '../protocol/errors.js';
 import { readApproverKey } from './approver-key.js';
 import { approveStatement } from './approver-statement.js';
-import { bridgeToken, bridgeUrl, callBridge, describeFailure, type BridgeAnswer } from './bridge-connection.js';
+import { bridgeProblem, bridgeToken, bridgeUrl, callBridge, describeFailure, type BridgeAnswer } from './bridge-connection.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -46,7 +46,7 @@ export function bridgeSubs(io: { out: (x: unknown) => void; say: (m: string) => 
     const url = `${bridgeUrl(v.url)}${path}`;
     const ans = await callBridge(url, { method, token: bridgeToken(v['token-file']), ...(body !== undefined ? { body } : {}) });
     if (ans.status >= 400) {
-      const code = (ans.json.error as { code?: unknown } | undefined)?.code;
+      const code = bridgeProblem(ans.json)?.code;
       throw new ApplianceError(isErrorCode(code) ? code : ans.status === 403 ? 'denied' : 'unavailable', describeFailure(method, url, ans));
     }
     return ans;

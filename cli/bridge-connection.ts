@@ -117,9 +117,22 @@ export async function callBridge(url: string, opts: { method?: string; token?: s
   }
 }
 
+/**
+ * The code and message of a bridge error: an RFC 9457 problem carries the appliance's code as `code` and
+ * the message as `detail` (its `error` member, the code again, is kept for older clients); undefined
+ * for an answer that is not an error.
+ */
+export function bridgeProblem(json: Record<string, unknown>): { code?: string; message?: string } | undefined {
+  const legacy = json.error;
+  if (typeof json.code !== 'string' && legacy === undefined) return undefined;
+  const code = typeof json.code === 'string' ? json.code : typeof legacy === 'string' ? legacy : (legacy as { code?: unknown } | null)?.code;
+  const message = typeof json.detail === 'string' ? json.detail : (legacy as { message?: unknown } | null)?.message;
+  return { ...(typeof code === 'string' ? { code } : {}), ...(typeof message === 'string' ? { message } : {}) };
+}
+
 /** The bridge's error as one line: "METHOD URL answered HTTP 409 conflict: message". */
 export function describeFailure(method: string, url: string, a: BridgeAnswer): string {
-  const err = a.json.error as { code?: string; message?: string } | undefined;
+  const err = bridgeProblem(a.json);
   const codes = ((a.json.reasons as { code: string }[] | undefined) ?? []).map((r) => r.code);
   return `${method} ${url} answered HTTP ${a.status}${err?.code ? ` ${err.code}` : ''}${err?.message ? `: ${err.message}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`;
 }

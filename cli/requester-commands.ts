@@ -69,9 +69,10 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
     });
     out(ans.json);
     if (ans.status >= 400) {
-      const err = ans.json.error as { code?: string } | undefined;
+      // A denial is the answer with its reasons; any other refusal an RFC 9457 problem with the appliance's code.
+      const code = typeof ans.json.code === 'string' ? ans.json.code : undefined;
       const codes = ((ans.json.reasons as { code: string }[] | undefined) ?? []).map((r) => r.code);
-      say(`${url} answered HTTP ${ans.status}${err?.code ? ` ${err.code}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+      say(`${url} answered HTTP ${ans.status}${code ? ` ${code}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`);
       process.exitCode = 1;
     } else if (ans.status === 202) say('pending: the request waits for approvals (hsmctl approver sign --in this answer)');
   }

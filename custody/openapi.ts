@@ -26,6 +26,9 @@ export function problems(...codes: ProblemCode[]): Record<string, object> {
   return out;
 }
 
+/** What Node's HTTP server answers before the app sees a request: headers over its 16 KiB limit (no body). */
+export const HEADERS_TOO_LARGE = { '431': { description: "request headers over Node's 16 KiB limit: the HTTP server answers before the service, with no body" } };
+
 /** The problems of any route behind a token. */
 export const AUTH_PROBLEMS: ProblemCode[] = ['unauthorized', 'forbidden', 'internal'];
 
@@ -105,7 +108,9 @@ export function buildOpenApi(modules: readonly CustodyModule[]): object {
       title: 'Custody service',
       version: '0.1.0',
       description: 'The internal ledger (balances, journal, replay) and the custody-address registry; the orchestrator and reconciliation plug into the same service. Errors are RFC 9457 problems.',
+      license: { name: 'Proprietary (package.json: UNLICENSED); no licence is granted', identifier: 'LicenseRef-Proprietary' },
     },
+    servers: [{ url: '/', description: 'the service that serves this document (custody config http.host/http.port)' }],
     components: {
       securitySchemes: {
         bearer: {

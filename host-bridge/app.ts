@@ -1,16 +1,14 @@
 // The host bridge: an HTTP API for the orchestrator, approvers, admins and auditors. It checks
 // bearer tokens and scopes, converts JSON to the appliance's canonical CBOR commands and back, and
 // maps results to HTTP statuses. It holds no key, no PIN, and makes no policy decision. This module
-// holds the middleware (trace id, metrics, body caps), the one error mapping, and mounts the route
+// holds the middleware (trace id, metrics, body caps), the one error mapping (to RFC 9457 problems), and mounts the route
 // modules of host-bridge/routes/.
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import type { CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import type { ApplianceCaller } from './appliance-caller.js';
 import type { TokenVerifier } from './auth.js';
-import { ERROR_STATUS } from './http-status.js';
-import { cborToJson } from './json-cbor.js';
+import { problemOf, problemResponse } from './problem.js';
 import { bodyCaps } from './body-limit.js';
 import { Metrics } from './metrics.js';
 import type { AuditEventFeed } from './events.js';
@@ -64,16 +62,15 @@ export function createApp(opts: BridgeOptions): BridgeApp {
   });
   app.use('*', bodyCaps()); // before any route reads a body (413 body_too_large; docs/limits.md)
 
+  // Every error answer is an RFC 9457 problem (problem.ts).
   app.onError((err, c) => {
     if (err instanceof ApplianceError) {
-      const body: Record<string, unknown> = { error: { code: err.code, message: err.message } };
-      if (err.details) (body.error as Record<string, unknown>).details = cborToJson(err.details as CborMap);
       // The rest of an over-long body stays unread: close instead of draining it for keep-alive.
       if (err.code === 'body_too_large') c.header('Connection', 'close');
-      return c.json(body, ERROR_STATUS[err.code]);
+      return problemResponse(c, problemOf(err.code, err.message, err.details));
     }
-    if (err instanceof SyntaxError) return c.json({ error: { code: 'bad_request', message: 'request body is not valid JSON' } }, 400);
-    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+    if (err instanceof SyntaxError) return problemResponse(c, problemOf('bad_request', 'request body is not valid JSON'));
+    return problemResponse(c, problemOf('internal', 'internal error'));
   });
 
   if (opts.console) checkConsoleOrigin(opts.console.origin);
@@ -91,6 +88,6 @@ export function createApp(opts: BridgeOptions): BridgeApp {
   consoleRoutes(app, r);
   jsonRpcRoutes(app, r, opts.jsonRpc);
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: 'no such route' } }, 404));
+  app.notFound((c) => problemResponse(c, problemOf('not_found', 'no such route')));
   return app;
 }

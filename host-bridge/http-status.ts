@@ -1,6 +1,7 @@
-// The one table from appliance error codes and request states to HTTP statuses.
+// The one table from appliance error codes and request states to HTTP statuses, and the statuses
+// finer than a code's that the appliance's own `details.code` names (the bridge reads it; it decides nothing).
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ErrorCode } from '../protocol/errors.js';
+import { IDEMPOTENCY_CONFLICTS, type ErrorCode } from '../protocol/errors.js';
 
 export const ERROR_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -18,6 +19,21 @@ export const ERROR_STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unavailable: 503,
   internal: 500,
 };
+
+/**
+ * A code's status refined by the appliance's `details.code`: an Idempotency-Key already used for a
+ * different request is 422, as draft-ietf-httpapi-idempotency-key-header says (a request still being
+ * signed under it stays 409 conflict).
+ */
+export const DETAIL_STATUS: Partial<Record<ErrorCode, Readonly<Record<string, ContentfulStatusCode>>>> = {
+  conflict: { [IDEMPOTENCY_CONFLICTS.keyReused]: 422 },
+};
+
+/** The status of an error: its code's, or the finer one its details name. */
+export function errorStatus(code: ErrorCode, details?: Record<string, unknown>): ContentfulStatusCode {
+  const sub = details?.code;
+  return (typeof sub === 'string' ? DETAIL_STATUS[code]?.[sub] : undefined) ?? ERROR_STATUS[code];
+}
 
 /** Status of a sign or approve result by its `status` field. */
 export function resultStatus(status: unknown): ContentfulStatusCode {

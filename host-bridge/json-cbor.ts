@@ -8,6 +8,7 @@ import type { CborMap, CborValue } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { MAX_CALLDATA_BYTES } from '../protocol/limits.js';
 import { toChecksumAddress } from '../firmware-policy/evm/secp256k1-signature.js';
+import { addressSchema, calldataSchema, hexSchema, optional, required, uintSchema, type BodyField, type BodyTable } from './body-fields.js';
 
 const bad = (field: string, expected: string) => new ApplianceError('bad_request', `"${field}" expected ${expected}`, { field });
 
@@ -102,44 +103,44 @@ export function jsonOptUint(v: unknown, field: string): number | undefined {
   return n;
 }
 
-/** EVM transaction fields from JSON to the CBOR map the appliance's sign command takes. */
+function readAccessList(val: unknown): CborValue {
+  if (!Array.isArray(val)) throw bad('transaction.accessList', 'an array');
+  return val.map((e, i) => {
+    const o = jsonObject(e, `transaction.accessList[${i}]`);
+    const keys = o.storageKeys ?? [];
+    if (!Array.isArray(keys)) throw bad(`transaction.accessList[${i}].storageKeys`, 'an array');
+    return { address: jsonAddress(o.address, `transaction.accessList[${i}].address`), storageKeys: keys.map((s, j) => jsonHex(s, `transaction.accessList[${i}].storageKeys[${j}]`, 32)) };
+  });
+}
+
+/**
+ * The transaction's members (components.schemas.Transaction is made from this table): each one's
+ * schema and reader. `required` is what the description requires; the bridge converts the members
+ * present and the appliance refuses a transaction that lacks one it needs.
+ */
+export const TX_FIELDS = {
+  type: required({ type: 'string', enum: ['legacy', 'eip2930', 'eip1559'] }, (v, f) => jsonString(v, f, 16)),
+  chainId: required(uintSchema, jsonUint),
+  nonce: required(uintSchema, jsonUint),
+  gasLimit: required(uintSchema, jsonUint),
+  to: required({ oneOf: [addressSchema, { type: 'null' }], description: 'null: a contract creation' }, (v, f) => (v === null ? null : jsonAddress(v, f))),
+  value: required(uintSchema, jsonUint),
+  data: optional(calldataSchema, (v, f) => jsonHex(v, f, undefined, MAX_CALLDATA_BYTES)),
+  gasPrice: optional({ ...uintSchema, description: `legacy and eip2930. ${String(uintSchema.description)}` }, jsonUint),
+  maxFeePerGas: optional({ ...uintSchema, description: `eip1559. ${String(uintSchema.description)}` }, jsonUint),
+  maxPriorityFeePerGas: optional({ ...uintSchema, description: `eip1559. ${String(uintSchema.description)}` }, jsonUint),
+  accessList: optional(
+    { type: 'array', items: { type: 'object', required: ['address'], properties: { address: addressSchema, storageKeys: { type: 'array', items: hexSchema(32, 32) } } } },
+    readAccessList,
+  ),
+} satisfies BodyTable;
+
+/** EVM transaction fields from JSON to the CBOR map the appliance's sign command takes (the members present, by TX_FIELDS). */
 export function txFieldsFromJson(v: unknown): CborMap {
   const t = jsonObject(v, 'transaction');
+  for (const k of Object.keys(t)) if (!Object.hasOwn(TX_FIELDS, k)) throw new ApplianceError('bad_request', `"transaction" has an unknown field "${k}"`, { field: `transaction.${k}` });
   const out: CborMap = {};
-  for (const [k, val] of Object.entries(t)) {
-    switch (k) {
-      case 'type':
-        out.type = jsonString(val, 'transaction.type', 16);
-        break;
-      case 'to':
-        out.to = val === null ? null : jsonAddress(val, 'transaction.to');
-        break;
-      case 'data':
-        out.data = jsonHex(val, 'transaction.data', undefined, MAX_CALLDATA_BYTES);
-        break;
-      case 'chainId':
-      case 'nonce':
-      case 'gasLimit':
-      case 'value':
-      case 'gasPrice':
-      case 'maxFeePerGas':
-      case 'maxPriorityFeePerGas':
-        out[k] = jsonUint(val, `transaction.${k}`);
-        break;
-      case 'accessList': {
-        if (!Array.isArray(val)) throw bad('transaction.accessList', 'an array');
-        out.accessList = val.map((e, i) => {
-          const o = jsonObject(e, `transaction.accessList[${i}]`);
-          const keys = o.storageKeys ?? [];
-          if (!Array.isArray(keys)) throw bad(`transaction.accessList[${i}].storageKeys`, 'an array');
-          return { address: jsonAddress(o.address, `transaction.accessList[${i}].address`), storageKeys: keys.map((s, j) => jsonHex(s, `transaction.accessList[${i}].storageKeys[${j}]`, 32)) };
-        });
-        break;
-      }
-      default:
-        throw new ApplianceError('bad_request', `"transaction" has an unknown field "${k}"`, { field: `transaction.${k}` });
-    }
-  }
+  for (const [k, f] of Object.entries(TX_FIELDS) as [string, BodyField<unknown>][]) if (t[k] !== undefined) out[k] = f.read(t[k], `transaction.${k}`) as CborValue;
   return out;
 }
 

@@ -7,46 +7,50 @@
 import { COMMON_ERRORS } from '../protocol/commands/command.js';
 import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
-import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 import { ERROR_STATUS } from './http-status.js';
+import { RESULT_SCHEMAS, resultRef } from './openapi-results.js';
+import { addressSchema, bodySchema, hexSchema, uintSchema } from './body-fields.js';
+import { TX_FIELDS } from './json-cbor.js';
+import { SIGN_BODY_SCHEMAS, SIGN_EVM_TX_BODY, SIGN_TYPED_DATA_BODY } from './sign-params.js';
 
-const err = { $ref: '#/components/responses/Error' };
-const tooLarge = { $ref: '#/components/responses/TooLarge' };
+// Placeholders an operation lists at a status where it answers a typed error: describeErrors replaces
+// each with the problem response naming the codes the route answers at that status.
+const err = { description: 'typed error' };
+const tooLarge = { description: 'body too large' };
+/** An error response with words of its own; describeErrors adds the codes and the problem schema. */
+const errWith = (description: string) => ({ description });
+/** What Node's HTTP server answers before the app sees the request: headers over its 16 KiB limit (no body). */
+const headersTooLarge = { 431: { description: "request headers over Node's 16 KiB limit: the HTTP server answers before the bridge, with no body" } };
 const bearer = [{ bearer: [] }];
 const json = (schema: object) => ({ 'application/json': { schema } });
-const ok = (description: string, schema: object = { type: 'object' }) => ({ description, content: json(schema) });
+const ok = (description: string, schema: object) => ({ description, content: json(schema) });
 const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
 
-const uint = {
-  type: 'string',
-  pattern: '^(0|[1-9][0-9]{0,77}|0x0|0x[1-9a-fA-F][0-9a-fA-F]{0,63})$',
-  description: 'unsigned integer as a decimal string (or 0x hex); small values may be JSON integers. No leading zeros: "0x00ff" or "007" is refused with 400 non_canonical',
-};
-const hex = { type: 'string', pattern: '^0x([0-9a-fA-F]{2})*$', maxLength: 2 + 2 * 65536, description: '0x hex of whole bytes, at most 64 KiB unless the field says otherwise' };
+// The value forms json-cbor.ts reads (body-fields.ts).
+const uint = uintSchema;
+const hex = hexSchema();
 /** What an admin adds to a command it asks for when it stamps it (required under the policy's requireSignedProposals). */
 const adminStamp = {
   requestId: { type: 'string', maxLength: 128, description: 'the id the admin stamp names (required with a stamp)' },
   stamp: {
     type: 'object',
     required: ['expiresAt', 'signature'],
-    properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
+    properties: { expiresAt: uint, signature: hexSchema(128) },
     description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
   },
 };
-/** A requester's stamp on a signing request (required in a key group with requireSignedRequests; docs/requesters.md). */
-const requestStamp = {
-  type: 'object',
-  required: ['expiresAt', 'signature'],
-  additionalProperties: false,
-  properties: { expiresAt: { type: 'integer' }, signature: { ...hex, maxLength: 258 } },
-  description: "the requester's signature over the request statement (host-bridge/request-stamp-client.ts requestStatement, naming this Idempotency-Key); the bridge only carries it",
-};
-const address = {
+const address = addressSchema;
+/** The Idempotency-Key header: a bare key or the same key as a structured-field string (draft-ietf-httpapi-idempotency-key-header). */
+const idempotencyKeySchema = {
   type: 'string',
-  pattern: '^0x[0-9a-fA-F]{40}$',
-  description: 'all lower case, all upper case, or mixed case that is the EIP-55 checksum; a wrong checksum is refused with 400 bad_checksum',
+  pattern: '^("[A-Za-z0-9._:-]{1,128}"|[A-Za-z0-9._:-]{1,128})$',
+  description: '1-128 characters [A-Za-z0-9._:-], bare or quoted as a structured-field string ("abc" is the key abc); else 400 bad_request',
 };
+/** What a signing route answers when its key was used before (the draft's 409 and 422). */
+const keyReused = errWith(
+  'the Idempotency-Key was used for a different request (problem type /problems/conflict/idempotency_key_reused, code conflict, details.code idempotency_key_reused; draft-ietf-httpapi-idempotency-key-header)',
+);
 
 const baseDocument = {
   openapi: '3.1.0',
@@ -54,7 +58,9 @@ const baseDocument = {
     title: 'HSM signer appliance: host bridge',
     version: '0.1.0',
     description: 'HTTP front of the signer appliance. The bridge authenticates bearer tokens, converts JSON to canonical CBOR commands and forwards them; every decision is made inside the appliance.',
+    license: { name: 'Proprietary (package.json: UNLICENSED); no licence is granted', identifier: 'LicenseRef-Proprietary' },
   },
+  servers: [{ url: '/', description: 'the bridge that serves this document (host-bridge/main.ts --host/--port)' }],
   components: {
     securitySchemes: {
       consoleSession: {
@@ -112,71 +118,37 @@ const baseDocument = {
           },
         },
       },
-      Error: {
+      Problem: {
         type: 'object',
-        required: ['error'],
+        description:
+          "RFC 9457 problem details (application/problem+json) for every error answer but the JSON-RPC endpoint's. `code` is the appliance's error code; `error` repeats it for clients of the former { error: { code, message, details } } body and goes in the next release.",
+        required: ['type', 'title', 'status', 'detail', 'code'],
         properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', enum: [...ERROR_CODES] },
-              message: { type: 'string' },
-              details: {
-                type: 'object',
-                description:
-                  "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction and /v1/rpc, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
-              },
-            },
-          },
-        },
-      },
-      Transaction: {
-        type: 'object',
-        required: ['type', 'chainId', 'nonce', 'gasLimit', 'to', 'value'],
-        properties: {
-          type: { type: 'string', enum: ['legacy', 'eip2930', 'eip1559'] },
-          chainId: uint,
-          nonce: uint,
-          gasLimit: uint,
-          to: { oneOf: [address, { type: 'null' }] },
-          value: uint,
-          data: { ...hex, maxLength: 2 + 2 * 131072, description: "calldata, at most 128 KiB (go-ethereum's transaction-pool limit for a whole transaction); more is 400 bad_request" },
-          gasPrice: { ...uint, description: 'legacy and eip2930' },
-          maxFeePerGas: { ...uint, description: 'eip1559' },
-          maxPriorityFeePerGas: { ...uint, description: 'eip1559' },
-          accessList: { type: 'array', items: { type: 'object', properties: { address, storageKeys: { type: 'array', items: hex } } } },
-        },
-      },
-      Reason: { type: 'object', properties: { rule: { type: 'string' }, code: { type: 'string', enum: [...REASON_CODES] }, message: { type: 'string' }, detail: { type: 'object' } } },
-      SignResult: {
-        type: 'object',
-        required: ['status', 'requestId'],
-        properties: {
-          status: {
+          type: {
             type: 'string',
-            enum: ['signed', 'pending_approval', 'signing', 'denied', 'aborted', 'failed'],
-            description: 'signing: GET /v1/requests/{id} only, the approval quorum is met and the key is signing (read again)',
-          },
-          requestId: { type: 'string' },
-          keyId: { type: 'string' },
-          from: address,
-          intentDigest: hex,
-          rawTransaction: { ...hex, description: 'signed transaction, ready for eth_sendRawTransaction (status signed)' },
-          txHash: hex,
-          required: { type: 'integer', description: 'approvals needed (status pending_approval)' },
-          approvedBy: { type: 'array', items: { type: 'string' } },
-          statement: { type: 'object', description: 'the approval statement to sign, with approverId and expiresAt filled in (status pending_approval)' },
-          reasons: { type: 'array', items: { $ref: '#/components/schemas/Reason' } },
-          auditSeq: { type: 'integer' },
-          fault: {
-            type: 'string',
-            enum: ['malformed', 'out_of_range', 'not_by_key', 'r_overflow', 'not_signed'],
+            format: 'uri-reference',
             description:
-              "status failed: why no signature was released (the token's answer did not recover to the key, or signing was stopped); the reservation is kept and the audit entry (sign_failed) names it",
+              '/problems/<code>, relative to the bridge URL; /problems/conflict/idempotency_key_reused (422) and /problems/conflict/request_in_progress (409) for the two Idempotency-Key conflicts',
+          },
+          title: { type: 'string', description: "the code's title (host-bridge/problem.ts)" },
+          status: { type: 'integer' },
+          detail: { type: 'string', description: 'what went wrong this time (never a secret)' },
+          code: { type: 'string', enum: [...ERROR_CODES] },
+          error: { type: 'string', enum: [...ERROR_CODES], deprecated: true, description: 'the code again (deprecated)' },
+          ready: { type: 'boolean', description: 'GET /healthz only: false' },
+          details: {
+            type: 'object',
+            description:
+              "Typed details. 400: bad_request { field } (malformed or over a field's length cap), non_canonical { field } (a quantity with leading zeros), bad_checksum { field } (a mixed-case address whose EIP-55 checksum is wrong). 413: body_too_large { limit } (the request body is over its route's cap: 256 KiB, 512 KiB for /v1/sign/evm-transaction and /v1/rpc, 4 MiB for /v1/policy/proposals; refused before the rest is read, and the connection is closed), frame_too_large (the command would exceed the appliance's 1 MiB request frame). 422: response_too_large { length, maxResponse } (the answer would exceed the appliance's 4 MiB response frame: ask for less). A device whose sealed state is broken refuses every key-using or state-changing route with 403 denied and details { rule: 'sealed-state', code: 'state_tampered' | 'clock_rollback', findings: string[] }; a firmware measurement not approved gives code 'measurement_not_approved'. A refusal by the appliance of a command it decoded carries auditSeq: the seq of the audit entry that records it (for an identical repeat, the first one's; the count follows in a refusal.repeated entry).",
           },
         },
       },
+      Transaction: bodySchema(TX_FIELDS, {
+        closed: true,
+        description: 'an EVM transaction (json-cbor.ts TX_FIELDS: the members the bridge converts, each with its schema; another member is 400 bad_request)',
+      }),
+      ...RESULT_SCHEMAS,
+      ...SIGN_BODY_SCHEMAS,
       Approval: {
         type: 'object',
         description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
@@ -204,45 +176,79 @@ const baseDocument = {
         },
       },
     },
-    responses: {
-      Error: { description: 'Typed error', content: json({ $ref: '#/components/schemas/Error' }) },
-      TooLarge: {
-        description: "body_too_large: the request body is over this route's cap (refused before the rest is read; the connection is closed), or frame_too_large",
-        content: json({ $ref: '#/components/schemas/Error' }),
-      },
-    },
   },
   paths: {
-    '/healthz': { get: { summary: 'Appliance readiness', responses: { 200: ok('ready'), 503: ok('appliance not reachable') } } },
-    '/openapi.json': { get: { summary: 'This document', responses: { 200: ok('OpenAPI document') } } },
+    '/healthz': {
+      get: {
+        summary: 'Appliance readiness',
+        security: [],
+        responses: {
+          200: ok('ready', resultRef('Health')),
+          503: errWith('appliance not reachable (the problem carries ready: false)'),
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        security: [],
+        responses: {
+          200: ok('OpenAPI document', {
+            type: 'object',
+            required: ['openapi', 'info', 'paths'],
+            properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' } },
+            description: 'this document (OpenAPI 3.1)',
+          }),
+          ...headersTooLarge,
+        },
+      },
+    },
     '/metrics': {
       get: {
         summary:
           "Prometheus metrics (no token): the bridge's process metrics and request durations in seconds, and the appliance's (its metrics command: signed, denied and pending counts by rule, HSM sign latency, group-commit size, audit head, sealed state). An appliance that does not answer leaves hsm_appliance_up 0 (docs/metrics.md)",
-        responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } } },
+        security: [],
+        responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } }, ...headersTooLarge },
       },
     },
     '/console': {
       get: {
         summary: 'The approver console page (HTML; strict CSP default-src self). 404 when the bridge was started without a console origin',
+        security: [],
         responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: err },
       },
     },
     '/console/console.js': {
-      get: { summary: "The console page's script", responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
+      get: { summary: "The console page's script", security: [], responses: { 200: { description: 'JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }, 404: err } },
     },
-    '/console/console.css': { get: { summary: "The console page's style sheet", responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } } },
+    '/console/console.css': {
+      get: { summary: "The console page's style sheet", security: [], responses: { 200: { description: 'CSS', content: { 'text/css': { schema: { type: 'string' } } } }, 404: err } },
+    },
     '/console/session/challenge': {
       post: {
         summary: 'A one-time passkey challenge for sign-in or registration (kept by the bridge for 2 minutes, used once); the request must carry Origin equal to the console origin',
-        responses: { 200: ok('{ challenge (base64url), rpId, expiresAt (ms) }'), 403: err, 404: err },
+        security: [],
+        responses: {
+          200: ok('a challenge', {
+            type: 'object',
+            required: ['challenge', 'rpId', 'expiresAt'],
+            properties: { challenge: { type: 'string', description: 'base64url' }, rpId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix milliseconds' } },
+          }),
+          403: err,
+          404: err,
+        },
       },
     },
     '/console/session': {
-      get: { summary: 'Who the console session cookie signs in (401 when none or expired)', security: [{ consoleSession: [] }], responses: { 200: ok('{ approverId }'), 401: err, 404: err } },
+      get: {
+        summary: 'Who the console session cookie signs in (401 when none or expired)',
+        security: [{ consoleSession: [] }],
+        responses: { 200: ok('the signed-in approver', { type: 'object', required: ['approverId'], properties: { approverId: { type: 'string' } } }), 401: err, 404: err },
+      },
       post: {
         summary:
           'Sign in with a passkey: a WebAuthn assertion over a challenge from /console/session/challenge, verified against the passkey approvers (alg WebAuthn) of the ACTIVE policy; sets the hsm_console cookie',
+        security: [],
         requestBody: {
           required: true,
           content: json({
@@ -253,20 +259,31 @@ const baseDocument = {
           }),
         },
         responses: {
-          200: ok('{ approverId, expiresAt (ms) }; Set-Cookie hsm_console'),
+          200: ok('signed in; Set-Cookie hsm_console', {
+            type: 'object',
+            required: ['approverId', 'expiresAt'],
+            properties: { approverId: { type: 'string' }, expiresAt: { type: 'integer', description: 'unix milliseconds' } },
+          }),
           400: err,
-          401: ok('refused: challenge_expired (unknown, used or expired), credential_unknown (not an approver of the active policy), assertion_refused (details.reason from the WebAuthn verifier)'),
+          401: errWith(
+            'refused: challenge_expired (unknown, used or expired), credential_unknown (not an approver of the active policy), assertion_refused (details.reason from the WebAuthn verifier)',
+          ),
           403: err,
           404: err,
           413: tooLarge,
         },
       },
-      delete: { summary: 'Sign out: the session ends and the cookie is cleared (Origin must be the console origin)', responses: { 204: { description: 'signed out' }, 403: err, 404: err } },
+      delete: {
+        summary: 'Sign out: the session ends and the cookie is cleared (Origin must be the console origin)',
+        security: [],
+        responses: { 204: { description: 'signed out' }, 403: err, 404: err },
+      },
     },
     '/console/registration': {
       post: {
         summary:
           "Enrolment helper: reads a passkey registration (attestation none, user verified) made over a challenge from /console/session/challenge and answers the approver entry for the policy ({ id, alg: 'WebAuthn', publicKey, credentialId, rpId, origins }); changes nothing: the passkey approves once an admin quorum activates a policy holding it",
+        security: [],
         requestBody: {
           required: true,
           content: json({
@@ -275,7 +292,24 @@ const baseDocument = {
             properties: { approverId: { type: 'string' }, attestationObject: { type: 'string' }, clientDataJSON: { type: 'string' } },
           }),
         },
-        responses: { 200: ok('{ principal }'), 400: err, 401: err, 403: err, 404: err, 413: tooLarge },
+        responses: {
+          200: ok('the approver entry for the policy', {
+            type: 'object',
+            required: ['principal'],
+            properties: {
+              principal: {
+                type: 'object',
+                required: ['id', 'alg', 'publicKey', 'credentialId', 'rpId', 'origins'],
+                properties: { id: { type: 'string' }, alg: { const: 'WebAuthn' }, publicKey: hex, credentialId: hex, rpId: { type: 'string' }, origins: { type: 'array', items: { type: 'string' } } },
+              },
+            },
+          }),
+          400: err,
+          401: err,
+          403: err,
+          404: err,
+          413: tooLarge,
+        },
       },
     },
     '/v1/keys': {
@@ -283,13 +317,13 @@ const baseDocument = {
         summary: 'List keys (orchestrator, admin or auditor): a page of at most 1000; nextOffset is where the next page starts (null after the last)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (default and max 1000)'), queryInt('offset', 'offset')],
-        responses: { 200: ok('keys, nextOffset'), 401: err, 403: err },
+        responses: { 200: ok('a page of keys', resultRef('KeyPage')), 401: err, 403: err },
       },
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
         requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' }, ...adminStamp } }) },
-        responses: { 201: ok('the key'), 400: err, 401: err, 403: err, 413: tooLarge },
+        responses: { 201: ok('the key', resultRef('GeneratedKey')), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
     '/v1/keys/{keyId}': {
@@ -297,7 +331,7 @@ const baseDocument = {
         summary: 'One key with its attestation certificate and PKCS#11 protection attributes (orchestrator, admin or auditor)',
         security: bearer,
         parameters: [pathParam('keyId', 'key id')],
-        responses: { 200: ok('the key'), 404: err },
+        responses: { 200: ok('the key', resultRef('KeyWithProtection')), 404: err },
       },
     },
     '/v1/sign/evm-transaction': {
@@ -309,36 +343,26 @@ const baseDocument = {
             name: 'Idempotency-Key',
             in: 'header',
             required: true,
-            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            schema: idempotencyKeySchema,
             description: 'a retry with the same key returns the same result and never signs twice',
           },
         ],
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['keyId', 'transaction'],
-            properties: {
-              keyId: { type: 'string' },
-              transaction: { $ref: '#/components/schemas/Transaction' },
-              stamp: requestStamp,
-              travelRuleHash: {
-                type: 'string',
-                pattern: '^0x[0-9a-fA-F]{64}$',
-                description:
-                  "SHA-256 of the transfer's travel-rule payload (IVMS101 originator and beneficiary; 0x + 64 hex, else 400 bad_request { field: 'travelRuleHash' }). Covered by the requester's stamp, kept with the request (GET /v1/requests/{id} shows it) and written to its audit entry. A transfer strictly above its asset's travelRuleAbove without one is denied with reason travel_rule_missing.",
-              },
-            },
-          }),
+          content: json(bodySchema(SIGN_EVM_TX_BODY)), // the table the route reads the body with (sign-params.ts)
         },
         responses: {
-          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
-          202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', { $ref: '#/components/schemas/SignResult' }),
-          403: ok('denied by policy, with reasons', { $ref: '#/components/schemas/SignResult' }),
+          200: ok('signed', resultRef('SignTransactionAnswer')),
+          202: ok('pending approval: sign the statement and POST it to /v1/requests/{id}/approvals', resultRef('SignTransactionAnswer')),
+          403: ok('denied by policy, with reasons', resultRef('SignTransactionAnswer')),
           400: err,
           401: err,
           404: err,
-          409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          409: ok(
+            'a stored failed or aborted answer (status failed or aborted); a request still being signed under this key is the problem /problems/conflict/request_in_progress (details.code request_in_progress): ask again',
+            resultRef('SignTransactionAnswer'),
+          ),
+          422: keyReused,
           413: tooLarge,
         },
       },
@@ -348,23 +372,24 @@ const baseDocument = {
         summary:
           "Sign EIP-712 typed data (orchestrator). Deny by default: the domain must be allowlisted for the key group, its chainId one of the group's chains (else chain_not_allowed), and the primary type decoded by the firmware (Permit and Permit2 PermitSingle/PermitBatch judged like approve: whitelisted spender, approval cap per grant and on the spender's outstanding allowance (allowance_total_above_cap), unlimited refused unless allowed (unlimited_approval), the token's rolling window (reserved) and approval tiers, a Permit's owner the signing key (else typed_owner_not_signer), one token per PermitBatch (else typed_batch_tokens); EIP-3009 Transfer/ReceiveWithAuthorization judged as transfers: whitelist, per-tx limit, rolling window, approval tiers; Permit2 PermitTransferFrom/PermitBatchTransferFrom judged as a transfer to the spender of the amount summed per token, one token per signature (else typed_batch_tokens), their witness forms only if their exact type hash is allowlisted) or allowlisted for that domain by its exact type hash (else reason typed_type_not_allowed, detail { primaryType, typeHash }).",
         security: bearer,
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+        parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: idempotencyKeySchema, description: 'a retry with the same key returns the same result and never signs twice' }],
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['keyId', 'typedData'],
-            properties: { keyId: { type: 'string' }, typedData: { type: 'object', description: '{ types, primaryType, domain, message }; large integers as decimal strings' }, stamp: requestStamp },
-          }),
+          content: json(bodySchema(SIGN_TYPED_DATA_BODY)), // the table the route reads the body with (sign-params.ts)
         },
         responses: {
-          200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq'),
-          202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest'),
+          200: ok('signed: digest (= intentDigest), 65-byte signature (r||s||v), yParity, approvedBy, auditSeq', resultRef('SignTypedDataAnswer')),
+          202: ok('pending approval (an EIP-3009 transfer above an approval tier): approvers sign the statement over intentDigest, the EIP-712 digest', resultRef('SignTypedDataAnswer')),
           403: ok(
             'denied, with reasons (e.g. typed_domain_not_allowed, chain_not_allowed, typed_type_not_allowed, typed_from_not_signer, typed_owner_not_signer, typed_batch_tokens, not_whitelisted, per_tx_limit, window_amount, approval_above_cap, allowance_total_above_cap, unlimited_approval)',
+            resultRef('SignTypedDataAnswer'),
           ),
           400: err,
-          409: ok('idempotency key reused for another request, or a request still being signed or aborted'),
+          409: ok(
+            'a stored failed or aborted answer (status failed or aborted); a request still being signed under this key is the problem /problems/conflict/request_in_progress (details.code request_in_progress): ask again',
+            resultRef('SignTypedDataAnswer'),
+          ),
+          422: keyReused,
           413: tooLarge,
         },
       },
@@ -381,7 +406,7 @@ const baseDocument = {
             name: 'Idempotency-Key',
             in: 'header',
             required: false,
-            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+            schema: idempotencyKeySchema,
             description: 'names the request of a single signing call (refused on a batch); calling again with it returns the stored answer and never signs twice',
           },
         ],
@@ -412,17 +437,22 @@ const baseDocument = {
           queryInt('limit', 'page size (default 20, max 100)'),
           { name: 'after', in: 'query', required: false, schema: { type: 'string' }, description: "the previous page's `next`" },
         ],
-        responses: { 200: ok('requests, next'), 400: err },
+        responses: { 200: ok('a page of pending requests', resultRef('RequestPage')), 400: err },
       },
     },
     '/v1/requests/{id}': {
       get: {
         summary: 'State of a sign request (its requester with an orchestrator token; any approver, admin or auditor; the approver console with its session cookie)',
         description:
-          "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 409 conflict with nothing of that request.",
+          "A requester reads only its own requests: another requester's request answers 404 not_found, the same as an id never used (the refusal is audited; details carry only auditSeq). Request ids (Idempotency-Keys) are one namespace across requesters: a key another requester used first answers 422 (problem conflict, details.code idempotency_key_reused) with nothing of that request.",
         security: bearer,
         parameters: [pathParam('id', 'the Idempotency-Key')],
-        responses: { 200: ok('signed', { $ref: '#/components/schemas/SignResult' }), 202: ok('pending'), 403: ok('denied, or a token refused (role_not_held, unknown_principal)'), 404: err },
+        responses: {
+          200: ok('signed, signing, or a stored failed or aborted answer', resultRef('Request')),
+          202: ok('pending', resultRef('Request')),
+          403: ok('denied', resultRef('Request')),
+          404: err,
+        },
       },
     },
     '/v1/requests/{id}/approvals': {
@@ -432,10 +462,11 @@ const baseDocument = {
         parameters: [pathParam('id', 'the Idempotency-Key')],
         requestBody: { required: true, content: json({ $ref: '#/components/schemas/Approval' }) },
         responses: {
-          200: ok('signed', { $ref: '#/components/schemas/SignResult' }),
-          202: ok('still pending'),
+          200: ok('signed', resultRef('RequestAnswer')),
+          202: ok('still pending', resultRef('RequestAnswer')),
           403: ok(
             "approval rejected (details.why: requester_cannot_approve, unknown_approver, expired, lifetime_too_long, bad_signature, counter_replayed; a passkey's details.webauthn names the verifier's reason, e.g. challenge_mismatch) or request denied; a fresh approval replaces the same approver's stored one that no longer counts",
+            resultRef('RequestAnswer'),
           ),
           404: err,
           409: err,
@@ -448,7 +479,7 @@ const baseDocument = {
         summary: 'Whitelist entries with their holds (orchestrator, admin or auditor)',
         security: bearer,
         parameters: [queryInt('limit', 'page size (max 1000)'), queryInt('offset', 'offset')],
-        responses: { 200: ok('entries') },
+        responses: { 200: ok('entries', resultRef('WhitelistEntries')) },
       },
     },
     '/v1/whitelist/proposals': {
@@ -462,7 +493,7 @@ const baseDocument = {
           queryInt('limit', 'page size (default 20, max 100)'),
           queryInt('offset', 'offset'),
         ],
-        responses: { 200: ok('proposals'), 400: err },
+        responses: { 200: ok('proposals', resultRef('WhitelistProposals')), 400: err },
       },
       post: {
         summary: 'Propose a whitelist entry (admin); it needs the admin quorum, then waits its hold',
@@ -471,7 +502,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
         },
-        responses: { 201: ok('the proposal, with the statement admins sign'), 400: err, 413: tooLarge },
+        responses: { 201: ok('the proposal, with the statement admins sign', resultRef('WhitelistProposal')), 400: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}': {
@@ -479,7 +510,7 @@ const baseDocument = {
         summary: 'A whitelist proposal: what it adds, its status and tally, when its hold ends, and the statement admins sign (admin, approver or auditor)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        responses: { 200: ok('proposal'), 404: err },
+        responses: { 200: ok('proposal', resultRef('WhitelistProposal')), 404: err },
       },
     },
     '/v1/whitelist/proposals/{id}/approvals': {
@@ -491,7 +522,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('the proposal'), 403: err, 404: err, 413: tooLarge },
+        responses: { 200: ok('the proposal', resultRef('WhitelistProposal')), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/proposals/{id}/cancel': {
@@ -503,7 +534,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('cancel state'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('cancel state', resultRef('WhitelistCancel')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/whitelist/{chainId}/{address}': {
@@ -512,7 +543,7 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
         requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
-        responses: { 200: ok('removed'), 404: err, 413: tooLarge },
+        responses: { 200: ok('removed', resultRef('WhitelistRemoval')), 404: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals': {
@@ -520,7 +551,7 @@ const baseDocument = {
         summary: 'The open policy proposals (pending their admin quorum or scheduled behind their time lock), oldest first, without the list of changes (admin, approver or auditor)',
         security: bearer,
         parameters: [queryInt('limit', 'at most this many (default 20, max 50)')],
-        responses: { 200: ok('proposals: each with changeCount, status, tally, activateAfter and the statement admins sign') },
+        responses: { 200: ok('proposals: each with changeCount, status, tally, activateAfter and the statement admins sign', resultRef('PolicyProposals')), 400: err },
       },
       post: {
         summary:
@@ -537,7 +568,12 @@ const baseDocument = {
             },
           }),
         },
-        responses: { 201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign'), 400: err, 409: err, 413: tooLarge },
+        responses: {
+          201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign', resultRef('PolicyProposal')),
+          400: err,
+          409: err,
+          413: tooLarge,
+        },
       },
     },
     '/v1/policy/proposals/{id}': {
@@ -545,7 +581,7 @@ const baseDocument = {
         summary: 'A policy proposal with its changes, tally and the statement admins sign (admin, approver or auditor)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        responses: { 200: ok('proposal'), 404: err },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 404: err },
       },
     },
     '/v1/policy/proposals/{id}/approvals': {
@@ -557,7 +593,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('proposal'), 403: err, 404: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 404: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}/cancel': {
@@ -569,7 +605,7 @@ const baseDocument = {
           required: true,
           content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
         },
-        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/policy/proposals/{id}/activate': {
@@ -578,7 +614,7 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
         requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
-        responses: { 200: ok('proposal'), 403: err, 409: err, 413: tooLarge },
+        responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
     },
     '/v1/policy/versions/{v}/diff': {
@@ -586,10 +622,10 @@ const baseDocument = {
         summary: 'Readable diff of policy version v against v-1 or ?against= (auditor); Accept: text/markdown for Markdown',
         security: bearer,
         parameters: [pathParam('v', 'version'), queryInt('against', 'base version (default v-1)')],
-        responses: { 200: ok('changes (the first 1000; changeCount counts them all), stricter flag, markdown (the same rows, then how many more)'), 404: err },
+        responses: { 200: ok('changes (the first 1000; changeCount counts them all), stricter flag, markdown (the same rows, then how many more)', resultRef('PolicyDiff')), 404: err },
       },
     },
-    '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy') } } },
+    '/v1/policy': { get: { summary: 'The active policy (auditor)', security: bearer, responses: { 200: ok('policy', resultRef('Policy')) } } },
     '/v1/audit/export': {
       get: {
         summary: 'Stream audit entries from a seq (auditor): application/cbor-seq of COSE_Sign1 entries (RFC 8742), or JSON Lines for SIEMs',
@@ -624,7 +660,7 @@ const baseDocument = {
       get: {
         summary: 'Device identity: certificates, attestation key, measurements, and `sealed` { ok, findings } (whether the sealed state and the clock let the device act) (auditor)',
         security: bearer,
-        responses: { 200: ok('device') },
+        responses: { 200: ok('device', resultRef('Device')) },
       },
     },
     '/v1/device/attestation': {
@@ -632,7 +668,7 @@ const baseDocument = {
         summary: 'Attestation quote (auditor): a COSE_Sign1 by the device key over device id, measurement, policy hash, log head, time and the challenge',
         security: bearer,
         parameters: [{ name: 'challenge', in: 'query', required: true, schema: hex, description: '8 to 64 random bytes, 0x hex' }],
-        responses: { 200: ok('{ quote, deviceCertificate }'), 400: err },
+        responses: { 200: ok('a quote', resultRef('AttestationQuote')), 400: err },
       },
     },
     '/v1/firmware/approvals': {
@@ -647,7 +683,7 @@ const baseDocument = {
             properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex },
           }),
         },
-        responses: { 200: ok('approval state'), 403: err, 413: tooLarge },
+        responses: { 200: ok('approval state', resultRef('FirmwareApproval')), 403: err, 413: tooLarge },
       },
     },
     '/v1/audit': {
@@ -656,7 +692,7 @@ const baseDocument = {
           'Audit entries from a seq (auditor): at most `limit` entries and about 1 MiB of entry bytes per page (one entry always), so pages whose entries embed policy documents still fit; `nextSeq` is where the next page starts, null at the head',
         security: bearer,
         parameters: [queryInt('fromSeq', 'first seq'), queryInt('limit', 'page size (max 1000)')],
-        responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload') },
+        responses: { 200: ok('headSeq, headHash, nextSeq, and entries: stored COSE_Sign1 bytes, their hash and the decoded payload', resultRef('AuditPage')) },
       },
     },
     '/v1/device/time': {
@@ -664,7 +700,7 @@ const baseDocument = {
         summary:
           "The device's time (admin): `time` is its own time (the earliest plausible now, used for holds, time locks and rolling windows; it never follows a host clock moved forward), `latest` the latest plausible now (approval expiry), `hostTime` and `hostAheadSeconds` what the host clock says, and the `nonce` and `statement` an admin time statement signs",
         security: bearer,
-        responses: { 200: ok('{ time, latest, hostTime, hostAheadSeconds, toleranceSeconds, nonce, statement }'), 401: err, 403: err },
+        responses: { 200: ok('the device time', resultRef('DeviceTime')), 401: err, 403: err },
       },
     },
     '/v1/device/time/attestations': {
@@ -689,7 +725,7 @@ const baseDocument = {
             },
           }),
         },
-        responses: { 200: ok('{ status: accepted, time, advancedSeconds, approvedBy, auditSeq }'), 400: err, 401: err, 403: err, 413: tooLarge },
+        responses: { 200: ok('accepted', resultRef('DeviceTimeAccepted')), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
   },
@@ -756,6 +792,53 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'POST /v1/device/time/attestations': { commands: ['device.time.attest'], bridge: WITH_BODY },
 };
 
+/** Each operation's operationId (the names a generated client's methods take; the SDK's where it has one). */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'GET /healthz': 'health',
+  'GET /openapi.json': 'openapi',
+  'GET /metrics': 'metrics',
+  'GET /console': 'consolePage',
+  'GET /console/console.js': 'consoleScript',
+  'GET /console/console.css': 'consoleStyleSheet',
+  'POST /console/session/challenge': 'createConsoleChallenge',
+  'GET /console/session': 'getConsoleSession',
+  'POST /console/session': 'createConsoleSession',
+  'DELETE /console/session': 'deleteConsoleSession',
+  'POST /console/registration': 'readPasskeyRegistration',
+  'GET /v1/keys': 'listKeys',
+  'POST /v1/keys': 'generateKey',
+  'GET /v1/keys/{keyId}': 'getKey',
+  'POST /v1/sign/evm-transaction': 'signEvmTransaction',
+  'POST /v1/sign/typed-data': 'signTypedData',
+  'POST /v1/rpc': 'jsonRpc',
+  'GET /v1/requests': 'listRequests',
+  'GET /v1/requests/{id}': 'getRequest',
+  'POST /v1/requests/{id}/approvals': 'approveRequest',
+  'GET /v1/whitelist': 'listWhitelist',
+  'GET /v1/whitelist/proposals': 'listWhitelistProposals',
+  'GET /v1/whitelist/proposals/{id}': 'getWhitelistProposal',
+  'POST /v1/whitelist/proposals': 'proposeWhitelistEntry',
+  'POST /v1/whitelist/proposals/{id}/approvals': 'approveWhitelistProposal',
+  'POST /v1/whitelist/proposals/{id}/cancel': 'cancelWhitelistEntry',
+  'DELETE /v1/whitelist/{chainId}/{address}': 'removeWhitelistEntry',
+  'GET /v1/policy/proposals': 'listPolicyProposals',
+  'POST /v1/policy/proposals': 'proposePolicy',
+  'GET /v1/policy/proposals/{id}': 'getPolicyProposal',
+  'POST /v1/policy/proposals/{id}/approvals': 'approvePolicyProposal',
+  'POST /v1/policy/proposals/{id}/cancel': 'cancelPolicyProposal',
+  'POST /v1/policy/proposals/{id}/activate': 'activatePolicyProposal',
+  'GET /v1/policy/versions/{v}/diff': 'diffPolicyVersion',
+  'GET /v1/policy': 'getPolicy',
+  'GET /v1/audit/export': 'exportAudit',
+  'GET /v1/events': 'streamEvents',
+  'GET /v1/device': 'getDevice',
+  'GET /v1/device/attestation': 'attestDevice',
+  'POST /v1/firmware/approvals': 'approveFirmware',
+  'GET /v1/audit': 'listAudit',
+  'GET /v1/device/time': 'getDeviceTime',
+  'POST /v1/device/time/attestations': 'attestDeviceTime',
+};
+
 /** Every code an operation can answer: COMMON_ERRORS and each forwarded command's, then the bridge's. */
 export function routeErrorCodes(route: RouteErrors): ErrorCode[] {
   const codes = new Set<ErrorCode>();
@@ -765,7 +848,8 @@ export function routeErrorCodes(route: RouteErrors): ErrorCode[] {
 }
 
 type Operation = { description?: string; responses?: Record<string, unknown> } & Record<string, unknown>;
-const errorSchema = { $ref: '#/components/schemas/Error' };
+const problemSchema = { $ref: '#/components/schemas/Problem' };
+const problem = (schema: object) => ({ 'application/problem+json': { schema } });
 
 /** The operation with a response for each status its codes map to; a response it already describes keeps its words, and names the codes. */
 function withErrors(op: Operation, route: RouteErrors): Operation {
@@ -776,16 +860,15 @@ function withErrors(op: Operation, route: RouteErrors): Operation {
   }
   const responses: Record<string, unknown> = { ...op.responses };
   for (const [status, codes] of byStatus) {
-    const typed = `typed error: ${codes.join(', ')}`;
+    const typed = `problem: ${codes.join(', ')}`;
     const given = responses[status] as { description?: string; content?: Record<string, { schema?: object }> } | undefined;
-    const schema = given?.content?.['application/json']?.schema;
     if (!given || given === err || given === tooLarge || !given.description) {
       responses[status] = {
         description: given === tooLarge ? `${typed} (the body is refused before the rest is read; the connection is closed)` : typed[0]!.toUpperCase() + typed.slice(1),
-        content: json(errorSchema),
+        content: problem(problemSchema),
       };
     } else {
-      responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: json(schema && schema !== errorSchema ? { oneOf: [schema, errorSchema] } : errorSchema) };
+      responses[status] = { ...given, description: `${given.description}; or a ${typed}`, content: { ...given.content, ...problem(problemSchema) } };
     }
   }
   const described = route.commands.map((cmd) => `${cmd}: ${CATALOGUE[cmd].summary}`).join(' ');
@@ -793,16 +876,19 @@ function withErrors(op: Operation, route: RouteErrors): Operation {
   return { ...op, ...(description === undefined ? {} : { description }), ...(route.commands.length ? { 'x-appliance-commands': route.commands } : {}), responses };
 }
 
-function describeErrors<D extends { paths: Record<string, Record<string, object>> }>(doc: D): D {
+/** Each operation with its operationId (first) and its typed error responses. */
+function describeOperations<D extends { paths: Record<string, Record<string, object>> }>(doc: D): D {
   const paths: Record<string, Record<string, object>> = {};
   for (const [path, ops] of Object.entries(doc.paths)) {
     paths[path] = {};
     for (const [method, op] of Object.entries(ops)) {
-      const route = ROUTE_ERRORS[`${method.toUpperCase()} ${path}`];
-      paths[path][method] = route ? withErrors(op as Operation, route) : op;
+      const key = `${method.toUpperCase()} ${path}`;
+      const route = ROUTE_ERRORS[key];
+      const operationId = OPERATION_IDS[key];
+      paths[path][method] = { ...(operationId ? { operationId } : {}), ...(route ? withErrors(op as Operation, route) : op) };
     }
   }
   return { ...doc, paths };
 }
 
-export const openApiDocument = describeErrors(baseDocument);
+export const openApiDocument = describeOperations(baseDocument);

@@ -1,7 +1,7 @@
 // The custody service's client of the bridge's HTTP API (host-bridge/openapi.ts): a base URL and a
 // bearer token, JSON in and out over fetch. It holds no key and no PIN: a request that must be stamped
 // comes with its stamp already made (ledger/request-stamps.ts). A refusal the bridge answers as an
-// error ({ error: { code, message, details } }) becomes a BridgeError carrying that code; a signing
+// RFC 9457 problem ({ type, title, status, detail, code, details }) becomes a BridgeError with that code; a signing
 // request's decision (signed 200, pending 202, denied 403 with reasons) is an answer, not an error.
 
 export interface BridgeClientOptions {
@@ -83,13 +83,15 @@ export class BridgeClient {
     }
   }
 
-  /** The answer's body when it is not an error answer; else its BridgeError. */
+  /** The answer's body when it is not an error answer (an RFC 9457 problem: type, status, detail, code, details); else its BridgeError. */
   private static unwrap(path: string, a: BridgeAnswer): Record<string, unknown> {
-    const e = a.json.error as { code?: unknown; message?: unknown; details?: unknown } | undefined;
-    if (e !== undefined || a.status >= 400) {
-      const code = typeof e?.code === 'string' ? e.code : 'unexpected';
-      const message = typeof e?.message === 'string' ? e.message : `HTTP ${a.status}`;
-      throw new BridgeError(code, a.status, `${path}: ${message}`, (e?.details as Record<string, unknown> | undefined) ?? undefined);
+    const j = a.json;
+    const problem = typeof j.type === 'string' && typeof j.code === 'string' && typeof j.status === 'number';
+    if (problem || a.status >= 400) {
+      const code = problem ? (j.code as string) : 'unexpected';
+      const message = problem && typeof j.detail === 'string' ? j.detail : `HTTP ${a.status}`;
+      const details = problem && typeof j.details === 'object' && j.details !== null ? (j.details as Record<string, unknown>) : undefined;
+      throw new BridgeError(code, a.status, `${path}: ${message}`, details);
     }
     return a.json;
   }
@@ -119,7 +121,7 @@ export class BridgeClient {
   async signEvmTransaction(body: Record<string, unknown>, idempotencyKey: string): Promise<SigningAnswer> {
     const path = '/v1/sign/evm-transaction';
     const a = await this.request('POST', path, body, { 'Idempotency-Key': idempotencyKey });
-    if (a.json.error === undefined && typeof a.json.status === 'string' && [200, 202, 403].includes(a.status)) return a.json as unknown as SigningAnswer;
+    if (typeof a.json.status === 'string' && [200, 202, 403].includes(a.status)) return a.json as unknown as SigningAnswer;
     BridgeClient.unwrap(path, a);
     throw new BridgeError('unexpected', a.status, `${path} answered HTTP ${a.status} without a decision`);
   }

@@ -20,6 +20,16 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * The two conflicts of an idempotency key, as `details.code` of a `conflict` (IETF
+ * draft-ietf-httpapi-idempotency-key-header): the key already names a different request (the bridge
+ * answers 422), or its request is still being signed (409: ask again).
+ */
+export const IDEMPOTENCY_CONFLICTS = {
+  keyReused: 'idempotency_key_reused',
+  inProgress: 'request_in_progress',
+} as const;
+
 export function isErrorCode(x: unknown): x is ErrorCode {
   return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
 }

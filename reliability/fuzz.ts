@@ -255,9 +255,11 @@ async function main(): Promise<void> {
     }
     if (res.status >= 400) {
       try {
-        const j = JSON.parse(text) as { error?: { code?: unknown; details?: { auditSeq?: unknown } } };
-        if (!isErrorCode(j.error?.code)) http.untyped++;
-        else if (typeof j.error?.details?.auditSeq === 'number') http.audited++;
+        // A typed refusal is an RFC 9457 problem whose code is an appliance error code (host-bridge/problem.ts).
+        const j = JSON.parse(text) as { type?: unknown; status?: unknown; code?: unknown; details?: { auditSeq?: unknown } };
+        const problem = res.headers.get('content-type')?.startsWith('application/problem+json') && j.status === res.status && j.type === `/problems/${String(j.code)}`;
+        if (!problem || !isErrorCode(j.code)) http.untyped++;
+        else if (typeof j.details?.auditSeq === 'number') http.audited++;
       } catch {
         http.untyped++;
       }
@@ -329,7 +331,7 @@ function rpcVerdict(status: number, text: string): { verdict: 'ok' | 'internal' 
   } catch {
     return untyped;
   }
-  if (status === 413) return isErrorCode((j as { error?: { code?: unknown } }).error?.code) ? { verdict: 'ok', audited: 0 } : untyped;
+  if (status === 413) return isErrorCode((j as { code?: unknown }).code) ? { verdict: 'ok', audited: 0 } : untyped; // the bridge's problem, before JSON-RPC
   const all = Array.isArray(j) ? j : [j];
   let verdict: 'ok' | 'internal' = 'ok';
   let audited = 0;

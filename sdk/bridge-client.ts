@@ -5,7 +5,7 @@
 // the principal's request key through a Stamper it is given (the key stays wherever the caller keeps
 // it), over the statement the bridge's own conversion yields (host-bridge/request-stamp-client.ts).
 // The client holds no appliance key and decides nothing: a signed, pending or denied answer is
-// returned as the appliance gave it; an error answer becomes a BridgeRequestError.
+// returned as the appliance gave it; an error answer (an RFC 9457 problem) becomes a BridgeRequestError.
 // CLIENT_ROUTES lists every route and request member the client sends; a test holds it to the OpenAPI
 // description.
 import { randomUUID } from 'node:crypto';
@@ -316,13 +316,20 @@ async function jsonOf(path: string, res: Response): Promise<Record<string, unkno
   }
 }
 
+/** An RFC 9457 problem (the bridge's error answer: type, title, status, detail, code, details), or undefined for an answer. */
+function problemOf(json: Record<string, unknown>): { code: string; detail?: string; details?: Record<string, unknown> } | undefined {
+  if (typeof json.type !== 'string' || typeof json.code !== 'string' || typeof json.status !== 'number') return undefined;
+  return { code: json.code, ...(typeof json.detail === 'string' ? { detail: json.detail } : {}), ...(isRecord(json.details) ? { details: json.details } : {}) };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** The answer's body when it is not an error answer; else its BridgeRequestError. */
 function unwrap(path: string, a: { status: number; json: Record<string, unknown> }): Record<string, unknown> {
-  const e = a.json.error as { code?: unknown; message?: unknown; details?: unknown } | undefined;
-  if (e !== undefined || a.status >= 400) {
-    const code = typeof e?.code === 'string' ? e.code : 'unexpected';
-    const message = typeof e?.message === 'string' ? e.message : `HTTP ${a.status}`;
-    throw new BridgeRequestError(code, a.status, `${path}: ${message}`, (e?.details as Record<string, unknown> | undefined) ?? undefined);
+  const p = problemOf(a.json);
+  if (p !== undefined || a.status >= 400) {
+    const message = p?.detail ?? `HTTP ${a.status}`;
+    throw new BridgeRequestError(p?.code ?? 'unexpected', a.status, `${path}: ${message}`, p?.details);
   }
   return a.json;
 }
@@ -331,7 +338,7 @@ const STATUSES: ReadonlySet<string> = new Set(['signed', 'pending_approval', 'si
 
 /** A signing decision (200 signed, 202 pending, 403 denied, or a stored failed/aborted answer); any error answer is thrown. */
 function decision(path: string, a: { status: number; json: Record<string, unknown> }): SignAnswer {
-  if (a.json.error === undefined && typeof a.json.status === 'string' && STATUSES.has(a.json.status) && typeof a.json.requestId === 'string') return a.json as unknown as SignAnswer;
+  if (typeof a.json.status === 'string' && STATUSES.has(a.json.status) && typeof a.json.requestId === 'string') return a.json as unknown as SignAnswer;
   unwrap(path, a);
   throw new BridgeRequestError('unexpected', a.status, `${path} answered HTTP ${a.status} without a decision`);
 }

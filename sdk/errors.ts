@@ -90,7 +90,7 @@ export class AnswerMismatch extends ApplianceSdkError {
   }
 }
 
-/** The bridge answered an error ({ error: { code, message, details } }), or could not be reached (code `unavailable`, status 0). */
+/** The bridge answered an error (an RFC 9457 problem: its code, detail and details), or could not be reached (code `unavailable`, status 0). */
 export class BridgeRequestError extends ApplianceSdkError {
   readonly code: string;
   readonly status: number;

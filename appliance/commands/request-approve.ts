@@ -5,7 +5,7 @@
 // the policy's approval lifetime or approver set changed) is replaced by a fresh one that does, and
 // the audit entry names what was replaced; a repeat of one that still counts changes nothing.
 import { encodeCanonical } from '../../protocol/cbor.js';
-import { ApplianceError } from '../../protocol/errors.js';
+import { ApplianceError, IDEMPOTENCY_CONFLICTS } from '../../protocol/errors.js';
 import type { RequestApproveArgs, RequestApproveResult } from '../../protocol/commands/request-approve.js';
 import { tallyApprovals } from '../../firmware-policy/rules/approval-tier.js';
 import { rejectedToCbor } from '../../firmware-policy/decision.js';
@@ -18,7 +18,7 @@ export async function requestApprove(dev: Device, { requestId, approval }: Reque
     const rec = dev.requests.get(requestId);
     if (!rec) throw new ApplianceError('not_found', 'no such request');
     if (rec.status !== 'pending') {
-      if (!rec.response) throw new ApplianceError('conflict', 'request is being signed');
+      if (!rec.response) throw new ApplianceError('conflict', 'request is being signed', { code: IDEMPOTENCY_CONFLICTS.inProgress });
       const current = storedResponse(rec.response);
       if (rec.status === 'signed') return current; // approving a signed request changes nothing
       throw new ApplianceError('conflict', `request is ${rec.status}, not pending approval`, { status: rec.status });

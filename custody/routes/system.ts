@@ -3,7 +3,7 @@
 import type { Db } from '../../ledger/db.js';
 import type { JobStatus } from '../jobs.js';
 import type { CustodyModule } from '../module.js';
-import { ok, problems } from '../openapi.js';
+import { HEADERS_TOO_LARGE, ok, problems } from '../openapi.js';
 
 /** The Prometheus exposition of the app (custody/metrics.ts) and its content type. */
 export interface MetricsScrape {
@@ -37,6 +37,7 @@ export function systemModule(describe: () => object, jobs: () => JobStatus[], me
                 jobs: { type: 'array', items: { type: 'object', description: 'custody/jobs.ts JobStatus: name, everyMs, runs, failures, running, lastStartedAt, lastEndedAt, lastError' } },
               },
             }),
+            ...HEADERS_TOO_LARGE,
             ...problems('internal'),
           },
         },
@@ -48,11 +49,12 @@ export function systemModule(describe: () => object, jobs: () => JobStatus[], me
           security: [],
           responses: {
             '200': { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
+            ...HEADERS_TOO_LARGE,
             ...problems('internal'),
           },
         },
       },
-      '/openapi.json': { get: { operationId: 'openapi', summary: 'This description (OpenAPI 3.1)', security: [], responses: { '200': ok('the document', { type: 'object' }) } } },
+      '/openapi.json': { get: { operationId: 'openapi', summary: 'This description (OpenAPI 3.1)', security: [], responses: { '200': ok('the document', { type: 'object' }), ...HEADERS_TOO_LARGE } } },
     },
   };
 }

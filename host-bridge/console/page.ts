@@ -78,10 +78,9 @@ async function api(method: string, path: string, body?: unknown): Promise<Obj> {
   if (res.status === 204) return {};
   const json = (await res.json()) as Obj;
   if (!res.ok) {
-    // The most specific code the bridge gives: details.code (credential_unknown, origin_mismatch...) over the error class.
-    const err = json.error as Obj | undefined;
-    const details = err?.details as Obj | undefined;
-    throw new Error(`${String(details?.code ?? err?.code ?? res.status)}: ${String(err?.message ?? res.statusText)}`);
+    // The bridge's problem (RFC 9457): the most specific code it gives, details.code (credential_unknown, origin_mismatch...), over its code.
+    const details = json.details as Obj | undefined;
+    throw new Error(`${String(details?.code ?? json.code ?? res.status)}: ${String(json.detail ?? res.statusText)}`);
   }
   return json;
 }

@@ -6,7 +6,7 @@
 // what eth_sendTransaction signed.
 import { ApplianceError } from '../../protocol/errors.js';
 import { ERROR_STATUS } from '../http-status.js';
-import { IDEMPOTENCY_KEY_RE } from '../idempotency-key.js';
+import { parseIdempotencyKey } from '../idempotency-key.js';
 import { errorResponse, readBody, result, type RpcResponse } from '../jsonrpc/envelope.js';
 import { dispatch, type RpcContext } from '../jsonrpc/methods.js';
 import { nodeClient } from '../jsonrpc/node-client.js';
@@ -39,9 +39,10 @@ export function jsonRpcRoutes(app: BridgeApp, r: RouteContext, config: JsonRpcCo
       return c.json(errorResponse(null, new RpcError(RPC_ERROR.parseError, 'the body is not valid JSON')));
     }
     const { batch, calls } = readBody(body);
-    const header = c.req.header('Idempotency-Key');
+    const given = c.req.header('Idempotency-Key');
+    const header = parseIdempotencyKey(given); // "abc" (a structured-field string) names the key abc
     const refuse = (message: string) => c.json(errorResponse(null, new RpcError(RPC_ERROR.invalidRequest, message)));
-    if (header !== undefined && !IDEMPOTENCY_KEY_RE.test(header)) return refuse('an Idempotency-Key header must be 1-128 characters [A-Za-z0-9._:-]');
+    if (given !== undefined && header === undefined) return refuse('an Idempotency-Key header must be 1-128 characters [A-Za-z0-9._:-], bare or quoted');
     if (header !== undefined && batch) return refuse('an Idempotency-Key header names one request: send that call alone, not in a batch');
     const ctx: RpcContext = { c, r, principal: c.get('principal').id, idempotencyHeader: header, node };
     const out: RpcResponse[] = [];

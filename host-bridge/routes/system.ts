@@ -2,6 +2,7 @@
 // bridge's own and the appliance's).
 import { ApplianceError } from '../../protocol/errors.js';
 import type { MetricsResult } from '../../protocol/commands/metrics.js';
+import { problemOf, problemResponse } from '../problem.js';
 import type { Metrics } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
 import type { BridgeApp, RouteContext } from './context.js';
@@ -11,7 +12,7 @@ export function systemRoutes(app: BridgeApp, r: RouteContext, metrics: Metrics):
     try {
       return await r.forward(c, 'health', {});
     } catch (err) {
-      if (err instanceof ApplianceError && err.code === 'unavailable') return c.json({ ready: false, error: { code: err.code, message: err.message } }, 503);
+      if (err instanceof ApplianceError && err.code === 'unavailable') return problemResponse(c, problemOf(err.code, err.message, err.details, { ready: false }));
       throw err;
     }
   });

@@ -48,6 +48,9 @@ export const person = (list: ApproverKeyFile[], id: string): ApproverKeyFile => 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- scenarios read nested fields without a cast at each step
 export type Json = Record<string, any>;
 
+/** A bridge problem (RFC 9457, host-bridge/problem.ts) as the former error object: its code, detail and typed details. */
+export const problemFields = (j: Json): Json => ({ code: j.code, message: j.detail, details: j.details });
+
 export interface Reply {
   status: number;
   json: Json;

@@ -2,12 +2,12 @@
 // approval rejected by it. Each asserts the specific refusal (status, rule code or rejection reason),
 // that nothing was signed, and finds the audit entry that records it.
 import type { Outcome, Verdict } from './scenario.js';
-import { reasonCodes, rejectedWhy, type Json, type RedteamDevice, type Reply } from './harness.js';
+import { reasonCodes, rejectedWhy, type Json, type RedteamDevice, type Reply, problemFields } from './harness.js';
 
 /** A sign request denied with `code` among its reasons; `head` is the audit head before the attack. */
 export async function judgeDenied(dev: RedteamDevice, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
   const codes = reasonCodes(r.json);
-  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
+  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.code)}`);
   v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
   v.expect(r.json.rawTransaction === undefined && r.json.txHash === undefined, 'the response carries a signature');
   v.expect(await dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
@@ -19,7 +19,7 @@ export async function judgeDenied(dev: RedteamDevice, v: Verdict, head: number, 
 /** A typed-data sign request denied with `code` among its reasons: no signature, nothing signed since `head`, and its audit entry. */
 export async function judgeTypedDenied(dev: RedteamDevice, v: Verdict, head: number, r: Reply, code: string): Promise<Outcome> {
   const codes = reasonCodes(r.json);
-  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
+  v.expect(r.status === 403 && r.json.status === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.code)}`);
   v.expect(codes.includes(code), `expected reason ${code}, got [${codes.join(', ')}]`);
   v.expect(r.json.signature === undefined, 'the response carries a signature');
   v.expect(await dev.noSignatureSince(head), 'the audit log records a signature made since the attack');
@@ -38,7 +38,7 @@ export async function requestState(dev: RedteamDevice, requestId: string): Promi
  * still pending without that approver, nothing signed, and a `request.approve` entry recording it.
  */
 export async function judgeRejectedApproval(dev: RedteamDevice, v: Verdict, head: number, r: Reply, requestId: string, approverId: string, why: string): Promise<{ seq: number | null; text: string }> {
-  const err = (r.json.error ?? {}) as Json;
+  const err = problemFields(r.json);
   v.expect(r.status === 403 && err.code === 'denied', `expected 403 denied, got ${r.status} ${String(err.code ?? r.json.status)}`);
   v.expect(err.details?.why === why, `expected rejection "${why}", got "${String(err.details?.why)}"`);
   const state = await requestState(dev, requestId);

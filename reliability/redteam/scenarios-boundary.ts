@@ -87,7 +87,7 @@ export const boundaryScenarios: Scenario[] = [
       const statuses: string[] = [];
       for (const route of ['/v1/sign/digest', '/v1/sign/raw', '/v1/sign/message', '/v1/sign/personal']) {
         const r = await m.request('POST', route, m.tokens.orchestrator, { keyId, digest: '0x' + Buffer.from(digest).toString('hex') }, { 'Idempotency-Key': m.newRequestId('blind') });
-        statuses.push(`${r.status} ${String(r.json.error?.code)}`);
+        statuses.push(`${r.status} ${String(r.json.code)}`);
       }
       v.expect(
         statuses.every((s) => s === '404 not_found'),

@@ -48,14 +48,14 @@ export const governanceScenarios: Scenario[] = [
       );
       const head = await m.auditHead();
       const forged = await m.approvePolicy(p.json, admin1, 'admin-2');
-      v.expect(forged.status === 403 && forged.json.error?.code === 'denied' && forged.json.error?.details?.why === 'bad_signature', `forged admin-2: ${forged.status} ${forged.text.slice(0, 160)}`);
+      v.expect(forged.status === 403 && forged.json.code === 'denied' && forged.json.details?.why === 'bad_signature', `forged admin-2: ${forged.status} ${forged.text.slice(0, 160)}`);
       const activate = await m.request('POST', `/v1/policy/proposals/${String(p.json.proposalId)}/activate`, m.tokens.admin, {});
-      v.expect(activate.json.status === 'pending', `activate: ${activate.status} ${String(activate.json.status ?? activate.json.error?.code)}`);
+      v.expect(activate.json.status === 'pending', `activate: ${activate.status} ${String(activate.json.status ?? activate.json.code)}`);
       v.expect((await m.activePolicyVersion()) === version, 'the active policy version changed');
       const seq = await m.findAudit(head, (e) => e.kind === 'policy.approve' && e.proposalId === p.json.proposalId && e.outcome === 'rejected' && rejectedWhy(e) === 'bad_signature');
       const sign = await overOldLimit(w, v);
       const logged = v.recorded(seq !== null, 'no audit entry (policy.approve, rejected, bad_signature)') && sign.logged;
-      return { result: `1/2 after two approvals by admin-1; forged: ${forged.status} ${String(forged.json.error?.details?.why)}; 20 ETH: ${sign.result}`, auditSeq: seq, logged };
+      return { result: `1/2 after two approvals by admin-1; forged: ${forged.status} ${String(forged.json.details?.why)}; 20 ETH: ${sign.result}`, auditSeq: seq, logged };
     },
   },
   {
@@ -72,10 +72,10 @@ export const governanceScenarios: Scenario[] = [
       const lock = Number(last.json.activateAfter) - Number(last.json.quorumAt);
       v.expect(last.json.status === 'scheduled' && lock === 3600, `after the quorum: ${String(last.json.status)}, time lock ${lock} s`);
       const activate = await m.request('POST', `/v1/policy/proposals/${String(p.json.proposalId)}/activate`, m.tokens.admin, {});
-      v.expect(activate.status === 409 && activate.json.error?.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
+      v.expect(activate.status === 409 && activate.json.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
       v.expect((await m.activePolicyVersion()) === version, 'the active policy version changed');
       const sign = await overOldLimit(w, v);
-      return { result: `scheduled (lock ${lock} s); activate ${activate.status} ${String(activate.json.error?.code)}; 20 ETH: ${sign.result}`, auditSeq: sign.auditSeq, logged: sign.logged };
+      return { result: `scheduled (lock ${lock} s); activate ${activate.status} ${String(activate.json.code)}; 20 ETH: ${sign.result}`, auditSeq: sign.auditSeq, logged: sign.logged };
     },
   },
   {
@@ -94,7 +94,7 @@ export const governanceScenarios: Scenario[] = [
       const wait = Number(last.json.activateAfter) - Number(last.json.quorumAt);
       v.expect(last.json.status === 'scheduled' && wait === 86_400, `after the quorum: ${String(last.json.status)}, waits ${wait} s (the vault hold is 86400 s)`);
       const activate = await m.request('POST', `/v1/policy/proposals/${String(p.json.proposalId)}/activate`, m.tokens.admin, {});
-      v.expect(activate.status === 409 && activate.json.error?.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
+      v.expect(activate.status === 409 && activate.json.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
       v.expect((await m.activePolicyVersion()) === version, 'the active policy version changed');
       const head = await m.auditHead();
       const r = await m.sign('vault-1', tx(w.addr.stranger, ETH, w.freshNonce()));

@@ -53,9 +53,9 @@ async function editOffline(d: RedteamDevice, edit: (db: Database.Database) => vo
 
 /** The refusal the sealed state promises, and its tamper.detected entry after `head` (the pre-edit head). */
 async function judgeTampered(d: RedteamDevice, v: Verdict, head: number, r: Reply): Promise<Outcome> {
-  const details = (r.json.error?.details ?? {}) as { rule?: string; code?: string; findings?: unknown[] };
+  const details = (r.json.details ?? {}) as { rule?: string; code?: string; findings?: unknown[] };
   const signed = r.status === 200 && r.json.status === 'signed';
-  v.expect(r.status === 403 && r.json.error?.code === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)} [${reasonCodes(r.json).join(', ')}]`);
+  v.expect(r.status === 403 && r.json.code === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.code)} [${reasonCodes(r.json).join(', ')}]`);
   v.expect(details.rule === 'sealed-state' && details.code === 'state_tampered', `expected sealed-state/state_tampered, got ${String(details.rule)}/${String(details.code)}`);
   v.expect(Array.isArray(details.findings) && details.findings.length > 0, 'the refusal names no findings');
   v.expect(!signed, 'the edited device signed');
@@ -65,7 +65,7 @@ async function judgeTampered(d: RedteamDevice, v: Verdict, head: number, r: Repl
   const logged = v.recorded(seq !== null, 'no tamper.detected audit entry');
   const result = signed
     ? `${r.status} signed: the edit went unnoticed`
-    : `${r.status} ${String(r.json.error?.code ?? r.json.status)} ${String(details.code ?? reasonCodes(r.json).join(','))}${details.findings ? ` (${details.findings.length} findings)` : ''}`;
+    : `${r.status} ${String(r.json.code ?? r.json.status)} ${String(details.code ?? reasonCodes(r.json).join(','))}${details.findings ? ` (${details.findings.length} findings)` : ''}`;
   return { result, auditSeq: seq, logged };
 }
 

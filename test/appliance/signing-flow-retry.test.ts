@@ -22,14 +22,16 @@ const record = (kind: string, response: Uint8Array | null): RequestRecord => ({
   updatedAt: 1,
   response,
 });
-const conflict = (message: RegExp) => (e: unknown) => e instanceof ApplianceError && e.code === 'conflict' && message.test(e.message);
+/** A conflict with this message and details.code: the Idempotency-Key draft's two cases, told apart by the appliance itself. */
+const conflict = (message: RegExp, code?: string) => (e: unknown) =>
+  e instanceof ApplianceError && e.code === 'conflict' && message.test(e.message) && (code === undefined || e.details?.code === code);
 
 for (const kind of ['sign.evm-tx', 'sign.typed-data'] as const) {
   test(`${kind}: the stored answer, or the same typed conflict while the signature is not settled`, () => {
     assert.deepEqual(storedAnswer(record(kind, encodeCanonical({ status: 'signed', auditSeq: 7 })), kind, hash), { status: 'signed', auditSeq: 7 });
-    assert.throws(() => storedAnswer(record(kind, null), kind, hash), conflict(/being signed/));
-    assert.throws(() => storedAnswer(record(kind, null), kind, new Uint8Array(32)), conflict(/different request/));
+    assert.throws(() => storedAnswer(record(kind, null), kind, hash), conflict(/being signed/, 'request_in_progress'));
+    assert.throws(() => storedAnswer(record(kind, null), kind, new Uint8Array(32)), conflict(/different request/, 'idempotency_key_reused'));
     const other = kind === 'sign.evm-tx' ? 'sign.typed-data' : 'sign.evm-tx';
-    assert.throws(() => storedAnswer(record(other, encodeCanonical({})), kind, hash), conflict(/different request/));
+    assert.throws(() => storedAnswer(record(other, encodeCanonical({})), kind, hash), conflict(/different request/, 'idempotency_key_reused'));
   });
 }

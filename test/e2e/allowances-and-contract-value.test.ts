@@ -21,6 +21,7 @@ import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { auditEntryViaBridge, keyByLabel, pullAsSpender } from '../helpers/e2e-token.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 const GWEI = 1_000_000_000n;
 const T = ETH; // one token, 18 decimals
@@ -265,7 +266,7 @@ test('an edited allowance row is found at boot and the device refuses', async ()
   await dev.restartAppliance();
   const r = await sign('warm-1', tokenAddress, call('increaseAllowance', [spender, 1n]));
   assert.equal(r.status, 403, JSON.stringify(r.json));
-  const err = r.json.error as { code: string; details: { code: string; findings: string[] } };
+  const err = problemFields(r.json) as { code: string; details: { code: string; findings: string[] } };
   assert.equal(err.details.code, 'state_tampered');
   assert.ok(
     err.details.findings.some((f) => /allowances row .*MAC does not match/.test(f)),

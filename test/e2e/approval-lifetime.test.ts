@@ -12,6 +12,7 @@ import { entryPayload } from '../../cli/audit-tools.js';
 import { signStatement } from '../../cli/approver-key.js';
 import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-governance.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 const TEN_YEARS = 10 * 365 * 86_400;
 let dev: TestDevice;
@@ -51,7 +52,7 @@ async function pendingTransfer(tag: string): Promise<{ requestId: string; digest
 }
 
 const approve = (requestId: string, body: unknown) => dev.request('POST', `/v1/requests/${requestId}/approvals`, dev.tokens.approver, body);
-const message = (r: { json: Record<string, unknown> }) => String((r.json.error as { message?: string } | undefined)?.message);
+const message = (r: { json: Record<string, unknown> }) => String((problemFields(r.json) as { message?: string } | undefined)?.message);
 
 describe('approval lifetime (issue 11 item 6)', () => {
   before(async () => {

@@ -8,6 +8,7 @@ import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/c
 import { encodeFrame, FrameReader } from '../../protocol/frame.js';
 import { startTestDevice, CHAIN_ID, type TestDevice } from '../helpers/test-device.js';
 import { entryPayload } from '../../cli/audit-tools.js';
+import { problemOf } from '../helpers/problem.js';
 
 let dev: TestDevice;
 
@@ -129,7 +130,8 @@ describe('invariant 8: bad input gets a typed error and changes nothing', () => 
       dev.request('POST', '/v1/sign/evm-transaction', token, body, headers);
     const raw = await dev.app.request('/v1/sign/evm-transaction', { method: 'POST', headers: { Authorization: `Bearer ${dev.tokens.orchestrator}`, 'Idempotency-Key': 'bad-0' }, body: '{not json' });
     assert.equal(raw.status, 400);
-    assert.equal(((await raw.json()) as { error: { code: string } }).error.code, 'bad_request');
+    assert.equal(raw.headers.get('Content-Type'), 'application/problem+json');
+    assert.equal(problemOf(await raw.json()).code, 'bad_request');
     assert.equal((await post({ keyId, transaction: tx }, {})).status, 400, 'missing Idempotency-Key');
     assert.equal((await post({ keyId, transaction: { ...tx, value: 1.5 } })).status, 400, 'float amount');
     assert.equal((await post({ keyId, transaction: { ...tx, surprise: 1 } })).status, 400, 'unknown field');

@@ -18,6 +18,7 @@ import { faketimeEnv } from '../helpers/faketime.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { problemFields } from '../helpers/problem.js';
 
 const DAY = 86_400;
 const AHEAD = 3 * DAY;
@@ -46,7 +47,7 @@ const nonces: Record<string, number> = { hot: 0, vault: 0 };
 let idem = 0;
 const realNow = () => Math.floor(Date.now() / 1000);
 const codes = (r: { json: Record<string, unknown> }) => ((r.json.reasons ?? []) as { code: string }[]).map((x) => x.code);
-const details = (r: { json: Record<string, unknown> }) => ((r.json.error as { details?: Record<string, unknown> } | undefined)?.details ?? {}) as Record<string, unknown>;
+const details = (r: { json: Record<string, unknown> }) => ((problemFields(r.json) as { details?: Record<string, unknown> } | undefined)?.details ?? {}) as Record<string, unknown>;
 
 function sign(group: 'hot' | 'vault', value = ETH) {
   const keyId = String(dev.keys.find((k) => k.group === group)?.keyId);

@@ -11,6 +11,7 @@ import { signStatement } from '../../cli/approver-key.js';
 import { encodeFirmwareStatement } from '../../firmware-policy/firmware-statement.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { advanceDeviceTime, CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 let patched: string;
@@ -59,7 +60,7 @@ describe('firmware measurement gate', () => {
 
     const refused = await sign('fw-1');
     assert.equal(refused.status, 403);
-    const err = refused.json.error as { code: string; message: string; details: { code: string } };
+    const err = problemFields(refused.json) as { code: string; message: string; details: { code: string } };
     assert.equal(err.details.code, 'measurement_not_approved');
     assert.match(err.message, /not the enrolled/);
 

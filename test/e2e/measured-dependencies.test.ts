@@ -15,6 +15,7 @@ import { signStatement } from '../../cli/approver-key.js';
 import { encodeFirmwareStatement } from '../../firmware-policy/firmware-statement.js';
 import { copyFirmwareTree, type FirmwareTree } from '../../reliability/firmware-tree.js';
 import { CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 const RECORDER = join(runningCodeRoot(), 'test', 'helpers', 'load-recorder.js');
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
@@ -119,7 +120,7 @@ describe('the firmware measurement covers every file the appliance loads (issue 
     const head = Number((await dev.request('GET', '/v1/audit?fromSeq=1&limit=1', dev.tokens.auditor)).json.headSeq);
     const refused = await sign('deps-swapped');
     assert.equal(refused.status, 403, JSON.stringify(refused.json));
-    const err = refused.json.error as { code: string; details: { code: string; running: string; enrolled: string } };
+    const err = problemFields(refused.json) as { code: string; details: { code: string; running: string; enrolled: string } };
     assert.equal(err.details.code, 'measurement_not_approved');
     assert.equal(err.details.running, running);
     assert.equal(err.details.enrolled, enrolled);

@@ -17,6 +17,7 @@ import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
 import { softwarePasskey, type AssertOptions } from '../helpers/software-passkey.js';
+import { problemFields } from '../helpers/problem.js';
 
 const dana = softwarePasskey('dana', 21);
 let dev: TestDevice;
@@ -73,7 +74,7 @@ function passkeyBody(digest: string, expiresAt: number, o?: AssertOptions) {
 }
 
 const approve = (requestId: string, body: unknown) => dev.request('POST', `/v1/requests/${requestId}/approvals`, dev.tokens.approver, body);
-const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; message: string; details?: Record<string, unknown> };
+const errorOf = (r: { json: Record<string, unknown> }) => problemFields(r.json) as { code: string; message: string; details?: Record<string, unknown> };
 
 describe('passkey approvals (issue 12 item 2)', () => {
   before(async () => {

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import type { CborMap } from '../../protocol/cbor.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { advanceDeviceTime, approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 let policy: PolicyJson;
@@ -126,7 +127,7 @@ describe('policy governance', () => {
     assert.equal(Number(two.json.activateAfter) - Number(two.json.quorumAt), LOCK);
     const early = await dev.request('POST', `/v1/policy/proposals/${pid}/activate`, dev.tokens.admin, {});
     assert.equal(early.status, 409, JSON.stringify(early.json));
-    const earlyError = early.json.error as { code: string; details: { activateAfter: number } };
+    const earlyError = problemFields(early.json) as { code: string; details: { activateAfter: number } };
     assert.equal(earlyError.code, 'conflict');
     assert.equal(earlyError.details.activateAfter, two.json.activateAfter, 'the refusal names when the time lock ends');
     assert.equal(await activeVersion(), 1, 'the refused activation changed nothing');

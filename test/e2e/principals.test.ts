@@ -14,6 +14,7 @@ import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-govern
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields, problemOf } from '../helpers/problem.js';
 
 let dev: TestDevice;
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
@@ -58,9 +59,9 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
         headers: { Authorization: `Bearer ${stale}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'stale-1' },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
-      const json = (await res.json()) as { error: { code: string; details: { code: string; principal: string } } };
+      const error = problemOf(await res.json()) as { code: string; details: { code: string; principal: string } };
       assert.equal(res.status, 403, path);
-      assert.deepEqual([json.error.code, json.error.details.code, json.error.details.principal], ['forbidden', 'unknown_principal', 'orchestrator-v1']);
+      assert.deepEqual([error.code, error.details.code, error.details.principal], ['forbidden', 'unknown_principal', 'orchestrator-v1']);
     }
     assert.equal(await headSeq(), before, 'the appliance saw nothing');
   });
@@ -138,7 +139,7 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
       signature: '0x' + Buffer.from(signStatement(admin3, statement)).toString('hex'),
     });
     assert.equal(r.status, 403, JSON.stringify(r.json));
-    const details = (r.json.error as { details: Record<string, unknown> }).details;
+    const details = (problemFields(r.json) as { details: Record<string, unknown> }).details;
     assert.deepEqual({ approverId: details.approverId, why: details.why }, { approverId: 'admin-3', why: 'requester_cannot_approve' });
     assert.equal(typeof details.auditSeq, 'number', 'the refusal is audited');
   });
@@ -150,7 +151,7 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     const digest = String(pending.json.intentDigest);
     const self = await dev.request('POST', `/v1/requests/${key}/approvals`, dev.tokens.alice, approvalBody(person(dev.people.approvers, 'alice'), dev.deviceId, digest));
     assert.equal(self.status, 403);
-    assert.equal((self.json.error as { details: { why: string } }).details.why, 'requester_cannot_approve');
+    assert.equal((problemFields(self.json) as { details: { why: string } }).details.why, 'requester_cannot_approve');
     await dev.request('POST', `/v1/requests/${key}/approvals`, dev.tokens.approver, approvalBody(person(dev.people.approvers, 'bob'), dev.deviceId, digest));
     const done = await dev.request('POST', `/v1/requests/${key}/approvals`, dev.tokens.approver, approvalBody(person(dev.people.approvers, 'carol'), dev.deviceId, digest));
     assert.equal(done.status, 200, JSON.stringify(done.json));
@@ -184,7 +185,7 @@ describe('principals: tokens bound to policy ids, roles checked by the appliance
     const res = { status: http.status, json: (await http.json()) as Record<string, unknown> };
     assert.equal(res.status, 403, JSON.stringify(res.json));
     // alice is still an approver, but no longer a requester: the scope she used needs that role.
-    const error = res.json.error as { code: string; details: { code: string; roles: string[] } };
+    const error = problemFields(res.json) as { code: string; details: { code: string; roles: string[] } };
     assert.deepEqual([error.code, error.details.code, error.details.roles], ['forbidden', 'role_not_held', ['requester']]);
   });
 });

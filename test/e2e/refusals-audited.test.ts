@@ -12,6 +12,7 @@ import { entryPayload } from '../../cli/audit-tools.js';
 import { encodePolicyCancelStatement } from '../../firmware-policy/policy-governance.js';
 import { encodeWhitelistCancelStatement } from '../../firmware-policy/whitelist-governance.js';
 import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
@@ -32,7 +33,7 @@ async function entryAt(seq: number): Promise<CborMap> {
   return e;
 }
 
-const auditSeqOf = (r: { json: Record<string, unknown> }) => Number((r.json.error as { details?: { auditSeq?: unknown } } | undefined)?.details?.auditSeq);
+const auditSeqOf = (r: { json: Record<string, unknown> }) => Number((problemFields(r.json) as { details?: { auditSeq?: unknown } } | undefined)?.details?.auditSeq);
 
 /** A cancel signed by an admin over another proposal's statement: a well-formed, badly signed cancel. */
 function badCancel(statementFor: (adminId: string, expiresAt: number) => Uint8Array, adminIndex = 0) {
@@ -143,7 +144,7 @@ describe('issue 11 item 10: every refusal is audited, and a flood of them stays 
     assert.equal(first.status, 202);
     const before = await head();
     const other = await dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, tx(3n * ETH), { 'Idempotency-Key': 'idem-1' });
-    assert.equal(other.status, 409, JSON.stringify(other.json));
+    assert.equal(other.status, 422, JSON.stringify(other.json)); // the IETF Idempotency-Key draft's status for a reused key
     const seq = auditSeqOf(other);
     assert.equal(seq, before + 1);
     const e = await entryAt(seq);

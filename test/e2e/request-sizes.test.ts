@@ -12,6 +12,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { startTestDevice, testPolicyJson, CHAIN_ID, type TestDevice } from '../helpers/test-device.js';
 import { DEFAULT_BODY_LIMIT } from '../../host-bridge/body-limit.js';
 import { AUDIT_PAGE_MAX_BYTES, MAX_CALLDATA_BYTES, MAX_LISTED_CHANGES } from '../../protocol/limits.js';
+import { problemFields } from '../helpers/problem.js';
 
 const MiB = 1 << 20;
 const SIGN_LIMIT = 512 * 1024;
@@ -124,7 +125,7 @@ async function auditHead(): Promise<number> {
 
 const errorOf = (text: string): { code?: string; details?: Record<string, unknown> } => {
   try {
-    return ((JSON.parse(text) as { error?: object }).error ?? {}) as { code?: string };
+    return problemFields(JSON.parse(text)) ?? {};
   } catch {
     return {};
   }
@@ -205,7 +206,7 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
       { 'Idempotency-Key': 'big-4' },
     );
     assert.equal(viaApp.status, 413);
-    assert.equal((viaApp.json.error as { code: string }).code, 'body_too_large');
+    assert.equal((problemFields(viaApp.json) as { code: string }).code, 'body_too_large');
     // Under the body cap but over the calldata cap: 400 naming the field.
     const over = await dev.request(
       'POST',
@@ -215,7 +216,11 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
       { 'Idempotency-Key': 'big-5' },
     );
     assert.equal(over.status, 400);
-    assert.deepEqual(over.json.error, { code: 'bad_request', message: `"transaction.data" expected 0x-prefixed hex bytes (at most ${MAX_CALLDATA_BYTES})`, details: { field: 'transaction.data' } });
+    assert.deepEqual(problemFields(over.json), {
+      code: 'bad_request',
+      message: `"transaction.data" expected 0x-prefixed hex bytes (at most ${MAX_CALLDATA_BYTES})`,
+      details: { field: 'transaction.data' },
+    });
     // Typed data under the default cap: a 4 MiB hex `bytes` value is refused the same way.
     const typed = await dev.request(
       'POST',
@@ -225,7 +230,7 @@ describe('issue 11 item 7: sizes never give a 500 or a crash', () => {
       { 'Idempotency-Key': 'big-6' },
     );
     assert.equal(typed.status, 413);
-    assert.equal((typed.json.error as { details: { limit: number } }).details.limit, DEFAULT_BODY_LIMIT);
+    assert.equal((problemFields(typed.json) as { details: { limit: number } }).details.limit, DEFAULT_BODY_LIMIT);
     assert.equal(await auditHead(), head, 'nothing reached the appliance');
   });
 

@@ -15,6 +15,7 @@ import { createApp } from '../../host-bridge/app.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 let app: ReturnType<typeof createApp>;
@@ -37,7 +38,7 @@ async function req(method: string, path: string, token: string, body?: unknown, 
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
-const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; message: string; details?: Record<string, unknown> };
+const errorOf = (r: { json: Record<string, unknown> }) => problemFields(r.json) as { code: string; message: string; details?: Record<string, unknown> };
 const tx = (nonce: number) => ({ type: 'eip1559', chainId: CHAIN_ID, nonce, to: recipient, value: (ETH / 10n).toString(), gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1' });
 async function auditAt(seq: number): Promise<Record<string, unknown>> {
   const page = await dev.request('GET', `/v1/audit?fromSeq=${seq}&limit=1`, dev.tokens.auditor);
@@ -82,9 +83,12 @@ describe('scopes stand for policy roles; requests are read by their requester or
 
   test("another requester taking a request's Idempotency-Key gets a bare conflict: no status, signature or field of that request", async () => {
     const taken = await req('POST', '/v1/sign/evm-transaction', tok.b!, { keyId: String(dev.keys[0]?.keyId), transaction: tx(0) }, { 'Idempotency-Key': 'orch-pay-1' });
-    assert.equal(taken.status, 409);
-    assert.deepEqual(Object.keys(taken.json), ['error']);
+    assert.equal(taken.status, 422);
+    // The problem's own members, and in its details only the kind of conflict and the audit entry of the refusal.
+    assert.deepEqual(Object.keys(taken.json).sort(), ['code', 'detail', 'details', 'error', 'status', 'title', 'type']);
+    assert.deepEqual(Object.keys(errorOf(taken).details ?? {}).sort(), ['auditSeq', 'code']);
     assert.equal(errorOf(taken).code, 'conflict');
+    assert.equal(errorOf(taken).details?.code, 'idempotency_key_reused');
     assert.ok(!JSON.stringify(taken.json).includes('0x'), 'no hex value of the request leaks');
   });
 

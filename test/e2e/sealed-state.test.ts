@@ -15,6 +15,7 @@ import type { CborMap } from '../../protocol/cbor.js';
 import { closeModule, initToken, openModule, tokenLabelFromUri } from '../../appliance/pkcs11/module.js';
 import { readDeviceConfig, readSecretFile } from '../../softhsm-config/device-layout.js';
 import { CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 const applianceMain = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'appliance', 'main.js');
 const recipient = privateKeyToAccount(generatePrivateKey()).address;
@@ -77,7 +78,7 @@ async function assertRefused(f: Fresh, code: 'state_tampered' | 'clock_rollback'
   const { dev } = f;
   const refused = await sign(f);
   assert.equal(refused.status, 403, JSON.stringify(refused.json));
-  const err = refused.json.error as { code: string; message: string; details: { rule: string; code: string; findings: string[] } };
+  const err = problemFields(refused.json) as { code: string; message: string; details: { rule: string; code: string; findings: string[] } };
   assert.equal(err.code, 'denied');
   assert.equal(err.details.rule, 'sealed-state');
   assert.equal(err.details.code, code);
@@ -90,7 +91,7 @@ async function assertRefused(f: Fresh, code: 'state_tampered' | 'clock_rollback'
   // State-changing commands are refused too (a whitelist proposal, a key generation).
   const propose = await dev.request('POST', '/v1/whitelist/proposals', dev.tokens.admin, { group: 'hot', chainId: CHAIN_ID, address: '0x' + '42'.repeat(20), label: 'x' });
   assert.equal(propose.status, 403);
-  assert.equal((propose.json.error as { details: { code: string } }).details.code, code);
+  assert.equal((problemFields(propose.json) as { details: { code: string } }).details.code, code);
   const keygen = await dev.request('POST', '/v1/keys', dev.tokens.admin, { label: 'after-tamper', group: 'hot' });
   assert.equal(keygen.status, 403);
 

@@ -15,6 +15,7 @@ import { asMap } from '../../protocol/args.js';
 import type { CborMap } from '../../protocol/cbor.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { CHAIN_ID, startTestDevice, testPolicyJson, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 let admin1: ApproverKeyFile;
@@ -111,7 +112,7 @@ describe('signed proposals: an admin stamps what it asks for, the appliance veri
     const { requestId: _none, ...plain } = body;
     const res = await dev.request('POST', '/v1/whitelist/proposals', dev.tokens.admin, plain);
     assert.equal(res.status, 403, JSON.stringify(res.json));
-    const details = (res.json.error as { details: Record<string, unknown> }).details;
+    const details = (problemFields(res.json) as { details: Record<string, unknown> }).details;
     assert.equal(details.code, 'request_unsigned');
     assert.equal((await entry(details.auditSeq)).outcome, 'rejected');
     const since = await dev.client.call('audit.list', { fromSeq: before + 1, limit: 1000 });
@@ -134,7 +135,7 @@ describe('signed proposals: an admin stamps what it asks for, the appliance veri
     const s = stamp(admin3, { command: 'policy.propose', document: await proposedDocument(meant, () => ref) }, meant, 'admin-3', (await deviceNow()) + 600);
     const res = await dev.request('POST', '/v1/policy/proposals', dev.tokens.admin, { ...mk(0), stamp: s });
     assert.equal(res.status, 403, JSON.stringify(res.json));
-    const details = (res.json.error as { details: Record<string, unknown> }).details;
+    const details = (problemFields(res.json) as { details: Record<string, unknown> }).details;
     assert.equal(details.code, 'request_bad_signature');
     const e = await entry(details.auditSeq);
     assert.deepEqual([e.kind, e.outcome, e.requester], ['policy.propose', 'rejected', 'admin-3']);

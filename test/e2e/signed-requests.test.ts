@@ -19,6 +19,7 @@ import { approvalBody, CHAIN_ID, ETH, startTestDevice, testPolicyJson, whitelist
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { entryPayload } from '../../cli/audit-tools.js';
+import { problemFields } from '../helpers/problem.js';
 
 const orchSecret = p256.keygen().secretKey;
 const aliceSecret = p256.keygen().secretKey;
@@ -159,7 +160,7 @@ describe('signed requests: the requester stamps, the appliance verifies, the bri
     const alice = dev.people.approvers.find((p) => p.id === 'alice')!;
     const r = await dev.request('POST', '/v1/requests/sr-alice/approvals', dev.tokens.approver, approvalBody(alice, dev.deviceId, String(res.json.intentDigest)));
     assert.equal(r.status, 403, JSON.stringify(r.json));
-    assert.equal((r.json.error as { details?: { why?: string } }).details?.why, 'requester_cannot_approve');
+    assert.equal((problemFields(r.json) as { details?: { why?: string } }).details?.why, 'requester_cannot_approve');
   });
 
   test('a hostile bridge cannot forge, alter or re-target a stamped request: each is denied and audited', async () => {

@@ -9,6 +9,7 @@ import type { CborMap } from '../../protocol/cbor.js';
 import { entryPayload } from '../../cli/audit-tools.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { advanceDeviceTime, approvalBody, CHAIN_ID, ETH, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let anvil: Anvil;
 let dev: TestDevice;
@@ -153,7 +154,7 @@ describe('signing path through real SoftHSM2 and anvil', () => {
 
     const self = await approve(approvalBody(alice!, dev.deviceId, digest));
     assert.equal(self.status, 403);
-    assert.match(String((self.json.error as { message: string }).message), /requester_cannot_approve/);
+    assert.match(String((problemFields(self.json) as { message: string }).message), /requester_cannot_approve/);
 
     const first = await approve(approvalBody(bob!, dev.deviceId, digest));
     assert.equal(first.status, 202);
@@ -166,11 +167,11 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     const otherIntent = '0x' + 'ab'.repeat(32);
     const wrong = await approve(approvalBody(carol!, dev.deviceId, otherIntent));
     assert.equal(wrong.status, 403);
-    assert.match(String((wrong.json.error as { message: string }).message), /bad_signature/);
+    assert.match(String((problemFields(wrong.json) as { message: string }).message), /bad_signature/);
 
     const expired = await approve(approvalBody(carol!, dev.deviceId, digest, Math.floor(Date.now() / 1000) - 1));
     assert.equal(expired.status, 403);
-    assert.match(String((expired.json.error as { message: string }).message), /expired/);
+    assert.match(String((problemFields(expired.json) as { message: string }).message), /expired/);
 
     const otherDevice = await approve(approvalBody(carol!, 'hsm-0000000000000000', digest));
     assert.equal(otherDevice.status, 403, 'an approval for another device does not count');
@@ -245,7 +246,8 @@ describe('signing path through real SoftHSM2 and anvil', () => {
     db.close();
     assert.equal(n, 1, 'one spend reservation');
     const reuse = await sign(await eip1559(recipient, 778n), key);
-    assert.equal(reuse.status, 409, 'the same key for a different request is a conflict');
+    assert.equal(reuse.status, 422, 'the same key for a different request is 422 (IETF Idempotency-Key draft)');
+    assert.equal(problemFields(reuse.json)?.details?.code, 'idempotency_key_reused');
     assert.equal((await broadcast(String(r1.json.rawTransaction))).status, 'success');
   });
 

@@ -6,6 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestDevice, testPolicyJson, CHAIN_ID, type TestDevice } from '../helpers/test-device.js';
+import { problemFields } from '../helpers/problem.js';
 
 let dev: TestDevice;
 
@@ -33,7 +34,7 @@ let idem = 0;
 const sign = (t: Record<string, unknown>) =>
   dev.request('POST', '/v1/sign/evm-transaction', dev.tokens.orchestrator, { keyId: dev.keys[0]!.keyId, transaction: t }, { 'Idempotency-Key': `forms-${idem++}` });
 
-const errorOf = (r: { json: Record<string, unknown> }) => r.json.error as { code: string; details?: { field?: string; auditSeq?: number } } | undefined;
+const errorOf = (r: { json: Record<string, unknown> }) => problemFields(r.json) as { code: string; details?: { field?: string; auditSeq?: number } } | undefined;
 
 describe('issue 11 item 13: strict forms at the edge', () => {
   before(async () => {

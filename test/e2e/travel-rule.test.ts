@@ -128,7 +128,7 @@ describe('travel rule: above travelRuleAbove a transfer must name its payload ha
     assert.equal(e.travelRuleHash, HASH);
     // A retry naming another hash under the same idempotency key is another request.
     const retry = await sign('tr-ok', { keyId, transaction: transfer(THRESHOLD + 1n, 1), travelRuleHash: OTHER_HASH });
-    assert.equal(retry.status, 409, JSON.stringify(retry.json));
+    assert.equal(retry.status, 422, JSON.stringify(retry.json)); // the key names another request: 422 (Idempotency-Key draft)
   });
 
   test('held for approvals, the request keeps its hash: the approver reads it, the decision after the approvals sees it', async () => {

@@ -20,6 +20,7 @@ import { compileFixture, type Compiled } from '../helpers/solidity.js';
 import { auditEntryOf, auditPayloadsOf, deployFromFunder, nextFunderDeployment } from '../helpers/e2e-token.js';
 import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { permit2Domain, permit2TransferTypedData } from '../helpers/typed-data-fixtures.js';
+import { problemFields } from '../helpers/problem.js';
 
 const UNIT = 10n ** 6n;
 const OTHER_CHAIN = 1;
@@ -172,7 +173,7 @@ describe('Permit2 SignatureTransfer, the chain list and duplicate domains throug
     };
     const r = await dev.request('POST', '/v1/policy/proposals', dev.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
     assert.equal(r.status, 400, JSON.stringify(r.json));
-    const error = r.json.error as { code: string; message: string; details?: { auditSeq?: number } };
+    const error = problemFields(r.json) as { code: string; message: string; details?: { auditSeq?: number } };
     assert.equal(error.code, 'bad_request');
     assert.match(error.message, /groups\.hot\.typedData\[2\]" repeats the domain/);
     const refusal = await auditEntry(Number(error.details?.auditSeq));

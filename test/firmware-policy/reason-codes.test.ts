@@ -40,6 +40,6 @@ test('every reason code is given by a rule of the evaluator, once in the list', 
 
 test('the API description lists the error and reason codes from their source lists', () => {
   const schemas = openApiDocument.components.schemas as unknown as Record<string, { properties: Record<string, { properties?: Record<string, { enum?: unknown }>; enum?: unknown }> }>;
-  assert.deepEqual(schemas.Error!.properties.error!.properties!.code!.enum, [...ERROR_CODES]);
+  assert.deepEqual(schemas.Problem!.properties.code!.enum, [...ERROR_CODES]);
   assert.deepEqual(schemas.Reason!.properties.code!.enum, [...REASON_CODES]);
 });

@@ -12,6 +12,7 @@ import type { CborMap } from '../../protocol/cbor.js';
 import { policyToCbor } from '../../firmware-policy/policy-document.js';
 import { generateApproverKey, publicPart } from '../../cli/approver-key.js';
 import { policyFromJson } from '../../host-bridge/policy-json.js';
+import { problemOf } from '../helpers/problem.js';
 
 /** policy.get of a policy whose requesters are `orchestrator-svc`, whose auditor is `aud-1`. */
 function policyGet(): CborMap {
@@ -71,7 +72,7 @@ test("scopes gate the routes, and the bridge forwards the token's principal id (
   assert.equal(calls.length, 0, 'nothing forwarded without the scope');
   const unknown = await app.request('/v1/sign/evm-transaction', { method: 'POST', headers: { Authorization: `Bearer ${stranger}`, 'Idempotency-Key': 'b' }, body });
   assert.equal(unknown.status, 403);
-  assert.equal(((await unknown.json()) as { error: { details: { code: string } } }).error.details.code, 'unknown_principal');
+  assert.equal(problemOf(await unknown.json()).details?.code, 'unknown_principal');
   assert.equal(calls.length, 0, 'nothing forwarded for a principal the policy does not know');
   const ok = await app.request('/v1/sign/evm-transaction', { method: 'POST', headers: { Authorization: `Bearer ${orch}`, 'Idempotency-Key': 'a' }, body });
   assert.equal(ok.status, 202);

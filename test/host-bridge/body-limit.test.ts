@@ -6,6 +6,7 @@ import { createApp } from '../../host-bridge/app.js';
 import type { PrincipalDirectory } from '../../host-bridge/principal-directory.js';
 import { TokenVerifier } from '../../host-bridge/auth.js';
 import { bodyLimitFor, DEFAULT_BODY_LIMIT } from '../../host-bridge/body-limit.js';
+import { problemOf } from '../helpers/problem.js';
 
 let calls = 0;
 const tokens = { verify: () => ({ name: 'ops', id: 'ops', scopes: ['orchestrator', 'approver', 'admin', 'auditor'] }) } as unknown as TokenVerifier;
@@ -46,8 +47,15 @@ test('a declared length over the cap is refused before the body is read', async 
   const res = await post('/v1/keys', b.body, { 'Content-Length': String(40 << 20) });
   assert.equal(res.status, 413);
   assert.equal(res.headers.get('Connection'), 'close');
+  assert.equal(res.headers.get('Content-Type'), 'application/problem+json');
   assert.deepEqual(await res.json(), {
-    error: { code: 'body_too_large', message: `the request body exceeds the ${DEFAULT_BODY_LIMIT}-byte limit of this route`, details: { limit: DEFAULT_BODY_LIMIT } },
+    type: '/problems/body_too_large',
+    title: "The request body is over this route's limit",
+    status: 413,
+    detail: `the request body exceeds the ${DEFAULT_BODY_LIMIT}-byte limit of this route`,
+    code: 'body_too_large',
+    error: 'body_too_large',
+    details: { limit: DEFAULT_BODY_LIMIT },
   });
   assert.ok(b.pulled() <= 16 * 1024, `pulled ${b.pulled()}`); // at most the chunk a stream buffers on creation
 });
@@ -65,9 +73,9 @@ test('a body at the cap goes through; a Content-Length that is not a number is r
   const res = await post('/v1/keys', json + ' '.repeat(DEFAULT_BODY_LIMIT - json.length));
   // The cap let the whole body in; the label is too long for the route: a field error, not a 413.
   assert.equal(res.status, 400);
-  assert.equal(((await res.json()) as { error: { details: { field: string } } }).error.details.field, 'label');
+  assert.equal(problemOf(await res.json()).details?.field, 'label');
   assert.equal(calls, before);
   const weird = await post('/v1/keys', '{"label":"a","group":"hot"}', { 'Content-Length': '0x10' });
   assert.equal(weird.status, 400);
-  assert.equal(((await weird.json()) as { error: { message: string } }).error.message, 'Content-Length must be a decimal number of bytes');
+  assert.equal(problemOf(await weird.json()).message, 'Content-Length must be a decimal number of bytes');
 });

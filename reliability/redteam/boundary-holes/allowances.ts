@@ -429,15 +429,15 @@ export const allowancesScenarios: Scenario[] = [
       const answers: Reply[] = [];
       for (const t of tries) answers.push(await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(t)).toString('hex') }));
       v.expect(
-        answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'),
-        `answers: ${answers.map((r) => `${r.status} ${String(r.json.error?.code ?? r.json.status)}`).join(', ')}`,
+        answers.every((r) => r.status === 400 && r.json.code === 'bad_request'),
+        `answers: ${answers.map((r) => `${r.status} ${String(r.json.code ?? r.json.status)}`).join(', ')}`,
       );
       const since = await d.auditSince(head);
       v.expect(!since.some((p) => p.kind === 'policy.propose'), 'a policy proposal was recorded');
       const refusals = since.filter((p) => p.kind === 'refusal' && p.command === 'policy.propose' && p.code === 'bad_request');
       const first = refusals[0]?.seq;
-      const logged = v.recorded(refusals.length === 2 && Number(first) === Number(answers[0]?.json.error?.details?.auditSeq), `refusal entries: ${refusals.length}`);
-      return { result: `${answers.map((r) => `${r.status} ${String(r.json.error?.code)}`).join(', ')}; nothing proposed`, auditSeq: first === undefined ? null : Number(first), logged };
+      const logged = v.recorded(refusals.length === 2 && Number(first) === Number(answers[0]?.json.details?.auditSeq), `refusal entries: ${refusals.length}`);
+      return { result: `${answers.map((r) => `${r.status} ${String(r.json.code)}`).join(', ')}; nothing proposed`, auditSeq: first === undefined ? null : Number(first), logged };
     },
   },
 ];

@@ -18,7 +18,7 @@ import { dispatch } from '../../../appliance/dispatch.js';
 import { measureCode, runningCodeRoot } from '../../../attestation/measurement.js';
 import { SignatureRecoveryError } from '../../../firmware-policy/evm/secp256k1-signature.js';
 import { encodeWhitelistStatement } from '../../../firmware-policy/whitelist-governance.js';
-import { approvalBody, CHAIN_ID, ETH, person, randomAddress, tx, type Json, type RedteamDevice } from '../harness.js';
+import { approvalBody, CHAIN_ID, ETH, person, randomAddress, tx, type Json, type RedteamDevice, problemFields } from '../harness.js';
 import { judgeRejectedApproval, requestState } from '../judge.js';
 import type { Scenario } from '../scenario.js';
 import { mainPolicy, type World } from '../world.js';
@@ -74,7 +74,7 @@ export const approvalLifetimeScenarios: Scenario[] = [
         expiresAt,
         signature: '0x' + Buffer.from(signStatement(admin, statement)).toString('hex'),
       });
-      const err = (r.json.error ?? {}) as Json;
+      const err = problemFields(r.json);
       v.expect(r.status === 403 && err.code === 'denied', `expected 403 denied, got ${r.status} ${String(err.code)}`);
       v.expect(err.details?.why === 'lifetime_too_long', `expected lifetime_too_long, got ${String(err.details?.why)}`);
       // A second admin's ordinary approval is then only 1 of the 2 needed: the 10-year one was not stored.

@@ -93,7 +93,7 @@ export const deviceClockScenarios: Scenario[] = [
         const r = await d.sign('vault-1', tx(w.addr.recipient, ETH, 0));
         const o = await judgeDenied(d, v, head, r, 'whitelist_hold');
         const activate = await d.request('POST', `/v1/policy/proposals/${String(p.json.proposalId)}/activate`, d.tokens.admin, {});
-        v.expect(activate.status === 409 && activate.json.error?.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
+        v.expect(activate.status === 409 && activate.json.code === 'conflict', `activate: ${activate.status} ${activate.text.slice(0, 160)}`);
         v.expect((await d.activePolicyVersion()) === version, 'the loosening activated before its time lock');
         return { ...o, result: `host +3 d: vault ${r.status} [${reasonCodes(r.json).join(',')}]; activate ${activate.status}; policy v${version}; nothing signed` };
       } finally {
@@ -118,8 +118,8 @@ export const deviceClockScenarios: Scenario[] = [
         const before = Number((await deviceTime(d)).time);
         const head = await d.auditHead();
         const r = await d.request('POST', '/v1/device/time/attestations', d.tokens.admin, body);
-        const det = (r.json.error?.details ?? {}) as Json;
-        v.expect(r.status === 403 && r.json.error?.code === 'denied', `expected 403 denied, got ${r.status} ${r.text.slice(0, 160)}`);
+        const det = (r.json.details ?? {}) as Json;
+        v.expect(r.status === 403 && r.json.code === 'denied', `expected 403 denied, got ${r.status} ${r.text.slice(0, 160)}`);
         v.expect(det.rule === 'device-time' && det.code === 'stale_nonce', `expected device-time/stale_nonce, got ${String(det.rule)}/${String(det.code)}`);
         const after = Number((await deviceTime(d)).time);
         v.expect(after - before < 60, `the device time moved by ${after - before} s`);

@@ -75,11 +75,11 @@ async function swappedDependency(w: World, v: Verdict, name: string, pkg: string
     booted = await bootFrom(d, tree);
     const head = await d.auditHead();
     const r = await d.sign('hot-1', tx(w.addr.recipient, ETH / 1000n, 0));
-    const details = (r.json.error?.details ?? {}) as { rule?: string; code?: string; running?: string; enrolled?: string };
+    const details = (r.json.details ?? {}) as { rule?: string; code?: string; running?: string; enrolled?: string };
     const running = booted.appliance.measurement;
     v.expect(running !== enrolled, `the swapped ${pkg} measured as the enrolled firmware ${enrolled}`);
     v.expect(booted.appliance.firmwareApproved === false, 'the device booted the swapped tree as approved firmware');
-    v.expect(r.status === 403 && r.json.error?.code === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.error?.code)}`);
+    v.expect(r.status === 403 && r.json.code === 'denied', `expected 403 denied, got ${r.status} ${String(r.json.status ?? r.json.code)}`);
     v.expect(
       details.rule === 'firmware-measurement' && details.code === 'measurement_not_approved',
       `expected firmware-measurement/measurement_not_approved, got ${String(details.rule)}/${String(details.code)}`,

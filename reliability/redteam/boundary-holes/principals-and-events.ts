@@ -6,7 +6,7 @@ import { signStatement } from '../../../cli/approver-key.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import { addToken, readTokens, TokenVerifier, type Scope } from '../../../host-bridge/auth.js';
 import { createApp } from '../../../host-bridge/app.js';
-import { ETH, person, randomAddress, reasonCodes, tx, type Json } from '../harness.js';
+import { ETH, person, randomAddress, reasonCodes, tx, type Json, problemFields } from '../harness.js';
 import type { Scenario } from '../scenario.js';
 
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
@@ -102,7 +102,7 @@ export const principalsAndEventsScenarios: Scenario[] = [
         expiresAt,
         signature: '0x' + Buffer.from(signStatement(self, statement)).toString('hex'),
       });
-      const err = (r.json.error ?? {}) as Json;
+      const err = problemFields(r.json);
       v.expect(r.status === 403 && err.details?.why === 'requester_cannot_approve', `expected 403 requester_cannot_approve, got ${r.status} ${String(err.details?.why ?? err.code)}`);
       const after = (await m.request('GET', '/v1/whitelist?limit=1000', m.tokens.orchestrator)).json;
       v.expect(!((after.entries ?? []) as Json[]).some((e) => String(e.address).toLowerCase() === w.addr.stranger.toLowerCase()), 'the stranger is on the whitelist');
@@ -217,7 +217,7 @@ export const principalsAndEventsScenarios: Scenario[] = [
         ['GET', '/v1/device/time', undefined],
       ] as const) {
         const r = await b.request(method, path, body);
-        const err = (r.json.error ?? {}) as Json;
+        const err = problemFields(r.json);
         codes.push(`${r.status} ${String(err.details?.code)}`);
         v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
       }
@@ -246,7 +246,7 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const codes: string[] = [];
       for (const path of ['/v1/audit?limit=5', '/v1/events']) {
         const r = await b.request('GET', path);
-        const err = (r.json.error ?? {}) as Json;
+        const err = problemFields(r.json);
         codes.push(`${r.status} ${String(err.details?.code)}`);
         v.expect(r.status === 403 && err.details?.code === 'role_not_held', `${path}: expected 403 role_not_held, got ${r.status} ${String(err.details?.code ?? err.code)}`);
       }
@@ -276,11 +276,8 @@ export const principalsAndEventsScenarios: Scenario[] = [
       const head = await m.auditHead();
       const r = await m.request('GET', `/v1/requests/${requestId}`, m.tokens.orchestrator);
       const never = await m.request('GET', `/v1/requests/${m.newRequestId('never-used')}`, m.tokens.orchestrator);
-      const err = (r.json.error ?? {}) as Json;
-      v.expect(
-        r.status === 404 && err.code === 'not_found' && err.message === ((never.json.error ?? {}) as Json).message,
-        `expected 404 not_found like an unused id, got ${r.status} ${String(err.code)}`,
-      );
+      const err = problemFields(r.json);
+      v.expect(r.status === 404 && err.code === 'not_found' && err.message === problemFields(never.json).message, `expected 404 not_found like an unused id, got ${r.status} ${String(err.code)}`);
       v.expect(!JSON.stringify(r.json).includes(String(theirs.json.rawTransaction)) && r.json.requester === undefined, 'the answer carries the request');
       const forged = await m.client.call('request.get', { requestId, viewer: 'orchestrator', role: 'approver' }).then(
         () => undefined,

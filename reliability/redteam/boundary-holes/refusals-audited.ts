@@ -42,7 +42,7 @@ async function judgeAuditedRefusal(
   return { result: `${r.status} ${String(r.code)}, audited at seq ${String(seq)}`, auditSeq: seq, logged, entry };
 }
 
-const fromReply = (r: Reply) => ({ status: r.status, code: r.json.error?.code as string | undefined, auditSeq: r.json.error?.details?.auditSeq as unknown });
+const fromReply = (r: Reply) => ({ status: r.status, code: r.json.code as string | undefined, auditSeq: r.json.details?.auditSeq as unknown });
 
 /** A vault address whitelisted by the quorum and still in its day-long hold. */
 async function entryInHold(w: World): Promise<{ proposalId: string; address: string }> {
@@ -74,7 +74,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
       const { proposalId, address } = await entryInHold(w);
       const head = await m.auditHead();
       const r = await m.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, m.tokens.admin, forgedWhitelistCancel(w, proposalId));
-      v.expect(r.json.error?.details?.why === 'bad_signature', `why: ${String(r.json.error?.details?.why)}`);
+      v.expect(r.json.details?.why === 'bad_signature', `why: ${String(r.json.details?.why)}`);
       const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 403, code: 'denied', command: 'whitelist.cancel', requester: 'admin-2', subject: proposalId });
       v.expect(j.entry?.details?.why === 'bad_signature', `the entry records why ${String(j.entry?.details?.why)}`);
       v.expect(await stillWhitelisted(m, address), 'the whitelist entry was cancelled');
@@ -97,7 +97,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
       const expiresAt = expiry();
       const forged = { adminId: 'admin-2', expiresAt, signature: hex(signStatement(person(w.people.admins, 'admin-1'), encodePolicyCancelStatement(m.deviceId, pid, 'admin-2', expiresAt))) };
       const r = await m.request('POST', `/v1/policy/proposals/${pid}/cancel`, m.tokens.admin, forged);
-      v.expect(r.json.error?.details?.why === 'bad_signature', `why: ${String(r.json.error?.details?.why)}`);
+      v.expect(r.json.details?.why === 'bad_signature', `why: ${String(r.json.details?.why)}`);
       const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 403, code: 'denied', command: 'policy.cancel', requester: 'admin-2', subject: pid });
       const after = await m.request('GET', `/v1/policy/proposals/${pid}`, m.tokens.auditor);
       v.expect(after.json.status === 'pending', `the proposal is ${String(after.json.status)}`);
@@ -116,7 +116,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
     id: 'H10c',
     attacker: 'orchestrator',
     attack: 'reuse an idempotency key for a different transfer',
-    expected: '409 conflict; nothing signed; refusal audited',
+    expected: '422 conflict (idempotency_key_reused); nothing signed; refusal audited',
     async run(w, v) {
       const m = w.main;
       const requestId = m.newRequestId('h10c');
@@ -124,7 +124,8 @@ export const refusalsAuditedScenarios: Scenario[] = [
       v.expect(first.status === 202, `setup: first request got ${first.status}`);
       const head = await m.auditHead();
       const r = await m.sign('hot-1', tx(w.addr.stranger, 2n * ETH, w.freshNonce()), { requestId });
-      const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 409, code: 'conflict', command: 'sign.evm-tx', subject: requestId });
+      const j = await judgeAuditedRefusal(m, v, head, fromReply(r), { status: 422, code: 'conflict', command: 'sign.evm-tx', subject: requestId });
+      v.expect(r.json.details?.code === 'idempotency_key_reused', `details.code: ${String(r.json.details?.code)}`);
       const state = await requestState(m, requestId);
       v.expect(state.status === 'pending_approval', `the first request is ${String(state.status)}`);
       return j;
@@ -193,8 +194,8 @@ export const refusalsAuditedScenarios: Scenario[] = [
         const n = Math.min(77, 1001 - i);
         answers.push(...(await Promise.all(Array.from({ length: n }, () => m.request('POST', `/v1/whitelist/proposals/${proposalId}/cancel`, m.tokens.admin, body)))));
       }
-      const seqs = new Set(answers.map((r) => r.json.error?.details?.auditSeq));
-      v.expect(answers.length === 1001 && answers.every((r) => r.status === 403 && r.json.error?.details?.why === 'bad_signature'), 'not every cancel was refused as bad_signature');
+      const seqs = new Set(answers.map((r) => r.json.details?.auditSeq));
+      v.expect(answers.length === 1001 && answers.every((r) => r.status === 403 && r.json.details?.why === 'bad_signature'), 'not every cancel was refused as bad_signature');
       v.expect(seqs.size === 1 && seqs.has(head + 1), `the answers name seqs [${[...seqs].join(', ')}], expected only ${head + 1}`);
       const added = await m.auditSince(head);
       const mine = added.filter((e) => (e.kind === 'refusal' && e.subject === proposalId) || (e.kind === 'refusal.repeated' && e.firstSeq === head + 1));
@@ -230,8 +231,8 @@ export const refusalsAuditedScenarios: Scenario[] = [
       for (let i = 0; i < 20; i++)
         answers.push(await m.request('POST', '/v1/sign/typed-data', m.tokens.orchestrator, { keyId: m.key('hot-1').keyId, typedData }, { 'Idempotency-Key': m.newRequestId('bigfield') }));
       v.expect(
-        answers.every((r) => r.status === 400 && r.json.error?.code === 'bad_request'),
-        `answers: ${[...new Set(answers.map((r) => `${r.status} ${String(r.json.error?.code)}`))].join(', ')}`,
+        answers.every((r) => r.status === 400 && r.json.code === 'bad_request'),
+        `answers: ${[...new Set(answers.map((r) => `${r.status} ${String(r.json.code)}`))].join(', ')}`,
       );
       const page = await m.request('GET', `/v1/audit?fromSeq=${head + 1}&limit=100`, m.tokens.auditor);
       const entries = (page.json.entries ?? []) as Json[];
@@ -243,7 +244,7 @@ export const refusalsAuditedScenarios: Scenario[] = [
       const firstEntry = refusals[0];
       const first = firstEntry === undefined ? undefined : Number(firstEntry.seq);
       const logged = v.recorded(first !== undefined && first > head && sizes.length === 20, `refusal entries of sign.typed-data: ${sizes.length} for 20 refusals`);
-      return { result: `20 x ${answers[0]?.status} ${String(answers[0]?.json.error?.code)}; ${sizes.length} refusal entries, the largest ${largest} bytes`, auditSeq: first ?? null, logged };
+      return { result: `20 x ${answers[0]?.status} ${String(answers[0]?.json.code)}; ${sizes.length} refusal entries, the largest ${largest} bytes`, auditSeq: first ?? null, logged };
     },
   },
 ];

@@ -71,21 +71,18 @@ export const sizesAndFormsScenarios: Scenario[] = [
           body: b.body,
           duplex: 'half',
         } as RequestInit);
-        const code = ((await res.json()) as { error?: { code?: string } }).error?.code;
+        const code = ((await res.json()) as { code?: string }).code;
         v.expect(res.status === 413 && code === 'body_too_large', `${declared ? 'declared' : 'streamed'} 40 MiB: ${res.status} ${String(code)}`);
         v.expect(b.pulled() <= 1024 * 1024, `${declared ? 'declared' : 'streamed'} 40 MiB: the bridge read ${b.pulled()} bytes of it`);
         results.push(`${res.status} ${String(code)} after ${Math.round(b.pulled() / 1024)} KiB read`);
       }
       // 2. A 4 MiB hex data string (the old regex overflowed the stack on such strings: 500).
       const big = await m.sign('hot-1', tx(w.addr.recipient, 0n, w.freshNonce(), { data: '0x' + 'ab'.repeat(2 * MiB) }));
-      v.expect(big.status === 413 && big.json.error?.code === 'body_too_large', `4 MiB hex: ${big.status} ${String(big.json.error?.code)}`);
+      v.expect(big.status === 413 && big.json.code === 'body_too_large', `4 MiB hex: ${big.status} ${String(big.json.code)}`);
       // 3. Calldata one byte over the 128 KiB cap, in a body under the route's cap.
       const over = await m.sign('hot-1', tx(w.addr.recipient, 0n, w.freshNonce(), { data: '0x' + '00'.repeat(MAX_CALLDATA_BYTES + 1) }));
-      v.expect(
-        over.status === 400 && over.json.error?.code === 'bad_request' && over.json.error?.details?.field === 'transaction.data',
-        `129 KiB calldata: ${over.status} ${JSON.stringify(over.json.error)}`,
-      );
-      results.push(`4 MiB hex: ${big.status}`, `129 KiB calldata: ${over.status} ${String(over.json.error?.code)}`);
+      v.expect(over.status === 400 && over.json.code === 'bad_request' && over.json.details?.field === 'transaction.data', `129 KiB calldata: ${over.status} ${JSON.stringify(over.json)}`);
+      results.push(`4 MiB hex: ${big.status}`, `129 KiB calldata: ${over.status} ${String(over.json.code)}`);
       v.expect((await m.auditHead()) === head, 'the audit head moved: something reached the appliance');
       v.expect((await counted(m, 500)) === before500, 'a 500 was answered');
       const n413 = (await counted(m, 413)) - before413;
@@ -142,12 +139,12 @@ export const sizesAndFormsScenarios: Scenario[] = [
       const codes: string[] = [];
       for (const to of [flipCase(w.addr.recipient), typo(w.addr.recipient)]) {
         const r = await m.sign('hot-1', tx(to, ETH / 10n, w.freshNonce()));
-        v.expect(r.status === 400 && r.json.error?.code === 'bad_checksum' && r.json.error?.details?.field === 'transaction.to', `${to}: ${r.status} ${r.text.slice(0, 160)}`);
-        codes.push(`${r.status} ${String(r.json.error?.code)}`);
+        v.expect(r.status === 400 && r.json.code === 'bad_checksum' && r.json.details?.field === 'transaction.to', `${to}: ${r.status} ${r.text.slice(0, 160)}`);
+        codes.push(`${r.status} ${String(r.json.code)}`);
       }
       const wl = await m.request('POST', '/v1/whitelist/proposals', m.tokens.admin, { group: 'hot', chainId: CHAIN_ID, address: typo(w.addr.stranger) });
-      v.expect(wl.status === 400 && wl.json.error?.code === 'bad_checksum', `whitelist proposal: ${wl.status} ${String(wl.json.error?.code)}`);
-      codes.push(`whitelist ${wl.status} ${String(wl.json.error?.code)}`);
+      v.expect(wl.status === 400 && wl.json.code === 'bad_checksum', `whitelist proposal: ${wl.status} ${String(wl.json.code)}`);
+      codes.push(`whitelist ${wl.status} ${String(wl.json.code)}`);
       v.expect((await m.auditHead()) === head, 'the audit head moved: something reached the appliance');
       v.expect(await m.noSignatureSince(head), 'a signature was made');
       const n = (await counted(m, 400)) - before;
@@ -179,8 +176,8 @@ export const sizesAndFormsScenarios: Scenario[] = [
           { keyId: m.key('hot-1').keyId, transaction: { ...t, ...over } },
           { 'Idempotency-Key': m.newRequestId('zeros') },
         );
-        v.expect(r.status === 400 && r.json.error?.code === 'non_canonical' && r.json.error?.details?.field === field, `${field}: ${r.status} ${r.text.slice(0, 160)}`);
-        codes.push(`${r.status} ${String(r.json.error?.code)}`);
+        v.expect(r.status === 400 && r.json.code === 'non_canonical' && r.json.details?.field === field, `${field}: ${r.status} ${r.text.slice(0, 160)}`);
+        codes.push(`${r.status} ${String(r.json.code)}`);
       }
       v.expect((await m.auditHead()) === head, 'the audit head moved: something reached the appliance');
       v.expect(await m.noSignatureSince(head), 'a signature was made');

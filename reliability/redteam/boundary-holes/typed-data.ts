@@ -202,14 +202,14 @@ export const typedDataScenarios: Scenario[] = [
         },
       };
       const r = await d.request('POST', '/v1/policy/proposals', d.tokens.admin, { document: '0x' + Buffer.from(encodePolicy(twice)).toString('hex') });
-      const code = r.json.error?.code as string | undefined;
+      const code = r.json.code as string | undefined;
       v.expect(r.status === 400 && code === 'bad_request', `expected 400 bad_request, got ${r.status} ${String(code ?? r.json.status)}`);
       const since = await d.auditSince(head);
       v.expect(!since.some((p) => p.kind === 'policy.propose'), 'a policy proposal was recorded');
       v.expect(await d.noSignatureSince(head), 'the audit log records a signature made since the attack');
       const seq = since.find((p) => p.kind === 'refusal' && p.command === 'policy.propose' && p.code === 'bad_request')?.seq;
       const auditSeq = seq === undefined ? null : Number(seq);
-      const logged = v.recorded(auditSeq !== null && auditSeq === Number(r.json.error?.details?.auditSeq), 'no refusal entry (policy.propose, bad_request) named by the answer');
+      const logged = v.recorded(auditSeq !== null && auditSeq === Number(r.json.details?.auditSeq), 'no refusal entry (policy.propose, bad_request) named by the answer');
       return { result: `${r.status} ${String(code)}, nothing proposed`, auditSeq, logged };
     },
   },

@@ -15,6 +15,7 @@ import { PrincipalDirectory } from '../../../host-bridge/principal-directory.js'
 import { policyFromJson } from '../../../host-bridge/policy-json.js';
 import { ConsoleSessions, CHALLENGE_TTL_MS, SESSION_TTL_MS } from '../../../host-bridge/console/sessions.js';
 import { generateApproverKey, publicPart } from '../../../cli/approver-key.js';
+import { problemOf } from '../../helpers/problem.js';
 
 const ORIGIN = 'http://localhost:8443';
 const enc = new TextEncoder();
@@ -89,7 +90,7 @@ async function challenge(request: ReturnType<typeof setup>['request']): Promise<
   return body.challenge;
 }
 
-const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string; details?: { code?: string; reason?: string } } }).error;
+const codeOf = async (res: Response) => problemOf(await res.json()) as { code: string; details?: { code?: string; reason?: string } };
 
 test('a passkey of the active policy signs in: HttpOnly, SameSite=Strict cookie for its approver, not Secure on http://localhost', async () => {
   const { request } = setup();

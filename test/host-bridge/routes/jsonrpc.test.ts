@@ -110,6 +110,9 @@ test('an Idempotency-Key header names the request of a single call; a batch with
   const bad = await call('eth_signTransaction', [rpcTx], 8, { headers: { 'Idempotency-Key': 'has space' } });
   assert.equal(bad.body.error!.code, -32600);
   assert.equal(sent.filter((s) => s.cmd === 'sign.evm-tx').length, 1);
+  // A structured-field string (the IETF draft's form) names the same key.
+  await call('eth_signTransaction', [rpcTx], 9, { headers: { 'Idempotency-Key': '"order-79"' } });
+  assert.equal(sent.filter((s) => s.cmd === 'sign.evm-tx').at(-1)!.args.requestId, 'order-79');
 });
 
 test('pending approval is error -32010 carrying the request id and how to poll it', async () => {

@@ -2,6 +2,7 @@
 // arguments (cmd, args) and answered with a canned CBOR result. Tokens and the principal directory
 // are the real ones, over a small policy (one requester, admin, approver and auditor), so the scope
 // checks are the bridge's own. The unit under test is the JSON-to-CBOR translation and the reply.
+import assert from 'node:assert/strict';
 import type { CborMap } from '../../../protocol/cbor.js';
 import { ApplianceError } from '../../../protocol/errors.js';
 import type { Command } from '../../../protocol/messages.js';
@@ -12,6 +13,7 @@ import { PrincipalDirectory } from '../../../host-bridge/principal-directory.js'
 import { policyFromJson } from '../../../host-bridge/policy-json.js';
 import { ROUTE_ERRORS } from '../../../host-bridge/openapi.js';
 import { generateApproverKey, publicPart } from '../../../cli/approver-key.js';
+import { problemOf } from '../../helpers/problem.js';
 
 export const admin = generateApproverKey('admin-1', 'ES256');
 const approver = generateApproverKey('appr-1', 'EdDSA');
@@ -69,6 +71,8 @@ export function documentedCommands(operation: string): readonly string[] {
   return ROUTE_ERRORS[operation]?.commands ?? [];
 }
 
+/** The error answer's code, detail (as message) and details, after checking it is an RFC 9457 problem. */
 export async function errorOf(res: Response): Promise<{ code: string; message: string; details?: Record<string, unknown> }> {
-  return ((await res.json()) as { error: { code: string; message: string; details?: Record<string, unknown> } }).error;
+  assert.equal(res.headers.get('Content-Type'), 'application/problem+json');
+  return problemOf(await res.json());
 }

@@ -3,6 +3,7 @@
 // header is required, only an orchestrator token is served, and the reply's status follows the decision.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ApplianceError } from '../../../protocol/errors.js';
 import { recordingBridge, TOKENS, documentedCommands, errorOf } from './recording-bridge.js';
 
 const to = '0x' + 'ab'.repeat(20);
@@ -64,11 +65,24 @@ test('typed data travels as its JSON, with the same request id and requester', a
 
 test('a missing or malformed Idempotency-Key is refused with 400 before anything is sent', async () => {
   for (const path of ['/v1/sign/evm-transaction', '/v1/sign/typed-data']) {
-    for (const headers of [{}, { 'Idempotency-Key': 'has space' }, { 'Idempotency-Key': 'x'.repeat(129) }] as Record<string, string>[]) {
+    const malformed = [
+      {},
+      { 'Idempotency-Key': 'has space' },
+      { 'Idempotency-Key': 'x'.repeat(129) },
+      { 'Idempotency-Key': '"abc' },
+      { 'Idempotency-Key': '"a"b"' },
+      { 'Idempotency-Key': '"a\\b"' },
+      { 'Idempotency-Key': '"abc";p=1' },
+      { 'Idempotency-Key': '""' },
+    ];
+    for (const headers of malformed as Record<string, string>[]) {
       const { request, sent } = recordingBridge();
       const res = await request('POST', path, { token: TOKENS.orchestrator, headers, body: { keyId: 'k1', transaction } });
-      assert.equal(res.status, 400);
-      assert.deepEqual(await errorOf(res), { code: 'bad_request', message: 'an Idempotency-Key header of 1-128 characters [A-Za-z0-9._:-] is required' });
+      assert.equal(res.status, 400, JSON.stringify(headers));
+      assert.deepEqual(await errorOf(res), {
+        code: 'bad_request',
+        message: 'an Idempotency-Key header of 1-128 characters [A-Za-z0-9._:-] (bare, or quoted as a structured-field string) is required',
+      });
       assert.equal(sent.length, 0);
     }
   }
@@ -115,4 +129,43 @@ test('a travelRuleHash that is not 0x + 64 hex is 400 bad_request naming it, not
     assert.equal((err.details as { field?: string } | undefined)?.field, 'travelRuleHash');
     assert.equal(sent.length, 0);
   }
+});
+
+test('a quoted Idempotency-Key (a structured-field string, as the IETF draft writes it) names the same request as the bare key', async () => {
+  for (const header of ['"order-7"', 'order-7']) {
+    const { request, sent } = recordingBridge({ 'sign.evm-tx': { status: 'signed', requestId: 'order-7' } });
+    const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': header }, body: { keyId: 'k1', transaction } });
+    assert.equal(res.status, 200, header);
+    assert.equal(sent[0]?.args.requestId, 'order-7', header);
+  }
+});
+
+test("a key used for a different request is 422, a request still being signed under it 409: the appliance's details.code tells them apart", async () => {
+  const cases = [
+    ['idempotency_key_reused', 'this idempotency key was used for a different request', 422],
+    ['request_in_progress', 'request is being signed', 409],
+  ] as const;
+  for (const [code, message, status] of cases) {
+    const { request } = recordingBridge({
+      'sign.evm-tx': new ApplianceError('conflict', message, { code, auditSeq: 12 }),
+      'sign.typed-data': new ApplianceError('conflict', message, { code, auditSeq: 12 }),
+    });
+    for (const [path, body] of [
+      ['/v1/sign/evm-transaction', { keyId: 'k1', transaction }],
+      ['/v1/sign/typed-data', { keyId: 'k1', typedData: { primaryType: 'Mail', domain: {}, types: {}, message: {} } }],
+    ] as const) {
+      const res = await request('POST', path, { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'k-1' }, body });
+      assert.equal(res.status, status, `${path} ${code}`);
+      const problem = (await res.json()) as Record<string, unknown>;
+      assert.equal(problem.type, `/problems/conflict/${code}`);
+      assert.equal(problem.status, status);
+      assert.equal(problem.code, 'conflict');
+      assert.deepEqual(problem.details, { code, auditSeq: 12 });
+    }
+  }
+  // Any other conflict keeps its code's status and type.
+  const { request } = recordingBridge({ 'sign.evm-tx': new ApplianceError('conflict', 'something else') });
+  const res = await request('POST', '/v1/sign/evm-transaction', { token: TOKENS.orchestrator, headers: { 'Idempotency-Key': 'k-2' }, body: { keyId: 'k1', transaction } });
+  assert.equal(res.status, 409);
+  assert.equal(((await res.json()) as { type: string }).type, '/problems/conflict');
 });

@@ -17,7 +17,16 @@ test('GET /healthz answers the health result, or 503 ready:false when the applia
   const down = recordingBridge({ health: new ApplianceError('unavailable', 'appliance is not reachable') });
   const r503 = await down.request('GET', '/healthz');
   assert.equal(r503.status, 503);
-  assert.deepEqual(await r503.json(), { ready: false, error: { code: 'unavailable', message: 'appliance is not reachable' } });
+  assert.equal(r503.headers.get('Content-Type'), 'application/problem+json');
+  assert.deepEqual(await r503.json(), {
+    ready: false,
+    type: '/problems/unavailable',
+    title: 'The appliance is not reachable or not ready',
+    status: 503,
+    detail: 'appliance is not reachable',
+    code: 'unavailable',
+    error: 'unavailable',
+  });
 });
 
 test('GET /v1/events without a token is 401; an unknown route is 404 not_found', async () => {

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordingBridge, TOKENS } from './recording-bridge.js';
+import { problemOf } from '../../helpers/problem.js';
 
 const address = '0x' + '12'.repeat(20);
 const bytes = new Uint8Array(20).fill(0x12);
@@ -55,7 +56,7 @@ test('a leading-zero quantity is 400 non_canonical; an auditor cannot propose; n
   const { request, sent } = recordingBridge();
   const zeros = await request('POST', '/v1/whitelist/proposals', { token: TOKENS.admin, body: { group: 'hot', chainId: '007', address } });
   assert.equal(zeros.status, 400);
-  assert.equal(((await zeros.json()) as { error: { code: string } }).error.code, 'non_canonical');
+  assert.equal(problemOf(await zeros.json()).code, 'non_canonical');
   assert.equal((await request('POST', '/v1/whitelist/proposals', { token: TOKENS.auditor, body: { group: 'hot', chainId: 1, address } })).status, 403);
   assert.equal(sent.length, 0);
 });

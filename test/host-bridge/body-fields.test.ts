@@ -1,0 +1,123 @@
+// The signing routes' request bodies are described from the tables that read them (body-fields.ts,
+// sign-params.ts, json-cbor.ts TX_FIELDS), and the two agree: every sample value the described schema
+// accepts, the reader accepts too (what the bridge refuses, the description refuses), for each member
+// of both bodies and of the transaction. Samples are valid and invalid on purpose, so both sides are seen.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openApiDocument } from '../../host-bridge/openapi.js';
+import type { BodyTable } from '../../host-bridge/body-fields.js';
+import { TX_FIELDS } from '../../host-bridge/json-cbor.js';
+import { SIGN_EVM_TX_BODY, SIGN_TYPED_DATA_BODY } from '../../host-bridge/sign-params.js';
+import { schemaErrors, type JsonSchema } from '../helpers/json-schema-check.js';
+
+const doc = openApiDocument as unknown as JsonSchema & {
+  paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: JsonSchema }> } }>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
+
+const hex = (bytes: number, digit = 'ab') => '0x' + digit.repeat(bytes);
+const uints = [0, 1, 2 ** 53 - 1, 2 ** 53, -1, 1.5, '0', '42', '0x0', '0x2a', '007', '0x00ff', '0x', '', 'abc', '1'.repeat(79), null, true];
+const strings = ['k1', '', 'x'.repeat(128), 'x'.repeat(129), 7, null];
+const SAMPLES: Record<string, unknown[]> = {
+  keyId: strings,
+  type: ['eip1559', 'legacy', 'eip2930', 'x'.repeat(17), 5, null],
+  chainId: uints,
+  nonce: uints,
+  gasLimit: uints,
+  value: uints,
+  gasPrice: uints,
+  maxFeePerGas: uints,
+  maxPriorityFeePerGas: uints,
+  to: [null, hex(20), '0x' + 'AB'.repeat(20), '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed', hex(19), 'ab'.repeat(20), 5],
+  data: ['0x', hex(4), '0xabc', 'abcd', hex(131072), hex(131073), 5],
+  accessList: [[], [{ address: hex(20), storageKeys: [hex(32)] }], [{ address: hex(20), storageKeys: [hex(31)] }], [{ address: hex(20), storageKeys: 'x' }], [{ address: hex(19) }], {}, 'x'],
+  travelRuleHash: [hex(32, 'C4'), hex(31), hex(33), 'ab'.repeat(32), 42],
+  stamp: [
+    { expiresAt: 1, signature: '0x00' },
+    { expiresAt: '5', signature: hex(128) },
+    { expiresAt: 1, signature: hex(129) },
+    { expiresAt: 1 },
+    { expiresAt: 1, signature: '0x00', extra: 1 },
+    { expiresAt: -1, signature: '0x00' },
+    'x',
+    null,
+  ],
+  typedData: [{ primaryType: 'Mail', domain: {}, types: {}, message: { a: '5' } }, { a: 1.5 }, [], 'x', null],
+  transaction: [
+    { type: 'eip1559', chainId: 1, nonce: 0, gasLimit: 21000, to: hex(20), value: '1' },
+    { type: 'eip1559', chainId: 1, nonce: 0, gasLimit: 21000, to: hex(20), value: '1', from: hex(20) },
+    { type: 'eip1559', chainId: 1, nonce: 0, gasLimit: 21000, to: hex(20), value: '007' },
+    [],
+  ],
+};
+
+/**
+ * What no JSON Schema can say, so the description says it in words: a mixed-case address must be its
+ * EIP-55 checksum (400 bad_checksum). The bridge refuses these though their schema accepts them.
+ */
+const IN_WORDS: { table: BodyTable; member: string; value: unknown; code: string }[] = [{ table: TX_FIELDS, member: 'to', value: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD', code: 'bad_checksum' }];
+
+/** For each member of `table` and each sample: schema-valid implies reader-valid; returns the counts seen. */
+function agree(name: string, table: BodyTable): { accepted: number; refused: number } {
+  let accepted = 0;
+  let refused = 0;
+  for (const [member, field] of Object.entries(table)) {
+    const samples = SAMPLES[member];
+    assert.ok(samples, `${name}.${member} has samples`);
+    for (const v of samples) {
+      const described = schemaErrors(v, field.schema, doc).length === 0;
+      let read = true;
+      try {
+        field.read(v, member);
+      } catch {
+        read = false;
+      }
+      assert.ok(!described || read, `${name}.${member}: ${JSON.stringify(v)?.slice(0, 80)} is valid by the description but the bridge refuses it`);
+      if (read) accepted++;
+      else refused++;
+    }
+  }
+  return { accepted, refused };
+}
+
+test('a value the described schema accepts is read by the bridge, for every member of both sign bodies and the transaction', () => {
+  for (const [name, table] of [
+    ['sign evm-transaction body', SIGN_EVM_TX_BODY],
+    ['sign typed-data body', SIGN_TYPED_DATA_BODY],
+    ['transaction', TX_FIELDS],
+  ] as const) {
+    const { accepted, refused } = agree(name, table);
+    assert.ok(accepted > 0 && refused > 0, `${name}: samples on both sides (${accepted} read, ${refused} refused)`);
+  }
+});
+
+test('what the schemas cannot say is refused with the code the description names in words', () => {
+  for (const { table, member, value, code } of IN_WORDS) {
+    const field = table[member]!;
+    assert.deepEqual(schemaErrors(value, field.schema, doc), [], `${member}: the schema accepts ${String(value)}`);
+    assert.match(JSON.stringify(field.schema), new RegExp(code), `${member}: its description names ${code}`);
+    assert.throws(
+      () => field.read(value, member),
+      (e: unknown) => (e as { code?: string }).code === code,
+    );
+  }
+});
+
+test('the description shows the tables: the sign routes’ bodies and components.schemas.Transaction list exactly their members', () => {
+  const body = (path: string) => doc.paths[path]!.post!.requestBody.content['application/json']!.schema as { required: string[]; properties: Record<string, unknown> };
+  for (const [path, table] of [
+    ['/v1/sign/evm-transaction', SIGN_EVM_TX_BODY],
+    ['/v1/sign/typed-data', SIGN_TYPED_DATA_BODY],
+  ] as const) {
+    assert.deepEqual(Object.keys(body(path).properties).sort(), Object.keys(table).sort(), path);
+    assert.deepEqual(
+      [...body(path).required].sort(),
+      Object.keys(table)
+        .filter((k) => (table as BodyTable)[k]!.required)
+        .sort(),
+      path,
+    );
+  }
+  const tx = doc.components.schemas.Transaction as { properties: Record<string, unknown> };
+  assert.deepEqual(Object.keys(tx.properties).sort(), Object.keys(TX_FIELDS).sort());
+});
