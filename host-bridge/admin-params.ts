@@ -2,6 +2,8 @@
 // .activate, key.generate) from the JSON a client sends, in one place for the bridge's routes and for
 // an admin that stamps its request (request-stamp-client.ts): both must build the very same canonical
 // arguments, since the stamp covers their SHA-256. The bridge only carries `requestId` and `stamp`.
+// Each body is a table of its members (body-fields.ts): the schema the API description shows and the
+// reader that builds the argument.
 import type { RequestStampParam } from '../protocol/commands/request-stamp-arg.js';
 import type { WhitelistProposeParams } from '../protocol/commands/whitelist-propose.js';
 import type { WhitelistRemoveParams } from '../protocol/commands/whitelist-remove.js';
@@ -9,25 +11,43 @@ import type { PolicyProposeParams } from '../protocol/commands/policy-propose.js
 import type { PolicyActivateParams } from '../protocol/commands/policy-activate.js';
 import type { KeyGenerateParams } from '../protocol/commands/key-generate.js';
 import { encodePolicy } from '../firmware-policy/policy-document.js';
+import { addressSchema, hexSchema, optional, readBody, required, stringSchema, uintSchema, type BodyTable } from './body-fields.js';
 import { jsonAddress, jsonHex, jsonObject, jsonString, jsonUint } from './json-cbor.js';
 import { policyFromJson, type PolicyJson } from './policy-json.js';
-import { stampFromJson } from './sign-params.js';
+import { STAMP_SCHEMA, stampFromJson } from './sign-params.js';
 import { DEFAULT_MAX_FRAME } from '../protocol/frame.js';
+
+/**
+ * What an admin adds to a command it asks for when it stamps it (required under the policy's
+ * requireSignedProposals); alone, the body of DELETE /v1/whitelist/{chainId}/{address} and of
+ * POST /v1/policy/proposals/{id}/activate (both optional bodies).
+ */
+export const ADMIN_STAMP_BODY = {
+  requestId: optional({ ...stringSchema(128), description: 'the id the admin stamp names (required with a stamp)' }, (v, f) => jsonString(v, f, 128)),
+  stamp: optional(
+    { ...STAMP_SCHEMA, description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it" },
+    (v) => stampFromJson(v).stamp!,
+  ),
+} satisfies BodyTable;
 
 /** The body's optional `requestId` and `stamp`, as the command takes them. */
 export function adminStampFromJson(body: Record<string, unknown>): { requestId?: string; stamp?: RequestStampParam } {
-  return { ...(body.requestId === undefined ? {} : { requestId: jsonString(body.requestId, 'requestId', 128) }), ...stampFromJson(body.stamp) };
+  return readBody(ADMIN_STAMP_BODY, body);
 }
 
+const group = required(stringSchema(64), (v, f) => jsonString(v, f, 64));
+
+/** POST /v1/whitelist/proposals. */
+export const WHITELIST_PROPOSE_BODY = {
+  group,
+  chainId: required(uintSchema, jsonUint),
+  address: required(addressSchema, jsonAddress),
+  label: optional(stringSchema(128), (v, f) => jsonString(v, f, 128)),
+  ...ADMIN_STAMP_BODY,
+} satisfies BodyTable;
+
 export function whitelistProposeParams(body: Record<string, unknown>, requester: string): WhitelistProposeParams {
-  return {
-    requester,
-    group: jsonString(body.group, 'group', 64),
-    chainId: jsonUint(body.chainId, 'chainId'),
-    address: jsonAddress(body.address, 'address'),
-    ...(body.label === undefined ? {} : { label: jsonString(body.label, 'label', 128) }),
-    ...adminStampFromJson(body),
-  };
+  return { requester, ...readBody(WHITELIST_PROPOSE_BODY, body) };
 }
 
 /** DELETE /v1/whitelist/{chainId}/{address}?group=…: the path and query, and the body's stamp. */
@@ -49,13 +69,24 @@ export interface ActivePolicyRef {
 }
 
 /**
+ * POST /v1/policy/proposals: `document`, or else `policy` (the one that is present is read: a body
+ * with `document` has its `policy` ignored), and the admin's stamp. The `policy` member's reader takes
+ * the object; policyFromJson then reads the policy itself, against the active one.
+ */
+export const POLICY_PROPOSE_BODY = {
+  policy: optional({ type: 'object', description: 'same format as DEMO-policy.json; read only when `document` is absent' }, (v, f) => jsonObject(v, f) as unknown as PolicyJson),
+  document: optional({ ...hexSchema(DEFAULT_MAX_FRAME), description: 'canonical CBOR policy document, at most 1 MiB' }, (v, f) => jsonHex(v, f, undefined, DEFAULT_MAX_FRAME)),
+  ...ADMIN_STAMP_BODY,
+} satisfies BodyTable;
+
+/**
  * The canonical document a policy.propose body names: `document` as is, or `policy` (JSON) made into
  * the version that follows the active one (read only then).
  */
 export async function proposedDocument(body: Record<string, unknown>, active: () => ActivePolicyRef | Promise<ActivePolicyRef>): Promise<Uint8Array> {
-  if (body.document !== undefined) return jsonHex(body.document, 'document', undefined, DEFAULT_MAX_FRAME);
+  if (body.document !== undefined) return POLICY_PROPOSE_BODY.document.read(body.document, 'document');
   const a = await active();
-  return encodePolicy(policyFromJson(jsonObject(body.policy, 'policy') as unknown as PolicyJson, a.deviceId, a.version + 1, a.hash));
+  return encodePolicy(policyFromJson(POLICY_PROPOSE_BODY.policy.read(body.policy, 'policy'), a.deviceId, a.version + 1, a.hash));
 }
 
 export function policyProposeParams(document: Uint8Array, body: Record<string, unknown>, requester: string): PolicyProposeParams {
@@ -66,6 +97,13 @@ export function policyActivateParams(proposalId: string, body: Record<string, un
   return { requester, proposalId, ...adminStampFromJson(body) };
 }
 
+/** POST /v1/keys. */
+export const KEY_GENERATE_BODY = {
+  label: required(stringSchema(64), (v, f) => jsonString(v, f, 64)),
+  group,
+  ...ADMIN_STAMP_BODY,
+} satisfies BodyTable;
+
 export function keyGenerateParams(body: Record<string, unknown>, requester: string): KeyGenerateParams {
-  return { requester, label: jsonString(body.label, 'label', 64), group: jsonString(body.group, 'group', 64), ...adminStampFromJson(body) };
+  return { requester, ...readBody(KEY_GENERATE_BODY, body) };
 }

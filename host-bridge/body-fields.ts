@@ -1,23 +1,27 @@
 // A JSON body as a table of its members: for each, the JSON schema the API description shows and the
 // reader that turns it into the command's argument (json-cbor.ts), so the two come from one place
-// (sign-params.ts builds the signing routes' bodies with it; openapi.ts describes them from it). A
-// test holds each table to its schemas: a value its schema accepts, the reader accepts too.
+// (sign-params.ts, admin-params.ts, approval-body.ts and device-params.ts build the bridge's request
+// bodies with it; openapi.ts describes them from it). A test holds each table to its schemas: a value
+// its schema accepts, the reader accepts too.
 import { MAX_CALLDATA_BYTES } from '../protocol/limits.js';
 
 export type Schema = Record<string, unknown>;
 
 /** One member: required or not, its schema, and its reader (given the value and the member's field name). */
-export interface BodyField<T> {
-  required: boolean;
+export interface BodyField<T, R extends boolean = boolean> {
+  required: R;
   schema: Schema;
   read: (v: unknown, field: string) => T;
 }
 
 export type BodyTable = Readonly<Record<string, BodyField<unknown>>>;
-export type BodyValues<T extends BodyTable> = { [K in keyof T]?: T[K] extends BodyField<infer V> ? V : never };
+type ValueOf<F> = F extends BodyField<infer V> ? V : never;
+type RequiredKeys<T> = { [K in keyof T]: T[K] extends BodyField<unknown, true> ? K : never }[keyof T];
+/** What readBody gives: each required member's value, and each optional one's when present. */
+export type BodyValues<T extends BodyTable> = { [K in RequiredKeys<T>]: ValueOf<T[K]> } & { [K in Exclude<keyof T, RequiredKeys<T>>]?: ValueOf<T[K]> };
 
-export const required = <T>(schema: Schema, read: (v: unknown, field: string) => T): BodyField<T> => ({ required: true, schema, read });
-export const optional = <T>(schema: Schema, read: (v: unknown, field: string) => T): BodyField<T> => ({ required: false, schema, read });
+export const required = <T>(schema: Schema, read: (v: unknown, field: string) => T): BodyField<T, true> => ({ required: true, schema, read });
+export const optional = <T>(schema: Schema, read: (v: unknown, field: string) => T): BodyField<T, false> => ({ required: false, schema, read });
 
 /** The object schema of a table; `closed` when the reader refuses any other member. */
 export function bodySchema(table: BodyTable, opts: { description?: string; closed?: boolean } = {}): Schema {

@@ -9,9 +9,12 @@ import { CATALOGUE, type CommandName } from '../protocol/commands/index.js';
 import { ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
 import { ERROR_STATUS } from './http-status.js';
 import { RESULT_SCHEMAS, resultRef } from './openapi-results.js';
-import { addressSchema, bodySchema, hexSchema, uintSchema } from './body-fields.js';
+import { bodySchema, hexSchema } from './body-fields.js';
 import { TX_FIELDS } from './json-cbor.js';
 import { SIGN_BODY_SCHEMAS, SIGN_EVM_TX_BODY, SIGN_TYPED_DATA_BODY } from './sign-params.js';
+import { ADMIN_STAMP_BODY, KEY_GENERATE_BODY, POLICY_PROPOSE_BODY, WHITELIST_PROPOSE_BODY } from './admin-params.js';
+import { ADMIN_APPROVAL_BODY, APPROVER_APPROVAL_BODY } from './approval-body.js';
+import { DEVICE_TIME_BODY, FIRMWARE_APPROVAL_BODY } from './device-params.js';
 
 // Placeholders an operation lists at a status where it answers a typed error: describeErrors replaces
 // each with the problem response naming the codes the route answers at that status.
@@ -28,19 +31,7 @@ const pathParam = (name: string, description: string) => ({ name, in: 'path', re
 const queryInt = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: 0 }, description });
 
 // The value forms json-cbor.ts reads (body-fields.ts).
-const uint = uintSchema;
 const hex = hexSchema();
-/** What an admin adds to a command it asks for when it stamps it (required under the policy's requireSignedProposals). */
-const adminStamp = {
-  requestId: { type: 'string', maxLength: 128, description: 'the id the admin stamp names (required with a stamp)' },
-  stamp: {
-    type: 'object',
-    required: ['expiresAt', 'signature'],
-    properties: { expiresAt: uint, signature: hexSchema(128) },
-    description: "the admin's signature over the request statement (host-bridge/request-stamp-client.ts adminRequestStatement); the bridge only carries it",
-  },
-};
-const address = addressSchema;
 /** The Idempotency-Key header: a bare key or the same key as a structured-field string (draft-ietf-httpapi-idempotency-key-header). */
 const idempotencyKeySchema = {
   type: 'string',
@@ -150,31 +141,9 @@ const baseDocument = {
       ...RESULT_SCHEMAS,
       ...SIGN_BODY_SCHEMAS,
       Approval: {
-        type: 'object',
-        description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)',
-        required: ['approverId', 'expiresAt'],
-        properties: {
-          approverId: { type: 'string' },
-          expiresAt: {
-            type: 'integer',
-            description:
-              "unix seconds; at most the policy's maxApprovalLifetimeSeconds (default 86400) after the device's time, else rejected lifetime_too_long (the same cap applies to every admin approval)",
-          },
-          signature: { ...hex, description: 'ES256 (DER) or Ed25519 signature over the canonical CBOR statement' },
-          webauthn: {
-            type: 'object',
-            description:
-              "a passkey approver's assertion from navigator.credentials.get() with challenge = SHA-256(canonical CBOR statement); the bridge passes it to the appliance as the canonical CBOR map of these three byte strings (at most 2,048 bytes)",
-            required: ['authenticatorData', 'clientDataJSON', 'signature'],
-            additionalProperties: false,
-            properties: {
-              authenticatorData: { ...hex, description: 'authenticatorData as returned (UP and UV set, no attested credential data)' },
-              clientDataJSON: { ...hex, description: 'the UTF-8 clientDataJSON bytes as returned' },
-              signature: { ...hex, description: 'the DER ES256 signature as returned' },
-            },
-          },
-        },
-      },
+        ...bodySchema(APPROVER_APPROVAL_BODY, { description: 'a key-file approval carries `signature`; a passkey (WebAuthn) approval carries `webauthn` instead (exactly one of the two)' }),
+        oneOf: [{ required: ['signature'] }, { required: ['webauthn'] }],
+      }, // the table the route reads the body with (approval-body.ts)
     },
   },
   paths: {
@@ -322,7 +291,7 @@ const baseDocument = {
       post: {
         summary: 'Generate a secp256k1 key inside the token (admin)',
         security: bearer,
-        requestBody: { required: true, content: json({ type: 'object', required: ['label', 'group'], properties: { label: { type: 'string' }, group: { type: 'string' }, ...adminStamp } }) },
+        requestBody: { required: true, content: json(bodySchema(KEY_GENERATE_BODY)) }, // admin-params.ts
         responses: { 201: ok('the key', resultRef('GeneratedKey')), 400: err, 401: err, 403: err, 413: tooLarge },
       },
     },
@@ -500,7 +469,7 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['group', 'chainId', 'address'], properties: { group: { type: 'string' }, chainId: uint, address, label: { type: 'string' }, ...adminStamp } }),
+          content: json(bodySchema(WHITELIST_PROPOSE_BODY)), // admin-params.ts
         },
         responses: { 201: ok('the proposal, with the statement admins sign', resultRef('WhitelistProposal')), 400: err, 413: tooLarge },
       },
@@ -520,7 +489,7 @@ const baseDocument = {
         parameters: [pathParam('id', 'proposal id')],
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+          content: json(bodySchema(ADMIN_APPROVAL_BODY)), // approval-body.ts
         },
         responses: { 200: ok('the proposal', resultRef('WhitelistProposal')), 403: err, 404: err, 413: tooLarge },
       },
@@ -532,7 +501,7 @@ const baseDocument = {
         parameters: [pathParam('id', 'proposal id')],
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+          content: json(bodySchema(ADMIN_APPROVAL_BODY)), // approval-body.ts
         },
         responses: { 200: ok('cancel state', resultRef('WhitelistCancel')), 403: err, 409: err, 413: tooLarge },
       },
@@ -542,7 +511,7 @@ const baseDocument = {
         summary: 'Remove an address at once (admin)',
         security: bearer,
         parameters: [pathParam('chainId', 'chain id'), pathParam('address', '0x address'), { name: 'group', in: 'query', required: false, schema: { type: 'string' } }],
-        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
+        requestBody: { required: false, content: json(bodySchema(ADMIN_STAMP_BODY)) }, // admin-params.ts
         responses: { 200: ok('removed', resultRef('WhitelistRemoval')), 404: err, 413: tooLarge },
       },
     },
@@ -559,14 +528,8 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            properties: {
-              policy: { type: 'object', description: 'same format as DEMO-policy.json' },
-              document: { ...hex, maxLength: 2 + 2 * 1048576, description: 'canonical CBOR policy document, at most 1 MiB' },
-              ...adminStamp,
-            },
-          }),
+          // admin-params.ts; `document` or `policy` (with both, `document` is read)
+          content: json({ ...bodySchema(POLICY_PROPOSE_BODY), anyOf: [{ required: ['document'] }, { required: ['policy'] }] }),
         },
         responses: {
           201: ok('the proposal, its changes (the first 1000; changeCount counts them all), and the statement admins sign', resultRef('PolicyProposal')),
@@ -591,7 +554,7 @@ const baseDocument = {
         parameters: [pathParam('id', 'proposal id')],
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+          content: json(bodySchema(ADMIN_APPROVAL_BODY)), // approval-body.ts
         },
         responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 404: err, 413: tooLarge },
       },
@@ -603,7 +566,7 @@ const baseDocument = {
         parameters: [pathParam('id', 'proposal id')],
         requestBody: {
           required: true,
-          content: json({ type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } }),
+          content: json(bodySchema(ADMIN_APPROVAL_BODY)), // approval-body.ts
         },
         responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
@@ -613,7 +576,7 @@ const baseDocument = {
         summary: 'Activate a scheduled change whose time lock has passed (admin; the appliance also does it by itself)',
         security: bearer,
         parameters: [pathParam('id', 'proposal id')],
-        requestBody: { required: false, content: json({ type: 'object', properties: { ...adminStamp } }) },
+        requestBody: { required: false, content: json(bodySchema(ADMIN_STAMP_BODY)) }, // admin-params.ts
         responses: { 200: ok('proposal', resultRef('PolicyProposal')), 403: err, 409: err, 413: tooLarge },
       },
     },
@@ -677,11 +640,7 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['measurement', 'adminId', 'expiresAt', 'signature'],
-            properties: { measurement: hex, adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex },
-          }),
+          content: json(bodySchema(FIRMWARE_APPROVAL_BODY)), // device-params.ts
         },
         responses: { 200: ok('approval state', resultRef('FirmwareApproval')), 403: err, 413: tooLarge },
       },
@@ -710,20 +669,7 @@ const baseDocument = {
         security: bearer,
         requestBody: {
           required: true,
-          content: json({
-            type: 'object',
-            required: ['time', 'nonce', 'approvals'],
-            properties: {
-              time: { type: 'integer', description: 'unix seconds' },
-              nonce: { ...hex, description: 'the 16-byte nonce from GET /v1/device/time' },
-              approvals: {
-                type: 'array',
-                minItems: 1,
-                maxItems: 64,
-                items: { type: 'object', required: ['adminId', 'expiresAt', 'signature'], properties: { adminId: { type: 'string' }, expiresAt: { type: 'integer' }, signature: hex } },
-              },
-            },
-          }),
+          content: json(bodySchema(DEVICE_TIME_BODY)), // device-params.ts
         },
         responses: { 200: ok('accepted', resultRef('DeviceTimeAccepted')), 400: err, 401: err, 403: err, 413: tooLarge },
       },

@@ -79,10 +79,10 @@ export const SIGN_TYPED_DATA_BODY = {
 
 export function signEvmTxParams(body: Record<string, unknown>, requester: string, requestId: string): SignEvmTxParams {
   const b = readBody(SIGN_EVM_TX_BODY, body);
-  return { requestId, requester, keyId: b.keyId!, tx: b.transaction!, ...(b.travelRuleHash ? { travelRuleHash: b.travelRuleHash } : {}), ...(b.stamp ? { stamp: b.stamp } : {}) };
+  return { requestId, requester, keyId: b.keyId, tx: b.transaction, ...(b.travelRuleHash ? { travelRuleHash: b.travelRuleHash } : {}), ...(b.stamp ? { stamp: b.stamp } : {}) };
 }
 
 export function signTypedDataParams(body: Record<string, unknown>, requester: string, requestId: string): SignTypedDataParams {
   const b = readBody(SIGN_TYPED_DATA_BODY, body);
-  return { requestId, requester, keyId: b.keyId!, typedData: b.typedData!, ...(b.stamp ? { stamp: b.stamp } : {}) };
+  return { requestId, requester, keyId: b.keyId, typedData: b.typedData, ...(b.stamp ? { stamp: b.stamp } : {}) };
 }

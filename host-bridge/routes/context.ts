@@ -10,7 +10,8 @@ import { commandOf, type ApplianceCaller } from '../appliance-caller.js';
 import type { Principal, Scope, TokenVerifier } from '../auth.js';
 import { resultStatus } from '../http-status.js';
 import { idempotencyKey } from '../idempotency-key.js';
-import { cborToJson, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint } from '../json-cbor.js';
+import { cborToJson, jsonObject, jsonOptUint } from '../json-cbor.js';
+import { adminApprovalBody, type AdminApprovalBody } from '../approval-body.js';
 import type { PrincipalDirectory } from '../principal-directory.js';
 import { consolePrincipal, type ConsoleConfig } from '../console/auth.js';
 
@@ -20,9 +21,6 @@ export type Ctx = Context<Env>;
 
 /** The reply's status: a fixed one, or by the result's `status` field (sign and approve results). */
 export type ReplyStatus = ContentfulStatusCode | 'by-result';
-
-/** A signed approval's body: the signer's id under `F`, its expiry (unix seconds) and signature. */
-export type SignedApproval<F extends 'adminId' | 'approverId'> = Record<F, string> & { expiresAt: number; signature: Uint8Array };
 
 export interface RouteContext {
   appliance: ApplianceCaller;
@@ -46,7 +44,8 @@ export interface RouteContext {
   body(c: Ctx): Promise<Record<string, unknown>>;
   /** A JSON object body that may be absent (empty): then {}. */
   optionalBody(c: Ctx): Promise<Record<string, unknown>>;
-  signedBody<F extends 'adminId' | 'approverId'>(c: Ctx, idField: F): Promise<SignedApproval<F>>;
+  /** An admin's signed approval body (approval-body.ts ADMIN_APPROVAL_BODY): adminId, expiresAt, signature. */
+  adminSignedBody(c: Ctx): Promise<AdminApprovalBody>;
   /** The Idempotency-Key header (400 without a well-formed one). */
   idempotencyKey(c: Ctx): string;
 }
@@ -88,10 +87,7 @@ export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, 
     },
     body,
     optionalBody,
-    signedBody: async <F extends 'adminId' | 'approverId'>(c: Ctx, idField: F) => {
-      const b = await body(c);
-      return { [idField]: jsonString(b[idField], idField, 128), expiresAt: Number(jsonUint(b.expiresAt, 'expiresAt')), signature: jsonHex(b.signature, 'signature') } as SignedApproval<F>;
-    },
+    adminSignedBody: async (c) => adminApprovalBody(await body(c)),
     idempotencyKey: (c) => idempotencyKey(c.req.header('Idempotency-Key')),
   };
 }

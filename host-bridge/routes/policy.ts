@@ -19,7 +19,7 @@ export function policyRoutes(app: BridgeApp, r: RouteContext): void {
     const document = await proposedDocument(b, activeRef);
     return r.forward(c, 'policy.propose', policyProposeParams(document, b, c.get('principal').id), 201);
   });
-  const adminSigned = async (c: Ctx, cmd: 'policy.approve' | 'policy.cancel') => r.forward(c, cmd, { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) });
+  const adminSigned = async (c: Ctx, cmd: 'policy.approve' | 'policy.cancel') => r.forward(c, cmd, { proposalId: r.param(c, 'id'), ...(await r.adminSignedBody(c)) });
   app.post('/v1/policy/proposals/:id/approvals', r.requireScope('admin'), (c) => adminSigned(c, 'policy.approve'));
   app.post('/v1/policy/proposals/:id/cancel', r.requireScope('admin'), (c) => adminSigned(c, 'policy.cancel'));
   app.post('/v1/policy/proposals/:id/activate', r.requireScope('admin'), async (c) => {

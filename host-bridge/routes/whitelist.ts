@@ -18,8 +18,8 @@ export function whitelistRoutes(app: BridgeApp, r: RouteContext): void {
     return r.forward(c, 'whitelist.proposals', { ...(status !== undefined ? { status } : {}), ...queryUints(c, 'limit', 'offset') });
   });
   app.get('/v1/whitelist/proposals/:id', reviewers, async (c) => r.forward(c, 'whitelist.proposal', { proposalId: r.param(c, 'id') }));
-  app.post('/v1/whitelist/proposals/:id/approvals', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.approve', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
-  app.post('/v1/whitelist/proposals/:id/cancel', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.cancel', { proposalId: r.param(c, 'id'), ...(await r.signedBody(c, 'adminId')) }));
+  app.post('/v1/whitelist/proposals/:id/approvals', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.approve', { proposalId: r.param(c, 'id'), ...(await r.adminSignedBody(c)) }));
+  app.post('/v1/whitelist/proposals/:id/cancel', r.requireScope('admin'), async (c) => r.forward(c, 'whitelist.cancel', { proposalId: r.param(c, 'id'), ...(await r.adminSignedBody(c)) }));
   app.get('/v1/whitelist', r.readers, async (c) => r.forward(c, 'whitelist.list', queryUints(c, 'limit', 'offset')));
   app.delete('/v1/whitelist/:chainId/:address', r.requireScope('admin'), async (c) => {
     // A stamped removal carries { requestId, stamp } in a JSON body; an unsigned one needs none.

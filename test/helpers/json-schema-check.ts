@@ -1,5 +1,5 @@
 // A small JSON Schema checker for the subset the API descriptions use: type (one or a list), const,
-// enum, pattern, minLength, maxLength, minimum, maximum, required, properties, additionalProperties (false or a schema), items, oneOf (exactly one
+// enum, pattern, minLength, maxLength, minimum, maximum, required, properties, additionalProperties (false or a schema), items, minItems, maxItems, oneOf (exactly one
 // branch) and local $ref (#/components/schemas/...). Keywords outside the subset are ignored, so a
 // schema using one is not checked by it; this is for the tests, not a general validator.
 
@@ -48,6 +48,10 @@ export function schemaErrors(value: unknown, schema: JsonSchema, root: JsonSchem
       else if (typeof schema.additionalProperties === 'object' && schema.additionalProperties !== null)
         errors.push(...schemaErrors(v, schema.additionalProperties as JsonSchema, root, `${path}.${k}`));
     }
+  }
+  if (Array.isArray(value)) {
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems) errors.push(`${path}: fewer than ${schema.minItems} items`);
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) errors.push(`${path}: more than ${schema.maxItems} items`);
   }
   if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...schemaErrors(v, schema.items as JsonSchema, root, `${path}[${i}]`)));
   if (Array.isArray(schema.oneOf)) {
