@@ -79,17 +79,10 @@ check: build lint
 	node --test $(CHECK_TESTS)
 
 # Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz, the red
-# team and a small chaos run, so the test runner's summary closes the output.
+# team and a small chaos run side by side (reliability/side-by-side.sh), then the tests two files at a
+# time, so the test runner's summary closes the output.
 test: lint build
-	BENCH_SMOKE=1 node dist/bench/run.js >/dev/null
-	CRASH_CYCLES=5 node dist/reliability/crash-test.js > dist/crash-test.log || { cat dist/crash-test.log; exit 1; }
-	tail -n 1 dist/crash-test.log
-	FUZZ_FRAMES=10000 FUZZ_BODIES=2000 node dist/reliability/fuzz.js > dist/fuzz.log 2>&1 || { cat dist/fuzz.log; exit 1; }
-	tail -n 1 dist/fuzz.log
-	node dist/reliability/redteam.js > dist/redteam.log 2>&1 || { cat dist/redteam.log; exit 1; }
-	tail -n 1 dist/redteam.log
-	CHAOS_WITHDRAWALS=20 node dist/reliability/chaos.js > dist/chaos.log 2>&1 || { cat dist/chaos.log; exit 1; }
-	tail -n 1 dist/chaos.log
+	bash reliability/side-by-side.sh
 	node --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.

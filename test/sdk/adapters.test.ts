@@ -112,7 +112,7 @@ describe('viem and ethers adapters through the bridge, the appliance and anvil',
     assert.equal(account.address, String(dev.keys[0]!.address));
     const before = await anvil.publicClient.getBalance({ address: recipient });
     const hash = await walletFor(account).sendTransaction({ to: recipient, value: ETH / 2n });
-    const receipt = await anvil.publicClient.getTransactionReceipt({ hash });
+    const receipt = await anvil.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     assert.equal(receipt.status, 'success');
     assert.equal(receipt.from.toLowerCase(), account.address.toLowerCase());
     assert.equal(await anvil.publicClient.getBalance({ address: recipient }), before + ETH / 2n);
@@ -123,7 +123,7 @@ describe('viem and ethers adapters through the bridge, the appliance and anvil',
     const before = await anvil.publicClient.getBalance({ address: recipient });
     const sent = await signer.sendTransaction({ to: recipient, value: ETH / 4n });
     assert.equal(sent.from, signer.address);
-    const receipt = await signer.provider!.getTransactionReceipt(sent.hash);
+    const receipt = await sent.wait();
     assert.equal(receipt?.status, 1);
     assert.equal(await anvil.publicClient.getBalance({ address: recipient }), before + ETH / 4n);
   });
@@ -175,7 +175,7 @@ describe('viem and ethers adapters through the bridge, the appliance and anvil',
     await approving;
     assert.equal(pending?.status, 'pending_approval');
     assert.equal(pending?.required, 2);
-    const receipt = await anvil.publicClient.getTransactionReceipt({ hash });
+    const receipt = await anvil.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     assert.equal(receipt.status, 'success');
     assert.equal(await anvil.publicClient.getBalance({ address: recipient }), before + 2n * ETH);
     const state = await new BridgeClient(bridge()).getRequest(pending!.requestId);
@@ -239,6 +239,6 @@ describe('viem and ethers adapters through the bridge, the appliance and anvil',
 
     const stamped = await applianceAccount({ bridge: { ...bridge(deskToken), principal: desk }, keyId });
     const hash = await walletFor(stamped).sendTransaction({ to: recipient, value: 1000n });
-    assert.equal((await anvil.publicClient.getTransactionReceipt({ hash })).status, 'success');
+    assert.equal((await anvil.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 })).status, 'success');
   });
 });
