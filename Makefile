@@ -80,10 +80,12 @@ check: build lint
 
 # Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz, the red
 # team and a small chaos run side by side (reliability/side-by-side.sh), then the tests two files at a
-# time, so the test runner's summary closes the output.
+# time, so the test runner's summary closes the output. A test that hangs fails after 10 minutes, and a
+# test file whose tests are done exits even if something it started is still open, so a hang shows up
+# as a failure with its output, never as a run that does not end.
 test: lint build
 	bash reliability/side-by-side.sh
-	node --test --test-concurrency=2 $$(find dist/test -name '*.test.js' | sort)
+	node --test --test-concurrency=2 --test-timeout=600000 --test-force-exit $$(find dist/test -name '*.test.js' | sort)
 
 # SIGKILL under signing load, restart, check the log, the signatures, the counters and retries.
 CRASH_CYCLES ?= 50

@@ -128,6 +128,13 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  // Started by hsmctl (cli/appliance-process.ts) with an IPC channel: when that process is gone, even
+  // killed with SIGKILL, the channel closes and the device stops as on SIGTERM, instead of living on
+  // as an orphan holding the socket and its parent's output. The channel does not keep it running.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => void stop());
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -24,9 +24,11 @@ export function startAppliance(
   opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv; /** another build's appliance/main.js */ main?: string } = {},
 ): Promise<ApplianceProcess> {
   const child = spawn(process.execPath, [opts.main ?? MAIN, '--var', varRoot, '--device', device], {
-    stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit'],
+    // The IPC channel carries no message: it closes when this process is gone, which stops the device.
+    stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit', 'ipc'],
     env: opts.env ?? process.env,
   });
+  child.channel?.unref();
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });

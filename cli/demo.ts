@@ -5,7 +5,8 @@
 // `hsmctl sign tx`. The custody service's withdrawal worker is a second requester (`custody`) with a
 // request key file (DEMO-custody-request.key.pem) and its own group (`withdrawals`: no whitelist, so the
 // quick start's withdrawal needs no hold; amounts above 1 ETH still need two approvers). The `hot`
-// group's whitelist hold and the policy's time lock are 10 s, so the operator guide runs in a minute.
+// group's whitelist hold and the policy's time lock are 60 s: short enough to wait out by hand, long
+// enough that a slow machine does not see the hold end before the guide's next command.
 // Everything here is for demonstration only and says so in its names.
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,11 +33,11 @@ export const DEMO_WITHDRAWALS_GROUP = 'withdrawals';
 export const DEMO_FEE_CAP = { maxGasLimit: 100_000n, maxFeeWei: 10n ** 16n };
 /**
  * The demo's whitelist hold and policy time lock, short so the README's operator guide shows a hold
- * denial, the signature after it, a time-locked change and its rollback in a minute (production
+ * denial, the signature after it, a time-locked change and its rollback in a few minutes (production
  * defaults: 172 800 s each). Both run on the device's own clock (docs/device-time.md).
  */
-export const DEMO_HOLD_SECONDS = 10;
-export const DEMO_CHANGE_DELAY_SECONDS = 10;
+export const DEMO_HOLD_SECONDS = 60;
+export const DEMO_CHANGE_DELAY_SECONDS = 60;
 
 const nativeRules = () => ({
   perTxMax: (10n * ETH).toString(),

@@ -11,22 +11,24 @@
 // waiting does to the device's clock.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recoverTransactionAddress, type TransactionSerialized } from 'viem';
 import { readApproverKey, signStatement } from '../../cli/approver-key.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
+import { startHsmctlRun, type HsmctlRun } from '../helpers/hsmctl-run.js';
 import { repoRoot } from '../helpers/vectors.js';
 
-const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 const GUIDE_URL = 'http://127.0.0.1:8080';
+/** The longest one block of the guide may take (a few hsmctl calls). */
+const BLOCK_MS = 120_000;
 const dir = mkdtempSync(join(tmpdir(), 'readme-guide-'));
-let child: ChildProcess | undefined;
+let running: HsmctlRun | undefined;
 
 after(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,30 +52,23 @@ function bash(script: string): Promise<{ code: number | null; stdout: string; st
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
     for (const k of ['HSM', 'HSM_TOKEN', 'HSMCTL_CONFIG', 'XDG_CONFIG_HOME']) delete env[k];
-    const c = spawn('bash', ['-c', script], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('bash', ['-c', script], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
+    // Bounded: a command that hangs fails the step with what it printed (its whole group killed).
+    const timer = setTimeout(() => {
+      stderr += `\n[the guide's test stopped this block after ${BLOCK_MS} ms]`;
+      try {
+        process.kill(-c.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, BLOCK_MS);
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Reads the child's stdout until `marker` (bounded; the child exiting first fails). */
-function waitForLine(c: ChildProcess, marker: string, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no "${marker}" within ${ms} ms; output:\n${out}`)), ms);
-    c.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(marker)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    c.once('exit', (code) => {
+    c.on('close', (code) => {
       clearTimeout(timer);
-      reject(new Error(`hsmctl run exited (${code}) before it was ready; output:\n${out}`));
+      resolve({ code, stdout, stderr });
     });
   });
 }
@@ -89,10 +84,8 @@ test("make run, then the README's operator guide in order: hold denial, signatur
   );
   // The guide runs from the repository root: its `node dist/cli/hsmctl.js` finds the build through this link.
   symlinkSync(join(repoRoot, 'dist'), join(dir, 'dist'));
-  child = spawn(process.execPath, [HSMCTL, 'run', '--var', join(dir, 'var'), '--port', '0', '--custody-port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const printed = await waitForLine(child, 'Ctrl-C stops everything.', 90_000);
+  running = await startHsmctlRun(dir);
+  const { printed } = running;
   const url = /bridge URL:\s+(\S+)/.exec(printed)?.[1];
   assert.ok(url, `the bridge URL is printed:\n${printed}`);
   const info = JSON.parse(readFileSync(join(dir, 'var', 'demo', 'demo-keys', 'DEMO-info.json'), 'utf8')) as { tokens: Record<string, string>; address: string };
@@ -169,7 +162,7 @@ test("make run, then the README's operator guide in order: hold denial, signatur
       code = r.code;
       if (r.code !== 0) break;
     }
-    assert.equal(code, o.expectCode ?? 0, `guide step ${name} exited ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}\nhsmctl run:\n${log}`);
+    assert.equal(code, o.expectCode ?? 0, `guide step ${name} exited ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}\nhsmctl run:\n${running!.log()}`);
     return { stdout, stderr };
   };
 
@@ -221,7 +214,5 @@ test("make run, then the README's operator guide in order: hold denial, signatur
   assert.equal(v3.version, 3);
   assert.ok(!JSON.stringify(v3).includes('15000000000000000000'), 'version 3 is back to 10 ETH');
 
-  const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, 'Ctrl-C stops everything');
+  assert.equal(await running.interrupt(), 0, 'Ctrl-C stops everything');
 });

@@ -6,20 +6,20 @@
 // (SIGINT) stops everything.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicClient, http, parseEther } from 'viem';
 import type { DemoRun } from '../../cli/run-demo.js';
+import { startHsmctlRun, type HsmctlRun } from '../helpers/hsmctl-run.js';
 import { repoRoot } from '../helpers/vectors.js';
 
-const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 const dir = mkdtempSync(join(tmpdir(), 'run-demo-'));
-let child: ChildProcess | undefined;
+let running: HsmctlRun | undefined;
 
 after(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running?.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -40,31 +40,11 @@ function quickStart(): { setup: string; create: string; list: string; balances: 
 
 const sh = (setup: string, line: string): unknown => JSON.parse(execFileSync('bash', ['-c', `${setup}\n${line}`], { cwd: dir, encoding: 'utf8' }));
 
-/** Reads the child's stdout until `marker` (bounded; the child exiting first fails). */
-function waitForLine(c: ChildProcess, marker: string, ms: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no "${marker}" within ${ms} ms; output:\n${out}`)), ms);
-    c.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(marker)) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    c.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hsmctl run exited (${code}) before it was ready; output:\n${out}`));
-    });
-  });
-}
-
 test('make run, then the README quick start: one withdrawal reaches completed, on the ledger and on the chain', async () => {
   const q = quickStart();
-  child = spawn(process.execPath, [HSMCTL, 'run', '--var', join(dir, 'var'), '--port', '0', '--custody-port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const printed = await waitForLine(child, 'Ctrl-C stops everything.', 90_000);
+  running = await startHsmctlRun(dir);
+  const { printed } = running;
+  const stderr = running.log;
   const run = JSON.parse(readFileSync(join(dir, 'var', 'demo-run', 'demo-run.json'), 'utf8')) as DemoRun;
   assert.ok(printed.includes(run.custodyUrl) && printed.includes(run.anvilUrl), 'the URLs are printed');
 
@@ -74,8 +54,8 @@ test('make run, then the README quick start: one withdrawal reaches completed, o
   let state = created.state;
   const deadline = Date.now() + 60_000;
   while (state !== 'completed') {
-    assert.ok(!['rejected', 'failed', 'cancelled', 'operator'].includes(state), `the withdrawal stopped in ${state}; service log:\n${stderr}`);
-    assert.ok(Date.now() < deadline, `still ${state} after 60 s; service log:\n${stderr}`);
+    assert.ok(!['rejected', 'failed', 'cancelled', 'operator'].includes(state), `the withdrawal stopped in ${state}; service log:\n${stderr()}`);
+    assert.ok(Date.now() < deadline, `still ${state} after 60 s; service log:\n${stderr()}`);
     await new Promise((r) => setTimeout(r, 250));
     const listed = sh(q.setup, q.list) as { withdrawals: { id: string; state: string }[] };
     state = listed.withdrawals.find((w) => w.id === created.id)!.state;
@@ -98,8 +78,6 @@ test('make run, then the README quick start: one withdrawal reaches completed, o
   assert.equal(body.reconciliations[0]!.breakCount, 0, 'the ledger and the chain agree');
   assert.ok(body.reconciliations[0]!.rows.some((r) => r.role === 'hot' && r.difference === '0'));
 
-  const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, 'Ctrl-C stops everything and exits cleanly');
-  assert.match(stderr, /stopped/);
+  assert.equal(await running.interrupt(), 0, 'Ctrl-C stops everything and exits cleanly');
+  assert.match(stderr(), /stopped/);
 });
