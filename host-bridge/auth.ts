@@ -100,9 +100,11 @@ export function addToken(file: string, name: string, scopes: Scope[], principal:
   return token;
 }
 
+const listing = (t: TokenRecord): TokenListing => ({ name: t.name, scopes: t.scopes, principal: t.principal ?? null, createdAt: t.createdAt ?? null, rotatedAt: t.rotatedAt ?? null });
+
 /** The tokens of a file as `token list` shows them: name, scopes, principal and dates, no hash. */
 export function listTokens(file: string): TokenListing[] {
-  return readTokens(file).map((t) => ({ name: t.name, scopes: t.scopes, principal: t.principal ?? null, createdAt: t.createdAt ?? null, rotatedAt: t.rotatedAt ?? null }));
+  return readTokens(file).map(listing);
 }
 
 function requireRecord(tokens: TokenRecord[], file: string, name: string): TokenRecord {
@@ -114,13 +116,12 @@ function requireRecord(tokens: TokenRecord[], file: string, name: string): Token
 /** Removes the token named `name`; an unknown name is `not_found`. Returns what was removed. */
 export function revokeToken(file: string, name: string): TokenListing {
   const tokens = readTokens(file);
-  requireRecord(tokens, file, name);
-  const removed = listTokens(file).find((t) => t.name === name)!;
+  const removed = requireRecord(tokens, file, name);
   writeTokens(
     file,
-    tokens.filter((t) => t.name !== name),
+    tokens.filter((t) => t !== removed),
   );
-  return removed;
+  return listing(removed);
 }
 
 /** A new secret for the token named `name`, same scopes and principal; the old secret stops matching. Returns the new token (to be shown once). */
