@@ -5,10 +5,10 @@
 // whitelist entries and propose or activate a policy change (admin token). The URL and token come from
 // bridge-connection.ts; every failure names the method and URL.
 import { readFileSync } from 'node:fs';
-import { ApplianceError, isErrorCode } from '../protocol/errors.js';
+import { ApplianceError } from '../protocol/errors.js';
 import { readApproverKey } from './approver-key.js';
 import { approveStatement } from './approver-statement.js';
-import { bridgeProblem, bridgeToken, bridgeUrl, callBridge, describeFailure, type BridgeAnswer } from './bridge-connection.js';
+import { callBridgeOrThrow, type BridgeAnswer } from './bridge-connection.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -42,15 +42,7 @@ export function bridgeSubs(io: { out: (x: unknown) => void; say: (m: string) => 
   const { out, say } = io;
 
   /** Calls the bridge; a 4xx/5xx answer is a typed error naming the URL (the bridge's own code when it gave one). */
-  async function call(v: Values, method: string, path: string, body?: unknown): Promise<BridgeAnswer> {
-    const url = `${bridgeUrl(v.url)}${path}`;
-    const ans = await callBridge(url, { method, token: bridgeToken(v['token-file']), ...(body !== undefined ? { body } : {}) });
-    if (ans.status >= 400) {
-      const code = bridgeProblem(ans.json)?.code;
-      throw new ApplianceError(isErrorCode(code) ? code : ans.status === 403 ? 'denied' : 'unavailable', describeFailure(method, url, ans));
-    }
-    return ans;
-  }
+  const call = (v: Values, method: string, path: string, body?: unknown): Promise<BridgeAnswer> => callBridgeOrThrow(v, method, path, body);
 
   /** Reads what to approve at `path`, signs its statement (refused unless pending) and posts it to `path`/approvals. */
   async function approve(v: Values, path: string): Promise<void> {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApplianceError } from '../protocol/errors.js';
+import { ApplianceError, isErrorCode } from '../protocol/errors.js';
 
 export const DEFAULT_BRIDGE_URL = 'http://127.0.0.1:8080';
 
@@ -135,4 +135,18 @@ export function describeFailure(method: string, url: string, a: BridgeAnswer): s
   const err = bridgeProblem(a.json);
   const codes = ((a.json.reasons as { code: string }[] | undefined) ?? []).map((r) => r.code);
   return `${method} ${url} answered HTTP ${a.status}${err?.code ? ` ${err.code}` : ''}${err?.message ? `: ${err.message}` : ''}${codes.length ? ` (${codes.join(', ')})` : ''}`;
+}
+
+/**
+ * A JSON call to the bridge at --url/$HSM/config with the token of --token-file/$HSM_TOKEN/config; a
+ * 4xx/5xx answer is a typed error naming the method and URL (the bridge's own code when it gave one).
+ */
+export async function callBridgeOrThrow(v: Record<string, unknown>, method: string, path: string, body?: unknown): Promise<BridgeAnswer> {
+  const url = `${bridgeUrl(v.url)}${path}`;
+  const ans = await callBridge(url, { method, token: bridgeToken(v['token-file']), ...(body !== undefined ? { body } : {}) });
+  if (ans.status >= 400) {
+    const code = bridgeProblem(ans.json)?.code;
+    throw new ApplianceError(isErrorCode(code) ? code : ans.status === 403 ? 'denied' : 'unavailable', describeFailure(method, url, ans));
+  }
+  return ans;
 }

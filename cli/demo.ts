@@ -2,7 +2,7 @@
 // var/demo/demo-keys/), a demo policy for the local anvil chain (31337), bridge tokens, one key, and
 // the orchestrator's request key in its own SoftHSM2 token (var/requesters/orchestrator/, kept when
 // var/demo/ is removed): the demo group requires signed requests, so the orchestrator signs through
-// `hsmctl sign tx`. The custody service's withdrawal worker is a second requester (`custody`) with a
+// `hsmctl sign evm`. The custody service's withdrawal worker is a second requester (`custody`) with a
 // request key file (DEMO-custody-request.key.pem) and its own group (`withdrawals`: no whitelist, so the
 // quick start's withdrawal needs no hold; amounts above 1 ETH still need two approvers). The `hot`
 // group's whitelist hold and the policy's time lock are 60 s: short enough to wait out by hand, long

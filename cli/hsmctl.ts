@@ -9,7 +9,7 @@ import { ApplianceError } from '../protocol/errors.js';
 import type { Command } from '../protocol/messages.js';
 import { devicePaths } from '../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
-import { addToken, readTokens, SCOPES, type Scope } from '../host-bridge/auth.js';
+import { readTokens } from '../host-bridge/auth.js';
 import { cborToJson, jsonHex, jsonObject } from '../host-bridge/json-cbor.js';
 import { startBridge } from '../host-bridge/main.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
@@ -17,6 +17,8 @@ import { ceremonySubs } from './ceremony/commands.js';
 import { secretOutputPath } from './ceremony/output-location.js';
 import { requesterSubs } from './requester-commands.js';
 import { bridgeSubs } from './bridge-commands.js';
+import { policySubs } from './policy-commands.js';
+import { tokenSubs } from './token-commands.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
 import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
@@ -81,6 +83,8 @@ const SUBS: Record<string, Sub> = {
   ...CEREMONY_SUBS,
   ...requesterSubs({ out, say }),
   ...bridgeSubs({ out, say }),
+  ...policySubs({ out, say }),
+  ...tokenSubs({ out, say }),
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
@@ -166,7 +170,7 @@ const SUBS: Record<string, Sub> = {
           `  key:                 ${demo.keyId}  address ${demo.address}`,
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
           `  orchestrator's request key: in its own token under ${requesterPaths(varRoot, DEMO_REQUESTER).dir}; the demo group requires signed requests:`,
-          `    HSM_TOKEN=<orchestrator token> hsmctl sign tx --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
+          `    HSM_TOKEN=<orchestrator token> hsmctl sign evm --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
           ...(c === undefined
             ? []
             : [
@@ -212,14 +216,6 @@ const SUBS: Record<string, Sub> = {
     options: {},
     async run(v) {
       out(cborToJson(await socketCall(v, 'key.list')));
-    },
-  },
-  'policy show': {
-    summary: 'show the active policy of a running appliance',
-    usage: 'hsmctl policy show [--device NAME]',
-    options: {},
-    async run(v) {
-      out(cborToJson(await socketCall(v, 'policy.get')));
     },
   },
   'audit list': {
@@ -327,21 +323,6 @@ const SUBS: Record<string, Sub> = {
       const text = JSON.stringify({ challenge, ...body }, null, 2) + '\n';
       if (v.out) writeFileSync(String(v.out), text);
       else process.stdout.write(text);
-    },
-  },
-  'token add': {
-    summary: 'make a bridge bearer token bound to a policy principal; prints it once, stores only its hash',
-    usage: `hsmctl token add --name NAME --principal POLICY_ID --scopes ${SCOPES.join(',')} [--device NAME] [--tokens FILE]   (FILE: the bridge's --tokens; default the device directory's)`,
-    options: { name: { type: 'string' }, principal: { type: 'string' }, scopes: { type: 'string' }, tokens: { type: 'string' } },
-    async run(v) {
-      const scopes = String(v.scopes ?? '')
-        .split(',')
-        .filter(Boolean) as Scope[];
-      if (!v.principal) throw new ApplianceError('bad_request', '--principal POLICY_ID is required: the requester, admin, approver or auditor id in the policy this token speaks for');
-      const tokensFile = typeof v.tokens === 'string' ? resolve(v.tokens) : devicePaths(String(v.var), String(v.device)).bridgeTokens;
-      const token = addToken(tokensFile, String(v.name ?? ''), scopes, String(v.principal));
-      process.stdout.write(token + '\n');
-      say('the token is shown once; store it in your orchestrator secret store');
     },
   },
   'approver keygen': {

@@ -1,7 +1,7 @@
-// `hsmctl requester …` and `hsmctl sign …`: a requester's request key in its own SoftHSM2 token
-// (requester-token.ts), and signing requests stamped with it (stamped-request.ts). The bridge URL and
-// bearer token come from bridge-connection.ts (flag, environment, config file; the token never from
-// argv); the request key never leaves its token.
+// `hsmctl requester …` and `hsmctl sign evm|typed-data` (`sign tx`: the former name of `sign evm`): a
+// requester's request key in its own SoftHSM2 token (requester-token.ts), and signing requests stamped
+// with it (stamped-request.ts). The bridge URL and bearer token come from bridge-connection.ts (flag,
+// environment, config file; the token never from argv); the request key never leaves its token.
 import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import { jsonObject } from '../host-bridge/json-cbor.js';
@@ -77,6 +77,16 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
     } else if (ans.status === 202) say('pending: the request waits for approvals (hsmctl approver sign --in this answer)');
   }
 
+  const signEvm: CliSub = {
+    summary: 'ask the bridge to sign an EVM transaction, stamped with the requester key (HSM_TOKEN: its orchestrator token); `sign tx` is the same command',
+    usage:
+      'hsmctl sign evm --requester NAME --key KEY_ID --tx TX.json|- --idempotency-key KEY [--url URL] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
+    options: { ...SIGN_OPTIONS, tx: { type: 'string' } },
+    async run(v) {
+      await sign(v, 'sign.evm-tx', 'transaction', need(v, 'tx', 'TX.json|-'));
+    },
+  };
+
   return {
     'requester init': {
       summary: "make a requester's request key in its own SoftHSM2 token; prints the policy entry (no secret)",
@@ -99,14 +109,12 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
         out({ ...policyEntry(c), tokenUri: c.tokenUri, createdAt: c.createdAt, protection: await requesterKeyProtection(String(v.var), name) });
       },
     },
+    'sign evm': signEvm,
+    // The former name, kept so scripts and the README guide keep working: the same options and run.
     'sign tx': {
-      summary: 'ask the bridge to sign an EVM transaction, stamped with the requester key (HSM_TOKEN: its orchestrator token)',
-      usage:
-        'hsmctl sign tx --requester NAME --key KEY_ID --tx TX.json|- --idempotency-key KEY [--url URL] [--token-file FILE] [--device-id ID] [--ttl 300] [--var DIR]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
-      options: { ...SIGN_OPTIONS, tx: { type: 'string' } },
-      async run(v) {
-        await sign(v, 'sign.evm-tx', 'transaction', need(v, 'tx', 'TX.json|-'));
-      },
+      ...signEvm,
+      summary: 'the former name of `sign evm`, kept so scripts and the README guide keep working',
+      usage: signEvm.usage.replace('hsmctl sign evm', 'hsmctl sign tx') + '   (the same as hsmctl sign evm)',
     },
     'sign typed-data': {
       summary: 'ask the bridge to sign EIP-712 typed data, stamped with the requester key (HSM_TOKEN: its orchestrator token)',

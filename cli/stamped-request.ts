@@ -1,4 +1,4 @@
-// `hsmctl sign tx` / `sign typed-data`: a requester's signing request, stamped with its request key in
+// `hsmctl sign evm` (alias `sign tx`) / `sign typed-data`: a requester's signing request, stamped with its request key in
 // its own token (requester-token.ts) and posted to the bridge. The statement is built from the very
 // body posted (host-bridge/request-stamp-client.ts), the device id from the bridge's GET /healthz
 // unless given, and the expiry from this machine's clock plus a TTL (the device judges it on its own

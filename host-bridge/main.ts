@@ -1,8 +1,10 @@
-// Runs the host bridge on HTTP, in front of one appliance socket.
+// Runs the host bridge on HTTP, in front of one appliance socket, with the bearer tokens of its tokens
+// file (read again whenever it changes).
 import { serve, type ServerType } from '@hono/node-server';
 import { ApplianceClient } from './appliance-client.js';
 import { createApp } from './app.js';
-import { TokenVerifier, readTokens, type TokenRecord } from './auth.js';
+import { readTokens, type TokenRecord } from './auth.js';
+import { TokenFileVerifier } from './token-file-verifier.js';
 import { AuditEventFeed } from './events.js';
 import { PrincipalDirectory } from './principal-directory.js';
 
@@ -12,14 +14,16 @@ export interface RunningBridge {
 }
 
 export async function startBridge(opts: { socketPath: string; tokensFile: string; host: string; port: number; consoleOrigin?: string; ethNodeUrl?: string }): Promise<RunningBridge> {
+  const records = readTokens(opts.tokensFile); // a broken file stops the start, as ever
+  // Read again on every request when it changed: `hsmctl token add|revoke|rotate` need no restart.
+  const tokens = new TokenFileVerifier(opts.tokensFile);
   const client = new ApplianceClient(opts.socketPath);
   const events = new AuditEventFeed({ appliance: client });
   void events.start();
-  const records = readTokens(opts.tokensFile);
   const principals = new PrincipalDirectory(client);
   const app = createApp({
     appliance: client,
-    tokens: new TokenVerifier(records),
+    tokens,
     events,
     principals,
     ...(opts.consoleOrigin ? { console: { origin: opts.consoleOrigin } } : {}),
