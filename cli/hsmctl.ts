@@ -22,7 +22,7 @@ import { tokenSubs } from './token-commands.js';
 import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
 import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
-import { startCustodyDemo, type RunningDemo } from './run-demo.js';
+import { DEMO_KEY_ETH, startCustodyDemo, startDemoChain, type RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
 import { entryPayload, exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
 import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
@@ -130,7 +130,8 @@ const SUBS: Record<string, Sub> = {
     },
   },
   run: {
-    summary: 'create the demo device if missing, then run anvil, appliance, bridge and the custody service with a demo customer (what `make run` does)',
+    summary:
+      "create the demo device if missing, then run anvil (the demo key funded; the bridge's JSON-RPC node), appliance, bridge and the custody service with a demo customer (what `make run` does)",
     usage: 'hsmctl run [--host 127.0.0.1] [--port 8080] [--custody-port 8090] [--var DIR]   (port 0: any free port)',
     options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'custody-port': { type: 'string', default: '8090' } },
     async run(v) {
@@ -147,13 +148,25 @@ const SUBS: Record<string, Sub> = {
       if (readTokens(paths.bridgeTokens).some((t) => t.principal === undefined)) {
         say(`WARNING: this demo's bridge tokens are bound to no policy principal (made before that binding) and will be refused; remove ${paths.dir} to make a fresh demo device.`);
       }
-      const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port) });
+      const anvil = await startDemoChain({ demo, say }).catch(async (err: unknown) => {
+        await app.stop();
+        throw err;
+      });
+      // The bridge's JSON-RPC node (POST /v1/rpc) is this anvil.
+      const bridge = await startBridge({ socketPath: paths.socket, tokensFile: paths.bridgeTokens, host: String(v.host), port: Number(v.port), ethNodeUrl: anvil.rpcUrl }).catch(
+        async (err: unknown) => {
+          await anvil.stop();
+          await app.stop();
+          throw err;
+        },
+      );
       let custody: RunningDemo | undefined;
       if (demo.custody === undefined) say(`WARNING: this demo device predates the custody service's requester; remove ${paths.dir} to run the withdrawal demo too.`);
       else
-        custody = await startCustodyDemo({ varRoot, demo, bridgeUrl: bridge.url, host: String(v.host), port: Number(v['custody-port']), say }).catch(async (err: unknown) => {
+        custody = await startCustodyDemo({ varRoot, demo, anvil, bridgeUrl: bridge.url, host: String(v.host), port: Number(v['custody-port']), say }).catch(async (err: unknown) => {
           await bridge.close();
           await app.stop();
+          await anvil.stop();
           throw err;
         });
       const as = (name: string) => DEMO_TOKENS.find((t) => t[0] === name)?.[2] ?? '?';
@@ -167,15 +180,15 @@ const SUBS: Record<string, Sub> = {
           `  admin token:         ${demo.tokens.admin}  (principal ${as('admin')})`,
           `  approver token:      ${demo.tokens.approver}  (principal ${as('approver')})`,
           `  auditor token:       ${demo.tokens.auditor}  (principal ${as('auditor')})`,
-          `  key:                 ${demo.keyId}  address ${demo.address}`,
+          `  key:                 ${demo.keyId}  address ${demo.address}, ${DEMO_KEY_ETH} ETH on anvil`,
           `  demo key files:      ${demo.keysDir} (DEMO only)`,
           `  orchestrator's request key: in its own token under ${requesterPaths(varRoot, DEMO_REQUESTER).dir}; the demo group requires signed requests:`,
           `    HSM_TOKEN=<orchestrator token> hsmctl sign evm --requester ${DEMO_REQUESTER} --key ${demo.keyId} --tx TX.json --idempotency-key ID --url ${bridge.url}`,
+          '',
+          `  anvil (chain 31337, a block a second): ${anvil.rpcUrl}  (the bridge's JSON-RPC node: POST /v1/rpc)`,
           ...(c === undefined
             ? []
             : [
-                '',
-                `  anvil (chain 31337, a block a second): ${c.anvilUrl}`,
                 `  custody service URL: ${c.custodyUrl}  (config ${c.configFile})`,
                 `  custody API tokens:  ${Object.entries(c.tokenFiles)
                   .map(([k, f]) => `${k} ${f}`)
@@ -195,6 +208,7 @@ const SUBS: Record<string, Sub> = {
           void (custody?.stop() ?? Promise.resolve())
             .then(() => bridge.close())
             .then(() => app.stop())
+            .then(() => anvil.stop())
             .then(res);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

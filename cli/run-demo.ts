@@ -1,12 +1,13 @@
-// What `make run` starts (hsmctl run): a local anvil mining a block a second, the demo appliance and
-// its bridge, and the custody service with the withdrawal worker as one of its jobs. Each run's chain
-// and ledger are new (var/demo-run/ is made again), so each run generates a new hot key in the demo's
+// What `make run` starts (hsmctl run): a local anvil mining a block a second, where the operator guide's
+// demo key holds ETH (so what it signs can be broadcast and mined; the bridge's JSON-RPC node), the demo
+// appliance and its bridge, and the custody service with the withdrawal worker as one of its jobs. Each
+// run's chain and ledger are new (var/demo-run/ is made again), so each run generates a new hot key in the demo's
 // `withdrawals` group (a key's old nonces on an earlier chain stay used in the appliance), funds it from
 // anvil's funder and posts that transfer as the demo customer's deposit, final after two blocks, so the
 // ledger and the chain agree. The custody API tokens and the service's config land in var/demo-run/.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEther, type Hex } from 'viem';
+import { createTestClient, http, parseEther, type Hex } from 'viem';
 import { BridgeClient } from '../ledger/bridge-client.js';
 import { registerCustodyAddress } from '../ledger/custody-addresses.js';
 import { NATIVE_MARKER } from '../ledger/deposit-scan.js';
@@ -21,6 +22,8 @@ export const DEMO_CUSTOMER = 'demo-customer';
 export const DEMO_CHAIN_ID = 31337n;
 /** What the demo customer is credited with. */
 export const DEMO_FUNDS = parseEther('10');
+/** What the operator guide's demo key holds on each run's anvil, in ETH. */
+export const DEMO_KEY_ETH = '100';
 
 /** var/demo-run/demo-run.json: what runs and where (the quick start and its test read it). */
 export interface DemoRun {
@@ -51,14 +54,27 @@ async function waitDepth(anvil: Anvil, block: bigint, depth: bigint): Promise<vo
   }
 }
 
-/** Starts anvil, the custody service and its demo customer; the appliance and bridge must already run. */
-export async function startCustodyDemo(o: { varRoot: string; demo: DemoInfo; bridgeUrl: string; host: string; port: number; say: (m: string) => void }): Promise<RunningDemo> {
+/** Starts this run's anvil (a block a second) with the demo key holding DEMO_KEY_ETH; the caller stops it. */
+export async function startDemoChain(o: { demo: DemoInfo; say: (m: string) => void }): Promise<Anvil> {
+  const anvil = await startAnvil({ blockTime: 1 });
+  try {
+    await createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) }).setBalance({ address: hex(o.demo.address), value: parseEther(DEMO_KEY_ETH) });
+    o.say(`anvil on ${anvil.rpcUrl}; the demo key ${o.demo.address} holds ${DEMO_KEY_ETH} ETH there`);
+    return anvil;
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+}
+
+/** Starts the custody service and its demo customer on `anvil`; the appliance and bridge must already run. Its stop leaves anvil running. */
+export async function startCustodyDemo(o: { varRoot: string; demo: DemoInfo; anvil: Anvil; bridgeUrl: string; host: string; port: number; say: (m: string) => void }): Promise<RunningDemo> {
   const custodyFiles = o.demo.custody;
   if (custodyFiles === undefined) throw new Error('this demo device has no custody requester');
   const dir = join(o.varRoot, 'demo-run');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const anvil = await startAnvil({ blockTime: 1 });
+  const { anvil } = o;
   let custody: RunningCustody | undefined;
   try {
     o.say(`generating this run's hot key in group "${DEMO_WITHDRAWALS_GROUP}"`);
@@ -119,14 +135,10 @@ export async function startCustodyDemo(o: { varRoot: string; demo: DemoInfo; bri
     const running = custody;
     return {
       run,
-      async stop() {
-        await running.close();
-        await anvil.stop();
-      },
+      stop: () => running.close(),
     };
   } catch (err) {
     await custody?.close();
-    await anvil.stop();
     throw err;
   }
 }

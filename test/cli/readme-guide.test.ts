@@ -3,7 +3,7 @@
 // order, the README's (marked `<!-- guide:NAME -->`) and then docs/policy.md's, each with bash and the
 // guide's own shell variables (the bridge URL replaced by the one printed), and checks each outcome: the
 // whitelist proposal held, a sign denied in the hold (`whitelist_hold`), the same transaction signed
-// after it with a new Idempotency-Key (recovering to the demo key), a 2 ETH request pending and signed at
+// after it with a new Idempotency-Key (recovering to the demo key) and mined on `make run`'s anvil, a 2 ETH request pending and signed at
 // the second approval, a loosening policy change scheduled behind its time lock and active after it,
 // and its rollback active at the quorum. Where the guide says `sleep N` to a human, the test does not
 // sleep: it moves the device's own clock N seconds forward with an admin time statement signed by two
@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recoverTransactionAddress, type TransactionSerialized } from 'viem';
+import { createPublicClient, http, recoverTransactionAddress, type Hex, type TransactionSerialized } from 'viem';
 import { readApproverKey, signStatement } from '../../cli/approver-key.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
 import { startHsmctlRun, type HsmctlRun } from '../helpers/hsmctl-run.js';
@@ -88,6 +88,8 @@ test("make run, then the README's operator guide in order: hold denial, signatur
   const { printed } = running;
   const url = /bridge URL:\s+(\S+)/.exec(printed)?.[1];
   assert.ok(url, `the bridge URL is printed:\n${printed}`);
+  const anvilUrl = /anvil \(chain 31337, a block a second\):\s+(\S+)/.exec(printed)?.[1];
+  assert.ok(anvilUrl, `anvil's URL is printed:\n${printed}`);
   const info = JSON.parse(readFileSync(join(dir, 'var', 'demo', 'demo-keys', 'DEMO-info.json'), 'utf8')) as { tokens: Record<string, string>; address: string };
 
   // The three commands `make run` prints to try next: each runs as printed.
@@ -181,11 +183,24 @@ test("make run, then the README's operator guide in order: hold denial, signatur
   );
   assert.match(denied.stderr, /HTTP 403/);
 
-  const signedOut = await run('sign-after-hold');
-  const signed = JSON.parse(signedOut.stdout) as { rawTransaction?: string; txHash?: string };
+  const sent = await run('sign-after-hold');
+  const signed = readJson('signed.json') as { rawTransaction?: string; txHash?: string };
   assert.match(String(signed.txHash), /^0x[0-9a-f]{64}$/);
   const signer = await recoverTransactionAddress({ serializedTransaction: signed.rawTransaction as TransactionSerialized });
   assert.equal(signer.toLowerCase(), info.address.toLowerCase(), 'signed by the demo key');
+  // Broadcast to `make run`'s anvil (the URL its banner prints), and mined there.
+  assert.deepEqual(JSON.parse(sent.stdout), { jsonrpc: '2.0', id: 1, result: signed.txHash }, 'anvil accepted the signed transaction');
+  const receipt = await createPublicClient({ transport: http(anvilUrl) }).waitForTransactionReceipt({ hash: signed.txHash as Hex, timeout: 30_000 });
+  assert.equal(receipt.status, 'success', 'mined');
+  assert.equal(receipt.from.toLowerCase(), info.address.toLowerCase());
+  // The bridge's JSON-RPC route reads the same chain (anvil is its node).
+  const rpc = await fetch(`${url}/v1/rpc`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${info.tokens.orchestrator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_getTransactionReceipt', params: [signed.txHash] }),
+  });
+  const viaBridge = (await rpc.json()) as { result?: { blockHash?: string } };
+  assert.equal(viaBridge.result?.blockHash, receipt.blockHash, `the bridge's POST /v1/rpc reaches anvil: ${JSON.stringify(viaBridge)}`);
 
   const approved = await run('approve');
   assert.equal(readJson('pending.json').status, 'pending_approval', 'the 2 ETH request waited for approvals');
