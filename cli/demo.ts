@@ -19,7 +19,8 @@ import { createDevice } from './device-create.js';
 import { policyFromJson, type PolicyJson } from '../host-bridge/policy-json.js';
 import { initRequesterToken, policyEntry, readRequesterConfig, requesterPaths, type RequesterPolicyEntry } from './requester-token.js';
 
-export const DEMO_DEVICE = 'demo';
+export { DEMO_DEVICE } from './demo-names.js';
+import { DEMO_DEVICE } from './demo-names.js';
 const ETH = 10n ** 18n;
 
 /** The demo's requester: its bridge token and its request key (in var/requesters/orchestrator/) share the id. */

@@ -11,7 +11,6 @@ import { devicePaths } from '../softhsm-config/device-layout.js';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { readTokens } from '../host-bridge/auth.js';
 import { cborToJson, jsonHex, jsonObject } from '../host-bridge/json-cbor.js';
-import { startBridge } from '../host-bridge/main.js';
 import { generateApproverKey, publicPart, readApproverKey, signStatement, writeApproverKey } from './approver-key.js';
 import { ceremonySubs } from './ceremony/commands.js';
 import { secretOutputPath } from './ceremony/output-location.js';
@@ -19,10 +18,10 @@ import { requesterSubs } from './requester-commands.js';
 import { bridgeSubs } from './bridge-commands.js';
 import { policySubs } from './policy-commands.js';
 import { tokenSubs } from './token-commands.js';
-import { ensureDemoDevice, DEMO_DEVICE, DEMO_REQUESTER, DEMO_TOKENS } from './demo.js';
+import { DEMO_DEVICE } from './demo-names.js';
 import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
-import { DEMO_KEY_ETH, startCustodyDemo, startDemoChain, type RunningDemo } from './run-demo.js';
+import type { RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
 import { entryPayload, exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
 import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
@@ -113,6 +112,7 @@ const SUBS: Record<string, Sub> = {
       const ethNodeUrl = typeof v['eth-node'] === 'string' ? v['eth-node'] : undefined;
       const socketPath = typeof v.socket === 'string' ? resolve(v.socket) : paths.socket;
       const tokensFile = typeof v.tokens === 'string' ? resolve(v.tokens) : paths.bridgeTokens;
+      const { startBridge } = await import('../host-bridge/main.js');
       const bridge = await startBridge({
         socketPath,
         tokensFile,
@@ -136,6 +136,12 @@ const SUBS: Record<string, Sub> = {
     options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, 'custody-port': { type: 'string', default: '8090' } },
     async run(v) {
       const varRoot = String(v.var);
+      // Loaded here, not at the top: the demo and the services it starts are most of hsmctl's start-up time.
+      const [{ ensureDemoDevice, DEMO_REQUESTER, DEMO_TOKENS }, { DEMO_KEY_ETH, startCustodyDemo, startDemoChain }, { startBridge }] = await Promise.all([
+        import('./demo.js'),
+        import('./run-demo.js'),
+        import('../host-bridge/main.js'),
+      ]);
       const demo = await ensureDemoDevice(varRoot, say);
       const app = await startAppliance(varRoot, DEMO_DEVICE);
       const paths = devicePaths(varRoot, DEMO_DEVICE);
