@@ -3,7 +3,8 @@
 // deployed, a Safe is created with three owners (the device's hot key, the device's cold key in a
 // group of its own, and a recovery key the test holds), and:
 // - a SafeTx sending 0.5 ETH to a whitelisted address is co-signed by the hot key, then by the cold
-//   key (the same SafeTx again, so the Safe-nonce guard lets it pass), and execTransaction is mined:
+//   key after one approver (the same SafeTx again, so the Safe-nonce guard lets it pass; the cold
+//   group asks an approver for every signature), and execTransaction is mined:
 //   the recipient's balance changes; the digest the appliance signed is the Safe's own transaction hash;
 // - a delegatecall, a transfer to a stranger inside the Safe call, an inner ERC-20 approve above the
 //   token's approval cap, a second different SafeTx at the signed Safe nonce, and a SafeTx for a Safe
@@ -19,7 +20,7 @@ import type { CborMap } from '../../protocol/cbor.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { startAnvil, type Anvil } from '../helpers/anvil.js';
 import { auditEntryOf, auditPayloadsOf, keyByLabel } from '../helpers/e2e-token.js';
-import { CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
+import { approvalBody, CHAIN_ID, startTestDevice, testPolicyJson, whitelist, type TestDevice, type TestPeople } from '../helpers/test-device.js';
 import { erc20Approve, safeSignatures, safeTxTypedData, ZERO_ADDRESS, type SafeTxFields } from '../helpers/safe-tx.js';
 
 interface Artifact {
@@ -49,7 +50,9 @@ function safePolicy(p: TestPeople): PolicyJson {
   const hot = j.groups.hot!;
   hot.safes = [{ chainId: CHAIN_ID, address: safe }];
   hot.assets[`${CHAIN_ID}:erc20:${TOKEN}`] = { perTxMax: '100000', approvalCap: TOKEN_CAP.toString(), windows: [], approvalTiers: [] };
-  j.groups.cold = { ...structuredClone(hot), assets: { [`${CHAIN_ID}:native`]: structuredClone(hot.assets[`${CHAIN_ID}:native`]!) } };
+  // The cold key's group: the same native limits, but every signature waits for one approver.
+  const coldNative = { ...structuredClone(hot.assets[`${CHAIN_ID}:native`]!), approvalTiers: [{ above: '0', required: 1 }] };
+  j.groups.cold = { ...structuredClone(hot), assets: { [`${CHAIN_ID}:native`]: coldNative } };
   return j;
 }
 
@@ -122,9 +125,15 @@ describe('co-signing a 2-of-3 Safe on anvil', () => {
     assert.equal(hot.status, 200, JSON.stringify(hot.json));
     const safeHash = await read('getTransactionHash', [recipient, parseEther('0.5'), '0x', 0, 0n, 0n, 0n, ZERO_ADDRESS, ZERO_ADDRESS, 0n]);
     assert.equal(hot.json.digest, safeHash, "the appliance signed the Safe's own transaction hash");
-    // The second owner: the device's cold key signs the same SafeTx (an exact retry for the Safe-nonce guard).
-    const cold = await signSafeTx('cold-1', f);
+    // The second owner: the device's cold key signs the same SafeTx (an exact retry for the Safe-nonce
+    // guard); its group asks one approver, who signs over the SafeTx's EIP-712 digest.
+    const pending = await signSafeTx('cold-1', f);
+    assert.equal(pending.status, 202, JSON.stringify(pending.json));
+    assert.equal(pending.json.intentDigest, safeHash);
+    const bob = dev.people.approvers[1]!;
+    const cold = await dev.request('POST', `/v1/requests/${String(pending.json.requestId)}/approvals`, dev.tokens.approver, approvalBody(bob, dev.deviceId, String(pending.json.intentDigest)));
     assert.equal(cold.status, 200, JSON.stringify(cold.json));
+    assert.deepEqual(cold.json.approvedBy, ['bob']);
     const signatures = safeSignatures([
       { owner: keyByLabel(dev, 'hot-1').address, signature: String(hot.json.signature) },
       { owner: keyByLabel(dev, 'cold-1').address, signature: String(cold.json.signature) },
