@@ -251,6 +251,9 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     if (decision.approvals.counters) dev.passkeyCounters.record(decision.approvals.counters, rec.requestId, now);
     // The nonce guard records the signature in the same transaction as the decision that read it.
     if (ctx.intent) recordNonce(dev, ctx, decision, now);
+    // A Safe transaction: its (chain, Safe, nonce) is taken by this SafeTx, in the same commit.
+    const guard = decision.guardRecord;
+    if (guard) dev.nonces.record({ ...guard, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, cancelled: false, requestId: rec.requestId, now });
     if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
     else dev.requests.update(rec.requestId, 'reserved', null, now);
     return { ev };

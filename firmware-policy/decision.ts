@@ -20,7 +20,8 @@ export type RuleName =
   | 'typed-data'
   | 'requester'
   | 'sweep'
-  | 'travel-rule';
+  | 'travel-rule'
+  | 'safe';
 
 export interface Reason {
   rule: RuleName;
@@ -81,6 +82,11 @@ export interface Decision {
   reserve?: Reservation;
   /** The spender's outstanding allowance to record with the reservation; present when an allowed first signature grants an allowance. */
   allowance?: AllowanceUpdate;
+  /**
+   * A Safe transaction's signature for the nonce guard's memory (rules/safe-tx.ts): recorded in the
+   * commit of the decision, before the key is used; present when a Safe transaction is allowed.
+   */
+  guardRecord?: { keyId: string; chainId: bigint; nonce: bigint; intentDigest: Uint8Array };
   /** What the nonce guard saw: a first signature at this nonce, a fee bump, or a cancel. */
   nonceMode?: 'first' | 'bump' | 'cancel';
 }

@@ -69,10 +69,21 @@ export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
     maxPriorityFeePerGas: tx.type === 'eip1559' ? tx.maxPriorityFeePerGas : tx.gasPrice,
     gasLimit: tx.gasLimit,
   };
-  if (tx.to === null || tx.data.length === 0) return base;
-  const call = decodeTokenCall(tx.data);
+  return tx.to === null ? base : withCallReading(base, tx.to, tx.value, tx.data);
+}
+
+/**
+ * What a call does, read from its calldata: `base` describes it as a native transfer of `value` to
+ * `to` with `data`; a token call (transfer, transferFrom, approve, increaseAllowance) becomes an
+ * ERC-20 intent whose recipient and amount come from the calldata, any other calldata a contract call
+ * judged by its selector. Shared by transactions and the inner call of a Safe transaction
+ * (evm/safe-tx.ts), so both are read the same way.
+ */
+export function withCallReading(base: TransferIntent, to: Uint8Array, value: bigint, data: Uint8Array): TransferIntent {
+  if (data.length === 0) return base;
+  const call = decodeTokenCall(data);
   if (call === null) return base;
-  const token = { contract: tx.to, nativeValue: tx.value, asset: erc20AssetId(tx.chainId, tx.to) };
+  const token = { contract: to, nativeValue: value, asset: erc20AssetId(base.chainId, to) };
   switch (call.kind) {
     case 'transfer':
       return { ...base, ...token, kind: 'erc20-transfer', to: call.recipient, amount: call.amount };
@@ -82,7 +93,7 @@ export function intentFromEvmTx(keyId: string, tx: EvmTx): TransferIntent {
     case 'increaseAllowance':
       return { ...base, ...token, kind: 'erc20-approve', to: call.spender, amount: call.amount };
     default:
-      return { ...base, kind: 'contract-call', contract: tx.to, selector: call.selector };
+      return { ...base, kind: 'contract-call', contract: to, selector: call.selector };
   }
 }
 

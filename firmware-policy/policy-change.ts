@@ -201,6 +201,7 @@ function diffGroup(out: PolicyChange[], path: string, name: string, from: Policy
   diffSet(out, `${path}.contracts`, contractCalls(a), contractCalls(b), 'contract call');
   diffSet(out, `${path}.typedData`, typedDomains(a), typedDomains(b), 'EIP-712 domain');
   diffSet(out, `${path}.typedData.typeHashes`, typedTypeHashes(a), typedTypeHashes(b), 'EIP-712 type hash');
+  diffSet(out, `${path}.safes`, safeMembers(a), safeMembers(b), 'Safe');
   diffSweepTo(out, `${path}.sweepTo`, a.sweepTo, b.sweepTo);
 }
 
@@ -218,7 +219,8 @@ function diffSweepTo(out: PolicyChange[], path: string, a: Uint8Array | undefine
 // ---------- allowlists of contract calls and typed-data domains ----------
 //
 // A contract call is allowed iff some entry names its chain, contract and selector, so the list is
-// a set of (chain, contract, selector); likewise typed data is a set of (chain, verifying contract).
+// a set of (chain, contract, selector); likewise typed data is a set of (chain, verifying contract),
+// and the Safes a set of (chain, Safe, whether it may pay gas refunds).
 // Removing a member is stricter; adding one is not.
 
 /** Set members by label, sorted by chain id, then label. */
@@ -240,6 +242,13 @@ function typedDomains(g: GroupPolicy): Members {
 function typedTypeHashes(g: GroupPolicy): Members {
   const m: Members = new Map();
   for (const d of g.typedData ?? []) for (const h of d.typeHashes ?? []) m.set(`${d.chainId}:0x${bytesToHex(d.verifyingContract)}:0x${bytesToHex(h)}`, d.chainId);
+  return m;
+}
+
+/** Safes the keys may co-sign for: a set of (chain, Safe, refund allowed or not); a Safe that gains gas refunds is a new member (not stricter). */
+function safeMembers(g: GroupPolicy): Members {
+  const m: Members = new Map();
+  for (const x of g.safes ?? []) m.set(`${x.chainId}:0x${bytesToHex(x.address)}${x.allowGasRefund === true ? ' (gas refunds)' : ''}`, x.chainId);
   return m;
 }
 
@@ -308,7 +317,7 @@ const KNOWN_TOP = [
   'auditors',
   'groups',
 ];
-const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'sweepTo'];
+const KNOWN_GROUP = ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'safes', 'sweepTo'];
 const KNOWN_ASSET = ['perTxMax', 'windows', 'approvalTiers', 'approvalCap', 'allowUnlimitedApproval', 'decimals', 'travelRuleAbove'];
 const KNOWN_ITEMS: Record<string, readonly string[]> = {
   admins: ['id', 'alg', 'publicKey'],
@@ -319,6 +328,7 @@ const KNOWN_ITEMS: Record<string, readonly string[]> = {
   approvalTiers: ['above', 'required'],
   contracts: ['chainId', 'address', 'selectors'],
   typedData: ['chainId', 'verifyingContract', 'typeHashes'],
+  safes: ['chainId', 'address', 'allowGasRefund'],
 };
 const KNOWN_FEE_CAP = ['maxGasLimit', 'maxFeeWei'];
 

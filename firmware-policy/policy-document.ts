@@ -76,6 +76,21 @@ export interface AllowedTypedDomain {
   typeHashes?: Uint8Array[];
 }
 
+/**
+ * A Safe (Safe{Wallet} multisig) the group's keys may co-sign for, as one of its owners: the Safe's
+ * transactions on this chain are signed once their inner call passes the group's rules
+ * (rules/safe-tx.ts). Deny by default: a Safe not listed is refused.
+ */
+export interface AllowedSafe {
+  chainId: bigint;
+  address: Uint8Array;
+  /**
+   * The Safe may pay a gas refund (gasPrice, gasToken, refundReceiver set) to a whitelisted refund
+   * receiver. True or absent; absent: every refund field must be zero.
+   */
+  allowGasRefund?: true;
+}
+
 /** Fee cap of one chain: gas limit, and worst-case fee (gasLimit × maxFeePerGas or gasPrice) in wei. */
 export interface FeeCap {
   maxGasLimit: bigint;
@@ -94,6 +109,8 @@ export interface GroupPolicy {
   contracts?: AllowedContract[];
   /** EIP-712 domains allowed for typed-data signing (deny by default). */
   typedData?: AllowedTypedDomain[];
+  /** Safes the group's keys may co-sign for (deny by default). */
+  safes?: AllowedSafe[];
   /** Every request for this group's keys must be stamped by its requester (request-stamp.ts). */
   requireSignedRequests?: boolean;
   /**
@@ -228,6 +245,7 @@ export function policyToCbor(p: PolicyDocument): CborMap {
     if (g.contracts !== undefined) gm.contracts = g.contracts.map((c) => ({ chainId: c.chainId, address: c.address, selectors: c.selectors }));
     if (g.typedData !== undefined)
       gm.typedData = g.typedData.map((d) => ({ chainId: d.chainId, verifyingContract: d.verifyingContract, ...(d.typeHashes === undefined ? {} : { typeHashes: d.typeHashes }) }));
+    if (g.safes !== undefined) gm.safes = g.safes.map((x) => ({ chainId: x.chainId, address: x.address, ...(x.allowGasRefund === true ? { allowGasRefund: true } : {}) }));
     if (g.requireSignedRequests === true) gm.requireSignedRequests = true;
     if (g.sweepTo !== undefined) gm.sweepTo = g.sweepTo;
     groups[name] = gm;
@@ -289,7 +307,7 @@ function amount(v: CborValue | undefined, path: string): bigint {
   if (typeof b !== 'bigint' || b < 0n || b >= 1n << 256n) throw bad(path, 'must be an unsigned 256-bit integer');
   return b;
 }
-/** `requireSignedRequests` and `requireSignedProposals` are true or absent: one encoding per meaning, so a policy has one hash. */
+/** `requireSignedRequests`, `requireSignedProposals` and a Safe's `allowGasRefund` are true or absent: one encoding per meaning, so a policy has one hash. */
 function signedOnly(v: CborValue | undefined, path: string): true {
   if (v !== true) throw bad(path, 'must be true (leave it out for false)');
   return true;
@@ -344,6 +362,30 @@ function checkSweepGroup(g: GroupPolicy, path: string): void {
   if (g.sweepTo.every((b) => b === 0)) throw bad(`${path}.sweepTo`, 'must not be the zero address');
   if ((g.contracts ?? []).length > 0) throw bad(`${path}.contracts`, 'must be absent or empty in a sweep group (sweepTo): its keys make no other calls');
   if ((g.typedData ?? []).length > 0) throw bad(`${path}.typedData`, 'must be absent or empty in a sweep group (sweepTo): its keys sign no typed data');
+  if ((g.safes ?? []).length > 0) throw bad(`${path}.safes`, 'must be absent or empty in a sweep group (sweepTo): its keys co-sign no Safe');
+}
+/** One entry per (chainId, Safe address), so the entry the evaluator reads is the only one. */
+function noDuplicateSafes(safes: AllowedSafe[] | undefined, path: string): void {
+  const seen = new Map<string, number>();
+  (safes ?? []).forEach((x, i) => {
+    const label = `${x.chainId}:0x${Array.from(x.address, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const first = seen.get(label);
+    if (first !== undefined) throw bad(`${path}[${i}]`, `repeats the Safe ${label} of ${path}[${first}]`);
+    seen.set(label, i);
+  });
+}
+function parseSafes(v: CborValue | undefined, path: string): AllowedSafe[] {
+  return arr(v, path).map((sv, i) => {
+    const x = obj(sv, `${path}[${i}]`);
+    keysExactly(x, `${path}[${i}]`, ['chainId', 'address', 'allowGasRefund']);
+    const address = Uint8Array.from(bytesOf(x.address, `${path}[${i}].address`, 20));
+    if (address.every((b) => b === 0)) throw bad(`${path}[${i}].address`, 'must not be the zero address');
+    return {
+      chainId: amount(x.chainId, `${path}[${i}].chainId`),
+      address,
+      ...(x.allowGasRefund === undefined ? {} : { allowGasRefund: signedOnly(x.allowGasRefund, `${path}[${i}].allowGasRefund`) }),
+    };
+  });
 }
 function keysExactly(m: CborMap, path: string, allowed: readonly string[]): void {
   for (const k of Object.keys(m)) if (!allowed.includes(k)) throw bad(`${path}.${k}`, 'is not a known field');
@@ -487,7 +529,7 @@ export function parsePolicy(v: CborValue): PolicyDocument {
     const gp = `groups.${name}`;
     if (!NAME_RE.test(name)) throw bad(gp, `name must match ${NAME_RE}`);
     const g = obj(gv, gp);
-    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'requireSignedRequests', 'sweepTo']);
+    keysExactly(g, gp, ['chains', 'whitelistRequired', 'holdSeconds', 'assets', 'contracts', 'typedData', 'safes', 'requireSignedRequests', 'sweepTo']);
     const assets: Record<string, AssetRules> = {};
     for (const [asset, av] of Object.entries(obj(g.assets, `${gp}.assets`))) {
       const ap = `${gp}.assets.${asset}`;
@@ -551,11 +593,13 @@ export function parsePolicy(v: CborValue): PolicyDocument {
               };
             }),
           }),
+      ...(g.safes === undefined ? {} : { safes: parseSafes(g.safes, `${gp}.safes`) }),
       ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: signedOnly(g.requireSignedRequests, `${gp}.requireSignedRequests`) }),
       ...(g.sweepTo === undefined ? {} : { sweepTo: Uint8Array.from(bytesOf(g.sweepTo, `${gp}.sweepTo`, 20)) }),
     };
     checkSweepGroup(groups[name]!, gp);
     noDuplicateTypedDomains(groups[name]!.typedData, `${gp}.typedData`);
+    noDuplicateSafes(groups[name]!.safes, `${gp}.safes`);
     checkContractEntries(groups[name]!, `${gp}.contracts`);
   }
   return {

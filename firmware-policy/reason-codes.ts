@@ -23,7 +23,7 @@ export const REASON_CODES = [
   'travel_rule_missing',
   // approval tiers (evaluate.ts, rules/typed-transfer.ts, rules/typed-grant.ts)
   'needs_approval',
-  // fees and nonces (rules/fee-cap.ts, rules/nonce-guard.ts)
+  // fees and nonces (rules/fee-cap.ts, rules/nonce-guard.ts; a Safe's nonce: rules/safe-tx.ts)
   'gas_limit_above_cap',
   'fee_above_cap',
   'fee_bump_too_small',
@@ -38,6 +38,10 @@ export const REASON_CODES = [
   'typed_batch_tokens',
   'typed_from_not_signer',
   'typed_owner_not_signer',
+  // Safe co-signing (rules/safe-tx.ts; the inner call is judged by the transaction rules above)
+  'safe_not_allowed',
+  'safe_delegatecall',
+  'safe_gas_refund',
   // the requester (principals.ts)
   'unknown_principal',
   'requester_not_allowed',

@@ -46,6 +46,8 @@ export interface PolicyJson {
       >;
       contracts?: { chainId: number | string; address: string; selectors: string[] }[];
       typedData?: { chainId: number | string; verifyingContract: string; typeHashes?: string[] }[];
+      /** Safes the group's keys may co-sign for as owners (0x address, 20 bytes); allowGasRefund lets a SafeTx pay a gas refund to a whitelisted receiver. */
+      safes?: { chainId: number | string; address: string; allowGasRefund?: true }[];
       /** Every request for this group's keys must carry its requester's stamp. */
       requireSignedRequests?: true;
       /** A sweep group: its keys may send only to this address (0x, 20 bytes), by a native or ERC-20 transfer. */
@@ -142,6 +144,18 @@ export function policyFromJson(j: PolicyJson, deviceId: string, version = 1, par
             }),
           }
         : {}),
+      ...(g.safes === undefined
+        ? {}
+        : {
+            safes: jsonArray(g.safes, `groups.${name}.safes`).map((sv, i) => {
+              const x = jsonObject(sv, `groups.${name}.safes[${i}]`);
+              return {
+                ...x,
+                chainId: jsonUint(x.chainId, `groups.${name}.safes[${i}].chainId`),
+                address: jsonAddress(x.address, `groups.${name}.safes[${i}].address`),
+              } as CborMap;
+            }),
+          }),
       ...(g.requireSignedRequests === undefined ? {} : { requireSignedRequests: g.requireSignedRequests as boolean }),
       ...(g.sweepTo === undefined ? {} : { sweepTo: jsonAddress(g.sweepTo, `groups.${name}.sweepTo`) }),
     };

@@ -16,6 +16,7 @@ import { tamperScenarios } from './redteam/scenarios-tamper.js';
 import { boundaryHoleScenarios } from './redteam/boundary-holes/index.js';
 import { zeroTrustScenarios } from './redteam/zero-trust/index.js';
 import { custodyScenarios } from './redteam/scenarios-custody.js';
+import { safeScenarios } from './redteam/scenarios-safe.js';
 
 const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
 
@@ -26,7 +27,8 @@ const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', 
  * The first 23 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
  * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order,
  * the zero-trust host scenarios of issue 12 (`Z…`, redteam/zero-trust/), and the custody service's
- * of issue 13 (`C…`, redteam/scenarios-custody.ts).
+ * of issue 13 (`C…`, redteam/scenarios-custody.ts), and Safe co-signing's of issue 18 (`S…`,
+ * redteam/scenarios-safe.ts).
  */
 function allScenarios(): Scenario[] {
   const all = [...transactionScenarios, ...approvalScenarios, ...governanceScenarios, ...boundaryScenarios, ...tamperScenarios];
@@ -47,7 +49,12 @@ function allScenarios(): Scenario[] {
     if (!/^C\d+[a-z]?$/.test(s.id) || byId.has(s.id)) throw new Error(`custody scenario id ${s.id} is not C<n> or is a duplicate`);
     byId.set(s.id, s);
   }
-  return [...ORDER.map((id) => byId.get(id)!), ...holes, ...zeroTrustScenarios, ...custodyScenarios];
+  // Then Safe co-signing's of issue 18 (ids `S<n>`).
+  for (const s of safeScenarios) {
+    if (!/^S\d+[a-z]?$/.test(s.id) || byId.has(s.id)) throw new Error(`Safe scenario id ${s.id} is not S<n> or is a duplicate`);
+    byId.set(s.id, s);
+  }
+  return [...ORDER.map((id) => byId.get(id)!), ...holes, ...zeroTrustScenarios, ...custodyScenarios, ...safeScenarios];
 }
 
 function holeOrder(id: string): number {

@@ -1,7 +1,8 @@
 // sign.typed-data (protocol/commands/sign-typed-data.ts): EIP-712 typed data, hashed by the appliance itself (it never signs a digest it is
 // given), judged by the firmware policy (deny by default: an allowlisted domain, and a primary type
 // the firmware decodes or the policy allowlists by exact type hash; Permit and Permit2 as
-// allowances, EIP-3009 transfer authorisations as transfers), then signed through the same
+// allowances, EIP-3009 transfer authorisations as transfers, a Safe transaction by its Safe and its
+// inner call, firmware-policy/rules/safe-tx.ts), then signed through the same
 // decide-and-act path as a transaction: idempotent by request id, limits reserved before the key is
 // used, audited (with its replay inputs) before the signature leaves.
 import { encodeCanonical, sha256Canonical } from '../../protocol/cbor.js';

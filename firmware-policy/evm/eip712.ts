@@ -1,6 +1,7 @@
 // EIP-712 typed structured data: type encoding, struct hashing and the signing digest
 // (https://eips.ethereum.org/EIPS/eip-712), plus a reading of what the common "permit" messages
-// grant or move (EIP-2612, DAI-style permit, Uniswap Permit2, EIP-3009 transfer authorisations). Pure: no I/O.
+// grant or move (EIP-2612, DAI-style permit, Uniswap Permit2, EIP-3009 transfer authorisations, Safe
+// transactions). Pure: no I/O.
 //
 // Input is the JSON-like object wallets use (eth_signTypedData_v4). Validation is strict, so one
 // object has exactly one reading:
@@ -84,6 +85,29 @@ export type TypedIntent =
       validAfter: bigint;
       validBefore: bigint;
       nonce: Uint8Array;
+    }
+  | {
+      /**
+       * A Safe transaction (Safe{Wallet} 1.3+: SafeTx(address to,uint256 value,bytes data,uint8
+       * operation,uint256 safeTxGas,uint256 baseGas,uint256 gasPrice,address gasToken,address
+       * refundReceiver,uint256 nonce)): the owner's signature lets the Safe, the domain's
+       * verifyingContract, make this call once its threshold is met (evm/safe-tx.ts reads the call).
+       */
+      kind: 'safe-tx';
+      /** The Safe: the domain's verifyingContract, null if the domain has none. */
+      safe: Uint8Array | null;
+      to: Uint8Array;
+      value: bigint;
+      data: Uint8Array;
+      /** 0 call, 1 delegatecall (the Safe runs `to`'s code as its own). */
+      operation: number;
+      safeTxGas: bigint;
+      baseGas: bigint;
+      /** With gasToken and refundReceiver: the refund the Safe pays whoever executes it (0: none). */
+      gasPrice: bigint;
+      gasToken: Uint8Array;
+      refundReceiver: Uint8Array;
+      nonce: bigint;
     }
   | { kind: 'other'; primaryType: string };
 
@@ -646,6 +670,20 @@ const EIP3009_AUTHORIZATION: Layout = [
   ['nonce', 'bytes32'],
 ];
 
+// Safe{Wallet} (https://github.com/safe-global/safe-smart-account, Safe.sol SAFE_TX_TYPEHASH).
+const SAFE_TX: Layout = [
+  ['to', 'address'],
+  ['value', 'uint256'],
+  ['data', 'bytes'],
+  ['operation', 'uint8'],
+  ['safeTxGas', 'uint256'],
+  ['baseGas', 'uint256'],
+  ['gasPrice', 'uint256'],
+  ['gasToken', 'address'],
+  ['refundReceiver', 'address'],
+  ['nonce', 'uint256'],
+];
+
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 function classifyIn(ctx: Context, td: TypedData): TypedIntent {
@@ -687,6 +725,22 @@ function classifyIn(ctx: Context, td: TypedData): TypedIntent {
       validAfter: readInteger(m['validAfter'], 'message.validAfter'),
       validBefore: readInteger(m['validBefore'], 'message.validBefore'),
       nonce: readBytes(m['nonce'], 'message.nonce'),
+    };
+  }
+  if (primary === 'SafeTx' && sameLayout(fields, SAFE_TX)) {
+    return {
+      kind: 'safe-tx',
+      safe: domainFactsIn(td).verifyingContract,
+      to: readAddress(m['to'], 'message.to'),
+      value: readInteger(m['value'], 'message.value'),
+      data: readBytes(m['data'], 'message.data'),
+      operation: Number(readInteger(m['operation'], 'message.operation')),
+      safeTxGas: readInteger(m['safeTxGas'], 'message.safeTxGas'),
+      baseGas: readInteger(m['baseGas'], 'message.baseGas'),
+      gasPrice: readInteger(m['gasPrice'], 'message.gasPrice'),
+      gasToken: readAddress(m['gasToken'], 'message.gasToken'),
+      refundReceiver: readAddress(m['refundReceiver'], 'message.refundReceiver'),
+      nonce: readInteger(m['nonce'], 'message.nonce'),
     };
   }
   if (Object.hasOwn(PERMIT2_LAYOUTS, primary)) {
@@ -736,6 +790,9 @@ function classifyIn(ctx: Context, td: TypedData): TypedIntent {
  * - 'eip3009': EIP-3009 TransferWithAuthorization / ReceiveWithAuthorization(address from,address to,
  *   uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce), token = the domain's
  *   verifyingContract: a transfer of `value` from `from` to `to`;
+ * - 'safe-tx': a Safe transaction, SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256
+ *   safeTxGas,uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce),
+ *   safe = the domain's verifyingContract: the call the Safe makes once enough owners signed;
  * - 'other': anything else, including a Permit-named type with another layout. 'other' means "not
  *   understood", never "harmless".
  * The domain is not consulted for the kind (a Permit2 layout under any domain is read as Permit2).

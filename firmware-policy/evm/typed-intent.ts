@@ -2,9 +2,11 @@
 // (canonical CBOR, the same bytes the audit entry records for replay), its signing digest, its
 // domain facts, what it grants or moves (classifyTypedData) and the exact type hash of its primary
 // type (keccak256 of encodeType, dependencies included), which a policy may allowlist per domain.
+// A Safe transaction's summary carries its decoded inner call (evm/safe-tx.ts).
 // Pure: no I/O.
 import type { CborMap, CborValue } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
+import { checkSafeCalldata, safeTxToCbor } from './safe-tx.js';
 import { classifyTypedData, domainFacts, typedDataDigest, typeHash, type TypedData, type TypedDomainFacts, type TypedIntent } from './eip712.js';
 
 export interface TypedRequest {
@@ -32,7 +34,10 @@ function plain(v: CborValue): unknown {
 export function readTypedRequest(cbor: CborMap): TypedRequest {
   const td = plain(cbor) as TypedData;
   const digest = typedDataDigest(td); // validates the whole message
-  return { cbor, digest, primaryType: td.primaryType, typeHash: typeHash(td, td.primaryType), facts: domainFacts(td), intent: classifyTypedData(td) };
+  const intent = classifyTypedData(td);
+  // A Safe's inner token call is read like a transaction's: strictly encoded, or refused as bad_request.
+  if (intent.kind === 'safe-tx') checkSafeCalldata(intent);
+  return { cbor, digest, primaryType: td.primaryType, typeHash: typeHash(td, td.primaryType), facts: domainFacts(td), intent };
 }
 
 /** The decoded reading, for the audit entry and the response (the replay recomputes it from `cbor`). */
@@ -44,6 +49,7 @@ export function typedSummaryToCbor(t: TypedRequest): CborMap {
     domain: { chainId: t.facts.chainId, verifyingContract: t.facts.verifyingContract, name: t.facts.name },
     classification: i.kind,
   };
+  if (i.kind === 'safe-tx') m.safeTx = safeTxToCbor(i, t.facts.chainId);
   if (i.kind === 'eip3009') m.transfer = { token: i.token, from: i.from, to: i.to, value: i.value, validAfter: i.validAfter, validBefore: i.validBefore, nonce: i.nonce };
   return m;
 }

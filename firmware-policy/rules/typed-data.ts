@@ -8,6 +8,8 @@
 // - EIP-3009 Transfer/ReceiveWithAuthorization is judged as a transfer (rules/typed-transfer.ts).
 // - Permit2 SignatureTransfer (PermitTransferFrom, the batch and witness forms) is a one-time transfer
 //   to the spender, judged as one (rules/permit2-transfer.ts).
+// - A Safe transaction (SafeTx) is judged by the group's list of Safes and its inner call, as a
+//   transaction of the group (rules/safe-tx.ts), not by the typed-data domain list.
 // - Any other primary type ('other': not understood, never "harmless") is signed only if the domain's
 //   entry lists its type hash; it moves nothing the firmware can count.
 import { equalBytes } from '../../protocol/bytes.js';
@@ -22,6 +24,7 @@ import { checkTypedGrant, MAX_UINT160 } from './typed-grant.js';
 import { checkTypedTransfer } from './typed-transfer.js';
 import { checkPermit2Transfer, isPermit2SignatureTransfer } from './permit2-transfer.js';
 import { checkChainAllowlist } from './chain-allowlist.js';
+import { checkSafeTx } from './safe-tx.js';
 import { requesterReasons, type RequestAuth } from '../request-stamp.js';
 
 const hex = (b: Uint8Array) => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -53,6 +56,9 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   if (!group) return deny([{ rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy' }]);
   if (group.sweepTo !== undefined) return deny([{ rule: 'sweep', code: 'sweep_only', message: 'a sweep group signs transfers to its sweep address only, never typed data' }]);
   const { chainId, verifyingContract } = req.facts;
+  const ctx = { policy, group, keyGroup: req.keyGroup, keyId: req.keyId, keyAddress: req.keyAddress, requester: req.requester, digest: req.digest };
+  // A Safe transaction is judged by the group's Safes and its inner call (rules/safe-tx.ts), whatever typedData lists.
+  if (req.intent.kind === 'safe-tx') return checkSafeTx(ctx, view, chainId, req.intent, approvals, now);
   const domain = chainId !== null && verifyingContract !== null ? (group.typedData ?? []).find((d) => d.chainId === chainId && equalBytes(d.verifyingContract, verifyingContract)) : undefined;
   if (!domain || chainId === null || verifyingContract === null) {
     return deny([{ rule: 'typed-data', code: 'typed_domain_not_allowed', message: 'the typed-data domain (chainId and verifyingContract) is not allowlisted for this key group' }]);
@@ -61,7 +67,6 @@ export function evaluateTypedData(policy: PolicyDocument, view: StateView, req: 
   const chain = checkChainAllowlist(group, chainId);
   if (chain.length > 0) return deny(chain);
   const intent = req.intent;
-  const ctx = { policy, group, keyGroup: req.keyGroup, keyId: req.keyId, keyAddress: req.keyAddress, requester: req.requester, digest: req.digest };
   if (intent.kind === 'eip3009') {
     return checkTypedTransfer(ctx, view, { chainId, token: intent.token ?? verifyingContract, from: intent.from, to: intent.to, value: intent.value }, approvals, now);
   }

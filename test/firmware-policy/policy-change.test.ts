@@ -99,6 +99,7 @@ function basePolicy(): PolicyDocument {
         },
         contracts: [{ chainId: 31337n, address: new Uint8Array(20).fill(0xcc), selectors: [new Uint8Array(4).fill(0x11), new Uint8Array(4).fill(0x22)] }],
         typedData: [{ chainId: 31337n, verifyingContract: new Uint8Array(20).fill(0xdd) }],
+        safes: [{ chainId: 31337n, address: new Uint8Array(20).fill(0x5a) }],
       },
       open: {
         chains: [31337n],
@@ -191,6 +192,7 @@ const STRICTER: Case[] = [
   { name: 'fee gas limit lowered', change: (p) => void (p.feeCaps!['31337']!.maxGasLimit = 21_000n), paths: ['feeCaps.31337.maxGasLimit'] },
   { name: 'contract selector removed', change: (p) => void hot(p).contracts![0]!.selectors.splice(1, 1), paths: [`groups.hot.contracts[31337:0x${'cc'.repeat(20)}:0x22222222]`] },
   { name: 'typed-data domain removed', change: (p) => void (hot(p).typedData = []), paths: [`groups.hot.typedData[31337:0x${'dd'.repeat(20)}]`] },
+  { name: 'Safe removed', change: (p) => void (hot(p).safes = []), paths: [`groups.hot.safes[31337:0x${'5a'.repeat(20)}]`] },
   { name: 'approval cap lowered', change: (p) => void (hotRules(p).approvalCap = 100n), paths: [`${A}.approvalCap`] },
   { name: 'unlimited allowance forbidden', change: (p) => void (hotRules(p).allowUnlimitedApproval = false), paths: [`${A}.allowUnlimitedApproval`] },
 ];
@@ -276,6 +278,16 @@ const LOOSER: Case[] = [
     name: 'typed-data domain added',
     change: (p) => void hot(p).typedData!.push({ chainId: 1n, verifyingContract: new Uint8Array(20).fill(0xde) }),
     paths: [`groups.hot.typedData[1:0x${'de'.repeat(20)}]`],
+  },
+  {
+    name: 'Safe added',
+    change: (p) => void hot(p).safes!.push({ chainId: 31337n, address: new Uint8Array(20).fill(0x5b) }),
+    paths: [`groups.hot.safes[31337:0x${'5b'.repeat(20)}]`],
+  },
+  {
+    name: 'Safe may pay gas refunds',
+    change: (p) => void (hot(p).safes![0]!.allowGasRefund = true),
+    paths: [`groups.hot.safes[31337:0x${'5a'.repeat(20)}]`, `groups.hot.safes[31337:0x${'5a'.repeat(20)} (gas refunds)]`],
   },
   { name: 'approval cap raised', change: (p) => void (hotRules(p).approvalCap = 10_001n), paths: [`${A}.approvalCap`] },
   { name: 'approval cap dropped for a higher perTxMax default', change: (p) => void (open(p).assets[HOT_ASSET]!.approvalCap = undefined), paths: [`groups.open.assets.${HOT_ASSET}.approvalCap`] },

@@ -481,6 +481,31 @@ describe('validation: every refusal is bad_request', () => {
     for (const [what, path, v] of cases) assertBadRequest(withChange(path, v), what);
   });
 
+  test('Safes a group may co-sign for: round trip, and refusals (zero address, duplicate, allowGasRefund false, unknown field, in a sweep group)', () => {
+    const safe = { chainId: 31337n, address: new Uint8Array(20).fill(0x5a) };
+    const p = basePolicy();
+    p.groups.hot!.safes = [safe, { chainId: 1n, address: new Uint8Array(20).fill(0x5b), allowGasRefund: true }];
+    const back = parsePolicy(decodeCanonical(encodePolicy(p)));
+    assert.deepEqual(back.groups.hot!.safes, p.groups.hot!.safes);
+    assert.equal(hex(policyHash(back)), hex(policyHash(p)));
+    assert.notEqual(hex(policyHash(p)), hex(policyHash(basePolicy())), 'the Safes are hashed');
+    const safes = (list: CborValue) => withChange([...HOT, 'safes'], list);
+    assertBadRequest(safes([{ chainId: 31337, address: new Uint8Array(20) }]), 'the zero address');
+    assertBadRequest(safes([{ chainId: 31337, address: new Uint8Array(19).fill(1) }]), 'a 19-byte address');
+    assertBadRequest(
+      safes([
+        { chainId: 31337, address: safe.address },
+        { chainId: 31337, address: safe.address },
+      ]),
+      'a Safe listed twice',
+    );
+    assertBadRequest(safes([{ chainId: 31337, address: safe.address, allowGasRefund: false }]), 'allowGasRefund false (absent means false)');
+    assertBadRequest(safes([{ chainId: 31337, address: safe.address, threshold: 2 }]), 'an unknown field');
+    const sweep = withChange([...HOT, 'safes'], [{ chainId: 31337, address: safe.address }]);
+    setIn(sweep, [...HOT, 'sweepTo'], new Uint8Array(20).fill(0x77));
+    assertBadRequest(sweep, 'Safes in a sweep group');
+  });
+
   test('property: mutating any one field to a random value either parses or throws bad_request, nothing else', () => {
     const paths: Path[] = [
       ['version'],

@@ -18,3 +18,21 @@ test('examples/policy-tiers.json (hot, warm, cold) is a valid policy', () => {
   for (const r of doc.requesters ?? []) assert.equal(r.publicKey?.length, 65, `${r.id}: a request key`);
   assert.equal(policyHash(doc).length, 32);
 });
+
+test('a group names the Safes its keys may co-sign for by chain and 0x address; allowGasRefund is carried, anything else refused', () => {
+  const j = readPolicyJson(join(repoRoot, 'examples', 'policy-tiers.json'));
+  const safe = '0x5AFE5afe5afe5afe5afe5afe5afe5afe5afe5afe'.toLowerCase();
+  j.groups.cold!.safes = [
+    { chainId: 1, address: safe },
+    { chainId: '1', address: '0x' + '5b'.repeat(20), allowGasRefund: true },
+  ];
+  const doc = policyFromJson(j, 'hsm-example');
+  assert.deepEqual(doc.groups.cold?.safes, [
+    { chainId: 1n, address: Uint8Array.from(Buffer.from(safe.slice(2), 'hex')) },
+    { chainId: 1n, address: new Uint8Array(20).fill(0x5b), allowGasRefund: true },
+  ]);
+  j.groups.cold!.safes = [{ chainId: 1, address: safe, threshold: 2 } as never];
+  assert.throws(() => policyFromJson(j, 'hsm-example'), /safes\[0\]\.threshold/);
+  j.groups.cold!.safes = [{ chainId: 1, address: '0x1234' }];
+  assert.throws(() => policyFromJson(j, 'hsm-example'), /safes\[0\]\.address/);
+});
