@@ -21,10 +21,10 @@ import { safeScenarios } from './redteam/scenarios-safe.js';
 const say = (m: string) => process.stderr.write(`redteam: ${m}\n`);
 
 /** In the issue's order: 7 removes carol, whom 4a–4b need; 19 scans every response made before it. */
-const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '20'];
+const ORDER = ['1', '2', '3', '4a', '4b', '4c', '5', '6', '7', '8a', '8b', '9', '10', '11', '12', '13', '13c', '14', '15', '16', '17', '18', '19', '20'];
 
 /**
- * The first 23 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
+ * The first 24 scenarios in their fixed order, then the trust-boundary holes of issue 11 (ids
  * `H<item>` or `H<item><letter>`, one file per item under redteam/boundary-holes/), in item order,
  * the zero-trust host scenarios of issue 12 (`Z…`, redteam/zero-trust/), and the custody service's
  * of issue 13 (`C…`, redteam/scenarios-custody.ts), and Safe co-signing's of issue 18 (`S…`,

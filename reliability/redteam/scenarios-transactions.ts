@@ -3,7 +3,7 @@
 // and sends well-formed requests the policy must refuse.
 import Database from 'better-sqlite3';
 import { encodeFunctionData, erc20Abi, maxUint256, type Hex } from 'viem';
-import type { Scenario } from './scenario.js';
+import type { Outcome, Scenario } from './scenario.js';
 import { ETH, ethText, GWEI, randomAddress, reasonCodes, tx } from './harness.js';
 import { judgeDenied } from './judge.js';
 import { chainNonce } from './world.js';
@@ -123,6 +123,32 @@ export const transactionScenarios: Scenario[] = [
       const o = await judgeDenied(m, v, head, r, 'nonce_conflict');
       v.expect(mined.transactionHash === original.json.txHash && (await chainNonce(w, from)) === nonce + 1, 'anvil: the mined transaction at that nonce is not the original');
       return { ...o, result: `${o.result}; anvil mined only the original` };
+    },
+  },
+  {
+    id: '13c',
+    attacker: 'orchestrator',
+    attack: 'a "cancel" at a signed nonce that is not one: 1 wei to self, data to self, 0 to another address',
+    expected: '3 x 403 nonce_conflict; the true cancel (0 to self, fees +10%) signs',
+    async run(w, v) {
+      const m = w.main;
+      const self = m.key('hot-1').address;
+      const nonce = w.freshNonce();
+      const original = await m.sign('hot-1', tx(w.addr.recipient, ETH / 2n, nonce));
+      if (original.status !== 200) throw new Error(`setup: the original transfer got ${original.status}`);
+      const bumped = { maxFee: 30n * GWEI, tip: 2n * GWEI };
+      const fakes = [tx(self, 1n, nonce, bumped), tx(self, 0n, nonce, { ...bumped, data: '0xdeadbeef' }), tx(w.addr.recipient, 0n, nonce, bumped)];
+      const results: string[] = [];
+      let first: Outcome | undefined;
+      for (const fake of fakes) {
+        const head = await m.auditHead();
+        const o = await judgeDenied(m, v, head, await m.sign('hot-1', fake), 'nonce_conflict');
+        first ??= o;
+        results.push(o.result);
+      }
+      const cancel = await m.sign('hot-1', tx(self, 0n, nonce, bumped));
+      v.expect(cancel.status === 200 && typeof cancel.json.rawTransaction === 'string', `the true cancel got ${cancel.status} ${JSON.stringify(cancel.json.reasons ?? cancel.json.code)}`);
+      return { result: `${results.length} fake cancels refused (${results[0]}); the true cancel signed`, auditSeq: first?.auditSeq ?? null, logged: first?.logged ?? false };
     },
   },
   {
