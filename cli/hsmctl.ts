@@ -19,7 +19,6 @@ import { bridgeSubs } from './bridge-commands.js';
 import { policySubs } from './policy-commands.js';
 import { tokenSubs } from './token-commands.js';
 import { DEMO_DEVICE } from './demo-names.js';
-import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
 import type { RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
@@ -137,10 +136,11 @@ const SUBS: Record<string, Sub> = {
     async run(v) {
       const varRoot = String(v.var);
       // Loaded here, not at the top: the demo and the services it starts are most of hsmctl's start-up time.
-      const [{ ensureDemoDevice, DEMO_REQUESTER, DEMO_TOKENS }, { DEMO_KEY_ETH, startCustodyDemo, startDemoChain }, { startBridge }] = await Promise.all([
+      const [{ ensureDemoDevice, DEMO_REQUESTER, DEMO_TOKENS }, { DEMO_KEY_ETH, startCustodyDemo, startDemoChain }, { startBridge }, { requesterPaths }] = await Promise.all([
         import('./demo.js'),
         import('./run-demo.js'),
         import('../host-bridge/main.js'),
+        import('./requester-token.js'),
       ]);
       const demo = await ensureDemoDevice(varRoot, say);
       const app = await startAppliance(varRoot, DEMO_DEVICE);

@@ -6,10 +6,11 @@ import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import { jsonObject } from '../host-bridge/json-cbor.js';
 import type { StampedCommand } from '../host-bridge/request-stamp-client.js';
-import { initRequesterToken, policyEntry, readRequesterConfig, requesterKeyProtection, requesterPaths } from './requester-token.js';
-import { sendStampedRequest } from './stamped-request.js';
 import { readToken } from './audit-tools.js';
 import { bridgeUrl } from './bridge-connection.js';
+
+/** The request key's token code (PKCS#11), loaded only by the commands that use it. */
+const requesterToken = () => import('./requester-token.js');
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -56,6 +57,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
   async function sign(v: Values, command: StampedCommand, field: 'transaction' | 'typedData', input: string): Promise<void> {
     const requester = need(v, 'requester', 'NAME');
     const url = bridgeUrl(v.url);
+    const { sendStampedRequest } = await import('./stamped-request.js');
     const ans = await sendStampedRequest({
       varRoot: String(v.var),
       requester,
@@ -94,6 +96,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
       options: { name: { type: 'string' } },
       async run(v) {
         const name = need(v, 'name', 'NAME');
+        const { initRequesterToken, policyEntry, requesterPaths } = await requesterToken();
         const c = await initRequesterToken({ varRoot: String(v.var), name });
         say(`request key for "${name}" made in its own token under ${requesterPaths(String(v.var), name).dir} (PINs in 0600 files); add the entry below to the policy's requesters, with its "groups"`);
         out(policyEntry(c));
@@ -105,6 +108,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
       options: { name: { type: 'string' } },
       async run(v) {
         const name = need(v, 'name', 'NAME');
+        const { policyEntry, readRequesterConfig, requesterKeyProtection } = await requesterToken();
         const c = readRequesterConfig(String(v.var), name);
         out({ ...policyEntry(c), tokenUri: c.tokenUri, createdAt: c.createdAt, protection: await requesterKeyProtection(String(v.var), name) });
       },

@@ -9,11 +9,13 @@ import { cborToJson } from '../../host-bridge/json-cbor.js';
 import { readApproverKey } from '../approver-key.js';
 import { readPolicyJson } from '../../host-bridge/policy-json.js';
 import { makePlan, readPlan, readPlanSignature, readPublicKeyFile, signPlan } from './plan.js';
-import { runCeremonyBackup, runCeremonyInit, runCeremonyKeygen, runCeremonyRestore } from './operations.js';
 import { promptSecret, readSecretFromFile } from './secret-input.js';
 import { readRestoreApproval, signRestore, writeRestoreApproval } from './restore-approval.js';
 import { existsSync } from 'node:fs';
 import { secretOutputPath } from './output-location.js';
+
+/** The ceremonies' device code (the token, the appliance's state), loaded only by the command that runs one. */
+const operations = () => import('./operations.js');
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 interface CliSub {
@@ -104,6 +106,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
         const planFile = need(v, 'plan', 'PLAN.json');
         const planBytes = new Uint8Array(readFileSync(planFile));
         const soPinOut = secretOutputPath(need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"), '--so-pin-out');
+        const { runCeremonyInit } = await operations();
         const res = await runCeremonyInit({
           varRoot: secretOutputPath(String(v.var), '--var (the device token and its PIN)'),
           plan: readPlan(planFile),
@@ -124,6 +127,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
       usage: 'hsmctl ceremony keygen --device NAME --group G --label L [--count N] [--var DIR]',
       options: { group: { type: 'string' }, label: { type: 'string' }, count: { type: 'string', default: '1' } },
       async run(v) {
+        const { runCeremonyKeygen } = await operations();
         const keys = await runCeremonyKeygen({ varRoot: String(v.var), name: String(v.device), group: need(v, 'group', 'G'), label: need(v, 'label', 'L'), count: int(v, 'count'), progress: say });
         out(keys.map((k) => cborToJson(k)));
       },
@@ -152,6 +156,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
         else if (existsSync(paths.soPinFile))
           soPin = readSecretFromFile(paths.soPinFile, 'SO PIN'); // demo and test devices only
         else throw new ApplianceError('bad_request', 'the SO PIN is needed: --so-pin-file FILE or --so-pin-prompt');
+        const { runCeremonyBackup } = await operations();
         const res = await runCeremonyBackup({
           varRoot: String(v.var),
           name: String(v.device),
@@ -179,6 +184,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
       },
       async run(v) {
         const soPinOut = secretOutputPath(need(v, 'so-pin-out', "FILE (the security officer's medium, outside the device directory)"), '--so-pin-out');
+        const { runCeremonyRestore } = await operations();
         const res = await runCeremonyRestore({
           varRoot: secretOutputPath(String(v.var), '--var (the device token and its PIN)'),
           name: String(v.device),
