@@ -1,10 +1,9 @@
 // Auditor tools: export the log over HTTP (resumable, with progress), verify an export offline, and
 // replay its decisions with the pure evaluator.
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { decodeCanonical, type CborMap } from '../protocol/cbor.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { splitCborSeq, takeWholeItems } from '../attestation/cbor-seq.js';
-import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
+import { entryPayload } from '../attestation/audit-entry-view.js';
 import { verifyAuditLog, type VerifyReport } from '../attestation/audit-verify.js';
 import { replayDecisions, type ReplayReport } from '../attestation/audit-replay.js';
 import { bridgeToken, fetchBridge } from './bridge-connection.js';
@@ -14,9 +13,8 @@ export function readToken(tokenFile: string | undefined): string {
   return bridgeToken(tokenFile);
 }
 
-export function entryPayload(cose: Uint8Array): CborMap {
-  return decodeCanonical(decodeCoseSign1(cose).payload ?? new Uint8Array()) as CborMap;
-}
+/** The one reader of an entry's payload (attestation/audit-entry-view.ts), for the tools that import it from here. */
+export { entryPayload };
 
 /** The seq of the last entry in an existing export, or 0. */
 export function lastExportedSeq(file: string): number {

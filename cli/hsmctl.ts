@@ -22,7 +22,9 @@ import { requesterPaths } from './requester-token.js';
 import { startAppliance } from './appliance-process.js';
 import { startCustodyDemo, type RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
-import { entryPayload, exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { withDecodedPayload } from '../attestation/audit-entry-view.js';
+import { policyDecimals, readableJson, type DecimalsOf } from '../host-bridge/readable-json.js';
 import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
 import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +57,18 @@ function nextCommands(url: string, tokens: Record<string, string>): string[] {
 function socketCall(v: Record<string, unknown>, cmd: Command, args: CborMap = {}): Promise<CborMap> {
   const client = new ApplianceClient(devicePaths(String(v.var), String(v.device)).socket);
   return client.call(cmd, args).finally(() => client.close());
+}
+
+/** An appliance answer as JSON with its readable members (host-bridge/readable-json.ts), as the bridge shows it. */
+const readable = (result: CborMap, decimalsOf?: DecimalsOf) => readableJson(cborToJson(result), decimalsOf ? { decimalsOf } : {});
+
+/** The active policy's asset decimals (none before a first policy), for audit amounts in token units. */
+async function socketDecimals(v: Record<string, unknown>): Promise<DecimalsOf | undefined> {
+  try {
+    return policyDecimals(cborToJson((await socketCall(v, 'policy.get')).document as CborMap));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A bridge answer saved as JSON (a file, or stdin for - or none). */
@@ -203,7 +217,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl key generate --label LABEL --group GROUP [--device NAME]',
     options: { label: { type: 'string' }, group: { type: 'string' } },
     async run(v) {
-      out(cborToJson(await socketCall(v, 'key.generate', { label: String(v.label ?? ''), group: String(v.group ?? '') })));
+      out(readable(await socketCall(v, 'key.generate', { label: String(v.label ?? ''), group: String(v.group ?? '') })));
     },
   },
   'key list': {
@@ -211,7 +225,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl key list [--device NAME]',
     options: {},
     async run(v) {
-      out(cborToJson(await socketCall(v, 'key.list')));
+      out(readable(await socketCall(v, 'key.list')));
     },
   },
   'policy show': {
@@ -219,7 +233,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl policy show [--device NAME]',
     options: {},
     async run(v) {
-      out(cborToJson(await socketCall(v, 'policy.get')));
+      out(readable(await socketCall(v, 'policy.get')));
     },
   },
   'audit list': {
@@ -228,9 +242,9 @@ const SUBS: Record<string, Sub> = {
     options: { 'from-seq': { type: 'string', default: '1' }, limit: { type: 'string', default: '100' } },
     async run(v) {
       const page = await socketCall(v, 'audit.list', { fromSeq: Number(v['from-seq']), limit: Number(v.limit) });
-      // Each entry is a COSE_Sign1 (CBOR tag 18): show its decoded payload beside the signed bytes.
-      const entries = (page.entries as CborMap[]).map((e): CborMap => ({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
-      out(cborToJson({ ...page, entries }));
+      // Each entry is a COSE_Sign1 (CBOR tag 18): show its decoded, readable payload beside the signed bytes.
+      const entries = (page.entries as CborMap[]).map((e) => withDecodedPayload(e));
+      out(readable({ ...page, entries }, await socketDecimals(v)));
     },
   },
   'audit show': {
@@ -243,7 +257,7 @@ const SUBS: Record<string, Sub> = {
       const page = await socketCall(v, 'audit.list', { fromSeq: seq, limit: 1 });
       const e = (page.entries as CborMap[])[0];
       if (!e || Number(e.seq) !== seq) throw new ApplianceError('not_found', `no audit entry ${seq}`);
-      out(cborToJson({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
+      out(readable(withDecodedPayload(e), await socketDecimals(v)));
     },
   },
   'manufacturer init': {
