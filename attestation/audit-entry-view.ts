@@ -12,7 +12,8 @@ export function entryPayload(cose: Uint8Array): CborMap {
   const bytes = decodeCoseSign1(cose).payload;
   if (!bytes) throw new ApplianceError('bad_request', 'the audit entry carries no payload');
   const payload = decodeCanonical(bytes);
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || payload instanceof Uint8Array) throw new ApplianceError('bad_request', 'the audit payload is not a map');
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload) || payload instanceof Uint8Array || payload instanceof Map)
+    throw new ApplianceError('bad_request', 'the audit payload is not a map');
   return payload as CborMap;
 }
 

@@ -30,6 +30,7 @@ export const TIME_FIELDS = [
   'latestNow',
   'firstAt',
   'lastAt',
+  'since',
 ] as const;
 
 /** Suffix of the ISO member beside a time field: `time` → `timeIso`. */
