@@ -270,12 +270,16 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'audit export': {
-    summary: 'stream the audit log (COSE_Sign1 entries, RFC 8742 CBOR sequence) into FILE; resumes after its last entry',
-    usage: 'hsmctl audit export --out FILE [--url URL] [--token-file FILE] [--from-seq N]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
-    options: { out: { type: 'string' }, url: { type: 'string' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
+    summary:
+      'stream the audit log into FILE, resuming after its last entry: COSE_Sign1 entries as an RFC 8742 CBOR sequence (for audit verify), or --format jsonl: one readable entry per line (decoded payload beside the bytes)',
+    usage:
+      'hsmctl audit export --out FILE [--format cbor-seq|jsonl] [--url URL] [--token-file FILE] [--from-seq N]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
+    options: { out: { type: 'string' }, format: { type: 'string', default: 'cbor-seq' }, url: { type: 'string' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
+      if (v.format !== 'cbor-seq' && v.format !== 'jsonl') throw new ApplianceError('bad_request', '--format expected cbor-seq or jsonl');
       await exportAudit({
+        format: v.format,
         url: bridgeUrl(v.url),
         token: readToken(v['token-file'] as string | undefined),
         file: String(v.out),

@@ -31,6 +31,9 @@ export const TIME_FIELDS = [
   'firstAt',
   'lastAt',
   'since',
+  // EIP-3009 authorisations in a typed-data summary (a never-expiring validBefore is beyond year 9999: no ISO).
+  'validAfter',
+  'validBefore',
 ] as const;
 
 /** Suffix of the ISO member beside a time field: `time` → `timeIso`. */

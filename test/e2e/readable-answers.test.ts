@@ -6,6 +6,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { entryPayload } from '../../attestation/audit-entry-view.js';
@@ -13,6 +15,7 @@ import { cborToJson, type Json } from '../../host-bridge/json-cbor.js';
 import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, TIME_FIELDS } from '../../host-bridge/readable-json.js';
 import { isoTime } from '../../protocol/iso-time.js';
 import { REASON_TEXTS } from '../../firmware-policy/reason-texts.js';
+import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { CHAIN_ID, startTestDevice, whitelist, type TestDevice } from '../helpers/test-device.js';
 
@@ -40,9 +43,9 @@ function withoutReadable(v: Json): Json {
   return out;
 }
 
-function hsmctl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hsmctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'hsmctl.js'), ...args]);
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'hsmctl.js'), ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -124,5 +127,43 @@ describe('readable answers on a real device', () => {
     assert.equal(shown.code, 0, shown.stderr);
     const entry = JSON.parse(shown.stdout) as Obj;
     assert.deepEqual(entry.payload, decision);
+  });
+
+  test('hsmctl audit export --format jsonl writes the JSON Lines the bridge serves, and resumes after the last line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'readable-'));
+    let bridge: RunningBridge | undefined;
+    try {
+      bridge = await startBridge({ socketPath: dev.paths.socket, tokensFile: dev.paths.bridgeTokens, host: '127.0.0.1', port: 0 });
+      const file = join(dir, 'audit.jsonl');
+      const run = () => hsmctl(['audit', 'export', '--format', 'jsonl', '--out', file, '--url', bridge!.url], { HSM_TOKEN: dev.tokens.auditor });
+      const first = await run();
+      assert.equal(first.code, 0, first.stderr);
+      const served = await (await dev.app.request('/v1/audit/export?format=jsonl', { headers: { Authorization: `Bearer ${dev.tokens.auditor}` } })).text();
+      assert.equal(readFileSync(file, 'utf8'), served);
+      const again = await run();
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /exported 0 entries/);
+      assert.equal(readFileSync(file, 'utf8'), served, 'nothing written twice');
+      const more = (await sign(privateKeyToAccount(generatePrivateKey()).address, 2, 'readable-more')).json as Obj;
+      assert.equal((await run()).code, 0);
+      const lines = readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Obj);
+      const last = lines[lines.length - 1]!;
+      assert.equal(last.seq, more.auditSeq);
+      assert.equal((last.payload as Obj).requestId, more.requestId);
+      assert.deepEqual(
+        lines.map((l) => l.seq),
+        lines.map((_, i) => (lines[0]!.seq as number) + i),
+        'contiguous, no entry twice',
+      );
+      const bad = await hsmctl(['audit', 'export', '--format', 'csv', '--out', file, '--url', bridge.url], { HSM_TOKEN: dev.tokens.auditor });
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /--format expected cbor-seq or jsonl/);
+    } finally {
+      await bridge?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
