@@ -26,7 +26,7 @@ import type { FirmwareApproveResult } from '../protocol/commands/firmware-approv
 import type { AuditListResult, StoredAuditEntry } from '../protocol/commands/audit-list.js';
 import type { KeyListResult } from '../protocol/commands/key-list.js';
 import { REASON_CODES } from '../firmware-policy/reason-codes.js';
-import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, TIME_FIELDS } from './readable-json.js';
+import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, MAX_FEE_UNITS, TIME_FIELDS } from './readable-json.js';
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -169,7 +169,7 @@ const decoded = shape<DecodedRequest>()(
     policyVersion: nullable(int),
     intent: nullable(
       anyMap(
-        `the decoded transaction intent: chainId, asset, to, amount (base units), nonce, maxFee, maxFeePerGas, maxPriorityFeePerGas, gasLimit; and \`${AMOUNT_UNITS}\`, the amount in token units added by the bridge ("1.5 ETH"; an ERC-20 with \`decimals\`, or its base units and "decimals unknown")`,
+        `the decoded transaction intent: chainId, asset, to, amount (base units), nonce, maxFee, maxFeePerGas, maxPriorityFeePerGas, gasLimit; and \`${AMOUNT_UNITS}\`, the amount in token units added by the bridge ("1.5 ETH"; an ERC-20 with \`decimals\`, or its base units and "decimals unknown"), and \`${MAX_FEE_UNITS}\`, maxFee (wei) in ETH`,
       ),
     ),
     typed: nullable(anyMap("typed data's summary: primaryType, domain, classification, transfer")),
@@ -343,7 +343,7 @@ function resultSchemas(): Record<string, Schema> {
             hash: bytes(),
             entry: bytes('the COSE_Sign1 as stored'),
             payload: anyMap(
-              `the decoded payload (kind, seq, time, requestId, keyId, outcome, reasons, intentDigest, travelRuleHash…), for reading, not verifying (absent when it does not decode); the bridge adds readable members that the signed bytes do not hold: \`<time>${ISO_SUFFIX}\` beside each unix time, \`${AMOUNT_UNITS}\` beside a base-unit amount of an asset, \`${EXPLANATION}\` beside each reason`,
+              `the decoded payload (kind, seq, time, requestId, keyId, outcome, reasons, intentDigest, travelRuleHash…), for reading, not verifying (absent when it does not decode); the bridge adds readable members that the signed bytes do not hold: \`<time>${ISO_SUFFIX}\` beside each unix time, \`${AMOUNT_UNITS}\` beside a base-unit amount of an asset, \`${MAX_FEE_UNITS}\` beside a fee in wei, \`${EXPLANATION}\` beside each reason`,
             ),
           },
           ['payload'],

@@ -3,12 +3,13 @@
 // - `<field>Iso`: an ISO 8601 UTC string beside every unix-seconds time field (TIME_FIELDS);
 // - `amountUnits`: the amount in token units beside a base-unit `amount` of an `asset`
 //   (protocol/token-units.ts: native 18 decimals, an ERC-20's from the policy, or "decimals unknown");
+// - `maxFeeUnits`: a transaction's worst-case fee `maxFee` (wei) in ETH;
 // - `explanation`: the sentence of firmware-policy/reason-texts.ts beside a reason's rule and code.
 // The bridge adds them to every JSON answer and the audit export's JSON Lines, hsmctl to what it reads
 // from the appliance's socket. Signed statements and policy documents are left exactly as they are:
 // approvers sign a statement as read, and a policy document is proposed back as read.
 import { isIsoSeconds, isoTime } from '../protocol/iso-time.js';
-import { amountInUnits } from '../protocol/token-units.js';
+import { amountInUnits, formatUnits, NATIVE_DECIMALS, NATIVE_SYMBOL } from '../protocol/token-units.js';
 import { reasonExplanation } from '../firmware-policy/reason-texts.js';
 import type { Json } from './json-cbor.js';
 
@@ -39,6 +40,7 @@ export const TIME_FIELDS = [
 /** Suffix of the ISO member beside a time field: `time` → `timeIso`. */
 export const ISO_SUFFIX = 'Iso';
 export const AMOUNT_UNITS = 'amountUnits';
+export const MAX_FEE_UNITS = 'maxFeeUnits';
 export const EXPLANATION = 'explanation';
 
 /** Members left untouched with all they hold: what is signed as read, and a policy document. */
@@ -79,6 +81,8 @@ function readableObject(o: { [k: string]: Json }, scope: Scope): { [k: string]: 
     const decimals = inner.decimals !== undefined ? inner.decimals : (inner.decimalsOf?.(o.asset, inner.keyGroup) ?? null);
     out[AMOUNT_UNITS] = amountInUnits(amount, o.asset, decimals);
   }
+  const maxFee = baseUnits(o.maxFee);
+  if (maxFee !== undefined && !(MAX_FEE_UNITS in o)) out[MAX_FEE_UNITS] = `${formatUnits(maxFee, NATIVE_DECIMALS)} ${NATIVE_SYMBOL}`;
   if (typeof o.code === 'string' && typeof o.rule === 'string' && !(EXPLANATION in o)) {
     const explanation = reasonExplanation(o.code, isRecord(o.detail) ? o.detail : null);
     if (explanation !== undefined) out[EXPLANATION] = explanation;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { entryPayload } from '../../attestation/audit-entry-view.js';
 import { cborToJson, type Json } from '../../host-bridge/json-cbor.js';
-import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, TIME_FIELDS } from '../../host-bridge/readable-json.js';
+import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, MAX_FEE_UNITS, TIME_FIELDS } from '../../host-bridge/readable-json.js';
 import { isoTime } from '../../protocol/iso-time.js';
 import { REASON_TEXTS } from '../../firmware-policy/reason-texts.js';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
@@ -37,7 +37,7 @@ function withoutReadable(v: Json): Json {
   if (typeof v !== 'object' || v === null) return v;
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) {
-    const added = k === AMOUNT_UNITS || k === EXPLANATION || (k.endsWith(ISO_SUFFIX) && (TIME_FIELDS as readonly string[]).includes(k.slice(0, -ISO_SUFFIX.length)));
+    const added = k === AMOUNT_UNITS || k === MAX_FEE_UNITS || k === EXPLANATION || (k.endsWith(ISO_SUFFIX) && (TIME_FIELDS as readonly string[]).includes(k.slice(0, -ISO_SUFFIX.length)));
     if (!added) out[k] = withoutReadable(x);
   }
   return out;
@@ -119,6 +119,9 @@ describe('readable answers on a real device', () => {
     assert.equal(decision.outcome, 'deny');
     assert.equal((decision.intent as Obj).amount, 1000, 'a small amount decodes as a number');
     assert.equal((decision.intent as Obj).amountUnits, '0.000000000000001 ETH');
+    // 21000 gas at 2 gwei: the worst-case fee the fee cap judges.
+    assert.equal(String((decision.intent as Obj).maxFee), '42000000000000');
+    assert.equal((decision.intent as Obj).maxFeeUnits, '0.000042 ETH');
     assert.equal(((decision.reasons as Obj[])[0] as Obj).explanation, REASON_TEXTS.not_whitelisted);
     assert.equal(decision.intentDigest, denied.intentDigest);
 

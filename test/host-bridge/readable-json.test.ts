@@ -50,6 +50,12 @@ describe('readableJson', () => {
     assert.equal('amountUnits' in (readableJson({ asset: '1:native', amount: 1.5 }) as Record<string, Json>), false);
   });
 
+  test("a transaction's worst-case fee (wei) in ETH", () => {
+    const out = readableJson({ intent: { maxFee: '42000000000000', gasLimit: 21000 }, detail: { maxFee: 1, cap: '2' } }) as { intent: Record<string, Json>; detail: Record<string, Json> };
+    assert.equal(out.intent.maxFeeUnits, '0.000042 ETH');
+    assert.equal(out.detail.maxFeeUnits, '0.000000000000000001 ETH');
+  });
+
   test('policyDecimals: the group’s own, else the one all groups agree on, else null', () => {
     const of = policyDecimals({ groups: { a: { assets: { x: { decimals: 6 }, y: { decimals: 6 } } }, b: { assets: { y: { decimals: 9 } } }, c: { assets: { z: {} } } } });
     assert.equal(of('x', 'b'), 6);
