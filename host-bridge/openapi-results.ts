@@ -250,108 +250,107 @@ function withIsoTimes(schema: Schema): Schema {
   return out;
 }
 
-/** components.schemas entries for the success responses (openapi.ts adds them to its own). */
-export const RESULT_SCHEMAS: Record<string, Schema> = Object.fromEntries(Object.entries(resultSchemas()).map(([name, schema]) => [name, withIsoTimes(schema)]));
-
-function resultSchemas(): Record<string, Schema> {
-  return {
-    Reason: reason,
-    ApprovalStatement: approvalStatement,
-    Health: shape<HealthResult>()({ deviceId: str, ready: bool, policyVersion: nullable(int), policyHash: nullable(bytes()), auditHeadSeq: int, keys: int }),
-    Key: shape<ListedKey>()(listedKey),
-    KeyWithProtection: shape<ListedKey & { protection: KeyProtection }>()({
-      ...listedKey,
-      protection: shape<KeyProtection>()(
-        { token: bool, private: bool, sensitive: bool, extractable: bool, alwaysSensitive: bool, neverExtractable: bool, wrapWithTrusted: bool, modifiable: bool },
-        [],
-        "the token's PKCS#11 attributes of the private key",
-      ),
-    }),
-    GeneratedKey: shape<KeyInfo & { auditSeq: number }>()({ ...keyInfo, auditSeq: int }),
-    KeyPage: shape<KeyListResult>()({ keys: { type: 'array', items: ref('Key') }, nextOffset: nullable(int) }),
-    SignTransactionAnswer: { oneOf: [signedTx, pending, denied, failed, aborted], description: 'the decision on a transaction, by `status`' },
-    SignTypedDataAnswer: { oneOf: [signedTyped, pending, denied, failed, aborted], description: 'the decision on typed data, by `status`' },
-    RequestAnswer: { oneOf: [signedTx, signedTyped, pending, denied, failed, aborted], description: "a signing request's answer after an approval, by `status`" },
-    Request: { oneOf: requestAnswers, description: 'a signing request: its answer (or signing) with its requester, times and approvals' },
-    RequestPage: {
-      type: 'object',
-      required: ['requests', 'next'],
-      properties: {
-        requests: {
-          type: 'array',
-          items: {
-            oneOf: requestAnswers.map((a) => ({ ...a, required: [...(a.required as string[]), 'decoded'], properties: { ...(a.properties as object), decoded: nullable(ref('DecodedRequest')) } })),
-          },
+/** The success responses' schemas as the appliance's results (the readable members are added below). */
+const RESULTS: Record<string, Schema> = {
+  Reason: reason,
+  ApprovalStatement: approvalStatement,
+  Health: shape<HealthResult>()({ deviceId: str, ready: bool, policyVersion: nullable(int), policyHash: nullable(bytes()), auditHeadSeq: int, keys: int }),
+  Key: shape<ListedKey>()(listedKey),
+  KeyWithProtection: shape<ListedKey & { protection: KeyProtection }>()({
+    ...listedKey,
+    protection: shape<KeyProtection>()(
+      { token: bool, private: bool, sensitive: bool, extractable: bool, alwaysSensitive: bool, neverExtractable: bool, wrapWithTrusted: bool, modifiable: bool },
+      [],
+      "the token's PKCS#11 attributes of the private key",
+    ),
+  }),
+  GeneratedKey: shape<KeyInfo & { auditSeq: number }>()({ ...keyInfo, auditSeq: int }),
+  KeyPage: shape<KeyListResult>()({ keys: { type: 'array', items: ref('Key') }, nextOffset: nullable(int) }),
+  SignTransactionAnswer: { oneOf: [signedTx, pending, denied, failed, aborted], description: 'the decision on a transaction, by `status`' },
+  SignTypedDataAnswer: { oneOf: [signedTyped, pending, denied, failed, aborted], description: 'the decision on typed data, by `status`' },
+  RequestAnswer: { oneOf: [signedTx, signedTyped, pending, denied, failed, aborted], description: "a signing request's answer after an approval, by `status`" },
+  Request: { oneOf: requestAnswers, description: 'a signing request: its answer (or signing) with its requester, times and approvals' },
+  RequestPage: {
+    type: 'object',
+    required: ['requests', 'next'],
+    properties: {
+      requests: {
+        type: 'array',
+        items: {
+          oneOf: requestAnswers.map((a) => ({ ...a, required: [...(a.required as string[]), 'decoded'], properties: { ...(a.properties as object), decoded: nullable(ref('DecodedRequest')) } })),
         },
-        next: { oneOf: [str, { type: 'null' }], description: 'pass as `after` for the next page; null on the last page' },
       },
+      next: { oneOf: [str, { type: 'null' }], description: 'pass as `after` for the next page; null on the last page' },
     },
-    DecodedRequest: decoded,
-    WhitelistEntries: shape<WhitelistListResult>()({
-      now: unix,
-      entries: {
-        type: 'array',
-        items: shape<ListedWhitelistEntry>()({ group: str, chainId: bigDecimal, address: eip55, label: str, activeAt: unix, inHold: bool, proposalId: str, addedAt: unix }),
-      },
-    }),
-    WhitelistProposal: shape<WhitelistProposalView>()({
-      proposalId: str,
-      group: str,
-      chainId: bigDecimal,
-      address: eip55,
-      label: str,
-      proposedBy: str,
-      status: { type: 'string', enum: ['pending', 'accepted', 'cancelled'] },
-      createdAt: unix,
-      quorumAt: nullable(unix),
-      activeAt: nullable(unix),
-      required: int,
-      approvedBy: strings,
-      statement: whitelistStatement,
-    }),
-    WhitelistProposals: shape<WhitelistProposalsResult>()({ proposals: { type: 'array', items: ref('WhitelistProposal') } }),
-    WhitelistCancel: shape<WhitelistCancelResult>()({ proposalId: str, status: { type: 'string', enum: ['cancelled', 'pending'] }, required: int, approvedBy: strings }),
-    WhitelistRemoval: shape<WhitelistRemoveResult>()({ removed: { type: 'integer', description: 'entries removed (one per group holding the address)' }, chainId: bigDecimal, address: eip55 }),
-    Policy: shape<PolicyGetResult>()({ version: int, hash: bytes(), activatedAt: unix, document: anyMap('the policy document (firmware-policy/policy-document.ts; byte strings as 0x hex)') }),
-    PolicyChange: change,
-    PolicyProposal: shape<PolicyProposalView>()({ ...changes, ...policyProposalFields }),
-    PolicyProposals: shape<PolicyProposalsResult>()({ proposals: { type: 'array', items: shape<ListedPolicyProposal>()({ changeCount: int, ...policyProposalFields }) } }),
-    PolicyDiff: shape<PolicyDiffResult>()({ ...changes, version: int, against: int, stricter: bool, markdown: { type: 'string', description: 'the listed changes as a Markdown table' } }),
-    Device: shape<DeviceInfoResult>()({
-      deviceId: str,
-      deviceCertificate: str,
-      caCertificate: str,
-      attestationPublicKey: bytes(),
-      measurement: bytes(),
-      enrolledMeasurement: bytes(),
-      approvedMeasurements: strings,
-      firmwareApproved: bool,
-      sealed: { type: 'object', required: ['ok', 'findings'], properties: { ok: bool, findings: strings } },
-    }),
-    AttestationQuote: shape<DeviceAttestResult>()({ quote: bytes('COSE_Sign1 over the canonical attestation-quote map'), deviceCertificate: str }),
-    DeviceTime: shape<DeviceTimeResult>()({ time: unix, latest: unix, hostTime: int, hostAheadSeconds: int, toleranceSeconds: int, nonce: bytes('16 bytes'), statement: timeStatement }),
-    DeviceTimeAccepted: shape<DeviceTimeAttestResult>()({ status: constant('accepted'), time: unix, advancedSeconds: int, approvedBy: strings, auditSeq: int }),
-    FirmwareApproval: shape<FirmwareApproveResult>()({ measurement: bytes(), status: { type: 'string', enum: ['accepted', 'pending'] }, required: int, approvedBy: strings, firmwareApproved: bool }),
-    AuditPage: shape<AuditListResult>()({
-      headSeq: int,
-      headHash: bytes(),
-      entries: {
-        type: 'array',
-        items: shape<StoredAuditEntry & { payload?: object }>()(
-          {
-            seq: int,
-            hash: bytes(),
-            entry: bytes('the COSE_Sign1 as stored'),
-            payload: anyMap(
-              `the decoded payload (kind, seq, time, requestId, keyId, outcome, reasons, intentDigest, travelRuleHash…), for reading, not verifying (absent when it does not decode); the bridge adds readable members that the signed bytes do not hold: \`<time>${ISO_SUFFIX}\` beside each unix time, \`${AMOUNT_UNITS}\` beside a base-unit amount of an asset, \`${MAX_FEE_UNITS}\` beside a fee in wei, \`${EXPLANATION}\` beside each reason`,
-            ),
-          },
-          ['payload'],
-        ),
-      },
-      nextSeq: nullable(int),
-    }),
-  };
-}
+  },
+  DecodedRequest: decoded,
+  WhitelistEntries: shape<WhitelistListResult>()({
+    now: unix,
+    entries: {
+      type: 'array',
+      items: shape<ListedWhitelistEntry>()({ group: str, chainId: bigDecimal, address: eip55, label: str, activeAt: unix, inHold: bool, proposalId: str, addedAt: unix }),
+    },
+  }),
+  WhitelistProposal: shape<WhitelistProposalView>()({
+    proposalId: str,
+    group: str,
+    chainId: bigDecimal,
+    address: eip55,
+    label: str,
+    proposedBy: str,
+    status: { type: 'string', enum: ['pending', 'accepted', 'cancelled'] },
+    createdAt: unix,
+    quorumAt: nullable(unix),
+    activeAt: nullable(unix),
+    required: int,
+    approvedBy: strings,
+    statement: whitelistStatement,
+  }),
+  WhitelistProposals: shape<WhitelistProposalsResult>()({ proposals: { type: 'array', items: ref('WhitelistProposal') } }),
+  WhitelistCancel: shape<WhitelistCancelResult>()({ proposalId: str, status: { type: 'string', enum: ['cancelled', 'pending'] }, required: int, approvedBy: strings }),
+  WhitelistRemoval: shape<WhitelistRemoveResult>()({ removed: { type: 'integer', description: 'entries removed (one per group holding the address)' }, chainId: bigDecimal, address: eip55 }),
+  Policy: shape<PolicyGetResult>()({ version: int, hash: bytes(), activatedAt: unix, document: anyMap('the policy document (firmware-policy/policy-document.ts; byte strings as 0x hex)') }),
+  PolicyChange: change,
+  PolicyProposal: shape<PolicyProposalView>()({ ...changes, ...policyProposalFields }),
+  PolicyProposals: shape<PolicyProposalsResult>()({ proposals: { type: 'array', items: shape<ListedPolicyProposal>()({ changeCount: int, ...policyProposalFields }) } }),
+  PolicyDiff: shape<PolicyDiffResult>()({ ...changes, version: int, against: int, stricter: bool, markdown: { type: 'string', description: 'the listed changes as a Markdown table' } }),
+  Device: shape<DeviceInfoResult>()({
+    deviceId: str,
+    deviceCertificate: str,
+    caCertificate: str,
+    attestationPublicKey: bytes(),
+    measurement: bytes(),
+    enrolledMeasurement: bytes(),
+    approvedMeasurements: strings,
+    firmwareApproved: bool,
+    sealed: { type: 'object', required: ['ok', 'findings'], properties: { ok: bool, findings: strings } },
+  }),
+  AttestationQuote: shape<DeviceAttestResult>()({ quote: bytes('COSE_Sign1 over the canonical attestation-quote map'), deviceCertificate: str }),
+  DeviceTime: shape<DeviceTimeResult>()({ time: unix, latest: unix, hostTime: int, hostAheadSeconds: int, toleranceSeconds: int, nonce: bytes('16 bytes'), statement: timeStatement }),
+  DeviceTimeAccepted: shape<DeviceTimeAttestResult>()({ status: constant('accepted'), time: unix, advancedSeconds: int, approvedBy: strings, auditSeq: int }),
+  FirmwareApproval: shape<FirmwareApproveResult>()({ measurement: bytes(), status: { type: 'string', enum: ['accepted', 'pending'] }, required: int, approvedBy: strings, firmwareApproved: bool }),
+  AuditPage: shape<AuditListResult>()({
+    headSeq: int,
+    headHash: bytes(),
+    entries: {
+      type: 'array',
+      items: shape<StoredAuditEntry & { payload?: object }>()(
+        {
+          seq: int,
+          hash: bytes(),
+          entry: bytes('the COSE_Sign1 as stored'),
+          payload: anyMap(
+            `the decoded payload (kind, seq, time, requestId, keyId, outcome, reasons, intentDigest, travelRuleHash…), for reading, not verifying (absent when it does not decode); the bridge adds readable members that the signed bytes do not hold: \`<time>${ISO_SUFFIX}\` beside each unix time, \`${AMOUNT_UNITS}\` beside a base-unit amount of an asset, \`${MAX_FEE_UNITS}\` beside a fee in wei, \`${EXPLANATION}\` beside each reason`,
+          ),
+        },
+        ['payload'],
+      ),
+    },
+    nextSeq: nullable(int),
+  }),
+};
+
+/** components.schemas entries for the success responses (openapi.ts adds them to its own), with the `<time>Iso` members. */
+export const RESULT_SCHEMAS: Record<string, Schema> = Object.fromEntries(Object.entries(RESULTS).map(([name, schema]) => [name, withIsoTimes(schema)]));
 
 export { ref as resultRef };
