@@ -22,7 +22,9 @@ import { DEMO_DEVICE } from './demo-names.js';
 import { startAppliance } from './appliance-process.js';
 import type { RunningDemo } from './run-demo.js';
 import { initManufacturer } from './manufacturer.js';
-import { entryPayload, exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+import { withDecodedPayload } from '../attestation/audit-entry-view.js';
+import { policyDecimals, readableJson, type DecimalsOf } from '../host-bridge/readable-json.js';
 import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
 import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +57,18 @@ function nextCommands(url: string, tokens: Record<string, string>): string[] {
 function socketCall(v: Record<string, unknown>, cmd: Command, args: CborMap = {}): Promise<CborMap> {
   const client = new ApplianceClient(devicePaths(String(v.var), String(v.device)).socket);
   return client.call(cmd, args).finally(() => client.close());
+}
+
+/** An appliance answer as JSON with its readable members (host-bridge/readable-json.ts), as the bridge shows it. */
+const readable = (result: CborMap, decimalsOf?: DecimalsOf) => readableJson(cborToJson(result), decimalsOf ? { decimalsOf } : {});
+
+/** The active policy's asset decimals (none before a first policy), for audit amounts in token units. */
+async function socketDecimals(v: Record<string, unknown>): Promise<DecimalsOf | undefined> {
+  try {
+    return policyDecimals(cborToJson((await socketCall(v, 'policy.get')).document as CborMap));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A bridge answer saved as JSON (a file, or stdin for - or none). */
@@ -227,7 +241,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl key generate --label LABEL --group GROUP [--device NAME]',
     options: { label: { type: 'string' }, group: { type: 'string' } },
     async run(v) {
-      out(cborToJson(await socketCall(v, 'key.generate', { label: String(v.label ?? ''), group: String(v.group ?? '') })));
+      out(readable(await socketCall(v, 'key.generate', { label: String(v.label ?? ''), group: String(v.group ?? '') })));
     },
   },
   'key list': {
@@ -235,7 +249,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl key list [--device NAME]',
     options: {},
     async run(v) {
-      out(cborToJson(await socketCall(v, 'key.list')));
+      out(readable(await socketCall(v, 'key.list')));
     },
   },
   'audit list': {
@@ -244,9 +258,9 @@ const SUBS: Record<string, Sub> = {
     options: { 'from-seq': { type: 'string', default: '1' }, limit: { type: 'string', default: '100' } },
     async run(v) {
       const page = await socketCall(v, 'audit.list', { fromSeq: Number(v['from-seq']), limit: Number(v.limit) });
-      // Each entry is a COSE_Sign1 (CBOR tag 18): show its decoded payload beside the signed bytes.
-      const entries = (page.entries as CborMap[]).map((e): CborMap => ({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
-      out(cborToJson({ ...page, entries }));
+      // Each entry is a COSE_Sign1 (CBOR tag 18): show its decoded, readable payload beside the signed bytes.
+      const entries = (page.entries as CborMap[]).map((e) => withDecodedPayload(e));
+      out(readable({ ...page, entries }, await socketDecimals(v)));
     },
   },
   'audit show': {
@@ -259,7 +273,7 @@ const SUBS: Record<string, Sub> = {
       const page = await socketCall(v, 'audit.list', { fromSeq: seq, limit: 1 });
       const e = (page.entries as CborMap[])[0];
       if (!e || Number(e.seq) !== seq) throw new ApplianceError('not_found', `no audit entry ${seq}`);
-      out(cborToJson({ ...e, payload: entryPayload(e.entry as Uint8Array) }));
+      out(readable(withDecodedPayload(e), await socketDecimals(v)));
     },
   },
   'manufacturer init': {
@@ -272,12 +286,16 @@ const SUBS: Record<string, Sub> = {
     },
   },
   'audit export': {
-    summary: 'stream the audit log (COSE_Sign1 entries, RFC 8742 CBOR sequence) into FILE; resumes after its last entry',
-    usage: 'hsmctl audit export --out FILE [--url URL] [--token-file FILE] [--from-seq N]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
-    options: { out: { type: 'string' }, url: { type: 'string' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
+    summary:
+      'stream the audit log into FILE, resuming after its last entry: COSE_Sign1 entries as an RFC 8742 CBOR sequence (for audit verify), or --format jsonl: one readable entry per line (decoded payload beside the bytes)',
+    usage:
+      'hsmctl audit export --out FILE [--format cbor-seq|jsonl] [--url URL] [--token-file FILE] [--from-seq N]   (URL: --url, $HSM, the config file; token: --token-file, $HSM_TOKEN, the config file)',
+    options: { out: { type: 'string' }, format: { type: 'string', default: 'cbor-seq' }, url: { type: 'string' }, 'from-seq': { type: 'string' }, 'token-file': { type: 'string' } },
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
+      if (v.format !== 'cbor-seq' && v.format !== 'jsonl') throw new ApplianceError('bad_request', '--format expected cbor-seq or jsonl');
       await exportAudit({
+        format: v.format,
         url: bridgeUrl(v.url),
         token: readToken(v['token-file'] as string | undefined),
         file: String(v.out),

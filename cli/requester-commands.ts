@@ -4,6 +4,7 @@
 // environment, config file; the token never from argv); the request key never leaves its token.
 import { readFileSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
+import { isoTime } from '../protocol/iso-time.js';
 import { jsonObject } from '../host-bridge/json-cbor.js';
 import type { StampedCommand } from '../host-bridge/request-stamp-client.js';
 import { readToken } from './audit-tools.js';
@@ -110,7 +111,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
         const name = need(v, 'name', 'NAME');
         const { policyEntry, readRequesterConfig, requesterKeyProtection } = await requesterToken();
         const c = readRequesterConfig(String(v.var), name);
-        out({ ...policyEntry(c), tokenUri: c.tokenUri, createdAt: c.createdAt, protection: await requesterKeyProtection(String(v.var), name) });
+        out({ ...policyEntry(c), tokenUri: c.tokenUri, createdAt: c.createdAt, createdAtIso: isoTime(c.createdAt), protection: await requesterKeyProtection(String(v.var), name) });
       },
     },
     'sign evm': signEvm,

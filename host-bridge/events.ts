@@ -8,10 +8,11 @@
 // again. A token of the orchestrator scope alone sees the events of its own principal's requests; any
 // other scope sees the whole feed. Events are notifications, not evidence: the bridge does not verify
 // entry signatures here; auditors verify the export offline.
-import { decodeCanonical, type CborValue } from '../protocol/cbor.js';
+import type { CborValue } from '../protocol/cbor.js';
 import { auditKindOf, isDecisionKind } from '../protocol/audit-kinds.js';
-import { decodeCoseSign1 } from '../attestation/cose-sign1.js';
-import { cborToJson } from './json-cbor.js';
+import { entryPayload } from '../attestation/audit-entry-view.js';
+import { cborToJson, type Json as JsonValue } from './json-cbor.js';
+import { readableJson } from './readable-json.js';
 
 export type BridgeEventType =
   | 'whitelist.hold_started'
@@ -39,6 +40,8 @@ export interface BridgeEvent {
   seq: number;
   /** Unix seconds (the appliance's clock): the entry's time, or activeAt for an elapsed hold. */
   time: number;
+  /** `time` as ISO 8601 UTC: on the wire only (sseFrame adds it, readable-json.ts); events built inside the bridge leave it out. */
+  timeIso?: string;
   /** JSON-safe: bytes as 0x hex, big integers as decimal strings. */
   data: Record<string, unknown>;
 }
@@ -151,9 +154,10 @@ export function eventsFromEntry(payload: Record<string, unknown>, seq: number): 
   }
 }
 
-/** One event as an SSE frame; the data line is the whole event as JSON (JSON never contains a raw newline). */
+/** One event as an SSE frame; the data line is the whole event as JSON (JSON never contains a raw newline), with its readable members (readable-json.ts). */
 export function sseFrame(e: BridgeEvent): string {
-  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ id: e.id, type: e.type, seq: e.seq, time: e.time, data: e.data })}\n\n`;
+  const event = readableJson({ id: e.id, type: e.type, seq: e.seq, time: e.time, data: e.data } as JsonValue);
+  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 interface Hold {
@@ -518,14 +522,11 @@ function deliverNow(s: Subscriber, e: BridgeEvent): void {
   }
 }
 
-/** The decoded payload of one audit entry's COSE_Sign1, or undefined when it cannot be read. */
+/** The decoded payload of one audit entry's COSE_Sign1 (attestation/audit-entry-view.ts), or undefined when it cannot be read. */
 function decodePayload(entry: unknown): Record<string, unknown> | undefined {
   if (!(entry instanceof Uint8Array)) return undefined;
   try {
-    const bytes = decodeCoseSign1(entry).payload;
-    if (!bytes) return undefined;
-    const v = decodeCanonical(bytes);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Map) ? v : undefined;
+    return entryPayload(entry);
   } catch {
     return undefined;
   }

@@ -26,6 +26,7 @@ import type { FirmwareApproveResult } from '../protocol/commands/firmware-approv
 import type { AuditListResult, StoredAuditEntry } from '../protocol/commands/audit-list.js';
 import type { KeyListResult } from '../protocol/commands/key-list.js';
 import { REASON_CODES } from '../firmware-policy/reason-codes.js';
+import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, MAX_FEE_UNITS, TIME_FIELDS } from './readable-json.js';
 
 type Schema = Record<string, unknown>;
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -69,7 +70,27 @@ const keyInfo = {
 } satisfies { [K in keyof KeyInfo]-?: Schema };
 const listedKey = { ...keyInfo, generatedInGroup: str } satisfies { [K in keyof ListedKey]-?: Schema };
 
-const reason = shape<PolicyReason>()({ rule: str, code: { type: 'string', enum: [...REASON_CODES] }, message: str, detail: anyMap('typed detail of the reason') }, ['detail']);
+const reasonFields = shape<PolicyReason>()(
+  {
+    rule: str,
+    code: { type: 'string', enum: [...REASON_CODES] },
+    message: { type: 'string', description: "the evaluator's message, as the audit entry records it" },
+    detail: anyMap('typed detail of the reason'),
+  },
+  ['detail'],
+);
+const reason: Schema = {
+  ...reasonFields,
+  required: [...(reasonFields.required as string[]), EXPLANATION],
+  properties: {
+    ...(reasonFields.properties as object),
+    [EXPLANATION]: {
+      type: 'string',
+      description:
+        'the rule in words, one sentence per code (firmware-policy/reason-texts.ts), with the time a hold ends or the approvals counted when the detail has them; added by the bridge, not recorded in the audit entry',
+    },
+  },
+};
 const reasons: Schema = { type: 'array', items: ref('Reason') };
 const approvalStatement = shape<ApprovalStatementTemplate>()(
   { type: constant('approval'), deviceId: str, intentDigest: bytes(), approverId: { type: 'null' }, expiresAt: { type: 'null' } },
@@ -146,7 +167,11 @@ const decoded = shape<DecodedRequest>()(
     auditSeq: int,
     keyGroup: nullable(str),
     policyVersion: nullable(int),
-    intent: nullable(anyMap('the decoded transaction intent: chainId, asset, to, amount, nonce, maxFee, maxFeePerGas, maxPriorityFeePerGas, gasLimit')),
+    intent: nullable(
+      anyMap(
+        `the decoded transaction intent: chainId, asset, to, amount (base units), nonce, maxFee, maxFeePerGas, maxPriorityFeePerGas, gasLimit; and \`${AMOUNT_UNITS}\`, the amount in token units added by the bridge ("1.5 ETH"; an ERC-20 with \`decimals\`, or its base units and "decimals unknown"), and \`${MAX_FEE_UNITS}\`, maxFee (wei) in ETH`,
+      ),
+    ),
     typed: nullable(anyMap("typed data's summary: primaryType, domain, classification, transfer")),
     reasons,
     recipientLabels: { type: 'array', items: { type: 'object', required: ['group', 'label'], properties: { group: str, label: str } } },
@@ -194,8 +219,39 @@ const timeStatement = shape<TimeStatementTemplate>()(
   'what each admin signs: this map with time, adminId and expiresAt filled in, canonically encoded as CBOR',
 );
 
-/** components.schemas entries for the success responses (openapi.ts adds them to its own). */
-export const RESULT_SCHEMAS: Record<string, Schema> = {
+const TIMES = new Set<string>(TIME_FIELDS);
+const isoTime: Schema = {
+  type: 'string',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$',
+  description: 'the unix time beside it as ISO 8601 UTC, for reading (added by the bridge)',
+};
+
+/**
+ * `schema` with the `<time>Iso` member readable-json.ts adds beside every unix-seconds member it
+ * names (required when the time is; absent when the time is null), at every depth but inside a
+ * signed statement, which is answered exactly as approvers sign it.
+ */
+function withIsoTimes(schema: Schema): Schema {
+  const out: Schema = { ...schema };
+  if (Array.isArray(schema.oneOf)) out.oneOf = (schema.oneOf as Schema[]).map(withIsoTimes);
+  if (schema.items && typeof schema.items === 'object') out.items = withIsoTimes(schema.items as Schema);
+  if (schema.properties && typeof schema.properties === 'object') {
+    const props: Record<string, Schema> = {};
+    const required = [...((schema.required as string[] | undefined) ?? [])];
+    for (const [k, v] of Object.entries(schema.properties as Record<string, Schema>)) {
+      props[k] = k === 'statement' ? v : withIsoTimes(v);
+      if (!TIMES.has(k) || !(v.type === 'integer' || Array.isArray(v.oneOf))) continue;
+      props[k + ISO_SUFFIX] = isoTime;
+      if (v.type === 'integer' && required.includes(k)) required.push(k + ISO_SUFFIX);
+    }
+    out.properties = props;
+    if (schema.required) out.required = required;
+  }
+  return out;
+}
+
+/** The success responses' schemas as the appliance's results (the readable members are added below). */
+const RESULTS: Record<string, Schema> = {
   Reason: reason,
   ApprovalStatement: approvalStatement,
   Health: shape<HealthResult>()({ deviceId: str, ready: bool, policyVersion: nullable(int), policyHash: nullable(bytes()), auditHeadSeq: int, keys: int }),
@@ -279,12 +335,22 @@ export const RESULT_SCHEMAS: Record<string, Schema> = {
     entries: {
       type: 'array',
       items: shape<StoredAuditEntry & { payload?: object }>()(
-        { seq: int, hash: bytes(), entry: bytes('the COSE_Sign1 as stored'), payload: anyMap('the decoded payload, for reading (absent when it does not decode)') },
+        {
+          seq: int,
+          hash: bytes(),
+          entry: bytes('the COSE_Sign1 as stored'),
+          payload: anyMap(
+            `the decoded payload (kind, seq, time, requestId, keyId, outcome, reasons, intentDigest, travelRuleHash…), for reading, not verifying (absent when it does not decode); the bridge adds readable members that the signed bytes do not hold: \`<time>${ISO_SUFFIX}\` beside each unix time, \`${AMOUNT_UNITS}\` beside a base-unit amount of an asset, \`${MAX_FEE_UNITS}\` beside a fee in wei, \`${EXPLANATION}\` beside each reason`,
+          ),
+        },
         ['payload'],
       ),
     },
     nextSeq: nullable(int),
   }),
 };
+
+/** components.schemas entries for the success responses (openapi.ts adds them to its own), with the `<time>Iso` members. */
+export const RESULT_SCHEMAS: Record<string, Schema> = Object.fromEntries(Object.entries(RESULTS).map(([name, schema]) => [name, withIsoTimes(schema)]));
 
 export { ref as resultRef };

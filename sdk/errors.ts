@@ -14,6 +14,8 @@ export interface ApplianceReason {
   rule: string;
   code: string;
   message: string;
+  /** The rule in words, one sentence per code (firmware-policy/reason-texts.ts), added by the bridge; absent from bridges before it. */
+  explanation?: string;
   detail?: Record<string, unknown>;
 }
 

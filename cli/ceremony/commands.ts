@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { ApplianceError } from '../../protocol/errors.js';
 import { devicePaths } from '../../softhsm-config/device-layout.js';
 import { cborToJson } from '../../host-bridge/json-cbor.js';
+import { readableJson } from '../../host-bridge/readable-json.js';
 import { readApproverKey } from '../approver-key.js';
 import { readPolicyJson } from '../../host-bridge/policy-json.js';
 import { makePlan, readPlan, readPlanSignature, readPublicKeyFile, signPlan } from './plan.js';
@@ -129,7 +130,7 @@ export function ceremonySubs(io: { out: (x: unknown) => void; say: (m: string) =
       async run(v) {
         const { runCeremonyKeygen } = await operations();
         const keys = await runCeremonyKeygen({ varRoot: String(v.var), name: String(v.device), group: need(v, 'group', 'G'), label: need(v, 'label', 'L'), count: int(v, 'count'), progress: say });
-        out(keys.map((k) => cborToJson(k)));
+        out(keys.map((k) => readableJson(cborToJson(k))));
       },
     },
     'ceremony backup': {

@@ -179,7 +179,7 @@ function requestItem(q: Obj): HTMLElement {
   row(dl, 'Fees', intent.maxFee !== undefined ? `max fee ${String(intent.maxFee)} wei; gas limit ${String(intent.gasLimit)}; max fee per gas ${String(intent.maxFeePerGas)}` : undefined);
   row(dl, 'Nonce', intent.nonce);
   row(dl, 'Typed data', d.typed);
-  row(dl, 'Asks for approval', Array.isArray(d.reasons) ? (d.reasons as Obj[]).map((r) => `${String(r.rule)}: ${String(r.message)}`).join('; ') : undefined);
+  row(dl, 'Asks for approval', Array.isArray(d.reasons) ? (d.reasons as Obj[]).map((r) => `${String(r.rule)}: ${String(r.explanation ?? r.message)}`).join('; ') : undefined);
   row(dl, 'Requested by', q.requester);
   row(dl, 'Requested at', when(q.createdAt));
   const approvals = Array.isArray(q.approvals) ? (q.approvals as Obj[]) : [];

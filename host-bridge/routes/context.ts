@@ -11,6 +11,7 @@ import type { Principal, Scope, TokenVerifier } from '../auth.js';
 import { resultStatus } from '../http-status.js';
 import { idempotencyKey } from '../idempotency-key.js';
 import { cborToJson, jsonObject, jsonOptUint } from '../json-cbor.js';
+import { readableJson, type DecimalsOf } from '../readable-json.js';
 import { adminApprovalBody, type AdminApprovalBody } from '../approval-body.js';
 import type { PrincipalDirectory } from '../principal-directory.js';
 import { consolePrincipal, type ConsoleConfig } from '../console/auth.js';
@@ -30,8 +31,8 @@ export interface RouteContext {
   command<C extends CommandName>(c: Ctx, cmd: C, params: ParamsOf<C>): Promise<ResultOf<C>>;
   /** Forwards a command and answers its result as JSON with `status` (200 unless given). */
   forward<C extends CommandName>(c: Ctx, cmd: C, params: ParamsOf<C>, status?: ReplyStatus): Promise<Response>;
-  /** A result as JSON with `status`. */
-  reply(c: Ctx, result: CborMap, status?: ReplyStatus): Response;
+  /** A result as JSON with `status`, with its readable members (readable-json.ts; `decimalsOf` for amounts outside a decoded request). */
+  reply(c: Ctx, result: CborMap, status?: ReplyStatus, decimalsOf?: DecimalsOf): Response;
   /** Accepts a token holding one of `scopes` whose policy role its principal holds; the principal is then seen with only those. */
   requireScope(...scopes: Scope[]): MiddlewareHandler<Env>;
   /** As requireScope, but a request without an Authorization header may instead come from an approver's console session (console/auth.ts). */
@@ -53,7 +54,8 @@ export interface RouteContext {
 export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, principals: PrincipalDirectory, consoleConfig?: ConsoleConfig): RouteContext {
   const typed = commandOf(appliance);
   const command = <C extends CommandName>(c: Ctx, cmd: C, params: ParamsOf<C>) => typed(cmd, params, c.get('traceId'));
-  const reply = (c: Ctx, result: CborMap, status: ReplyStatus = 200) => c.json(cborToJson(result) as object, status === 'by-result' ? resultStatus(result.status) : status);
+  const reply = (c: Ctx, result: CborMap, status: ReplyStatus = 200, decimalsOf?: DecimalsOf) =>
+    c.json(readableJson(cborToJson(result), { ...(decimalsOf ? { decimalsOf } : {}) }) as object, status === 'by-result' ? resultStatus(result.status) : status);
   const scoped =
     (viaConsole: boolean, scopes: Scope[]): MiddlewareHandler<Env> =>
     async (c, next) => {

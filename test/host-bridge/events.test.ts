@@ -307,9 +307,10 @@ test('an unreachable appliance does not reject start(); polling backs off and re
 test('sseFrame: id, event and one JSON data line, blank-line terminated', () => {
   const e: BridgeEvent = { id: '42', type: 'sign.denied', seq: 7, time: T0, data: { requestId: 'r\n1', reasons: [] } };
   const frame = sseFrame(e);
-  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":"42","type":"sign.denied","seq":7,"time":${T0},"data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
+  // The event with its readable members: timeIso beside time (host-bridge/readable-json.ts).
+  assert.equal(frame, `id: 42\nevent: sign.denied\ndata: {"id":"42","type":"sign.denied","seq":7,"time":${T0},"timeIso":"2023-11-14T22:13:20Z","data":{"requestId":"r\\n1","reasons":[]}}\n\n`);
   assert.equal(frame.split('\n').length, 5);
-  assert.deepEqual(JSON.parse(frame.split('\n')[2]!.slice('data: '.length)), e);
+  assert.deepEqual(JSON.parse(frame.split('\n')[2]!.slice('data: '.length)), { ...e, timeIso: '2023-11-14T22:13:20Z' });
 });
 
 /** `p`, or a rejection after `ms`; the deadline timer also keeps the event loop alive while the stream's unref'd keep-alive timer is all that is left. */

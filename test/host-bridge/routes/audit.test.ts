@@ -18,7 +18,11 @@ test("GET /v1/audit sends the query's page and adds the decoded payload", async 
   assert.deepEqual(page.entries[0]?.payload, { kind: 'sign.evm-tx', seq: 4 });
   assert.deepEqual(
     sent.map(({ cmd, args }) => ({ cmd, args })),
-    [{ cmd: 'audit.list', args: { fromSeq: 4, limit: 1 } }],
+    // The active policy is read for the asset decimals of amounts in token units (host-bridge/readable-json.ts).
+    [
+      { cmd: 'audit.list', args: { fromSeq: 4, limit: 1 } },
+      { cmd: 'policy.get', args: {} },
+    ],
   );
 });
 
