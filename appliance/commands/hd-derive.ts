@@ -2,7 +2,6 @@
 // this process from the seed the token decrypts for the call, imported into the token as a
 // non-extractable signing key (keystore.ts deriveHdKey), then registered like a generated key: same
 // key registry, same group, so signing with it takes the same policy path. Audited with its path.
-import { createHash } from 'node:crypto';
 import { ApplianceError } from '../../protocol/errors.js';
 import type { HdDeriveArgs, HdDeriveResult } from '../../protocol/commands/hd-derive.js';
 import { addressFromPublicKey, toChecksumAddress } from '../../firmware-policy/evm/secp256k1-signature.js';
@@ -14,16 +13,7 @@ import { assertFirmwareApproved, requireIdentity } from '../device.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import { keyInfo } from '../key-info.js';
 import { addressPath } from '../hd/hd-derivation.js';
-
-/** CKA_ID of the key derived at `path` of a wallet: the same on a restored device, which derives it again. */
-export function derivedKeyCkaId(walletId: string, path: string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(`hd-key:${walletId}:${path}`).digest().subarray(0, 16));
-}
-
-/** What a derived key's attestation certificate says of its origin (docs/hd-wallets.md). */
-export function hdOrigin(walletId: string, path: string): string {
-  return `${walletId} ${path}`;
-}
+import { derivedKeyCkaId, hdOrigin } from '../hd/derived-key-id.js';
 
 export async function hdDerive(dev: Device, args: HdDeriveArgs): Promise<HdDeriveResult> {
   const { requester, walletId, group, label } = args;
