@@ -202,7 +202,8 @@ export async function issueKeyAttestationCertificate(opts: {
   const generatedOnDevice = assertBoolean('attestation.generatedOnDevice', a.generatedOnDevice);
   const nonExtractable = assertBoolean('attestation.nonExtractable', a.nonExtractable);
   const wrapWithTrustedOnly = a.wrapWithTrustedOnly === undefined ? undefined : assertBoolean('attestation.wrapWithTrustedOnly', a.wrapWithTrustedOnly);
-  if (a.hdDerivation !== undefined && (typeof a.hdDerivation !== 'string' || a.hdDerivation.length === 0 || a.hdDerivation.length > 200)) throw badRequest('"attestation.hdDerivation" expected a string of 1 to 200 characters');
+  if (a.hdDerivation !== undefined && (typeof a.hdDerivation !== 'string' || a.hdDerivation.length === 0 || a.hdDerivation.length > 200))
+    throw badRequest('"attestation.hdDerivation" expected a string of 1 to 200 characters');
   const point = assertPoint('keyPublicKey', opts.keyPublicKey, 'secp256k1');
   if (typeof opts.sign !== 'function') throw badRequest('"sign" expected a function');
 

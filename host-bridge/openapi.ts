@@ -322,9 +322,13 @@ const baseDocument = {
     },
     '/v1/hd-wallets/{walletId}/accounts/{account}/xpub': {
       get: {
-        summary: "The extended public key of account m/44'/60'/account' (admin or auditor), from which the ledger derives deposit addresses m/44'/60'/a'/0/i with no appliance call; each export is audited",
+        summary:
+          "The extended public key of account m/44'/60'/account' (admin or auditor), from which the ledger derives deposit addresses m/44'/60'/a'/0/i with no appliance call; each export is audited",
         security: bearer,
-        parameters: [pathParam('walletId', 'wallet id (hd-…)'), { name: 'account', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 2147483647 }, description: 'account index a' }],
+        parameters: [
+          pathParam('walletId', 'wallet id (hd-…)'),
+          { name: 'account', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 2147483647 }, description: 'account index a' },
+        ],
         responses: { 200: ok('the account xpub', resultRef('HdXpub')), 400: err, 401: err, 403: err, 404: err },
       },
     },

@@ -43,7 +43,8 @@ export function parseAddressPath(path: string): { account: number; index: number
   const m = /^m\/44'\/60'\/(\d{1,10})'\/0\/(\d{1,10})$/.exec(path);
   const account = m ? Number(m[1]) : NaN;
   const index = m ? Number(m[2]) : NaN;
-  if (!Number.isInteger(account) || !Number.isInteger(index) || account > MAX_INDEX || index > MAX_INDEX) throw new ApplianceError('bad_request', `"path" expected m/44'/60'/a'/0/i, got ${JSON.stringify(path)}`);
+  if (!Number.isInteger(account) || !Number.isInteger(index) || account > MAX_INDEX || index > MAX_INDEX)
+    throw new ApplianceError('bad_request', `"path" expected m/44'/60'/a'/0/i, got ${JSON.stringify(path)}`);
   return { account, index };
 }
 

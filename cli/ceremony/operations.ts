@@ -264,11 +264,13 @@ export async function runCeremonyRestore(opts: {
       // Keys derived from an HD seed are derived again from the restored seed, not unwrapped.
       const derivedAt = new Map(snapshotHdKeys(state).map((h) => [String(h.keyId), { walletId: String(h.walletId), path: String(h.path) }]));
       const seeds = hdSeedsToRestore(backup.payload, state, derivedAt);
-      const keys = records.filter((k) => !derivedAt.has(String(k.keyId))).map((k) => {
-        const wrapped = wrappedById.get(String(k.keyId));
-        if (!wrapped) throw new ApplianceError('bad_request', `backup has no wrapped value for key ${String(k.keyId)}`);
-        return { ckaId: k.ckaId as Uint8Array, label: String(k.label), publicKey: k.publicKey as Uint8Array, wrapped };
-      });
+      const keys = records
+        .filter((k) => !derivedAt.has(String(k.keyId)))
+        .map((k) => {
+          const wrapped = wrappedById.get(String(k.keyId));
+          if (!wrapped) throw new ApplianceError('bad_request', `backup has no wrapped value for key ${String(k.keyId)}`);
+          return { ckaId: k.ckaId as Uint8Array, label: String(k.label), publicKey: k.publicKey as Uint8Array, wrapped };
+        });
       say(`4/5 unwrapping ${keys.length} key(s) into the new token and checking each against its public key`);
       const probe = sha256(new TextEncoder().encode(`restore-check:${backup.backupId}`));
       const sigs = unwrapIntoToken({ modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) }, readSecretFile(paths.userPinFile), wrapKey, keys, probe);
@@ -314,6 +316,7 @@ function hdSeedsToRestore(payload: CborMap, state: CborMap, derivedAt: Map<strin
       .map((k) => ({ ckaId: k.ckaId as Uint8Array, label: String(k.label), path: derivedAt.get(String(k.keyId))!.path, publicKey: k.publicKey as Uint8Array }));
     return { walletId, ckaId: w.seedCkaId as Uint8Array, label: `hd-seed:${String(w.label)}`, wrapped: blob, keys };
   });
-  for (const [keyId, at] of derivedAt) if (!seeds.some((s) => s.walletId === at.walletId)) throw new ApplianceError('bad_request', `backup has derived key ${keyId} but not its HD wallet ${at.walletId}`);
+  for (const [keyId, at] of derivedAt)
+    if (!seeds.some((s) => s.walletId === at.walletId)) throw new ApplianceError('bad_request', `backup has derived key ${keyId} but not its HD wallet ${at.walletId}`);
   return seeds;
 }

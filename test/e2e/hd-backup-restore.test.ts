@@ -78,7 +78,14 @@ describe('HD wallet: backup carries the seed; the restored device derives the sa
       admins: [],
       approvers: [],
       requesters: [{ id: 'orchestrator' }],
-      groups: { hot: { chains: [31337], whitelistRequired: true, holdSeconds: 0, assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 100 }], approvalTiers: [] } } } },
+      groups: {
+        hot: {
+          chains: [31337],
+          whitelistRequired: true,
+          holdSeconds: 0,
+          assets: { '31337:native': { perTxMax: big, windows: [{ seconds: 86_400, maxAmount: big, maxCount: 100 }], approvalTiers: [] } },
+        },
+      },
     };
     const plan = makePlan({ deviceName: NAME, policy, admins: admins.map(publicPart), now: Math.floor(Date.now() / 1000), validSeconds: 3600, allowUnsignedRequests: true });
     const planBytes = new TextEncoder().encode(JSON.stringify(plan));
@@ -106,7 +113,15 @@ describe('HD wallet: backup carries the seed; the restored device derives the sa
   });
 
   test('backup 2-of-3: the generated key and the seed are wrapped, the derived keys are not; backup.created names the wallet', async () => {
-    const res = await runCeremonyBackup({ varRoot, name: NAME, threshold: 2, custodians: ['carol', 'dave', 'erin'], outDir, witness: 'wanda', soPin: readFileSync(join(outDir, 'so.pin'), 'utf8').trim() });
+    const res = await runCeremonyBackup({
+      varRoot,
+      name: NAME,
+      threshold: 2,
+      custodians: ['carol', 'dave', 'erin'],
+      outDir,
+      witness: 'wanda',
+      soPin: readFileSync(join(outDir, 'so.pin'), 'utf8').trim(),
+    });
     backup = res;
     assert.deepEqual(res.keyIds, [generatedKeyId], 'only the extractable (generated) key is wrapped');
     const last = auditPayloads().at(-1);
@@ -130,7 +145,11 @@ describe('HD wallet: backup carries the seed; the restored device derives the sa
       witness: 'wanda',
       soPinOut: join(outDir, 'restored-so.pin'),
     });
-    for (const k of derived) assert.ok(res.keys.some((r) => r.keyId === k.keyId && r.address === k.address), `${k.path} restored at ${k.address}`);
+    for (const k of derived)
+      assert.ok(
+        res.keys.some((r) => r.keyId === k.keyId && r.address === k.address),
+        `${k.path} restored at ${k.address}`,
+      );
     await withDevice(async (dev) => {
       for (const k of derived) {
         const got = await dispatch(dev, 'key.get', { keyId: k.keyId });

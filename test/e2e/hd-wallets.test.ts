@@ -92,7 +92,10 @@ describe('HD wallets: derived keys in the token, signing through the policy, xpu
     const stranger = new Uint8Array(randomBytes(20));
     const denied = await dispatch(d.dev, 'sign.evm-tx', { requestId: 'hd-deny', requester: 'orchestrator', keyId: String(k.keyId), tx: transfer(stranger, 1000n, 0) });
     assert.equal(denied.status, 'denied');
-    assert.deepEqual((denied.reasons as { code: string }[]).map((r) => r.code), ['not_whitelisted']);
+    assert.deepEqual(
+      (denied.reasons as { code: string }[]).map((r) => r.code),
+      ['not_whitelisted'],
+    );
     const recipient = new Uint8Array(randomBytes(20));
     await whitelistAddress(d, recipient);
     d.clock.advance(2); // the test policy's hold

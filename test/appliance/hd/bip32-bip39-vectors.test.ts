@@ -64,7 +64,10 @@ test('BIP-39 English vectors (trezor): entropy → mnemonic, mnemonic + "TREZOR"
 test('a mnemonic with a wrong checksum word is refused', () => {
   const words = bip39.english[0]![1].split(' ');
   words[words.length - 1] = 'abandon';
-  assert.throws(() => seedFromMnemonic(words.join(' ')), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
+  assert.throws(
+    () => seedFromMnemonic(words.join(' ')),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
 });
 
 test("Ethereum paths: m/44'/60'/a'/0/i, parsed back, and the account xpub derives the same public keys", () => {
@@ -73,8 +76,15 @@ test("Ethereum paths: m/44'/60'/a'/0/i, parsed back, and the account xpub derive
   assert.equal(addressPath(7, 12), "m/44'/60'/7'/0/12");
   assert.deepEqual(parseAddressPath("m/44'/60'/7'/0/12"), { account: 7, index: 12 });
   for (const bad of ["m/44'/60'/7/0/12", "m/44'/60'/7'/1/0", "m/44'/60'/2147483648'/0/0", 'm/0'])
-    assert.throws(() => parseAddressPath(bad), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request', bad);
-  assert.throws(() => addressPath(0, -1), (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request');
+    assert.throws(
+      () => parseAddressPath(bad),
+      (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+      bad,
+    );
+  assert.throws(
+    () => addressPath(0, -1),
+    (e: unknown) => e instanceof ApplianceError && e.code === 'bad_request',
+  );
   const xpub = extendedPublicKey(seed, accountPath(2));
   for (const i of [0, 1, 99]) assert.equal(hexOf(publicKeyFromXpub(xpub, i)), hexOf(derivePrivate(seed, addressPath(2, i)).publicKey), `index ${i}`);
 });
