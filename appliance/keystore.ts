@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplianceError } from '../protocol/errors.js';
 import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri, type Handle, type Pkcs11 } from './pkcs11/module.js';
-import { createSeedObject, decryptSeed, findSeedObject, importDerivedKey, storeSeedCopy, tokenRandom } from './pkcs11/hd-seed-objects.js';
+import { createSeedObject, decryptSeed, findSeedObject, importDerivedKey, seedProtection, storeSeedCopy, tokenRandom, type SeedProtection } from './pkcs11/hd-seed-objects.js';
 import { derivePrivate, extendedPublicKey, mnemonicFromEntropy, seedFromMnemonic } from './hd/hd-derivation.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
@@ -325,6 +325,11 @@ export class KeyStore {
   /** Whether the token holds the seed object with this CKA_ID. */
   async hasHdSeed(seedCkaId: Uint8Array): Promise<boolean> {
     return this.withSession(async (session) => findSeedObject(this.mod, session, seedCkaId) !== undefined);
+  }
+
+  /** The seed object's protection, and the token's answers to reading it or wrapping it untrusted (for tests). */
+  async hdSeedProtection(seedCkaId: Uint8Array): Promise<SeedProtection> {
+    return this.withSession(async (session) => seedProtection(this.mod, session, seedCkaId, pkcs11Code));
   }
 
   /**

@@ -203,3 +203,46 @@ export function importDerivedKey(mod: Pkcs11, session: Handle, ckaId: Uint8Array
   ]);
   return priv;
 }
+
+/** What the token says of a seed object, and what it answers to reading its value or wrapping it under an untrusted key (for tests of the protection). */
+export interface SeedProtection {
+  sensitive: boolean;
+  extractable: boolean;
+  wrapWithTrusted: boolean;
+  /** The PKCS#11 return code of C_GetAttributeValue(CKA_VALUE): a correct token refuses. */
+  readValue: string;
+  /** The return code of C_WrapKey under a fresh untrusted session AES key: a correct token refuses. */
+  wrapUntrusted: string;
+}
+
+export function seedProtection(mod: Pkcs11, session: Handle, ckaId: Uint8Array, codeOf: (err: unknown) => string): SeedProtection {
+  const seed = findSeedObject(mod, session, ckaId);
+  if (seed === undefined) throw new ApplianceError('not_found', 'no such HD seed on the token');
+  const attrs = mod.C_GetAttributeValue(session, seed, [{ type: P11.CKA_SENSITIVE }, { type: P11.CKA_EXTRACTABLE }, { type: P11.CKA_WRAP_WITH_TRUSTED }]);
+  const flag = (i: number) => {
+    const v = attrs[i]?.value;
+    return v instanceof Buffer ? v[0] === 1 : Boolean(v);
+  };
+  const attempt = (fn: () => unknown): string => {
+    try {
+      fn();
+      return 'CKR_OK';
+    } catch (err) {
+      return codeOf(err);
+    }
+  };
+  const readValue = attempt(() => mod.C_GetAttributeValue(session, seed, [{ type: P11.CKA_VALUE }]));
+  const wrapper = mod.C_GenerateKey(session, { mechanism: P11.CKM_AES_KEY_GEN }, [
+    { type: P11.CKA_CLASS, value: P11.CKO_SECRET_KEY },
+    { type: P11.CKA_KEY_TYPE, value: P11.CKK_AES },
+    { type: P11.CKA_VALUE_LEN, value: 32 },
+    { type: P11.CKA_TOKEN, value: false },
+    { type: P11.CKA_WRAP, value: true },
+  ]);
+  try {
+    const wrapUntrusted = attempt(() => mod.C_WrapKey(session, { mechanism: P11.CKM_AES_KEY_WRAP_PAD }, wrapper, seed, Buffer.alloc(4096)));
+    return { sensitive: flag(0), extractable: flag(1), wrapWithTrusted: flag(2), readValue, wrapUntrusted };
+  } finally {
+    mod.C_DestroyObject(session, wrapper);
+  }
+}

@@ -120,6 +120,15 @@ describe('HD wallets: derived keys in the token, signing through the policy, xpu
     assert.equal(entry.testOnlyImport, undefined);
     const k = await dispatch(d.dev, 'hd.derive', { walletId: String(res.walletId), account: 0, index: 0, group: 'hot', label: 'fresh-0' });
     assert.notEqual(k.address, mnemonicToAccount(MNEMONIC).address);
-    assert.equal(await d.dev.keystore.hasHdSeed(Buffer.from(String(res.walletId).slice(3), 'hex')), true);
+    const seedId = Buffer.from(String(res.walletId).slice(3), 'hex');
+    assert.equal(await d.dev.keystore.hasHdSeed(seedId), true);
+    // The seed object: sensitive, extractable only under a trusted key; its value unreadable, an untrusted wrap refused.
+    assert.deepEqual(await d.dev.keystore.hdSeedProtection(seedId), {
+      sensitive: true,
+      extractable: true,
+      wrapWithTrusted: true,
+      readValue: 'CKR_ATTRIBUTE_SENSITIVE',
+      wrapUntrusted: 'CKR_KEY_NOT_WRAPPABLE',
+    });
   });
 });
