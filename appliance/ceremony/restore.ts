@@ -17,7 +17,7 @@ import { commitIdentity, prepareIdentity } from '../identity.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import type { StoredEntry } from '../state/audit-log.js';
 import type { VerifiedBackup } from './backup-file.js';
-import { importSnapshotRows, snapshotHdKeys } from './state-snapshot.js';
+import { importSnapshotRows, snapshotHdKeys, snapshotHdWallets } from './state-snapshot.js';
 import { hdOrigin } from '../hd/derived-key-id.js';
 
 export interface RestoreInput {
@@ -107,6 +107,8 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
         certificate: k.certificate,
         sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? ''),
       })),
+      // HD wallets restored from their wrapped seeds; their keys above were derived again (docs/hd-wallets.md).
+      walletIds: snapshotHdWallets(state).map((w) => String(w.walletId)),
       policyVersion: doc.version,
       policyHash: hash,
       document: policyRow.document as Uint8Array,

@@ -150,6 +150,9 @@ describe('HD wallet: backup carries the seed; the restored device derives the sa
         res.keys.some((r) => r.keyId === k.keyId && r.address === k.address),
         `${k.path} restored at ${k.address}`,
       );
+    const first = auditPayloads()[0];
+    assert.equal(first?.kind, 'device.restore');
+    assert.deepEqual(first?.walletIds, [walletId]);
     await withDevice(async (dev) => {
       for (const k of derived) {
         const got = await dispatch(dev, 'key.get', { keyId: k.keyId });
