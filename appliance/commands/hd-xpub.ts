@@ -5,9 +5,12 @@ import { ApplianceError } from '../../protocol/errors.js';
 import type { HdXpubArgs, HdXpubResult } from '../../protocol/commands/hd-xpub.js';
 import type { Device } from '../device.js';
 import { accountPath } from '../hd/hd-derivation.js';
+import { assertFirmwareApproved } from '../device.js';
 
 export async function hdXpub(dev: Device, args: HdXpubArgs): Promise<HdXpubResult> {
   const { requester, walletId, account } = args;
+  // The seed comes into this process for the call: only firmware the admins approved may ask for it.
+  assertFirmwareApproved(dev);
   const wallet = dev.hd.wallet(walletId);
   if (!wallet) throw new ApplianceError('not_found', `no HD wallet "${walletId}"`, { field: 'walletId' });
   const path = accountPath(account);

@@ -26,6 +26,7 @@ export const hdXpub = defineCommand<HdXpubArgs, HdXpubResult>()({
   name: 'hd.xpub',
   summary: "The extended public key of an HD wallet's account m/44'/60'/a', audited.",
   changesState: true,
+  // denied: the firmware is not approved, or the sealed state is broken.
   errors: ['denied', 'not_found'],
   parseArgs: (m) => {
     onlyKeys(m, 'args', ['requester', 'walletId', 'account']);

@@ -111,6 +111,14 @@ describe('HD wallets: derived keys in the token, signing through the policy, xpu
     assert.equal(over.status, 'denied');
   });
 
+  test('a requester that is not an admin may neither create a wallet nor derive a key; each refusal is audited', async () => {
+    await assert.rejects(dispatch(d.dev, 'hd.create', { requester: 'orchestrator', label: 'rogue' }), typedError('denied'));
+    assert.deepEqual([lastPayload().kind, lastPayload().outcome, lastPayload().requester], ['hd.create', 'rejected', 'orchestrator']);
+    await assert.rejects(dispatch(d.dev, 'hd.derive', { requester: 'alice', walletId, account: 0, index: 50, group: 'hot', label: 'rogue' }), typedError('denied'));
+    assert.deepEqual([lastPayload().kind, lastPayload().outcome, lastPayload().requester], ['hd.derive', 'rejected', 'alice']);
+    assert.equal(d.dev.keys.list().filter((k) => k.label === 'rogue').length, 0);
+  });
+
   test("hd.create from the token's entropy: a new wallet, its seed never answered nor logged; the seed object is sensitive", async () => {
     const res = await dispatch(d.dev, 'hd.create', { label: 'fresh' });
     assert.match(String(res.walletId), /^hd-[0-9a-f]{32}$/);
