@@ -8,6 +8,7 @@ import { entropyToMnemonic, mnemonicToSeedSync, validateMnemonic } from '@scure/
 import { wordlist } from '@scure/bip39/wordlists/english';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ApplianceError } from '../../protocol/errors.js';
+import { ethereumAddressPath } from '../../protocol/hd-key-id.js';
 
 /** BIP-32: indexes at or above 2^31 are hardened. */
 export const HARDENED = 0x8000_0000;
@@ -34,8 +35,9 @@ export function accountPath(account: number): string {
 
 /** m/44'/60'/a'/0/i: the i-th external address of account a (BIP-44, coin type 60 = Ethereum). */
 export function addressPath(account: number, index: number): string {
+  assertIndex('account', account);
   assertIndex('index', index);
-  return `${accountPath(account)}/0/${index}`;
+  return ethereumAddressPath(account, index);
 }
 
 /** Parses a path this module makes (m/44'/60'/a'/0/i) back into its account and index; anything else is refused. */
