@@ -108,6 +108,13 @@ export class BridgeClient {
     return asKey(BridgeClient.unwrap('/v1/keys', await this.request('POST', '/v1/keys', body)));
   }
 
+  /** POST /v1/hd-wallets (an admin token): a new HD wallet's id; its seed stays in the token. */
+  async createHdWallet(body: { label: string; requestId?: string; stamp?: { expiresAt: number; signature: string } }): Promise<string> {
+    const json = BridgeClient.unwrap('/v1/hd-wallets', await this.request('POST', '/v1/hd-wallets', body));
+    if (typeof json.walletId !== 'string') throw new BridgeError('unexpected', 201, '/v1/hd-wallets answered without a wallet id');
+    return json.walletId;
+  }
+
   /** POST /v1/hd-wallets/{walletId}/keys (an admin token): the key at m/44'/60'/account'/0/index derived into the token, in `group`. */
   async deriveHdKey(
     walletId: string,

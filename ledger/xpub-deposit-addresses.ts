@@ -4,6 +4,7 @@
 // address as the customer's deposit address under the key id the appliance will give that key
 // (protocol/hd-key-id.ts). The key enters the token only when it must sign (a sweep):
 // ensureDepositKey asks the appliance to derive it (an admin's token) and checks it is that address.
+import { randomUUID } from 'node:crypto';
 import { HDKey } from '@scure/bip32';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
@@ -13,6 +14,7 @@ import { BridgeError, type BridgeClient, type BridgeKey } from './bridge-client.
 import { registerCustodyAddress, type CustodyAddress } from './custody-addresses.js';
 import type { Queryable } from './db.js';
 import { LedgerError } from './errors.js';
+import { stampHdDerive, type StampingPrincipal } from './request-stamps.js';
 
 const HARDENED = 0x8000_0000;
 
@@ -63,17 +65,27 @@ export async function registerXpubDepositAddress(db: Queryable, o: XpubDepositAd
 
 /**
  * Makes sure the deposit address's key is in the token before it signs: asks the appliance to derive it
- * (an admin's bridge client; a path already derived answers 409 and is read instead), and checks the
- * key is the registered one (same key id and address).
+ * (an admin's bridge client, stamped by that admin when it stamps; a path already derived answers 409
+ * and is read instead), and checks the key is the registered one (same key id and address).
  */
-export async function ensureDepositKey(admin: BridgeClient, registered: CustodyAddress, o: { walletId: string; account: number; index: number; label: string }): Promise<BridgeKey> {
+export async function ensureDepositKey(
+  bridge: BridgeClient,
+  registered: CustodyAddress,
+  o: { walletId: string; account: number; index: number; label: string; admin?: StampingPrincipal; deviceId?: string; stampTtlSeconds?: number },
+): Promise<BridgeKey> {
   if (registered.keyId === undefined || registered.keyGroup === undefined) throw new LedgerError('bad_entry', 'the address has no key id or group registered', { address: registered.address });
+  const body: Record<string, unknown> = { account: o.account, index: o.index, group: registered.keyGroup, label: o.label };
+  if (o.admin?.stamp !== undefined) {
+    if (o.deviceId === undefined) throw new LedgerError('bad_entry', 'a stamped request names the device id');
+    body.requestId = `hd-derive-${randomUUID()}`;
+    body.stamp = await stampHdDerive(o.deviceId, { id: o.admin.id, stamp: o.admin.stamp }, o.walletId, body, o.stampTtlSeconds);
+  }
   let key: BridgeKey;
   try {
-    key = await admin.deriveHdKey(o.walletId, { account: o.account, index: o.index, group: registered.keyGroup, label: o.label });
+    key = await bridge.deriveHdKey(o.walletId, body as { account: number; index: number; group: string; label: string });
   } catch (err) {
     if (!(err instanceof BridgeError) || err.status !== 409) throw err;
-    key = await admin.getKey(registered.keyId);
+    key = await bridge.getKey(registered.keyId);
   }
   if (key.keyId !== registered.keyId || key.address.toLowerCase() !== registered.address) {
     throw new LedgerError('bad_entry', 'the appliance derived another key than the registered deposit address', { keyId: key.keyId, address: key.address, registered: registered.address });
