@@ -9,6 +9,7 @@ import { openDb, type Db } from './state/db.js';
 import { AuditLog } from './state/audit-log.js';
 import { SpendLedger } from './state/spend-ledger.js';
 import { KeyRegistry } from './state/key-registry.js';
+import { HdWalletStore } from './state/hd-wallet-store.js';
 import { PolicyStore } from './state/policy-store.js';
 import { WhitelistStore } from './state/whitelist-store.js';
 import { RequestStore } from './state/request-store.js';
@@ -33,6 +34,8 @@ export interface Device {
   audit: AuditLog;
   spend: SpendLedger;
   keys: KeyRegistry;
+  /** HD wallets: seeds in the token and the keys derived from them (docs/hd-wallets.md). */
+  hd: HdWalletStore;
   policies: PolicyStore;
   whitelist: WhitelistStore;
   requests: RequestStore;
@@ -99,6 +102,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     audit,
     spend,
     keys: new KeyRegistry(db, seal),
+    hd: new HdWalletStore(db, seal),
     policies: new PolicyStore(db, seal),
     whitelist,
     requests: new RequestStore(db, seal),

@@ -6,6 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplianceError } from '../protocol/errors.js';
 import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri, type Handle, type Pkcs11 } from './pkcs11/module.js';
+import { createSeedObject, decryptSeed, findSeedObject, importDerivedKey, seedProtection, storeSeedCopy, tokenRandom, type SeedProtection } from './pkcs11/hd-seed-objects.js';
+import { derivePrivate, extendedPublicKey, mnemonicFromEntropy, seedFromMnemonic } from './hd/hd-derivation.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
 const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
@@ -284,6 +286,85 @@ export class KeyStore {
       if (next) next(s);
       else this.idle.push(s);
     }
+  }
+
+  // --- HD wallets (docs/hd-wallets.md) ---
+  // The seed is born from the token's generator and kept in the token; BIP-39 and BIP-32 run in this
+  // process because PKCS#11 has no mechanism for them. Each call below holds the seed in memory only
+  // for its own duration and zeroes it.
+
+  /**
+   * Creates an HD seed: 32 bytes of entropy from C_GenerateRandom, their 24-word BIP-39 mnemonic and
+   * its 64-byte seed (computed here), stored as a sensitive trusted-wrap-only secret object and as its
+   * derivation copy (encrypted under the token's seed-encryption key). Returns the seed's CKA_ID.
+   * `testOnlyMnemonic` replaces the entropy by a known mnemonic: only tests pass it (no wire command
+   * carries it), so that an external wallet library can be compared with the device.
+   */
+  async createHdSeed(label: string, testOnlyMnemonic?: string): Promise<Uint8Array> {
+    return this.withSession(async (session) => {
+      const ckaId = tokenRandom(this.mod, session, 16);
+      let seed: Uint8Array;
+      if (testOnlyMnemonic === undefined) {
+        const entropy = tokenRandom(this.mod, session, 32);
+        try {
+          seed = seedFromMnemonic(mnemonicFromEntropy(entropy));
+        } finally {
+          entropy.fill(0);
+        }
+      } else seed = seedFromMnemonic(testOnlyMnemonic);
+      try {
+        createSeedObject(this.mod, session, ckaId, label, seed);
+        storeSeedCopy(this.mod, session, ckaId, seed);
+      } finally {
+        seed.fill(0);
+      }
+      return new Uint8Array(ckaId);
+    });
+  }
+
+  /** Whether the token holds the seed object with this CKA_ID. */
+  async hasHdSeed(seedCkaId: Uint8Array): Promise<boolean> {
+    return this.withSession(async (session) => findSeedObject(this.mod, session, seedCkaId) !== undefined);
+  }
+
+  /** The seed object's protection, and the token's answers to reading it or wrapping it untrusted (for tests). */
+  async hdSeedProtection(seedCkaId: Uint8Array): Promise<SeedProtection> {
+    return this.withSession(async (session) => seedProtection(this.mod, session, seedCkaId, pkcs11Code));
+  }
+
+  /**
+   * Derives the key at `path` (BIP-32, in this process, from the seed decrypted by the token), imports
+   * it into the token as a sensitive, non-extractable secp256k1 key with CKA_ID `keyCkaId`, and zeroes
+   * the seed and the private key. Returns the public key (65 bytes).
+   */
+  async deriveHdKey(seedCkaId: Uint8Array, path: string, keyCkaId: Uint8Array, label: string): Promise<Uint8Array> {
+    return this.withSession(async (session) => {
+      const seed = decryptSeed(this.mod, session, seedCkaId);
+      let derived;
+      try {
+        derived = derivePrivate(seed, path);
+      } finally {
+        seed.fill(0);
+      }
+      try {
+        this.privateHandles.set(hex(keyCkaId), importDerivedKey(this.mod, session, keyCkaId, label, derived.privateKey, derived.publicKey));
+      } finally {
+        derived.privateKey.fill(0);
+      }
+      return derived.publicKey;
+    });
+  }
+
+  /** The extended public key at `path` (an account level, m/44'/60'/a'), from the seed decrypted for this call. */
+  async hdExtendedPublicKey(seedCkaId: Uint8Array, path: string): Promise<string> {
+    return this.withSession(async (session) => {
+      const seed = decryptSeed(this.mod, session, seedCkaId);
+      try {
+        return extendedPublicKey(seed, path);
+      } finally {
+        seed.fill(0);
+      }
+    });
   }
 
   // --- state sealing ---

@@ -4,15 +4,18 @@
 // arguments, since the stamp covers their SHA-256. The bridge only carries `requestId` and `stamp`.
 // Each body is a table of its members (body-fields.ts): the schema the API description shows and the
 // reader that builds the argument.
+import { ApplianceError } from '../protocol/errors.js';
 import type { RequestStampParam } from '../protocol/commands/request-stamp-arg.js';
 import type { WhitelistProposeParams } from '../protocol/commands/whitelist-propose.js';
 import type { WhitelistRemoveParams } from '../protocol/commands/whitelist-remove.js';
 import type { PolicyProposeParams } from '../protocol/commands/policy-propose.js';
 import type { PolicyActivateParams } from '../protocol/commands/policy-activate.js';
 import type { KeyGenerateParams } from '../protocol/commands/key-generate.js';
+import type { HdCreateParams } from '../protocol/commands/hd-create.js';
+import type { HdDeriveParams } from '../protocol/commands/hd-derive.js';
 import { encodePolicy } from '../firmware-policy/policy-document.js';
 import { addressSchema, hexSchema, optional, readBody, required, stringSchema, uintSchema, type BodyTable } from './body-fields.js';
-import { jsonAddress, jsonHex, jsonObject, jsonString, jsonUint } from './json-cbor.js';
+import { jsonAddress, jsonHex, jsonObject, jsonOptUint, jsonString, jsonUint } from './json-cbor.js';
 import { policyFromJson, type PolicyJson } from './policy-json.js';
 import { STAMP_SCHEMA, stampFromJson } from './sign-params.js';
 import { DEFAULT_MAX_FRAME } from '../protocol/frame.js';
@@ -106,4 +109,33 @@ export const KEY_GENERATE_BODY = {
 
 export function keyGenerateParams(body: Record<string, unknown>, requester: string): KeyGenerateParams {
   return { requester, ...readBody(KEY_GENERATE_BODY, body) };
+}
+
+/** POST /v1/hd-wallets. */
+export const HD_CREATE_BODY = {
+  label: required(stringSchema(64), (v, f) => jsonString(v, f, 64)),
+  ...ADMIN_STAMP_BODY,
+} satisfies BodyTable;
+
+export function hdCreateParams(body: Record<string, unknown>, requester: string): HdCreateParams {
+  return { requester, ...readBody(HD_CREATE_BODY, body) };
+}
+
+const hdIndex = (v: unknown, f: string): number => {
+  const n = jsonOptUint(v, f);
+  if (n === undefined) throw new ApplianceError('bad_request', `"${f}" is required`, { field: f });
+  return n;
+};
+
+/** POST /v1/hd-wallets/{walletId}/keys: the key at m/44'/60'/account'/0/index. */
+export const HD_DERIVE_BODY = {
+  account: required({ type: 'integer', minimum: 0, maximum: 0x7fffffff, description: "a in m/44'/60'/a'/0/i" }, hdIndex),
+  index: required({ type: 'integer', minimum: 0, maximum: 0x7fffffff, description: "i in m/44'/60'/a'/0/i" }, hdIndex),
+  group,
+  label: required(stringSchema(64), (v, f) => jsonString(v, f, 64)),
+  ...ADMIN_STAMP_BODY,
+} satisfies BodyTable;
+
+export function hdDeriveParams(walletId: string, body: Record<string, unknown>, requester: string): HdDeriveParams {
+  return { requester, walletId, ...readBody(HD_DERIVE_BODY, body) };
 }

@@ -16,6 +16,7 @@ import { PrincipalDirectory } from './principal-directory.js';
 import { routeContext, type BridgeApp, type Env } from './routes/context.js';
 import { systemRoutes } from './routes/system.js';
 import { keyRoutes } from './routes/keys.js';
+import { hdWalletRoutes } from './routes/hd-wallets.js';
 import { signRoutes } from './routes/sign.js';
 import { requestRoutes } from './routes/requests.js';
 import { whitelistRoutes } from './routes/whitelist.js';
@@ -78,6 +79,7 @@ export function createApp(opts: BridgeOptions): BridgeApp {
   const r = routeContext(opts.appliance, opts.tokens, opts.principals ?? new PrincipalDirectory(opts.appliance), consoleConfig);
   systemRoutes(app, r, metrics);
   keyRoutes(app, r);
+  hdWalletRoutes(app, r);
   signRoutes(app, r);
   requestRoutes(app, r);
   whitelistRoutes(app, r);

@@ -25,6 +25,9 @@ import type { DeviceTimeAttestResult } from '../protocol/commands/device-time-at
 import type { FirmwareApproveResult } from '../protocol/commands/firmware-approve.js';
 import type { AuditListResult, StoredAuditEntry } from '../protocol/commands/audit-list.js';
 import type { KeyListResult } from '../protocol/commands/key-list.js';
+import type { HdCreateResult } from '../protocol/commands/hd-create.js';
+import type { HdDeriveResult } from '../protocol/commands/hd-derive.js';
+import type { HdXpubResult } from '../protocol/commands/hd-xpub.js';
 import { REASON_CODES } from '../firmware-policy/reason-codes.js';
 import { AMOUNT_UNITS, EXPLANATION, ISO_SUFFIX, MAX_FEE_UNITS, TIME_FIELDS } from './readable-json.js';
 
@@ -265,6 +268,15 @@ const RESULTS: Record<string, Schema> = {
     ),
   }),
   GeneratedKey: shape<KeyInfo & { auditSeq: number }>()({ ...keyInfo, auditSeq: int }),
+  HdWallet: shape<HdCreateResult>()({ walletId: str, label: str, createdAt: unix, policyHash: bytes('hash of the policy active at creation'), auditSeq: int }),
+  DerivedKey: shape<HdDeriveResult>()({ ...keyInfo, walletId: str, path: { type: 'string', description: "m/44'/60'/a'/0/i" }, auditSeq: int }),
+  HdXpub: shape<HdXpubResult>()({
+    walletId: str,
+    account: int,
+    path: { type: 'string', description: "m/44'/60'/a'" },
+    xpub: { type: 'string', pattern: '^xpub[1-9A-HJ-NP-Za-km-z]{107}$', description: 'BIP-32 extended public key' },
+    auditSeq: int,
+  }),
   KeyPage: shape<KeyListResult>()({ keys: { type: 'array', items: ref('Key') }, nextOffset: nullable(int) }),
   SignTransactionAnswer: { oneOf: [signedTx, pending, denied, failed, aborted], description: 'the decision on a transaction, by `status`' },
   SignTypedDataAnswer: { oneOf: [signedTyped, pending, denied, failed, aborted], description: 'the decision on typed data, by `status`' },

@@ -12,7 +12,7 @@ import { RESULT_SCHEMAS, resultRef } from './openapi-results.js';
 import { bodySchema, hexSchema } from './body-fields.js';
 import { TX_FIELDS } from './json-cbor.js';
 import { SIGN_BODY_SCHEMAS, SIGN_EVM_TX_BODY, SIGN_TYPED_DATA_BODY } from './sign-params.js';
-import { ADMIN_STAMP_BODY, KEY_GENERATE_BODY, POLICY_PROPOSE_BODY, WHITELIST_PROPOSE_BODY } from './admin-params.js';
+import { ADMIN_STAMP_BODY, HD_CREATE_BODY, HD_DERIVE_BODY, KEY_GENERATE_BODY, POLICY_PROPOSE_BODY, WHITELIST_PROPOSE_BODY } from './admin-params.js';
 import { ADMIN_APPROVAL_BODY, APPROVER_APPROVAL_BODY } from './approval-body.js';
 import { DEVICE_TIME_BODY, FIRMWARE_APPROVAL_BODY } from './device-params.js';
 
@@ -301,6 +301,35 @@ const baseDocument = {
         security: bearer,
         parameters: [pathParam('keyId', 'key id')],
         responses: { 200: ok('the key', resultRef('KeyWithProtection')), 404: err },
+      },
+    },
+    '/v1/hd-wallets': {
+      post: {
+        summary: "Create an HD wallet (admin): a BIP-39 seed from the token's random generator, kept in the token; the mnemonic is never answered (docs/hd-wallets.md)",
+        security: bearer,
+        requestBody: { required: true, content: json(bodySchema(HD_CREATE_BODY)) }, // admin-params.ts
+        responses: { 201: ok('the wallet', resultRef('HdWallet')), 400: err, 401: err, 403: err, 413: tooLarge },
+      },
+    },
+    '/v1/hd-wallets/{walletId}/keys': {
+      post: {
+        summary: "Derive the key at m/44'/60'/account'/0/index into the token and register it in a key group (admin); it signs through the same policy as any key of its group",
+        security: bearer,
+        parameters: [pathParam('walletId', 'wallet id (hd-…)')],
+        requestBody: { required: true, content: json(bodySchema(HD_DERIVE_BODY)) }, // admin-params.ts
+        responses: { 201: ok('the derived key', resultRef('DerivedKey')), 400: err, 401: err, 403: err, 404: err, 409: err, 413: tooLarge },
+      },
+    },
+    '/v1/hd-wallets/{walletId}/accounts/{account}/xpub': {
+      get: {
+        summary:
+          "The extended public key of account m/44'/60'/account' (admin or auditor), from which the ledger derives deposit addresses m/44'/60'/a'/0/i with no appliance call; each export is audited",
+        security: bearer,
+        parameters: [
+          pathParam('walletId', 'wallet id (hd-…)'),
+          { name: 'account', in: 'path', required: true, schema: { type: 'integer', minimum: 0, maximum: 2147483647 }, description: 'account index a' },
+        ],
+        responses: { 200: ok('the account xpub', resultRef('HdXpub')), 400: err, 401: err, 403: err, 404: err },
       },
     },
     '/v1/sign/evm-transaction': {
@@ -696,6 +725,9 @@ export const ROUTE_ERRORS: Readonly<Record<string, RouteErrors>> = {
   'GET /v1/keys': { commands: ['key.list'], bridge: SCOPED },
   'POST /v1/keys': { commands: ['key.generate'], bridge: WITH_BODY },
   'GET /v1/keys/{keyId}': { commands: ['key.get'], bridge: SCOPED },
+  'POST /v1/hd-wallets': { commands: ['hd.create'], bridge: WITH_BODY },
+  'POST /v1/hd-wallets/{walletId}/keys': { commands: ['hd.derive'], bridge: WITH_BODY },
+  'GET /v1/hd-wallets/{walletId}/accounts/{account}/xpub': { commands: ['hd.xpub'], bridge: SCOPED },
   'POST /v1/sign/evm-transaction': { commands: ['sign.evm-tx'], bridge: WITH_ADDRESS },
   'POST /v1/sign/typed-data': { commands: ['sign.typed-data'], bridge: WITH_BODY },
   // The commands' refusals travel inside JSON-RPC error objects (HTTP 200), and so do the token and
@@ -754,6 +786,9 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'GET /v1/keys': 'listKeys',
   'POST /v1/keys': 'generateKey',
   'GET /v1/keys/{keyId}': 'getKey',
+  'POST /v1/hd-wallets': 'createHdWallet',
+  'POST /v1/hd-wallets/{walletId}/keys': 'deriveHdKey',
+  'GET /v1/hd-wallets/{walletId}/accounts/{account}/xpub': 'getHdAccountXpub',
   'POST /v1/sign/evm-transaction': 'signEvmTransaction',
   'POST /v1/sign/typed-data': 'signTypedData',
   'POST /v1/rpc': 'jsonRpc',

@@ -11,6 +11,10 @@ export const AUDIT_KINDS = [
   'device.restore',
   'backup.created',
   'key.generate',
+  // HD wallets (docs/hd-wallets.md): a seed created, a key derived into the token, an account xpub exported.
+  'hd.create',
+  'hd.derive',
+  'hd.xpub',
   // Decisions on signing requests, one entry per decision (DECISION_KINDS below).
   'sign.evm-tx',
   'sign.typed-data',

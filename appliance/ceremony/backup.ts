@@ -14,7 +14,10 @@ import { snapshotHash, snapshotState } from './state-snapshot.js';
 export interface BackupPlan {
   snapshot: CborMap;
   stateHash: Uint8Array;
+  /** Keys to wrap: the generated ones (derived keys are not extractable: a restore derives them again). */
   keys: { keyId: string; ckaId: Uint8Array }[];
+  /** HD seeds to wrap (docs/hd-wallets.md). */
+  seeds: { walletId: string; ckaId: Uint8Array }[];
   auditHead: { seq: number; hash: Uint8Array };
 }
 
@@ -22,10 +25,12 @@ export function planBackup(dev: Device): BackupPlan {
   if (!dev.meta.identity()) throw new ApplianceError('unavailable', 'device has no attestation identity');
   // A tampered state (or a clock set back) is never carried into a backup.
   dev.sealed.guard();
-  const keys = dev.keys.list();
-  if (keys.length === 0) throw new ApplianceError('bad_request', 'the device has no keys to back up');
+  const derived = new Set(dev.hd.derivedKeys().map((k) => k.keyId));
+  const keys = dev.keys.list().filter((k) => !derived.has(k.keyId));
+  const seeds = dev.hd.wallets().map((w) => ({ walletId: w.walletId, ckaId: w.seedCkaId }));
+  if (keys.length === 0 && seeds.length === 0) throw new ApplianceError('bad_request', 'the device has no keys to back up');
   const snapshot = snapshotState(dev);
-  return { snapshot, stateHash: snapshotHash(snapshot), keys: keys.map((k) => ({ keyId: k.keyId, ckaId: k.ckaId })), auditHead: dev.audit.head() };
+  return { snapshot, stateHash: snapshotHash(snapshot), keys: keys.map((k) => ({ keyId: k.keyId, ckaId: k.ckaId })), seeds, auditHead: dev.audit.head() };
 }
 
 export interface SealInput {
@@ -40,12 +45,14 @@ export interface SealInput {
   shareDigests: Uint8Array[];
   /** Wrapped blobs in the order of plan.keys. */
   wrapped: Uint8Array[];
+  /** Wrapped seeds in the order of plan.seeds. */
+  wrappedSeeds: Uint8Array[];
 }
 
 export async function sealBackup(dev: Device, input: SealInput): Promise<{ file: Uint8Array; entry: StoredEntry; fileHash: Uint8Array }> {
   const id = dev.meta.identity();
   if (!id) throw new ApplianceError('unavailable', 'device has no attestation identity');
-  if (input.wrapped.length !== input.plan.keys.length) throw new ApplianceError('internal', 'one wrapped blob per key expected');
+  if (input.wrapped.length !== input.plan.keys.length || input.wrappedSeeds.length !== input.plan.seeds.length) throw new ApplianceError('internal', 'one wrapped blob per key and per seed expected');
   const head = dev.audit.head();
   if (head.seq !== input.plan.auditHead.seq) throw new ApplianceError('conflict', 'the device changed during the backup; run it again with the appliance stopped');
   const now = dev.clock();
@@ -70,6 +77,7 @@ export async function sealBackup(dev: Device, input: SealInput): Promise<{ file:
     shareDigests: input.shareDigests,
     mechanism: 'CKM_AES_KEY_WRAP_PAD',
     keys: input.plan.keys.map((k, i) => ({ keyId: k.keyId, ckaId: k.ckaId, wrapped: input.wrapped[i]! })),
+    seeds: input.plan.seeds.map((w, i) => ({ walletId: w.walletId, ckaId: w.ckaId, wrapped: input.wrappedSeeds[i]! })),
     state: input.plan.snapshot,
     stateHash: input.plan.stateHash,
   });
@@ -85,6 +93,7 @@ export async function sealBackup(dev: Device, input: SealInput): Promise<{ file:
       custodians: input.custodians,
       witness: input.witness,
       keyIds: input.plan.keys.map((k) => k.keyId),
+      walletIds: input.plan.seeds.map((w) => w.walletId),
       stateHash: input.plan.stateHash,
       policyHash: (input.plan.snapshot.policy as CborMap).hash ?? null,
     }),

@@ -17,7 +17,8 @@ import { commitIdentity, prepareIdentity } from '../identity.js';
 import type { KeyRecord } from '../state/key-registry.js';
 import type { StoredEntry } from '../state/audit-log.js';
 import type { VerifiedBackup } from './backup-file.js';
-import { importSnapshotRows } from './state-snapshot.js';
+import { importSnapshotRows, snapshotHdKeys, snapshotHdWallets } from './state-snapshot.js';
+import { hdOrigin } from '../hd/derived-key-id.js';
 
 export interface RestoreInput {
   backup: VerifiedBackup;
@@ -49,8 +50,10 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
   const hash = policyHash(doc);
   const prepared = await prepareIdentity(dev, ca);
   const keys: KeyRecord[] = [];
+  const derivedAt = new Map(snapshotHdKeys(state).map((h) => [String(h.keyId), hdOrigin(String(h.walletId), String(h.path))]));
   for (const k of state.keys as CborMap[]) {
     const keyId = String(k.keyId);
+    const hdDerivation = derivedAt.get(keyId);
     const certificate = await issueKeyAttestationCertificate({
       deviceCertPem: prepared.deviceCertPem,
       sign: (data) => dev.keystore.signP256(prepared.attestationKey.ckaId, data),
@@ -61,8 +64,8 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
         policyHash: hash,
         measurement: dev.measurement,
         generatedOnDevice: false,
-        nonExtractable: false,
-        wrapWithTrustedOnly: true,
+        // A derived key was derived again from the restored seed and imported, never extractable.
+        ...(hdDerivation === undefined ? { nonExtractable: false, wrapWithTrustedOnly: true } : { nonExtractable: true, wrapWithTrustedOnly: false, hdDerivation }),
         deviceId: dev.config.deviceId,
       },
     });
@@ -104,6 +107,8 @@ export async function restoreDevice(dev: Device, ca: ManufacturerCa, input: Rest
         certificate: k.certificate,
         sourceCertificate: String((state.keys as CborMap[]).find((s) => s.keyId === k.keyId)?.certificate ?? ''),
       })),
+      // HD wallets restored from their wrapped seeds; their keys above were derived again (docs/hd-wallets.md).
+      walletIds: snapshotHdWallets(state).map((w) => String(w.walletId)),
       policyVersion: doc.version,
       policyHash: hash,
       document: policyRow.document as Uint8Array,

@@ -32,6 +32,10 @@ export function snapshotState(dev: Device): CborMap {
       policyHash: k.policyHash,
       certificate: k.certificate,
     })),
+    // HD wallets (docs/hd-wallets.md): the wallets and which keys were derived where; the seeds travel
+    // wrapped beside the keys, and a restore derives these keys again instead of unwrapping them.
+    hdWallets: dev.hd.wallets().map((w) => ({ walletId: w.walletId, seedCkaId: w.seedCkaId, label: w.label, createdAt: w.createdAt, policyHash: w.policyHash })),
+    hdKeys: dev.hd.derivedKeys().map((k) => ({ keyId: k.keyId, walletId: k.walletId, path: k.path })),
     whitelist,
     spend: dev.spend.all(dev.db).map((r) => ({ keyId: r.keyId, asset: r.asset, at: r.at, amount: r.amount, requestId: r.requestId })),
     nonces: dev.nonces.all(dev.db).map((r) => ({ ...r })),
@@ -58,6 +62,10 @@ const num = (v: CborValue | undefined): number => Number(v);
  * inside the caller's transaction (the restore's first audit entry).
  */
 export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist: number; spend: number; nonces: number; allowances: number } {
+  // A backup made before HD wallets carries none.
+  for (const w of snapshotHdWallets(snapshot))
+    dev.hd.insertWallet({ walletId: String(w.walletId), seedCkaId: w.seedCkaId as Uint8Array, label: String(w.label), createdAt: num(w.createdAt), policyHash: w.policyHash as Uint8Array });
+  for (const k of snapshotHdKeys(snapshot)) dev.hd.insertKey({ keyId: String(k.keyId), walletId: String(k.walletId), path: String(k.path) });
   const wl = list(snapshot, 'whitelist');
   for (const e of wl) {
     dev.whitelist.put({
@@ -93,4 +101,14 @@ export function importSnapshotRows(dev: Device, snapshot: CborMap): { whitelist:
     dev.allowances.set(update, String(a.requestId), num(a.now));
   }
   return { whitelist: wl.length, spend: spend.length, nonces: nonces.length, allowances: allowances.length };
+}
+
+/** The HD wallets a snapshot carries (none in a backup made before HD wallets). */
+export function snapshotHdWallets(snapshot: CborMap): CborMap[] {
+  return Array.isArray(snapshot.hdWallets) ? (snapshot.hdWallets as CborMap[]) : [];
+}
+
+/** The derived keys a snapshot carries: key id, wallet and path. */
+export function snapshotHdKeys(snapshot: CborMap): CborMap[] {
+  return Array.isArray(snapshot.hdKeys) ? (snapshot.hdKeys as CborMap[]) : [];
 }

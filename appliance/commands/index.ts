@@ -35,6 +35,9 @@ import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
 import { metrics } from './metrics.js';
+import { hdCreate } from './hd-create.js';
+import { hdDerive } from './hd-derive.js';
+import { hdXpub } from './hd-xpub.js';
 
 export type Handler<C extends CommandName> = (dev: Device, args: ArgsOf<C>) => Promise<ResultOf<C>>;
 
@@ -71,4 +74,7 @@ export const HANDLERS: { readonly [C in CommandName]: Handler<C> } = {
   'device.time': deviceTime,
   'device.time.attest': deviceTimeAttest,
   metrics,
+  'hd.create': hdCreate,
+  'hd.derive': hdDerive,
+  'hd.xpub': hdXpub,
 };

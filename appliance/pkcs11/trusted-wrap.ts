@@ -30,7 +30,7 @@ export interface KeyToRestore {
   wrapped: Uint8Array;
 }
 
-function withModule<T>(access: TokenAccess, fn: (mod: Pkcs11, slot: Handle) => T): T {
+export function withModule<T>(access: TokenAccess, fn: (mod: Pkcs11, slot: Handle) => T): T {
   const mod = openModule(access.modulePath);
   try {
     return fn(mod, findTokenSlot(mod, access.tokenLabel));
@@ -39,7 +39,7 @@ function withModule<T>(access: TokenAccess, fn: (mod: Pkcs11, slot: Handle) => T
   }
 }
 
-function login(mod: Pkcs11, session: Handle, who: number, pin: string, role: string): void {
+export function login(mod: Pkcs11, session: Handle, who: number, pin: string, role: string): void {
   try {
     mod.C_Login(session, who, pin);
   } catch (err) {
@@ -47,14 +47,14 @@ function login(mod: Pkcs11, session: Handle, who: number, pin: string, role: str
   }
 }
 
-function findPrivateKey(mod: Pkcs11, session: Handle, ckaId: Uint8Array): Handle {
+function findPrivateKey(mod: Pkcs11, session: Handle, ckaId: Uint8Array, cls: number = P11.CKO_PRIVATE_KEY): Handle {
   mod.C_FindObjectsInit(session, [
-    { type: P11.CKA_CLASS, value: P11.CKO_PRIVATE_KEY },
+    { type: P11.CKA_CLASS, value: cls },
     { type: P11.CKA_ID, value: Buffer.from(ckaId) },
   ]);
   try {
     const [h] = mod.C_FindObjects(session, 1);
-    if (h === undefined) throw new ApplianceError('not_found', `no private key with CKA_ID ${Buffer.from(ckaId).toString('hex')} on the token`);
+    if (h === undefined) throw new ApplianceError('not_found', `no ${cls === P11.CKO_PRIVATE_KEY ? 'private key' : 'HD seed'} with CKA_ID ${Buffer.from(ckaId).toString('hex')} on the token`);
     return h;
   } finally {
     mod.C_FindObjectsFinal(session);
@@ -62,10 +62,11 @@ function findPrivateKey(mod: Pkcs11, session: Handle, ckaId: Uint8Array): Handle
 }
 
 /**
- * Wraps each key under `wrapKey` made trusted by the SO. Returns the wrapped blobs in the order of
- * `ckaIds`. The caller owns `wrapKey` and clears it.
+ * Wraps each key, then each HD seed (secret objects, appliance/pkcs11/hd-seed-objects.ts), under
+ * `wrapKey` made trusted by the SO. Returns the wrapped blobs in the order of `ckaIds` then
+ * `seedCkaIds`. The caller owns `wrapKey` and clears it.
  */
-export function wrapUnderTrustedKey(access: TokenAccess, pins: { so: string; user: string }, wrapKey: Uint8Array, ckaIds: Uint8Array[]): Uint8Array[] {
+export function wrapUnderTrustedKey(access: TokenAccess, pins: { so: string; user: string }, wrapKey: Uint8Array, ckaIds: Uint8Array[], seedCkaIds: Uint8Array[] = []): Uint8Array[] {
   if (wrapKey.length !== 32) throw new ApplianceError('bad_request', 'the wrap key must be 32 bytes (AES-256)');
   return withModule(access, (mod, slot) => {
     const flags = P11.CKF_SERIAL_SESSION | P11.CKF_RW_SESSION;
@@ -99,8 +100,9 @@ export function wrapUnderTrustedKey(access: TokenAccess, pins: { so: string; use
       const userSession = mod.C_OpenSession(slot, flags);
       try {
         login(mod, userSession, P11.CKU_USER, pins.user, 'user');
-        return ckaIds.map((id) => {
-          const key = findPrivateKey(mod, userSession, id);
+        const objects = [...ckaIds.map((id) => ({ id, cls: P11.CKO_PRIVATE_KEY })), ...seedCkaIds.map((id) => ({ id, cls: P11.CKO_SECRET_KEY }))];
+        return objects.map(({ id, cls }) => {
+          const key = findPrivateKey(mod, userSession, id, cls);
           try {
             return new Uint8Array(mod.C_WrapKey(userSession, { mechanism: P11.CKM_AES_KEY_WRAP_PAD }, trusted, key, Buffer.alloc(4096)));
           } catch (err) {

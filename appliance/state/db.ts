@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS allowances (
 CREATE TABLE IF NOT EXISTS passkey_counters (
   credential_id BLOB PRIMARY KEY, approver_id TEXT NOT NULL, counter INTEGER NOT NULL, request_id TEXT NOT NULL,
   updated_at INTEGER NOT NULL, mac BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS hd_wallets (
+  wallet_id TEXT PRIMARY KEY, seed_cka_id BLOB NOT NULL, label TEXT NOT NULL, created_at INTEGER NOT NULL,
+  policy_hash BLOB NOT NULL, mac BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS hd_keys (key_id TEXT PRIMARY KEY, wallet_id TEXT NOT NULL, path TEXT NOT NULL, mac BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS seal (
   id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL, digest BLOB NOT NULL, head_seq INTEGER NOT NULL,
   head_hash BLOB NOT NULL, time INTEGER NOT NULL, mac BLOB NOT NULL);
@@ -93,6 +97,8 @@ export const SEALED_TABLES = {
   firmware_approvals: ['measurement', 'admin_id', 'expires_at', 'signature'],
   allowances: ['key_id', 'asset', 'spender', 'amount', 'nonce', 'request_id', 'updated_at'],
   passkey_counters: ['credential_id', 'approver_id', 'counter', 'request_id', 'updated_at'],
+  hd_wallets: ['wallet_id', 'seed_cka_id', 'label', 'created_at', 'policy_hash'],
+  hd_keys: ['key_id', 'wallet_id', 'path'],
 } as const;
 
 export type SealedTable = keyof typeof SEALED_TABLES;

@@ -39,6 +39,8 @@ const KEY_COLUMNS: Record<SealedTable, number> = {
   firmware_approvals: 2,
   allowances: 3,
   passkey_counters: 1,
+  hd_wallets: 1,
+  hd_keys: 1,
 };
 
 const MEMO_LIMIT = 8192;

@@ -13,6 +13,8 @@ import { createDeviceToken } from '../../softhsm-config/create-token.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-config/device-layout.js';
 import { tokenLabelFromUri } from '../../appliance/pkcs11/module.js';
 import { unwrapIntoToken, wrapUnderTrustedKey } from '../../appliance/pkcs11/trusted-wrap.js';
+import { restoreHdSeeds, type SeedToRestore } from '../../appliance/pkcs11/hd-seed-restore.js';
+import { snapshotHdKeys, snapshotHdWallets } from '../../appliance/ceremony/state-snapshot.js';
 import { closeDevice } from '../../appliance/device.js';
 import { dispatch } from '../../appliance/dispatch.js';
 import { ceremonyInit as deviceCeremonyInit } from '../../appliance/ceremony/init.js';
@@ -168,16 +170,21 @@ export async function runCeremonyBackup(opts: {
 
   const wrapKey = new Uint8Array(randomBytes(32));
   let wrapped: Uint8Array[];
+  let wrappedSeeds: Uint8Array[];
   let shares;
   let kcv: Uint8Array;
   try {
-    say(`2/4 wrapping ${plan.keys.length} key(s) under a fresh AES-256 key the SO marks trusted (CKM_AES_KEY_WRAP_PAD)`);
-    wrapped = wrapUnderTrustedKey(
+    const seeds = plan.seeds.length === 0 ? '' : ` and ${plan.seeds.length} HD seed(s)`;
+    say(`2/4 wrapping ${plan.keys.length} key(s)${seeds} under a fresh AES-256 key the SO marks trusted (CKM_AES_KEY_WRAP_PAD)`);
+    const all = wrapUnderTrustedKey(
       { modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) },
       { so: opts.soPin, user: readSecretFile(paths.userPinFile) },
       wrapKey,
       plan.keys.map((k) => k.ckaId),
+      plan.seeds.map((w) => w.ckaId),
     );
+    wrapped = all.slice(0, plan.keys.length);
+    wrappedSeeds = all.slice(plan.keys.length);
     say(`3/4 splitting the wrap key ${opts.threshold}-of-${opts.custodians.length} among the custodians`);
     kcv = keyCheckValue(wrapKey, backupId);
     shares = await splitWrapKey(wrapKey, { backupId, sourceDeviceId: config.deviceId, threshold: opts.threshold, custodians: opts.custodians });
@@ -200,6 +207,7 @@ export async function runCeremonyBackup(opts: {
       kcv,
       shareDigests,
       wrapped,
+      wrappedSeeds,
     });
     writeFileSync(backupFile, sealed.file, { mode: 0o600, flag: 'wx' });
     const shareFiles = writeShareFiles(outDir, shares);
@@ -253,11 +261,16 @@ export async function runCeremonyRestore(opts: {
       const state = backup.payload.state as CborMap;
       const records = state.keys as CborMap[];
       const wrappedById = new Map((backup.payload.keys as CborMap[]).map((k) => [String(k.keyId), k.wrapped as Uint8Array]));
-      const keys = records.map((k) => {
-        const wrapped = wrappedById.get(String(k.keyId));
-        if (!wrapped) throw new ApplianceError('bad_request', `backup has no wrapped value for key ${String(k.keyId)}`);
-        return { ckaId: k.ckaId as Uint8Array, label: String(k.label), publicKey: k.publicKey as Uint8Array, wrapped };
-      });
+      // Keys derived from an HD seed are derived again from the restored seed, not unwrapped.
+      const derivedAt = new Map(snapshotHdKeys(state).map((h) => [String(h.keyId), { walletId: String(h.walletId), path: String(h.path) }]));
+      const seeds = hdSeedsToRestore(backup.payload, state, derivedAt);
+      const keys = records
+        .filter((k) => !derivedAt.has(String(k.keyId)))
+        .map((k) => {
+          const wrapped = wrappedById.get(String(k.keyId));
+          if (!wrapped) throw new ApplianceError('bad_request', `backup has no wrapped value for key ${String(k.keyId)}`);
+          return { ckaId: k.ckaId as Uint8Array, label: String(k.label), publicKey: k.publicKey as Uint8Array, wrapped };
+        });
       say(`4/5 unwrapping ${keys.length} key(s) into the new token and checking each against its public key`);
       const probe = sha256(new TextEncoder().encode(`restore-check:${backup.backupId}`));
       const sigs = unwrapIntoToken({ modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) }, readSecretFile(paths.userPinFile), wrapKey, keys, probe);
@@ -265,6 +278,10 @@ export async function runCeremonyRestore(opts: {
         if (!secp256k1.verify(sig, probe, keys[i]!.publicKey, { prehash: false, lowS: false }))
           throw new ApplianceError('internal', `restored key ${hex(keys[i]!.ckaId)} does not match its recorded public key`);
       });
+      if (seeds.length > 0) {
+        say(`   unwrapping ${seeds.length} HD seed(s) and deriving their ${derivedAt.size} key(s) again, each checked against its recorded public key`);
+        restoreHdSeeds({ modulePath: config.modulePath, tokenLabel: tokenLabelFromUri(config.tokenUri) }, readSecretFile(paths.userPinFile), wrapKey, seeds);
+      }
       wrapKey.fill(0);
       say('5/5 new attestation identity; the first audit entry names the source device and the backup');
       const { dev } = openLocalDevice(opts.varRoot, opts.name);
@@ -284,4 +301,22 @@ export async function runCeremonyRestore(opts: {
   } finally {
     wrapKey.fill(0);
   }
+}
+
+/** The backup's wrapped HD seeds with the keys to derive again from each (docs/hd-wallets.md). */
+function hdSeedsToRestore(payload: CborMap, state: CborMap, derivedAt: Map<string, { walletId: string; path: string }>): SeedToRestore[] {
+  const wrapped = new Map((Array.isArray(payload.seeds) ? (payload.seeds as CborMap[]) : []).map((w) => [String(w.walletId), w.wrapped as Uint8Array]));
+  const records = state.keys as CborMap[];
+  const seeds = snapshotHdWallets(state).map((w) => {
+    const walletId = String(w.walletId);
+    const blob = wrapped.get(walletId);
+    if (!blob) throw new ApplianceError('bad_request', `backup has no wrapped seed for HD wallet ${walletId}`);
+    const keys = records
+      .filter((k) => derivedAt.get(String(k.keyId))?.walletId === walletId)
+      .map((k) => ({ ckaId: k.ckaId as Uint8Array, label: String(k.label), path: derivedAt.get(String(k.keyId))!.path, publicKey: k.publicKey as Uint8Array }));
+    return { walletId, ckaId: w.seedCkaId as Uint8Array, label: `hd-seed:${String(w.label)}`, wrapped: blob, keys };
+  });
+  for (const [keyId, at] of derivedAt)
+    if (!seeds.some((s) => s.walletId === at.walletId)) throw new ApplianceError('bad_request', `backup has derived key ${keyId} but not its HD wallet ${at.walletId}`);
+  return seeds;
 }

@@ -35,6 +35,9 @@ import { policyDiff } from './policy-diff.js';
 import { deviceTime } from './device-time.js';
 import { deviceTimeAttest } from './device-time-attest.js';
 import { metrics } from './metrics.js';
+import { hdCreate } from './hd-create.js';
+import { hdDerive } from './hd-derive.js';
+import { hdXpub } from './hd-xpub.js';
 
 export const CATALOGUE_LIST = [
   health,
@@ -69,6 +72,9 @@ export const CATALOGUE_LIST = [
   deviceTime,
   deviceTimeAttest,
   metrics,
+  hdCreate,
+  hdDerive,
+  hdXpub,
 ] as const;
 
 type AnySpec = (typeof CATALOGUE_LIST)[number];

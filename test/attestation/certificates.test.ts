@@ -85,11 +85,11 @@ function tamper(pem: string, at: string | number): string {
     .join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
-test('ATTESTATION_OIDS: eight distinct arcs under one UUID-derived 2.25 arc', () => {
+test('ATTESTATION_OIDS: nine distinct arcs under one UUID-derived 2.25 arc', () => {
   const oids = Object.values(ATTESTATION_OIDS);
-  assert.equal(new Set(oids).size, 8);
+  assert.equal(new Set(oids).size, 9);
   for (const [i, oid] of [...oids].sort().entries()) {
-    assert.match(oid, /^2\.25\.[1-9][0-9]{0,38}\.[1-8]$/);
+    assert.match(oid, /^2\.25\.[1-9][0-9]{0,38}\.[1-9]$/);
     assert.equal(oid, `${oids[0]!.replace(/\.\d$/, '')}.${i + 1}`);
   }
   const arc = BigInt(oids[0]!.split('.')[2]!);
@@ -116,7 +116,8 @@ test('openssl verify accepts the chain and the device certificate', () => {
 test('openssl x509 -text shows every attestation extension OID and the secp256k1 curve', () => {
   const { ok, out } = openssl(['x509', '-in', file(keyCert), '-text', '-noout']);
   assert.ok(ok, out);
-  for (const oid of Object.values(ATTESTATION_OIDS)) assert.ok(out.includes(oid), `missing ${oid}`);
+  for (const oid of Object.values(ATTESTATION_OIDS)) if (oid !== ATTESTATION_OIDS.hdDerivation) assert.ok(out.includes(oid), `missing ${oid}`);
+  assert.ok(!out.includes(ATTESTATION_OIDS.hdDerivation), 'a generated key names no HD derivation');
   assert.match(out, /ASN1 OID: secp256k1/);
   assert.match(out, /Subject: CN ?= ?k-00112233445566778899aabbccddeeff/);
   assert.match(out, /Issuer: CN ?= ?dev-0001/);
@@ -128,6 +129,28 @@ test('openssl x509 -text shows every attestation extension OID and the secp256k1
   assert.match(device, /Digital Signature, Certificate Sign/);
   assert.match(device, /ASN1 OID: prime256v1/);
   assert.ok(device.includes(ATTESTATION_OIDS.deviceId) && device.includes(ATTESTATION_OIDS.measurement));
+});
+
+test('an HD-derived key: the hdDerivation extension names wallet and path, readable by openssl and read back', async () => {
+  const origin = "hd-00112233445566778899aabbccddeeff m/44'/60'/0'/0/5";
+  const pem = await issueKeyAttestationCertificate({
+    deviceCertPem: deviceCert,
+    sign: token.sign,
+    keyPublicKey: keyPair(),
+    attestation: attestation({ generatedOnDevice: false, nonExtractable: true, wrapWithTrustedOnly: false, hdDerivation: origin }),
+  });
+  const read = readKeyAttestation(pem);
+  assert.equal(read.hdDerivation, origin);
+  assert.equal(read.generatedOnDevice, false);
+  assert.equal(read.nonExtractable, true);
+  const { ok, out } = openssl(['x509', '-in', file(pem), '-text', '-noout']);
+  assert.ok(ok, out);
+  assert.ok(out.includes(ATTESTATION_OIDS.hdDerivation));
+  assert.ok(out.includes("m/44'/60'/0'/0/5"));
+  await assert.rejects(
+    issueKeyAttestationCertificate({ deviceCertPem: deviceCert, sign: token.sign, keyPublicKey: keyPair(), attestation: attestation({ hdDerivation: '' }) }),
+    (e: Error & { code?: string }) => e.code === 'bad_request',
+  );
 });
 
 test('serial numbers are positive 16-byte integers and differ', () => {

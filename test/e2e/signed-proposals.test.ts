@@ -140,4 +140,27 @@ describe('signed proposals: an admin stamps what it asks for, the appliance veri
     const e = await entry(details.auditSeq);
     assert.deepEqual([e.kind, e.outcome, e.requester], ['policy.propose', 'rejected', 'admin-3']);
   });
+
+  test('HD wallets under requireSignedProposals: a stamped create and derive are accepted; an unstamped derive, and a stamp moved to another path, are refused', async () => {
+    const createBody = { label: 'signed-hd', requestId: 'hd-1' };
+    const created = await dev.request('POST', '/v1/hd-wallets', dev.tokens.admin, { ...createBody, stamp: stamp(admin3, { command: 'hd.create' }, createBody, 'admin-3', (await deviceNow()) + 600) });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.deepEqual([(await entry(created.json.auditSeq)).kind, (await entry(created.json.auditSeq)).requesterProof], ['hd.create', 'verified']);
+    const walletId = String(created.json.walletId);
+    const target = { command: 'hd.derive' as const, walletId };
+    const body = { account: 0, index: 1, group: 'hot', label: 'signed-1', requestId: 'hd-2' };
+    const derived = await dev.request('POST', `/v1/hd-wallets/${walletId}/keys`, dev.tokens.admin, { ...body, stamp: stamp(admin3, target, body, 'admin-3', (await deviceNow()) + 600) });
+    assert.equal(derived.status, 201, JSON.stringify(derived.json));
+    const unstamped = await dev.request('POST', `/v1/hd-wallets/${walletId}/keys`, dev.tokens.admin, { ...body, index: 2, requestId: 'hd-3' });
+    assert.equal(unstamped.status, 403);
+    assert.equal(problemFields(unstamped.json)?.details?.code, 'request_unsigned');
+    const moved = await dev.request('POST', `/v1/hd-wallets/${walletId}/keys`, dev.tokens.admin, {
+      ...body,
+      index: 3,
+      requestId: 'hd-4',
+      stamp: stamp(admin3, target, { ...body, requestId: 'hd-4' }, 'admin-3', (await deviceNow()) + 600),
+    });
+    assert.equal(moved.status, 403);
+    assert.equal(problemFields(moved.json)?.details?.code, 'request_bad_signature');
+  });
 });

@@ -84,6 +84,20 @@ describe("the bridge's answers match their documented schemas", () => {
     await conforms('get', '/v1/device/attestation', `/v1/device/attestation?challenge=0x${'ab'.repeat(16)}`, { token: TOKENS.auditor, status: 200 });
   });
 
+  test('HD wallets: the wallet, a derived key and the account xpub', async () => {
+    const wallet = await conforms('post', '/v1/hd-wallets', '/v1/hd-wallets', { token: TOKENS.admin, body: { label: 'schema' }, status: 201 });
+    const walletId = String(wallet.walletId);
+    await conforms('post', '/v1/hd-wallets/{walletId}/keys', `/v1/hd-wallets/${walletId}/keys`, { token: TOKENS.admin, body: { account: 0, index: 3, group: 'hot', label: 'schema-3' }, status: 201 });
+    await conforms('post', '/v1/hd-wallets/{walletId}/keys', `/v1/hd-wallets/${walletId}/keys`, {
+      token: TOKENS.admin,
+      body: { account: 0, index: 3, group: 'hot', label: 'again' },
+      status: 409,
+      type: 'application/problem+json',
+    });
+    await conforms('get', '/v1/hd-wallets/{walletId}/accounts/{account}/xpub', `/v1/hd-wallets/${walletId}/accounts/0/xpub`, { token: TOKENS.auditor, status: 200 });
+    await conforms('get', '/v1/hd-wallets/{walletId}/accounts/{account}/xpub', '/v1/hd-wallets/hd-00/accounts/0/xpub', { token: TOKENS.auditor, status: 404, type: 'application/problem+json' });
+  });
+
   test('signed, pending and denied transfers, the request each left, and the pending list', async () => {
     const keyId = String(d.keys[0]?.keyId);
     const sign = (key: string, to: string, value: string, nonce: number, status: number) =>
