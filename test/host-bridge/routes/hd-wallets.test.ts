@@ -9,7 +9,7 @@ test('POST /v1/hd-wallets becomes hd.create with the admin principal as requeste
   const { request, sent } = recordingBridge({ 'hd.create': { walletId: 'hd-01', label: 'treasury', createdAt: 5, policyHash: new Uint8Array([7]), auditSeq: 9 } });
   const res = await request('POST', '/v1/hd-wallets', { token: TOKENS.admin, body: { label: 'treasury' } });
   assert.equal(res.status, 201);
-  assert.deepEqual(await res.json(), { walletId: 'hd-01', label: 'treasury', createdAt: 5, policyHash: '0x07', auditSeq: 9 });
+  assert.deepEqual(await res.json(), { walletId: 'hd-01', label: 'treasury', createdAt: 5, createdAtIso: '1970-01-01T00:00:05Z', policyHash: '0x07', auditSeq: 9 });
   assert.deepEqual(
     sent.map(({ cmd, args }) => ({ cmd, args })),
     [{ cmd: 'hd.create', args: { requester: 'admin-1', label: 'treasury' } }],
