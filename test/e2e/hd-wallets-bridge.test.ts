@@ -23,7 +23,7 @@ describe('HD wallets over HTTP', () => {
     const created = await d.request('POST', '/v1/hd-wallets', d.tokens.admin, { label: 'deposits' });
     assert.equal(created.status, 201, JSON.stringify(created.json));
     const walletId = String(created.json.walletId);
-    assert.deepEqual(Object.keys(created.json).sort(), ['auditSeq', 'createdAt', 'label', 'policyHash', 'walletId']);
+    assert.deepEqual(Object.keys(created.json).sort(), ['auditSeq', 'createdAt', 'createdAtIso', 'label', 'policyHash', 'walletId']);
     const key = await d.request('POST', `/v1/hd-wallets/${walletId}/keys`, d.tokens.admin, { account: 3, index: 17, group: 'hot', label: 'dep-17' });
     assert.equal(key.status, 201, JSON.stringify(key.json));
     assert.equal(key.json.path, "m/44'/60'/3'/0/17");
