@@ -9,7 +9,7 @@ import { stampedArgsDigest } from '../protocol/commands/request-stamp-arg.js';
 import { encodeRequestStatement } from '../firmware-policy/request-stamp.js';
 import { ApplianceError } from '../protocol/errors.js';
 import { signEvmTxParams, signTypedDataParams } from './sign-params.js';
-import { keyGenerateParams, policyActivateParams, policyProposeParams, whitelistProposeParams, whitelistRemoveParams } from './admin-params.js';
+import { hdDeriveParams, keyGenerateParams, policyActivateParams, policyProposeParams, whitelistProposeParams, whitelistRemoveParams } from './admin-params.js';
 
 export type StampedCommand = 'sign.evm-tx' | 'sign.typed-data';
 
@@ -36,6 +36,8 @@ export function requestStatement(r: StatementRequest): Uint8Array {
 export type AdminStatementTarget =
   | { command: 'whitelist.propose' }
   | { command: 'key.generate' }
+  /** POST /v1/hd-wallets/{walletId}/keys */
+  | { command: 'hd.derive'; walletId: string }
   /** DELETE /v1/whitelist/{chainId}/{address}?group=… */
   | { command: 'whitelist.remove'; chainId: string | number; address: string; group?: string }
   /** The canonical document the proposal will carry (admin-params.ts proposedDocument). */
@@ -60,11 +62,13 @@ export function adminRequestStatement(r: AdminStatementRequest): Uint8Array {
       ? whitelistProposeParams(body, r.requester)
       : r.command === 'key.generate'
         ? keyGenerateParams(body, r.requester)
-        : r.command === 'whitelist.remove'
-          ? whitelistRemoveParams(r.chainId, r.address, r.group, body, r.requester)
-          : r.command === 'policy.propose'
-            ? policyProposeParams(r.document, body, r.requester)
-            : policyActivateParams(r.proposalId, body, r.requester);
+        : r.command === 'hd.derive'
+          ? hdDeriveParams(r.walletId, body, r.requester)
+          : r.command === 'whitelist.remove'
+            ? whitelistRemoveParams(r.chainId, r.address, r.group, body, r.requester)
+            : r.command === 'policy.propose'
+              ? policyProposeParams(r.document, body, r.requester)
+              : policyActivateParams(r.proposalId, body, r.requester);
   const argsDigest = stampedArgsDigest(toWireArgs(params));
   return encodeRequestStatement({ deviceId: r.deviceId, command: r.command, requester: r.requester, requestId: body.requestId, argsDigest, expiresAt: r.expiresAt });
 }

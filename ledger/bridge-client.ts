@@ -114,6 +114,29 @@ export class BridgeClient {
     return asKey(BridgeClient.unwrap(path, await this.request('GET', path)));
   }
 
+  /** GET /v1/hd-wallets/{walletId}/accounts/{account}/xpub (an admin's or an auditor's token): the xpub of m/44'/60'/account'. */
+  async hdAccountXpub(walletId: string, account: number): Promise<string> {
+    const path = `/v1/hd-wallets/${encodeURIComponent(walletId)}/accounts/${account}/xpub`;
+    const json = BridgeClient.unwrap(path, await this.request('GET', path));
+    if (typeof json.xpub !== 'string') throw new BridgeError('unexpected', 200, `${path} answered without an xpub`);
+    return json.xpub;
+  }
+
+  /**
+   * POST /v1/hd-wallets/{walletId}/keys (an admin's token): the key at m/44'/60'/account'/0/index
+   * derived into the token in `group`. A path derived before is a BridgeError `conflict` whose details
+   * name its `keyId`.
+   */
+  async hdDeriveKey(
+    walletId: string,
+    body: { account: number; index: number; group: string; label: string; requestId?: string; stamp?: { expiresAt: number; signature: string } },
+  ): Promise<BridgeKey & { path: string }> {
+    const route = `/v1/hd-wallets/${encodeURIComponent(walletId)}/keys`;
+    const json = BridgeClient.unwrap(route, await this.request('POST', route, body));
+    if (typeof json.path !== 'string') throw new BridgeError('unexpected', 200, `${route} answered a key without its path`);
+    return { ...asKey(json), path: json.path };
+  }
+
   /**
    * POST /v1/sign/evm-transaction (a requester's token) under `idempotencyKey`: the same key gives the
    * same answer again. A decision (signed, pending, denied) is returned; an error answer is thrown.

@@ -36,3 +36,10 @@ export async function stampKeyGenerate(deviceId: string, who: Required<StampingP
   const statement = adminRequestStatement({ command: 'key.generate', deviceId, body, requester: who.id, expiresAt });
   return { expiresAt, signature: hex(await who.stamp(statement)) };
 }
+
+/** The stamp of an admin's POST /v1/hd-wallets/{walletId}/keys body (which names its own `requestId`). */
+export async function stampHdDerive(deviceId: string, who: Required<StampingPrincipal>, walletId: string, body: Record<string, unknown>, ttlSeconds = 300, now?: number): Promise<BodyStamp> {
+  const expiresAt = expiry(ttlSeconds, now);
+  const statement = adminRequestStatement({ command: 'hd.derive', walletId, deviceId, body, requester: who.id, expiresAt });
+  return { expiresAt, signature: hex(await who.stamp(statement)) };
+}
