@@ -24,7 +24,10 @@ import { ensureAccountXpub, findHdDepositAddress } from '../../ledger/hd-deposit
 import { depositAddressFromXpub } from '../../ledger/hd-xpub.js';
 import { openLedgerDb } from '../../ledger/open-ledger.js';
 import { checkReplay } from '../../ledger/replay.js';
+import { buildOpenApi } from '../../custody/openapi.js';
+import { LEDGER_MODULES, SERVICE_MODULES } from '../../custody/modules.js';
 import { auditPayloadsOf } from '../helpers/e2e-token.js';
+import { schemaErrors, type JsonSchema } from '../helpers/json-schema-check.js';
 import { startLedgerAppliance, type LedgerAppliance } from '../helpers/ledger-appliance.js';
 import { ETH } from '../helpers/test-device.js';
 import { OPERATOR_TOKEN, READER_TOKEN } from '../custody/fixtures.js';
@@ -104,6 +107,11 @@ test('deposit addresses derived from the xpub read once: no appliance call per a
     ],
   );
   assert.deepEqual([dora.customer, dora.keyGroup], ['dora', 'deposit']);
+  // The answer is what the OpenAPI description says: the registry row, and `hd`.
+  const doc = buildOpenApi([...LEDGER_MODULES, ...SERVICE_MODULES]) as JsonSchema;
+  const { hd, ...row } = dora;
+  assert.deepEqual(schemaErrors(row, { $ref: '#/components/schemas/CustodyAddress' }, doc), []);
+  assert.deepEqual(schemaErrors(hd, { $ref: '#/components/schemas/HdDepositAddress' }, doc), []);
   const concurrent = await Promise.all(['f1', 'f2', 'f3', 'f4', 'f5'].map((c) => newAddress(s, c)));
   assert.deepEqual(
     concurrent.map((a) => a.hd.index).sort((a, b) => a - b),
