@@ -169,7 +169,7 @@ export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
   const chains = ((root.chains ?? []) as unknown[]).map((c, i): ChainConfig => {
     const f = `chains[${i}]`;
     const o = obj(c, f);
-    onlyKeys(o, ['chainId', 'rpcUrl', 'finality', 'tokens'], f);
+    onlyKeys(o, ['chainId', 'rpcUrl', 'finality', 'tokens', 'hdDeposits'], f);
     const idText = typeof o.chainId === 'number' && Number.isSafeInteger(o.chainId) ? String(o.chainId) : o.chainId;
     const chainId = BigInt(str(idText, `${f}.chainId`, /^[1-9][0-9]{0,19}$/));
     const rpcUrl = httpUrl(o.rpcUrl, `${f}.rpcUrl`);
@@ -183,7 +183,11 @@ export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
     } else throw new CustodyConfigError(`${f}.finality`, 'expected { "tag": "finalized" | "safe" } or { "confirmations": n }');
     if (!Array.isArray(o.tokens ?? [])) throw new CustodyConfigError(`${f}.tokens`, 'expected an array of token addresses');
     const tokenList = ((o.tokens ?? []) as unknown[]).map((t, j) => str(t, `${f}.tokens[${j}]`, /^0x[0-9a-fA-F]{40}$/));
-    return { chainId, rpcUrl, finality, tokens: tokenList };
+    if (o.hdDeposits === undefined) return { chainId, rpcUrl, finality, tokens: tokenList };
+    const hd = obj(o.hdDeposits, `${f}.hdDeposits`);
+    onlyKeys(hd, ['walletId', 'account'], `${f}.hdDeposits`);
+    const hdDeposits = { walletId: str(hd.walletId, `${f}.hdDeposits.walletId`, ID_RE), account: uint(hd.account, `${f}.hdDeposits.account`, 0x7fff_ffff) };
+    return { chainId, rpcUrl, finality, tokens: tokenList, hdDeposits };
   });
   const seen = new Set<bigint>();
   for (const [i, c] of chains.entries()) {
@@ -218,6 +222,11 @@ export function parseConfig(raw: unknown, baseDir: string): CustodyConfig {
       admin,
       depositGroup: b.depositGroup === undefined ? 'deposit' : str(b.depositGroup, 'bridge.depositGroup', ID_RE),
     };
+  }
+
+  for (const [i, c] of chains.entries()) {
+    if (c.hdDeposits !== undefined && bridge?.admin === undefined)
+      throw new CustodyConfigError(`chains[${i}].hdDeposits`, 'HD deposit addresses need bridge.admin (it reads the xpub and derives a key before its first sweep)');
   }
 
   const j = obj(root.jobs ?? {}, 'jobs');

@@ -51,6 +51,7 @@ const PROBLEMS = {
       needs_gas: [409, 'The deposit address holds too little native coin for the fee'],
       sweep_in_flight: [409, 'The address has a sweep in flight'],
       sweep_refused: [409, 'The appliance refused the sweep'],
+      hd_key_mismatch: [502, 'The appliance derived a key whose address is not the one the xpub gives'],
       already_resolved: [409, 'The reconciliation exception was resolved already'],
       not_final: [409, 'The block is not final on the chain yet'],
       corrupt: [500, 'Stored data contradicts the journal'],

@@ -108,23 +108,13 @@ export class BridgeClient {
     return asKey(BridgeClient.unwrap('/v1/keys', await this.request('POST', '/v1/keys', body)));
   }
 
-  /** POST /v1/hd-wallets (an admin token): a new HD wallet's id; its seed stays in the token. */
-  async createHdWallet(body: { label: string; requestId?: string; stamp?: { expiresAt: number; signature: string } }): Promise<string> {
-    const json = BridgeClient.unwrap('/v1/hd-wallets', await this.request('POST', '/v1/hd-wallets', body));
-    if (typeof json.walletId !== 'string') throw new BridgeError('unexpected', 201, '/v1/hd-wallets answered without a wallet id');
-    return json.walletId;
+  /** GET /v1/keys/{keyId}. */
+  async getKey(keyId: string): Promise<BridgeKey> {
+    const path = `/v1/keys/${encodeURIComponent(keyId)}`;
+    return asKey(BridgeClient.unwrap(path, await this.request('GET', path)));
   }
 
-  /** POST /v1/hd-wallets/{walletId}/keys (an admin token): the key at m/44'/60'/account'/0/index derived into the token, in `group`. */
-  async deriveHdKey(
-    walletId: string,
-    body: { account: number; index: number; group: string; label: string; requestId?: string; stamp?: { expiresAt: number; signature: string } },
-  ): Promise<BridgeKey> {
-    const path = `/v1/hd-wallets/${encodeURIComponent(walletId)}/keys`;
-    return asKey(BridgeClient.unwrap(path, await this.request('POST', path, body)));
-  }
-
-  /** GET /v1/hd-wallets/{walletId}/accounts/{account}/xpub (an admin or auditor token): the account's extended public key. */
+  /** GET /v1/hd-wallets/{walletId}/accounts/{account}/xpub (an admin's or an auditor's token): the xpub of m/44'/60'/account'. */
   async hdAccountXpub(walletId: string, account: number): Promise<string> {
     const path = `/v1/hd-wallets/${encodeURIComponent(walletId)}/accounts/${account}/xpub`;
     const json = BridgeClient.unwrap(path, await this.request('GET', path));
@@ -132,10 +122,19 @@ export class BridgeClient {
     return json.xpub;
   }
 
-  /** GET /v1/keys/{keyId}. */
-  async getKey(keyId: string): Promise<BridgeKey> {
-    const path = `/v1/keys/${encodeURIComponent(keyId)}`;
-    return asKey(BridgeClient.unwrap(path, await this.request('GET', path)));
+  /**
+   * POST /v1/hd-wallets/{walletId}/keys (an admin's token): the key at m/44'/60'/account'/0/index
+   * derived into the token in `group`. A path derived before is a BridgeError `conflict` whose details
+   * name its `keyId`.
+   */
+  async hdDeriveKey(
+    walletId: string,
+    body: { account: number; index: number; group: string; label: string; requestId?: string; stamp?: { expiresAt: number; signature: string } },
+  ): Promise<BridgeKey & { path: string }> {
+    const route = `/v1/hd-wallets/${encodeURIComponent(walletId)}/keys`;
+    const json = BridgeClient.unwrap(route, await this.request('POST', route, body));
+    if (typeof json.path !== 'string') throw new BridgeError('unexpected', 200, `${route} answered a key without its path`);
+    return { ...asKey(json), path: json.path };
   }
 
   /**

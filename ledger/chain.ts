@@ -13,6 +13,11 @@ export interface ChainConfig {
   finality: Finality;
   /** ERC-20 token contracts watched on this chain (0x, any case). */
   tokens: string[];
+  /**
+   * Deposit addresses derived from this HD account's xpub (ledger/hd-deposits.ts); absent: each
+   * deposit address is a key the appliance generates (ledger/deposit-addresses.ts).
+   */
+  hdDeposits?: { walletId: string; account: number };
 }
 
 export function chainClient(cfg: Pick<ChainConfig, 'rpcUrl'>): PublicClient {

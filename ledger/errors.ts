@@ -22,6 +22,7 @@ export const LEDGER_ERROR_CODES = [
   'needs_gas', // a token sweep's deposit address holds too little of the native coin for its fee
   'sweep_in_flight', // the address has a sweep being signed, awaiting approval or broadcast
   'sweep_refused', // the appliance denied the sweep, or answered a transaction other than the one asked
+  'hd_key_mismatch', // the key the appliance derived for an HD deposit address is not the address the xpub gave
 ] as const;
 
 export type LedgerErrorCode = (typeof LEDGER_ERROR_CODES)[number];

@@ -1,10 +1,11 @@
-// The ledger's outbox of events (a reconciliation break, an exception resolved) for the custody
+// The ledger's outbox of events (a reconciliation break, an exception resolved, an HD deposit key
+// the appliance derived at another address than the xpub's) for the custody
 // service to stream. An event is appended in the transaction of the change it reports, so it exists
 // exactly when the change does. Appenders take one advisory lock until commit, so ids are handed out
 // in commit order and a reader that lists "after the last id it saw" never skips one.
 import type { Queryable } from './db.js';
 
-export const EVENT_TYPES = ['reconciliation.break', 'exception.resolved'] as const;
+export const EVENT_TYPES = ['reconciliation.break', 'exception.resolved', 'hd.key_mismatch'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface LedgerEvent {

@@ -7,6 +7,7 @@ import { MIGRATION_002_CUSTODY_ADDRESSES } from './schema/002-custody-addresses.
 import { MIGRATION_003_DEPOSITS } from './schema/003-deposits.js';
 import { MIGRATION_004_RECONCILIATION } from './schema/004-reconciliation.js';
 import { MIGRATION_005_SWEEPS } from './schema/005-sweeps.js';
+import { MIGRATION_006_HD_DEPOSITS } from './schema/006-hd-deposits.js';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'deposits', sql: MIGRATION_003_DEPOSITS },
   { version: 4, name: 'reconciliation', sql: MIGRATION_004_RECONCILIATION },
   { version: 5, name: 'sweeps', sql: MIGRATION_005_SWEEPS },
+  { version: 6, name: 'hd deposits', sql: MIGRATION_006_HD_DEPOSITS },
 ];
 
 const LOCK_KEY = 7_411_300_013;

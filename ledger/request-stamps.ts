@@ -37,13 +37,6 @@ export async function stampKeyGenerate(deviceId: string, who: Required<StampingP
   return { expiresAt, signature: hex(await who.stamp(statement)) };
 }
 
-/** The stamp of an admin's POST /v1/hd-wallets body (which names its own `requestId`). */
-export async function stampHdCreate(deviceId: string, who: Required<StampingPrincipal>, body: Record<string, unknown>, ttlSeconds = 300, now?: number): Promise<BodyStamp> {
-  const expiresAt = expiry(ttlSeconds, now);
-  const statement = adminRequestStatement({ command: 'hd.create', deviceId, body, requester: who.id, expiresAt });
-  return { expiresAt, signature: hex(await who.stamp(statement)) };
-}
-
 /** The stamp of an admin's POST /v1/hd-wallets/{walletId}/keys body (which names its own `requestId`). */
 export async function stampHdDerive(deviceId: string, who: Required<StampingPrincipal>, walletId: string, body: Record<string, unknown>, ttlSeconds = 300, now?: number): Promise<BodyStamp> {
   const expiresAt = expiry(ttlSeconds, now);

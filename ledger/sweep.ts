@@ -9,6 +9,8 @@
 // address's custody account Settled + (amount + fee), the hot address's Settled − amount, the fees
 // account Settled − fee, with fee = gasUsed × effectiveGasPrice from the receipt (a token sweep moves
 // the token between the two custody accounts and the fee out of the deposit address's native account).
+// A deposit address derived from an HD account's xpub gets its key derived into the token just before
+// its first sweep is recorded (ledger/hd-deposits.ts hdDepositKey, which checks the address).
 import { randomUUID } from 'node:crypto';
 import { encodeFunctionData, erc20Abi, keccak256, parseTransaction, type Hex, type PublicClient } from 'viem';
 import { custodyAccount, feesAccount, openAccount } from './accounts.js';
@@ -16,6 +18,7 @@ import { erc20Asset, nativeAsset } from './assets.js';
 import type { BridgeClient, SigningAnswer } from './bridge-client.js';
 import { finalBlock, type ChainConfig } from './chain.js';
 import { findCustodyAddress } from './custody-addresses.js';
+import { findHdDepositAddress, hdDepositKey, type HdKeyDeriver } from './hd-deposits.js';
 import type { Db } from './db.js';
 import { LedgerError } from './errors.js';
 import { postEntry, type Posted } from './journal.js';
@@ -57,6 +60,13 @@ export interface SweepContext {
   /** The policy's fee cap for the chain (feeCaps.<chainId>), when it has one. */
   feeCap?: { maxGasLimit: bigint; maxFeeWei: bigint };
   stampTtlSeconds?: number;
+  /** Who derives an HD deposit address's key before its first sweep (an admin), or how to get it when needed. */
+  hdKeys?: HdKeyDeriver | (() => Promise<HdKeyDeriver>);
+}
+
+async function hdKeysOf(ctx: SweepContext): Promise<HdKeyDeriver> {
+  if (ctx.hdKeys === undefined) throw new LedgerError('bad_entry', 'an HD deposit address needs an admin to derive its key (the sweep context has no hdKeys)');
+  return typeof ctx.hdKeys === 'function' ? ctx.hdKeys() : ctx.hdKeys;
 }
 
 export type SweepStatus = 'signing' | 'pending_approval' | 'denied' | 'broadcast' | 'settled' | 'reverted';
@@ -179,7 +189,11 @@ export async function recordSweep(ctx: SweepContext, o: SweepRequest): Promise<S
   const from = o.depositAddress.toLowerCase();
   const to = o.hotAddress.toLowerCase();
   const dep = await findCustodyAddress(db, chain.chainId, from);
-  if (dep === null || dep.role !== 'deposit' || dep.keyId === undefined) throw new LedgerError('not_found', 'not a deposit address made by the appliance', { address: from });
+  if (dep === null || dep.role !== 'deposit') throw new LedgerError('not_found', 'not a deposit address made by the appliance', { address: from });
+  // An address derived from an HD account's xpub has no key in the token until its first sweep.
+  const hd = dep.keyId === undefined ? await findHdDepositAddress(db, chain.chainId, from) : null;
+  if (dep.keyId === undefined && hd === null) throw new LedgerError('not_found', 'not a deposit address made by the appliance', { address: from });
+  if (hd?.mismatch !== undefined) throw new LedgerError('hd_key_mismatch', `the HD deposit address was refused: ${hd.mismatch}`, { address: from, path: hd.path });
   const hot = await findCustodyAddress(db, chain.chainId, to);
   if (hot === null || hot.role !== 'hot') throw new LedgerError('not_found', 'not a registered hot address', { address: to });
   const busy = await db.query('SELECT 1 FROM ledger_sweeps WHERE chain_id = $1 AND from_address = $2 AND status IN ($3, $4, $5)', [
@@ -227,11 +241,13 @@ export async function recordSweep(ctx: SweepContext, o: SweepRequest): Promise<S
     }
   }
   const { maxFeePerGas, maxPriorityFeePerGas } = fees;
+  // Derived into the token only now that there is something to sweep (hdDepositKey checks its address).
+  const keyId = dep.keyId ?? (await hdDepositKey(db, await hdKeysOf(ctx), hd!));
 
   const requestId = `sweep-${randomUUID()}`;
   const inserted = await db.query<{ id: string }>(
     'INSERT INTO ledger_sweeps (chain_id, from_address, to_address, asset, key_id, nonce, amount, gas_limit, max_fee_per_gas, max_priority_fee_per_gas, request_id, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id::text AS id',
-    [chain.chainId.toString(), from, to, asset, dep.keyId, nonce, amount.toString(), gasLimit.toString(), maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), requestId, 'signing'],
+    [chain.chainId.toString(), from, to, asset, keyId, nonce, amount.toString(), gasLimit.toString(), maxFeePerGas.toString(), maxPriorityFeePerGas.toString(), requestId, 'signing'],
   );
   return (await getSweep(db, Number(inserted.rows[0]!.id)))!;
 }

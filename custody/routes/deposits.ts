@@ -2,9 +2,11 @@
 // chain (the watcher's steps up to the final block, then the sweeps settled up to that block; see
 // custody/chain-runtime.ts), POST /v1/customers/{customer}/deposit-addresses (operator: the appliance
 // makes a key in the deposit group through the bridge, with the configured admin's token and stamp,
-// and its address is registered as the customer's deposit address) and GET /v1/deposits (the deposits
+// and its address is registered as the customer's deposit address; on a chain with `hdDeposits`, the
+// next address is derived from the HD account's xpub, read once, with no appliance call) and GET /v1/deposits (the deposits
 // the watcher saw, filtered, one page at a time).
-import { KEY_LABEL_RE, provisionDepositAddress } from '../../ledger/deposit-addresses.js';
+import { defaultDepositLabel, KEY_LABEL_RE, provisionDepositAddress } from '../../ledger/deposit-addresses.js';
+import { allocateHdDepositAddress, ensureAccountXpub, type HdDepositAddress } from '../../ledger/hd-deposits.js';
 import { DEPOSIT_STATUSES, pageDeposits, type Deposit } from '../../ledger/deposits.js';
 import { chainRuntimes, runtimeOf } from '../chain-runtime.js';
 import type { CustodyModule } from '../module.js';
@@ -32,6 +34,30 @@ export const depositView = (d: Deposit) => ({
   finalityEntryId: d.finalityEntryId === null ? null : String(d.finalityEntryId),
   reversalEntryId: d.reversalEntryId === null ? null : String(d.reversalEntryId),
 });
+
+/** Where an HD deposit address comes from, and its key once the appliance derived it for a sweep. */
+export const hdView = (h: HdDepositAddress) => ({
+  walletId: h.walletId,
+  account: h.account,
+  index: h.index,
+  path: h.path,
+  keyId: h.keyId ?? null,
+  ...(h.mismatch === undefined ? {} : { mismatch: h.mismatch }),
+});
+
+const hdSchema = {
+  type: 'object',
+  description: 'present when the chain derives deposit addresses from an HD account (config chains[].hdDeposits)',
+  required: ['walletId', 'account', 'index', 'path', 'keyId'],
+  properties: {
+    walletId: { type: 'string' },
+    account: { type: 'integer', minimum: 0 },
+    index: { type: 'integer', minimum: 0, description: "i in m/44'/60'/a'/0/i, allocated once by the ledger" },
+    path: { type: 'string', description: "m/44'/60'/a'/0/i" },
+    keyId: { type: ['string', 'null'], description: 'the appliance key, once derived into the token before the first sweep' },
+    mismatch: { type: 'string', description: 'why the appliance’s derived key was refused (its address differed from the xpub’s)' },
+  },
+};
 
 const entryRef = { type: ['string', 'null'], pattern: '^[1-9][0-9]*$' };
 const depositSchema = {
@@ -67,8 +93,21 @@ export const depositsModule: CustodyModule = {
       const chainId = BigInt(bodyText(b, 'chainId', CHAIN_RE)!);
       const label = bodyText(b, 'label', KEY_LABEL_RE, true);
       const svc = serviceOf(r.service);
-      runtimeOf(svc, chainId);
+      const rt = runtimeOf(svc, chainId);
       const { client, admin } = adminClient(svc);
+      const hdAccount = rt.chain.hdDeposits;
+      if (hdAccount !== undefined) {
+        // HD mode: the xpub read once (the first time only), then the address derived here, no appliance call.
+        await ensureAccountXpub(r.db, hdAccount, () => client.hdAccountXpub(hdAccount.walletId, hdAccount.account));
+        const made = await allocateHdDepositAddress(r.db, {
+          ...hdAccount,
+          chainId,
+          customer,
+          group: settingsOf(svc).depositGroup,
+          label: label ?? defaultDepositLabel(customer),
+        });
+        return c.json({ ...addressView(made.address), hd: hdView(made.hd) }, 201);
+      }
       const address = await provisionDepositAddress(r.db, {
         bridge: client,
         admin: admin.principal,
@@ -115,12 +154,13 @@ export const depositsModule: CustodyModule = {
       },
     }));
   },
-  schemas: { Deposit: depositSchema },
+  schemas: { Deposit: depositSchema, HdDepositAddress: hdSchema },
   paths: {
     '/v1/customers/{customer}/deposit-addresses': {
       post: {
         operationId: 'createDepositAddress',
-        summary: 'A new deposit address for the customer: a key made by the appliance in the deposit group, registered with role deposit',
+        summary:
+          'A new deposit address for the customer: a key made by the appliance in the deposit group, or (a chain with hdDeposits) the next address derived from the HD account’s xpub with no appliance call; registered with role deposit',
         security: bearer('operator'),
         parameters: [pathParam('customer', 'the customer the address credits')],
         requestBody: {
@@ -140,8 +180,8 @@ export const depositsModule: CustodyModule = {
           },
         },
         responses: {
-          '201': ok('the registered deposit address', ref('CustodyAddress')),
-          ...problems('bad_request', 'bad_entry', 'address_taken', 'bridge_error', 'not_configured', ...AUTH_PROBLEMS),
+          '201': ok('the registered deposit address (in HD mode with `hd`: its path; no key yet)', { allOf: [ref('CustodyAddress'), { type: 'object', properties: { hd: ref('HdDepositAddress') } }] }),
+          ...problems('bad_request', 'bad_entry', 'not_found', 'address_taken', 'hd_key_mismatch', 'bridge_error', 'not_configured', ...AUTH_PROBLEMS),
         },
       },
     },

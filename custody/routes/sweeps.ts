@@ -1,11 +1,13 @@
 // Sweeps: POST /v1/sweeps (operator: sweep one deposit address's native coin, or one token, to the
 // chain's hot address, signed by the appliance through the bridge as the service's requester; see
-// ledger/sweep.ts), GET /v1/sweeps (filtered, one page at a time), and, when `jobs.sweepEveryMs` is
+// ledger/sweep.ts; an address derived from an HD xpub first has its key derived into the token by the
+// configured admin, checked against the xpub's address), GET /v1/sweeps (filtered, one page at a time), and, when `jobs.sweepEveryMs` is
 // set, a periodic job per chain (`sweeps:<chainId>`) that asks again for sweeps left in signing or
 // pending approval and sweeps every deposit address holding a final native balance. Settlement (the
 // `sweep` journal entry once the receipt is final) is the deposits job's, in the chain's order.
 import { findCustodyAddresses } from '../../ledger/queries.js';
 import { LedgerError } from '../../ledger/errors.js';
+import { listHdDepositAddresses, type HdKeyDeriver } from '../../ledger/hd-deposits.js';
 import { listSweeps, resumeSweeps, startSweep, type Sweep, type SweepContext, type SweepStatus } from '../../ledger/sweep.js';
 import type { Db } from '../../ledger/db.js';
 import { chainRuntimes, runtimeOf, type ChainRuntime } from '../chain-runtime.js';
@@ -13,7 +15,7 @@ import type { CustodyModule, ServiceContext } from '../module.js';
 import { AUTH_PROBLEMS, bearer, decimal, ok, problems, queryParam, ref } from '../openapi.js';
 import { ProblemError } from '../problem.js';
 import { bodyText, jsonBody, listPage, queryEnum, queryText } from './context.js';
-import { ADDRESS_RE, AFTER_RE, CHAIN_RE, deviceIdOf, requesterClient, serviceOf, settingsOf } from './ledger-ops.js';
+import { ADDRESS_RE, adminClient, AFTER_RE, CHAIN_RE, deviceIdOf, requesterClient, serviceOf, settingsOf } from './ledger-ops.js';
 
 export const SWEEP_STATUSES: readonly SweepStatus[] = ['signing', 'pending_approval', 'denied', 'broadcast', 'settled', 'reverted'];
 
@@ -42,7 +44,13 @@ export const sweepView = (s: Sweep) => ({
 /** The sweeping context of a chain: the requester's bridge client and principal, the device id. */
 async function sweepContext(svc: ServiceContext, rt: ChainRuntime): Promise<SweepContext> {
   const bridge = requesterClient(svc);
-  return { db: svc.db, bridge, requester: settingsOf(svc).requester, deviceId: await deviceIdOf(svc, bridge), chain: rt.chain, client: rt.client };
+  const deviceId = await deviceIdOf(svc, bridge);
+  // The admin derives an HD deposit address's key before its first sweep (asked only then: 503 without one).
+  const hdKeys = async (): Promise<HdKeyDeriver> => {
+    const { client, admin } = adminClient(svc);
+    return { bridge: client, admin: admin.principal, deviceId, group: settingsOf(svc).depositGroup };
+  };
+  return { db: svc.db, bridge, requester: settingsOf(svc).requester, deviceId, chain: rt.chain, client: rt.client, hdKeys };
 }
 
 /** The chain's one hot address (a sweep names it when the chain has several). */
@@ -58,7 +66,9 @@ const EXPECTED: readonly string[] = ['nothing_to_sweep', 'needs_gas', 'sweep_in_
 async function sweepAll(svc: ServiceContext, rt: ChainRuntime): Promise<void> {
   const ctx = await sweepContext(svc, rt);
   await resumeSweeps(ctx);
-  const deposits = (await findCustodyAddresses(svc.db, { chainId: rt.chain.chainId, role: 'deposit' })).filter((a) => a.keyId !== undefined);
+  // Keys the appliance made, and addresses derived from an HD xpub (their key is derived at the first sweep; not one refused).
+  const hd = new Set((await listHdDepositAddresses(svc.db, rt.chain.chainId)).filter((h) => h.mismatch === undefined).map((h) => h.address));
+  const deposits = (await findCustodyAddresses(svc.db, { chainId: rt.chain.chainId, role: 'deposit' })).filter((a) => a.keyId !== undefined || hd.has(a.address));
   if (deposits.length === 0) return;
   const hot = await soleHot(svc.db, rt.chain.chainId);
   // One address refused (a denial, the bridge down) does not stop the others; the first failure is the run's.
@@ -170,7 +180,7 @@ export const sweepsModule: CustodyModule = {
         },
         responses: {
           '201': ok('the sweep as recorded: broadcast, or pending_approval', ref('Sweep')),
-          ...problems('bad_request', 'not_found', 'nothing_to_sweep', 'needs_gas', 'sweep_in_flight', 'sweep_refused', 'bridge_error', 'not_configured', ...AUTH_PROBLEMS),
+          ...problems('bad_request', 'not_found', 'nothing_to_sweep', 'needs_gas', 'sweep_in_flight', 'sweep_refused', 'hd_key_mismatch', 'bridge_error', 'not_configured', ...AUTH_PROBLEMS),
         },
       },
       get: {

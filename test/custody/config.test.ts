@@ -211,3 +211,22 @@ test('a PostgreSQL URL opens the server: the ledger and orchestrator schemas are
   const tables = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('ledger_entries', 'orch_withdrawals')");
   assert.equal(tables.rows[0]!.n, 2);
 });
+
+test('chains[].hdDeposits: the HD account deposit addresses come from, which needs bridge.admin; a bad one is refused by name', () => {
+  const chain = { chainId: 31337, rpcUrl: 'http://127.0.0.1:8545' };
+  const bridge = { url: 'http://127.0.0.1:8080', admin: { id: 'ops-admin', tokenFile: 'admin.token' } };
+  const cfg = parseConfig({ chains: [{ ...chain, hdDeposits: { walletId: 'hd-0123abcd', account: 2 } }], bridge }, '/x');
+  assert.deepEqual(cfg.chains[0]!.hdDeposits, { walletId: 'hd-0123abcd', account: 2 });
+  assert.equal(parseConfig({ chains: [chain], bridge }, '/x').chains[0]!.hdDeposits, undefined, 'absent: keys the appliance generates');
+  const refused = (raw: object, field: string) =>
+    assert.throws(
+      () => parseConfig(raw, '/x'),
+      (e: unknown) => e instanceof CustodyConfigError && e.field === field,
+      field,
+    );
+  refused({ chains: [{ ...chain, hdDeposits: { walletId: 'hd-1', account: 0 } }] }, 'chains[0].hdDeposits');
+  refused({ chains: [{ ...chain, hdDeposits: { walletId: 'hd 1', account: 0 } }], bridge }, 'chains[0].hdDeposits.walletId');
+  refused({ chains: [{ ...chain, hdDeposits: { walletId: 'hd-1', account: -1 } }], bridge }, 'chains[0].hdDeposits.account');
+  refused({ chains: [{ ...chain, hdDeposits: { walletId: 'hd-1', account: 2 ** 31 } }], bridge }, 'chains[0].hdDeposits.account');
+  refused({ chains: [{ ...chain, hdDeposits: { walletId: 'hd-1', account: 0, index: 3 } }], bridge }, 'chains[0].hdDeposits.index');
+});
