@@ -175,7 +175,12 @@ describe('item 3: a Permit uses up the token window', () => {
     const ok = await signTyped('hot-2', td);
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     const entry = await auditEntry(ok.json.auditSeq);
-    assert.deepEqual(entry.reserve, { keyId: key('hot-2').keyId, asset: `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`, amount: String(50n * T) });
+    assert.deepEqual(entry.reserve, {
+      keyId: key('hot-2').keyId,
+      asset: `${CHAIN_ID}:erc20:${tokenAddress.toLowerCase()}`,
+      amount: String(50n * T),
+      amountUnits: `50 of token ${tokenAddress.toLowerCase()} (18 decimals)`,
+    });
     assert.equal((entry.allowance as Record<string, unknown>).amount, String(50n * T));
     await submitPermit(td, ok.json.signature);
     assert.equal(await pull(owner, 50n * T), true);
