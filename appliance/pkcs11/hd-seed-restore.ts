@@ -9,7 +9,7 @@ import { ApplianceError } from '../../protocol/errors.js';
 import { derivePrivate } from '../hd/hd-derivation.js';
 import { P11, type Handle, type Pkcs11 } from './module.js';
 import { importDerivedKey, seedObjectTemplate, storeSeedCopy, SEED_BYTES } from './hd-seed-objects.js';
-import { login, withModule, type TokenAccess } from './trusted-wrap.js';
+import { login, sessionUnwrapKey, withModule, type TokenAccess } from './trusted-wrap.js';
 import { pkcs11Code as code } from '../keystore.js';
 
 export interface SeedToRestore {
@@ -42,22 +42,7 @@ export function restoreHdSeeds(access: TokenAccess, userPin: string, wrapKey: Ui
     let derived = 0;
     try {
       login(mod, session, P11.CKU_USER, userPin, 'user');
-      let unwrapKey: Handle;
-      try {
-        unwrapKey = mod.C_CreateObject(session, [
-          { type: P11.CKA_CLASS, value: P11.CKO_SECRET_KEY },
-          { type: P11.CKA_KEY_TYPE, value: P11.CKK_AES },
-          { type: P11.CKA_TOKEN, value: false },
-          { type: P11.CKA_PRIVATE, value: true },
-          { type: P11.CKA_UNWRAP, value: true },
-          { type: P11.CKA_WRAP, value: false },
-          { type: P11.CKA_SENSITIVE, value: true },
-          { type: P11.CKA_EXTRACTABLE, value: false },
-          { type: P11.CKA_VALUE, value },
-        ]);
-      } finally {
-        value.fill(0);
-      }
+      const unwrapKey = sessionUnwrapKey(mod, session, value);
       for (const s of seeds) {
         unwrap(mod, session, unwrapKey, s.wrapped, seedObjectTemplate(s.ckaId, s.label) as Template, s.walletId);
         const readable = unwrap(

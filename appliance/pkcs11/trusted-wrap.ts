@@ -125,6 +125,28 @@ export function wrapUnderTrustedKey(access: TokenAccess, pins: { so: string; use
 }
 
 /**
+ * The backup's wrap key as a session object of the token that can only unwrap (sensitive, not
+ * extractable, gone with the session). Zeroes `value`, the key's bytes, whatever happens.
+ */
+export function sessionUnwrapKey(mod: Pkcs11, session: Handle, value: Buffer): Handle {
+  try {
+    return mod.C_CreateObject(session, [
+      { type: P11.CKA_CLASS, value: P11.CKO_SECRET_KEY },
+      { type: P11.CKA_KEY_TYPE, value: P11.CKK_AES },
+      { type: P11.CKA_TOKEN, value: false },
+      { type: P11.CKA_PRIVATE, value: true },
+      { type: P11.CKA_UNWRAP, value: true },
+      { type: P11.CKA_WRAP, value: false },
+      { type: P11.CKA_SENSITIVE, value: true },
+      { type: P11.CKA_EXTRACTABLE, value: false },
+      { type: P11.CKA_VALUE, value },
+    ]);
+  } finally {
+    value.fill(0);
+  }
+}
+
+/**
  * Unwraps the backed-up keys into this (new) token as token objects with their original CKA_ID and
  * label, recreates their public keys from the backup, and signs `probe` (32 bytes) with each restored
  * private key so the caller can check it matches the recorded public key. Returns raw r||s per key.
@@ -136,22 +158,7 @@ export function unwrapIntoToken(access: TokenAccess, userPin: string, wrapKey: U
     const value = Buffer.from(wrapKey);
     try {
       login(mod, session, P11.CKU_USER, userPin, 'user');
-      let unwrapKey: Handle;
-      try {
-        unwrapKey = mod.C_CreateObject(session, [
-          { type: P11.CKA_CLASS, value: P11.CKO_SECRET_KEY },
-          { type: P11.CKA_KEY_TYPE, value: P11.CKK_AES },
-          { type: P11.CKA_TOKEN, value: false },
-          { type: P11.CKA_PRIVATE, value: true },
-          { type: P11.CKA_UNWRAP, value: true },
-          { type: P11.CKA_WRAP, value: false },
-          { type: P11.CKA_SENSITIVE, value: true },
-          { type: P11.CKA_EXTRACTABLE, value: false },
-          { type: P11.CKA_VALUE, value },
-        ]);
-      } finally {
-        value.fill(0);
-      }
+      const unwrapKey = sessionUnwrapKey(mod, session, value);
       return keys.map((k) => {
         let priv: Handle;
         try {
