@@ -18,6 +18,7 @@ import { requesterSubs } from './requester-commands.js';
 import { bridgeSubs } from './bridge-commands.js';
 import { policySubs } from './policy-commands.js';
 import { tokenSubs } from './token-commands.js';
+import { hdSubs } from './hd-commands.js';
 import { DEMO_DEVICE } from './demo-names.js';
 import { startAppliance } from './appliance-process.js';
 import type { RunningDemo } from './run-demo.js';
@@ -97,6 +98,7 @@ const SUBS: Record<string, Sub> = {
   ...bridgeSubs({ out, say }),
   ...policySubs({ out, say }),
   ...tokenSubs({ out, say }),
+  ...hdSubs({ out, say }),
   'appliance start': {
     summary: 'run the appliance (the device) in the foreground',
     usage: 'hsmctl appliance start [--device NAME] [--var DIR]',
