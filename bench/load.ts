@@ -87,6 +87,7 @@ export async function runLoad(cfg: LoadConfig) {
   }
 
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   await Promise.all(
     Array.from({ length: cfg.concurrency }, async () => {
       for (;;) {
@@ -105,9 +106,12 @@ export async function runLoad(cfg: LoadConfig) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   client?.close();
   agent.destroy();
-  return summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
+  const result = summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
+  result.load_cpu_us = Math.round(((cpu.user + cpu.system) / Math.max(1, latencies.length)) * 10) / 10;
+  return result;
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'))) {
