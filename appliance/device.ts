@@ -26,6 +26,8 @@ import { DeviceClock, systemClockSources, type ClockSources } from './device-clo
 import type { TimeBounds } from '../firmware-policy/device-time.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { StageTimers } from './stage-timers.js';
+import { useApprovalVerifiers } from '../firmware-policy/approvals/verify-signature.js';
+import { NATIVE_APPROVAL_VERIFIERS } from './native-verify.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -83,6 +85,8 @@ export interface OpenDeviceOptions {
 }
 
 export function openDevice(opts: OpenDeviceOptions): Device {
+  // Approver signatures are checked on OpenSSL (the same answers as the pure verifiers, faster).
+  useApprovalVerifiers(NATIVE_APPROVAL_VERIFIERS);
   const db = openDb(opts.stateDb);
   const deviceClock = new DeviceClock(opts.clockSources ?? systemClockSources());
   const clock = () => deviceClock.now();
