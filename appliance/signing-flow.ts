@@ -20,7 +20,8 @@ import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-po
 import { keyGroupOf } from '../firmware-policy/policy-document.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
-import { normalizeSignature, SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
+import { SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
+import { ethereumSignature } from './signature-parity.js';
 import { asMap } from '../protocol/args.js';
 import type { DeniedAnswer, FailedAnswer, PendingAnswer, RequestAnswer, SignedTxAnswer, SignedTypedAnswer } from '../protocol/commands/signing-answer.js';
 import type { Device } from './device.js';
@@ -273,7 +274,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
 
   // 2. The key signs the digest the appliance computed itself from the decoded fields (a
   //    transaction's signing hash, or the EIP-712 digest); the result must verify with the key and
-  //    recover to it (normalizeSignature) before anything is recorded or released. A failure keeps
+  //    recover to it (ethereumSignature, normalizeSignature's answer on libsecp256k1) before anything is recorded or released. A failure keeps
   //    the reservation (limits are never under-counted) and names it.
   const sighash = ctx.typed ? ctx.typed.digest : signingDigest(ctx.tx);
   let signed: Uint8Array;
@@ -284,7 +285,7 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
     const took = process.hrtime.bigint() - started;
     dev.stages.observe('hsm_sign', took);
     dev.metrics.hsmSign(Number(took) / 1000);
-    const sig = dev.stages.time('y_parity', () => normalizeSignature(raw, sighash, ctx.key.publicKey));
+    const sig = dev.stages.time('y_parity', () => ethereumSignature(raw, sighash, ctx.key.publicKey));
     signed = ctx.typed ? typedSignature(sig) : dev.stages.time('encode', () => serializeSigned(ctx.tx, sig));
   } catch (err) {
     await dev.commits.run(() => {
