@@ -10,7 +10,7 @@
 // Writes bench/results/latest.{json,md} and chart.svg, and the README's table. BENCH_SMOKE=1 runs a
 // tiny version (for CI) that writes to a temporary directory instead. BENCH_ONLY=signing runs only the
 // signing measures (raw, viem, socket, bridge) and also writes to a temporary directory;
-// BENCH_PROFILE=<dir> starts the appliance with --cpu-prof writing there.
+// BENCH_PROFILE=<dir> starts the appliance and the bridge with --cpu-prof writing to <dir>/appliance and <dir>/bridge.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -106,7 +106,8 @@ async function main(): Promise<void> {
   const viem = await runChild('viem-sign.js', { count: N.viem });
   say(`viem ${String(viem.per_s)}/s`);
 
-  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const profileArgs = (who: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, who)}`] : []);
+  const execArgv = profileArgs('appliance');
   const appliance = await startAppliance(varRoot, 'bench', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' }, execArgv });
   const client = new ApplianceClient(paths.socket);
   const to = '0x' + '7'.repeat(40);
@@ -134,7 +135,9 @@ async function main(): Promise<void> {
 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const tokens = { orchestrator: addToken(paths.bridgeTokens, 'bench-orchestrator', ['orchestrator'], 'bench'), approver: addToken(paths.bridgeTokens, 'bench-approver', ['approver'], 'alice') };
-  const bridge = spawn(process.execPath, [join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], { stdio: 'ignore' });
+  const bridge = spawn(process.execPath, [...profileArgs('bridge'), join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], {
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(url);
