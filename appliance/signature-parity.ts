@@ -18,11 +18,13 @@ interface NativeSecp256k1 {
 const HALF_ORDER = SECP256K1_ORDER >> 1n;
 
 let native: NativeSecp256k1 | null | undefined;
+// A plain `require('…')` call, so the firmware measurement finds the package (attestation/measured-packages.ts).
+const require = createRequire(import.meta.url);
 
 function binding(): NativeSecp256k1 | null {
   if (native === undefined) {
     try {
-      native = createRequire(import.meta.url)('secp256k1/bindings.js') as NativeSecp256k1;
+      native = require('secp256k1/bindings.js') as NativeSecp256k1;
     } catch (err) {
       native = null;
       log('warn', 'libsecp256k1 binding not loaded: yParity is computed in JavaScript', { error: err instanceof Error ? err.message : String(err) });
