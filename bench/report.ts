@@ -36,7 +36,7 @@ const STAGE_NOTES: Record<string, string> = {
   decode: 'frame, envelope and arguments decoded, transaction rebuilt, request hashed',
   policy: 'the pure evaluator (including approver signature checks)',
   reservation_commit: 'decision commit: request row, reservation, nonce guard (SQL, without its MACs)',
-  hsm_sign: "the token's signing latency as the loop waits for it (not the appliance's CPU)",
+  hsm_sign: "the token's signing latency as the loop sees it, with the wait for a pool session and for the loop to take the answer (not CPU)",
   y_parity: 'low-s and recovery parity of the raw signature, checked against the key',
   audit_sign: 'the P-256 token signature of each audit entry (synchronous)',
   seal: 'row and checkpoint HMACs in the token',
@@ -50,7 +50,9 @@ function cpuRows(r: BenchResults): string[] {
   const levels = [...r.sweep.appliance, ...r.sweep.e2e, ...r.sweep.e2e_approvals].filter((l) => l.cpu);
   if (levels.length === 0) return [];
   const c = r.cpu_us_per_transfer;
-  const stages = Object.entries(r.stages_us_per_transfer ?? {});
+  // In the order a transfer goes through them (the appliance's answer comes in canonical key order).
+  const measured = r.stages_us_per_transfer ?? {};
+  const stages = [...Object.keys(STAGE_NOTES), ...Object.keys(measured).filter((k) => !(k in STAGE_NOTES))].filter((k) => k in measured).map((k) => [k, measured[k]] as const);
   return [
     '',
     `CPU per signed transfer, by process (µs; process.cpuUsage over each level divided by the transfers it signed). The appliance's own time per stage of its signing path is at the bridge level that signed fastest (concurrency ${c.concurrency}): appliance ${c.appliance} µs, bridge ${c.bridge} µs, load generator ${c.load} µs.`,
