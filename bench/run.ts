@@ -172,6 +172,7 @@ async function main(): Promise<void> {
     const out = {
       date: new Date().toISOString(),
       raw_sign_per_s: Number(raw.per_s),
+      raw_cpu_us_per_sig: Number(raw.cpu_us_per_sig ?? 0),
       viem_sign_per_s: Number(viem.per_s),
       appliance_sign_per_s: best(sweep.appliance).per_s,
       e2e_sign_per_s: e2eBest.per_s,
@@ -218,7 +219,13 @@ async function main(): Promise<void> {
     e2e_p99_ms_c32: c32?.p99_ms ?? 0,
     policy_eval_p99_us: scale.policy_eval_p99_us,
     withdrawals_per_s: withdrawals.withdrawals_per_s,
-    cpu_us_per_transfer: { concurrency: e2eBest.concurrency, appliance: e2eBest.cpu?.appliance_us ?? 0, bridge: e2eBest.cpu?.bridge_us ?? 0, load: e2eBest.load_cpu_us ?? 0 },
+    cpu_us_per_transfer: {
+      concurrency: e2eBest.concurrency,
+      appliance: e2eBest.cpu?.appliance_us ?? 0,
+      bridge: e2eBest.cpu?.bridge_us ?? 0,
+      load: e2eBest.load_cpu_us ?? 0,
+      raw_hsm_sign: Number(raw.cpu_us_per_sig ?? 0),
+    },
     stages_us_per_transfer: e2eBest.cpu?.stages_us ?? {},
     ratios: {
       e2e_over_raw: r2(e2e / rawPerS),
