@@ -26,6 +26,9 @@ import { RefusalLog } from './refusal-log.js';
 import { DeviceClock, systemClockSources, type ClockSources } from './device-clock.js';
 import type { TimeBounds } from '../firmware-policy/device-time.js';
 import { DeviceMetrics } from './device-metrics.js';
+import { StageTimers } from './stage-timers.js';
+import { useApprovalVerifiers } from '../firmware-policy/approvals/verify-signature.js';
+import { NATIVE_APPROVAL_VERIFIERS } from './native-verify.js';
 
 export interface Device {
   config: DeviceConfig;
@@ -57,6 +60,8 @@ export interface Device {
   requestLocks: KeyedMutex;
   /** Activity counters since this process started (in memory; the `metrics` command answers them). */
   metrics: DeviceMetrics;
+  /** Time per stage of the signing path since this process started (the `metrics` command answers it). */
+  stages: StageTimers;
   /** Audits refusals, counting identical ones (docs/auditors.md "Refusals in the audit log"). */
   refusals: RefusalLog;
   view: StateView;
@@ -83,6 +88,8 @@ export interface OpenDeviceOptions {
 }
 
 export function openDevice(opts: OpenDeviceOptions): Device {
+  // Approver signatures are checked on OpenSSL (the same answers as the pure verifiers, faster).
+  useApprovalVerifiers(NATIVE_APPROVAL_VERIFIERS);
   const db = openDb(opts.stateDb);
   const deviceClock = new DeviceClock(opts.clockSources ?? systemClockSources());
   const clock = () => deviceClock.now();
@@ -95,6 +102,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   const audit = new AuditLog(db, opts.config.deviceId);
   audit.onAppend = () => seal.touch();
   const metrics = new DeviceMetrics();
+  const stages = new StageTimers();
   const dev = {
     config: opts.config,
     db,
@@ -116,9 +124,10 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     requestLocks: new KeyedMutex(),
     refusals: new RefusalLog(audit, (fn) => seal.transaction(fn), clock),
     metrics,
+    stages,
     commits: new GroupCommitter(
       db,
-      (fn) => seal.transaction(fn),
+      (fn) => stages.time('commit_flush', () => seal.transaction(fn)),
       (size) => metrics.groupCommit(size),
     ),
     view: {
@@ -144,7 +153,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
 export function attachAuditSigner(dev: Device): void {
   const id = dev.meta.identity();
   if (!id) return;
-  dev.audit.attachSigner({ measurement: dev.measurement, sign: (tbs) => dev.keystore.signP256Sync(id.attestationKeyId, tbs) });
+  dev.audit.attachSigner({ measurement: dev.measurement, sign: (tbs) => dev.stages.time('audit_sign', () => dev.keystore.signP256Sync(id.attestationKeyId, tbs)) });
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

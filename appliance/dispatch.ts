@@ -17,7 +17,7 @@ import { ApplianceError } from '../protocol/errors.js';
 async function run<C extends CommandName>(dev: Device, cmd: C, raw: CborMap): Promise<ResultOf<C>> {
   const spec = CATALOGUE[cmd];
   if (spec.changesState) dev.sealed.guard();
-  const args = spec.parseArgs(raw) as ArgsOf<C>;
+  const args = dev.stages.time('decode', () => spec.parseArgs(raw) as ArgsOf<C>);
   return (HANDLERS[cmd] as Handler<C>)(dev, args);
 }
 

@@ -49,7 +49,7 @@ export class SealedState {
   attachKey(): void {
     const { keystore, config } = this.dev;
     if (!keystore.hasStateSealKey(config.deviceId)) return;
-    this.dev.seal.attachKey({ hmac: (m) => keystore.stateSealHmacSync(config.deviceId, m) });
+    this.dev.seal.attachKey({ hmac: (m) => this.dev.stages.time('seal', () => keystore.stateSealHmacSync(config.deviceId, m)) });
   }
 
   /** A new device: its seal key, its anchors (at the empty state) and the checkpoint row. Runs inside its first sealed transaction. */
@@ -178,7 +178,7 @@ export class SealedState {
     if (this.tampered.length > 0 && !this.internal) return;
     const anchor: Anchor = { deviceId: this.dev.config.deviceId, ...cp };
     const slot = 1 - this.anchorSlot;
-    this.dev.keystore.writeStateAnchorSync(this.dev.config.deviceId, slot, encodeAnchor(anchor));
+    this.dev.stages.time('anchor', () => this.dev.keystore.writeStateAnchorSync(this.dev.config.deviceId, slot, encodeAnchor(anchor)));
     this.anchorSlot = slot;
     this.anchoredGen = cp.gen;
     this.anchored = anchor;

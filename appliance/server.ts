@@ -35,7 +35,7 @@ async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
   let id: number | null = null;
   const started = performance.now();
   try {
-    const env = parseRequestEnvelope(decodeCanonical(payload));
+    const env = dev.stages.time('decode', () => parseRequestEnvelope(decodeCanonical(payload)));
     id = env.id;
     let result: CborMap;
     try {
@@ -63,7 +63,7 @@ function serveConnection(dev: Device, sock: Socket, maxFrame: number, state: Ser
   sock.on('close', () => state.sockets.delete(sock));
   const reader = new FrameReader(maxFrame);
   const send = (m: CborMap) => {
-    if (!sock.destroyed) sock.write(answerFrame(m, maxResponseFrame(maxFrame)));
+    if (!sock.destroyed) sock.write(dev.stages.time('encode', () => answerFrame(m, maxResponseFrame(maxFrame))));
   };
   sock.on('data', (chunk) => {
     let frames: Uint8Array[];

@@ -20,7 +20,8 @@ import { inputsToCbor, recordingView, type RecordedInputs } from '../firmware-po
 import { keyGroupOf } from '../firmware-policy/policy-document.js';
 import { txFromFields } from '../firmware-policy/evm/tx-from-fields.js';
 import { serializeSigned, signingDigest, transactionHash, type EvmTx } from '../firmware-policy/evm/transaction.js';
-import { normalizeSignature, SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
+import { SignatureRecoveryError } from '../firmware-policy/evm/secp256k1-signature.js';
+import { ethereumSignature } from './signature-parity.js';
 import { asMap } from '../protocol/args.js';
 import type { DeniedAnswer, FailedAnswer, PendingAnswer, RequestAnswer, SignedTxAnswer, SignedTypedAnswer } from '../protocol/commands/signing-answer.js';
 import type { Device } from './device.js';
@@ -181,83 +182,88 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   // 1. Evaluate and record the decision in one group-committed step: the evaluation sees every
   //    reservation committed or queued before it, and an allow reserves its spend durably before the
   //    key is used. Deny and pending answers are final here, with their audit entry.
-  const first = await dev.commits.run((): { done: DeniedAnswer | PendingAnswer; decision: Decision } | { ev: Evaluated } => {
-    const time = dev.time();
-    const now = time.earliest;
-    const policy = dev.policies.current();
-    const inputs: RecordedInputs = { whitelist: [], windows: [] };
-    const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
-    const view = recordingView(dev.view, inputs);
-    const keyAddress = keyAddressBytes(ctx.key.address);
-    const decision = ctx.typed
-      ? evaluateTypedData(
-          policy.doc,
-          view,
-          { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) },
-          approvals,
-          time,
-        )
-      : evaluate(
-          policy.doc,
-          view,
-          {
-            intent: ctx.intent,
-            keyGroup,
-            requester: rec.requester,
-            keyAddress,
-            ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}),
-            ...(ctx.travelRuleHash ? { travelRuleHash: ctx.travelRuleHash } : {}),
-          },
-          approvals,
-          time,
-        );
-    const ev: Evaluated = {
-      decision,
-      keyGroup,
-      decidedAt: now,
-      latestNow: time.latest,
-      inputs,
-      policyVersion: policy.doc.version,
-      policyHash: policy.hash,
-      ...(opts.audit ? { extra: opts.audit } : {}),
-    };
-    opts.inFirstCommit?.();
-    if (decision.outcome !== 'allow') {
-      const entry = dev.audit.append(now, auditFields(kind, ctx, ev, approvals));
-      const response: DeniedAnswer | PendingAnswer =
-        decision.outcome === 'deny'
-          ? {
-              status: 'denied',
-              requestId: rec.requestId,
-              keyId: ctx.key.keyId,
-              intentDigest: ctx.digest,
-              ...(ctx.typed ? { digest: ctx.digest } : {}),
-              reasons: reasonsToCbor(decision.reasons),
-              auditSeq: entry.seq,
-            }
-          : pendingResponse(dev, ctx, decision, entry.seq);
-      const status = decision.outcome === 'deny' ? 'denied' : 'pending';
-      if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
-      else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
-      return { done: response, decision };
-    }
-    // A first transfer or allowance grant reserves its spend; a fee bump or a cancel reserves nothing.
-    // A grant also records the spender's outstanding allowance, in the same commit.
-    const reserve = decision.reserve;
-    if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
-    if (decision.allowance) dev.allowances.set(decision.allowance, rec.requestId, now);
-    // The passkey approvals that counted move their credentials' signature counters, in the same
-    // commit: the next assertion of each must carry a higher one.
-    if (decision.approvals.counters) dev.passkeyCounters.record(decision.approvals.counters, rec.requestId, now);
-    // The nonce guard records the signature in the same transaction as the decision that read it.
-    if (ctx.intent) recordNonce(dev, ctx, decision, now);
-    // A Safe transaction: its (chain, Safe, nonce) is taken by this SafeTx, in the same commit.
-    const guard = decision.guardRecord;
-    if (guard) dev.nonces.record({ ...guard, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, cancelled: false, requestId: rec.requestId, now });
-    if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
-    else dev.requests.update(rec.requestId, 'reserved', null, now);
-    return { ev };
-  });
+  type First = { done: DeniedAnswer | PendingAnswer; decision: Decision } | { ev: Evaluated };
+  const first = await dev.commits.run((): First =>
+    dev.stages.time('reservation_commit', (): First => {
+      const time = dev.time();
+      const now = time.earliest;
+      const policy = dev.policies.current();
+      const inputs: RecordedInputs = { whitelist: [], windows: [] };
+      const keyGroup = keyGroupOf(policy.doc, ctx.key.keyId, ctx.key.group);
+      const view = recordingView(dev.view, inputs);
+      const keyAddress = keyAddressBytes(ctx.key.address);
+      const decision = dev.stages.time('policy', () =>
+        ctx.typed
+          ? evaluateTypedData(
+              policy.doc,
+              view,
+              { ...ctx.typed, keyGroup, keyId: ctx.key.keyId, keyAddress, requester: rec.requester, ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}) },
+              approvals,
+              time,
+            )
+          : evaluate(
+              policy.doc,
+              view,
+              {
+                intent: ctx.intent,
+                keyGroup,
+                requester: rec.requester,
+                keyAddress,
+                ...(ctx.requestAuth ? { requestAuth: ctx.requestAuth } : {}),
+                ...(ctx.travelRuleHash ? { travelRuleHash: ctx.travelRuleHash } : {}),
+              },
+              approvals,
+              time,
+            ),
+      );
+      const ev: Evaluated = {
+        decision,
+        keyGroup,
+        decidedAt: now,
+        latestNow: time.latest,
+        inputs,
+        policyVersion: policy.doc.version,
+        policyHash: policy.hash,
+        ...(opts.audit ? { extra: opts.audit } : {}),
+      };
+      opts.inFirstCommit?.();
+      if (decision.outcome !== 'allow') {
+        const entry = dev.audit.append(now, auditFields(kind, ctx, ev, approvals));
+        const response: DeniedAnswer | PendingAnswer =
+          decision.outcome === 'deny'
+            ? {
+                status: 'denied',
+                requestId: rec.requestId,
+                keyId: ctx.key.keyId,
+                intentDigest: ctx.digest,
+                ...(ctx.typed ? { digest: ctx.digest } : {}),
+                reasons: reasonsToCbor(decision.reasons),
+                auditSeq: entry.seq,
+              }
+            : pendingResponse(dev, ctx, decision, entry.seq);
+        const status = decision.outcome === 'deny' ? 'denied' : 'pending';
+        if (isNew) dev.requests.insert({ ...rec, status, response: encodeCanonical(response), updatedAt: now });
+        else dev.requests.update(rec.requestId, status, encodeCanonical(response), now);
+        return { done: response, decision };
+      }
+      // A first transfer or allowance grant reserves its spend; a fee bump or a cancel reserves nothing.
+      // A grant also records the spender's outstanding allowance, in the same commit.
+      const reserve = decision.reserve;
+      if (reserve) dev.spend.reserve(reserve.keyId, reserve.asset, reserve.amount, now, rec.requestId);
+      if (decision.allowance) dev.allowances.set(decision.allowance, rec.requestId, now);
+      // The passkey approvals that counted move their credentials' signature counters, in the same
+      // commit: the next assertion of each must carry a higher one.
+      if (decision.approvals.counters) dev.passkeyCounters.record(decision.approvals.counters, rec.requestId, now);
+      // The nonce guard records the signature in the same transaction as the decision that read it.
+      if (ctx.intent) recordNonce(dev, ctx, decision, now);
+      // A Safe transaction: its (chain, Safe, nonce) is taken by this SafeTx, in the same commit.
+      const guard = decision.guardRecord;
+      if (guard) dev.nonces.record({ ...guard, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, cancelled: false, requestId: rec.requestId, now });
+      if (isNew) dev.requests.insert({ ...rec, status: 'reserved', response: null, updatedAt: now });
+      else dev.requests.update(rec.requestId, 'reserved', null, now);
+      return { ev };
+    }),
+  );
   if ('done' in first) {
     const { outcome, reasons } = first.decision;
     const rules = reasons.map((r) => r.rule);
@@ -268,17 +274,19 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
 
   // 2. The key signs the digest the appliance computed itself from the decoded fields (a
   //    transaction's signing hash, or the EIP-712 digest); the result must verify with the key and
-  //    recover to it (normalizeSignature) before anything is recorded or released. A failure keeps
+  //    recover to it (ethereumSignature, normalizeSignature's answer on libsecp256k1) before anything is recorded or released. A failure keeps
   //    the reservation (limits are never under-counted) and names it.
   const sighash = ctx.typed ? ctx.typed.digest : signingDigest(ctx.tx);
   let signed: Uint8Array;
   try {
     dev.sealed.guard(); // a finding since the decision (e.g. a row read failing its MAC) stops the key here
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     const raw = await dev.keystore.signDigest(ctx.key.ckaId, sighash);
-    dev.metrics.hsmSign((performance.now() - started) * 1000);
-    const sig = normalizeSignature(raw, sighash, ctx.key.publicKey);
-    signed = ctx.typed ? typedSignature(sig) : serializeSigned(ctx.tx, sig);
+    const took = process.hrtime.bigint() - started;
+    dev.stages.observe('hsm_sign', took);
+    dev.metrics.hsmSign(Number(took) / 1000);
+    const sig = dev.stages.time('y_parity', () => ethereumSignature(raw, sighash, ctx.key.publicKey));
+    signed = ctx.typed ? typedSignature(sig) : dev.stages.time('encode', () => serializeSigned(ctx.tx, sig));
   } catch (err) {
     await dev.commits.run(() => {
       const t = dev.clock();
@@ -305,24 +313,26 @@ export async function decideAndAct(dev: Device, ctx: SignContext, approvals: rea
   const txHash = transactionHash(signed);
 
   // 3. The audit entry and the response commit together; only then does the signature leave.
-  const answer = await dev.commits.run(() => {
-    const t = dev.clock();
-    const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', txHash });
-    const response: SignedTxAnswer = {
-      status: 'signed',
-      requestId: rec.requestId,
-      keyId: ctx.key.keyId,
-      from: ctx.key.address,
-      intentDigest: ctx.digest,
-      rawTransaction: signed,
-      txHash,
-      approvedBy: ev.decision.approvals.counted,
-      auditSeq: entry.seq,
-      auditEntry: entry.entry,
-    };
-    dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
-    return response;
-  });
+  const answer = await dev.commits.run(() =>
+    dev.stages.time('response_commit', () => {
+      const t = dev.clock();
+      const entry = dev.audit.append(t, { ...auditFields(kind, ctx, ev, approvals), result: 'signed', txHash });
+      const response: SignedTxAnswer = {
+        status: 'signed',
+        requestId: rec.requestId,
+        keyId: ctx.key.keyId,
+        from: ctx.key.address,
+        intentDigest: ctx.digest,
+        rawTransaction: signed,
+        txHash,
+        approvedBy: ev.decision.approvals.counted,
+        auditSeq: entry.seq,
+        auditEntry: entry.entry,
+      };
+      dev.requests.update(rec.requestId, 'signed', encodeCanonical(response), t);
+      return response;
+    }),
+  );
   dev.metrics.signed(kind);
   return answer;
 }

@@ -2,9 +2,10 @@
 // fixed concurrency with a fixed number of signing requests, and prints one JSON result line.
 // Usage: node dist/bench/load.js '<json config>'
 import http from 'node:http';
+import { createPrivateKey, ECDH, sign, type KeyObject } from 'node:crypto';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
-import { readApproverKey, signStatement } from '../cli/approver-key.js';
+import { readApproverKey, type ApproverKeyFile } from '../cli/approver-key.js';
 import { summarize } from './stats.js';
 
 export interface LoadConfig {
@@ -26,6 +27,25 @@ export interface LoadConfig {
 }
 
 const hexToBytes = (h: string) => new Uint8Array(Buffer.from(h.slice(2), 'hex'));
+const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+
+/**
+ * The approvers' statement signer on OpenSSL: the same signatures as cli/approver-key.ts signStatement
+ * (ES256 in DER, Ed25519) at a fraction of the load generator's CPU, which shares the machine's cores
+ * with the appliance and the bridge it measures.
+ */
+export function nativeSigner(k: ApproverKeyFile): (statement: Uint8Array) => Uint8Array {
+  const d = Buffer.from(k.privateKey, 'hex');
+  const pub = hexToBytes(k.publicKey);
+  let key: KeyObject;
+  if (k.alg === 'ES256') {
+    const point = ECDH.convertKey(Buffer.from(pub), 'prime256v1', undefined, undefined, 'uncompressed') as Buffer;
+    key = createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64url(d), x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33)) }, format: 'jwk' });
+    return (m) => new Uint8Array(sign('sha256', m, { key, dsaEncoding: 'der' }));
+  }
+  key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64url(d), x: b64url(pub) }, format: 'jwk' });
+  return (m) => new Uint8Array(sign(null, m, key));
+}
 
 function txJson(cfg: LoadConfig, nonce: number) {
   return { type: 'eip1559', chainId: 31337, nonce, to: cfg.to, value: cfg.value, gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1000000000' };
@@ -54,7 +74,7 @@ export async function runLoad(cfg: LoadConfig) {
   let next = 0;
   const client = cfg.socket ? new ApplianceClient(cfg.socket) : undefined;
   const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.concurrency });
-  const keys = (cfg.approverKeys ?? []).map(readApproverKey);
+  const keys = (cfg.approverKeys ?? []).map(readApproverKey).map((k) => ({ id: k.id, sign: nativeSigner(k) }));
 
   async function one(i: number): Promise<boolean> {
     const nonce = cfg.nonceBase + i;
@@ -80,13 +100,14 @@ export async function runLoad(cfg: LoadConfig) {
     let last = r;
     for (const k of keys) {
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
-      const sig = signStatement(k, encodeApprovalStatement({ deviceId: cfg.deviceId!, intentDigest: digest, approverId: k.id, expiresAt }));
+      const sig = k.sign(encodeApprovalStatement({ deviceId: cfg.deviceId!, intentDigest: digest, approverId: k.id, expiresAt }));
       last = await post(agent, cfg.url!, `/v1/requests/${requestId}/approvals`, cfg.approverToken!, { approverId: k.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
     }
     return last.status === 200;
   }
 
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   await Promise.all(
     Array.from({ length: cfg.concurrency }, async () => {
       for (;;) {
@@ -105,9 +126,12 @@ export async function runLoad(cfg: LoadConfig) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
   client?.close();
   agent.destroy();
-  return summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
+  const result = summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
+  result.load_cpu_us = Math.round(((cpu.user + cpu.system) / Math.max(1, latencies.length)) * 10) / 10;
+  return result;
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-2).join('/'))) {

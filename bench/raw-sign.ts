@@ -1,5 +1,5 @@
 // The HSM's own limit: secp256k1 ECDSA signatures per second straight through pkcs11js, on a pool of
-// sessions with async C_Sign, no policy, no state. Run as its own process.
+// sessions with async C_Sign, no policy, no state, and the CPU each signature costs. Run as its own process.
 // Usage: node dist/bench/raw-sign.js '<json: {var, device, count, concurrency, pool}>'
 import { KeyStore } from '../appliance/keystore.js';
 import { devicePaths, readDeviceConfig, readSecretFile } from '../softhsm-config/device-layout.js';
@@ -24,13 +24,18 @@ async function main(cfg: RawConfig) {
     for (let i = 0; i < 200; i++) await ks.signDigest(key.ckaId, digest); // warm-up
     let next = 0;
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     await Promise.all(
       Array.from({ length: cfg.concurrency }, async () => {
         while (next++ < cfg.count) await ks.signDigest(key.ckaId, digest);
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(JSON.stringify({ mode: 'raw', count: cfg.count, seconds, per_s: Math.round((cfg.count / seconds) * 10) / 10 }) + '\n');
+    // SoftHSM2 signs inside this process (libuv's thread pool): its CPU per signature, the share of the
+    // appliance's CPU per transfer that is the token's own work.
+    const cpu = process.cpuUsage(cpuStarted);
+    const cpuUsPerSig = Math.round(((cpu.user + cpu.system) / cfg.count) * 10) / 10;
+    process.stdout.write(JSON.stringify({ mode: 'raw', count: cfg.count, seconds, per_s: Math.round((cfg.count / seconds) * 10) / 10, cpu_us_per_sig: cpuUsPerSig }) + '\n');
   } finally {
     ks.close();
   }

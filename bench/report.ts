@@ -18,6 +18,17 @@ export interface BenchResults {
   policy_eval_p99_us: number;
   /** Withdrawals per second from request (W0) to signed (W5) through the orchestrator (best level). */
   withdrawals_per_s: number;
+  /** CPU per signed transfer by process (µs), at the bridge level that signed fastest. */
+  cpu_us_per_transfer: {
+    concurrency: number;
+    appliance: number;
+    bridge: number;
+    load: number;
+    /** CPU of one signature in the raw measure (SoftHSM2 in the process): the token's own share of the appliance's figure. */
+    raw_hsm_sign?: number;
+  };
+  /** The appliance's own time per stage of the signing path per signed transfer (µs), same level. */
+  stages_us_per_transfer: Record<string, number>;
   ratios: { e2e_over_raw: number; e2e_over_viem: number; appliance_over_raw: number; policy_p99_1m_over_10: number; withdrawals_over_e2e: number };
   targets: Record<string, { value: number; target: string; met: boolean }>;
   sweep: { appliance: LoadResult[]; e2e: LoadResult[]; e2e_approvals: LoadResult[] };
@@ -25,6 +36,42 @@ export interface BenchResults {
   ledger: LedgerBenchResult;
   reconcile: ReconcileBenchPoint[];
   withdrawals: WithdrawalBenchResult;
+}
+
+/** What each stage of the appliance's signing path covers (appliance/stage-timers.ts). */
+const STAGE_NOTES: Record<string, string> = {
+  decode: 'frame, envelope and arguments decoded, transaction rebuilt, request hashed',
+  policy: 'the pure evaluator (including approver signature checks)',
+  reservation_commit: 'decision commit: request row, reservation, nonce guard (SQL, without its MACs)',
+  hsm_sign: "the token's signing latency as the loop sees it, with the wait for a pool session and for the loop to take the answer (not CPU)",
+  y_parity: 'low-s and recovery parity of the raw signature, checked against the key',
+  audit_sign: 'the P-256 token signature of each audit entry (synchronous)',
+  seal: 'row and checkpoint HMACs in the token',
+  response_commit: 'signed answer and its audit entry (SQL, without signature and MACs)',
+  commit_flush: 'group transaction around them: BEGIN, savepoints, checkpoint row, COMMIT and fsync',
+  anchor: "the token's state anchor rewritten after a commit",
+  encode: 'signed transaction serialised, answer frame encoded',
+};
+
+function cpuRows(r: BenchResults): string[] {
+  const levels = [...r.sweep.appliance, ...r.sweep.e2e, ...r.sweep.e2e_approvals].filter((l) => l.cpu);
+  if (levels.length === 0) return [];
+  const c = r.cpu_us_per_transfer;
+  // In the order a transfer goes through them (the appliance's answer comes in canonical key order).
+  const measured = r.stages_us_per_transfer ?? {};
+  const stages = [...Object.keys(STAGE_NOTES), ...Object.keys(measured).filter((k) => !(k in STAGE_NOTES))].filter((k) => k in measured).map((k) => [k, measured[k]] as const);
+  return [
+    '',
+    `CPU per signed transfer, by process (µs; process.cpuUsage over each level divided by the transfers it signed). The appliance's own time per stage of its signing path is at the bridge level that signed fastest (concurrency ${c.concurrency}): appliance ${c.appliance} µs, bridge ${c.bridge} µs, load generator ${c.load} µs.${c.raw_hsm_sign ? ` The appliance's figure includes the token's own work (SoftHSM2 runs in its process): one secp256k1 signature cost ${c.raw_hsm_sign} µs of CPU in the raw measure, and each transfer also makes a P-256 audit signature and several HMACs in the token.` : ''}`,
+    '',
+    '| path | concurrency | appliance µs | bridge µs | load generator µs |',
+    '|---|---|---|---|---|',
+    ...levels.map((l) => `| ${l.mode} | ${l.concurrency} | ${l.cpu?.appliance_us ?? '–'} | ${l.cpu?.bridge_us ?? '–'} | ${l.load_cpu_us ?? '–'} |`),
+    '',
+    '| appliance stage (own time) | µs per transfer | what it covers |',
+    '|---|---|---|',
+    ...stages.map(([k, v]) => `| ${k} | ${v} | ${STAGE_NOTES[k] ?? ''} |`),
+  ];
 }
 
 function withdrawalRows(r: BenchResults): string[] {
@@ -67,6 +114,7 @@ export function markdownTable(r: BenchResults): string {
     '| path | concurrency | transfers/s | p50 ms | p99 ms |',
     '|---|---|---|---|---|',
     ...[...r.sweep.appliance, ...r.sweep.e2e, ...r.sweep.e2e_approvals].map((l) => `| ${l.mode} | ${l.concurrency} | ${l.per_s} | ${l.p50_ms} | ${l.p99_ms} |`),
+    ...cpuRows(r),
     '',
     '| ledger backend | concurrency | postings/s |',
     '|---|---|---|',

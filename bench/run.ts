@@ -5,8 +5,12 @@
 // reconciliation of a seeded journal on both (bench/ledger-reconcile.ts), and the withdrawal
 // orchestrator's withdrawals per second and stage times against seed 002's service levels
 // (bench/withdrawals.ts).
+// Around each signing level it reads each process's CPU time and the appliance's time per stage of
+// the signing path (bench/cpu-breakdown.ts), reported per signed transfer.
 // Writes bench/results/latest.{json,md} and chart.svg, and the README's table. BENCH_SMOKE=1 runs a
-// tiny version (for CI) that writes to a temporary directory instead.
+// tiny version (for CI) that writes to a temporary directory instead. BENCH_ONLY=signing runs only the
+// signing measures (raw, viem, socket, bridge) and also writes to a temporary directory;
+// BENCH_PROFILE=<dir> starts the appliance and the bridge with --cpu-prof writing to <dir>/appliance and <dir>/bridge.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -25,12 +29,16 @@ import { runReconcileBench } from './ledger-reconcile.js';
 import { runPolicyScale } from './policy-scale.js';
 import { runWithdrawalBench } from './withdrawals.js';
 import { markdownTable, svgChart, type BenchResults } from './report.js';
+import { bridgeCpuSeconds, perTransfer, type CpuReading } from './cpu-breakdown.js';
+import type { MetricsResult } from '../protocol/commands/metrics.js';
 import type { LoadConfig } from './load.js';
 import type { LoadResult } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const smoke = process.env.BENCH_SMOKE === '1';
+const signingOnly = process.env.BENCH_ONLY === 'signing';
+const profileDir = process.env.BENCH_PROFILE;
 const say = (m: string) => process.stderr.write(`bench: ${m}\n`);
 
 const N = smoke ? { raw: 300, viem: 100, perLevel: 40, approvals: 10, levels: [1, 8] } : { raw: 20_000, viem: 2_000, perLevel: 2_000, approvals: 300, levels: [1, 8, 32, 128] };
@@ -98,17 +106,27 @@ async function main(): Promise<void> {
   const viem = await runChild('viem-sign.js', { count: N.viem });
   say(`viem ${String(viem.per_s)}/s`);
 
-  const appliance = await startAppliance(varRoot, 'bench', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' } });
+  const profileArgs = (who: string) => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, who)}`] : []);
+  const execArgv = profileArgs('appliance');
+  const appliance = await startAppliance(varRoot, 'bench', { stderr: 'ignore', env: { ...process.env, HSM_LOG_LEVEL: 'error' }, execArgv });
   const client = new ApplianceClient(paths.socket);
   const to = '0x' + '7'.repeat(40);
   await whitelistWithAdmins(client, deviceId, admins, new Uint8Array(Buffer.from(to.slice(2), 'hex')), 'bench');
-  client.close();
+  let bridgeUrl: string | undefined;
+  const reading = async (): Promise<CpuReading> => {
+    const m = (await client.call('metrics', {})) as unknown as MetricsResult;
+    const r: CpuReading = { appliance: { cpuMicros: m.cpuMicros, stages: m.stages } };
+    if (bridgeUrl) r.bridgeCpuSeconds = bridgeCpuSeconds(await (await fetch(`${bridgeUrl}/metrics`)).text());
+    return r;
+  };
 
   let nonce = 0;
   const level = async (cfg: Omit<LoadConfig, 'nonceBase' | 'tag'>): Promise<LoadResult> => {
     const full: LoadConfig = { ...cfg, nonceBase: nonce, tag: `${cfg.mode}-${cfg.concurrency}-${nonce}` };
     nonce += cfg.requests;
+    const before = await reading();
     const r = (await runChild('load.js', full)) as unknown as LoadResult;
+    r.cpu = perTransfer(before, await reading(), r.ok);
     say(`${r.mode} c=${r.concurrency}: ${r.per_s}/s p50 ${r.p50_ms} ms p99 ${r.p99_ms} ms${r.failed ? ` (${r.failed} failed)` : ''}`);
     return r;
   };
@@ -117,10 +135,13 @@ async function main(): Promise<void> {
 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const tokens = { orchestrator: addToken(paths.bridgeTokens, 'bench-orchestrator', ['orchestrator'], 'bench'), approver: addToken(paths.bridgeTokens, 'bench-approver', ['approver'], 'alice') };
-  const bridge = spawn(process.execPath, [join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], { stdio: 'ignore' });
+  const bridge = spawn(process.execPath, [...profileArgs('bridge'), join(here, '..', 'cli', 'hsmctl.js'), 'bridge', 'start', '--var', varRoot, '--device', 'bench', '--port', String(port)], {
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(url);
+    bridgeUrl = url;
     for (const c of N.levels) sweep.e2e.push(await level({ mode: 'http', concurrency: c, requests: N.perLevel, keyId, to, value: '1000', url, token: tokens.orchestrator }));
     for (const c of smoke ? [8] : [8, 32]) {
       sweep.e2e_approvals.push(
@@ -140,8 +161,31 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    client.close();
     bridge.kill('SIGINT');
     await appliance.stop();
+  }
+  if (signingOnly) {
+    rmSync(varRoot, { recursive: true, force: true });
+    const best = (xs: LoadResult[]) => xs.reduce((a, b) => (b.per_s > a.per_s ? b : a));
+    const e2eBest = best(sweep.e2e);
+    const out = {
+      date: new Date().toISOString(),
+      raw_sign_per_s: Number(raw.per_s),
+      raw_cpu_us_per_sig: Number(raw.cpu_us_per_sig ?? 0),
+      viem_sign_per_s: Number(viem.per_s),
+      appliance_sign_per_s: best(sweep.appliance).per_s,
+      e2e_sign_per_s: e2eBest.per_s,
+      e2e_approvals_sign_per_s: sweep.e2e_approvals.length > 0 ? best(sweep.e2e_approvals).per_s : 0,
+      e2e_over_raw: Math.round((e2eBest.per_s / Number(raw.per_s)) * 100) / 100,
+      e2e_over_viem: Math.round((e2eBest.per_s / Number(viem.per_s)) * 100) / 100,
+      sweep,
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'bench-signing-'));
+    writeFileSync(join(dir, 'signing.json'), JSON.stringify(out, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    say(`signing measures in ${dir}`);
+    return;
   }
 
   say('policy evaluation scale sweep');
@@ -159,6 +203,8 @@ async function main(): Promise<void> {
   const rawPerS = Number(raw.per_s);
   const viemPerS = Number(viem.per_s);
   const e2e = best(sweep.e2e);
+  // The CPU breakdown is quoted at the bridge level that signed fastest (its load is the steadiest).
+  const e2eBest = sweep.e2e.reduce((a, b) => (b.per_s > a.per_s ? b : a));
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -173,6 +219,14 @@ async function main(): Promise<void> {
     e2e_p99_ms_c32: c32?.p99_ms ?? 0,
     policy_eval_p99_us: scale.policy_eval_p99_us,
     withdrawals_per_s: withdrawals.withdrawals_per_s,
+    cpu_us_per_transfer: {
+      concurrency: e2eBest.concurrency,
+      appliance: e2eBest.cpu?.appliance_us ?? 0,
+      bridge: e2eBest.cpu?.bridge_us ?? 0,
+      load: e2eBest.load_cpu_us ?? 0,
+      raw_hsm_sign: Number(raw.cpu_us_per_sig ?? 0),
+    },
+    stages_us_per_transfer: e2eBest.cpu?.stages_us ?? {},
     ratios: {
       e2e_over_raw: r2(e2e / rawPerS),
       e2e_over_viem: r2(e2e / viemPerS),
@@ -193,6 +247,8 @@ async function main(): Promise<void> {
     'e2e p99 at c32 (ms)': { value: results.e2e_p99_ms_c32, target: '≤ 10', met: results.e2e_p99_ms_c32 <= 10 },
     'policy eval p99 (µs) at 100k whitelist, 1M window': { value: results.policy_eval_p99_us, target: '≤ 100', met: results.policy_eval_p99_us <= 100 },
     'policy p99 at 1M / at 10 whitelist entries': { value: results.ratios.policy_p99_1m_over_10, target: '≤ 1.5', met: results.ratios.policy_p99_1m_over_10 <= 1.5 },
+    'appliance CPU per signed transfer (µs)': { value: results.cpu_us_per_transfer.appliance, target: '≤ 250', met: results.cpu_us_per_transfer.appliance <= 250 },
+    'bridge CPU per signed transfer (µs)': { value: results.cpu_us_per_transfer.bridge, target: '≤ 100', met: results.cpu_us_per_transfer.bridge <= 100 },
   };
 
   const outDir = smoke ? mkdtempSync(join(tmpdir(), 'bench-results-')) : join(repo, 'bench', 'results');

@@ -1,4 +1,5 @@
 // Small statistics helpers for the benchmarks: percentiles over recorded latencies.
+import type { CpuPerTransfer } from './cpu-breakdown.js';
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -16,6 +17,10 @@ export interface LoadResult {
   per_s: number;
   p50_ms: number;
   p99_ms: number;
+  /** CPU per signed transfer by process and the appliance's stage times (filled in by bench/run.ts). */
+  cpu?: CpuPerTransfer;
+  /** CPU of the load generator itself per signed transfer, in µs. */
+  load_cpu_us?: number;
 }
 
 export function summarize(mode: string, concurrency: number, latenciesMs: number[], failed: number, seconds: number): LoadResult {

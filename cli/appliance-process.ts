@@ -21,9 +21,14 @@ const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'appliance', 'm
 export function startAppliance(
   varRoot: string,
   device: string,
-  opts: { stderr?: 'inherit' | 'ignore' | 'pipe'; env?: NodeJS.ProcessEnv; /** another build's appliance/main.js */ main?: string } = {},
+  opts: {
+    stderr?: 'inherit' | 'ignore' | 'pipe';
+    env?: NodeJS.ProcessEnv;
+    /** another build's appliance/main.js */ main?: string;
+    /** Node options before the script (the benchmark's --cpu-prof) */ execArgv?: string[];
+  } = {},
 ): Promise<ApplianceProcess> {
-  const child = spawn(process.execPath, [opts.main ?? MAIN, '--var', varRoot, '--device', device], {
+  const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.main ?? MAIN, '--var', varRoot, '--device', device], {
     // The IPC channel carries no message: it closes when this process is gone, which stops the device.
     stdio: ['ignore', 'pipe', opts.stderr ?? 'inherit', 'ipc'],
     env: opts.env ?? process.env,

@@ -79,6 +79,25 @@ function applianceRegistry(snap: MetricsResult | undefined): Registry {
   gauge(reg, 'hsm_appliance_sealed_ok', 'Whether the sealed state is intact and the clock not set back (1); 0: the device refuses to sign or change state.', snap.sealedOk ? 1 : 0);
   gauge(reg, 'hsm_appliance_tamper_findings', 'Tamper findings the device holds (0 while the sealed state is intact).', snap.sealedFindings);
   gauge(reg, 'hsm_appliance_policy_version', 'Version of the active policy (-1: none installed).', snap.policyVersion ?? -1);
+  const cpu = new Counter({
+    name: 'hsm_appliance_process_cpu_seconds_total',
+    help: `CPU time of the appliance process by mode (user, system), ${SINCE_START}.`,
+    labelNames: ['mode'],
+    registers: [reg],
+  });
+  cpu.inc({ mode: 'user' }, snap.cpuMicros.user / 1e6);
+  cpu.inc({ mode: 'system' }, snap.cpuMicros.system / 1e6);
+  const stageTime = new Counter({
+    name: 'hsm_appliance_stage_seconds_total',
+    help: `Own time of each stage of the signing path (nested stages counted apart), ${SINCE_START}.`,
+    labelNames: ['stage'],
+    registers: [reg],
+  });
+  const stageRuns = new Counter({ name: 'hsm_appliance_stage_runs_total', help: `Times each stage of the signing path ran, ${SINCE_START}.`, labelNames: ['stage'], registers: [reg] });
+  for (const [stage, t] of Object.entries(snap.stages)) {
+    stageTime.inc({ stage }, t.micros / 1e6);
+    stageRuns.inc({ stage }, t.count);
+  }
   return reg;
 }
 

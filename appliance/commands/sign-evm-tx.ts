@@ -12,14 +12,17 @@ export async function signEvmTx(dev: Device, args: SignEvmTxArgs): Promise<SignE
   const { requestId, requester, keyId } = args;
   // The stamp is judged once, when the request is made (re-judged for approvals, it is not needed).
   const requestAuth = { command: 'sign.evm-tx', requestId, argsDigest: args.argsDigest, ...(args.stamp ? { stamp: args.stamp } : {}) };
-  const tx = txFromFields(args.tx);
+  // Decoding the transaction and hashing the request: the 'decode' stage of the signing path.
+  const { tx, canonicalArgs, requestHash } = dev.stages.time('decode', () => {
+    const decoded = txFromFields(args.tx);
+    const canonical: CborMap = { requester, keyId, tx: txToFields(decoded) };
+    if (args.travelRuleHash) canonical.travelRuleHash = args.travelRuleHash;
+    return { tx: decoded, canonicalArgs: canonical, requestHash: sha256Canonical({ cmd: 'sign.evm-tx', ...canonical }) };
+  });
   // A travel-rule hash is part of the request: kept with its arguments (a retry naming another is a
   // different request), judged by the policy and written to the audit entry.
   const travelRule: { travelRuleHash?: Uint8Array } = {};
   if (args.travelRuleHash) travelRule.travelRuleHash = args.travelRuleHash;
-  const canonicalArgs: CborMap = { requester, keyId, tx: txToFields(tx) };
-  if (args.travelRuleHash) canonicalArgs.travelRuleHash = args.travelRuleHash;
-  const requestHash = sha256Canonical({ cmd: 'sign.evm-tx', ...canonicalArgs });
 
   return dev.requestLocks.run(requestId, async () => {
     const existing = dev.requests.get(requestId);

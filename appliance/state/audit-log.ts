@@ -4,7 +4,7 @@
 // measurement. Entry hash = SHA-256 of the COSE bytes. Appends happen inside the same SQLite
 // transaction as the state change they record, so an entry is durable exactly when its effect is.
 import { equalBytes } from '../../protocol/bytes.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../protocol/cbor.js';
 import { ApplianceError } from '../../protocol/errors.js';
 import { auditKindOf, type AuditFields } from '../../protocol/audit-kinds.js';
@@ -14,6 +14,9 @@ import type { Db } from './db.js';
 import { isSealCode, type SealCode } from './seal-codes.js';
 
 export const GENESIS_PREV_HASH = new Uint8Array(32);
+
+/** SHA-256 on OpenSSL: every append hashes its entry, and the boot check the whole log. */
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(bytes).digest());
 
 export interface StoredEntry {
   seq: number;

@@ -6,6 +6,10 @@
 //
 // A malformed key or signature is not an error here: it is simply not a valid approval, so the
 // function returns false instead of throwing.
+//
+// The curve arithmetic can be handed in (useApprovalVerifiers): the appliance gives functions on
+// OpenSSL that accept exactly what these pure ones accept (appliance/native-verify.ts), so this module
+// keeps no Node import and the evaluator stays pure.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { verifyEd25519, verifyP256 } from '../../protocol/signature-verify.js';
@@ -14,6 +18,28 @@ export type ApprovalAlg = 'ES256' | 'EdDSA';
 
 function isBytes(x: unknown): x is Uint8Array {
   return x instanceof Uint8Array;
+}
+
+/** The signature checks behind an approval: each answers true or false, never throws, and depends only on its inputs. */
+export interface ApprovalVerifiers {
+  /** ES256 over SHA-256 of the message, the signature in strict DER; the key in SEC 1 form. */
+  es256Der(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** Ed25519, RFC 8032 strict (as protocol/signature-verify.ts verifyEd25519). */
+  ed25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** The pure verifiers (@noble), used unless others are handed in. */
+export const PURE_APPROVAL_VERIFIERS: ApprovalVerifiers = { es256Der: (k, m, s) => verifyP256(k, m, s, 'der'), ed25519: verifyEd25519 };
+
+let verifiers: ApprovalVerifiers = PURE_APPROVAL_VERIFIERS;
+
+/**
+ * Hands in the signature checks every later approval goes through (the appliance's, on OpenSSL, at
+ * boot). They must accept exactly what the pure ones accept: the results are memoised below and an
+ * offline replay may run the pure ones.
+ */
+export function useApprovalVerifiers(v: ApprovalVerifiers): void {
+  verifiers = v;
 }
 
 /**
@@ -42,10 +68,10 @@ export function verifyApprovalSignature(alg: ApprovalAlg, publicKey: Uint8Array,
   let ok: boolean;
   switch (alg) {
     case 'ES256':
-      ok = verifyP256(publicKey, message, signature, 'der');
+      ok = verifiers.es256Der(publicKey, message, signature);
       break;
     case 'EdDSA':
-      ok = verifyEd25519(publicKey, message, signature);
+      ok = verifiers.ed25519(publicKey, message, signature);
       break;
     default:
       ok = false;

@@ -34,6 +34,13 @@ export type MetricsResult = {
   /** How many tamper findings the device holds (0 when sealedOk). */
   sealedFindings: number;
   policyVersion: number | null;
+  /** CPU time of the appliance process since it started (process.cpuUsage), in microseconds. */
+  cpuMicros: { user: number; system: number };
+  /**
+   * Time per stage of the signing path since the process started (appliance/stage-timers.ts): how many
+   * times each ran and its own time in microseconds (nested stages counted apart). Absent stages never ran.
+   */
+  stages: Record<string, { count: number; micros: number }>;
 };
 
 export const metrics = defineCommand<MetricsArgs, MetricsResult>()({

@@ -49,6 +49,15 @@ describe('metrics', () => {
     assert.equal(m.groupCommitSize.count - before.groupCommitSize.count, 4, 'signed: decision and signature; each denial: one');
     assert.equal(m.auditHeadSeq, d.dev.audit.head().seq);
     assert.equal(m.auditHeadSeq - before.auditHeadSeq, 3, 'one entry per decision (the reservation commit writes none)');
+    // The stages of the signing path: three decisions judged, one signature made and released.
+    const ran = (stage: string) => (m.stages[stage]?.count ?? 0) - (before.stages[stage]?.count ?? 0);
+    assert.equal(ran('policy'), 3);
+    assert.equal(ran('reservation_commit'), 3);
+    assert.deepEqual([ran('hsm_sign'), ran('y_parity'), ran('response_commit')], [1, 1, 1]);
+    assert.equal(ran('audit_sign'), 3, 'one token signature per audit entry');
+    assert.ok(ran('seal') >= 4, 'rows and checkpoints MACed in the token');
+    assert.ok(m.stages.hsm_sign!.micros > 0);
+    assert.ok(m.cpuMicros.user + m.cpuMicros.system > before.cpuMicros.user + before.cpuMicros.system, 'the process spent CPU');
   });
 
   test('an argument is refused as bad_request naming it', async () => {
