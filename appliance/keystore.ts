@@ -6,11 +6,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplianceError } from '../protocol/errors.js';
 import { findTokenSlot, openModule, closeModule, P11, tokenLabelFromUri, type Handle, type Pkcs11 } from './pkcs11/module.js';
+import { SECP256K1_PARAMS } from './pkcs11/secp256k1-objects.js';
 import { createSeedObject, decryptSeed, findSeedObject, importDerivedKey, seedProtection, storeSeedCopy, tokenRandom, type SeedProtection } from './pkcs11/hd-seed-objects.js';
 import { derivePrivate, extendedPublicKey, mnemonicFromEntropy, seedFromMnemonic } from './hd/hd-derivation.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
-const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
 /** P-256 (prime256v1) OID 1.2.840.10045.3.1.7, for the device attestation key. */
 const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 

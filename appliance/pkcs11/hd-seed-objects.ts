@@ -12,9 +12,9 @@
 import { createHash } from 'node:crypto';
 import { ApplianceError } from '../../protocol/errors.js';
 import { P11, type Handle, type Pkcs11 } from './module.js';
+import { createSecp256k1PublicKey, SECP256K1_PARAMS } from './secp256k1-objects.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
-const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
 const SEED_COPY_APPLICATION = 'hsm-signer hd seed copy';
 const ENCRYPTION_KEY_LABEL = 'hd-seed-encryption';
 /** CKA_ID of the device's seed-encryption key. */
@@ -190,17 +190,7 @@ export function importDerivedKey(mod: Pkcs11, session: Handle, ckaId: Uint8Array
   } finally {
     value.fill(0);
   }
-  mod.C_CreateObject(session, [
-    { type: P11.CKA_CLASS, value: P11.CKO_PUBLIC_KEY },
-    { type: P11.CKA_KEY_TYPE, value: P11.CKK_EC },
-    { type: P11.CKA_TOKEN, value: true },
-    { type: P11.CKA_PRIVATE, value: false },
-    { type: P11.CKA_VERIFY, value: true },
-    { type: P11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
-    { type: P11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, publicKey.length]), Buffer.from(publicKey)]) },
-    { type: P11.CKA_LABEL, value: label },
-    { type: P11.CKA_ID, value: Buffer.from(ckaId) },
-  ]);
+  createSecp256k1PublicKey(mod, session, ckaId, label, publicKey);
   return priv;
 }
 

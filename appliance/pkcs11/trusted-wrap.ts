@@ -11,10 +11,10 @@
 // These run in a ceremony process while no key store of this process has the module open.
 import { ApplianceError } from '../../protocol/errors.js';
 import { closeModule, findTokenSlot, openModule, P11, type Handle, type Pkcs11 } from './module.js';
+import { createSecp256k1PublicKey } from './secp256k1-objects.js';
 import { pkcs11Code as code } from '../keystore.js';
 
 /** secp256k1 curve OID 1.3.132.0.10, DER-encoded, as CKA_EC_PARAMS. */
-const SECP256K1_PARAMS = Buffer.from('06052b8104000a', 'hex');
 
 export interface TokenAccess {
   modulePath: string;
@@ -183,17 +183,7 @@ export function unwrapIntoToken(access: TokenAccess, userPin: string, wrapKey: U
           // AES-KWP has an integrity check: a wrong wrap key or a damaged blob fails here.
           throw new ApplianceError('bad_request', `key ${Buffer.from(k.ckaId).toString('hex')} does not unwrap: wrong wrap key or damaged backup`, undefined, { cause: code(err) });
         }
-        mod.C_CreateObject(session, [
-          { type: P11.CKA_CLASS, value: P11.CKO_PUBLIC_KEY },
-          { type: P11.CKA_KEY_TYPE, value: P11.CKK_EC },
-          { type: P11.CKA_TOKEN, value: true },
-          { type: P11.CKA_PRIVATE, value: false },
-          { type: P11.CKA_VERIFY, value: true },
-          { type: P11.CKA_EC_PARAMS, value: SECP256K1_PARAMS },
-          { type: P11.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, k.publicKey.length]), Buffer.from(k.publicKey)]) },
-          { type: P11.CKA_LABEL, value: k.label },
-          { type: P11.CKA_ID, value: Buffer.from(k.ckaId) },
-        ]);
+        createSecp256k1PublicKey(mod, session, k.ckaId, k.label, k.publicKey);
         mod.C_SignInit(session, { mechanism: P11.CKM_ECDSA }, priv);
         return new Uint8Array(mod.C_Sign(session, Buffer.from(probe), Buffer.alloc(64)));
       });
