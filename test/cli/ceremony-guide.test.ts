@@ -10,11 +10,11 @@
 // with the same key addresses. Nothing lands in the checkout.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { markedBlocks, runBlock } from '../helpers/guide-shell.js';
 import { repoRoot } from '../helpers/vectors.js';
 
 /** The longest one block may take (a few hsmctl calls, each a SoftHSM2 token operation). */
@@ -26,36 +26,11 @@ const folder = join(home, 'ceremony-prod');
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The `<!-- ceremony:NAME -->` blocks of docs/ceremony.md, in order. */
-function ceremonySteps(): Map<string, string> {
-  const text = readFileSync(join(repoRoot, 'docs', 'ceremony.md'), 'utf8');
-  return new Map([...text.matchAll(/<!-- ceremony:([\w-]+) -->\n```sh\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
-}
+/** docs/ceremony.md's `<!-- ceremony:NAME -->` blocks by name, in order. */
+const ceremonySteps = (): Map<string, string> => new Map(markedBlocks(join(repoRoot, 'docs', 'ceremony.md'), 'ceremony').map((b) => [b.name, b.body]));
 
-/** Runs a script with bash at the stand-in checkout's root, bounded; a block that hangs fails with what it printed. */
-function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    for (const k of ['HSM', 'HSM_TOKEN', 'HSM_VAR', 'HSMCTL_CONFIG', 'XDG_CONFIG_HOME', 'CHECKOUT', 'SO']) delete env[k];
-    const c = spawn('bash', ['-c', script], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      stderr += `\n[the ceremony's test stopped this block after ${BLOCK_MS} ms]`;
-      try {
-        process.kill(-c.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, BLOCK_MS);
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs a script with bash at the stand-in checkout's root, bounded. */
+const bash = (script: string) => runBlock(script, { cwd: checkout, home, ms: BLOCK_MS, clear: ['HSM_VAR', 'CHECKOUT', 'SO'] });
 
 /** The JSON documents hsmctl printed one after another (each pretty-printed, ending with a `}` line). */
 const jsonDocs = (stdout: string): Record<string, unknown>[] =>

@@ -11,13 +11,13 @@
 // waiting does to the device's clock.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicClient, http, recoverTransactionAddress, type Hex, type TransactionSerialized } from 'viem';
 import { readApproverKey, signStatement } from '../../cli/approver-key.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
+import { markedBlocks, runBlock } from '../helpers/guide-shell.js';
 import { startHsmctlRun, type HsmctlRun } from '../helpers/hsmctl-run.js';
 import { repoRoot } from '../helpers/vectors.js';
 
@@ -32,46 +32,11 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Step {
-  name: string;
-  body: string;
-}
-
 /** The `<!-- guide:NAME -->` blocks of the README, then of docs/policy.md, in order. */
-function guideSteps(): Step[] {
-  const steps: Step[] = [];
-  for (const file of ['README.md', join('docs', 'policy.md')]) {
-    const text = readFileSync(join(repoRoot, file), 'utf8');
-    for (const m of text.matchAll(/<!-- guide:([\w-]+) -->\n```sh\n([\s\S]*?)```/g)) steps.push({ name: m[1]!, body: m[2]! });
-  }
-  return steps;
-}
+const guideSteps = () => ['README.md', join('docs', 'policy.md')].flatMap((file) => markedBlocks(join(repoRoot, file), 'guide'));
 
-/** Runs a script with bash in the test folder (as the operator's shell at the repository root). */
-function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir };
-    for (const k of ['HSM', 'HSM_TOKEN', 'HSMCTL_CONFIG', 'XDG_CONFIG_HOME']) delete env[k];
-    const c = spawn('bash', ['-c', script], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    // Bounded: a command that hangs fails the step with what it printed (its whole group killed).
-    const timer = setTimeout(() => {
-      stderr += `\n[the guide's test stopped this block after ${BLOCK_MS} ms]`;
-      try {
-        process.kill(-c.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, BLOCK_MS);
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs a script with bash in the test folder (as the operator's shell at the repository root), bounded. */
+const bash = (script: string) => runBlock(script, { cwd: dir, home: dir, ms: BLOCK_MS });
 
 const readJson = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
 
