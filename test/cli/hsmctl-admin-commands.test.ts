@@ -7,33 +7,21 @@
 // end-to-end signing through it is test/e2e/hsmctl-sign-tx.test.ts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
 import { writeApproverKey } from '../../cli/approver-key.js';
+import { runHsmctl } from '../helpers/hsmctl-process.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { ETH, startTestDevice, testPolicyJson, type TestDevice } from '../helpers/test-device.js';
 
-const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 let dev: TestDevice;
 let bridge: RunningBridge;
 let dir: string;
 let baseEnv: Record<string, string>;
 
-function hsmctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const clean = { ...process.env };
-    for (const k of ['HSM', 'HSM_TOKEN', 'HSMCTL_CONFIG', 'XDG_CONFIG_HOME']) delete clean[k];
-    const child = spawn(process.execPath, [HSMCTL, ...args], { cwd: dir, env: { ...clean, ...baseEnv, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hsmctl = (args: string[], env: Record<string, string> = {}) => runHsmctl(args, dir, { ...baseEnv, ...env });
 
 const json = (s: string) => JSON.parse(s) as Record<string, unknown>;
 const keyFile = (id: string) => join(dir, `${id}.key.json`);

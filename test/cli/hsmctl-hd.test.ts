@@ -6,7 +6,6 @@
 // refused.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,26 +14,14 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { getAddress } from 'viem';
 import { bytesToHex, publicKeyToAddress } from 'viem/utils';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
-import { repoRoot } from '../helpers/vectors.js';
+import { runHsmctl } from '../helpers/hsmctl-process.js';
 import { startTestDevice, type TestDevice } from '../helpers/test-device.js';
 
-const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 let dev: TestDevice;
 let bridge: RunningBridge;
 let dir: string;
 
-function hsmctl(args: string[], token: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, HSM: bridge.url, HSM_TOKEN: token };
-    for (const k of ['HSMCTL_CONFIG', 'XDG_CONFIG_HOME']) delete env[k];
-    const child = spawn(process.execPath, [HSMCTL, ...args], { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hsmctl = (args: string[], token: string) => runHsmctl(args, dir, { HOME: dir, HSM: bridge.url, HSM_TOKEN: token });
 
 const json = (s: string) => JSON.parse(s) as Record<string, unknown>;
 

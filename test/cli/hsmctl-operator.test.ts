@@ -7,7 +7,6 @@
 // `audit verify` without --ca exiting 3 and saying the chain was not checked; --help on every command.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,10 +14,10 @@ import { join } from 'node:path';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { startBridge, type RunningBridge } from '../../host-bridge/main.js';
 import { writeApproverKey } from '../../cli/approver-key.js';
+import { runHsmctl } from '../helpers/hsmctl-process.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { advanceDeviceTime, CHAIN_ID, ETH, startTestDevice, type TestDevice } from '../helpers/test-device.js';
 
-const HSMCTL = join(repoRoot, 'dist', 'cli', 'hsmctl.js');
 let dev: TestDevice;
 let bridge: RunningBridge;
 let dir: string;
@@ -27,18 +26,7 @@ let baseEnv: Record<string, string>;
 /** The address the whitelist test makes active, paid by the request test. */
 let recipientAddress = '';
 
-function hsmctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const clean = { ...process.env };
-    for (const k of ['HSM', 'HSM_TOKEN', 'HSMCTL_CONFIG', 'XDG_CONFIG_HOME']) delete clean[k];
-    const child = spawn(process.execPath, [HSMCTL, ...args], { cwd: dir, env: { ...clean, ...baseEnv, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hsmctl = (args: string[], env: Record<string, string> = {}) => runHsmctl(args, dir, { ...baseEnv, ...env });
 
 const keyFile = (id: string) => join(dir, `${id}.key.json`);
 const json = (s: string) => JSON.parse(s) as Record<string, unknown>;
