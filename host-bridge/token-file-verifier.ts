@@ -1,9 +1,10 @@
-// The running bridge's view of its tokens file: it reads the file on every check and rebuilds its
-// table when the text changed, so `hsmctl token add|revoke|rotate` take effect on the next request
+// The running bridge's view of its tokens file: it looks at the file's status on every check (a stat,
+// not a read: this is on every request's path), reads it when that changed, and rebuilds its table when
+// the text changed, so `hsmctl token add|revoke|rotate` take effect on the next request
 // without a restart (a revoked or rotated-away token is refused at once). A file that exists but
 // cannot be read or parsed refuses every token (fail closed: an edit that broke the file must not leave
 // a revoked token working) and says so once on stderr; a missing file is an empty one, as at start.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ApplianceError } from '../protocol/errors.js';
 import { TokenVerifier, type TokenRecord } from './auth.js';
 
@@ -19,6 +20,8 @@ export class TokenFileVerifier extends TokenVerifier {
   private text: string | undefined;
   private table: Table | undefined;
   private broken = false;
+  /** The file's inode, size and times at the last read: unchanged, the table stands without a read. */
+  private seen: string | undefined;
 
   constructor(
     private readonly file: string,
@@ -28,6 +31,15 @@ export class TokenFileVerifier extends TokenVerifier {
   }
 
   protected override current(): Table {
+    let seen: string | undefined;
+    try {
+      const st = statSync(this.file, { throwIfNoEntry: false, bigint: true });
+      seen = st === undefined ? 'absent' : `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      seen = undefined; // unreadable status: read below, which refuses every token with the reason
+    }
+    if (seen !== undefined && seen === this.seen && this.table !== undefined) return this.table;
+    this.seen = seen;
     let text: string;
     let readError: string | undefined;
     try {
