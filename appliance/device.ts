@@ -129,6 +129,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
       db,
       (fn) => stages.time('commit_flush', () => seal.transaction(fn)),
       (size) => metrics.groupCommit(size),
+      () => seal.whenDurable(),
     ),
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
@@ -146,6 +147,8 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   attachAuditSigner(dev);
   dev.sealed.boot();
   if (dev.meta.identity() && dev.sealed.status().ok) recoverInterruptedSigning(dev);
+  // From here commits are flushed to disk off the event loop, and answers wait for the flush.
+  seal.flushOffLoop(opts.stateDb);
   return dev;
 }
 
@@ -213,6 +216,11 @@ export function closeDevice(dev: Device): void {
     dev.sealed.ensureAnchored();
   } catch {
     /* closing anyway: an unanchored last commit reads as a crash at the next boot */
+  }
+  try {
+    dev.seal.closeWal();
+  } catch {
+    /* a flush that failed was already refused to every caller; SQLite recovers the log at the next open */
   }
   dev.db.close();
   dev.keystore.close();

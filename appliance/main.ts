@@ -109,7 +109,7 @@ export async function main(argv: string[]): Promise<void> {
         dev.refusals.flushDue(); // counts of repeated refusals whose window ended (device clock)
         sealTimeIfDue(dev);
       }
-      dev.sealed.ensureAnchored();
+      void dev.sealed.whenAnchored().catch(() => undefined); // a failed flush is refused to every answer
     } catch (err) {
       log('error', 'policy activation failed', { error: err instanceof Error ? err.name : 'unknown' });
     }

@@ -170,10 +170,29 @@ export class SealedState {
 
   private anchored: Anchor | undefined;
 
-  /** Pins the latest committed checkpoint in the token; runs before any response leaves the device. */
+  /**
+   * Pins the latest committed checkpoint in the token, after putting it on disk if it is not yet
+   * (a synchronous caller: boot, close, a ceremony, the time seal). The answer path uses `whenAnchored`.
+   */
   ensureAnchored(): void {
-    const cp = this.dev.seal.committed;
-    if (!cp || cp.gen === this.anchoredGen || this.dev.db.inTransaction || !this.dev.seal.hasKey()) return;
+    if (this.dev.db.inTransaction) return;
+    this.dev.seal.syncNow();
+    this.anchorDurable();
+  }
+
+  /**
+   * Before an answer leaves: waits until everything committed so far is on disk (off the event loop),
+   * then pins the checkpoint on disk in the token. The anchor never names a checkpoint a power loss
+   * could take back, so a crash never reads as a rollback at the next boot.
+   */
+  async whenAnchored(): Promise<void> {
+    await this.dev.seal.whenDurable();
+    this.anchorDurable();
+  }
+
+  private anchorDurable(): void {
+    const cp = this.dev.seal.durable;
+    if (!cp || cp.gen <= this.anchoredGen || this.dev.db.inTransaction || !this.dev.seal.hasKey()) return;
     // Once the state is found broken, the anchor only follows the detection entries (written by append()).
     if (this.tampered.length > 0 && !this.internal) return;
     const anchor: Anchor = { deviceId: this.dev.config.deviceId, ...cp };

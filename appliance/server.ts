@@ -41,8 +41,8 @@ async function handleFrame(dev: Device, payload: Uint8Array): Promise<CborMap> {
     try {
       result = await withTrace(env.traceId, () => dispatch(dev, env.cmd, env.args));
     } finally {
-      // Nothing leaves the device before the token's anchor covers the state it depends on.
-      dev.sealed.ensureAnchored();
+      // Nothing leaves the device before the state it depends on is on disk and the token's anchor covers it.
+      await dev.sealed.whenAnchored();
     }
     log('debug', 'command', { cmd: env.cmd, ms: +(performance.now() - started).toFixed(2) });
     return okEnvelope(env.id, result);

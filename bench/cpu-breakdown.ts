@@ -17,9 +17,15 @@ export interface CpuPerTransfer {
   bridge_us?: number;
   /** Own time of each appliance stage per signed transfer, in µs (hsm_sign is the token's latency, not CPU). */
   stages_us: Record<string, number>;
+  /**
+   * Times each stage ran per signed transfer: a stage run once per group commit (commit_flush, anchor)
+   * shows the mean group's share (0.25: four transfers' changes per commit).
+   */
+  stage_runs: Record<string, number>;
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The bridge's CPU seconds (user + system) from its Prometheus text (prom-client's process_cpu_* counters). */
 export function bridgeCpuSeconds(promText: string): number {
@@ -41,11 +47,14 @@ export function perTransfer(before: CpuReading, after: CpuReading, transfers: nu
   const n = Math.max(1, transfers);
   const cpu = (r: CpuReading) => r.appliance.cpuMicros.user + r.appliance.cpuMicros.system;
   const stages_us: Record<string, number> = {};
+  const stage_runs: Record<string, number> = {};
   for (const [stage, t] of Object.entries(after.appliance.stages)) {
     const spent = t.micros - (before.appliance.stages[stage]?.micros ?? 0);
     if (spent > 0) stages_us[stage] = round1(spent / n);
+    const runs = t.count - (before.appliance.stages[stage]?.count ?? 0);
+    if (runs > 0) stage_runs[stage] = round2(runs / n);
   }
-  const out: CpuPerTransfer = { appliance_us: round1((cpu(after) - cpu(before)) / n), stages_us };
+  const out: CpuPerTransfer = { appliance_us: round1((cpu(after) - cpu(before)) / n), stages_us, stage_runs };
   if (before.bridgeCpuSeconds !== undefined && after.bridgeCpuSeconds !== undefined) out.bridge_us = round1(((after.bridgeCpuSeconds - before.bridgeCpuSeconds) * 1e6) / n);
   return out;
 }

@@ -1,5 +1,6 @@
 // Opens the device's state database: better-sqlite3 in WAL mode with synchronous=FULL, so a commit
-// is on disk before the call returns (DESIGN.md invariant 2). This folder is the only SQLite user.
+// is on disk before the call returns (DESIGN.md invariant 2). The running device switches to flushing
+// the log itself, off the event loop, before anything that depends on a commit leaves (wal-sync.ts). This folder is the only SQLite user.
 // Every table but `audit` (hash-chained and signed on its own) and `seal` is sealed: each row carries
 // `mac`, an HMAC by the token's state-seal key over the row (docs/sealed-state.md, state-seal.ts).
 import Database from 'better-sqlite3';

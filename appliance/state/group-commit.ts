@@ -1,7 +1,8 @@
 // Group commit: state changes queued in the same turn of the event loop run in one SQLite
 // transaction, so one fsync covers many requests. Each change runs in its own savepoint (a failure
 // undoes only that change), and each caller's promise settles only after the whole transaction has
-// committed, so nothing is released before it is durable (DESIGN.md invariant 2).
+// committed and is on disk (`durable`: the WAL flush, off the event loop on the running device), so
+// nothing is released, and no key used, before it is durable (DESIGN.md invariant 2).
 import type { Db } from './db.js';
 import { currentTraceId, withTrace } from '../trace.js';
 
@@ -21,6 +22,8 @@ export class GroupCommitter {
     private readonly outer: (fn: () => void) => void = (fn) => db.transaction(fn)(),
     /** Hears the size of each committed group (the appliance's metrics). */
     private readonly onCommit: (size: number) => void = () => {},
+    /** Resolves once what was committed is on disk (the device's WAL flush); rejects if it cannot be. */
+    private readonly durable: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** Runs `fn` inside the next group transaction; resolves with its result once committed. */
@@ -55,10 +58,13 @@ export class GroupCommitter {
       return;
     }
     this.onCommit(batch.length);
-    batch.forEach((item, i) => {
-      const r = results[i]!;
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.error);
-    });
+    const settle = () =>
+      batch.forEach((item, i) => {
+        const r = results[i]!;
+        if (r.ok) item.resolve(r.value);
+        else item.reject(r.error);
+      });
+    // A change that failed committed nothing: only the ones that succeeded wait for the disk.
+    this.durable().then(settle, (error: unknown) => batch.forEach((item, i) => (results[i]!.ok ? item.reject(error) : item.reject(results[i]!.error))));
   }
 }

@@ -10,6 +10,7 @@ import type { Db, SealedTable } from './db.js';
 import { sealedStateDetails } from './seal-codes.js';
 import { SEALED_TABLES } from './db.js';
 import { checkpointMacInput, DIGEST_BYTES, digestAdd, rowMacInput, ZERO_DIGEST, type Checkpoint, type SqlValue } from './seal-digest.js';
+import { WalSync, type FlushFile } from './wal-sync.js';
 
 /** The token's state-seal key (or, in unit tests and the evaluator benchmark, a software stand-in). */
 export interface SealKey {
@@ -92,6 +93,12 @@ export class StateSeal {
   private lastDataVersion: number;
   /** The checkpoint of the last committed sealed transaction. */
   committed: Checkpoint | undefined;
+  /**
+   * Commits flushed off the event loop (wal-sync.ts), once the running device attaches it; until then
+   * every commit is on disk when it returns (`synchronous = FULL`).
+   */
+  private wal: WalSync<Checkpoint | undefined> | undefined;
+  private durableCheckpoint: Checkpoint | undefined;
   /** Every finding reported so far (a read that failed its MAC, or the device's own checks). */
   readonly findings: string[] = [];
   /** Called once per new finding (the device records it in the log and refuses from then on). */
@@ -246,6 +253,50 @@ export class StateSeal {
     return { findings, digest, rows };
   }
 
+  // ---- durability ------------------------------------------------------------------------------
+
+  /**
+   * From now on commits return once written to the log, and reach the disk through `whenDurable()` or
+   * `syncNow()` (the running device; docs/reliability.md "Durability"). `path` is the database file.
+   */
+  flushOffLoop(path: string, flushFile?: FlushFile): void {
+    if (this.wal) return;
+    this.durableCheckpoint = this.committed;
+    this.wal = new WalSync<Checkpoint | undefined>(
+      `${path}-wal`,
+      (cp) => {
+        if (cp && (!this.durableCheckpoint || cp.gen > this.durableCheckpoint.gen)) this.durableCheckpoint = cp;
+      },
+      flushFile,
+    );
+    this.db.pragma('synchronous = NORMAL');
+  }
+
+  /** The checkpoint of the last sealed transaction known to be on disk (the one the token's anchor may pin). */
+  get durable(): Checkpoint | undefined {
+    return this.wal ? this.durableCheckpoint : this.committed;
+  }
+
+  /** Resolves once everything committed before the call is on disk. */
+  whenDurable(): Promise<void> {
+    return this.wal ? this.wal.whenDurable() : Promise.resolve();
+  }
+
+  /** Puts everything committed so far on disk now, on this thread (a synchronous caller about to release). */
+  syncNow(): void {
+    this.wal?.syncNow();
+  }
+
+  /** Stops flushing off the loop (the database is closing): what is committed is flushed first. */
+  closeWal(): void {
+    if (!this.wal) return;
+    try {
+      this.wal.syncNow();
+    } finally {
+      this.wal.close();
+    }
+  }
+
   // ---- transactions and the checkpoint ---------------------------------------------------------
 
   /** Runs `fn` in a transaction (a savepoint when nested); the outermost one ends with a new checkpoint. */
@@ -263,6 +314,8 @@ export class StateSeal {
         return r;
       })();
       if (next) this.committed = next;
+      // A sealed change is on disk only after the next flush.
+      if (next) this.wal?.committed(next);
       return result;
     } finally {
       this.active = false;

@@ -14,6 +14,13 @@ test('perTransfer divides each difference by the transfers signed', () => {
   assert.equal(r.appliance_us, 400);
   assert.equal(r.bridge_us, 150);
   assert.deepEqual(r.stages_us, { policy: 40, y_parity: 75 }, 'a stage that did not move is left out; one first seen counts from zero');
+  assert.deepEqual(r.stage_runs, { policy: 1, y_parity: 1 }, 'runs per transfer, from the counts');
+});
+
+test('perTransfer shows a per-commit stage as the group share of each transfer', () => {
+  const before = { appliance: { cpuMicros: { user: 0, system: 0 }, stages: { commit_flush: { count: 100, micros: 1000 } } } };
+  const after = { appliance: { cpuMicros: { user: 0, system: 0 }, stages: { commit_flush: { count: 150, micros: 6000 } } } };
+  assert.deepEqual(perTransfer(before, after, 200).stage_runs, { commit_flush: 0.25 });
 });
 
 test('perTransfer without a bridge reading has no bridge figure', () => {
