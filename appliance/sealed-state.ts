@@ -90,6 +90,10 @@ export class SealedState {
       if (earlier.length > 0 || findings.some((f) => !this.logged.has(f))) this.append('state_tampered', all, findings);
     } else if (this.tampered.length > 0) {
       log('error', 'sealed state was found broken earlier and not restored since: the device refuses to sign or change state', { code: 'state_tampered', findings: this.tampered.join(' | ') });
+    } else if (this.dev.seal.needsReseal()) {
+      // A device sealed before the row key, found intact: its rows are MACed under the row key now, once.
+      const rows = this.dev.seal.transaction(() => this.dev.seal.resealRows());
+      log('info', 'sealed state: rows MACed again under the row key (a one-time upgrade of an older device)', { rows });
     }
     const clock = this.clockFinding(this.dev.deviceClock.host());
     if (clock) {

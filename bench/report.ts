@@ -48,7 +48,7 @@ const STAGE_NOTES: Record<string, string> = {
   hsm_sign: "the token's signing latency as the loop sees it, with the wait for a pool session and for the loop to take the answer (not CPU)",
   y_parity: 'low-s and recovery parity of the raw signature, checked against the key',
   audit_sign: 'the P-256 token signature of each audit entry (synchronous)',
-  seal: 'row and checkpoint HMACs in the token',
+  seal: "the checkpoint's HMAC in the token (row MACs are software HMACs under the row key the token derives)",
   response_commit: 'signed answer and its audit entry (SQL, without signature and MACs)',
   commit_flush: 'group transaction around them: BEGIN, savepoints, checkpoint row, COMMIT to the log (its fdatasync runs off the event loop)',
   anchor: "the token's state anchor rewritten after a commit",

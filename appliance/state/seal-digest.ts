@@ -65,8 +65,21 @@ export interface Checkpoint {
   time: number;
 }
 
-export function checkpointMacInput(deviceId: string, c: Checkpoint): Uint8Array {
-  return encodeCanonical(['seal', deviceId, c.gen, c.digest, c.headSeq, c.headHash, c.time]);
+/**
+ * How rows are MACed. 1: each row's MAC made in the token (devices sealed before the row key). 2: each
+ * row's MAC is HMAC-SHA256 under the row key, which the token's seal key derives (`rowKeyInput`); the
+ * checkpoint's MAC is always the token's, and names the scheme, so a checkpoint says how its rows were sealed.
+ */
+export type RowScheme = 1 | 2;
+export const CURRENT_ROW_SCHEME: RowScheme = 2;
+
+/** What the token's seal key MACs to derive the row key of scheme 2. */
+export function rowKeyInput(deviceId: string): Uint8Array {
+  return encodeCanonical(['seal/row-key', deviceId]);
+}
+
+export function checkpointMacInput(deviceId: string, c: Checkpoint, scheme: RowScheme = CURRENT_ROW_SCHEME): Uint8Array {
+  return encodeCanonical([scheme === 1 ? 'seal' : 'seal/2', deviceId, c.gen, c.digest, c.headSeq, c.headHash, c.time]);
 }
 
 /** The token's anchor: the checkpoint last confirmed before a response left the device, and whose device it is. */

@@ -1,7 +1,8 @@
 // The seal over the device's state (docs/sealed-state.md). Every row of a sealed table carries a
-// MAC made in the token (HMAC-SHA256 under a non-extractable key, on the key store's synchronous
-// session), over [table, ...column values]; the stores compute it on every write and check it on the
-// reads that decisions use. The sum of all row MACs (the state digest, seal-digest.ts) and the audit
+// MAC over [table, ...column values]: HMAC-SHA256 under the row key, which the token's seal key (a
+// non-extractable HMAC key) derives once per process; the stores compute it on every write and check
+// it on the reads that decisions use. (Devices sealed before the row key had each row MACed in the
+// token; their rows are MACed again under it once, at the first boot that finds them intact.) The sum of all row MACs (the state digest, seal-digest.ts) and the audit
 // head are kept in the one-row table `seal`, re-MACed at the end of every sealed transaction (the
 // checkpoint); the token's anchor (sealed-state.ts) pins the latest checkpoint that a response
 // depended on. Writes happen only inside `transaction()`, which writes that checkpoint.
@@ -9,7 +10,8 @@ import { ApplianceError } from '../../protocol/errors.js';
 import type { Db, SealedTable } from './db.js';
 import { sealedStateDetails } from './seal-codes.js';
 import { SEALED_TABLES } from './db.js';
-import { checkpointMacInput, DIGEST_BYTES, digestAdd, rowMacInput, ZERO_DIGEST, type Checkpoint, type SqlValue } from './seal-digest.js';
+import { createHmac } from 'node:crypto';
+import { checkpointMacInput, CURRENT_ROW_SCHEME, DIGEST_BYTES, digestAdd, rowKeyInput, rowMacInput, ZERO_DIGEST, type Checkpoint, type RowScheme, type SqlValue } from './seal-digest.js';
 import { WalSync, type FlushFile } from './wal-sync.js';
 
 /** The token's state-seal key (or, in unit tests and the evaluator benchmark, a software stand-in). */
@@ -86,6 +88,16 @@ interface SealRow {
 
 export class StateSeal {
   private key: SealKey | undefined;
+  /**
+   * The row key (scheme 2): the token's HMAC of `rowKeyInput(deviceId)`, made at the first row MAC of
+   * this process and kept in its memory only. A process that can read it can also ask the token for
+   * the same HMACs (it holds the logged-in session), so rows are no easier to forge than before; a
+   * database edited elsewhere still cannot carry a valid MAC, and the checkpoint (the sum of all row
+   * MACs) is still MACed in the token. It saves a token call per row written or first read.
+   */
+  private rowKey: Buffer | undefined;
+  /** How this database's rows are MACed: the current scheme, or 1 until a boot reseals an older device's rows. */
+  private scheme: RowScheme = CURRENT_ROW_SCHEME;
   /** MAC (latin1 string) → the column values the token MACed: a verified row read again costs no token call (nor an encoding). */
   private readonly memo = new Map<string, readonly SqlValue[]>();
   private active = false;
@@ -137,8 +149,11 @@ export class StateSeal {
     this.lastDataVersion = this.dataVersionStmt.get() as number;
   }
 
+  /** Attaches the seal key; the stored checkpoint (if any) says how the rows are MACed, before any row is read. */
   attachKey(key: SealKey): void {
     this.key = key;
+    this.rowKey = undefined;
+    this.readCheckpoint();
   }
 
   hasKey(): boolean {
@@ -156,6 +171,13 @@ export class StateSeal {
     return this.key.hmac(message);
   }
 
+  /** The MAC of a row's MAC input under the database's scheme (the caller checked that a key is attached). */
+  private rowMac(key: SealKey, input: Uint8Array, scheme: RowScheme = this.scheme): Uint8Array {
+    if (scheme === 1) return key.hmac(input);
+    this.rowKey ??= Buffer.from(key.hmac(rowKeyInput(this.deviceId)));
+    return new Uint8Array(createHmac('sha256', this.rowKey).update(input).digest());
+  }
+
   private remember(mac: Uint8Array, values: readonly SqlValue[]): void {
     if (this.memo.size >= MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value as string);
     // Byte values are copied: the caller's buffers may be reused.
@@ -167,7 +189,8 @@ export class StateSeal {
 
   /** The MAC of a row's values, made in the token; remembered. */
   private sealValues(table: SealedTable, values: readonly SqlValue[]): Uint8Array {
-    const mac = this.hmac(rowMacInput(table, values));
+    if (!this.key) throw new ApplianceError('unavailable', 'the token holds no state-seal key for this device');
+    const mac = this.rowMac(this.key, rowMacInput(table, values));
     this.remember(mac, values);
     return mac;
   }
@@ -209,7 +232,7 @@ export class StateSeal {
     const known = this.memo.get(Buffer.from(stored).toString('latin1'));
     if (known && sameValues(known, values)) return true;
     if (!this.key) return false;
-    const mac = this.key.hmac(rowMacInput(table, values));
+    const mac = this.rowMac(this.key, rowMacInput(table, values));
     if (Buffer.compare(Buffer.from(mac), Buffer.from(stored)) !== 0) return false;
     if (memoize) this.remember(mac, values);
     return true;
@@ -331,7 +354,8 @@ export class StateSeal {
   initialize(): void {
     this.assertWritable();
     const cp: Checkpoint = { gen: 0, digest: ZERO_DIGEST, headSeq: 0, headHash: new Uint8Array(32), time: this.clock() };
-    this.insertSealStmt.run(cp.gen, cp.digest, cp.headSeq, cp.headHash, cp.time, this.hmac(checkpointMacInput(this.deviceId, cp)));
+    this.scheme = CURRENT_ROW_SCHEME;
+    this.insertSealStmt.run(cp.gen, cp.digest, cp.headSeq, cp.headHash, cp.time, this.hmac(checkpointMacInput(this.deviceId, cp, this.scheme)));
     this.dirty = true;
   }
 
@@ -346,17 +370,59 @@ export class StateSeal {
       headHash: head ? new Uint8Array(head.hash) : new Uint8Array(32),
       time: Math.max(row.time, this.clock()),
     };
-    this.updateSealStmt.run(cp.gen, cp.headSeq, cp.headHash, cp.time, this.hmac(checkpointMacInput(this.deviceId, cp)));
+    this.updateSealStmt.run(cp.gen, cp.headSeq, cp.headHash, cp.time, this.hmac(checkpointMacInput(this.deviceId, cp, this.scheme)));
     return cp;
   }
 
-  /** The stored checkpoint and whether its MAC is the token's; undefined when the database has none. */
+  /**
+   * The stored checkpoint and whether its MAC is the token's; undefined when the database has none. A
+   * genuine checkpoint also says how its rows are MACed (the scheme its MAC names), and the seal reads
+   * rows that way from then on.
+   */
   readCheckpoint(): { checkpoint: Checkpoint; genuine: boolean } | undefined {
     const row = this.sealRowStmt.get() as SealRow | undefined;
     if (!row) return undefined;
     const checkpoint: Checkpoint = { gen: row.gen, digest: new Uint8Array(row.digest), headSeq: row.head_seq, headHash: new Uint8Array(row.head_hash), time: row.time };
-    const genuine = this.key !== undefined && Buffer.compare(Buffer.from(this.key.hmac(checkpointMacInput(this.deviceId, checkpoint))), row.mac) === 0;
-    return { checkpoint, genuine };
+    const key = this.key;
+    if (!key) return { checkpoint, genuine: false };
+    const scheme = ([CURRENT_ROW_SCHEME, 1] as const).find((s) => Buffer.compare(Buffer.from(key.hmac(checkpointMacInput(this.deviceId, checkpoint, s))), row.mac) === 0);
+    if (scheme !== undefined && scheme !== this.scheme) {
+      this.scheme = scheme;
+      this.memo.clear();
+    }
+    return { checkpoint, genuine: scheme !== undefined };
+  }
+
+  /** Whether the rows are MACed under an older scheme (a boot that found them intact reseals them). */
+  needsReseal(): boolean {
+    return this.scheme !== CURRENT_ROW_SCHEME;
+  }
+
+  /**
+   * MACs every row again under the current scheme and the digest with them, inside a sealed
+   * transaction (its checkpoint is then written under the current scheme). Only after a boot check
+   * found every row genuine under the old one.
+   */
+  resealRows(): number {
+    this.assertWritable();
+    const key = this.key;
+    if (!key) throw new ApplianceError('unavailable', 'the token holds no state-seal key for this device');
+    let digest: Uint8Array = ZERO_DIGEST;
+    let rows = 0;
+    for (const table of Object.keys(SEALED_TABLES) as SealedTable[]) {
+      const update = this.db.prepare(`UPDATE ${table} SET mac = ? WHERE rowid = ?`);
+      for (const row of this.db.prepare(`SELECT rowid AS _rowid, * FROM ${table}`).all() as Record<string, unknown>[]) {
+        const mac = this.rowMac(key, rowMacInput(table, this.values(table, row)), CURRENT_ROW_SCHEME);
+        update.run(mac, row._rowid);
+        digest = digestAdd(digest, mac);
+        rows++;
+      }
+    }
+    this.db.prepare('UPDATE seal SET digest = ? WHERE id = 1').run(digest);
+    this.scheme = CURRENT_ROW_SCHEME;
+    this.memo.clear();
+    this.dirty = true;
+    return rows;
   }
 
   /** Whether another connection committed to the database since the last call (this process is its only writer). */
