@@ -36,6 +36,7 @@ interface EntryRow {
   added_at: number;
   mac: Buffer;
 }
+
 /** An entry row as the raw look-up returns it, in ENTRY_COLUMNS order. */
 type EntryTuple = [grp: string, chain_id: string, address: Buffer, label: string, active_at: number, proposal_id: string, added_at: number, mac: Buffer];
 const ENTRY_COLUMNS = 'grp, chain_id, address, label, active_at, proposal_id, added_at, mac';
