@@ -134,6 +134,7 @@ export function openDevice(opts: OpenDeviceOptions): Device {
     view: {
       whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
       windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
+      windowUsages: (keyId, asset, sinces) => spend.usages(keyId, asset, sinces),
       nonceRecord: (keyId, chainId, nonce) => nonces.get(keyId, chainId, nonce),
       allowance: (keyId, asset, spender) => allowances.get(keyId, asset, spender),
       webauthnCounter: (credentialId) => passkeyCounters.get(credentialId),

@@ -150,6 +150,7 @@ function viewOf(db: Db): StateView {
   return {
     whitelistEntry: (group, chainId, address) => whitelist.entry(group, chainId, address),
     windowUsage: (keyId, asset, since) => spend.usage(keyId, asset, since),
+    windowUsages: (keyId, asset, sinces) => spend.usages(keyId, asset, sinces),
   };
 }
 

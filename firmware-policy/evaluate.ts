@@ -39,8 +39,11 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   if (!group) {
     return deny([...who, { rule: 'key-group', code: 'unknown_key_group', message: 'the key group is not in the active policy', detail: { group: req.keyGroup } }]);
   }
-  const digest = intentDigest(intent);
-  const nonce = checkNonce(view, intent, digest, req.keyAddress);
+  // The digest (a canonical encoding and a SHA-256) is needed only at a nonce already signed or
+  // for approvals, so it is computed at most once, when first asked for.
+  let digest: Uint8Array | undefined;
+  const digestOf = () => (digest ??= intentDigest(intent));
+  const nonce = checkNonce(view, intent, digestOf, req.keyAddress);
   const reasons: Reason[] = [...who, ...checkChainAllowlist(group, intent.chainId), ...checkFeeCap(policy, intent)];
   if (nonce.mode === 'cancel') {
     // A cancel moves no value: only the chain, the fee cap and the nonce guard's fee rule apply.
@@ -67,7 +70,7 @@ export function evaluate(policy: PolicyDocument, view: StateView, req: Evaluatio
   if (counted) reasons.push(...checkVelocityWindows(rules, view, intent.keyId, intent.asset, charge, now));
 
   const required = requiredApprovals(rules, charge);
-  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digest, req.requester, approvals, now, view);
+  const tally = required === 0 ? noTally() : tallyApprovals(policy, required, digestOf(), req.requester, approvals, now, view);
   if (reasons.length > 0) return { outcome: 'deny', reasons, approvals: tally, nonceMode: 'first' };
   if (tally.counted.length < required) {
     return {

@@ -2,6 +2,7 @@
 // asked for; an offline replay answers from the record alone, so a decision can be re-run exactly.
 import { equalBytes } from '../protocol/bytes.js';
 import type { CborMap, CborValue } from '../protocol/cbor.js';
+import { usagesOf } from './rules/velocity-window.js';
 import type { AllowanceView, NonceRecordView, StateView, WhitelistEntryView, WindowUsage } from './state-view.js';
 
 export interface RecordedInputs {
@@ -26,6 +27,12 @@ export function recordingView(view: StateView, rec: RecordedInputs): StateView {
       const u = view.windowUsage(keyId, asset, since);
       rec.windows.push({ keyId, asset, since, amount: u.amount, count: u.count });
       return u;
+    },
+    windowUsages(keyId, asset, sinces) {
+      // Recorded as one windowUsage answer per window, so a replay asks window by window.
+      const us = usagesOf(view, keyId, asset, sinces);
+      for (const [i, since] of sinces.entries()) rec.windows.push({ keyId, asset, since, amount: us[i]!.amount, count: us[i]!.count });
+      return us;
     },
     nonceRecord(keyId, chainId, nonce) {
       const r = view.nonceRecord?.(keyId, chainId, nonce);

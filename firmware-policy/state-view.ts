@@ -36,6 +36,12 @@ export interface StateView {
   whitelistEntry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined;
   /** Signed (reserved) spend of this key and asset at or after `since` (unix seconds). */
   windowUsage(keyId: string, asset: string, since: number): WindowUsage;
+  /**
+   * The usage of several windows of one key and asset, in the order of `sinces`: the same answers
+   * as windowUsage for each, read at once (the device reads them in one statement). A view without
+   * it is asked window by window.
+   */
+  windowUsages?(keyId: string, asset: string, sinces: readonly number[]): WindowUsage[];
   /** The nonce guard's record; a view without it (a unit-test fake) means nothing signed yet. */
   nonceRecord?(keyId: string, chainId: bigint, nonce: bigint): NonceRecordView | undefined;
   /** Outstanding allowance of (key, token asset, spender); a view without it means none granted yet. */

@@ -36,6 +36,11 @@ interface EntryRow {
   added_at: number;
   mac: Buffer;
 }
+
+/** An entry row as the raw look-up returns it, in ENTRY_COLUMNS order. */
+type EntryTuple = [grp: string, chain_id: string, address: Buffer, label: string, active_at: number, proposal_id: string, added_at: number, mac: Buffer];
+const ENTRY_COLUMNS = 'grp, chain_id, address, label, active_at, proposal_id, added_at, mac';
+
 interface ProposalRow {
   id: string;
   grp: string;
@@ -51,6 +56,7 @@ interface ProposalRow {
 
 export class WhitelistStore {
   private readonly entryStmt;
+  private readonly entryRawStmt;
   private readonly listStmt;
   private readonly insertStmt;
   private readonly updateStmt;
@@ -68,6 +74,9 @@ export class WhitelistStore {
     private readonly seal: StateSeal,
   ) {
     this.entryStmt = db.prepare('SELECT * FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?');
+    // The look-up a decision makes, in raw mode: better-sqlite3 builds a row object property by
+    // property, which costs more than the indexed read itself; an object literal is cheap.
+    this.entryRawStmt = db.prepare(`SELECT ${ENTRY_COLUMNS} FROM whitelist WHERE grp = ? AND chain_id = ? AND address = ?`).raw();
     this.labelsStmt = db.prepare('SELECT * FROM whitelist WHERE chain_id = ? AND address = ? ORDER BY grp');
     this.listStmt = db.prepare('SELECT * FROM whitelist ORDER BY grp, chain_id, address LIMIT ? OFFSET ?');
     this.insertStmt = db.prepare('INSERT INTO whitelist (grp, chain_id, address, label, active_at, proposal_id, added_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
@@ -84,8 +93,9 @@ export class WhitelistStore {
   }
 
   entry(group: string, chainId: bigint, address: Uint8Array): WhitelistEntryView | undefined {
-    const row = this.entryStmt.get(group, chainId.toString(), address) as EntryRow | undefined;
-    if (!row) return undefined;
+    const t = this.entryRawStmt.get(group, chainId.toString(), address) as EntryTuple | undefined;
+    if (!t) return undefined;
+    const row: EntryRow = { grp: t[0], chain_id: t[1], address: t[2], label: t[3], active_at: t[4], proposal_id: t[5], added_at: t[6], mac: t[7] };
     this.seal.require('whitelist', row);
     return { activeAt: row.active_at };
   }

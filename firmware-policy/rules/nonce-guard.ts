@@ -18,7 +18,8 @@ export function isCancel(intent: TransferIntent, keyAddress: Uint8Array | undefi
   return keyAddress !== undefined && intent.to !== null && equalBytes(intent.to, keyAddress) && intent.amount === 0n && intent.data.length === 0;
 }
 
-export function checkNonce(view: StateView, intent: TransferIntent, digest: Uint8Array, keyAddress: Uint8Array | undefined): { mode: NonceMode; record?: NonceRecordView; reasons: Reason[] } {
+/** `digest` gives the intent's digest; it is asked for only when something was signed at the nonce. */
+export function checkNonce(view: StateView, intent: TransferIntent, digest: () => Uint8Array, keyAddress: Uint8Array | undefined): { mode: NonceMode; record?: NonceRecordView; reasons: Reason[] } {
   const record = view.nonceRecord?.(intent.keyId, intent.chainId, intent.nonce);
   if (!record) return { mode: 'first', reasons: [] };
   // Unknown fees (-1) never count as raised.
@@ -28,7 +29,7 @@ export function checkNonce(view: StateView, intent: TransferIntent, digest: Uint
     if (feesRaised) return { mode: 'cancel', record, reasons: [] };
     return { mode: 'cancel', record, reasons: [{ rule: 'nonce-guard', code: 'fee_bump_too_small', message: 'a cancel must raise every fee field by at least 10%', detail }] };
   }
-  if (record.cancelled || !equalBytes(record.intentDigest, digest)) {
+  if (record.cancelled || !equalBytes(record.intentDigest, digest())) {
     return { mode: 'first', record, reasons: [{ rule: 'nonce-guard', code: 'nonce_conflict', message: 'another intent was already signed at this nonce', detail }] };
   }
   if (!feesRaised) {

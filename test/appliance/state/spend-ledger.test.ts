@@ -67,3 +67,31 @@ test('property: spend counters never decrease inside a window as reservations ar
     { numRuns: 100, seed: 7 },
   );
 });
+
+test('several windows read at once give what each window read alone gives, in order', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ dt: fc.integer({ min: 0, max: 50 }), amount: fc.bigInt({ min: 0n, max: 10n ** 30n }) }), { maxLength: 40 }),
+      fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 4 }),
+      (ops, sinces) => {
+        const { db, seal } = sealedDb();
+        const ledger = new SpendLedger(db, seal);
+        let t = 1000;
+        ops.forEach((op, i) => {
+          t += op.dt;
+          seal.transaction(() => ledger.reserve('k', 'a', op.amount, t, `r${i}`));
+        });
+        assert.deepEqual(
+          ledger.usages('k', 'a', sinces),
+          sinces.map((since) => ledger.usage('k', 'a', since)),
+        );
+        assert.deepEqual(
+          ledger.usages('other', 'a', sinces),
+          sinces.map(() => ({ amount: 0n, count: 0 })),
+        );
+        db.close();
+      },
+    ),
+    { numRuns: 150, seed: 11 },
+  );
+});
