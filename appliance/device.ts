@@ -148,8 +148,6 @@ export function openDevice(opts: OpenDeviceOptions): Device {
   attachAuditSigner(dev);
   dev.sealed.boot();
   if (dev.meta.identity() && dev.sealed.status().ok) recoverInterruptedSigning(dev);
-  // From here commits are flushed to disk off the event loop, and answers wait for the flush.
-  seal.flushOffLoop(opts.stateDb);
   return dev;
 }
 

@@ -84,6 +84,10 @@ export async function main(argv: string[]): Promise<void> {
     clockSources: systemClockSources(offset),
     clockToleranceSeconds: envInt('HSM_CLOCK_TOLERANCE_SECONDS') ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
   });
+  // The serving device flushes its commits off the event loop; its answers wait for the flush (the
+  // socket server) and so does key use after a reservation (the group commit). Tools that open a
+  // device in their own process (ceremonies, device creation) keep every commit on disk when it returns.
+  dev.seal.flushOffLoop(paths.stateDb);
   const fw = firmwareStatus(dev);
   if (!fw.approved) log('warn', 'firmware measurement not approved: the device will not sign', { running: fw.running, enrolled: fw.enrolled });
   const sealed = dev.sealed.status();

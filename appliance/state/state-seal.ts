@@ -280,7 +280,7 @@ export class StateSeal {
 
   /**
    * From now on commits return once written to the log, and reach the disk through `whenDurable()` or
-   * `syncNow()` (the running device; docs/reliability.md "Durability"). `path` is the database file.
+   * `syncNow()` (the serving appliance, appliance/main.ts; docs/sealed-state.md). `path` is the database file.
    */
   flushOffLoop(path: string, flushFile?: FlushFile): void {
     if (this.wal) return;
