@@ -1,12 +1,12 @@
 // The load generator: a separate process that drives the appliance socket or the HTTP bridge at a
 // fixed concurrency with a fixed number of signing requests, and prints one JSON result line.
 // Usage: node dist/bench/load.js '<json config>'
-import http from 'node:http';
 import { createPrivateKey, ECDH, sign, type KeyObject } from 'node:crypto';
 import { ApplianceClient } from '../host-bridge/appliance-client.js';
 import { encodeApprovalStatement } from '../firmware-policy/approvals/statement.js';
 import { readApproverKey, type ApproverKeyFile } from '../cli/approver-key.js';
 import { summarize } from './stats.js';
+import { HttpConnection, type HttpAnswer } from './http-connection.js';
 
 export interface LoadConfig {
   mode: 'socket' | 'http' | 'http-approvals';
@@ -51,21 +51,9 @@ function txJson(cfg: LoadConfig, nonce: number) {
   return { type: 'eip1559', chainId: 31337, nonce, to: cfg.to, value: cfg.value, gasLimit: 21000, maxFeePerGas: '2000000000', maxPriorityFeePerGas: '1000000000' };
 }
 
-function post(agent: http.Agent, url: string, path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${url}${path}`,
-      { method: 'POST', agent, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+/** A POST with the bearer token and a JSON body on the worker's connection; the answer's status and (unparsed) body. */
+function post(conn: HttpConnection, path: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  return conn.request('POST', path, { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers }, JSON.stringify(body));
 }
 
 export async function runLoad(cfg: LoadConfig) {
@@ -73,10 +61,11 @@ export async function runLoad(cfg: LoadConfig) {
   let failed = 0;
   let next = 0;
   const client = cfg.socket ? new ApplianceClient(cfg.socket) : undefined;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.concurrency });
+  const target = cfg.url ? new URL(cfg.url) : undefined;
+  const connections: HttpConnection[] = [];
   const keys = (cfg.approverKeys ?? []).map(readApproverKey).map((k) => ({ id: k.id, sign: nativeSigner(k) }));
 
-  async function one(i: number): Promise<boolean> {
+  async function one(i: number, conn: HttpConnection | undefined): Promise<boolean> {
     const nonce = cfg.nonceBase + i;
     const requestId = `${cfg.tag}-${i}`;
     if (cfg.mode === 'socket') {
@@ -93,15 +82,15 @@ export async function runLoad(cfg: LoadConfig) {
       const r = await client!.call('sign.evm-tx', { requestId, requester: 'bench', keyId: cfg.keyId, tx });
       return r.status === 'signed';
     }
-    const r = await post(agent, cfg.url!, '/v1/sign/evm-transaction', cfg.token!, { keyId: cfg.keyId, transaction: txJson(cfg, nonce) }, { 'Idempotency-Key': requestId });
+    const r = await post(conn!, '/v1/sign/evm-transaction', cfg.token!, { keyId: cfg.keyId, transaction: txJson(cfg, nonce) }, { 'Idempotency-Key': requestId });
     if (cfg.mode === 'http') return r.status === 200;
     if (r.status !== 202) return false;
-    const digest = hexToBytes(String(r.json.intentDigest));
+    const digest = hexToBytes(String((JSON.parse(r.body.toString('utf8')) as Record<string, unknown>).intentDigest));
     let last = r;
     for (const k of keys) {
       const expiresAt = Math.floor(Date.now() / 1000) + 600;
       const sig = k.sign(encodeApprovalStatement({ deviceId: cfg.deviceId!, intentDigest: digest, approverId: k.id, expiresAt }));
-      last = await post(agent, cfg.url!, `/v1/requests/${requestId}/approvals`, cfg.approverToken!, { approverId: k.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
+      last = await post(conn!, `/v1/requests/${requestId}/approvals`, cfg.approverToken!, { approverId: k.id, expiresAt, signature: '0x' + Buffer.from(sig).toString('hex') });
     }
     return last.status === 200;
   }
@@ -110,13 +99,15 @@ export async function runLoad(cfg: LoadConfig) {
   const cpuStarted = process.cpuUsage();
   await Promise.all(
     Array.from({ length: cfg.concurrency }, async () => {
+      const conn = target ? new HttpConnection(target.hostname, Number(target.port || 80)) : undefined;
+      if (conn) connections.push(conn);
       for (;;) {
         const i = next++;
         if (i >= cfg.requests) return;
         const t0 = performance.now();
         let ok: boolean;
         try {
-          ok = await one(i);
+          ok = await one(i, conn);
         } catch {
           ok = false;
         }
@@ -128,7 +119,7 @@ export async function runLoad(cfg: LoadConfig) {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
   client?.close();
-  agent.destroy();
+  for (const c of connections) c.close();
   const result = summarize(cfg.mode, cfg.concurrency, latencies, failed, seconds);
   result.load_cpu_us = Math.round(((cpu.user + cpu.system) / Math.max(1, latencies.length)) * 10) / 10;
   return result;

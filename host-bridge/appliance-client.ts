@@ -27,6 +27,8 @@ export class ApplianceClient {
   private readonly pending = new Map<number, Pending>();
   private readonly timeoutMs: number;
   private readonly maxFrame: number;
+  /** The socket corked until the end of this turn of the event loop (send). */
+  private corked: Socket | undefined;
 
   constructor(
     private readonly socketPath: string,
@@ -58,8 +60,25 @@ export class ApplianceClient {
         reject(new ApplianceError('unavailable', `appliance did not answer "${cmd}" in time`));
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      sock.write(frame);
+      this.send(sock, frame);
     });
+  }
+
+  /**
+   * Writes a frame; the frames of one turn of the event loop (requests that arrived together) leave
+   * in one write, uncorked after the loop's I/O phase: fewer system calls here, and fewer wake-ups of
+   * the appliance, which shares the machine.
+   */
+  private send(sock: Socket, frame: Buffer): void {
+    if (this.corked !== sock) {
+      this.corked = sock;
+      sock.cork();
+      setImmediate(() => {
+        this.corked = undefined;
+        sock.uncork();
+      });
+    }
+    sock.write(frame);
   }
 
   close(): void {

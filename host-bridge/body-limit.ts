@@ -2,10 +2,13 @@
 // refused before any of it is read; a body without one (chunked) is counted while it streams and
 // refused as soon as it passes the cap, without reading the rest. The refusal is the typed error
 // `body_too_large` (HTTP 413), and the connection is closed after it (RFC 9110 §15.5.14), so the
-// server does not go on draining what the client keeps sending.
+// server does not go on draining what the client keeps sending. On Node the body is counted as it is
+// read from the socket (request-body.ts), without hono's bodyLimit, which would first make the adapter
+// build a WHATWG Request; the rules are the same.
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ApplianceError } from '../protocol/errors.js';
+import { bodyBytes, nodeIncoming } from './request-body.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -45,6 +48,16 @@ export function bodyCaps(): MiddlewareHandler {
     const declared = c.req.header('Content-Length');
     // A Content-Length that is not a plain decimal cannot be trusted to bound the read: refuse it.
     if (declared !== undefined && !/^[0-9]{1,16}$/.test(declared)) throw new ApplianceError('bad_request', 'Content-Length must be a decimal number of bytes');
-    return byLimit.get(limit)!(c, next);
+    if (nodeIncoming(c) === undefined) return byLimit.get(limit)!(c, next);
+    // hono's bodyLimit on Node's request: no body for these methods; a Content-Length without a
+    // Transfer-Encoding is trusted (Node's parser reads no more); any other body is counted now.
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'TRACE') return next();
+    if (declared !== undefined && c.req.header('Transfer-Encoding') === undefined) {
+      if (Number(declared) > limit) throw tooLarge(limit);
+      return next();
+    }
+    await bodyBytes(c, { limit, tooLarge: () => tooLarge(limit) });
+    return next();
   };
 }

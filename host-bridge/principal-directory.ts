@@ -1,5 +1,5 @@
 // The principal ids the appliance's active policy knows (firmware-policy/principals.ts), read through
-// policy.get and kept for a second. The bridge refuses a token bound to an id the policy does not know
+// policy.get and kept for a second (parsed again only when the policy's hash changed). The bridge refuses a token bound to an id the policy does not know
 // (403 `unknown_principal`), and a token used under a scope whose policy role its principal does not
 // hold (403 `role_not_held`: orchestrator needs requesters, approver approvers, admin admins, auditor
 // auditors), so a token's scopes never outlive the policy's roles. Transport access only: whether the
@@ -20,7 +20,7 @@ export interface DirectoryAppliance {
 }
 
 export class PrincipalDirectory {
-  private cached: { at: number; version: number; roles: (id: string) => PrincipalRole[] } | undefined;
+  private cached: { at: number; version: number; hash: string; roles: (id: string) => PrincipalRole[] } | undefined;
   private loading: Promise<NonNullable<PrincipalDirectory['cached']>> | undefined;
 
   constructor(
@@ -70,8 +70,15 @@ export class PrincipalDirectory {
     this.loading ??= (async () => {
       try {
         const active = await this.appliance.call('policy.get');
+        // The same canonical hash is the same document: keep what was read of it (parsing a policy with
+        // its approvers' keys costs milliseconds, on the path of the request that finds the entry old).
+        const hash = active.hash instanceof Uint8Array ? Buffer.from(active.hash).toString('hex') : '';
+        if (hash !== '' && this.cached?.hash === hash) {
+          this.cached = { ...this.cached, at: this.now() };
+          return this.cached;
+        }
         const doc = parsePolicy(active.document ?? null);
-        this.cached = { at: this.now(), version: doc.version, roles: (id) => rolesOf(doc, id) };
+        this.cached = { at: this.now(), version: doc.version, hash, roles: (id) => rolesOf(doc, id) };
         return this.cached;
       } finally {
         this.loading = undefined;

@@ -13,6 +13,7 @@ import { passkeyApprovers } from '../console/approvers.js';
 import { CONSOLE_CSS, CONSOLE_HTML } from '../console/page-html.js';
 import { SESSION_TTL_MS } from '../console/sessions.js';
 import { jsonObject, jsonString } from '../json-cbor.js';
+import { bodyJson } from '../request-body.js';
 import type { BridgeApp, Ctx, RouteContext } from './context.js';
 
 const CSP = "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'";
@@ -97,7 +98,7 @@ export function consoleRoutes(app: BridgeApp, r: RouteContext): void {
 
   app.post('/console/session', async (c) => {
     requireConsoleOrigin(c, config);
-    const b = jsonObject(await c.req.json(), 'body');
+    const b = jsonObject(await bodyJson(c), 'body');
     const assertion = {
       credentialId: b64u(b.credentialId, 'credentialId', 2048),
       authenticatorData: b64u(b.authenticatorData, 'authenticatorData'),
@@ -129,7 +130,7 @@ export function consoleRoutes(app: BridgeApp, r: RouteContext): void {
   // change. It changes nothing: the passkey approves only once an admin quorum activates that policy.
   app.post('/console/registration', async (c) => {
     requireConsoleOrigin(c, config);
-    const b = jsonObject(await c.req.json(), 'body');
+    const b = jsonObject(await bodyJson(c), 'body');
     const approverId = jsonString(b.approverId, 'approverId', 128);
     if (!/^[A-Za-z0-9._@:-]{1,128}$/.test(approverId)) throw new ApplianceError('bad_request', '"approverId" must be 1-128 of [A-Za-z0-9._@:-]', { field: 'approverId' });
     const response = { attestationObject: b64u(b.attestationObject, 'attestationObject', 8192), clientDataJSON: b64u(b.clientDataJSON, 'clientDataJSON') };

@@ -10,6 +10,7 @@ import { commandOf, type ApplianceCaller } from '../appliance-caller.js';
 import type { Principal, Scope, TokenVerifier } from '../auth.js';
 import { resultStatus } from '../http-status.js';
 import { idempotencyKey } from '../idempotency-key.js';
+import { bodyJson, bodyText } from '../request-body.js';
 import { cborToJson, jsonObject, jsonOptUint } from '../json-cbor.js';
 import { readableJson, type DecimalsOf } from '../readable-json.js';
 import { adminApprovalBody, type AdminApprovalBody } from '../approval-body.js';
@@ -66,9 +67,9 @@ export function routeContext(appliance: ApplianceCaller, tokens: TokenVerifier, 
       await next();
     };
   const requireScope = (...scopes: Scope[]) => scoped(false, scopes);
-  const body = async (c: Ctx) => jsonObject(await c.req.json(), 'body');
+  const body = async (c: Ctx) => jsonObject(await bodyJson(c), 'body');
   const optionalBody = async (c: Ctx) => {
-    const text = await c.req.text();
+    const text = await bodyText(c);
     return text.trim() === '' ? {} : jsonObject(JSON.parse(text), 'body');
   };
   return {

@@ -7,6 +7,7 @@
 import { ApplianceError } from '../../protocol/errors.js';
 import { ERROR_STATUS } from '../http-status.js';
 import { parseIdempotencyKey } from '../idempotency-key.js';
+import { bodyText } from '../request-body.js';
 import { errorResponse, readBody, result, type RpcResponse } from '../jsonrpc/envelope.js';
 import { dispatch, type RpcContext } from '../jsonrpc/methods.js';
 import { nodeClient } from '../jsonrpc/node-client.js';
@@ -33,7 +34,7 @@ export function jsonRpcRoutes(app: BridgeApp, r: RouteContext, config: JsonRpcCo
     }
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
+      body = JSON.parse(await bodyText(c));
     } catch (e) {
       if (e instanceof ApplianceError) throw e; // body_too_large: the bridge's 413
       return c.json(errorResponse(null, new RpcError(RPC_ERROR.parseError, 'the body is not valid JSON')));

@@ -32,3 +32,32 @@ test('admin or auditor scope on a requester, orchestrator scope on an admin: 403
   assert.deepEqual(await refusal(directory.allowedScopes(token('auditor', ['auditor']), ['admin'])), ['forbidden', 'scope_missing']);
   assert.deepEqual(await refusal(directory.allowedScopes(token('mallory', ['admin']), ['admin'])), ['forbidden', 'unknown_principal']);
 });
+
+test('read again after its second; parsed again only when the policy hash changed', async () => {
+  let clock = 0;
+  const other = policyFromJson({ ...testPolicyJson(makePeople()), requesters: [{ id: 'someone-else' }] }, 'hsm-0000000000000000');
+  let answer = { version: 1, hash: new Uint8Array(32).fill(1), document: policyToCbor(doc) };
+  let calls = 0;
+  const dir = new PrincipalDirectory(
+    {
+      call: async () => {
+        calls++;
+        return answer;
+      },
+    },
+    1000,
+    () => clock,
+  );
+  assert.deepEqual(await dir.rolesOf('orchestrator'), ['requester']);
+  // Same hash: the document is taken to be the same one (this answer's other document is not parsed).
+  answer = { ...answer, document: policyToCbor(other) };
+  clock = 1500;
+  assert.deepEqual(await dir.rolesOf('orchestrator'), ['requester']);
+  assert.equal(calls, 2);
+  // A new hash: read anew.
+  answer = { ...answer, hash: new Uint8Array(32).fill(2) };
+  clock = 3000;
+  assert.deepEqual(await dir.rolesOf('orchestrator'), []);
+  assert.deepEqual(await dir.rolesOf('someone-else'), ['requester']);
+  assert.equal(calls, 3);
+});
