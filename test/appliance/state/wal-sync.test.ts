@@ -8,40 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fdatasync } from 'node:fs';
 import { sealedDb } from '../../helpers/sealed-db.js';
 import { GroupCommitter } from '../../../appliance/state/group-commit.js';
 import { ApplianceError } from '../../../protocol/errors.js';
-import type { FlushFile } from '../../../appliance/state/wal-sync.js';
-
-/** Lets pending callbacks (the fdatasync on the thread pool, promise reactions) run. */
-const turn = () => new Promise<void>((r) => setImmediate(r));
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await turn();
-  assert.ok(cond(), 'the condition was never reached');
-}
-
-/** The real fdatasync, held until the test lets it end: what waits for the disk can be seen waiting. */
-function heldFlush(): { flush: FlushFile; calls: () => number; release: () => Promise<void>; fail: (code: string) => Promise<void> } {
-  let calls = 0;
-  const waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  const flush: FlushFile = (fd) =>
-    new Promise<void>((resolve, reject) => {
-      calls++;
-      fdatasync(fd, (err) => (err ? reject(err) : waiting.push({ resolve, reject })));
-    });
-  // Once the real fdatasync has ended, the test decides when the caller hears of it.
-  const settleAll = async (f: (w: (typeof waiting)[number]) => void) => {
-    await until(() => waiting.length > 0);
-    for (const w of waiting.splice(0)) f(w);
-  };
-  return {
-    flush,
-    calls: () => calls,
-    release: () => settleAll((w) => w.resolve()),
-    fail: (code) => settleAll((w) => w.reject(Object.assign(new Error('flush failed'), { code }))),
-  };
-}
+import { heldFlush, until } from '../../helpers/held-flush.js';
 
 function fileDb() {
   const dir = mkdtempSync(join(tmpdir(), 'wal-sync-'));
