@@ -78,12 +78,14 @@ CHECK_TESTS = $$(find dist/test/protocol dist/test/firmware-policy -name '*.test
 check: build lint
 	node --test $(CHECK_TESTS)
 
-# Lint first (it is fast), then the benchmark's smoke run, a short crash test, a small fuzz, the red
-# team and a small chaos run side by side (reliability/side-by-side.sh), then the tests two files at a
-# time, so the test runner's summary closes the output. A test that hangs fails after 10 minutes, and a
-# test file whose tests are done exits even if something it started is still open, so a hang shows up
-# as a failure with its output, never as a run that does not end.
-test: lint build
+# Lint and the build side by side (each is one single-threaded process reading the sources; neither
+# lint reads dist/, which the build writes), then the benchmark's smoke run, a short crash test, a
+# small fuzz, the red team and a small chaos run side by side (reliability/side-by-side.sh), then the
+# tests two files at a time, so the test runner's summary closes the output. A test that hangs fails
+# after 10 minutes, and a test file whose tests are done exits even if something it started is still
+# open, so a hang shows up as a failure with its output, never as a run that does not end.
+test: setup
+	$(MAKE) --no-print-directory -j2 lint build
 	bash reliability/side-by-side.sh
 	node --test --test-concurrency=2 --test-timeout=600000 --test-force-exit $$(find dist/test -name '*.test.js' | sort)
 

@@ -25,6 +25,11 @@ export interface CreateDeviceOptions {
   adminSigners: ApproverKeyFile[];
   modulePath?: string;
   progress?: (msg: string) => void;
+  /**
+   * The firmware measurement of the code this process runs, when the caller already has it (a test
+   * or the red team creating many devices from one build); measured here otherwise.
+   */
+  measurement?: Uint8Array;
 }
 
 export interface CreatedDevice {
@@ -42,7 +47,7 @@ export async function createDevice(opts: CreateDeviceOptions): Promise<CreatedDe
   const paths = devicePaths(opts.varRoot, opts.name);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
-  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement });
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: opts.measurement ?? measureCode(runningCodeRoot()).measurement });
   try {
     say('generating the device attestation key and certificate');
     const { deviceCertPem } = await provisionIdentity(dev, ca);

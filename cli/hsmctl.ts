@@ -22,11 +22,13 @@ import { hdSubs } from './hd-commands.js';
 import { DEMO_DEVICE } from './demo-names.js';
 import { startAppliance } from './appliance-process.js';
 import type { RunningDemo } from './run-demo.js';
-import { initManufacturer } from './manufacturer.js';
-import { exportAudit, readToken, replayExportFile, verifyExportFile } from './audit-tools.js';
+// The manufacturer CA's and the auditor's tools (X.509, COSE verification) load only in the commands
+// that use them: each hsmctl call starts faster (the tests run hsmctl some 150 times).
+const manufacturer = () => import('./manufacturer.js');
+const auditTools = () => import('./audit-tools.js');
 import { withDecodedPayload } from '../attestation/audit-entry-view.js';
 import { policyDecimals, readableJson, type DecimalsOf } from '../host-bridge/readable-json.js';
-import { bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
+import { bridgeToken, bridgeUrl, callBridge, describeFailure } from './bridge-connection.js';
 import { productVersion } from './repository-root.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -283,6 +285,7 @@ const SUBS: Record<string, Sub> = {
     usage: 'hsmctl manufacturer init [--var DIR]',
     options: {},
     async run(v) {
+      const { initManufacturer } = await manufacturer();
       const r = await initManufacturer(String(v.var));
       say(r.created ? `manufacturer CA created: ${r.certFile} (key file 0600 beside it)` : `manufacturer CA already exists: ${r.certFile}`);
     },
@@ -296,10 +299,11 @@ const SUBS: Record<string, Sub> = {
     async run(v) {
       if (!v.out) throw new ApplianceError('bad_request', '--out FILE is required');
       if (v.format !== 'cbor-seq' && v.format !== 'jsonl') throw new ApplianceError('bad_request', '--format expected cbor-seq or jsonl');
+      const { exportAudit } = await auditTools();
       await exportAudit({
         format: v.format,
         url: bridgeUrl(v.url),
-        token: readToken(v['token-file'] as string | undefined),
+        token: bridgeToken(v['token-file'] as string | undefined),
         file: String(v.out),
         ...(v['from-seq'] ? { fromSeq: Number(v['from-seq']) } : {}),
         progress: say,
@@ -315,6 +319,7 @@ const SUBS: Record<string, Sub> = {
       const file = positionals[0];
       if (!file || !v['device-cert']) throw new ApplianceError('bad_request', 'usage: hsmctl audit verify FILE --device-cert PEM [--ca PEM]');
       const quote = v.quote ? jsonHex(jsonObject(JSON.parse(readFileSync(String(v.quote), 'utf8')), 'quote').quote, 'quote') : undefined;
+      const { verifyExportFile } = await auditTools();
       const report = await verifyExportFile(file, {
         deviceCertPem: readFileSync(String(v['device-cert']), 'utf8'),
         ...(v.ca ? { caCertPem: readFileSync(String(v.ca), 'utf8') } : {}),
@@ -342,6 +347,7 @@ const SUBS: Record<string, Sub> = {
     async run(_v, positionals) {
       const file = positionals[0];
       if (!file) throw new ApplianceError('bad_request', 'usage: hsmctl audit replay FILE');
+      const { replayExportFile } = await auditTools();
       const report = replayExportFile(file);
       out(report);
       if (report.mismatches.length > 0) {
@@ -357,7 +363,7 @@ const SUBS: Record<string, Sub> = {
     async run(v) {
       const challenge = '0x' + randomBytes(32).toString('hex');
       const url = `${bridgeUrl(v.url)}/v1/device/attestation?challenge=${challenge}`;
-      const ans = await callBridge(url, { token: readToken(v['token-file'] as string | undefined) });
+      const ans = await callBridge(url, { token: bridgeToken(v['token-file'] as string | undefined) });
       if (ans.status !== 200) throw new ApplianceError('unavailable', describeFailure('GET', url, ans));
       const body = ans.json;
       const text = JSON.stringify({ challenge, ...body }, null, 2) + '\n';

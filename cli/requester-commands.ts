@@ -7,8 +7,7 @@ import { ApplianceError } from '../protocol/errors.js';
 import { isoTime } from '../protocol/iso-time.js';
 import { jsonObject } from '../host-bridge/json-cbor.js';
 import type { StampedCommand } from '../host-bridge/request-stamp-client.js';
-import { readToken } from './audit-tools.js';
-import { bridgeUrl } from './bridge-connection.js';
+import { bridgeToken, bridgeUrl } from './bridge-connection.js';
 
 /** The request key's token code (PKCS#11), loaded only by the commands that use it. */
 const requesterToken = () => import('./requester-token.js');
@@ -63,7 +62,7 @@ export function requesterSubs(io: { out: (x: unknown) => void; say: (m: string) 
       varRoot: String(v.var),
       requester,
       url,
-      token: readToken(v['token-file'] as string | undefined),
+      token: bridgeToken(v['token-file'] as string | undefined),
       command,
       body: { keyId: need(v, 'key', 'KEY_ID'), [field]: readJsonInput(input, field) },
       idempotencyKey: need(v, 'idempotency-key', 'KEY'),

@@ -15,6 +15,7 @@ import { addToken, readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
 import { encodePolicyChangeStatement } from '../../firmware-policy/policy-governance.js';
 import { whitelistWithAdmins } from '../load-device.js';
+import { runningMeasurement } from '../../test/helpers/running-measurement.js';
 
 export const ETH = 10n ** 18n;
 export const GWEI = 10n ** 9n;
@@ -133,7 +134,14 @@ export class RedteamDevice {
   ) {}
 
   static async start(opts: { varRoot: string; name: string; people: People; policy: PolicyJson; keys: { label: string; group: string }[] }): Promise<RedteamDevice> {
-    const created = await createDevice({ varRoot: opts.varRoot, name: opts.name, policy: (id) => policyFromJson(opts.policy, id), keys: opts.keys, adminSigners: opts.people.admins });
+    const created = await createDevice({
+      varRoot: opts.varRoot,
+      name: opts.name,
+      policy: (id) => policyFromJson(opts.policy, id),
+      keys: opts.keys,
+      adminSigners: opts.people.admins,
+      measurement: runningMeasurement(),
+    });
     const paths = devicePaths(opts.varRoot, opts.name);
     const tokens: DeviceTokens = {
       orchestrator: addToken(paths.bridgeTokens, 'orchestrator', ['orchestrator'], 'orchestrator'),

@@ -17,7 +17,7 @@ import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-con
 import { KeyStore } from '../../appliance/keystore.js';
 import { closeDevice, openDevice, type Device } from '../../appliance/device.js';
 import { dispatch } from '../../appliance/dispatch.js';
-import { measureCode, runningCodeRoot } from '../../attestation/measurement.js';
+import { runningMeasurement } from '../helpers/running-measurement.js';
 import { decodeCoseSign1 } from '../../attestation/cose-sign1.js';
 import { replayDecisions } from '../../attestation/audit-replay.js';
 import { encodePolicy, policyHash } from '../../firmware-policy/policy-document.js';
@@ -39,12 +39,19 @@ test('a policy activated while the key signs is not recorded as the policy that 
   const people = makePeople();
   const json = testPolicyJson(people);
   json.groups.hot!.whitelistRequired = false;
-  const created = await createDevice({ varRoot, name: 'dev', policy: (id) => policyFromJson(json, id), keys: [{ label: 'hot-1', group: 'hot' }], adminSigners: people.admins });
+  const created = await createDevice({
+    varRoot,
+    name: 'dev',
+    policy: (id) => policyFromJson(json, id),
+    keys: [{ label: 'hot-1', group: 'hot' }],
+    adminSigners: people.admins,
+    measurement: runningMeasurement(),
+  });
   const paths = devicePaths(varRoot, 'dev');
   const config = readDeviceConfig(paths);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
-  const d = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement });
+  const d = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: runningMeasurement() });
   dev = d;
   const v1 = d.policies.current();
   const keyId = String(created.keys[0]?.keyId);

@@ -20,7 +20,7 @@ import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-con
 import { KeyStore } from '../../appliance/keystore.js';
 import { closeDevice, openDevice, type Device } from '../../appliance/device.js';
 import { dispatch } from '../../appliance/dispatch.js';
-import { measureCode, runningCodeRoot } from '../../attestation/measurement.js';
+import { runningMeasurement } from '../helpers/running-measurement.js';
 import { SignatureRecoveryError } from '../../firmware-policy/evm/secp256k1-signature.js';
 import { CHAIN_ID, makePeople, testPolicyJson } from '../helpers/test-device.js';
 
@@ -76,13 +76,14 @@ describe('signing flow: nothing is released unless the signature recovers to the
         { label: 'hot-2', group: 'hot' },
       ],
       adminSigners: people.admins,
+      measurement: runningMeasurement(),
     });
     keys = created.keys;
     const paths = devicePaths(varRoot, 'dev');
     process.env.SOFTHSM2_CONF = paths.softhsmConf;
     const config = readDeviceConfig(paths);
     keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
-    dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement });
+    dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: runningMeasurement() });
   });
 
   after(() => {

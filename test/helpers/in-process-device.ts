@@ -13,7 +13,7 @@ import { devicePaths, readDeviceConfig, readSecretFile } from '../../softhsm-con
 import { KeyStore } from '../../appliance/keystore.js';
 import { closeDevice, openDevice, type Device } from '../../appliance/device.js';
 import type { ClockSources } from '../../appliance/device-clock.js';
-import { measureCode, runningCodeRoot } from '../../attestation/measurement.js';
+import { runningMeasurement } from './running-measurement.js';
 import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-governance.js';
 import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
 import { dispatch } from '../../appliance/dispatch.js';
@@ -53,13 +53,20 @@ export async function openInProcessDevice(opts: { policy?: (p: TestPeople) => Po
   const varRoot = mkdtempSync(join(tmpdir(), 'hsm-cmd-'));
   const people = makePeople();
   const json = (opts.policy ?? testPolicyJson)(people);
-  const created = await createDevice({ varRoot, name: 'dev', policy: (id) => policyFromJson(json, id), keys: opts.keys ?? [{ label: 'hot-1', group: 'hot' }], adminSigners: people.admins });
+  const created = await createDevice({
+    varRoot,
+    name: 'dev',
+    policy: (id) => policyFromJson(json, id),
+    keys: opts.keys ?? [{ label: 'hot-1', group: 'hot' }],
+    adminSigners: people.admins,
+    measurement: runningMeasurement(),
+  });
   const paths = devicePaths(varRoot, 'dev');
   const config = readDeviceConfig(paths);
   process.env.SOFTHSM2_CONF = paths.softhsmConf;
   const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
   const clock = new TestClock(Math.floor(Date.now() / 1000));
-  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement, clockSources: clock });
+  const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: runningMeasurement(), clockSources: clock });
   return {
     dev,
     clock,

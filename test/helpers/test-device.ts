@@ -15,6 +15,7 @@ import { addToken, readTokens, TokenVerifier } from '../../host-bridge/auth.js';
 import { encodeApprovalStatement } from '../../firmware-policy/approvals/statement.js';
 import { encodeWhitelistStatement } from '../../firmware-policy/whitelist-governance.js';
 import { encodeTimeStatement } from '../../firmware-policy/time-statement.js';
+import { runningMeasurement } from './running-measurement.js';
 
 export const ETH = 10n ** 18n;
 export const CHAIN_ID = 31337;
@@ -94,6 +95,7 @@ export async function startTestDevice(opts: { keys?: { label: string; group: str
     policy: (deviceId) => policyFromJson(policyJson, deviceId),
     keys: opts.keys ?? [{ label: 'hot-1', group: 'hot' }],
     adminSigners: people.admins,
+    measurement: runningMeasurement(),
   });
   const paths = devicePaths(varRoot, 'dev');
   const tokens = {

@@ -15,7 +15,7 @@ import { devicePaths, readDeviceConfig, readSecretFile } from '../../../softhsm-
 import { KeyStore } from '../../../appliance/keystore.js';
 import { closeDevice, openDevice } from '../../../appliance/device.js';
 import { dispatch } from '../../../appliance/dispatch.js';
-import { measureCode, runningCodeRoot } from '../../../attestation/measurement.js';
+import { runningMeasurement } from '../../../test/helpers/running-measurement.js';
 import { SignatureRecoveryError } from '../../../firmware-policy/evm/secp256k1-signature.js';
 import { encodeWhitelistStatement } from '../../../firmware-policy/whitelist-governance.js';
 import { approvalBody, CHAIN_ID, ETH, person, randomAddress, tx, type Json, type RedteamDevice, problemFields } from '../harness.js';
@@ -178,12 +178,13 @@ export const approvalLifetimeScenarios: Scenario[] = [
           { label: 'hot-2', group: 'hot' },
         ],
         adminSigners: w.people.admins,
+        measurement: runningMeasurement(),
       });
       const paths = devicePaths(varRoot, 'token');
       process.env.SOFTHSM2_CONF = paths.softhsmConf;
       const config = readDeviceConfig(paths);
       const keystore = KeyStore.open({ modulePath: config.modulePath, tokenUri: config.tokenUri, pin: readSecretFile(paths.userPinFile), poolSize: 1 });
-      const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: measureCode(runningCodeRoot()).measurement });
+      const dev = openDevice({ config, stateDb: paths.stateDb, keystore, measurement: runningMeasurement() });
       try {
         const keyIds = created.keys.map((k) => String(k.keyId));
         const other = dev.keys.get(keyIds[1]!)!.ckaId;
