@@ -196,17 +196,20 @@ export const refusalsAuditedScenarios: Scenario[] = [
       }
       const seqs = new Set(answers.map((r) => r.json.details?.auditSeq));
       v.expect(answers.length === 1001 && answers.every((r) => r.status === 403 && r.json.details?.why === 'bad_signature'), 'not every cancel was refused as bad_signature');
-      v.expect(seqs.size === 1 && seqs.has(head + 1), `the answers name seqs [${[...seqs].join(', ')}], expected only ${head + 1}`);
+      // One entry for all of them, after the head read before the flood (the device's own timer may
+      // have logged something else in between: counts of earlier refusals whose window ended).
+      const first = Number([...seqs][0]);
+      v.expect(seqs.size === 1 && first > head, `the answers name seqs [${[...seqs].join(', ')}], expected one entry after ${head}`);
       const added = await m.auditSince(head);
-      const mine = added.filter((e) => (e.kind === 'refusal' && e.subject === proposalId) || (e.kind === 'refusal.repeated' && e.firstSeq === head + 1));
+      const mine = added.filter((e) => (e.kind === 'refusal' && e.subject === proposalId) || (e.kind === 'refusal.repeated' && e.firstSeq === first));
       const counted = mine.filter((e) => e.kind === 'refusal.repeated');
       v.expect(mine.length === 2 && counted.length === 1, `the flood added ${mine.length} entries (${mine.map((e) => e.kind).join(', ')})`);
       v.expect(Number(counted[0]?.repeats) === 1000, `the count says ${String(counted[0]?.repeats)} repeats, expected 1000`);
       v.expect(await stillWhitelisted(m, address), 'the whitelist entry was cancelled');
-      const logged = v.recorded(mine[0]?.seq === head + 1 && counted[0]?.refusalDigest === mine[0]?.refusalDigest, 'the first refusal and its count are not linked in the log');
+      const logged = v.recorded(mine[0]?.seq === first && counted[0]?.refusalDigest === mine[0]?.refusalDigest, 'the first refusal and its count are not linked in the log');
       return {
-        result: `1001 x 403 bad_signature; log +${mine.length}: refusal at ${head + 1}, refusal.repeated x${String(counted[0]?.repeats)} at ${String(counted[0]?.seq)}`,
-        auditSeq: head + 1,
+        result: `1001 x 403 bad_signature; log +${mine.length}: refusal at ${first}, refusal.repeated x${String(counted[0]?.repeats)} at ${String(counted[0]?.seq)}`,
+        auditSeq: first,
         logged,
       };
     },
